@@ -1,0 +1,77 @@
+//! A whole network's forward and backward pass, written out layer by layer from the ops.
+
+use super::ops::{linear_backward, linear_forward, relu, relu_backward, softmax_cross_entropy, BatchLoss, Real};
+use crate::model::ParamLayout;
+
+/// Activations and their gradients for one batch of up to `capacity` rows, allocated once.
+pub struct Workspace<T> {
+    /// `acts[0]` is the input batch; `acts[l + 1]` is layer `l`'s output (ReLU'd except the last).
+    pub acts: Vec<Vec<T>>,
+    /// `deltas[l]` is the loss gradient with respect to layer `l`'s pre-activation output.
+    pub deltas: Vec<Vec<T>>,
+    pub capacity: usize,
+}
+
+impl<T: Real> Workspace<T> {
+    pub fn new(layout: &ParamLayout, capacity: usize) -> Self {
+        let widths = std::iter::once(layout.layers[0].fan_in).chain(layout.layers.iter().map(|l| l.fan_out));
+        let acts = widths.map(|w| vec![T::zero(); w * capacity]).collect();
+        let deltas = layout.layers.iter().map(|l| vec![T::zero(); l.fan_out * capacity]).collect();
+        Workspace { acts, deltas, capacity }
+    }
+
+    /// The logits after [`forward`].
+    pub fn logits(&self) -> &[T] {
+        &self.acts[self.acts.len() - 1]
+    }
+}
+
+/// Runs `ws.acts[0]` (first `rows` rows) through every layer.
+pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], ws: &mut Workspace<T>, rows: usize) {
+    let last = layout.layers.len() - 1;
+    for (l, slots) in layout.layers.iter().enumerate() {
+        let (inputs, outputs) = ws.acts.split_at_mut(l + 1);
+        let z = &mut outputs[0][..rows * slots.fan_out];
+        linear_forward(&inputs[l], &params[slots.weight.clone()], &params[slots.bias.clone()], rows, z);
+        if l < last {
+            relu(z);
+        }
+    }
+}
+
+/// Forward, softmax cross-entropy against `labels`, and backward: fills `grads` (same layout as
+/// `params`) with the gradient of the batch-mean loss. Returns the batch's summed loss and hits.
+pub fn loss_and_gradients<T: Real>(
+    layout: &ParamLayout,
+    params: &[T],
+    ws: &mut Workspace<T>,
+    labels: &[u32],
+    rows: usize,
+    grads: &mut [T],
+) -> BatchLoss {
+    forward(layout, params, ws, rows);
+    let last = layout.layers.len() - 1;
+    let classes = layout.layers[last].fan_out;
+    let logits = &ws.acts[last + 1];
+    let loss = softmax_cross_entropy(logits, labels, rows, classes, &mut ws.deltas[last]);
+    for (l, slots) in layout.layers.iter().enumerate().rev() {
+        let (below, here) = ws.deltas.split_at_mut(l);
+        let dz = &here[0][..rows * slots.fan_out];
+        let (dw, db) = split_weight_bias(grads, slots);
+        let dx = below.last_mut().map(|d| &mut d[..rows * slots.fan_in]);
+        let has_dx = dx.is_some();
+        linear_backward(dz, &ws.acts[l], &params[slots.weight.clone()], rows, dw, db, dx);
+        if has_dx {
+            // Layer l's input is the ReLU output of layer l − 1.
+            relu_backward(&mut ws.deltas[l - 1][..rows * slots.fan_in], &ws.acts[l]);
+        }
+    }
+    loss
+}
+
+/// Disjoint mutable views of one layer's weight and bias gradients.
+fn split_weight_bias<'a, T>(grads: &'a mut [T], slots: &crate::model::LayerSlots) -> (&'a mut [T], &'a mut [T]) {
+    // The layout places each bias after its weight.
+    let (head, tail) = grads.split_at_mut(slots.bias.start);
+    (&mut head[slots.weight.clone()], &mut tail[..slots.bias.len()])
+}

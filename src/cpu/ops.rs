@@ -1,0 +1,153 @@
+//! The math of one training step, one plain function per operation. Generic over the float type
+//! so the same code runs in f32 (training) and f64 (finite-difference gradient checks).
+//!
+//! Shapes are row-major: a batch `x` is `[rows, in]`, a weight `w` is `[out, in]`, a bias `[out]`.
+
+use num_traits::Float;
+
+/// A float the reference can compute in: f32 or f64.
+pub trait Real: Float + std::iter::Sum + Send + Sync + 'static {
+    fn from_f32(x: f32) -> Self;
+    fn to_f64(self) -> f64;
+    /// `c = a · b` for row/column strides as in `matrixmultiply`.
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(m: usize, k: usize, n: usize, a: &[Self], a_strides: (isize, isize), b: &[Self], b_strides: (isize, isize), c: &mut [Self]);
+}
+
+macro_rules! impl_real {
+    ($t:ty, $gemm:ident) => {
+        impl Real for $t {
+            fn from_f32(x: f32) -> Self {
+                x as $t
+            }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn gemm(m: usize, k: usize, n: usize, a: &[Self], (rsa, csa): (isize, isize), b: &[Self], (rsb, csb): (isize, isize), c: &mut [Self]) {
+                // The callers below build the strides from the slices' own shapes and check
+                // the lengths, so every index the kernel touches is inside `a`, `b` and `c`.
+                unsafe {
+                    matrixmultiply::$gemm(m, k, n, 1.0, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, 0.0, c.as_mut_ptr(), n as isize, 1);
+                }
+            }
+        }
+    };
+}
+impl_real!(f32, sgemm);
+impl_real!(f64, dgemm);
+
+/// How an operand of [`matmul`] is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// As the logical matrix.
+    AsIs,
+    /// As its transpose: the logical `[r, c]` matrix is stored row-major as `[c, r]`.
+    Transposed,
+}
+
+/// `C[m×n] = A[m×k] · B[k×n]`, reading A or B through a transpose without copying it.
+/// The GPU's `matmul.wgsl` computes exactly this.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul<T: Real>(m: usize, k: usize, n: usize, a: &[T], a_stored: Stored, b: &[T], b_stored: Stored, c: &mut [T]) {
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "matmul operand too short");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let strides = |stored, cols: usize, rows: usize| match stored {
+        Stored::AsIs => (cols as isize, 1),
+        Stored::Transposed => (1, rows as isize),
+    };
+    T::gemm(m, k, n, a, strides(a_stored, k, m), b, strides(b_stored, n, k), &mut c[..m * n]);
+}
+
+/// Dense layer forward: `z = x · wᵀ + b` for `x [rows, in]`, `w [out, in]`.
+pub fn linear_forward<T: Real>(x: &[T], w: &[T], b: &[T], rows: usize, z: &mut [T]) {
+    let (fan_out, fan_in) = (b.len(), w.len() / b.len());
+    matmul(rows, fan_in, fan_out, x, Stored::AsIs, w, Stored::Transposed, z);
+    for row in z[..rows * fan_out].chunks_exact_mut(fan_out) {
+        for (zi, &bi) in row.iter_mut().zip(b) {
+            *zi = *zi + bi;
+        }
+    }
+}
+
+/// `a = max(z, 0)` in place.
+pub fn relu<T: Real>(z: &mut [T]) {
+    for v in z {
+        *v = v.max(T::zero());
+    }
+}
+
+/// Back through ReLU: `dz = da ⊙ [a > 0]`, in place on `da`, where `a` is the ReLU's output.
+pub fn relu_backward<T: Real>(da: &mut [T], a: &[T]) {
+    for (g, &y) in da.iter_mut().zip(a) {
+        if y <= T::zero() {
+            *g = T::zero();
+        }
+    }
+}
+
+/// Dense layer backward, given `dz [rows, out]` and the layer input `x [rows, in]`:
+/// `dw = dzᵀ · x`, `db = Σ_rows dz`, and, when asked, `dx = dz · w`.
+pub fn linear_backward<T: Real>(dz: &[T], x: &[T], w: &[T], rows: usize, dw: &mut [T], db: &mut [T], dx: Option<&mut [T]>) {
+    let (fan_out, fan_in) = (db.len(), dw.len() / db.len());
+    matmul(fan_out, rows, fan_in, dz, Stored::Transposed, x, Stored::AsIs, dw);
+    bias_grad(dz, rows, db);
+    if let Some(dx) = dx {
+        matmul(rows, fan_out, fan_in, dz, Stored::AsIs, w, Stored::AsIs, dx);
+    }
+}
+
+/// `db[j] = Σ_r dz[r, j]`.
+pub fn bias_grad<T: Real>(dz: &[T], rows: usize, db: &mut [T]) {
+    db.fill(T::zero());
+    for row in dz[..rows * db.len()].chunks_exact(db.len()) {
+        for (g, &d) in db.iter_mut().zip(row) {
+            *g = *g + d;
+        }
+    }
+}
+
+/// Loss and accuracy of one batch, summed (not averaged) so batches can be combined.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct BatchLoss {
+    pub loss_sum: f64,
+    pub correct: u32,
+}
+
+/// Softmax cross-entropy from logits, and its gradient.
+///
+/// Per row: `loss = logsumexp(z) − z[label]` (shifted by the row max for stability), the
+/// prediction is the first index of the largest logit, and `dz = (softmax(z) − onehot(label)) / rows`,
+/// the gradient of the batch-mean loss. Rows `≥ rows` of `dz` are zeroed.
+pub fn softmax_cross_entropy<T: Real>(logits: &[T], labels: &[u32], rows: usize, classes: usize, dz: &mut [T]) -> BatchLoss {
+    let mut out = BatchLoss::default();
+    let inv_rows = T::one() / T::from_f32(rows as f32);
+    for r in 0..rows {
+        let z = &logits[r * classes..(r + 1) * classes];
+        let label = labels[r] as usize;
+        let (mut arg, mut max) = (0, z[0]);
+        for (j, &v) in z.iter().enumerate().skip(1) {
+            if v > max {
+                (arg, max) = (j, v);
+            }
+        }
+        let sum: T = z.iter().map(|&v| (v - max).exp()).sum();
+        out.loss_sum += (max + sum.ln() - z[label]).to_f64();
+        out.correct += u32::from(arg == label);
+        for (j, g) in dz[r * classes..(r + 1) * classes].iter_mut().enumerate() {
+            let p = (z[j] - max).exp() / sum;
+            let y = if j == label { T::one() } else { T::zero() };
+            *g = (p - y) * inv_rows;
+        }
+    }
+    dz[rows * classes..].fill(T::zero());
+    out
+}
+
+/// Plain SGD: `p ← p − lr · g`.
+pub fn sgd_update<T: Real>(params: &mut [T], grads: &[T], lr: T) {
+    for (p, &g) in params.iter_mut().zip(grads) {
+        *p = *p - lr * g;
+    }
+}

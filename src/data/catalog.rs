@@ -1,0 +1,139 @@
+//! The named datasets a user can ask for.
+
+use std::path::{Path, PathBuf};
+
+use super::{idx, locate, synthetic, Affine, Dataset, Features, Splits};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DatasetName {
+    /// Fashion-MNIST: 28×28 grayscale clothing images, 10 classes (60k train / 10k test).
+    Fashion,
+    /// MNIST: 28×28 grayscale handwritten digits, 10 classes (60k train / 10k test).
+    Mnist,
+    /// Two 2-D Gaussian clouds centred at (±2, 0), 2 classes (800 train / 200 test), generated from the seed.
+    Blobs,
+}
+
+impl DatasetName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatasetName::Fashion => "fashion",
+            DatasetName::Mnist => "mnist",
+            DatasetName::Blobs => "blobs",
+        }
+    }
+}
+
+pub const FASHION_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// Where Debian's `dataset-fashion-mnist` package puts the files.
+pub const DEBIAN_FASHION_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Searched first (`--data-dir`).
+    pub data_dir: Option<PathBuf>,
+    /// Seeds the synthetic generators.
+    pub seed: u64,
+}
+
+pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
+    match name {
+        DatasetName::Fashion => load_idx_dataset(
+            "fashion",
+            opts,
+            Some(Path::new(DEBIAN_FASHION_DIR)),
+            "Install them with `apt-get install dataset-fashion-mnist`, or put the four \
+             *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist in ./data/fashion/ \
+             or pass --data-dir.",
+            FASHION_CLASSES.iter().map(|s| s.to_string()).collect(),
+        ),
+        DatasetName::Mnist => load_idx_dataset(
+            "mnist",
+            opts,
+            None,
+            "Put the four *-ubyte.gz files (e.g. from https://ossci-datasets.s3.amazonaws.com/mnist/) \
+             in ./data/mnist/ or pass --data-dir.",
+            (0..10).map(|d| d.to_string()).collect(),
+        ),
+        DatasetName::Blobs => Ok(Splits {
+            name: "blobs".into(),
+            // Distinct seeds so the test set is not a copy of the training set.
+            train: synthetic::blobs(800, opts.seed),
+            test: synthetic::blobs(200, opts.seed ^ 0x7e57_7e57_7e57_7e57),
+            class_names: vec!["left".into(), "right".into()],
+        }),
+    }
+}
+
+fn load_idx_dataset(
+    name: &str,
+    opts: &LoadOptions,
+    system_dir: Option<&Path>,
+    hint: &str,
+    class_names: Vec<String>,
+) -> Result<Splits> {
+    let dirs = locate::candidate_dirs(name, opts.data_dir.as_deref(), system_dir);
+    let [train_images, train_labels, test_images, test_labels] = locate::locate(name, &dirs, hint)?;
+    let classes = class_names.len();
+    let train = idx_split(name, &train_images, &train_labels, classes)?;
+    let test = idx_split(name, &test_images, &test_labels, classes)?;
+    if train.dim != test.dim {
+        return Err(Error::DatasetMismatch {
+            name: name.into(),
+            detail: format!(
+                "train images have {} pixels, test images {}",
+                train.dim, test.dim
+            ),
+        });
+    }
+    Ok(Splits {
+        name: name.into(),
+        train,
+        test,
+        class_names,
+    })
+}
+
+/// Reads one images/labels pair and checks they agree with each other and the class count.
+pub fn idx_split(name: &str, images_path: &Path, labels_path: &Path, classes: usize) -> Result<Dataset> {
+    let images = idx::read_images(images_path)?;
+    let labels = idx::read_labels(labels_path)?;
+    if images.count != labels.len() {
+        return Err(Error::DatasetMismatch {
+            name: name.into(),
+            detail: format!(
+                "{} holds {} images but {} holds {} labels",
+                images_path.display(),
+                images.count,
+                labels_path.display(),
+                labels.len()
+            ),
+        });
+    }
+    if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| usize::from(l) >= classes) {
+        return Err(Error::Idx {
+            path: labels_path.into(),
+            field: "label",
+            detail: format!("label {l} at index {i} is out of range: expected 0..{classes}"),
+        });
+    }
+    Ok(Dataset {
+        features: Features::U8(images.pixels),
+        labels: labels.into_iter().map(u32::from).collect(),
+        dim: images.rows * images.cols,
+        transform: Affine::UNIT_PIXELS,
+    })
+}

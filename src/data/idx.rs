@@ -1,0 +1,109 @@
+//! IDX files (the MNIST / Fashion-MNIST container), raw or gzip-compressed.
+//!
+//! Layout: a big-endian magic number `0x0000_08DD` where `08` means u8 elements and `DD` is the
+//! number of dimensions, then one big-endian u32 per dimension, then the elements.
+//! Images use magic 2051 (3 dims: count, rows, cols), labels 2049 (1 dim: count).
+
+use std::io::Read;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+pub const IMAGES_MAGIC: u32 = 0x0803;
+pub const LABELS_MAGIC: u32 = 0x0801;
+
+/// Images as stored: `count` images of `rows × cols` u8 pixels, row-major.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdxImages {
+    pub count: usize,
+    pub rows: usize,
+    pub cols: usize,
+    pub pixels: Vec<u8>,
+}
+
+/// Reads a whole file, inflating it when it starts with the gzip magic bytes.
+fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
+    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|e| Error::Idx {
+                path: path.into(),
+                field: "gzip stream",
+                detail: format!("cannot decompress: {e}"),
+            })?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Parses the header, checks the element count against the bytes present, returns (dims, body).
+fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, ndims: usize) -> Result<(Vec<usize>, &'a [u8])> {
+    let bad = |field: &'static str, detail: String| Error::Idx {
+        path: path.into(),
+        field,
+        detail,
+    };
+    let header_len = 4 + 4 * ndims;
+    if bytes.len() < header_len {
+        return Err(bad(
+            "header",
+            format!("file has {} bytes, the header alone needs {header_len}", bytes.len()),
+        ));
+    }
+    let word = |i: usize| u32::from_be_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]]);
+    let found = word(0);
+    if found != magic {
+        return Err(bad(
+            "magic",
+            format!("expected {magic} (0x{magic:08x}), found {found} (0x{found:08x})"),
+        ));
+    }
+    let dims: Vec<usize> = (1..=ndims).map(|i| word(i) as usize).collect();
+    let expected = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| bad("dimensions", format!("{dims:?} overflow the address space")))?;
+    let body = &bytes[header_len..];
+    if body.len() != expected {
+        return Err(bad(
+            "data length",
+            format!(
+                "dimensions {dims:?} need {expected} bytes after the header, file has {}{}",
+                body.len(),
+                if body.len() < expected { " (truncated?)" } else { "" }
+            ),
+        ));
+    }
+    Ok((dims, body))
+}
+
+pub fn read_images(path: &Path) -> Result<IdxImages> {
+    let bytes = read_maybe_gz(path)?;
+    let (dims, body) = parse(path, &bytes, IMAGES_MAGIC, 3)?;
+    Ok(IdxImages {
+        count: dims[0],
+        rows: dims[1],
+        cols: dims[2],
+        pixels: body.to_vec(),
+    })
+}
+
+pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
+    let bytes = read_maybe_gz(path)?;
+    let (_, body) = parse(path, &bytes, LABELS_MAGIC, 1)?;
+    Ok(body.to_vec())
+}
+
+/// Encodes an IDX file (used for fixtures and tests; the inverse of `parse`).
+pub fn encode(magic: u32, dims: &[u32], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + 4 * dims.len() + body.len());
+    out.extend_from_slice(&magic.to_be_bytes());
+    for d in dims {
+        out.extend_from_slice(&d.to_be_bytes());
+    }
+    out.extend_from_slice(body);
+    out
+}

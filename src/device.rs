@@ -1,0 +1,52 @@
+//! Choosing where a run computes: `--device auto|gpu|cpu`.
+
+use std::sync::Arc;
+
+use crate::backend::Backend;
+use crate::cpu::CpuBackend;
+use crate::data::Splits;
+use crate::error::{Error, Result};
+use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
+use crate::model::MlpSpec;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DeviceChoice {
+    /// A hardware GPU when wgpu finds one, otherwise the CPU backend.
+    #[default]
+    Auto,
+    /// wgpu on the best adapter it finds, software ones (lavapipe) included.
+    Gpu,
+    /// The plain-Rust CPU reference.
+    Cpu,
+}
+
+/// Builds the backend `choice` asks for; returns it with a sentence saying what was chosen and why.
+pub fn create_backend(
+    choice: DeviceChoice,
+    spec: &MlpSpec,
+    params: Vec<f32>,
+    data: Arc<Splits>,
+    batch_size: usize,
+) -> Result<(Box<dyn Backend>, String)> {
+    let gpu = |ctx: GpuContext, params: &[f32], data| -> Result<Box<dyn Backend>> {
+        Ok(Box::new(GpuBackend::new(ctx, spec, params, data, batch_size)?))
+    };
+    match choice {
+        DeviceChoice::Cpu => Ok((
+            Box::new(CpuBackend::new(spec, params, data, batch_size)?),
+            "--device cpu".into(),
+        )),
+        DeviceChoice::Gpu => {
+            let ctx = GpuContext::new(AdapterChoice::Any)?;
+            Ok((gpu(ctx, &params, data)?, "--device gpu".into()))
+        }
+        DeviceChoice::Auto => match GpuContext::new(AdapterChoice::HardwareOnly) {
+            Ok(ctx) => Ok((gpu(ctx, &params, data)?, "--device auto found a hardware GPU".into())),
+            Err(Error::NoAdapter(why)) => Ok((
+                Box::new(CpuBackend::new(spec, params, data, batch_size)?),
+                format!("--device auto fell back to the CPU: {why} (use --device gpu for a software adapter)"),
+            )),
+            Err(e) => Err(e),
+        },
+    }
+}

@@ -1,0 +1,60 @@
+//! The library's one error type: every failure names what went wrong and where.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A malformed IDX file: `field` names the header field or section that is wrong.
+    #[error("{path}: bad IDX {field}: {detail}")]
+    Idx {
+        path: PathBuf,
+        field: &'static str,
+        detail: String,
+    },
+
+    #[error("dataset `{name}` not found; looked in: {searched}. {hint}")]
+    DatasetNotFound {
+        name: String,
+        searched: String,
+        hint: String,
+    },
+
+    /// Two inputs that must agree do not (image/label counts, image sizes, label range).
+    #[error("dataset `{name}`: {detail}")]
+    DatasetMismatch { name: String, detail: String },
+
+    #[error("invalid {field}: {detail}")]
+    InvalidConfig { field: &'static str, detail: String },
+
+    #[error("no GPU adapter found: {0}")]
+    NoAdapter(String),
+
+    #[error("GPU error: {0}")]
+    Gpu(String),
+
+    /// The model or data does not fit the adapter's limits.
+    #[error("does not fit the GPU: {0}")]
+    DeviceLimit(String),
+
+    #[error("training diverged at epoch {epoch}: {detail}")]
+    Diverged { epoch: usize, detail: String },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The GPU backend: every buffer of the run allocated once, every bind group built once, and
+//! many training steps recorded into one compute pass with one readback of metrics at the end.
+
+use std::sync::Arc;
+
+use super::context::GpuContext;
+use super::kernels::bias_grad::BiasGradBinding;
+use super::kernels::gather::{GatherBinding, GatherOperands, ResidentDataset};
+use super::kernels::matmul::{MatmulBinding, MatmulOperands};
+use super::kernels::sgd::SgdBinding;
+use super::kernels::softmax_xent::{StepMetric, XentBinding, XentOperands};
+use super::kernels::{step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE};
+use crate::backend::{Backend, Metrics, StepMetrics};
+use crate::cpu::backend::{check_order, check_setup};
+use crate::cpu::ops::Stored;
+use crate::data::Splits;
+use crate::error::{Error, Result};
+use crate::model::{MlpSpec, ParamLayout};
+
+/// The compiled kernels, created once per run.
+struct Kernels {
+    gather: Gather,
+    matmul: Matmul,
+    xent: SoftmaxXent,
+    bias_grad: BiasGrad,
+    sgd: Sgd,
+}
+
+/// Bind groups for one layer's backward pass.
+struct LayerBackward {
+    weight_grad: MatmulBinding,
+    bias_grad: BiasGradBinding,
+    /// Gradient into the layer's input, through the previous layer's ReLU (absent for layer 0).
+    input_grad: Option<MatmulBinding>,
+}
+
+pub struct GpuBackend {
+    ctx: GpuContext,
+    kernels: Kernels,
+    layout: ParamLayout,
+    batch_size: usize,
+    train_len: usize,
+    test_len: usize,
+    /// Most steps one submit can record (the step and metrics buffers' capacity).
+    max_steps: usize,
+    params: wgpu::Buffer,
+    train_order: wgpu::Buffer,
+    steps: wgpu::Buffer,
+    metrics: wgpu::Buffer,
+    metrics_staging: wgpu::Buffer,
+    train_gather: GatherBinding,
+    test_gather: GatherBinding,
+    forward: Vec<MatmulBinding>,
+    backward: Vec<LayerBackward>,
+    xent: XentBinding,
+    sgd: SgdBinding,
+    // Kept alive for the bind groups above, never touched by the host after creation.
+    _resident: Vec<wgpu::Buffer>,
+    _datasets: [ResidentDataset; 2],
+}
+
+impl GpuBackend {
+    pub fn new(ctx: GpuContext, spec: &MlpSpec, params: &[f32], data: Arc<Splits>, batch_size: usize) -> Result<Self> {
+        let layout = ParamLayout::new(spec);
+        check_setup(&layout, params, &data, batch_size)?;
+        if batch_size > ctx.limits.max_compute_workgroups_per_dimension as usize {
+            return Err(Error::DeviceLimit(format!(
+                "batch size {batch_size} is over the adapter's {} workgroups per dimension",
+                ctx.limits.max_compute_workgroups_per_dimension
+            )));
+        }
+        let kernels = Kernels {
+            gather: Gather::new(&ctx),
+            matmul: Matmul::new(&ctx),
+            xent: SoftmaxXent::new(&ctx),
+            bias_grad: BiasGrad::new(&ctx),
+            sgd: Sgd::new(&ctx),
+        };
+        let (train_len, test_len) = (data.train.len(), data.test.len());
+        let max_steps = train_len.max(test_len).div_ceil(batch_size).max(1);
+        let f32s = |n: usize| (n * 4) as u64;
+
+        let train_set = ResidentDataset::upload(&ctx, "train", &data.train)?;
+        let test_set = ResidentDataset::upload(&ctx, "test", &data.test)?;
+        let params_buf = ctx.storage_buffer_init("parameters", bytemuck::cast_slice(params))?;
+        let grads = ctx.storage_buffer("gradients", f32s(layout.len))?;
+        let widths: Vec<usize> = spec.sizes.clone();
+        let acts = widths
+            .iter()
+            .enumerate()
+            .map(|(l, w)| ctx.storage_buffer(&format!("activations {l}"), f32s(w * batch_size)))
+            .collect::<Result<Vec<_>>>()?;
+        let deltas = widths[1..]
+            .iter()
+            .enumerate()
+            .map(|(l, w)| ctx.storage_buffer(&format!("deltas {l}"), f32s(w * batch_size)))
+            .collect::<Result<Vec<_>>>()?;
+        let batch_labels = ctx.storage_buffer("batch labels", (batch_size * 4) as u64)?;
+        let train_order = ctx.storage_buffer("train order", (max_steps * batch_size * 4) as u64)?;
+        let test_order_values: Vec<u32> = (0..test_len as u32).collect();
+        let test_order = ctx.storage_buffer_init("test order", bytemuck::cast_slice(&test_order_values))?;
+        let steps = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("steps"),
+            size: max_steps as u64 * STEP_STRIDE,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let metric_bytes = (max_steps * std::mem::size_of::<StepMetric>()) as u64;
+        let metrics = ctx.storage_buffer("metrics", metric_bytes)?;
+        let metrics_staging = ctx.staging_buffer(metric_bytes);
+
+        let gather = |data: &ResidentDataset, order: &wgpu::Buffer| {
+            kernels.gather.bind(
+                &ctx,
+                &GatherOperands {
+                    data,
+                    order,
+                    steps: &steps,
+                    x: &acts[0],
+                    labels: &batch_labels,
+                    batch: batch_size,
+                },
+            )
+        };
+        let train_gather = gather(&train_set, &train_order);
+        let test_gather = gather(&test_set, &test_order);
+
+        let last = layout.layers.len() - 1;
+        let weight = |l: usize, buf| Region {
+            buffer: buf,
+            offset: layout.layers[l].weight.start,
+            len: layout.layers[l].weight.len(),
+        };
+        let bias = |l: usize, buf| Region {
+            buffer: buf,
+            offset: layout.layers[l].bias.start,
+            len: layout.layers[l].bias.len(),
+        };
+        let forward = layout
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, s)| {
+                let b = bias(l, &params_buf);
+                kernels.matmul.bind(
+                    &ctx,
+                    &format!("forward {l}"),
+                    &MatmulOperands {
+                        m: batch_size,
+                        k: s.fan_in,
+                        n: s.fan_out,
+                        a: Region::all(&acts[l]),
+                        a_stored: Stored::AsIs,
+                        b: weight(l, &params_buf),
+                        b_stored: Stored::Transposed,
+                        c: Region::all(&acts[l + 1]),
+                        epilogue: if l < last { Epilogue::BiasRelu(b) } else { Epilogue::Bias(b) },
+                    },
+                )
+            })
+            .collect();
+        let backward = layout
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, s)| LayerBackward {
+                // dW[out, in] = dZᵀ · X
+                weight_grad: kernels.matmul.bind(
+                    &ctx,
+                    &format!("weight grad {l}"),
+                    &MatmulOperands {
+                        m: s.fan_out,
+                        k: batch_size,
+                        n: s.fan_in,
+                        a: Region::all(&deltas[l]),
+                        a_stored: Stored::Transposed,
+                        b: Region::all(&acts[l]),
+                        b_stored: Stored::AsIs,
+                        c: weight(l, &grads),
+                        epilogue: Epilogue::None,
+                    },
+                ),
+                bias_grad: kernels.bias_grad.bind(
+                    &ctx,
+                    &format!("bias grad {l}"),
+                    Region::all(&deltas[l]),
+                    bias(l, &grads),
+                    batch_size,
+                    s.fan_out,
+                ),
+                // dZ_{l−1} = (dZ_l · W_l) ⊙ [A_l > 0]
+                input_grad: (l > 0).then(|| {
+                    kernels.matmul.bind(
+                        &ctx,
+                        &format!("input grad {l}"),
+                        &MatmulOperands {
+                            m: batch_size,
+                            k: s.fan_out,
+                            n: s.fan_in,
+                            a: Region::all(&deltas[l]),
+                            a_stored: Stored::AsIs,
+                            b: weight(l, &params_buf),
+                            b_stored: Stored::AsIs,
+                            c: Region::all(&deltas[l - 1]),
+                            epilogue: Epilogue::ReluMask(Region::all(&acts[l])),
+                        },
+                    )
+                }),
+            })
+            .collect();
+        let xent = kernels.xent.bind(
+            &ctx,
+            &XentOperands {
+                steps: &steps,
+                logits: Region::all(&acts[last + 1]),
+                labels: &batch_labels,
+                dlogits: Region::all(&deltas[last]),
+                metrics: &metrics,
+                classes: spec.outputs(),
+                batch: batch_size,
+            },
+        );
+        let sgd = kernels.sgd.bind(&ctx, &steps, Region::all(&params_buf), Region::all(&grads));
+
+        let mut resident = vec![grads, batch_labels, test_order];
+        resident.extend(acts);
+        resident.extend(deltas);
+        Ok(GpuBackend {
+            ctx,
+            kernels,
+            layout,
+            batch_size,
+            train_len,
+            test_len,
+            max_steps,
+            params: params_buf,
+            train_order,
+            steps,
+            metrics,
+            metrics_staging,
+            train_gather,
+            test_gather,
+            forward,
+            backward,
+            xent,
+            sgd,
+            _resident: resident,
+            _datasets: [train_set, test_set],
+        })
+    }
+
+    /// The adapter this backend runs on.
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>, gather: &GatherBinding, step: usize) {
+        let k = &self.kernels;
+        k.gather.dispatch(pass, gather, step_offset(step));
+        for f in &self.forward {
+            k.matmul.dispatch(pass, f);
+        }
+        k.xent.dispatch(pass, &self.xent, step_offset(step));
+    }
+
+    fn record_train_step(&self, pass: &mut wgpu::ComputePass<'_>, step: usize) {
+        let k = &self.kernels;
+        self.record_forward(pass, &self.train_gather, step);
+        for layer in self.backward.iter().rev() {
+            k.matmul.dispatch(pass, &layer.weight_grad);
+            k.bias_grad.dispatch(pass, &layer.bias_grad);
+            if let Some(input_grad) = &layer.input_grad {
+                k.matmul.dispatch(pass, input_grad);
+            }
+        }
+        k.sgd.dispatch(pass, &self.sgd, step_offset(step));
+    }
+
+    /// Writes the step table, records `infos.len()` steps with `record`, submits once and
+    /// reads back each step's metrics.
+    fn run_steps(&self, infos: &[StepInfo], record: impl Fn(&mut wgpu::ComputePass<'_>, usize)) -> Result<Vec<StepMetrics>> {
+        if infos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut table = vec![0u8; infos.len() * STEP_STRIDE as usize];
+        for (i, info) in infos.iter().enumerate() {
+            let at = i * STEP_STRIDE as usize;
+            table[at..at + std::mem::size_of::<StepInfo>()].copy_from_slice(bytemuck::bytes_of(info));
+        }
+        self.ctx.queue.write_buffer(&self.steps, 0, &table);
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            for step in 0..infos.len() {
+                record(&mut pass, step);
+            }
+        }
+        let bytes = (infos.len() * std::mem::size_of::<StepMetric>()) as u64;
+        encoder.copy_buffer_to_buffer(&self.metrics, 0, &self.metrics_staging, 0, bytes);
+        self.ctx.queue.submit([encoder.finish()]);
+        let raw = self.ctx.map_staging(&self.metrics_staging, bytes)?;
+        let metrics: Vec<StepMetric> = bytemuck::pod_collect_to_vec(&raw);
+        Ok(metrics
+            .iter()
+            .zip(infos)
+            .map(|(m, info)| StepMetrics {
+                loss_sum: f64::from(m.loss_sum),
+                correct: m.correct,
+                samples: info.rows,
+            })
+            .collect())
+    }
+
+    /// The steps covering `len` samples in batches, starting at sample `first`.
+    fn plan(&self, len: usize, lr: f32) -> Vec<StepInfo> {
+        (0..len.div_ceil(self.batch_size))
+            .map(|s| StepInfo {
+                first: (s * self.batch_size) as u32,
+                rows: (len - s * self.batch_size).min(self.batch_size) as u32,
+                slot: s as u32,
+                lr,
+            })
+            .collect()
+    }
+}
+
+impl Backend for GpuBackend {
+    fn describe(&self) -> String {
+        let a = &self.ctx.adapter;
+        format!("gpu: {} ({}, {:?})", a.name, a.backend, a.device_type)
+    }
+
+    fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    fn train(&mut self, order: &[u32], lr: f32) -> Result<Vec<StepMetrics>> {
+        check_order(order, self.train_len)?;
+        let mut out = Vec::with_capacity(order.len().div_ceil(self.batch_size));
+        for chunk in order.chunks(self.max_steps * self.batch_size) {
+            self.ctx.queue.write_buffer(&self.train_order, 0, bytemuck::cast_slice(chunk));
+            let infos = self.plan(chunk.len(), lr);
+            out.extend(self.run_steps(&infos, |pass, step| self.record_train_step(pass, step))?);
+        }
+        Ok(out)
+    }
+
+    fn evaluate_test(&mut self) -> Result<Metrics> {
+        let infos = self.plan(self.test_len, 0.0);
+        let steps = self.run_steps(&infos, |pass, step| self.record_forward(pass, &self.test_gather, step))?;
+        Ok(Metrics::from_steps(&steps))
+    }
+
+    fn parameters(&mut self) -> Result<Vec<f32>> {
+        let raw = self.ctx.read_back(&self.params, (self.layout.len * 4) as u64)?;
+        Ok(bytemuck::pod_collect_to_vec(&raw))
+    }
+}

@@ -1,0 +1,219 @@
+//! The one wgpu device a run uses: adapter choice, limits, and buffer helpers.
+
+use wgpu::util::DeviceExt;
+
+use crate::error::{Error, Result};
+
+/// Which adapters a caller accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterChoice {
+    /// Any adapter, software (lavapipe/llvmpipe) included; hardware preferred.
+    Any,
+    /// Hardware adapters only (integrated, discrete or virtual GPUs).
+    HardwareOnly,
+}
+
+/// What a user needs to know about an adapter.
+#[derive(Debug, Clone)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: wgpu::DeviceType,
+    pub driver: String,
+    pub max_storage_binding: u64,
+    pub max_buffer: u64,
+    pub max_workgroup_storage: u32,
+    pub max_invocations: u32,
+}
+
+impl AdapterSummary {
+    fn of(adapter: &wgpu::Adapter) -> Self {
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        AdapterSummary {
+            name: info.name,
+            backend: format!("{:?}", info.backend),
+            device_type: info.device_type,
+            driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
+            max_storage_binding: limits.max_storage_buffer_binding_size,
+            max_buffer: limits.max_buffer_size,
+            max_workgroup_storage: limits.max_compute_workgroup_storage_size,
+            max_invocations: limits.max_compute_invocations_per_workgroup,
+        }
+    }
+
+    pub fn is_hardware(&self) -> bool {
+        !matches!(self.device_type, wgpu::DeviceType::Cpu | wgpu::DeviceType::Other)
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::all();
+    wgpu::Instance::new(desc)
+}
+
+fn rank(device_type: wgpu::DeviceType) -> u8 {
+    match device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+/// Every adapter wgpu can see, best first.
+pub fn list_adapters() -> Vec<AdapterSummary> {
+    let mut all: Vec<AdapterSummary> = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
+        .iter()
+        .map(AdapterSummary::of)
+        .collect();
+    all.sort_by_key(|a| rank(a.device_type));
+    all
+}
+
+/// The device, its queue and what it can do: created once per run and shared by every kernel.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: AdapterSummary,
+    pub limits: wgpu::Limits,
+}
+
+impl GpuContext {
+    /// Opens the best adapter `choice` allows (discrete > integrated > virtual > software).
+    pub fn new(choice: AdapterChoice) -> Result<Self> {
+        let instance = instance();
+        let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        adapters.sort_by_key(|a| rank(a.get_info().device_type));
+        let adapter = adapters
+            .into_iter()
+            .find(|a| choice == AdapterChoice::Any || AdapterSummary::of(a).is_hardware())
+            .ok_or_else(|| {
+                Error::NoAdapter(match choice {
+                    AdapterChoice::Any => "wgpu sees no adapter (install a Vulkan/Metal/DX12 driver; on Debian, \
+                                          `apt-get install mesa-vulkan-drivers` gives the lavapipe software driver)"
+                        .into(),
+                    AdapterChoice::HardwareOnly => "wgpu sees no hardware adapter".into(),
+                })
+            })?;
+        let available = adapter.limits();
+        // Ask for the defaults, raised to the adapter's buffer sizes: datasets and large layers need them.
+        let limits = wgpu::Limits {
+            max_storage_buffer_binding_size: available.max_storage_buffer_binding_size,
+            max_buffer_size: available.max_buffer_size,
+            ..wgpu::Limits::default()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("gpu-mlp"),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", adapter.get_info().name)))?;
+        Ok(GpuContext {
+            device,
+            queue,
+            adapter: AdapterSummary::of(&adapter),
+            limits,
+        })
+    }
+
+    /// A zero-filled storage buffer of `bytes` bytes that can be copied to and from.
+    pub fn storage_buffer(&self, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
+        self.check_binding(label, bytes)?;
+        Ok(self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            // Storage bindings must be at least 4 bytes.
+            size: bytes.max(4).next_multiple_of(4),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        }))
+    }
+
+    /// A storage buffer holding `data`, padded with zeros to a multiple of 4 bytes.
+    pub fn storage_buffer_init(&self, label: &str, data: &[u8]) -> Result<wgpu::Buffer> {
+        self.check_binding(label, data.len() as u64)?;
+        let mut padded = data.to_vec();
+        padded.resize(data.len().max(4).next_multiple_of(4), 0);
+        Ok(self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: &padded,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+        }))
+    }
+
+    /// A uniform buffer holding `value`, written once.
+    pub fn uniform_buffer<T: bytemuck::Pod>(&self, label: &str, value: &T) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: bytemuck::bytes_of(value),
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+    }
+
+    fn check_binding(&self, label: &str, bytes: u64) -> Result<()> {
+        let max = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
+        if bytes > max {
+            return Err(Error::DeviceLimit(format!(
+                "buffer `{label}` needs {bytes} bytes, the adapter binds at most {max}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Records one compute pass with `record` and submits it.
+    pub fn submit_pass(&self, label: &str, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes: None,
+            });
+            record(&mut pass);
+        }
+        self.queue.submit([encoder.finish()]);
+    }
+
+    /// Copies the first `bytes` of `source` back to the host, waiting for queued work to finish.
+    pub fn read_back(&self, source: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        let staging = self.staging_buffer(bytes);
+        encoder.copy_buffer_to_buffer(source, 0, &staging, 0, bytes);
+        self.queue.submit([encoder.finish()]);
+        self.map_staging(&staging, bytes)
+    }
+
+    /// A buffer the host can map for reading, `bytes` long (rounded up to 4).
+    pub fn staging_buffer(&self, bytes: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("staging"),
+            size: bytes.max(4).next_multiple_of(4),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// Waits for submitted work, maps `staging` and returns its first `bytes`.
+    pub fn map_staging(&self, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, ..bytes.max(4).next_multiple_of(4), move |r| {
+            // The receiver lives until recv below returns, so the send cannot fail.
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        rx.recv()
+            .map_err(|_| Error::Gpu("buffer mapping was never answered".into()))?
+            .map_err(|e| Error::Gpu(format!("cannot map results: {e}")))?;
+        let bytes_out = {
+            let view = staging
+                .get_mapped_range(..bytes.max(4).next_multiple_of(4))
+                .map_err(|e| Error::Gpu(format!("cannot read results: {e}")))?;
+            view[..bytes as usize].to_vec()
+        };
+        staging.unmap();
+        Ok(bytes_out)
+    }
+}

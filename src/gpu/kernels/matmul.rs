@@ -1,0 +1,126 @@
+//! `shaders/matmul.wgsl`: C = A · B with either operand stored transposed and a fused epilogue.
+
+use super::{Kernel, Region, Slot};
+use crate::cpu::ops::Stored;
+use crate::gpu::context::GpuContext;
+
+/// Output tile of one workgroup; must match `TILE_M` / `TILE_N` in the WGSL (checked by a test).
+pub const TILE_M: u32 = 64;
+pub const TILE_N: u32 = 64;
+
+/// What happens to each accumulated value before it is stored.
+#[derive(Debug, Clone, Copy)]
+pub enum Epilogue<'a> {
+    None,
+    /// `c = acc + bias[col]`.
+    Bias(Region<'a>),
+    /// `c = max(acc + bias[col], 0)`: a dense layer with ReLU.
+    BiasRelu(Region<'a>),
+    /// `c = acc` where `mask[row, col] > 0`, else 0: the backward pass through a ReLU whose
+    /// output is `mask`.
+    ReluMask(Region<'a>),
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct MatmulParams {
+    m: u32,
+    n: u32,
+    k: u32,
+    a_transposed: u32,
+    b_transposed: u32,
+    epilogue: u32,
+    _pad: [u32; 2],
+}
+
+/// The operands of one product `c[m×n] = a[m×k] · b[k×n]`.
+pub struct MatmulOperands<'a> {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub a: Region<'a>,
+    pub a_stored: Stored,
+    pub b: Region<'a>,
+    pub b_stored: Stored,
+    pub c: Region<'a>,
+    pub epilogue: Epilogue<'a>,
+}
+
+/// One product with fixed operands and shape, ready to dispatch.
+pub struct MatmulBinding {
+    group: wgpu::BindGroup,
+    workgroups: (u32, u32),
+}
+
+pub struct Matmul {
+    kernel: Kernel,
+    /// Bound where an epilogue needs no bias or mask.
+    unused: wgpu::Buffer,
+}
+
+impl Matmul {
+    pub fn new(ctx: &GpuContext) -> Self {
+        let ro = Slot::Storage { read_only: true };
+        let kernel = Kernel::new(
+            ctx,
+            "matmul",
+            include_str!("../../../shaders/matmul.wgsl"),
+            &[Slot::Uniform, ro, ro, Slot::Storage { read_only: false }, ro, ro],
+            &[],
+        );
+        let unused = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("matmul unused operand"),
+            size: 4,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        Matmul { kernel, unused }
+    }
+
+    pub fn bind(&self, ctx: &GpuContext, label: &str, op: &MatmulOperands<'_>) -> MatmulBinding {
+        assert!(
+            op.a.len >= op.m * op.k && op.b.len >= op.k * op.n && op.c.len >= op.m * op.n,
+            "matmul `{label}`: a region is smaller than its {}×{}×{} shape",
+            op.m,
+            op.k,
+            op.n
+        );
+        let unused = Region::all(&self.unused);
+        let (code, bias, aux) = match op.epilogue {
+            Epilogue::None => (0, unused, unused),
+            Epilogue::Bias(b) => (1, b, unused),
+            Epilogue::BiasRelu(b) => (2, b, unused),
+            Epilogue::ReluMask(mask) => (3, unused, mask),
+        };
+        let params = MatmulParams {
+            m: op.m as u32,
+            n: op.n as u32,
+            k: op.k as u32,
+            a_transposed: u32::from(op.a_stored == Stored::Transposed),
+            b_transposed: u32::from(op.b_stored == Stored::Transposed),
+            epilogue: code,
+            _pad: [0; 2],
+        };
+        let uniform = ctx.uniform_buffer(label, &params);
+        let group = self.kernel.bind(
+            ctx,
+            label,
+            &[
+                uniform.as_entire_binding(),
+                op.a.binding(),
+                op.b.binding(),
+                op.c.binding(),
+                bias.binding(),
+                aux.binding(),
+            ],
+        );
+        MatmulBinding {
+            group,
+            workgroups: ((op.n as u32).div_ceil(TILE_N), (op.m as u32).div_ceil(TILE_M)),
+        }
+    }
+
+    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &MatmulBinding) {
+        self.kernel.dispatch(pass, &binding.group, &[], binding.workgroups);
+    }
+}

@@ -1,0 +1,9 @@
+//! The GPU path: one wgpu context, one struct per WGSL kernel, and a backend that keeps
+//! everything resident.
+
+pub mod backend;
+pub mod context;
+pub mod kernels;
+
+pub use backend::GpuBackend;
+pub use context::{list_adapters, AdapterChoice, AdapterSummary, GpuContext};
