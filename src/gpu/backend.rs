@@ -9,7 +9,7 @@ use super::kernels::gather::{GatherBinding, GatherOperands, ResidentDataset};
 use super::kernels::matmul::{MatmulBinding, MatmulOperands};
 use super::kernels::sgd::SgdBinding;
 use super::kernels::softmax_xent::{StepMetric, XentBinding, XentOperands};
-use super::kernels::{step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE};
+use super::kernels::{encode_step_table, step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE};
 use crate::backend::{Backend, Metrics, StepMetrics};
 use crate::cpu::backend::{check_order, check_setup};
 use crate::cpu::ops::Stored;
@@ -282,12 +282,7 @@ impl GpuBackend {
         if infos.is_empty() {
             return Ok(Vec::new());
         }
-        let mut table = vec![0u8; infos.len() * STEP_STRIDE as usize];
-        for (i, info) in infos.iter().enumerate() {
-            let at = i * STEP_STRIDE as usize;
-            table[at..at + std::mem::size_of::<StepInfo>()].copy_from_slice(bytemuck::bytes_of(info));
-        }
-        self.ctx.queue.write_buffer(&self.steps, 0, &table);
+        self.ctx.queue.write_buffer(&self.steps, 0, &encode_step_table(infos));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());

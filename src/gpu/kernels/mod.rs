@@ -32,6 +32,15 @@ pub struct StepInfo {
     pub lr: f32,
 }
 
+/// Lays `infos` out at `STEP_STRIDE` spacing, as the step buffer holds them.
+pub fn encode_step_table(infos: &[StepInfo]) -> Vec<u8> {
+    let mut table = vec![0u8; infos.len() * STEP_STRIDE as usize];
+    for (entry, info) in table.chunks_exact_mut(STEP_STRIDE as usize).zip(infos) {
+        entry[..std::mem::size_of::<StepInfo>()].copy_from_slice(bytemuck::bytes_of(info));
+    }
+    table
+}
+
 /// Spacing of `StepInfo` entries: the largest `min_uniform_buffer_offset_alignment` wgpu allows.
 pub const STEP_STRIDE: u64 = 256;
 
@@ -152,7 +161,7 @@ impl<'a> Region<'a> {
 }
 
 /// The `StepInfo` binding: one entry, placed by the dynamic offset at dispatch.
-pub(crate) fn step_binding(steps: &wgpu::Buffer) -> wgpu::BindingResource<'_> {
+pub fn step_binding(steps: &wgpu::Buffer) -> wgpu::BindingResource<'_> {
     wgpu::BindingResource::Buffer(wgpu::BufferBinding {
         buffer: steps,
         offset: 0,

@@ -1,0 +1,282 @@
+//! Each WGSL kernel against its CPU twin in `cpu::ops`, on seeded random inputs and shapes that
+//! are not tile multiples. Outputs start as NaN, so an element a kernel fails to write fails.
+//! Tolerance: `rel_err` (max abs difference over max abs reference) ≤ 1e-5 for f32.
+
+mod common;
+
+use common::{assert_close, gpu_or_skip, nan_bytes, random_vec, read_f32, read_u32, rng, step_table};
+use gpu_mlp::cpu::ops::{self, Stored};
+use gpu_mlp::data::{Affine, Dataset, Features};
+use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
+use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
+use gpu_mlp::gpu::kernels::softmax_xent::{StepMetric, XentOperands};
+use gpu_mlp::gpu::kernels::{step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo};
+use gpu_mlp::gpu::GpuContext;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+const TOL: f64 = 1e-5;
+
+fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
+    ctx.storage_buffer_init(label, bytemuck::cast_slice(values)).expect("buffer")
+}
+
+fn poisoned(ctx: &GpuContext, label: &str, n: usize) -> wgpu::Buffer {
+    ctx.storage_buffer_init(label, &nan_bytes(n)).expect("buffer")
+}
+
+/// The epilogue to test, with its operand's values.
+enum Tail {
+    None,
+    Bias(Vec<f32>),
+    BiasRelu(Vec<f32>),
+    ReluMask(Vec<f32>),
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gpu_matmul(ctx: &GpuContext, kernel: &Matmul, m: usize, k: usize, n: usize, a: &[f32], a_stored: Stored, b: &[f32], b_stored: Stored, tail: &Tail) -> Vec<f32> {
+    let (a_buf, b_buf, c_buf) = (upload(ctx, "a", a), upload(ctx, "b", b), poisoned(ctx, "c", m * n));
+    let extra = match tail {
+        Tail::None => None,
+        Tail::Bias(v) | Tail::BiasRelu(v) | Tail::ReluMask(v) => Some(upload(ctx, "extra", v)),
+    };
+    let region = |buf| Region::all(buf);
+    let epilogue = match (tail, &extra) {
+        (Tail::Bias(_), Some(e)) => Epilogue::Bias(region(e)),
+        (Tail::BiasRelu(_), Some(e)) => Epilogue::BiasRelu(region(e)),
+        (Tail::ReluMask(_), Some(e)) => Epilogue::ReluMask(region(e)),
+        _ => Epilogue::None,
+    };
+    let binding = kernel.bind(
+        ctx,
+        "test matmul",
+        &MatmulOperands {
+            m,
+            k,
+            n,
+            a: region(&a_buf),
+            a_stored,
+            b: region(&b_buf),
+            b_stored,
+            c: region(&c_buf),
+            epilogue,
+        },
+    );
+    ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding));
+    read_f32(ctx, &c_buf, m * n)
+}
+
+const SHAPES: [(usize, usize, usize); 8] = [
+    (1, 1, 1),
+    (3, 7, 33),
+    (7, 785, 3),
+    (33, 129, 7),
+    (129, 33, 785),
+    (1, 785, 129),
+    (128, 784, 64),
+    (64, 128, 10),
+];
+
+#[test]
+fn matmul_all_layouts_match_cpu() {
+    let Some(ctx) = gpu_or_skip("matmul_all_layouts_match_cpu") else { return };
+    let kernel = Matmul::new(&ctx);
+    let mut r = rng(1);
+    for &(m, k, n) in &SHAPES {
+        let a = random_vec(&mut r, m * k);
+        let b = random_vec(&mut r, k * n);
+        for a_stored in [Stored::AsIs, Stored::Transposed] {
+            for b_stored in [Stored::AsIs, Stored::Transposed] {
+                let mut want = vec![0.0; m * n];
+                ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut want);
+                let got = gpu_matmul(&ctx, &kernel, m, k, n, &a, a_stored, &b, b_stored, &Tail::None);
+                assert_close(&format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"), &got, &want, TOL);
+            }
+        }
+    }
+}
+
+#[test]
+fn matmul_forward_epilogues_match_linear_forward() {
+    let Some(ctx) = gpu_or_skip("matmul_forward_epilogues_match_linear_forward") else { return };
+    let kernel = Matmul::new(&ctx);
+    let mut r = rng(2);
+    // (rows, fan_in, fan_out): batch sizes 1 and 128, odd widths.
+    for &(rows, fan_in, fan_out) in &[(1, 785, 129), (128, 784, 33), (7, 3, 10), (129, 2, 16)] {
+        let x = random_vec(&mut r, rows * fan_in);
+        let w = random_vec(&mut r, fan_out * fan_in);
+        let bias = random_vec(&mut r, fan_out);
+        let mut want = vec![0.0; rows * fan_out];
+        ops::linear_forward(&x, &w, &bias, rows, &mut want);
+        let got = gpu_matmul(&ctx, &kernel, rows, fan_in, fan_out, &x, Stored::AsIs, &w, Stored::Transposed, &Tail::Bias(bias.clone()));
+        assert_close(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
+        ops::relu(&mut want);
+        let got = gpu_matmul(&ctx, &kernel, rows, fan_in, fan_out, &x, Stored::AsIs, &w, Stored::Transposed, &Tail::BiasRelu(bias));
+        assert_close(&format!("linear+relu {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
+    }
+}
+
+#[test]
+fn matmul_relu_mask_epilogue_matches_relu_backward() {
+    let Some(ctx) = gpu_or_skip("matmul_relu_mask_epilogue_matches_relu_backward") else { return };
+    let kernel = Matmul::new(&ctx);
+    let mut r = rng(3);
+    for &(rows, fan_out, fan_in) in &[(1, 10, 785), (128, 10, 64), (33, 129, 7)] {
+        let dz = random_vec(&mut r, rows * fan_out);
+        let w = random_vec(&mut r, fan_out * fan_in);
+        // A ReLU output: about half exact zeros.
+        let act: Vec<f32> = random_vec(&mut r, rows * fan_in).iter().map(|v| v.max(0.0)).collect();
+        let mut want = vec![0.0; rows * fan_in];
+        ops::matmul(rows, fan_out, fan_in, &dz, Stored::AsIs, &w, Stored::AsIs, &mut want);
+        ops::relu_backward(&mut want, &act);
+        let got = gpu_matmul(&ctx, &kernel, rows, fan_out, fan_in, &dz, Stored::AsIs, &w, Stored::AsIs, &Tail::ReluMask(act));
+        assert_close(&format!("dz·W ⊙ relu' {rows}×{fan_out}→{fan_in}"), &got, &want, TOL);
+    }
+}
+
+#[test]
+fn bias_grad_matches_cpu() {
+    let Some(ctx) = gpu_or_skip("bias_grad_matches_cpu") else { return };
+    let kernel = BiasGrad::new(&ctx);
+    let mut r = rng(4);
+    for &(rows, cols) in &[(1, 1), (128, 10), (129, 785), (7, 257)] {
+        let dz = random_vec(&mut r, rows * cols);
+        let mut want = vec![0.0; cols];
+        ops::bias_grad(&dz, rows, &mut want);
+        let (dz_buf, db_buf) = (upload(&ctx, "dz", &dz), poisoned(&ctx, "db", cols));
+        let binding = kernel.bind(&ctx, "test", Region::all(&dz_buf), Region::all(&db_buf), rows, cols);
+        ctx.submit_pass("bias_grad", |pass| kernel.dispatch(pass, &binding));
+        assert_close(&format!("bias grad {rows}×{cols}"), &read_f32(&ctx, &db_buf, cols), &want, TOL);
+    }
+}
+
+#[test]
+fn sgd_matches_cpu() {
+    let Some(ctx) = gpu_or_skip("sgd_matches_cpu") else { return };
+    let kernel = Sgd::new(&ctx);
+    let mut r = rng(5);
+    for &len in &[1, 7, 785, 407_050] {
+        let (params, grads) = (random_vec(&mut r, len), random_vec(&mut r, len));
+        let lr = 0.05;
+        let mut want = params.clone();
+        ops::sgd_update(&mut want, &grads, lr);
+        let (p_buf, g_buf) = (upload(&ctx, "p", &params), upload(&ctx, "g", &grads));
+        // Step 1 of the table carries the learning rate; step 0 a wrong one, so the offset is exercised.
+        let steps = step_table(&ctx, &[StepInfo { first: 0, rows: 1, slot: 0, lr: 99.0 }, StepInfo { first: 0, rows: 1, slot: 1, lr }]);
+        let binding = kernel.bind(&ctx, &steps, Region::all(&p_buf), Region::all(&g_buf));
+        ctx.submit_pass("sgd", |pass| kernel.dispatch(pass, &binding, step_offset(1)));
+        assert_close(&format!("sgd len {len}"), &read_f32(&ctx, &p_buf, len), &want, TOL);
+    }
+}
+
+/// Runs the softmax-xent kernel on `logits` (`batch × classes`) for a step of `rows` samples,
+/// writing its metrics to slot 2. Returns (dlogits, metric).
+fn gpu_xent(ctx: &GpuContext, logits: &[f32], labels: &[u32], rows: usize, classes: usize) -> (Vec<f32>, StepMetric) {
+    let kernel = SoftmaxXent::new(ctx);
+    let batch = labels.len();
+    let logits_buf = upload(ctx, "logits", logits);
+    let labels_buf = ctx.storage_buffer_init("labels", bytemuck::cast_slice(labels)).expect("buffer");
+    let dlogits = poisoned(ctx, "dlogits", batch * classes);
+    let metrics = poisoned(ctx, "metrics", 2 * 4);
+    let steps = step_table(ctx, &[StepInfo { first: 0, rows: rows as u32, slot: 2, lr: 0.0 }]);
+    let binding = kernel.bind(
+        ctx,
+        &XentOperands {
+            steps: &steps,
+            logits: Region::all(&logits_buf),
+            labels: &labels_buf,
+            dlogits: Region::all(&dlogits),
+            metrics: &metrics,
+            classes,
+            batch,
+        },
+    );
+    ctx.submit_pass("xent", |pass| kernel.dispatch(pass, &binding, step_offset(0)));
+    let raw = ctx.read_back(&metrics, 4 * 8).expect("read back");
+    let all: Vec<StepMetric> = bytemuck::pod_collect_to_vec(&raw);
+    (read_f32(ctx, &dlogits, batch * classes), all[2])
+}
+
+#[test]
+fn softmax_xent_matches_cpu_including_short_batches() {
+    let Some(ctx) = gpu_or_skip("softmax_xent_matches_cpu_including_short_batches") else { return };
+    let mut r = rng(6);
+    for &(batch, rows, classes) in &[(1, 1, 2), (128, 128, 10), (129, 100, 10), (300, 257, 3), (7, 7, 785)] {
+        let logits: Vec<f32> = random_vec(&mut r, batch * classes).iter().map(|v| 8.0 * v).collect();
+        let labels: Vec<u32> = (0..batch).map(|_| r.random_range(0..classes as u32)).collect();
+        let mut want = vec![f32::NAN; batch * classes];
+        let loss = ops::softmax_cross_entropy(&logits, &labels, rows, classes, &mut want);
+        let (got, metric) = gpu_xent(&ctx, &logits, &labels, rows, classes);
+        let case = format!("softmax xent batch {batch} rows {rows} classes {classes}");
+        assert_close(&case, &got, &want, TOL);
+        assert_eq!(metric.correct, loss.correct, "{case}: correct count");
+        let loss_err = (f64::from(metric.loss_sum) - loss.loss_sum).abs() / loss.loss_sum.abs().max(1e-12);
+        assert!(loss_err <= TOL, "{case}: loss sum {} vs {} (rel {loss_err:e})", metric.loss_sum, loss.loss_sum);
+    }
+}
+
+/// The course's worked example: mean loss ≈ 1.445 and gradient rows p − y.
+#[test]
+fn softmax_xent_worked_example_on_gpu() {
+    let Some(ctx) = gpu_or_skip("softmax_xent_worked_example_on_gpu") else { return };
+    let logits = [2.0, 0.5, 0.1, -1.2, 0.2, 1.5, -0.5, 0.0, -1.0, 0.0, 0.2, 2.0];
+    let (dlogits, metric) = gpu_xent(&ctx, &logits, &[2, 0, 3], 3, 4);
+    assert!((metric.loss_sum / 3.0 - 1.445).abs() < 1e-3, "mean loss {}", metric.loss_sum / 3.0);
+    let row0: Vec<f32> = dlogits[..4].iter().map(|g| g * 3.0).collect();
+    assert_close("row 1 of p − y", &row0, &[0.7074, 0.1579, -0.8941, 0.0288], 2e-4);
+    assert_eq!(metric.correct, 1, "only the third sample's arg-max (class 3) is right");
+}
+
+#[test]
+fn gather_matches_cpu_for_u8_and_f32_data() {
+    let Some(ctx) = gpu_or_skip("gather_matches_cpu_for_u8_and_f32_data") else { return };
+    let kernel = Gather::new(&ctx);
+    let mut r = rng(7);
+    let (len, batch) = (37usize, 7usize);
+    for dim in [1usize, 3, 785] {
+        let u8_data = Dataset {
+            features: Features::U8((0..len * dim).map(|_| r.random()).collect()),
+            labels: (0..len).map(|_| r.random_range(0..10)).collect(),
+            dim,
+            transform: Affine { scale: 1.0 / 127.5, shift: -1.0 },
+        };
+        let f32_data = Dataset {
+            features: Features::F32(random_vec(&mut r, len * dim)),
+            transform: Affine::IDENTITY,
+            ..u8_data.clone()
+        };
+        for data in [u8_data, f32_data] {
+            let mut order: Vec<u32> = (0..len as u32).collect();
+            order.shuffle(&mut r);
+            // Step 1 starts at order[3] and is short: rows 5 and 6 must come out as zeros.
+            let info = StepInfo { first: 3, rows: 5, slot: 0, lr: 0.0 };
+            let steps = step_table(&ctx, &[StepInfo { first: 0, rows: 7, slot: 0, lr: 0.0 }, info]);
+            let resident = ResidentDataset::upload(&ctx, "test", &data).expect("upload");
+            let order_buf = ctx.storage_buffer_init("order", bytemuck::cast_slice(&order)).expect("buffer");
+            let x = poisoned(&ctx, "x", batch * dim);
+            let labels = ctx.storage_buffer_init("labels", &[0xff; 4 * 7]).expect("buffer");
+            let binding = kernel.bind(
+                &ctx,
+                &GatherOperands {
+                    data: &resident,
+                    order: &order_buf,
+                    steps: &steps,
+                    x: &x,
+                    labels: &labels,
+                    batch,
+                },
+            );
+            ctx.submit_pass("gather", |pass| kernel.dispatch(pass, &binding, step_offset(1)));
+            let mut want = vec![0.0f32; batch * dim];
+            let mut want_labels = vec![0u32; batch];
+            for row in 0..info.rows as usize {
+                let sample = order[info.first as usize + row] as usize;
+                data.write_row(sample, &mut want[row * dim..(row + 1) * dim]);
+                want_labels[row] = data.labels[sample];
+            }
+            let case = format!("gather dim {dim} {:?}", std::mem::discriminant(&data.features));
+            assert_close(&case, &read_f32(&ctx, &x, batch * dim), &want, TOL);
+            assert_eq!(read_u32(&ctx, &labels, batch), want_labels, "{case}: labels");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Every WGSL file parses and validates with naga; no GPU needed.
+
+use std::path::Path;
+
+fn shader_files() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("shaders/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wgsl"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn parse(path: &Path) -> naga::Module {
+    let source = std::fs::read_to_string(path).expect("readable shader");
+    naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&source, &path.display().to_string())))
+}
+
+#[test]
+fn every_shader_parses_and_validates() {
+    let files = shader_files();
+    assert!(files.len() >= 5, "expected the kernels' WGSL files, found {files:?}");
+    for path in files {
+        let module = parse(&path);
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        assert!(
+            module.entry_points.iter().any(|e| e.name == "main" && e.stage == naga::ShaderStage::Compute),
+            "{}: no compute entry point `main`",
+            path.display()
+        );
+    }
+}
+
+/// The host computes workgroup counts from its tile constants; they must be the shader's.
+#[test]
+fn matmul_tile_constants_match_the_host() {
+    let module = parse(&Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/matmul.wgsl"));
+    let value = |name: &str| -> u32 {
+        let (_, c) = module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("matmul.wgsl has no const {name}"));
+        match module.global_expressions[c.init] {
+            naga::Expression::Literal(naga::Literal::U32(v)) => v,
+            ref other => panic!("{name} is not a u32 literal: {other:?}"),
+        }
+    };
+    assert_eq!(value("TILE_M"), gpu_mlp::gpu::kernels::matmul::TILE_M);
+    assert_eq!(value("TILE_N"), gpu_mlp::gpu::kernels::matmul::TILE_N);
+    // The invocation grid and per-invocation block must cover the tile exactly.
+    assert_eq!(value("WG_Y") * value("PER_M"), value("TILE_M"));
+    assert_eq!(value("WG_X") * value("PER_N"), value("TILE_N"));
+    assert_eq!(value("WG_X") * value("WG_Y"), value("THREADS"));
+    assert_eq!(value("TILE_M") * value("TILE_K"), 1024, "a_tile is declared with 1024 elements");
+    assert_eq!(value("TILE_N") * value("TILE_K"), 1024, "b_tile is declared with 1024 elements");
+}
