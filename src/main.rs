@@ -14,7 +14,11 @@ use gpu_mlp::train::{train, EpochReport, TrainConfig};
 use gpu_mlp::Error;
 
 #[derive(Parser)]
-#[command(name = "gpu-mlp", version, about = "Train multi-layer perceptrons with hand-written WGSL kernels (wgpu) or the plain-Rust CPU reference")]
+#[command(
+    name = "gpu-mlp",
+    version,
+    about = "Train multi-layer perceptrons with hand-written WGSL kernels (wgpu) or the plain-Rust CPU reference"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,7 +44,7 @@ struct TrainArgs {
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=65535))]
     batch_size: u32,
     /// SGD learning rate (a finite number > 0).
-    #[arg(long, default_value_t = 0.1, value_parser = parse_lr)]
+    #[arg(long, default_value_t = 0.1, value_parser = parse_lr, allow_negative_numbers = true)]
     lr: f32,
     /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers.
     #[arg(long, default_value = "512", value_parser = parse_hidden)]
@@ -76,14 +80,32 @@ fn parse_hidden(s: &str) -> Result<Hidden, String> {
         .split(',')
         .map(|w| match w.trim().parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!("`{}` is not a layer width ≥ 1 (expected e.g. `512` or `128,64`)", w.trim())),
+            _ => Err(format!(
+                "`{}` is not a layer width ≥ 1 (expected e.g. `512` or `128,64`)",
+                w.trim()
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Hidden(widths))
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Bad arguments: clap's first line names the flag and what was expected; exit code 2.
+        Err(e) if e.use_stderr() => {
+            let text = e.render().to_string();
+            eprintln!(
+                "{}",
+                text.lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("error: invalid arguments")
+            );
+            return ExitCode::from(2);
+        }
+        // --help and --version.
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Train(args) => run_train(args),
         Command::Info => {
@@ -169,7 +191,10 @@ fn run_info() {
         return;
     }
     for (i, a) in adapters.iter().enumerate() {
-        println!("[{i}] {} ({}, {:?}) driver: {}", a.name, a.backend, a.device_type, a.driver);
+        println!(
+            "[{i}] {} ({}, {:?}) driver: {}",
+            a.name, a.backend, a.device_type, a.driver
+        );
         println!(
             "    max storage binding {} MiB, max buffer {} MiB, workgroup storage {} KiB, {} invocations/workgroup",
             a.max_storage_binding >> 20,
@@ -180,7 +205,9 @@ fn run_info() {
     }
     let chosen = match adapters.iter().find(|a| a.is_hardware()) {
         Some(a) => format!("--device auto uses {}", a.name),
-        None => "--device auto uses the CPU backend (no hardware adapter); --device gpu uses the first adapter above".into(),
+        None => {
+            "--device auto uses the CPU backend (no hardware adapter); --device gpu uses the first adapter above".into()
+        }
     };
     println!("{chosen}");
 }

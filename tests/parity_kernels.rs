@@ -18,7 +18,8 @@ use rand::Rng;
 const TOL: f64 = 1e-5;
 
 fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
-    ctx.storage_buffer_init(label, bytemuck::cast_slice(values)).expect("buffer")
+    ctx.storage_buffer_init(label, bytemuck::cast_slice(values))
+        .expect("buffer")
 }
 
 fn poisoned(ctx: &GpuContext, label: &str, n: usize) -> wgpu::Buffer {
@@ -34,7 +35,18 @@ enum Tail {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn gpu_matmul(ctx: &GpuContext, kernel: &Matmul, m: usize, k: usize, n: usize, a: &[f32], a_stored: Stored, b: &[f32], b_stored: Stored, tail: &Tail) -> Vec<f32> {
+fn gpu_matmul(
+    ctx: &GpuContext,
+    kernel: &Matmul,
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[f32],
+    a_stored: Stored,
+    b: &[f32],
+    b_stored: Stored,
+    tail: &Tail,
+) -> Vec<f32> {
     let (a_buf, b_buf, c_buf) = (upload(ctx, "a", a), upload(ctx, "b", b), poisoned(ctx, "c", m * n));
     let extra = match tail {
         Tail::None => None,
@@ -79,7 +91,9 @@ const SHAPES: [(usize, usize, usize); 8] = [
 
 #[test]
 fn matmul_all_layouts_match_cpu() {
-    let Some(ctx) = gpu_or_skip("matmul_all_layouts_match_cpu") else { return };
+    let Some(ctx) = gpu_or_skip("matmul_all_layouts_match_cpu") else {
+        return;
+    };
     let kernel = Matmul::new(&ctx);
     let mut r = rng(1);
     for &(m, k, n) in &SHAPES {
@@ -90,7 +104,12 @@ fn matmul_all_layouts_match_cpu() {
                 let mut want = vec![0.0; m * n];
                 ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut want);
                 let got = gpu_matmul(&ctx, &kernel, m, k, n, &a, a_stored, &b, b_stored, &Tail::None);
-                assert_close(&format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"), &got, &want, TOL);
+                assert_close(
+                    &format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"),
+                    &got,
+                    &want,
+                    TOL,
+                );
             }
         }
     }
@@ -98,7 +117,9 @@ fn matmul_all_layouts_match_cpu() {
 
 #[test]
 fn matmul_forward_epilogues_match_linear_forward() {
-    let Some(ctx) = gpu_or_skip("matmul_forward_epilogues_match_linear_forward") else { return };
+    let Some(ctx) = gpu_or_skip("matmul_forward_epilogues_match_linear_forward") else {
+        return;
+    };
     let kernel = Matmul::new(&ctx);
     let mut r = rng(2);
     // (rows, fan_in, fan_out): batch sizes 1 and 128, odd widths.
@@ -108,17 +129,41 @@ fn matmul_forward_epilogues_match_linear_forward() {
         let bias = random_vec(&mut r, fan_out);
         let mut want = vec![0.0; rows * fan_out];
         ops::linear_forward(&x, &w, &bias, rows, &mut want);
-        let got = gpu_matmul(&ctx, &kernel, rows, fan_in, fan_out, &x, Stored::AsIs, &w, Stored::Transposed, &Tail::Bias(bias.clone()));
+        let got = gpu_matmul(
+            &ctx,
+            &kernel,
+            rows,
+            fan_in,
+            fan_out,
+            &x,
+            Stored::AsIs,
+            &w,
+            Stored::Transposed,
+            &Tail::Bias(bias.clone()),
+        );
         assert_close(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
         ops::relu(&mut want);
-        let got = gpu_matmul(&ctx, &kernel, rows, fan_in, fan_out, &x, Stored::AsIs, &w, Stored::Transposed, &Tail::BiasRelu(bias));
+        let got = gpu_matmul(
+            &ctx,
+            &kernel,
+            rows,
+            fan_in,
+            fan_out,
+            &x,
+            Stored::AsIs,
+            &w,
+            Stored::Transposed,
+            &Tail::BiasRelu(bias),
+        );
         assert_close(&format!("linear+relu {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
     }
 }
 
 #[test]
 fn matmul_relu_mask_epilogue_matches_relu_backward() {
-    let Some(ctx) = gpu_or_skip("matmul_relu_mask_epilogue_matches_relu_backward") else { return };
+    let Some(ctx) = gpu_or_skip("matmul_relu_mask_epilogue_matches_relu_backward") else {
+        return;
+    };
     let kernel = Matmul::new(&ctx);
     let mut r = rng(3);
     for &(rows, fan_out, fan_in) in &[(1, 10, 785), (128, 10, 64), (33, 129, 7)] {
@@ -129,14 +174,27 @@ fn matmul_relu_mask_epilogue_matches_relu_backward() {
         let mut want = vec![0.0; rows * fan_in];
         ops::matmul(rows, fan_out, fan_in, &dz, Stored::AsIs, &w, Stored::AsIs, &mut want);
         ops::relu_backward(&mut want, &act);
-        let got = gpu_matmul(&ctx, &kernel, rows, fan_out, fan_in, &dz, Stored::AsIs, &w, Stored::AsIs, &Tail::ReluMask(act));
+        let got = gpu_matmul(
+            &ctx,
+            &kernel,
+            rows,
+            fan_out,
+            fan_in,
+            &dz,
+            Stored::AsIs,
+            &w,
+            Stored::AsIs,
+            &Tail::ReluMask(act),
+        );
         assert_close(&format!("dz·W ⊙ relu' {rows}×{fan_out}→{fan_in}"), &got, &want, TOL);
     }
 }
 
 #[test]
 fn bias_grad_matches_cpu() {
-    let Some(ctx) = gpu_or_skip("bias_grad_matches_cpu") else { return };
+    let Some(ctx) = gpu_or_skip("bias_grad_matches_cpu") else {
+        return;
+    };
     let kernel = BiasGrad::new(&ctx);
     let mut r = rng(4);
     for &(rows, cols) in &[(1, 1), (128, 10), (129, 785), (7, 257)] {
@@ -146,13 +204,20 @@ fn bias_grad_matches_cpu() {
         let (dz_buf, db_buf) = (upload(&ctx, "dz", &dz), poisoned(&ctx, "db", cols));
         let binding = kernel.bind(&ctx, "test", Region::all(&dz_buf), Region::all(&db_buf), rows, cols);
         ctx.submit_pass("bias_grad", |pass| kernel.dispatch(pass, &binding));
-        assert_close(&format!("bias grad {rows}×{cols}"), &read_f32(&ctx, &db_buf, cols), &want, TOL);
+        assert_close(
+            &format!("bias grad {rows}×{cols}"),
+            &read_f32(&ctx, &db_buf, cols),
+            &want,
+            TOL,
+        );
     }
 }
 
 #[test]
 fn sgd_matches_cpu() {
-    let Some(ctx) = gpu_or_skip("sgd_matches_cpu") else { return };
+    let Some(ctx) = gpu_or_skip("sgd_matches_cpu") else {
+        return;
+    };
     let kernel = Sgd::new(&ctx);
     let mut r = rng(5);
     for &len in &[1, 7, 785, 407_050] {
@@ -162,7 +227,23 @@ fn sgd_matches_cpu() {
         ops::sgd_update(&mut want, &grads, lr);
         let (p_buf, g_buf) = (upload(&ctx, "p", &params), upload(&ctx, "g", &grads));
         // Step 1 of the table carries the learning rate; step 0 a wrong one, so the offset is exercised.
-        let steps = step_table(&ctx, &[StepInfo { first: 0, rows: 1, slot: 0, lr: 99.0 }, StepInfo { first: 0, rows: 1, slot: 1, lr }]);
+        let steps = step_table(
+            &ctx,
+            &[
+                StepInfo {
+                    first: 0,
+                    rows: 1,
+                    slot: 0,
+                    lr: 99.0,
+                },
+                StepInfo {
+                    first: 0,
+                    rows: 1,
+                    slot: 1,
+                    lr,
+                },
+            ],
+        );
         let binding = kernel.bind(&ctx, &steps, Region::all(&p_buf), Region::all(&g_buf));
         ctx.submit_pass("sgd", |pass| kernel.dispatch(pass, &binding, step_offset(1)));
         assert_close(&format!("sgd len {len}"), &read_f32(&ctx, &p_buf, len), &want, TOL);
@@ -175,10 +256,20 @@ fn gpu_xent(ctx: &GpuContext, logits: &[f32], labels: &[u32], rows: usize, class
     let kernel = SoftmaxXent::new(ctx);
     let batch = labels.len();
     let logits_buf = upload(ctx, "logits", logits);
-    let labels_buf = ctx.storage_buffer_init("labels", bytemuck::cast_slice(labels)).expect("buffer");
+    let labels_buf = ctx
+        .storage_buffer_init("labels", bytemuck::cast_slice(labels))
+        .expect("buffer");
     let dlogits = poisoned(ctx, "dlogits", batch * classes);
     let metrics = poisoned(ctx, "metrics", 2 * 4);
-    let steps = step_table(ctx, &[StepInfo { first: 0, rows: rows as u32, slot: 2, lr: 0.0 }]);
+    let steps = step_table(
+        ctx,
+        &[StepInfo {
+            first: 0,
+            rows: rows as u32,
+            slot: 2,
+            lr: 0.0,
+        }],
+    );
     let binding = kernel.bind(
         ctx,
         &XentOperands {
@@ -199,7 +290,9 @@ fn gpu_xent(ctx: &GpuContext, logits: &[f32], labels: &[u32], rows: usize, class
 
 #[test]
 fn softmax_xent_matches_cpu_including_short_batches() {
-    let Some(ctx) = gpu_or_skip("softmax_xent_matches_cpu_including_short_batches") else { return };
+    let Some(ctx) = gpu_or_skip("softmax_xent_matches_cpu_including_short_batches") else {
+        return;
+    };
     let mut r = rng(6);
     for &(batch, rows, classes) in &[(1, 1, 2), (128, 128, 10), (129, 100, 10), (300, 257, 3), (7, 7, 785)] {
         let logits: Vec<f32> = random_vec(&mut r, batch * classes).iter().map(|v| 8.0 * v).collect();
@@ -211,17 +304,28 @@ fn softmax_xent_matches_cpu_including_short_batches() {
         assert_close(&case, &got, &want, TOL);
         assert_eq!(metric.correct, loss.correct, "{case}: correct count");
         let loss_err = (f64::from(metric.loss_sum) - loss.loss_sum).abs() / loss.loss_sum.abs().max(1e-12);
-        assert!(loss_err <= TOL, "{case}: loss sum {} vs {} (rel {loss_err:e})", metric.loss_sum, loss.loss_sum);
+        assert!(
+            loss_err <= TOL,
+            "{case}: loss sum {} vs {} (rel {loss_err:e})",
+            metric.loss_sum,
+            loss.loss_sum
+        );
     }
 }
 
 /// The course's worked example: mean loss ≈ 1.445 and gradient rows p − y.
 #[test]
 fn softmax_xent_worked_example_on_gpu() {
-    let Some(ctx) = gpu_or_skip("softmax_xent_worked_example_on_gpu") else { return };
+    let Some(ctx) = gpu_or_skip("softmax_xent_worked_example_on_gpu") else {
+        return;
+    };
     let logits = [2.0, 0.5, 0.1, -1.2, 0.2, 1.5, -0.5, 0.0, -1.0, 0.0, 0.2, 2.0];
     let (dlogits, metric) = gpu_xent(&ctx, &logits, &[2, 0, 3], 3, 4);
-    assert!((metric.loss_sum / 3.0 - 1.445).abs() < 1e-3, "mean loss {}", metric.loss_sum / 3.0);
+    assert!(
+        (metric.loss_sum / 3.0 - 1.445).abs() < 1e-3,
+        "mean loss {}",
+        metric.loss_sum / 3.0
+    );
     let row0: Vec<f32> = dlogits[..4].iter().map(|g| g * 3.0).collect();
     assert_close("row 1 of p − y", &row0, &[0.7074, 0.1579, -0.8941, 0.0288], 2e-4);
     assert_eq!(metric.correct, 1, "only the third sample's arg-max (class 3) is right");
@@ -229,7 +333,9 @@ fn softmax_xent_worked_example_on_gpu() {
 
 #[test]
 fn gather_matches_cpu_for_u8_and_f32_data() {
-    let Some(ctx) = gpu_or_skip("gather_matches_cpu_for_u8_and_f32_data") else { return };
+    let Some(ctx) = gpu_or_skip("gather_matches_cpu_for_u8_and_f32_data") else {
+        return;
+    };
     let kernel = Gather::new(&ctx);
     let mut r = rng(7);
     let (len, batch) = (37usize, 7usize);
@@ -238,7 +344,10 @@ fn gather_matches_cpu_for_u8_and_f32_data() {
             features: Features::U8((0..len * dim).map(|_| r.random()).collect()),
             labels: (0..len).map(|_| r.random_range(0..10)).collect(),
             dim,
-            transform: Affine { scale: 1.0 / 127.5, shift: -1.0 },
+            transform: Affine {
+                scale: 1.0 / 127.5,
+                shift: -1.0,
+            },
         };
         let f32_data = Dataset {
             features: Features::F32(random_vec(&mut r, len * dim)),
@@ -249,10 +358,28 @@ fn gather_matches_cpu_for_u8_and_f32_data() {
             let mut order: Vec<u32> = (0..len as u32).collect();
             order.shuffle(&mut r);
             // Step 1 starts at order[3] and is short: rows 5 and 6 must come out as zeros.
-            let info = StepInfo { first: 3, rows: 5, slot: 0, lr: 0.0 };
-            let steps = step_table(&ctx, &[StepInfo { first: 0, rows: 7, slot: 0, lr: 0.0 }, info]);
+            let info = StepInfo {
+                first: 3,
+                rows: 5,
+                slot: 0,
+                lr: 0.0,
+            };
+            let steps = step_table(
+                &ctx,
+                &[
+                    StepInfo {
+                        first: 0,
+                        rows: 7,
+                        slot: 0,
+                        lr: 0.0,
+                    },
+                    info,
+                ],
+            );
             let resident = ResidentDataset::upload(&ctx, "test", &data).expect("upload");
-            let order_buf = ctx.storage_buffer_init("order", bytemuck::cast_slice(&order)).expect("buffer");
+            let order_buf = ctx
+                .storage_buffer_init("order", bytemuck::cast_slice(&order))
+                .expect("buffer");
             let x = poisoned(&ctx, "x", batch * dim);
             let labels = ctx.storage_buffer_init("labels", &[0xff; 4 * 7]).expect("buffer");
             let binding = kernel.bind(

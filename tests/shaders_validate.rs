@@ -15,7 +15,8 @@ fn shader_files() -> Vec<std::path::PathBuf> {
 
 fn parse(path: &Path) -> naga::Module {
     let source = std::fs::read_to_string(path).expect("readable shader");
-    naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&source, &path.display().to_string())))
+    naga::front::wgsl::parse_str(&source)
+        .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&source, &path.display().to_string())))
 }
 
 #[test]
@@ -24,11 +25,17 @@ fn every_shader_parses_and_validates() {
     assert!(files.len() >= 5, "expected the kernels' WGSL files, found {files:?}");
     for path in files {
         let module = parse(&path);
-        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
-            .validate(&module)
-            .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::default(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
         assert!(
-            module.entry_points.iter().any(|e| e.name == "main" && e.stage == naga::ShaderStage::Compute),
+            module
+                .entry_points
+                .iter()
+                .any(|e| e.name == "main" && e.stage == naga::ShaderStage::Compute),
             "{}: no compute entry point `main`",
             path.display()
         );
@@ -56,6 +63,14 @@ fn matmul_tile_constants_match_the_host() {
     assert_eq!(value("WG_Y") * value("PER_M"), value("TILE_M"));
     assert_eq!(value("WG_X") * value("PER_N"), value("TILE_N"));
     assert_eq!(value("WG_X") * value("WG_Y"), value("THREADS"));
-    assert_eq!(value("TILE_M") * value("TILE_K"), 1024, "a_tile is declared with 1024 elements");
-    assert_eq!(value("TILE_N") * value("TILE_K"), 1024, "b_tile is declared with 1024 elements");
+    assert_eq!(
+        value("TILE_M") * value("TILE_K"),
+        1024,
+        "a_tile is declared with 1024 elements"
+    );
+    assert_eq!(
+        value("TILE_N") * value("TILE_K"),
+        1024,
+        "b_tile is declared with 1024 elements"
+    );
 }

@@ -100,7 +100,14 @@ impl Backend for CpuBackend {
         for batch in order.chunks(self.batch_size) {
             self.gather(&data.train, batch);
             let rows = batch.len();
-            let loss = loss_and_gradients(&self.layout, &self.params, &mut self.ws, &self.labels, rows, &mut self.grads);
+            let loss = loss_and_gradients(
+                &self.layout,
+                &self.params,
+                &mut self.ws,
+                &self.labels,
+                rows,
+                &mut self.grads,
+            );
             sgd_update(&mut self.params, &self.grads, lr);
             steps.push(StepMetrics {
                 loss_sum: loss.loss_sum,

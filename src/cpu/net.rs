@@ -16,7 +16,11 @@ impl<T: Real> Workspace<T> {
     pub fn new(layout: &ParamLayout, capacity: usize) -> Self {
         let widths = std::iter::once(layout.layers[0].fan_in).chain(layout.layers.iter().map(|l| l.fan_out));
         let acts = widths.map(|w| vec![T::zero(); w * capacity]).collect();
-        let deltas = layout.layers.iter().map(|l| vec![T::zero(); l.fan_out * capacity]).collect();
+        let deltas = layout
+            .layers
+            .iter()
+            .map(|l| vec![T::zero(); l.fan_out * capacity])
+            .collect();
         Workspace { acts, deltas, capacity }
     }
 
@@ -32,7 +36,13 @@ pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], ws: &mut Workspace<T
     for (l, slots) in layout.layers.iter().enumerate() {
         let (inputs, outputs) = ws.acts.split_at_mut(l + 1);
         let z = &mut outputs[0][..rows * slots.fan_out];
-        linear_forward(&inputs[l], &params[slots.weight.clone()], &params[slots.bias.clone()], rows, z);
+        linear_forward(
+            &inputs[l],
+            &params[slots.weight.clone()],
+            &params[slots.bias.clone()],
+            rows,
+            z,
+        );
         if l < last {
             relu(z);
         }

@@ -11,7 +11,16 @@ pub trait Real: Float + std::iter::Sum + Send + Sync + 'static {
     fn to_f64(self) -> f64;
     /// `c = a · b` for row/column strides as in `matrixmultiply`.
     #[allow(clippy::too_many_arguments)]
-    fn gemm(m: usize, k: usize, n: usize, a: &[Self], a_strides: (isize, isize), b: &[Self], b_strides: (isize, isize), c: &mut [Self]);
+    fn gemm(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: &[Self],
+        a_strides: (isize, isize),
+        b: &[Self],
+        b_strides: (isize, isize),
+        c: &mut [Self],
+    );
 }
 
 macro_rules! impl_real {
@@ -23,11 +32,35 @@ macro_rules! impl_real {
             fn to_f64(self) -> f64 {
                 self as f64
             }
-            fn gemm(m: usize, k: usize, n: usize, a: &[Self], (rsa, csa): (isize, isize), b: &[Self], (rsb, csb): (isize, isize), c: &mut [Self]) {
+            fn gemm(
+                m: usize,
+                k: usize,
+                n: usize,
+                a: &[Self],
+                (rsa, csa): (isize, isize),
+                b: &[Self],
+                (rsb, csb): (isize, isize),
+                c: &mut [Self],
+            ) {
                 // The callers below build the strides from the slices' own shapes and check
                 // the lengths, so every index the kernel touches is inside `a`, `b` and `c`.
                 unsafe {
-                    matrixmultiply::$gemm(m, k, n, 1.0, a.as_ptr(), rsa, csa, b.as_ptr(), rsb, csb, 0.0, c.as_mut_ptr(), n as isize, 1);
+                    matrixmultiply::$gemm(
+                        m,
+                        k,
+                        n,
+                        1.0,
+                        a.as_ptr(),
+                        rsa,
+                        csa,
+                        b.as_ptr(),
+                        rsb,
+                        csb,
+                        0.0,
+                        c.as_mut_ptr(),
+                        n as isize,
+                        1,
+                    );
                 }
             }
         }
@@ -48,8 +81,20 @@ pub enum Stored {
 /// `C[m×n] = A[m×k] · B[k×n]`, reading A or B through a transpose without copying it.
 /// The GPU's `matmul.wgsl` computes exactly this.
 #[allow(clippy::too_many_arguments)]
-pub fn matmul<T: Real>(m: usize, k: usize, n: usize, a: &[T], a_stored: Stored, b: &[T], b_stored: Stored, c: &mut [T]) {
-    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "matmul operand too short");
+pub fn matmul<T: Real>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &[T],
+    a_stored: Stored,
+    b: &[T],
+    b_stored: Stored,
+    c: &mut [T],
+) {
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
+        "matmul operand too short"
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -57,7 +102,16 @@ pub fn matmul<T: Real>(m: usize, k: usize, n: usize, a: &[T], a_stored: Stored, 
         Stored::AsIs => (cols as isize, 1),
         Stored::Transposed => (1, rows as isize),
     };
-    T::gemm(m, k, n, a, strides(a_stored, k, m), b, strides(b_stored, n, k), &mut c[..m * n]);
+    T::gemm(
+        m,
+        k,
+        n,
+        a,
+        strides(a_stored, k, m),
+        b,
+        strides(b_stored, n, k),
+        &mut c[..m * n],
+    );
 }
 
 /// Dense layer forward: `z = x · wᵀ + b` for `x [rows, in]`, `w [out, in]`.
@@ -89,7 +143,15 @@ pub fn relu_backward<T: Real>(da: &mut [T], a: &[T]) {
 
 /// Dense layer backward, given `dz [rows, out]` and the layer input `x [rows, in]`:
 /// `dw = dzᵀ · x`, `db = Σ_rows dz`, and, when asked, `dx = dz · w`.
-pub fn linear_backward<T: Real>(dz: &[T], x: &[T], w: &[T], rows: usize, dw: &mut [T], db: &mut [T], dx: Option<&mut [T]>) {
+pub fn linear_backward<T: Real>(
+    dz: &[T],
+    x: &[T],
+    w: &[T],
+    rows: usize,
+    dw: &mut [T],
+    db: &mut [T],
+    dx: Option<&mut [T]>,
+) {
     let (fan_out, fan_in) = (db.len(), dw.len() / db.len());
     matmul(fan_out, rows, fan_in, dz, Stored::Transposed, x, Stored::AsIs, dw);
     bias_grad(dz, rows, db);
@@ -120,7 +182,13 @@ pub struct BatchLoss {
 /// Per row: `loss = logsumexp(z) − z[label]` (shifted by the row max for stability), the
 /// prediction is the first index of the largest logit, and `dz = (softmax(z) − onehot(label)) / rows`,
 /// the gradient of the batch-mean loss. Rows `≥ rows` of `dz` are zeroed.
-pub fn softmax_cross_entropy<T: Real>(logits: &[T], labels: &[u32], rows: usize, classes: usize, dz: &mut [T]) -> BatchLoss {
+pub fn softmax_cross_entropy<T: Real>(
+    logits: &[T],
+    labels: &[u32],
+    rows: usize,
+    classes: usize,
+    dz: &mut [T],
+) -> BatchLoss {
     let mut out = BatchLoss::default();
     let inv_rows = T::one() / T::from_f32(rows as f32);
     for r in 0..rows {

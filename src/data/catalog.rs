@@ -93,10 +93,7 @@ fn load_idx_dataset(
     if train.dim != test.dim {
         return Err(Error::DatasetMismatch {
             name: name.into(),
-            detail: format!(
-                "train images have {} pixels, test images {}",
-                train.dim, test.dim
-            ),
+            detail: format!("train images have {} pixels, test images {}", train.dim, test.dim),
         });
     }
     Ok(Splits {

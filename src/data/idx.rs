@@ -46,11 +46,10 @@ fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, ndims: usize) -> Result<(
         field,
         detail,
     };
-    let header_len = 4 + 4 * ndims;
-    if bytes.len() < header_len {
+    if bytes.len() < 4 {
         return Err(bad(
-            "header",
-            format!("file has {} bytes, the header alone needs {header_len}", bytes.len()),
+            "magic",
+            format!("file has {} bytes, too short for an IDX magic number", bytes.len()),
         ));
     }
     let word = |i: usize| u32::from_be_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]]);
@@ -59,6 +58,13 @@ fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, ndims: usize) -> Result<(
         return Err(bad(
             "magic",
             format!("expected {magic} (0x{magic:08x}), found {found} (0x{found:08x})"),
+        ));
+    }
+    let header_len = 4 + 4 * ndims;
+    if bytes.len() < header_len {
+        return Err(bad(
+            "header",
+            format!("file has {} bytes, the header alone needs {header_len}", bytes.len()),
         ));
     }
     let dims: Vec<usize> = (1..=ndims).map(|i| word(i) as usize).collect();

@@ -53,7 +53,11 @@ pub fn locate(name: &str, dirs: &[PathBuf], hint: &str) -> Result<[PathBuf; 4]> 
     }
     Err(Error::DatasetNotFound {
         name: name.to_string(),
-        searched: dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+        searched: dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
         hint: hint.to_string(),
     })
 }

@@ -9,7 +9,9 @@ use super::kernels::gather::{GatherBinding, GatherOperands, ResidentDataset};
 use super::kernels::matmul::{MatmulBinding, MatmulOperands};
 use super::kernels::sgd::SgdBinding;
 use super::kernels::softmax_xent::{StepMetric, XentBinding, XentOperands};
-use super::kernels::{encode_step_table, step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE};
+use super::kernels::{
+    encode_step_table, step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE,
+};
 use crate::backend::{Backend, Metrics, StepMetrics};
 use crate::cpu::backend::{check_order, check_setup};
 use crate::cpu::ops::Stored;
@@ -154,7 +156,11 @@ impl GpuBackend {
                         b: weight(l, &params_buf),
                         b_stored: Stored::Transposed,
                         c: Region::all(&acts[l + 1]),
-                        epilogue: if l < last { Epilogue::BiasRelu(b) } else { Epilogue::Bias(b) },
+                        epilogue: if l < last {
+                            Epilogue::BiasRelu(b)
+                        } else {
+                            Epilogue::Bias(b)
+                        },
                     },
                 )
             })
@@ -220,7 +226,9 @@ impl GpuBackend {
                 batch: batch_size,
             },
         );
-        let sgd = kernels.sgd.bind(&ctx, &steps, Region::all(&params_buf), Region::all(&grads));
+        let sgd = kernels
+            .sgd
+            .bind(&ctx, &steps, Region::all(&params_buf), Region::all(&grads));
 
         let mut resident = vec![grads, batch_labels, test_order];
         resident.extend(acts);
@@ -278,7 +286,11 @@ impl GpuBackend {
 
     /// Writes the step table, records `infos.len()` steps with `record`, submits once and
     /// reads back each step's metrics.
-    fn run_steps(&self, infos: &[StepInfo], record: impl Fn(&mut wgpu::ComputePass<'_>, usize)) -> Result<Vec<StepMetrics>> {
+    fn run_steps(
+        &self,
+        infos: &[StepInfo],
+        record: impl Fn(&mut wgpu::ComputePass<'_>, usize),
+    ) -> Result<Vec<StepMetrics>> {
         if infos.is_empty() {
             return Ok(Vec::new());
         }
@@ -333,7 +345,9 @@ impl Backend for GpuBackend {
         check_order(order, self.train_len)?;
         let mut out = Vec::with_capacity(order.len().div_ceil(self.batch_size));
         for chunk in order.chunks(self.max_steps * self.batch_size) {
-            self.ctx.queue.write_buffer(&self.train_order, 0, bytemuck::cast_slice(chunk));
+            self.ctx
+                .queue
+                .write_buffer(&self.train_order, 0, bytemuck::cast_slice(chunk));
             let infos = self.plan(chunk.len(), lr);
             out.extend(self.run_steps(&infos, |pass, step| self.record_train_step(pass, step))?);
         }

@@ -153,7 +153,10 @@ impl GpuContext {
     }
 
     fn check_binding(&self, label: &str, bytes: u64) -> Result<()> {
-        let max = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
+        let max = self
+            .limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size);
         if bytes > max {
             return Err(Error::DeviceLimit(format!(
                 "buffer `{label}` needs {bytes} bytes, the adapter binds at most {max}"
@@ -164,7 +167,9 @@ impl GpuContext {
 
     /// Records one compute pass with `record` and submits it.
     pub fn submit_pass(&self, label: &str, record: impl FnOnce(&mut wgpu::ComputePass<'_>)) {
-        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(label),

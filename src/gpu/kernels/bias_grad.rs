@@ -26,21 +26,35 @@ impl BiasGrad {
             ctx,
             "bias_grad",
             include_str!("../../../shaders/bias_grad.wgsl"),
-            &[Slot::Uniform, Slot::Storage { read_only: true }, Slot::Storage { read_only: false }],
+            &[
+                Slot::Uniform,
+                Slot::Storage { read_only: true },
+                Slot::Storage { read_only: false },
+            ],
             &[],
         );
         BiasGrad { kernel }
     }
 
     /// Sums the `rows × cols` matrix `dz` over its rows into `db` (`cols` long).
-    pub fn bind(&self, ctx: &GpuContext, label: &str, dz: Region<'_>, db: Region<'_>, rows: usize, cols: usize) -> BiasGradBinding {
+    pub fn bind(
+        &self,
+        ctx: &GpuContext,
+        label: &str,
+        dz: Region<'_>,
+        db: Region<'_>,
+        rows: usize,
+        cols: usize,
+    ) -> BiasGradBinding {
         let params = BiasGradParams {
             rows: rows as u32,
             cols: cols as u32,
             _pad: [0; 2],
         };
         let uniform = ctx.uniform_buffer(label, &params);
-        let group = self.kernel.bind(ctx, label, &[uniform.as_entire_binding(), dz.binding(), db.binding()]);
+        let group = self
+            .kernel
+            .bind(ctx, label, &[uniform.as_entire_binding(), dz.binding(), db.binding()]);
         BiasGradBinding {
             group,
             workgroups: (cols as u32).div_ceil(LINEAR_WORKGROUP),

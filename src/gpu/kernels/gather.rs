@@ -30,7 +30,10 @@ impl ResidentDataset {
     pub fn upload(ctx: &GpuContext, label: &str, data: &Dataset) -> Result<Self> {
         let (features, byte_features) = match &data.features {
             Features::U8(v) => (ctx.storage_buffer_init(&format!("{label} features"), v)?, true),
-            Features::F32(v) => (ctx.storage_buffer_init(&format!("{label} features"), bytemuck::cast_slice(v))?, false),
+            Features::F32(v) => (
+                ctx.storage_buffer_init(&format!("{label} features"), bytemuck::cast_slice(v))?,
+                false,
+            ),
         };
         let labels = ctx.storage_buffer_init(&format!("{label} labels"), bytemuck::cast_slice(&data.labels))?;
         Ok(ResidentDataset {

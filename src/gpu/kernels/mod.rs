@@ -53,7 +53,9 @@ pub(crate) enum Slot {
     Uniform,
     /// The `StepInfo` array, bound with a dynamic offset.
     Step,
-    Storage { read_only: bool },
+    Storage {
+        read_only: bool,
+    },
 }
 
 /// A compiled compute pipeline with its explicit bind-group layout.
@@ -126,7 +128,13 @@ impl Kernel {
     }
 
     /// Records one dispatch of this kernel.
-    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, group: &wgpu::BindGroup, offsets: &[u32], workgroups: (u32, u32)) {
+    pub fn dispatch(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        group: &wgpu::BindGroup,
+        offsets: &[u32],
+        workgroups: (u32, u32),
+    ) {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, group, offsets);
         pass.dispatch_workgroups(workgroups.0, workgroups.1, 1);

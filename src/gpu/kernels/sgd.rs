@@ -25,7 +25,12 @@ impl Sgd {
             ctx,
             "sgd",
             include_str!("../../../shaders/sgd.wgsl"),
-            &[Slot::Step, Slot::Uniform, Slot::Storage { read_only: false }, Slot::Storage { read_only: true }],
+            &[
+                Slot::Step,
+                Slot::Uniform,
+                Slot::Storage { read_only: false },
+                Slot::Storage { read_only: true },
+            ],
             &[],
         );
         Sgd { kernel }
@@ -34,11 +39,22 @@ impl Sgd {
     /// Updates `params` from `grads` (same length) with the learning rate of the step.
     pub fn bind(&self, ctx: &GpuContext, steps: &wgpu::Buffer, params: Region<'_>, grads: Region<'_>) -> SgdBinding {
         let len = params.len.min(grads.len);
-        let uniform = ctx.uniform_buffer("sgd", &SgdParams { len: len as u32, _pad: [0; 3] });
+        let uniform = ctx.uniform_buffer(
+            "sgd",
+            &SgdParams {
+                len: len as u32,
+                _pad: [0; 3],
+            },
+        );
         let group = self.kernel.bind(
             ctx,
             "sgd",
-            &[step_binding(steps), uniform.as_entire_binding(), params.binding(), grads.binding()],
+            &[
+                step_binding(steps),
+                uniform.as_entire_binding(),
+                params.binding(),
+                grads.binding(),
+            ],
         );
         let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
         SgdBinding {
@@ -48,6 +64,7 @@ impl Sgd {
     }
 
     pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &SgdBinding, step_offset: u32) {
-        self.kernel.dispatch(pass, &binding.group, &[step_offset], (binding.workgroups, 1));
+        self.kernel
+            .dispatch(pass, &binding.group, &[step_offset], (binding.workgroups, 1));
     }
 }

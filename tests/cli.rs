@@ -1,0 +1,131 @@
+//! The `gpu-mlp` binary as a user runs it.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn gpu_mlp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(args)
+        .env_remove("GPU_MLP_DATA")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The lines of stderr that are ours, not the Vulkan/EGL loaders' chatter.
+fn our_error_lines(out: &Output) -> Vec<String> {
+    stderr(out)
+        .lines()
+        .filter(|l| !l.is_empty() && !l.contains("XDG_RUNTIME_DIR"))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn invalid_values_get_a_one_line_error_and_exit_code_2() {
+    let cases: [(&[&str], &str); 8] = [
+        (&["train", "--batch-size", "0"], "--batch-size"),
+        (&["train", "--lr", "0"], "--lr"),
+        (&["train", "--lr", "-0.5"], "--lr"),
+        (&["train", "--lr", "NaN"], "--lr"),
+        (&["train", "--hidden", ""], "--hidden"),
+        (&["train", "--hidden", "128,0"], "--hidden"),
+        (&["train", "--dataset", "cifar"], "--dataset"),
+        (&["train", "--epochs", "0"], "--epochs"),
+    ];
+    for (args, flag) in cases {
+        let out = gpu_mlp(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let lines = our_error_lines(&out);
+        assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {lines:?}");
+        assert!(
+            lines[0].starts_with("error:") && lines[0].contains(flag),
+            "{args:?}: {}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn missing_dataset_is_a_clear_runtime_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(["train", "--dataset", "mnist", "--device", "cpu", "--data-dir"])
+        .arg(dir.path())
+        .current_dir(dir.path())
+        .env_remove("GPU_MLP_DATA")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = our_error_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("not found") && lines[0].contains("--data-dir"),
+        "{}",
+        lines[0]
+    );
+}
+
+fn epoch_lines(out: &Output) -> Vec<Vec<String>> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.trim_start().chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(|l| l.split_whitespace().map(String::from).collect())
+        .collect()
+}
+
+/// Trains blobs on `device` and checks the per-epoch table; returns the final test accuracy.
+fn train_blobs(device: &str) -> f64 {
+    let out = gpu_mlp(&[
+        "train",
+        "--dataset",
+        "blobs",
+        "--hidden",
+        "16",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "32",
+        "--device",
+        device,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines = epoch_lines(&out);
+    assert_eq!(
+        lines.len(),
+        3,
+        "one line per epoch:\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // epoch, train_loss, train_acc, test_loss, test_acc, seconds, samples/s
+    assert!(lines.iter().all(|l| l.len() == 7), "{lines:?}");
+    lines[2][4].trim_end_matches('%').parse().expect("accuracy column")
+}
+
+#[test]
+fn trains_blobs_on_the_cpu() {
+    assert!(train_blobs("cpu") > 90.0);
+}
+
+#[test]
+fn trains_blobs_on_the_gpu_like_the_cpu() {
+    if common::gpu_or_skip("trains_blobs_on_the_gpu_like_the_cpu").is_none() {
+        return;
+    }
+    assert_eq!(
+        train_blobs("gpu"),
+        train_blobs("cpu"),
+        "blobs is tiny: both paths reach the same accuracy"
+    );
+}
+
+#[test]
+fn info_lists_adapters() {
+    let out = gpu_mlp(&["info"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--device auto"));
+}

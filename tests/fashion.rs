@@ -1,0 +1,79 @@
+//! Training on the real Fashion-MNIST (Debian's `dataset-fashion-mnist`, or `$GPU_MLP_DATA`).
+//! CI installs the data, so there a missing dataset fails; elsewhere the tests skip loudly.
+
+mod common;
+
+use std::sync::Arc;
+
+use gpu_mlp::backend::Backend;
+use gpu_mlp::cpu::CpuBackend;
+use gpu_mlp::data::{load, DatasetName, LoadOptions, Splits};
+use gpu_mlp::gpu::GpuBackend;
+use gpu_mlp::model::{init_he_uniform, MlpSpec, ParamLayout};
+use gpu_mlp::train::{train, TrainConfig};
+
+fn fashion_or_skip(test: &str) -> Option<Splits> {
+    match load(DatasetName::Fashion, &LoadOptions::default()) {
+        Ok(s) => Some(s),
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!("{test}: CI installs Fashion-MNIST, but: {e}")
+        }
+        Err(e) => {
+            eprintln!("\n*** SKIPPING {test}: {e} ***\n");
+            None
+        }
+    }
+}
+
+fn final_test_accuracy(backend: &mut dyn Backend, train_len: usize, epochs: usize) -> f64 {
+    let cfg = TrainConfig {
+        epochs,
+        lr: 0.1,
+        seed: 1,
+    };
+    let reports = train(backend, train_len, &cfg, |_| {}).expect("trains");
+    reports.last().expect("at least one epoch").test.accuracy
+}
+
+#[test]
+fn cpu_reaches_80_percent_in_two_epochs() {
+    let Some(splits) = fashion_or_skip("cpu_reaches_80_percent_in_two_epochs") else {
+        return;
+    };
+    assert_eq!(
+        (splits.train.len(), splits.test.len(), splits.train.dim),
+        (60_000, 10_000, 784)
+    );
+    let spec = MlpSpec::new(784, &[128], 10).expect("valid spec");
+    let params = init_he_uniform(&ParamLayout::new(&spec), 1);
+    let mut cpu = CpuBackend::new(&spec, params, Arc::new(splits), 128).expect("backend");
+    let acc = final_test_accuracy(&mut cpu, 60_000, 2);
+    eprintln!(
+        "784-128-10, SGD lr 0.1, batch 128, 2 epochs on the CPU: test accuracy {:.2}%",
+        100.0 * acc
+    );
+    assert!(acc >= 0.80, "test accuracy {acc}");
+}
+
+#[test]
+fn gpu_matches_cpu_accuracy_on_a_subset() {
+    let Some(ctx) = common::gpu_or_skip("gpu_matches_cpu_accuracy_on_a_subset") else {
+        return;
+    };
+    let Some(mut splits) = fashion_or_skip("gpu_matches_cpu_accuracy_on_a_subset") else {
+        return;
+    };
+    // lavapipe runs ≈1 GFLOP/s: 4000 training and 2000 test images keep this to seconds.
+    splits.train = splits.train.truncated(4000);
+    splits.test = splits.test.truncated(2000);
+    let data = Arc::new(splits);
+    let spec = MlpSpec::new(784, &[128], 10).expect("valid spec");
+    let params = init_he_uniform(&ParamLayout::new(&spec), 1);
+    let mut cpu = CpuBackend::new(&spec, params.clone(), Arc::clone(&data), 128).expect("cpu backend");
+    let mut gpu = GpuBackend::new(ctx, &spec, &params, data, 128).expect("gpu backend");
+    let cpu_acc = final_test_accuracy(&mut cpu, 4000, 2);
+    let gpu_acc = final_test_accuracy(&mut gpu, 4000, 2);
+    eprintln!("subset: cpu {:.2}%, gpu {:.2}%", 100.0 * cpu_acc, 100.0 * gpu_acc);
+    assert!(cpu_acc > 0.6, "the subset run learns (chance is 0.1): {cpu_acc}");
+    assert!((cpu_acc - gpu_acc).abs() <= 0.01, "cpu {cpu_acc} vs gpu {gpu_acc}");
+}

@@ -1,0 +1,176 @@
+//! IDX reading and dataset lookup, on files generated in a temporary folder.
+
+use std::io::Write;
+use std::path::Path;
+
+use gpu_mlp::data::idx::{self, encode, IMAGES_MAGIC, LABELS_MAGIC};
+use gpu_mlp::data::{load, DatasetName, Features, LoadOptions};
+use gpu_mlp::Error;
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).expect("in-memory write");
+    enc.finish().expect("in-memory gzip")
+}
+
+/// Writes an MNIST-style dataset: `n_train`/`n_test` 2×3 images with labels `i % 10`.
+fn write_dataset(dir: &Path, n_train: u32, n_test: u32, compress: bool) {
+    for (prefix, n) in [("train", n_train), ("t10k", n_test)] {
+        let pixels: Vec<u8> = (0..n * 6).map(|i| (i % 251) as u8).collect();
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let files = [
+            (
+                format!("{prefix}-images-idx3-ubyte"),
+                encode(IMAGES_MAGIC, &[n, 2, 3], &pixels),
+            ),
+            (
+                format!("{prefix}-labels-idx1-ubyte"),
+                encode(LABELS_MAGIC, &[n], &labels),
+            ),
+        ];
+        for (name, bytes) in files {
+            if compress {
+                std::fs::write(dir.join(name + ".gz"), gz(&bytes)).expect("write fixture");
+            } else {
+                std::fs::write(dir.join(name), bytes).expect("write fixture");
+            }
+        }
+    }
+}
+
+fn load_mnist(dir: &Path) -> gpu_mlp::Result<gpu_mlp::data::Splits> {
+    load(
+        DatasetName::Mnist,
+        &LoadOptions {
+            data_dir: Some(dir.to_path_buf()),
+            seed: 0,
+        },
+    )
+}
+
+fn expect_idx_error(result: gpu_mlp::Result<impl std::fmt::Debug>, field: &str) -> String {
+    match result {
+        Err(e @ Error::Idx { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(field), "error `{msg}` does not name `{field}`");
+            msg
+        }
+        other => panic!("expected an IDX error about {field}, got {other:?}"),
+    }
+}
+
+#[test]
+fn round_trips_raw_and_gzip() {
+    for compress in [false, true] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write_dataset(dir.path(), 12, 5, compress);
+        let splits = load_mnist(dir.path()).expect("loads");
+        assert_eq!((splits.train.len(), splits.test.len(), splits.train.dim), (12, 5, 6));
+        assert_eq!(splits.train.labels[..3], [0, 1, 2]);
+        let Features::U8(pixels) = &splits.train.features else {
+            panic!("images stay u8")
+        };
+        assert_eq!(pixels[..7], [0, 1, 2, 3, 4, 5, 6]);
+        let mut row = [0.0; 6];
+        splits.train.write_row(1, &mut row);
+        assert!((row[0] - 6.0 / 255.0).abs() < 1e-7, "pixels scale to [0, 1]");
+    }
+}
+
+#[test]
+fn truncated_file_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("images");
+    let full = encode(IMAGES_MAGIC, &[4, 2, 3], &[7; 24]);
+    std::fs::write(&path, &full[..full.len() - 5]).expect("write");
+    let msg = expect_idx_error(idx::read_images(&path), "data length");
+    assert!(
+        msg.contains("truncated") && msg.contains(&path.display().to_string()),
+        "{msg}"
+    );
+    std::fs::write(&path, &full[..10]).expect("write");
+    expect_idx_error(idx::read_images(&path), "header");
+}
+
+#[test]
+fn wrong_magic_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("labels-as-images");
+    std::fs::write(&path, encode(LABELS_MAGIC, &[3], &[1, 2, 3])).expect("write");
+    let msg = expect_idx_error(idx::read_images(&path), "magic");
+    assert!(msg.contains("2051"), "{msg}");
+}
+
+#[test]
+fn dimension_overflow_is_rejected() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("huge");
+    std::fs::write(&path, encode(IMAGES_MAGIC, &[u32::MAX, u32::MAX, u32::MAX], &[])).expect("write");
+    let msg = expect_idx_error(idx::read_images(&path), "");
+    assert!(msg.contains("overflow") || msg.contains("data length"), "{msg}");
+}
+
+#[test]
+fn corrupt_gzip_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("broken.gz");
+    let mut bytes = gz(&encode(LABELS_MAGIC, &[100], &[1; 100]));
+    let cut = bytes.len() / 2;
+    bytes.truncate(cut);
+    std::fs::write(&path, bytes).expect("write");
+    expect_idx_error(idx::read_labels(&path), "gzip");
+}
+
+#[test]
+fn image_and_label_counts_must_agree() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_dataset(dir.path(), 12, 5, false);
+    std::fs::write(
+        dir.path().join("train-labels-idx1-ubyte"),
+        encode(LABELS_MAGIC, &[11], &[0; 11]),
+    )
+    .expect("write");
+    match load_mnist(dir.path()) {
+        Err(e @ Error::DatasetMismatch { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("12 images") && msg.contains("11 labels"), "{msg}");
+        }
+        other => panic!("expected a count mismatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn labels_out_of_range_are_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_dataset(dir.path(), 12, 5, false);
+    let mut labels = vec![1u8; 5];
+    labels[3] = 10;
+    std::fs::write(
+        dir.path().join("t10k-labels-idx1-ubyte"),
+        encode(LABELS_MAGIC, &[5], &labels),
+    )
+    .expect("write");
+    let msg = expect_idx_error(load_mnist(dir.path()), "label");
+    assert!(msg.contains("label 10 at index 3") && msg.contains("0..10"), "{msg}");
+}
+
+#[test]
+fn missing_dataset_says_where_it_looked_and_how_to_get_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match load_mnist(dir.path()) {
+        Err(e @ Error::DatasetNotFound { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(&dir.path().display().to_string()), "{msg}");
+            assert!(msg.contains("data/mnist") && msg.contains("--data-dir"), "{msg}");
+        }
+        other => panic!("expected not-found, got {other:?}"),
+    }
+}
+
+#[test]
+fn files_in_a_named_subfolder_are_found() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("mnist")).expect("mkdir");
+    write_dataset(&dir.path().join("mnist"), 3, 2, true);
+    assert_eq!(load_mnist(dir.path()).expect("loads").train.len(), 3);
+}

@@ -1,0 +1,108 @@
+//! Whole-run parity: the GPU backend and the CPU reference, started from the same weights and fed
+//! the same batches, agree step by step and at the end (relative error ≤ 1e-4).
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{assert_close, gpu_or_skip, rng};
+use gpu_mlp::backend::Backend;
+use gpu_mlp::cpu::CpuBackend;
+use gpu_mlp::data::{Affine, Dataset, Features, Splits};
+use gpu_mlp::gpu::GpuBackend;
+use gpu_mlp::model::{init_he_uniform, MlpSpec, ParamLayout};
+use gpu_mlp::train::epoch_order;
+use rand::Rng;
+
+const TOL: f64 = 1e-4;
+
+/// Random 28×28 "images" whose label depends on their pixels, so the net has something to learn.
+fn image_split(r: &mut rand_chacha::ChaCha8Rng, n: usize) -> Dataset {
+    let pixels: Vec<u8> = (0..n * 784).map(|_| r.random()).collect();
+    let labels = pixels
+        .chunks_exact(784)
+        .map(|img| img[..80].iter().map(|&p| u32::from(p)).sum::<u32>() % 10)
+        .collect();
+    Dataset {
+        features: Features::U8(pixels),
+        labels,
+        dim: 784,
+        transform: Affine::UNIT_PIXELS,
+    }
+}
+
+fn splits(seed: u64, train: usize, test: usize) -> Arc<Splits> {
+    let mut r = rng(seed);
+    Arc::new(Splits {
+        name: "random images".into(),
+        train: image_split(&mut r, train),
+        test: image_split(&mut r, test),
+        class_names: (0..10).map(|c| c.to_string()).collect(),
+    })
+}
+
+/// Trains both backends on `order` and compares per-step losses, accuracy counts, final
+/// weights and test metrics.
+fn compare(hidden: &[usize], batch: usize, order: &[u32], lr: f32, data: Arc<Splits>) {
+    let Some(ctx) = gpu_or_skip("parity_training") else {
+        return;
+    };
+    let spec = MlpSpec::new(784, hidden, 10).expect("valid spec");
+    let params = init_he_uniform(&ParamLayout::new(&spec), 7);
+    let mut cpu = CpuBackend::new(&spec, params.clone(), Arc::clone(&data), batch).expect("cpu backend");
+    let mut gpu = GpuBackend::new(ctx, &spec, &params, data, batch).expect("gpu backend");
+    let cpu_steps = cpu.train(order, lr).expect("cpu train");
+    let gpu_steps = gpu.train(order, lr).expect("gpu train");
+    assert_eq!(cpu_steps.len(), order.len().div_ceil(batch));
+    assert_eq!(gpu_steps.len(), cpu_steps.len());
+    let mean = |s: &[gpu_mlp::StepMetrics]| -> Vec<f32> {
+        s.iter().map(|m| (m.loss_sum / f64::from(m.samples)) as f32).collect()
+    };
+    let (cpu_loss, gpu_loss) = (mean(&cpu_steps), mean(&gpu_steps));
+    for (step, (c, g)) in cpu_loss.iter().zip(&gpu_loss).enumerate() {
+        assert_close(&format!("{} step {step} loss", spec.describe()), &[*g], &[*c], TOL);
+    }
+    assert_eq!(
+        cpu_steps.iter().map(|s| s.samples).collect::<Vec<_>>(),
+        gpu_steps.iter().map(|s| s.samples).collect::<Vec<_>>()
+    );
+    // The loss must actually have moved, or the comparison proves little.
+    assert!(cpu_loss.last() < cpu_loss.first(), "loss did not fall: {cpu_loss:?}");
+    assert_close(
+        &format!("{} final weights", spec.describe()),
+        &gpu.parameters().expect("read"),
+        &cpu.parameters().expect("read"),
+        TOL,
+    );
+    let (c, g) = (cpu.evaluate_test().expect("eval"), gpu.evaluate_test().expect("eval"));
+    assert_close("test loss", &[g.loss as f32], &[c.loss as f32], TOL);
+    assert!(
+        (c.accuracy - g.accuracy).abs() <= 1.0 / c.samples as f64,
+        "test accuracy {} vs {}",
+        c.accuracy,
+        g.accuracy
+    );
+}
+
+#[test]
+fn thirty_sgd_steps_784_64_10_match() {
+    let batch = 32;
+    let data = splits(11, 30 * batch, 100);
+    let order = epoch_order(30 * batch, 3, 1);
+    compare(&[64], batch, &order, 0.1, data);
+}
+
+#[test]
+fn two_hidden_layers_with_a_short_last_batch_match() {
+    // 100 samples in batches of 32: the fourth step has 4 rows.
+    let data = splits(12, 100, 37);
+    let order = epoch_order(100, 4, 1);
+    compare(&[33, 17], 32, &order, 0.05, data);
+}
+
+#[test]
+fn batch_of_one_matches() {
+    let data = splits(13, 12, 5);
+    let order = epoch_order(12, 5, 1);
+    compare(&[7], 1, &order, 0.05, data);
+}
