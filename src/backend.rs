@@ -1,6 +1,8 @@
 //! What a training loop needs from a compute backend; implemented by the CPU reference and the GPU.
 
-use crate::error::Result;
+use crate::data::Splits;
+use crate::error::{Error, Result};
+use crate::model::ParamLayout;
 
 /// Loss and accuracy of one training step (one mini-batch).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -34,6 +36,21 @@ impl Metrics {
     }
 }
 
+/// How a backend's work was scheduled so far: training steps, and on the GPU the kernel
+/// dispatches recorded and command buffers submitted for them (0 on the CPU).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScheduleStats {
+    pub steps: u64,
+    pub dispatches: u64,
+    pub submits: u64,
+}
+
+impl ScheduleStats {
+    pub fn dispatches_per_step(&self) -> f64 {
+        self.dispatches as f64 / self.steps.max(1) as f64
+    }
+}
+
 /// A place where a network is trained: it owns the parameters and the data for one run.
 pub trait Backend {
     /// Short human description, e.g. `cpu` or `gpu: llvmpipe (Vulkan)`.
@@ -51,4 +68,47 @@ pub trait Backend {
 
     /// The current parameters, in the flat [`crate::model::ParamLayout`].
     fn parameters(&mut self) -> Result<Vec<f32>>;
+
+    /// Training work scheduled since the backend was built (evaluation not counted).
+    fn schedule_stats(&self) -> ScheduleStats;
+}
+
+/// Checks that parameters, data and batch size fit the model; shared by both backends.
+pub(crate) fn check_setup(layout: &ParamLayout, params: &[f32], data: &Splits, batch_size: usize) -> Result<()> {
+    if params.len() != layout.len {
+        return Err(Error::InvalidConfig {
+            field: "parameters",
+            detail: format!("expected {} values for this model, got {}", layout.len, params.len()),
+        });
+    }
+    if batch_size == 0 {
+        return Err(Error::InvalidConfig {
+            field: "batch-size",
+            detail: "must be ≥ 1".into(),
+        });
+    }
+    let (inputs, classes) = (layout.layers[0].fan_in, layout.layers[layout.layers.len() - 1].fan_out);
+    if data.train.dim != inputs || data.test.dim != inputs || data.classes() != classes {
+        return Err(Error::InvalidConfig {
+            field: "model",
+            detail: format!(
+                "model has {inputs} inputs and {classes} outputs, dataset `{}` has {} features and {} classes",
+                data.name,
+                data.train.dim,
+                data.classes()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that a training order only names samples that exist.
+pub(crate) fn check_order(order: &[u32], len: usize) -> Result<()> {
+    match order.iter().find(|&&i| i as usize >= len) {
+        Some(i) => Err(Error::InvalidConfig {
+            field: "order",
+            detail: format!("sample index {i} is out of range for a training split of {len}"),
+        }),
+        None => Ok(()),
+    }
 }

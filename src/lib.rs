@@ -6,8 +6,29 @@
 //! - [`cpu`]: the reference math ([`cpu::ops`]) and a CPU [`Backend`].
 //! - [`gpu`]: the wgpu context, one struct per kernel, and the GPU [`Backend`].
 //! - [`train`]: the loop shared by both backends.
+//!
+//! Training a 2-16-2 network on the synthetic blobs with the CPU reference:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use gpu_mlp::data::{load, DatasetName, LoadOptions};
+//! use gpu_mlp::device::{create_backend, DeviceChoice};
+//! use gpu_mlp::model::{init_he_uniform, MlpSpec, ParamLayout};
+//! use gpu_mlp::train::{train, TrainConfig};
+//!
+//! let data = load(DatasetName::Blobs, &LoadOptions { data_dir: None, seed: 7 })?;
+//! let spec = MlpSpec::new(2, &[16], 2)?;
+//! let params = init_he_uniform(&ParamLayout::new(&spec), 7);
+//! let train_len = data.train.len();
+//! let (mut backend, _why) = create_backend(DeviceChoice::Cpu, &spec, params, Arc::new(data), 32)?;
+//! let cfg = TrainConfig { epochs: 5, lr: 0.1, seed: 7 };
+//! let reports = train(backend.as_mut(), train_len, &cfg, |r| println!("epoch {}: {:?}", r.epoch, r.test))?;
+//! assert!(reports[4].test.accuracy > 0.9);
+//! # Ok::<(), gpu_mlp::Error>(())
+//! ```
 
 pub mod backend;
+pub mod bench;
 pub mod cpu;
 pub mod data;
 pub mod device;

@@ -30,6 +30,12 @@ enum Command {
     Train(TrainArgs),
     /// List the GPU adapters wgpu sees, their backend, type and key limits.
     Info,
+    /// Measure this machine: matmul GFLOP/s and training samples/s, CPU and GPU side by side.
+    Bench {
+        /// Timed runs per measurement (the median is reported).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+        repeats: u32,
+    },
 }
 
 #[derive(clap::Args)]
@@ -112,6 +118,7 @@ fn main() -> ExitCode {
             run_info();
             Ok(())
         }
+        Command::Bench { repeats } => gpu_mlp::bench::report(repeats as usize, std::io::stdout()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -168,7 +175,7 @@ fn run_train(args: TrainArgs) -> Result<(), Error> {
         lr: args.lr,
         seed: args.seed,
     };
-    train(backend.as_mut(), train_len, &cfg, |r: &EpochReport| {
+    let reports = train(backend.as_mut(), train_len, &cfg, |r: &EpochReport| {
         println!(
             "{:>5} {:>10.4} {:>8.2}% {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
             r.epoch,
@@ -180,6 +187,14 @@ fn run_train(args: TrainArgs) -> Result<(), Error> {
             r.samples_per_second
         );
     })?;
+    let stats = backend.schedule_stats();
+    if stats.dispatches > 0 {
+        println!(
+            "GPU schedule: {:.0} dispatches per step, {:.1} submits per epoch",
+            stats.dispatches_per_step(),
+            stats.submits as f64 / reports.len() as f64
+        );
+    }
     Ok(())
 }
 

@@ -34,17 +34,13 @@ enum Tail {
     ReluMask(Vec<f32>),
 }
 
-#[allow(clippy::too_many_arguments)]
+/// `(m, k, n)`, then each operand with how it is stored.
 fn gpu_matmul(
     ctx: &GpuContext,
     kernel: &Matmul,
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[f32],
-    a_stored: Stored,
-    b: &[f32],
-    b_stored: Stored,
+    (m, k, n): (usize, usize, usize),
+    (a, a_stored): (&[f32], Stored),
+    (b, b_stored): (&[f32], Stored),
     tail: &Tail,
 ) -> Vec<f32> {
     let (a_buf, b_buf, c_buf) = (upload(ctx, "a", a), upload(ctx, "b", b), poisoned(ctx, "c", m * n));
@@ -103,7 +99,7 @@ fn matmul_all_layouts_match_cpu() {
             for b_stored in [Stored::AsIs, Stored::Transposed] {
                 let mut want = vec![0.0; m * n];
                 ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut want);
-                let got = gpu_matmul(&ctx, &kernel, m, k, n, &a, a_stored, &b, b_stored, &Tail::None);
+                let got = gpu_matmul(&ctx, &kernel, (m, k, n), (&a, a_stored), (&b, b_stored), &Tail::None);
                 assert_close(
                     &format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"),
                     &got,
@@ -132,13 +128,9 @@ fn matmul_forward_epilogues_match_linear_forward() {
         let got = gpu_matmul(
             &ctx,
             &kernel,
-            rows,
-            fan_in,
-            fan_out,
-            &x,
-            Stored::AsIs,
-            &w,
-            Stored::Transposed,
+            (rows, fan_in, fan_out),
+            (&x, Stored::AsIs),
+            (&w, Stored::Transposed),
             &Tail::Bias(bias.clone()),
         );
         assert_close(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
@@ -146,13 +138,9 @@ fn matmul_forward_epilogues_match_linear_forward() {
         let got = gpu_matmul(
             &ctx,
             &kernel,
-            rows,
-            fan_in,
-            fan_out,
-            &x,
-            Stored::AsIs,
-            &w,
-            Stored::Transposed,
+            (rows, fan_in, fan_out),
+            (&x, Stored::AsIs),
+            (&w, Stored::Transposed),
             &Tail::BiasRelu(bias),
         );
         assert_close(&format!("linear+relu {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
@@ -177,13 +165,9 @@ fn matmul_relu_mask_epilogue_matches_relu_backward() {
         let got = gpu_matmul(
             &ctx,
             &kernel,
-            rows,
-            fan_out,
-            fan_in,
-            &dz,
-            Stored::AsIs,
-            &w,
-            Stored::AsIs,
+            (rows, fan_out, fan_in),
+            (&dz, Stored::AsIs),
+            (&w, Stored::AsIs),
             &Tail::ReluMask(act),
         );
         assert_close(&format!("dz·W ⊙ relu' {rows}×{fan_out}→{fan_in}"), &got, &want, TOL);

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use super::net::{forward, loss_and_gradients, Workspace};
 use super::ops::{sgd_update, softmax_cross_entropy};
-use crate::backend::{Backend, Metrics, StepMetrics};
+use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics};
 use crate::data::{Dataset, Splits};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{MlpSpec, ParamLayout};
 
 pub struct CpuBackend {
@@ -17,6 +17,7 @@ pub struct CpuBackend {
     labels: Vec<u32>,
     data: Arc<Splits>,
     batch_size: usize,
+    steps: u64,
 }
 
 impl CpuBackend {
@@ -31,6 +32,7 @@ impl CpuBackend {
             params,
             data,
             batch_size,
+            steps: 0,
         })
     }
 
@@ -41,46 +43,6 @@ impl CpuBackend {
             split.write_row(i as usize, &mut self.ws.acts[0][r * dim..(r + 1) * dim]);
             self.labels[r] = split.labels[i as usize];
         }
-    }
-}
-
-/// Checks that parameters, data and batch size fit the model; shared by both backends.
-pub(crate) fn check_setup(layout: &ParamLayout, params: &[f32], data: &Splits, batch_size: usize) -> Result<()> {
-    if params.len() != layout.len {
-        return Err(Error::InvalidConfig {
-            field: "parameters",
-            detail: format!("expected {} values for this model, got {}", layout.len, params.len()),
-        });
-    }
-    if batch_size == 0 {
-        return Err(Error::InvalidConfig {
-            field: "batch-size",
-            detail: "must be ≥ 1".into(),
-        });
-    }
-    let (inputs, classes) = (layout.layers[0].fan_in, layout.layers[layout.layers.len() - 1].fan_out);
-    if data.train.dim != inputs || data.test.dim != inputs || data.classes() != classes {
-        return Err(Error::InvalidConfig {
-            field: "model",
-            detail: format!(
-                "model has {inputs} inputs and {classes} outputs, dataset `{}` has {} features and {} classes",
-                data.name,
-                data.train.dim,
-                data.classes()
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// Checks that a training order only names samples that exist.
-pub(crate) fn check_order(order: &[u32], len: usize) -> Result<()> {
-    match order.iter().find(|&&i| i as usize >= len) {
-        Some(i) => Err(Error::InvalidConfig {
-            field: "order",
-            detail: format!("sample index {i} is out of range for a training split of {len}"),
-        }),
-        None => Ok(()),
     }
 }
 
@@ -97,6 +59,7 @@ impl Backend for CpuBackend {
         check_order(order, self.data.train.len())?;
         let data = Arc::clone(&self.data);
         let mut steps = Vec::with_capacity(order.len().div_ceil(self.batch_size));
+        self.steps += steps.capacity() as u64;
         for batch in order.chunks(self.batch_size) {
             self.gather(&data.train, batch);
             let rows = batch.len();
@@ -139,5 +102,12 @@ impl Backend for CpuBackend {
 
     fn parameters(&mut self) -> Result<Vec<f32>> {
         Ok(self.params.clone())
+    }
+
+    fn schedule_stats(&self) -> ScheduleStats {
+        ScheduleStats {
+            steps: self.steps,
+            ..Default::default()
+        }
     }
 }

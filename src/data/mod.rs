@@ -8,6 +8,7 @@ pub mod synthetic;
 mod catalog;
 
 pub use catalog::{load, DatasetName, LoadOptions};
+pub use synthetic::{blobs, synthetic_images};
 
 /// Sample features, stored as compactly as their source allows. Images stay u8 so that the
 /// 60k×784 Fashion-MNIST training set is 47 MB on the GPU instead of 188 MB as f32.

@@ -1,6 +1,6 @@
 //! Small seeded 2-D datasets that need no files.
 
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -25,5 +25,24 @@ pub fn blobs(n: usize, seed: u64) -> Dataset {
         labels,
         dim: 2,
         transform: Affine::IDENTITY,
+    }
+}
+
+/// `n` random u8 "images" of `dim` pixels whose label is a function of their first pixels
+/// (sum of the first `dim / 10` pixels modulo `classes`), for tests and benchmarks that need
+/// image-shaped data without files.
+pub fn synthetic_images(n: usize, dim: usize, classes: usize, seed: u64) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let pixels: Vec<u8> = (0..n * dim).map(|_| rng.random()).collect();
+    let window = (dim / 10).max(1);
+    let labels = pixels
+        .chunks_exact(dim)
+        .map(|img| img[..window].iter().map(|&p| u32::from(p)).sum::<u32>() % classes as u32)
+        .collect();
+    Dataset {
+        features: Features::U8(pixels),
+        labels,
+        dim,
+        transform: Affine::UNIT_PIXELS,
     }
 }

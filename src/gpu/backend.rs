@@ -12,8 +12,9 @@ use super::kernels::softmax_xent::{StepMetric, XentBinding, XentOperands};
 use super::kernels::{
     encode_step_table, step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE,
 };
-use crate::backend::{Backend, Metrics, StepMetrics};
-use crate::cpu::backend::{check_order, check_setup};
+use std::cell::Cell;
+
+use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics};
 use crate::cpu::ops::Stored;
 use crate::data::Splits;
 use crate::error::{Error, Result};
@@ -56,6 +57,7 @@ pub struct GpuBackend {
     backward: Vec<LayerBackward>,
     xent: XentBinding,
     sgd: SgdBinding,
+    stats: Cell<ScheduleStats>,
     // Kept alive for the bind groups above, never touched by the host after creation.
     _resident: Vec<wgpu::Buffer>,
     _datasets: [ResidentDataset; 2],
@@ -252,6 +254,7 @@ impl GpuBackend {
             backward,
             xent,
             sgd,
+            stats: Cell::default(),
             _resident: resident,
             _datasets: [train_set, test_set],
         })
@@ -262,44 +265,52 @@ impl GpuBackend {
         &self.ctx
     }
 
-    fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>, gather: &GatherBinding, step: usize) {
+    /// Records one step's forward pass and loss; returns the number of dispatches.
+    fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>, gather: &GatherBinding, step: usize) -> u64 {
         let k = &self.kernels;
         k.gather.dispatch(pass, gather, step_offset(step));
         for f in &self.forward {
             k.matmul.dispatch(pass, f);
         }
         k.xent.dispatch(pass, &self.xent, step_offset(step));
+        2 + self.forward.len() as u64
     }
 
-    fn record_train_step(&self, pass: &mut wgpu::ComputePass<'_>, step: usize) {
+    /// Records one whole training step; returns the number of dispatches.
+    fn record_train_step(&self, pass: &mut wgpu::ComputePass<'_>, step: usize) -> u64 {
         let k = &self.kernels;
-        self.record_forward(pass, &self.train_gather, step);
+        let mut dispatches = self.record_forward(pass, &self.train_gather, step);
         for layer in self.backward.iter().rev() {
             k.matmul.dispatch(pass, &layer.weight_grad);
             k.bias_grad.dispatch(pass, &layer.bias_grad);
+            dispatches += 2;
             if let Some(input_grad) = &layer.input_grad {
                 k.matmul.dispatch(pass, input_grad);
+                dispatches += 1;
             }
         }
         k.sgd.dispatch(pass, &self.sgd, step_offset(step));
+        dispatches + 1
     }
 
-    /// Writes the step table, records `infos.len()` steps with `record`, submits once and
-    /// reads back each step's metrics.
+    /// Writes the step table, records `infos.len()` steps with `record` (which returns how many
+    /// dispatches it recorded), submits once and reads back each step's metrics. Returns the
+    /// metrics and the dispatch count.
     fn run_steps(
         &self,
         infos: &[StepInfo],
-        record: impl Fn(&mut wgpu::ComputePass<'_>, usize),
-    ) -> Result<Vec<StepMetrics>> {
+        record: impl Fn(&mut wgpu::ComputePass<'_>, usize) -> u64,
+    ) -> Result<(Vec<StepMetrics>, u64)> {
         if infos.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
         self.ctx.queue.write_buffer(&self.steps, 0, &encode_step_table(infos));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        let mut dispatches = 0;
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             for step in 0..infos.len() {
-                record(&mut pass, step);
+                dispatches += record(&mut pass, step);
             }
         }
         let bytes = (infos.len() * std::mem::size_of::<StepMetric>()) as u64;
@@ -307,7 +318,7 @@ impl GpuBackend {
         self.ctx.queue.submit([encoder.finish()]);
         let raw = self.ctx.map_staging(&self.metrics_staging, bytes)?;
         let metrics: Vec<StepMetric> = bytemuck::pod_collect_to_vec(&raw);
-        Ok(metrics
+        let steps = metrics
             .iter()
             .zip(infos)
             .map(|(m, info)| StepMetrics {
@@ -315,7 +326,8 @@ impl GpuBackend {
                 correct: m.correct,
                 samples: info.rows,
             })
-            .collect())
+            .collect();
+        Ok((steps, dispatches))
     }
 
     /// The steps covering `len` samples in batches, starting at sample `first`.
@@ -349,15 +361,25 @@ impl Backend for GpuBackend {
                 .queue
                 .write_buffer(&self.train_order, 0, bytemuck::cast_slice(chunk));
             let infos = self.plan(chunk.len(), lr);
-            out.extend(self.run_steps(&infos, |pass, step| self.record_train_step(pass, step))?);
+            let (steps, dispatches) = self.run_steps(&infos, |pass, step| self.record_train_step(pass, step))?;
+            let mut stats = self.stats.get();
+            stats.steps += steps.len() as u64;
+            stats.dispatches += dispatches;
+            stats.submits += 1;
+            self.stats.set(stats);
+            out.extend(steps);
         }
         Ok(out)
     }
 
     fn evaluate_test(&mut self) -> Result<Metrics> {
         let infos = self.plan(self.test_len, 0.0);
-        let steps = self.run_steps(&infos, |pass, step| self.record_forward(pass, &self.test_gather, step))?;
+        let (steps, _) = self.run_steps(&infos, |pass, step| self.record_forward(pass, &self.test_gather, step))?;
         Ok(Metrics::from_steps(&steps))
+    }
+
+    fn schedule_stats(&self) -> ScheduleStats {
+        self.stats.get()
     }
 
     fn parameters(&mut self) -> Result<Vec<f32>> {

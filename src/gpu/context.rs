@@ -180,6 +180,14 @@ impl GpuContext {
         self.queue.submit([encoder.finish()]);
     }
 
+    /// Blocks until all submitted work has finished.
+    pub fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))
+    }
+
     /// Copies the first `bytes` of `source` back to the host, waiting for queued work to finish.
     pub fn read_back(&self, source: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
         let mut encoder = self.device.create_command_encoder(&Default::default());
@@ -206,9 +214,7 @@ impl GpuContext {
             // The receiver lives until recv below returns, so the send cannot fail.
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        self.wait()?;
         rx.recv()
             .map_err(|_| Error::Gpu("buffer mapping was never answered".into()))?
             .map_err(|e| Error::Gpu(format!("cannot map results: {e}")))?;

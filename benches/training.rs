@@ -1,0 +1,28 @@
+//! Training throughput: full steps (gather, forward, loss, backward, SGD update) on both backends,
+//! the same data, weights and batches, side by side. Criterion reports samples/s.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use gpu_mlp::bench::TRAIN_SETUPS;
+use gpu_mlp::gpu::{AdapterChoice, GpuContext};
+
+fn training(c: &mut Criterion) {
+    for setup in TRAIN_SETUPS {
+        let mut group = c.benchmark_group(format!("train {} batch {}", setup.spec().describe(), setup.batch));
+        group.throughput(Throughput::Elements(setup.samples() as u64));
+        group.sample_size(10);
+        let gpu = GpuContext::new(AdapterChoice::Any)
+            .map_err(|e| eprintln!("*** no GPU adapter, benching the CPU only: {e} ***"))
+            .ok();
+        let order = setup.order();
+        for mut backend in setup.backends(gpu).expect("backends build") {
+            backend.train(&order, 0.01).expect("warm-up run");
+            group.bench_function(backend.describe(), |b| {
+                b.iter(|| backend.train(&order, 0.01).expect("trains"));
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, training);
+criterion_main!(benches);
