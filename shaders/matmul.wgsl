@@ -4,8 +4,13 @@
 // products (dZᵀ · X and dZ · W) use this one kernel without materializing a transpose.
 // Each 16×16 workgroup computes a TILE_M×TILE_N block of C, each invocation a 4×4 sub-block
 // (rows ly + 16i, columns lx + 16j, so neighbouring invocations write neighbouring addresses).
-// A and B tiles of depth TILE_K are staged in workgroup memory. Out-of-range elements load as 0
-// and are never stored, so any shape works.
+// A and B tiles of depth TILE_K are staged in workgroup memory, as vec4 loads along the operand's
+// contiguous dimension when its length is a multiple of 4 (the host decides), else as scalars.
+// Out-of-range elements load as 0 and are never stored, so any shape works.
+//
+// With `row_sums` set, the workgroups of the first column tile also write Σ_k A[row, k] to
+// `sums[row]`: for the weight gradient dW = dZᵀ · X this is the bias gradient Σ_batch dZ, so
+// the backward pass needs no separate reduction.
 
 const TILE_M: u32 = 64u;
 const TILE_N: u32 = 64u;
@@ -29,6 +34,9 @@ struct MatmulParams {
     a_transposed: u32, // A stored as [k, m]
     b_transposed: u32, // B stored as [n, k]
     epilogue: u32,
+    a_vec4: u32,       // A's contiguous dimension is a multiple of 4: stage it with vec4 loads
+    b_vec4: u32,
+    row_sums: u32,     // also write Σ_k A[row, k] to sums[row]
 }
 
 @group(0) @binding(0) var<uniform> p: MatmulParams;
@@ -37,6 +45,10 @@ struct MatmulParams {
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 @group(0) @binding(5) var<storage, read> aux: array<f32>;
+@group(0) @binding(6) var<storage, read_write> sums: array<f32>;
+// The same regions as `a` and `b`, viewed as vec4 for the vectorized staging.
+@group(0) @binding(7) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read> b4: array<vec4<f32>>;
 
 var<workgroup> a_tile: array<f32, 1024>; // [TILE_K][TILE_M]
 var<workgroup> b_tile: array<f32, 1024>; // [TILE_K][TILE_N]
@@ -63,6 +75,96 @@ fn load_b(row: u32, col: u32) -> f32 {
     return b[row * p.n + col];
 }
 
+// Stages A[row0.., k0..] into a_tile ([TILE_K][TILE_M]); li is the invocation index.
+fn stage_a(row0: u32, k0: u32, li: u32) {
+    if p.a_vec4 != 0u {
+        // One vec4 per invocation: TILE_M * TILE_K / 4 = THREADS.
+        var kk: u32;
+        var mm: u32;
+        var v = vec4<f32>();
+        if p.a_transposed != 0u {
+            // Stored [k, m]: four consecutive rows m of one k.
+            kk = li / (TILE_M / 4u);
+            mm = (li % (TILE_M / 4u)) * 4u;
+            if row0 + mm < p.m && k0 + kk < p.k {
+                v = a4[((k0 + kk) * p.m + row0 + mm) / 4u];
+            }
+            for (var j = 0u; j < 4u; j++) {
+                a_tile[kk * TILE_M + mm + j] = v[j];
+            }
+        } else {
+            // Stored [m, k]: four consecutive k of one row.
+            mm = li / (TILE_K / 4u);
+            kk = (li % (TILE_K / 4u)) * 4u;
+            if row0 + mm < p.m && k0 + kk < p.k {
+                v = a4[((row0 + mm) * p.k + k0 + kk) / 4u];
+            }
+            for (var j = 0u; j < 4u; j++) {
+                a_tile[(kk + j) * TILE_M + mm] = v[j];
+            }
+        }
+        return;
+    }
+    // Scalars, in the order that follows the storage's contiguous direction.
+    for (var i = 0u; i < TILE_M * TILE_K / THREADS; i++) {
+        let e = li + i * THREADS;
+        var kk: u32;
+        var mm: u32;
+        if p.a_transposed != 0u {
+            mm = e % TILE_M;
+            kk = e / TILE_M;
+        } else {
+            kk = e % TILE_K;
+            mm = e / TILE_K;
+        }
+        a_tile[kk * TILE_M + mm] = load_a(row0 + mm, k0 + kk);
+    }
+}
+
+// Stages B[k0.., col0..] into b_tile ([TILE_K][TILE_N]).
+fn stage_b(col0: u32, k0: u32, li: u32) {
+    if p.b_vec4 != 0u {
+        var kk: u32;
+        var nn: u32;
+        var v = vec4<f32>();
+        if p.b_transposed != 0u {
+            // Stored [n, k]: four consecutive k of one column.
+            nn = li / (TILE_K / 4u);
+            kk = (li % (TILE_K / 4u)) * 4u;
+            if col0 + nn < p.n && k0 + kk < p.k {
+                v = b4[((col0 + nn) * p.k + k0 + kk) / 4u];
+            }
+            for (var j = 0u; j < 4u; j++) {
+                b_tile[(kk + j) * TILE_N + nn] = v[j];
+            }
+        } else {
+            // Stored [k, n]: four consecutive columns of one k.
+            kk = li / (TILE_N / 4u);
+            nn = (li % (TILE_N / 4u)) * 4u;
+            if col0 + nn < p.n && k0 + kk < p.k {
+                v = b4[((k0 + kk) * p.n + col0 + nn) / 4u];
+            }
+            for (var j = 0u; j < 4u; j++) {
+                b_tile[kk * TILE_N + nn + j] = v[j];
+            }
+        }
+        return;
+    }
+    for (var i = 0u; i < TILE_N * TILE_K / THREADS; i++) {
+        let e = li + i * THREADS;
+        var kk: u32;
+        var nn: u32;
+        if p.b_transposed != 0u {
+            kk = e % TILE_K;
+            nn = e / TILE_K;
+        } else {
+            nn = e % TILE_N;
+            kk = e / TILE_N;
+        }
+        b_tile[kk * TILE_N + nn] = load_b(k0 + kk, col0 + nn);
+    }
+}
+
 @compute @workgroup_size(16, 16)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -71,39 +173,21 @@ fn main(
 ) {
     let row0 = wg.y * TILE_M;
     let col0 = wg.x * TILE_N;
+    // Uniform across the workgroup, so the barriers below stay in uniform control flow.
+    let do_sums = p.row_sums != 0u && wg.x == 0u;
     var acc: array<f32, 16>; // [PER_M][PER_N], zero-initialized
+    var row_part: array<f32, 4>; // [PER_M]: this invocation's share of the row sums (k ≡ lx)
 
     for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
-        // Each invocation stages TILE_M*TILE_K/THREADS = 4 elements of each tile. The element
-        // order follows the contiguous direction of each operand's storage.
-        for (var i = 0u; i < TILE_M * TILE_K / THREADS; i++) {
-            let e = li + i * THREADS;
-            var kk: u32;
-            var mm: u32;
-            if p.a_transposed != 0u {
-                mm = e % TILE_M;
-                kk = e / TILE_M;
-            } else {
-                kk = e % TILE_K;
-                mm = e / TILE_K;
-            }
-            a_tile[kk * TILE_M + mm] = load_a(row0 + mm, k0 + kk);
-        }
-        for (var i = 0u; i < TILE_N * TILE_K / THREADS; i++) {
-            let e = li + i * THREADS;
-            var kk: u32;
-            var nn: u32;
-            if p.b_transposed != 0u {
-                kk = e % TILE_K;
-                nn = e / TILE_K;
-            } else {
-                nn = e % TILE_N;
-                kk = e / TILE_N;
-            }
-            b_tile[kk * TILE_N + nn] = load_b(k0 + kk, col0 + nn);
-        }
+        stage_a(row0, k0, li);
+        stage_b(col0, k0, li);
         workgroupBarrier();
 
+        if do_sums {
+            for (var i = 0u; i < PER_M; i++) {
+                row_part[i] += a_tile[lid.x * TILE_M + lid.y + i * WG_Y];
+            }
+        }
         for (var kk = 0u; kk < TILE_K; kk++) {
             var a_reg: array<f32, 4>;
             var b_reg: array<f32, 4>;
@@ -120,6 +204,26 @@ fn main(
             }
         }
         workgroupBarrier();
+    }
+
+    if do_sums {
+        // Reduce the WG_X partial sums of each row through a_tile, which is free now.
+        for (var i = 0u; i < PER_M; i++) {
+            a_tile[lid.x * TILE_M + lid.y + i * WG_Y] = row_part[i];
+        }
+        workgroupBarrier();
+        if lid.x == 0u {
+            for (var i = 0u; i < PER_M; i++) {
+                let row = row0 + lid.y + i * WG_Y;
+                if row < p.m {
+                    var total = 0.0;
+                    for (var x = 0u; x < WG_X; x++) {
+                        total += a_tile[x * TILE_M + lid.y + i * WG_Y];
+                    }
+                    sums[row] = total;
+                }
+            }
+        }
     }
 
     for (var i = 0u; i < PER_M; i++) {

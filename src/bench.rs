@@ -138,6 +138,7 @@ impl<'a> GpuMatmul<'a> {
                 b_stored: shape.b_stored,
                 c: Region::all(&c),
                 epilogue: Epilogue::None,
+                row_sums: None,
             },
         );
         let bench = GpuMatmul {

@@ -10,7 +10,7 @@ use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
 use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
 use gpu_mlp::gpu::kernels::softmax_xent::{StepMetric, XentOperands};
-use gpu_mlp::gpu::kernels::{step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo};
+use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo};
 use gpu_mlp::gpu::GpuContext;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -68,6 +68,7 @@ fn gpu_matmul(
             b_stored,
             c: region(&c_buf),
             epilogue,
+            row_sums: None,
         },
     );
     ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding));
@@ -174,26 +175,48 @@ fn matmul_relu_mask_epilogue_matches_relu_backward() {
     }
 }
 
+/// The weight-gradient product dW = dZᵀ · X with the bias gradient Σ_batch dZ fused in as row
+/// sums, against `linear_backward`; also with more output rows than one tile.
 #[test]
-fn bias_grad_matches_cpu() {
-    let Some(ctx) = gpu_or_skip("bias_grad_matches_cpu") else {
+fn matmul_row_sums_give_the_bias_gradient() {
+    let Some(ctx) = gpu_or_skip("matmul_row_sums_give_the_bias_gradient") else {
         return;
     };
-    let kernel = BiasGrad::new(&ctx);
+    let kernel = Matmul::new(&ctx);
     let mut r = rng(4);
-    for &(rows, cols) in &[(1, 1), (128, 10), (129, 785), (7, 257)] {
-        let dz = random_vec(&mut r, rows * cols);
-        let mut want = vec![0.0; cols];
-        ops::bias_grad(&dz, rows, &mut want);
-        let (dz_buf, db_buf) = (upload(&ctx, "dz", &dz), poisoned(&ctx, "db", cols));
-        let binding = kernel.bind(&ctx, "test", Region::all(&dz_buf), Region::all(&db_buf), rows, cols);
-        ctx.submit_pass("bias_grad", |pass| kernel.dispatch(pass, &binding));
+    for &(rows, fan_in, fan_out) in &[(1, 1, 1), (128, 784, 10), (129, 33, 785), (7, 257, 129)] {
+        let dz = random_vec(&mut r, rows * fan_out);
+        let x = random_vec(&mut r, rows * fan_in);
+        let w = random_vec(&mut r, fan_out * fan_in);
+        let (mut dw, mut db) = (vec![0.0; fan_out * fan_in], vec![0.0; fan_out]);
+        ops::linear_backward(&dz, &x, &w, rows, &mut dw, &mut db, None);
+        let (dz_buf, x_buf) = (upload(&ctx, "dz", &dz), upload(&ctx, "x", &x));
+        let (dw_buf, db_buf) = (poisoned(&ctx, "dw", fan_out * fan_in), poisoned(&ctx, "db", fan_out));
+        let binding = kernel.bind(
+            &ctx,
+            "test weight grad",
+            &MatmulOperands {
+                m: fan_out,
+                k: rows,
+                n: fan_in,
+                a: Region::all(&dz_buf),
+                a_stored: Stored::Transposed,
+                b: Region::all(&x_buf),
+                b_stored: Stored::AsIs,
+                c: Region::all(&dw_buf),
+                epilogue: Epilogue::None,
+                row_sums: Some(Region::all(&db_buf)),
+            },
+        );
+        ctx.submit_pass("weight grad", |pass| kernel.dispatch(pass, &binding));
+        let case = format!("{rows} rows, {fan_in}→{fan_out}");
         assert_close(
-            &format!("bias grad {rows}×{cols}"),
-            &read_f32(&ctx, &db_buf, cols),
-            &want,
+            &format!("dW {case}"),
+            &read_f32(&ctx, &dw_buf, fan_out * fan_in),
+            &dw,
             TOL,
         );
+        assert_close(&format!("db {case}"), &read_f32(&ctx, &db_buf, fan_out), &db, TOL);
     }
 }
 

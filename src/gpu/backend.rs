@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use super::context::GpuContext;
-use super::kernels::bias_grad::BiasGradBinding;
 use super::kernels::gather::{GatherBinding, GatherOperands, ResidentDataset};
 use super::kernels::matmul::{MatmulBinding, MatmulOperands};
 use super::kernels::sgd::SgdBinding;
 use super::kernels::softmax_xent::{StepMetric, XentBinding, XentOperands};
 use super::kernels::{
-    encode_step_table, step_offset, BiasGrad, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE,
+    encode_step_table, step_offset, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE,
 };
 use std::cell::Cell;
 
@@ -25,14 +24,13 @@ struct Kernels {
     gather: Gather,
     matmul: Matmul,
     xent: SoftmaxXent,
-    bias_grad: BiasGrad,
     sgd: Sgd,
 }
 
 /// Bind groups for one layer's backward pass.
 struct LayerBackward {
+    /// dW = dZᵀ · X, with the bias gradient Σ_batch dZ as its row sums.
     weight_grad: MatmulBinding,
-    bias_grad: BiasGradBinding,
     /// Gradient into the layer's input, through the previous layer's ReLU (absent for layer 0).
     input_grad: Option<MatmulBinding>,
 }
@@ -77,7 +75,6 @@ impl GpuBackend {
             gather: Gather::new(&ctx),
             matmul: Matmul::new(&ctx),
             xent: SoftmaxXent::new(&ctx),
-            bias_grad: BiasGrad::new(&ctx),
             sgd: Sgd::new(&ctx),
         };
         let (train_len, test_len) = (data.train.len(), data.test.len());
@@ -163,6 +160,7 @@ impl GpuBackend {
                         } else {
                             Epilogue::Bias(b)
                         },
+                        row_sums: None,
                     },
                 )
             })
@@ -186,15 +184,8 @@ impl GpuBackend {
                         b_stored: Stored::AsIs,
                         c: weight(l, &grads),
                         epilogue: Epilogue::None,
+                        row_sums: Some(bias(l, &grads)),
                     },
-                ),
-                bias_grad: kernels.bias_grad.bind(
-                    &ctx,
-                    &format!("bias grad {l}"),
-                    Region::all(&deltas[l]),
-                    bias(l, &grads),
-                    batch_size,
-                    s.fan_out,
                 ),
                 // dZ_{l−1} = (dZ_l · W_l) ⊙ [A_l > 0]
                 input_grad: (l > 0).then(|| {
@@ -211,6 +202,7 @@ impl GpuBackend {
                             b_stored: Stored::AsIs,
                             c: Region::all(&deltas[l - 1]),
                             epilogue: Epilogue::ReluMask(Region::all(&acts[l])),
+                            row_sums: None,
                         },
                     )
                 }),
@@ -282,8 +274,7 @@ impl GpuBackend {
         let mut dispatches = self.record_forward(pass, &self.train_gather, step);
         for layer in self.backward.iter().rev() {
             k.matmul.dispatch(pass, &layer.weight_grad);
-            k.bias_grad.dispatch(pass, &layer.bias_grad);
-            dispatches += 2;
+            dispatches += 1;
             if let Some(input_grad) = &layer.input_grad {
                 k.matmul.dispatch(pass, input_grad);
                 dispatches += 1;

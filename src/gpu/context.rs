@@ -47,6 +47,12 @@ impl AdapterSummary {
     }
 }
 
+/// Storage buffers are allocated in whole 16-byte units (at least one), so any f32 region of
+/// them can also be bound as `array<vec4<f32>>`.
+fn padded_size(bytes: u64) -> u64 {
+    bytes.max(16).next_multiple_of(16)
+}
+
 fn instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
     desc.backends = wgpu::Backends::all();
@@ -119,23 +125,22 @@ impl GpuContext {
         })
     }
 
-    /// A zero-filled storage buffer of `bytes` bytes that can be copied to and from.
+    /// A zero-filled storage buffer of (at least) `bytes` bytes that can be copied to and from.
     pub fn storage_buffer(&self, label: &str, bytes: u64) -> Result<wgpu::Buffer> {
         self.check_binding(label, bytes)?;
         Ok(self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some(label),
-            // Storage bindings must be at least 4 bytes.
-            size: bytes.max(4).next_multiple_of(4),
+            size: padded_size(bytes),
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
             mapped_at_creation: false,
         }))
     }
 
-    /// A storage buffer holding `data`, padded with zeros to a multiple of 4 bytes.
+    /// A storage buffer holding `data`, zero-padded to whole 16-byte units.
     pub fn storage_buffer_init(&self, label: &str, data: &[u8]) -> Result<wgpu::Buffer> {
         self.check_binding(label, data.len() as u64)?;
         let mut padded = data.to_vec();
-        padded.resize(data.len().max(4).next_multiple_of(4), 0);
+        padded.resize(padded_size(data.len() as u64) as usize, 0);
         Ok(self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some(label),
             contents: &padded,

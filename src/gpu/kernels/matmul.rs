@@ -30,7 +30,10 @@ struct MatmulParams {
     a_transposed: u32,
     b_transposed: u32,
     epilogue: u32,
-    _pad: [u32; 2],
+    a_vec4: u32,
+    b_vec4: u32,
+    row_sums: u32,
+    _pad: [u32; 3],
 }
 
 /// The operands of one product `c[m×n] = a[m×k] · b[k×n]`.
@@ -44,6 +47,9 @@ pub struct MatmulOperands<'a> {
     pub b_stored: Stored,
     pub c: Region<'a>,
     pub epilogue: Epilogue<'a>,
+    /// Also write `Σ_k a[row, k]` for each row here (`m` long): the bias gradient when the
+    /// product is the weight gradient `dZᵀ · X`.
+    pub row_sums: Option<Region<'a>>,
 }
 
 /// One product with fixed operands and shape, ready to dispatch.
@@ -56,30 +62,42 @@ pub struct Matmul {
     kernel: Kernel,
     /// Bound where an epilogue needs no bias or mask.
     unused: wgpu::Buffer,
+    /// Bound where no row sums are asked for (a separate buffer: it is bound writable).
+    unused_sums: wgpu::Buffer,
 }
 
 impl Matmul {
     pub fn new(ctx: &GpuContext) -> Self {
         let ro = Slot::Storage { read_only: true };
+        let rw = Slot::Storage { read_only: false };
         let kernel = Kernel::new(
             ctx,
             "matmul",
             include_str!("../../../shaders/matmul.wgsl"),
-            &[Slot::Uniform, ro, ro, Slot::Storage { read_only: false }, ro, ro],
+            &[Slot::Uniform, ro, ro, rw, ro, ro, rw, ro, ro],
             &[],
         );
-        let unused = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("matmul unused operand"),
-            size: 4,
-            usage: wgpu::BufferUsages::STORAGE,
-            mapped_at_creation: false,
-        });
-        Matmul { kernel, unused }
+        let unused = |label| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: 16,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            })
+        };
+        Matmul {
+            kernel,
+            unused: unused("matmul unused operand"),
+            unused_sums: unused("matmul unused row sums"),
+        }
     }
 
     pub fn bind(&self, ctx: &GpuContext, label: &str, op: &MatmulOperands<'_>) -> MatmulBinding {
         assert!(
-            op.a.len >= op.m * op.k && op.b.len >= op.k * op.n && op.c.len >= op.m * op.n,
+            op.a.len >= op.m * op.k
+                && op.b.len >= op.k * op.n
+                && op.c.len >= op.m * op.n
+                && op.row_sums.is_none_or(|s| s.len >= op.m),
             "matmul `{label}`: a region is smaller than its {}×{}×{} shape",
             op.m,
             op.k,
@@ -92,6 +110,9 @@ impl Matmul {
             Epilogue::BiasRelu(b) => (2, b, unused),
             Epilogue::ReluMask(mask) => (3, unused, mask),
         };
+        // vec4 staging runs along each operand's contiguous dimension; it needs that dimension
+        // to be a multiple of 4 (regions start 256-byte aligned, so vec4s are aligned too).
+        let contiguous = |stored, rows: usize, cols: usize| if stored == Stored::AsIs { cols } else { rows };
         let params = MatmulParams {
             m: op.m as u32,
             n: op.n as u32,
@@ -99,8 +120,12 @@ impl Matmul {
             a_transposed: u32::from(op.a_stored == Stored::Transposed),
             b_transposed: u32::from(op.b_stored == Stored::Transposed),
             epilogue: code,
-            _pad: [0; 2],
+            a_vec4: u32::from(contiguous(op.a_stored, op.m, op.k) % 4 == 0),
+            b_vec4: u32::from(contiguous(op.b_stored, op.k, op.n) % 4 == 0),
+            row_sums: u32::from(op.row_sums.is_some()),
+            _pad: [0; 3],
         };
+        let sums = op.row_sums.unwrap_or(Region::all(&self.unused_sums));
         let uniform = ctx.uniform_buffer(label, &params);
         let group = self.kernel.bind(
             ctx,
@@ -112,6 +137,9 @@ impl Matmul {
                 op.c.binding(),
                 bias.binding(),
                 aux.binding(),
+                sums.binding(),
+                op.a.binding_vec4(),
+                op.b.binding_vec4(),
             ],
         );
         MatmulBinding {

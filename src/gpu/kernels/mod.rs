@@ -1,13 +1,11 @@
 //! One small struct per WGSL kernel: its pipeline, its bind-group layout, a typed `bind` that
 //! builds the bind group once per run, and a `dispatch` that records it into a compute pass.
 
-pub mod bias_grad;
 pub mod gather;
 pub mod matmul;
 pub mod sgd;
 pub mod softmax_xent;
 
-pub use bias_grad::BiasGrad;
 pub use gather::Gather;
 pub use matmul::{Epilogue, Matmul};
 pub use sgd::Sgd;
@@ -44,7 +42,7 @@ pub fn encode_step_table(infos: &[StepInfo]) -> Vec<u8> {
 /// Spacing of `StepInfo` entries: the largest `min_uniform_buffer_offset_alignment` wgpu allows.
 pub const STEP_STRIDE: u64 = 256;
 
-/// Workgroup size of the 1-D kernels (gather, bias_grad, sgd, softmax_xent); matches the WGSL.
+/// Workgroup size of the 1-D kernels (gather, sgd, softmax_xent); matches the WGSL.
 pub const LINEAR_WORKGROUP: u32 = 256;
 
 /// What a binding slot of a kernel holds.
@@ -160,10 +158,21 @@ impl<'a> Region<'a> {
     }
 
     pub fn binding(&self) -> wgpu::BindingResource<'a> {
+        self.binding_of_len(self.len.max(1))
+    }
+
+    /// The region viewed as `array<vec4<f32>>`: its length rounded up to whole vec4s. Buffers are
+    /// allocated in whole 16-byte units and tensors start 256-byte aligned, so the rounded view
+    /// stays inside the buffer.
+    pub fn binding_vec4(&self) -> wgpu::BindingResource<'a> {
+        self.binding_of_len(self.len.max(1).next_multiple_of(4))
+    }
+
+    fn binding_of_len(&self, len: usize) -> wgpu::BindingResource<'a> {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: self.buffer,
             offset: (self.offset * 4) as u64,
-            size: NonZeroU64::new((self.len.max(1) * 4) as u64),
+            size: NonZeroU64::new((len * 4) as u64),
         })
     }
 }
