@@ -229,12 +229,17 @@ impl TrainSetup {
     }
 }
 
-/// Median of `repeats` timings of `run` (after one untimed warm-up call).
-pub fn median_time(repeats: usize, mut run: impl FnMut() -> Result<Duration>) -> Result<Duration> {
-    run()?;
-    let mut times = (0..repeats.max(1)).map(|_| run()).collect::<Result<Vec<_>>>()?;
+/// Median time of one repetition of `run(iters)` (which does `iters` repetitions and returns
+/// their total time): after a warm-up call, `iters` is raised until a timing lasts ≥ 50 ms, so
+/// per-submit overhead and timer resolution do not dominate; then `repeats` timings are taken.
+pub fn median_time(repeats: usize, mut run: impl FnMut(u64) -> Result<Duration>) -> Result<Duration> {
+    let mut iters = 1;
+    while run(iters)? < Duration::from_millis(50) && iters < 1 << 20 {
+        iters *= 2;
+    }
+    let mut times = (0..repeats.max(1)).map(|_| run(iters)).collect::<Result<Vec<_>>>()?;
     times.sort();
-    Ok(times[times.len() / 2])
+    Ok(times[times.len() / 2] / iters as u32)
 }
 
 /// The throughput table `gpu-mlp bench` prints: matmul GFLOP/s and training samples/s, CPU and
@@ -258,11 +263,11 @@ pub fn report(repeats: usize, mut out: impl std::io::Write) -> Result<()> {
     for shape in MATMUL_SHAPES {
         let gflops = |t: Duration| shape.flops() as f64 / t.as_secs_f64() / 1e9;
         let mut cpu = CpuMatmul::new(shape);
-        let cpu_rate = gflops(median_time(repeats, || Ok(cpu.run(1)))?);
+        let cpu_rate = gflops(median_time(repeats, |iters| Ok(cpu.run(iters)))?);
         let gpu_rate = match &ctx {
             Ok(c) => {
                 let gpu = GpuMatmul::new(c, shape)?;
-                format!("{:.2}", gflops(median_time(repeats, || gpu.run(1))?))
+                format!("{:.2}", gflops(median_time(repeats, |iters| gpu.run(iters))?))
             }
             Err(_) => "-".into(),
         };
@@ -283,9 +288,11 @@ pub fn report(repeats: usize, mut out: impl std::io::Write) -> Result<()> {
         let mut rates = Vec::new();
         let mut dispatches = "-".to_string();
         for backend in setup.backends(gpu)?.iter_mut() {
-            let t = median_time(repeats, || {
+            let t = median_time(repeats, |iters| {
                 let start = Instant::now();
-                backend.train(&order, 0.01)?;
+                for _ in 0..iters {
+                    backend.train(&order, 0.01)?;
+                }
                 Ok(start.elapsed())
             })?;
             rates.push(setup.samples() as f64 / t.as_secs_f64());
