@@ -23,9 +23,14 @@ const THREADS: u32 = 256u; // WG_X * WG_Y
 
 // Epilogues.
 const EPILOGUE_NONE: u32 = 0u;
-const EPILOGUE_BIAS: u32 = 1u;      // c = acc + bias[col]
-const EPILOGUE_BIAS_RELU: u32 = 2u; // c = max(acc + bias[col], 0)
-const EPILOGUE_RELU_MASK: u32 = 3u; // c = acc where aux[row, col] > 0, else 0 (ReLU backward)
+const EPILOGUE_BIAS: u32 = 1u;     // c = acc + bias[col]
+const EPILOGUE_BIAS_ACT: u32 = 2u; // c = act(acc + bias[col])
+const EPILOGUE_ACT_GRAD: u32 = 3u; // c = acc * act'(z), from the activation's output aux[row, col]
+
+// Activations (the host's `Activation::code`).
+const ACT_RELU: u32 = 0u;
+const ACT_TANH: u32 = 1u;
+const ACT_SIGMOID: u32 = 2u;
 
 struct MatmulParams {
     m: u32,
@@ -37,6 +42,7 @@ struct MatmulParams {
     a_vec4: u32,       // A's contiguous dimension is a multiple of 4: stage it with vec4 loads
     b_vec4: u32,
     row_sums: u32,     // also write Σ_k A[row, k] to sums[row]
+    activation: u32,   // for EPILOGUE_BIAS_ACT and EPILOGUE_ACT_GRAD
 }
 
 @group(0) @binding(0) var<uniform> p: MatmulParams;
@@ -52,6 +58,35 @@ struct MatmulParams {
 
 var<workgroup> a_tile: array<f32, 1024>; // [TILE_K][TILE_M]
 var<workgroup> b_tile: array<f32, 1024>; // [TILE_K][TILE_N]
+
+fn activate(z: f32) -> f32 {
+    switch p.activation {
+        case ACT_TANH: {
+            return tanh(z);
+        }
+        case ACT_SIGMOID: {
+            return 1.0 / (1.0 + exp(-z));
+        }
+        default: {
+            return max(z, 0.0);
+        }
+    }
+}
+
+// The activation's derivative, written in terms of its output a.
+fn activation_slope(a: f32) -> f32 {
+    switch p.activation {
+        case ACT_TANH: {
+            return 1.0 - a * a;
+        }
+        case ACT_SIGMOID: {
+            return a * (1.0 - a);
+        }
+        default: {
+            return select(0.0, 1.0, a > 0.0);
+        }
+    }
+}
 
 // Logical A[row, col], 0 outside the matrix.
 fn load_a(row: u32, col: u32) -> f32 {
@@ -236,13 +271,11 @@ fn main(
                     case EPILOGUE_BIAS: {
                         v += bias[col];
                     }
-                    case EPILOGUE_BIAS_RELU: {
-                        v = max(v + bias[col], 0.0);
+                    case EPILOGUE_BIAS_ACT: {
+                        v = activate(v + bias[col]);
                     }
-                    case EPILOGUE_RELU_MASK: {
-                        if aux[row * p.n + col] <= 0.0 {
-                            v = 0.0;
-                        }
+                    case EPILOGUE_ACT_GRAD: {
+                        v *= activation_slope(aux[row * p.n + col]);
                     }
                     default: {}
                 }

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::gpu::kernels::matmul::{MatmulBinding, MatmulOperands};
 use crate::gpu::kernels::{Epilogue, Matmul, Region};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
-use crate::model::{init_he_uniform, MlpSpec, ParamLayout};
+use crate::model::{initialize, Init, MlpSpec, ParamLayout};
 use crate::train::epoch_order;
 
 /// One product `C[m×n] = A[m×k] · B[k×n]` with its operands' storage, as training uses it.
@@ -209,7 +209,7 @@ impl TrainSetup {
     /// The CPU backend, and the GPU backend on `ctx`, from the same initial weights.
     pub fn backends(&self, gpu: Option<GpuContext>) -> Result<Vec<Box<dyn Backend>>> {
         let spec = self.spec();
-        let params = init_he_uniform(&ParamLayout::new(&spec), 1);
+        let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 1);
         let data = self.data();
         let mut out: Vec<Box<dyn Backend>> = vec![Box::new(CpuBackend::new(
             &spec,

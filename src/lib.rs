@@ -13,12 +13,12 @@
 //! use std::sync::Arc;
 //! use gpu_mlp::data::{load, DatasetName, LoadOptions};
 //! use gpu_mlp::device::{create_backend, DeviceChoice};
-//! use gpu_mlp::model::{init_he_uniform, MlpSpec, ParamLayout};
+//! use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
 //! use gpu_mlp::train::{train, TrainConfig};
 //!
 //! let data = load(DatasetName::Blobs, &LoadOptions { data_dir: None, seed: 7 })?;
 //! let spec = MlpSpec::new(2, &[16], 2)?;
-//! let params = init_he_uniform(&ParamLayout::new(&spec), 7);
+//! let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 7);
 //! let train_len = data.train.len();
 //! let (mut backend, _why) = create_backend(DeviceChoice::Cpu, &spec, params, Arc::new(data), 32)?;
 //! let cfg = TrainConfig { epochs: 5, lr: 0.1, seed: 7 };
@@ -35,6 +35,7 @@ pub mod device;
 pub mod error;
 pub mod gpu;
 pub mod model;
+pub mod optim;
 pub mod train;
 
 pub use backend::{Backend, Metrics, StepMetrics};

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use gpu_mlp::data::{self, DatasetName, LoadOptions};
 use gpu_mlp::device::{create_backend, DeviceChoice};
 use gpu_mlp::gpu::list_adapters;
-use gpu_mlp::model::{init_he_uniform, MlpSpec, ParamLayout};
+use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
 use gpu_mlp::train::{train, EpochReport, TrainConfig};
 use gpu_mlp::Error;
 
@@ -145,7 +145,7 @@ fn run_train(args: TrainArgs) -> Result<(), Error> {
     }
     let spec = MlpSpec::new(splits.train.dim, &args.hidden.0, splits.classes())?;
     let layout = ParamLayout::new(&spec);
-    let params = init_he_uniform(&layout, args.seed);
+    let params = initialize(&layout, Init::HeUniform, args.seed);
     let train_len = splits.train.len();
     println!(
         "dataset {}: {} train / {} test samples, {} features, {} classes",

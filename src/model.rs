@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Uniform};
+use rand_distr::{Distribution, Normal, Uniform};
 
 use crate::error::{Error, Result};
 
@@ -12,19 +12,41 @@ use crate::error::{Error, Result};
 /// alignment wgpu allows, so the GPU can bind each one as its own slice of the flat buffer.
 pub const TENSOR_ALIGN: usize = 64;
 
-/// A multi-layer perceptron: `sizes[0]` inputs, hidden layers, `sizes.last()` output logits.
-/// Hidden layers use ReLU; the output layer is linear (softmax lives in the loss).
+/// The nonlinearity after a hidden layer. The numeric codes are the WGSL's (`matmul.wgsl`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// max(z, 0)
+    #[default]
+    Relu,
+    /// tanh(z)
+    Tanh,
+    /// 1 / (1 + e^−z)
+    Sigmoid,
+}
+
+impl Activation {
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+}
+
+/// A multi-layer perceptron: `sizes[0]` inputs, hidden layers, `sizes.last()` output units.
+/// Hidden layer `i` is followed by `activations[i]`; the output layer is linear (the softmax or
+/// sigmoid lives in the loss).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MlpSpec {
     pub sizes: Vec<usize>,
+    pub activations: Vec<Activation>,
 }
 
 impl MlpSpec {
-    pub fn new(inputs: usize, hidden: &[usize], classes: usize) -> Result<Self> {
-        if inputs == 0 || classes < 2 {
+    /// ReLU after every hidden layer; `outputs` output units (≥ 1).
+    pub fn new(inputs: usize, hidden: &[usize], outputs: usize) -> Result<Self> {
+        if inputs == 0 || outputs == 0 {
             return Err(Error::InvalidConfig {
                 field: "model",
-                detail: format!("need ≥ 1 input and ≥ 2 classes, got {inputs} inputs and {classes} classes"),
+                detail: format!("need ≥ 1 input and ≥ 1 output, got {inputs} inputs and {outputs} outputs"),
             });
         }
         if let Some(i) = hidden.iter().position(|&h| h == 0) {
@@ -35,8 +57,27 @@ impl MlpSpec {
         }
         let mut sizes = vec![inputs];
         sizes.extend_from_slice(hidden);
-        sizes.push(classes);
-        Ok(MlpSpec { sizes })
+        sizes.push(outputs);
+        Ok(MlpSpec {
+            sizes,
+            activations: vec![Activation::Relu; hidden.len()],
+        })
+    }
+
+    /// Sets the hidden layers' activations: one for all, or one per hidden layer.
+    pub fn with_activations(mut self, activations: &[Activation]) -> Result<Self> {
+        let hidden = self.sizes.len() - 2;
+        self.activations = match activations.len() {
+            1 => vec![activations[0]; hidden],
+            n if n == hidden => activations.to_vec(),
+            n => {
+                return Err(Error::InvalidConfig {
+                    field: "activation",
+                    detail: format!("{n} activations given for {hidden} hidden layers: expected 1 or {hidden}"),
+                })
+            }
+        };
+        Ok(self)
     }
 
     /// Number of dense (weight + bias) layers.
@@ -52,9 +93,19 @@ impl MlpSpec {
         self.sizes[self.layers()]
     }
 
-    /// Human form, e.g. `784-512-10`.
+    /// Human form, e.g. `784-512-10` (ReLU) or `2-16(tanh)-2`.
     pub fn describe(&self) -> String {
-        self.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join("-")
+        let mut parts = vec![self.sizes[0].to_string()];
+        for (size, act) in self.sizes[1..]
+            .iter()
+            .zip(self.activations.iter().map(Some).chain([None]))
+        {
+            parts.push(match act {
+                Some(Activation::Relu) | None => size.to_string(),
+                Some(a) => format!("{size}({a:?})").to_lowercase(),
+            });
+        }
+        parts.join("-")
     }
 }
 
@@ -66,6 +117,8 @@ pub struct LayerSlots {
     pub fan_out: usize,
     pub weight: Range<usize>,
     pub bias: Range<usize>,
+    /// The nonlinearity after this layer; `None` for the output layer.
+    pub activation: Option<Activation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,11 +140,13 @@ impl ParamLayout {
         let layers = spec
             .sizes
             .windows(2)
-            .map(|w| LayerSlots {
+            .enumerate()
+            .map(|(l, w)| LayerSlots {
                 fan_in: w[0],
                 fan_out: w[1],
                 weight: take(w[0] * w[1]),
                 bias: take(w[1]),
+                activation: spec.activations.get(l).copied(),
             })
             .collect();
         ParamLayout { layers, len: next }
@@ -103,18 +158,67 @@ impl ParamLayout {
     }
 }
 
-/// He (Kaiming) uniform initialization, suited to ReLU: weights ~ U(−√(6/fan_in), +√(6/fan_in)),
-/// biases 0, drawn layer by layer from ChaCha8 seeded with `seed`. Padding stays 0.
-pub fn init_he_uniform(layout: &ParamLayout, seed: u64) -> Vec<f32> {
+/// How weights start (biases always start at 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// U(−0.05, 0.05), Keras' "uniform".
+    Uniform,
+    /// N(0, 0.1²).
+    Normal,
+    /// He (Kaiming) uniform, for ReLU: U(±√(6/fan_in)).
+    #[default]
+    HeUniform,
+    /// He (Kaiming) normal: N(0, 2/fan_in).
+    HeNormal,
+    /// Glorot (Xavier) uniform, for tanh/sigmoid: U(±√(6/(fan_in+fan_out))).
+    GlorotUniform,
+}
+
+/// Draws every layer's weights from `init`, layer by layer from ChaCha8 seeded with `seed`;
+/// biases and padding are 0.
+pub fn initialize(layout: &ParamLayout, init: Init, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut params = vec![0.0f32; layout.len];
     for layer in &layout.layers {
-        let bound = (6.0 / layer.fan_in as f32).sqrt();
-        // The bounds are finite and ordered, so construction cannot fail.
-        let dist = Uniform::new_inclusive(-bound, bound).expect("finite, ordered bounds");
-        for w in &mut params[layer.weight.clone()] {
-            *w = dist.sample(&mut rng);
+        let (fan_in, fan_out) = (layer.fan_in as f32, layer.fan_out as f32);
+        let weights = &mut params[layer.weight.clone()];
+        // The bounds and deviations below are finite and positive, so the distributions exist.
+        match init {
+            Init::Uniform => fill(
+                weights,
+                Uniform::new_inclusive(-0.05, 0.05).expect("valid bounds"),
+                &mut rng,
+            ),
+            Init::Normal => fill(weights, Normal::new(0.0, 0.1).expect("valid deviation"), &mut rng),
+            Init::HeUniform => {
+                let bound = (6.0 / fan_in).sqrt();
+                fill(
+                    weights,
+                    Uniform::new_inclusive(-bound, bound).expect("valid bounds"),
+                    &mut rng,
+                )
+            }
+            Init::HeNormal => fill(
+                weights,
+                Normal::new(0.0, (2.0 / fan_in).sqrt()).expect("valid deviation"),
+                &mut rng,
+            ),
+            Init::GlorotUniform => {
+                let bound = (6.0 / (fan_in + fan_out)).sqrt();
+                fill(
+                    weights,
+                    Uniform::new_inclusive(-bound, bound).expect("valid bounds"),
+                    &mut rng,
+                )
+            }
         }
     }
     params
+}
+
+fn fill(values: &mut [f32], dist: impl Distribution<f32>, rng: &mut ChaCha8Rng) {
+    for v in values {
+        *v = dist.sample(rng);
+    }
 }

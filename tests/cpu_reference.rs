@@ -5,14 +5,28 @@ mod common;
 
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
 use gpu_mlp::cpu::ops::{self, Stored};
-use gpu_mlp::model::{MlpSpec, ParamLayout};
+use gpu_mlp::model::{Activation, MlpSpec, ParamLayout};
 use rand::Rng;
 
-/// Analytic gradients of the batch-mean loss against central differences, all in f64.
+/// Analytic gradients of the batch-mean loss against central differences, all in f64, for each
+/// activation.
 #[test]
 fn gradients_match_finite_differences() {
-    let spec = MlpSpec::new(5, &[4, 3], 3).expect("valid spec");
-    let layout = ParamLayout::new(&spec);
+    for act in [Activation::Relu, Activation::Tanh, Activation::Sigmoid] {
+        let spec = MlpSpec::new(5, &[4, 3], 3)
+            .and_then(|s| s.with_activations(&[act]))
+            .expect("valid spec");
+        check_gradients(&spec);
+    }
+    // Mixed activations, one per hidden layer.
+    let spec = MlpSpec::new(5, &[4, 3], 3)
+        .and_then(|s| s.with_activations(&[Activation::Sigmoid, Activation::Tanh]))
+        .expect("valid spec");
+    check_gradients(&spec);
+}
+
+fn check_gradients(spec: &MlpSpec) {
+    let layout = ParamLayout::new(spec);
     let mut r = common::rng(21);
     let rows = 6;
     let mut params: Vec<f64> = (0..layout.len).map(|_| r.random_range(-1.0..1.0)).collect();

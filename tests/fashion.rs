@@ -9,7 +9,7 @@ use gpu_mlp::backend::Backend;
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{load, DatasetName, LoadOptions, Splits};
 use gpu_mlp::gpu::GpuBackend;
-use gpu_mlp::model::{init_he_uniform, MlpSpec, ParamLayout};
+use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
 use gpu_mlp::train::{train, TrainConfig};
 
 fn fashion_or_skip(test: &str) -> Option<Splits> {
@@ -45,7 +45,7 @@ fn cpu_reaches_80_percent_in_two_epochs() {
         (60_000, 10_000, 784)
     );
     let spec = MlpSpec::new(784, &[128], 10).expect("valid spec");
-    let params = init_he_uniform(&ParamLayout::new(&spec), 1);
+    let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 1);
     let mut cpu = CpuBackend::new(&spec, params, Arc::new(splits), 128).expect("backend");
     let acc = final_test_accuracy(&mut cpu, 60_000, 2);
     eprintln!(
@@ -68,7 +68,7 @@ fn gpu_matches_cpu_accuracy_on_a_subset() {
     splits.test = splits.test.truncated(2000);
     let data = Arc::new(splits);
     let spec = MlpSpec::new(784, &[128], 10).expect("valid spec");
-    let params = init_he_uniform(&ParamLayout::new(&spec), 1);
+    let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 1);
     let mut cpu = CpuBackend::new(&spec, params.clone(), Arc::clone(&data), 128).expect("cpu backend");
     let mut gpu = GpuBackend::new(ctx, &spec, &params, data, 128).expect("gpu backend");
     let cpu_acc = final_test_accuracy(&mut cpu, 4000, 2);

@@ -12,10 +12,12 @@ use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
 use gpu_mlp::gpu::kernels::softmax_xent::{StepMetric, XentOperands};
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo};
 use gpu_mlp::gpu::GpuContext;
+use gpu_mlp::model::Activation;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
 const TOL: f64 = 1e-5;
+const ACTIVATIONS: [Activation; 3] = [Activation::Relu, Activation::Tanh, Activation::Sigmoid];
 
 fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
     ctx.storage_buffer_init(label, bytemuck::cast_slice(values))
@@ -30,8 +32,8 @@ fn poisoned(ctx: &GpuContext, label: &str, n: usize) -> wgpu::Buffer {
 enum Tail {
     None,
     Bias(Vec<f32>),
-    BiasRelu(Vec<f32>),
-    ReluMask(Vec<f32>),
+    BiasAct(Vec<f32>, Activation),
+    ActGrad(Vec<f32>, Activation),
 }
 
 /// `(m, k, n)`, then each operand with how it is stored.
@@ -46,13 +48,13 @@ fn gpu_matmul(
     let (a_buf, b_buf, c_buf) = (upload(ctx, "a", a), upload(ctx, "b", b), poisoned(ctx, "c", m * n));
     let extra = match tail {
         Tail::None => None,
-        Tail::Bias(v) | Tail::BiasRelu(v) | Tail::ReluMask(v) => Some(upload(ctx, "extra", v)),
+        Tail::Bias(v) | Tail::BiasAct(v, _) | Tail::ActGrad(v, _) => Some(upload(ctx, "extra", v)),
     };
     let region = |buf| Region::all(buf);
     let epilogue = match (tail, &extra) {
         (Tail::Bias(_), Some(e)) => Epilogue::Bias(region(e)),
-        (Tail::BiasRelu(_), Some(e)) => Epilogue::BiasRelu(region(e)),
-        (Tail::ReluMask(_), Some(e)) => Epilogue::ReluMask(region(e)),
+        (Tail::BiasAct(_, act), Some(e)) => Epilogue::BiasAct(region(e), *act),
+        (Tail::ActGrad(_, act), Some(e)) => Epilogue::ActGrad(region(e), *act),
         _ => Epilogue::None,
     };
     let binding = kernel.bind(
@@ -122,7 +124,10 @@ fn matmul_forward_epilogues_match_linear_forward() {
     // (rows, fan_in, fan_out): batch sizes 1 and 128, odd widths.
     for &(rows, fan_in, fan_out) in &[(1, 785, 129), (128, 784, 33), (7, 3, 10), (129, 2, 16)] {
         let x = random_vec(&mut r, rows * fan_in);
-        let w = random_vec(&mut r, fan_out * fan_in);
+        // Scaled like an initialized layer (He-style), so pre-activations are O(1) as in training
+        // and the saturating activations are compared where they are not flat.
+        let scale = (3.0 / fan_in as f32).sqrt();
+        let w: Vec<f32> = random_vec(&mut r, fan_out * fan_in).iter().map(|v| v * scale).collect();
         let bias = random_vec(&mut r, fan_out);
         let mut want = vec![0.0; rows * fan_out];
         ops::linear_forward(&x, &w, &bias, rows, &mut want);
@@ -135,22 +140,30 @@ fn matmul_forward_epilogues_match_linear_forward() {
             &Tail::Bias(bias.clone()),
         );
         assert_close(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
-        ops::relu(&mut want);
-        let got = gpu_matmul(
-            &ctx,
-            &kernel,
-            (rows, fan_in, fan_out),
-            (&x, Stored::AsIs),
-            (&w, Stored::Transposed),
-            &Tail::BiasRelu(bias),
-        );
-        assert_close(&format!("linear+relu {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
+        for act in ACTIVATIONS {
+            let mut want_act = want.clone();
+            ops::activate(&mut want_act, act);
+            let got = gpu_matmul(
+                &ctx,
+                &kernel,
+                (rows, fan_in, fan_out),
+                (&x, Stored::AsIs),
+                (&w, Stored::Transposed),
+                &Tail::BiasAct(bias.clone(), act),
+            );
+            assert_close(
+                &format!("linear+{act:?} {rows}×{fan_in}→{fan_out}"),
+                &got,
+                &want_act,
+                TOL,
+            );
+        }
     }
 }
 
 #[test]
-fn matmul_relu_mask_epilogue_matches_relu_backward() {
-    let Some(ctx) = gpu_or_skip("matmul_relu_mask_epilogue_matches_relu_backward") else {
+fn matmul_activation_grad_epilogue_matches_activation_backward() {
+    let Some(ctx) = gpu_or_skip("matmul_activation_grad_epilogue_matches_activation_backward") else {
         return;
     };
     let kernel = Matmul::new(&ctx);
@@ -158,25 +171,28 @@ fn matmul_relu_mask_epilogue_matches_relu_backward() {
     for &(rows, fan_out, fan_in) in &[(1, 10, 785), (128, 10, 64), (33, 129, 7)] {
         let dz = random_vec(&mut r, rows * fan_out);
         let w = random_vec(&mut r, fan_out * fan_in);
-        // A ReLU output: about half exact zeros.
-        let act: Vec<f32> = random_vec(&mut r, rows * fan_in).iter().map(|v| v.max(0.0)).collect();
-        let mut want = vec![0.0; rows * fan_in];
-        ops::matmul(rows, fan_out, fan_in, &dz, Stored::AsIs, &w, Stored::AsIs, &mut want);
-        ops::relu_backward(&mut want, &act);
-        let got = gpu_matmul(
-            &ctx,
-            &kernel,
-            (rows, fan_out, fan_in),
-            (&dz, Stored::AsIs),
-            (&w, Stored::AsIs),
-            &Tail::ReluMask(act),
-        );
-        assert_close(&format!("dz·W ⊙ relu' {rows}×{fan_out}→{fan_in}"), &got, &want, TOL);
+        let z = random_vec(&mut r, rows * fan_in);
+        let mut dz_w = vec![0.0; rows * fan_in];
+        ops::matmul(rows, fan_out, fan_in, &dz, Stored::AsIs, &w, Stored::AsIs, &mut dz_w);
+        for act in ACTIVATIONS {
+            // The activation's output (for ReLU about half exact zeros).
+            let mut out = z.clone();
+            ops::activate(&mut out, act);
+            let mut want = dz_w.clone();
+            ops::activation_backward(&mut want, &out, act);
+            let got = gpu_matmul(
+                &ctx,
+                &kernel,
+                (rows, fan_out, fan_in),
+                (&dz, Stored::AsIs),
+                (&w, Stored::AsIs),
+                &Tail::ActGrad(out, act),
+            );
+            assert_close(&format!("dz·W ⊙ {act:?}' {rows}×{fan_out}→{fan_in}"), &got, &want, TOL);
+        }
     }
 }
 
-/// The weight-gradient product dW = dZᵀ · X with the bias gradient Σ_batch dZ fused in as row
-/// sums, against `linear_backward`; also with more output rows than one tile.
 #[test]
 fn matmul_row_sums_give_the_bias_gradient() {
     let Some(ctx) = gpu_or_skip("matmul_row_sums_give_the_bias_gradient") else {

@@ -10,7 +10,7 @@ use gpu_mlp::backend::Backend;
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{synthetic_images, Splits};
 use gpu_mlp::gpu::GpuBackend;
-use gpu_mlp::model::{init_he_uniform, MlpSpec, ParamLayout};
+use gpu_mlp::model::{initialize, Activation, Init, MlpSpec, ParamLayout};
 use gpu_mlp::train::epoch_order;
 
 const TOL: f64 = 1e-4;
@@ -24,16 +24,19 @@ fn splits(seed: u64, train: usize, test: usize) -> Arc<Splits> {
     })
 }
 
+fn spec(hidden: &[usize]) -> MlpSpec {
+    MlpSpec::new(784, hidden, 10).expect("valid spec")
+}
+
 /// Trains both backends on `order` and compares per-step losses, accuracy counts, final
 /// weights and test metrics.
-fn compare(hidden: &[usize], batch: usize, order: &[u32], lr: f32, data: Arc<Splits>) {
+fn compare(spec: &MlpSpec, batch: usize, order: &[u32], lr: f32, data: Arc<Splits>) {
     let Some(ctx) = gpu_or_skip("parity_training") else {
         return;
     };
-    let spec = MlpSpec::new(784, hidden, 10).expect("valid spec");
-    let params = init_he_uniform(&ParamLayout::new(&spec), 7);
-    let mut cpu = CpuBackend::new(&spec, params.clone(), Arc::clone(&data), batch).expect("cpu backend");
-    let mut gpu = GpuBackend::new(ctx, &spec, &params, data, batch).expect("gpu backend");
+    let params = initialize(&ParamLayout::new(spec), Init::HeUniform, 7);
+    let mut cpu = CpuBackend::new(spec, params.clone(), Arc::clone(&data), batch).expect("cpu backend");
+    let mut gpu = GpuBackend::new(ctx, spec, &params, data, batch).expect("gpu backend");
     let cpu_steps = cpu.train(order, lr).expect("cpu train");
     let gpu_steps = gpu.train(order, lr).expect("gpu train");
     assert_eq!(cpu_steps.len(), order.len().div_ceil(batch));
@@ -76,7 +79,7 @@ fn thirty_sgd_steps_784_64_10_match() {
     let batch = 32;
     let data = splits(11, 30 * batch, 100);
     let order = epoch_order(30 * batch, 3, 1);
-    compare(&[64], batch, &order, 0.1, data);
+    compare(&spec(&[64]), batch, &order, 0.1, data);
 }
 
 #[test]
@@ -84,12 +87,22 @@ fn two_hidden_layers_with_a_short_last_batch_match() {
     // 100 samples in batches of 32: the fourth step has 4 rows.
     let data = splits(12, 100, 37);
     let order = epoch_order(100, 4, 1);
-    compare(&[33, 17], 32, &order, 0.05, data);
+    compare(&spec(&[33, 17]), 32, &order, 0.05, data);
 }
 
 #[test]
 fn batch_of_one_matches() {
     let data = splits(13, 12, 5);
     let order = epoch_order(12, 5, 1);
-    compare(&[7], 1, &order, 0.05, data);
+    compare(&spec(&[7]), 1, &order, 0.05, data);
+}
+
+#[test]
+fn tanh_and_sigmoid_layers_match() {
+    let data = splits(14, 96, 20);
+    let order = epoch_order(96, 6, 1);
+    let spec = spec(&[31, 9])
+        .with_activations(&[Activation::Tanh, Activation::Sigmoid])
+        .expect("valid spec");
+    compare(&spec, 32, &order, 0.1, data);
 }

@@ -1,11 +1,14 @@
 //! A whole network's forward and backward pass, written out layer by layer from the ops.
 
-use super::ops::{linear_backward, linear_forward, relu, relu_backward, softmax_cross_entropy, BatchLoss, Real};
+use super::ops::{
+    activate, activation_backward, linear_backward, linear_forward, softmax_cross_entropy, BatchLoss, Real,
+};
 use crate::model::ParamLayout;
 
 /// Activations and their gradients for one batch of up to `capacity` rows, allocated once.
 pub struct Workspace<T> {
-    /// `acts[0]` is the input batch; `acts[l + 1]` is layer `l`'s output (ReLU'd except the last).
+    /// `acts[0]` is the input batch; `acts[l + 1]` is layer `l`'s output (after its activation,
+    /// for all but the last layer).
     pub acts: Vec<Vec<T>>,
     /// `deltas[l]` is the loss gradient with respect to layer `l`'s pre-activation output.
     pub deltas: Vec<Vec<T>>,
@@ -32,7 +35,6 @@ impl<T: Real> Workspace<T> {
 
 /// Runs `ws.acts[0]` (first `rows` rows) through every layer.
 pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], ws: &mut Workspace<T>, rows: usize) {
-    let last = layout.layers.len() - 1;
     for (l, slots) in layout.layers.iter().enumerate() {
         let (inputs, outputs) = ws.acts.split_at_mut(l + 1);
         let z = &mut outputs[0][..rows * slots.fan_out];
@@ -43,8 +45,8 @@ pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], ws: &mut Workspace<T
             rows,
             z,
         );
-        if l < last {
-            relu(z);
+        if let Some(act) = slots.activation {
+            activate(z, act);
         }
     }
 }
@@ -72,8 +74,11 @@ pub fn loss_and_gradients<T: Real>(
         let has_dx = dx.is_some();
         linear_backward(dz, &ws.acts[l], &params[slots.weight.clone()], rows, dw, db, dx);
         if has_dx {
-            // Layer l's input is the ReLU output of layer l − 1.
-            relu_backward(&mut ws.deltas[l - 1][..rows * slots.fan_in], &ws.acts[l]);
+            // Layer l's input is the activation output of layer l − 1.
+            let act = layout.layers[l - 1]
+                .activation
+                .expect("hidden layers have an activation");
+            activation_backward(&mut ws.deltas[l - 1][..rows * slots.fan_in], &ws.acts[l], act);
         }
     }
     loss

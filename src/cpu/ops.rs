@@ -5,6 +5,8 @@
 
 use num_traits::Float;
 
+use crate::model::Activation;
+
 /// A float the reference can compute in: f32 or f64.
 pub trait Real: Float + std::iter::Sum + Send + Sync + 'static {
     fn from_f32(x: f32) -> Self;
@@ -125,19 +127,28 @@ pub fn linear_forward<T: Real>(x: &[T], w: &[T], b: &[T], rows: usize, z: &mut [
     }
 }
 
-/// `a = max(z, 0)` in place.
-pub fn relu<T: Real>(z: &mut [T]) {
+/// `a = act(z)` in place.
+pub fn activate<T: Real>(z: &mut [T], act: Activation) {
     for v in z {
-        *v = v.max(T::zero());
+        *v = match act {
+            Activation::Relu => v.max(T::zero()),
+            Activation::Tanh => v.tanh(),
+            Activation::Sigmoid => T::one() / (T::one() + (-*v).exp()),
+        };
     }
 }
 
-/// Back through ReLU: `dz = da ⊙ [a > 0]`, in place on `da`, where `a` is the ReLU's output.
-pub fn relu_backward<T: Real>(da: &mut [T], a: &[T]) {
+/// Back through an activation: `dz = da ⊙ act'(z)`, in place on `da`, with the derivative
+/// written in terms of the activation's output `a`: ReLU [a > 0], tanh 1 − a², sigmoid a(1 − a).
+pub fn activation_backward<T: Real>(da: &mut [T], a: &[T], act: Activation) {
     for (g, &y) in da.iter_mut().zip(a) {
-        if y <= T::zero() {
-            *g = T::zero();
-        }
+        let slope = match act {
+            Activation::Relu if y > T::zero() => T::one(),
+            Activation::Relu => T::zero(),
+            Activation::Tanh => T::one() - y * y,
+            Activation::Sigmoid => y * (T::one() - y),
+        };
+        *g = *g * slope;
     }
 }
 

@@ -155,10 +155,9 @@ impl GpuBackend {
                         b: weight(l, &params_buf),
                         b_stored: Stored::Transposed,
                         c: Region::all(&acts[l + 1]),
-                        epilogue: if l < last {
-                            Epilogue::BiasRelu(b)
-                        } else {
-                            Epilogue::Bias(b)
+                        epilogue: match s.activation {
+                            Some(act) => Epilogue::BiasAct(b, act),
+                            None => Epilogue::Bias(b),
                         },
                         row_sums: None,
                     },
@@ -187,7 +186,7 @@ impl GpuBackend {
                         row_sums: Some(bias(l, &grads)),
                     },
                 ),
-                // dZ_{l−1} = (dZ_l · W_l) ⊙ [A_l > 0]
+                // dZ_{l−1} = (dZ_l · W_l) ⊙ act'(A_l), A_l being layer l − 1's output
                 input_grad: (l > 0).then(|| {
                     kernels.matmul.bind(
                         &ctx,
@@ -201,7 +200,12 @@ impl GpuBackend {
                             b: weight(l, &params_buf),
                             b_stored: Stored::AsIs,
                             c: Region::all(&deltas[l - 1]),
-                            epilogue: Epilogue::ReluMask(Region::all(&acts[l])),
+                            epilogue: Epilogue::ActGrad(
+                                Region::all(&acts[l]),
+                                layout.layers[l - 1]
+                                    .activation
+                                    .expect("hidden layers have an activation"),
+                            ),
                             row_sums: None,
                         },
                     )

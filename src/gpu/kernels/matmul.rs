@@ -3,6 +3,7 @@
 use super::{Kernel, Region, Slot};
 use crate::cpu::ops::Stored;
 use crate::gpu::context::GpuContext;
+use crate::model::Activation;
 
 /// Output tile of one workgroup; must match `TILE_M` / `TILE_N` in the WGSL (checked by a test).
 pub const TILE_M: u32 = 64;
@@ -14,11 +15,11 @@ pub enum Epilogue<'a> {
     None,
     /// `c = acc + bias[col]`.
     Bias(Region<'a>),
-    /// `c = max(acc + bias[col], 0)`: a dense layer with ReLU.
-    BiasRelu(Region<'a>),
-    /// `c = acc` where `mask[row, col] > 0`, else 0: the backward pass through a ReLU whose
-    /// output is `mask`.
-    ReluMask(Region<'a>),
+    /// `c = act(acc + bias[col])`: a dense layer with its activation.
+    BiasAct(Region<'a>, Activation),
+    /// `c = acc · act'(z)`, the backward pass through an activation whose output is given
+    /// (`[rows, n]`): the derivative is computed from it.
+    ActGrad(Region<'a>, Activation),
 }
 
 #[repr(C)]
@@ -33,7 +34,8 @@ struct MatmulParams {
     a_vec4: u32,
     b_vec4: u32,
     row_sums: u32,
-    _pad: [u32; 3],
+    activation: u32,
+    _pad: [u32; 2],
 }
 
 /// The operands of one product `c[m×n] = a[m×k] · b[k×n]`.
@@ -104,11 +106,11 @@ impl Matmul {
             op.n
         );
         let unused = Region::all(&self.unused);
-        let (code, bias, aux) = match op.epilogue {
-            Epilogue::None => (0, unused, unused),
-            Epilogue::Bias(b) => (1, b, unused),
-            Epilogue::BiasRelu(b) => (2, b, unused),
-            Epilogue::ReluMask(mask) => (3, unused, mask),
+        let (code, bias, aux, activation) = match op.epilogue {
+            Epilogue::None => (0, unused, unused, Activation::Relu),
+            Epilogue::Bias(b) => (1, b, unused, Activation::Relu),
+            Epilogue::BiasAct(b, act) => (2, b, unused, act),
+            Epilogue::ActGrad(out, act) => (3, unused, out, act),
         };
         // vec4 staging runs along each operand's contiguous dimension; it needs that dimension
         // to be a multiple of 4 (regions start 256-byte aligned, so vec4s are aligned too).
@@ -123,7 +125,8 @@ impl Matmul {
             a_vec4: u32::from(contiguous(op.a_stored, op.m, op.k) % 4 == 0),
             b_vec4: u32::from(contiguous(op.b_stored, op.k, op.n) % 4 == 0),
             row_sums: u32::from(op.row_sums.is_some()),
-            _pad: [0; 3],
+            activation: activation.code(),
+            _pad: [0; 2],
         };
         let sums = op.row_sums.unwrap_or(Region::all(&self.unused_sums));
         let uniform = ctx.uniform_buffer(label, &params);
