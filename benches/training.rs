@@ -13,11 +13,11 @@ fn training(c: &mut Criterion) {
         let gpu = GpuContext::new(AdapterChoice::Any)
             .map_err(|e| eprintln!("*** no GPU adapter, benching the CPU only: {e} ***"))
             .ok();
-        let order = setup.order();
+        let (order, lrs) = (setup.order(), setup.lrs());
         for mut backend in setup.backends(gpu).expect("backends build") {
-            backend.train(&order, 0.01).expect("warm-up run");
+            backend.train(&order, &lrs).expect("warm-up run");
             group.bench_function(backend.describe(), |b| {
-                b.iter(|| backend.train(&order, 0.01).expect("trains"));
+                b.iter(|| backend.train(&order, &lrs).expect("trains"));
             });
         }
         group.finish();

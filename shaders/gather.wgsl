@@ -7,6 +7,10 @@ struct Step {
     rows: u32,  // samples in this step (≤ batch)
     slot: u32,  // where this step's metrics go
     lr: f32,
+    bias_correction1: f32,
+    bias_correction2: f32,
+    seed: u32,
+    index: u32,
 }
 
 struct GatherParams {

@@ -5,10 +5,14 @@
 // step.rows get dz = 0. One workgroup reduces the batch and writes metrics[step.slot].
 
 struct Step {
-    first: u32,
-    rows: u32,
-    slot: u32,
+    first: u32, // offset of this step's first index in `order`
+    rows: u32,  // samples in this step (≤ batch)
+    slot: u32,  // where this step's metrics go
     lr: f32,
+    bias_correction1: f32,
+    bias_correction2: f32,
+    seed: u32,
+    index: u32,
 }
 
 struct XentParams {

@@ -3,6 +3,27 @@
 use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::model::ParamLayout;
+use crate::optim::Optimizer;
+
+/// How a backend trains, fixed when it is built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainOptions {
+    pub batch_size: usize,
+    pub optimizer: Optimizer,
+    /// Seeds the dropout masks.
+    pub seed: u64,
+}
+
+impl TrainOptions {
+    /// Plain SGD at `batch_size`.
+    pub fn new(batch_size: usize) -> Self {
+        TrainOptions {
+            batch_size,
+            optimizer: Optimizer::default(),
+            seed: 0,
+        }
+    }
+}
 
 /// Loss and accuracy of one training step (one mini-batch).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -59,15 +80,20 @@ pub trait Backend {
     /// The mini-batch size the backend was built for.
     fn batch_size(&self) -> usize;
 
-    /// One SGD step per consecutive `batch_size` slice of `order` (indices into the training
-    /// split; the last slice may be shorter), at learning rate `lr`. Returns each step's metrics.
-    fn train(&mut self, order: &[u32], lr: f32) -> Result<Vec<StepMetrics>>;
+    /// One optimizer step per consecutive `batch_size` slice of `order` (indices into the
+    /// training split; the last slice may be shorter), step `i` at learning rate `lrs[i]`.
+    /// Returns each step's metrics.
+    fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>>;
 
     /// Loss and accuracy on the test split, without changing the parameters.
     fn evaluate_test(&mut self) -> Result<Metrics>;
 
     /// The current parameters, in the flat [`crate::model::ParamLayout`].
     fn parameters(&mut self) -> Result<Vec<f32>>;
+
+    /// The optimizer's state (velocity, or Adam's m then v, each in the parameter layout;
+    /// empty for plain SGD) and the number of optimizer steps taken.
+    fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)>;
 
     /// Training work scheduled since the backend was built (evaluation not counted).
     fn schedule_stats(&self) -> ScheduleStats;
@@ -102,8 +128,20 @@ pub(crate) fn check_setup(layout: &ParamLayout, params: &[f32], data: &Splits, b
     Ok(())
 }
 
-/// Checks that a training order only names samples that exist.
-pub(crate) fn check_order(order: &[u32], len: usize) -> Result<()> {
+/// Checks that a training order only names samples that exist and that there is one learning
+/// rate per batch.
+pub(crate) fn check_order(order: &[u32], len: usize, lrs: &[f32], batch_size: usize) -> Result<()> {
+    if lrs.len() != order.len().div_ceil(batch_size) {
+        return Err(Error::InvalidConfig {
+            field: "learning rates",
+            detail: format!(
+                "{} given for {} batches of {batch_size} from {} samples",
+                lrs.len(),
+                order.len().div_ceil(batch_size),
+                order.len()
+            ),
+        });
+    }
     match order.iter().find(|&&i| i as usize >= len) {
         Some(i) => Err(Error::InvalidConfig {
             field: "order",

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::Backend;
+use crate::backend::{Backend, TrainOptions};
 use crate::cpu::ops::{self, Stored};
 use crate::cpu::CpuBackend;
 use crate::data::{synthetic_images, Splits};
@@ -215,12 +215,22 @@ impl TrainSetup {
             &spec,
             params.clone(),
             Arc::clone(&data),
-            self.batch,
+            &self.options(),
         )?)];
         if let Some(ctx) = gpu {
-            out.push(Box::new(GpuBackend::new(ctx, &spec, &params, data, self.batch)?));
+            out.push(Box::new(GpuBackend::new(ctx, &spec, &params, data, &self.options())?));
         }
         Ok(out)
+    }
+
+    /// Plain SGD at the setup's batch size.
+    pub fn options(&self) -> TrainOptions {
+        TrainOptions::new(self.batch)
+    }
+
+    /// One learning rate per step of a timed run.
+    pub fn lrs(&self) -> Vec<f32> {
+        vec![0.01; self.steps]
     }
 
     /// The order of one timed run: every sample once.
@@ -284,14 +294,14 @@ pub fn report(repeats: usize, mut out: impl std::io::Write) -> Result<()> {
             Ok(_) => Some(GpuContext::new(AdapterChoice::Any)?),
             Err(_) => None,
         };
-        let order = setup.order();
+        let (order, lrs) = (setup.order(), setup.lrs());
         let mut rates = Vec::new();
         let mut dispatches = "-".to_string();
         for backend in setup.backends(gpu)?.iter_mut() {
             let t = median_time(repeats, |iters| {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    backend.train(&order, 0.01)?;
+                    backend.train(&order, &lrs)?;
                 }
                 Ok(start.elapsed())
             })?;

@@ -2,14 +2,15 @@
 
 use std::sync::Arc;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, TrainOptions};
 use crate::cpu::CpuBackend;
 use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
 use crate::model::MlpSpec;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
     /// A hardware GPU when wgpu finds one, otherwise the CPU backend.
     #[default]
@@ -26,14 +27,14 @@ pub fn create_backend(
     spec: &MlpSpec,
     params: Vec<f32>,
     data: Arc<Splits>,
-    batch_size: usize,
+    opts: &TrainOptions,
 ) -> Result<(Box<dyn Backend>, String)> {
     let gpu = |ctx: GpuContext, params: &[f32], data| -> Result<Box<dyn Backend>> {
-        Ok(Box::new(GpuBackend::new(ctx, spec, params, data, batch_size)?))
+        Ok(Box::new(GpuBackend::new(ctx, spec, params, data, opts)?))
     };
     match choice {
         DeviceChoice::Cpu => Ok((
-            Box::new(CpuBackend::new(spec, params, data, batch_size)?),
+            Box::new(CpuBackend::new(spec, params, data, opts)?),
             "--device cpu".into(),
         )),
         DeviceChoice::Gpu => {
@@ -43,7 +44,7 @@ pub fn create_backend(
         DeviceChoice::Auto => match GpuContext::new(AdapterChoice::HardwareOnly) {
             Ok(ctx) => Ok((gpu(ctx, &params, data)?, "--device auto found a hardware GPU".into())),
             Err(Error::NoAdapter(why)) => Ok((
-                Box::new(CpuBackend::new(spec, params, data, batch_size)?),
+                Box::new(CpuBackend::new(spec, params, data, opts)?),
                 format!("--device auto fell back to the CPU: {why} (use --device gpu for a software adapter)"),
             )),
             Err(e) => Err(e),

@@ -33,6 +33,10 @@ pub enum Error {
     #[error("dataset `{name}`: {detail}")]
     DatasetMismatch { name: String, detail: String },
 
+    /// A config file (or the flags) that does not parse into a valid configuration.
+    #[error("{path}: {detail}")]
+    ConfigFile { path: PathBuf, detail: String },
+
     #[error("invalid {field}: {detail}")]
     InvalidConfig { field: &'static str, detail: String },
 

@@ -11,17 +11,19 @@
 //!
 //! ```
 //! use std::sync::Arc;
+//! use gpu_mlp::backend::TrainOptions;
 //! use gpu_mlp::data::{load, DatasetName, LoadOptions};
 //! use gpu_mlp::device::{create_backend, DeviceChoice};
 //! use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
+//! use gpu_mlp::optim::Schedule;
 //! use gpu_mlp::train::{train, TrainConfig};
 //!
 //! let data = load(DatasetName::Blobs, &LoadOptions { data_dir: None, seed: 7 })?;
 //! let spec = MlpSpec::new(2, &[16], 2)?;
 //! let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 7);
 //! let train_len = data.train.len();
-//! let (mut backend, _why) = create_backend(DeviceChoice::Cpu, &spec, params, Arc::new(data), 32)?;
-//! let cfg = TrainConfig { epochs: 5, lr: 0.1, seed: 7 };
+//! let (mut backend, _why) = create_backend(DeviceChoice::Cpu, &spec, params, Arc::new(data), &TrainOptions::new(32))?;
+//! let cfg = TrainConfig { epochs: 5, schedule: Schedule::constant(0.1), seed: 7 };
 //! let reports = train(backend.as_mut(), train_len, &cfg, |r| println!("epoch {}: {:?}", r.epoch, r.test))?;
 //! assert!(reports[4].test.accuracy > 0.9);
 //! # Ok::<(), gpu_mlp::Error>(())
@@ -29,6 +31,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod config;
 pub mod cpu;
 pub mod data;
 pub mod device;

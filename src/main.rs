@@ -5,11 +5,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 
+use gpu_mlp::config::Config;
 use gpu_mlp::data::{self, DatasetName, LoadOptions};
 use gpu_mlp::device::{create_backend, DeviceChoice};
 use gpu_mlp::gpu::list_adapters;
-use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
+use gpu_mlp::model::{initialize, Activation, Init, ParamLayout};
+use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
 use gpu_mlp::train::{train, EpochReport, TrainConfig};
 use gpu_mlp::Error;
 
@@ -27,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train an MLP and print per-epoch train/test loss and accuracy.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// List the GPU adapters wgpu sees, their backend, type and key limits.
     Info,
     /// Measure this machine: matmul GFLOP/s and training samples/s, CPU and GPU side by side.
@@ -38,48 +41,85 @@ enum Command {
     },
 }
 
-#[derive(clap::Args)]
+/// The flags of `train`. Each overrides the same key of `--config`; unset ones serialize to
+/// nothing, and `Config`'s defaults fill what neither gives.
+#[derive(clap::Args, Serialize)]
 struct TrainArgs {
-    /// Dataset to train on.
-    #[arg(long, value_enum, default_value_t = DatasetName::Fashion)]
-    dataset: DatasetName,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-    epochs: u32,
-    /// Samples per mini-batch (the last batch of an epoch may be smaller).
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=65535))]
-    batch_size: u32,
-    /// SGD learning rate (a finite number > 0).
-    #[arg(long, default_value_t = 0.1, value_parser = parse_lr, allow_negative_numbers = true)]
-    lr: f32,
-    /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers.
-    #[arg(long, default_value = "512", value_parser = parse_hidden)]
-    hidden: Hidden,
-    /// Seed for initialization, shuffling and synthetic data (same seed, same run).
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Where to compute: `auto` takes a hardware GPU if present, else the CPU.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    /// TOML file with any of the settings below (keys in snake_case); flags override it.
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Dataset [default: fashion].
+    #[arg(long, value_enum)]
+    dataset: Option<DatasetName>,
+    /// Passes over the training set [default: 5].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Samples per mini-batch; the last batch of an epoch may be smaller [default: 128].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate, a finite number > 0 [default: 0.1].
+    #[arg(long, allow_negative_numbers = true)]
+    lr: Option<f32>,
+    /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers [default: 512].
+    #[arg(long, value_parser = parse_hidden)]
+    hidden: Option<Hidden>,
+    /// Hidden activation(s): one for all layers, or a comma-separated list, one per layer [default: relu].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    activation: Option<Vec<Activation>>,
+    /// Weight initialization (biases start at 0) [default: he-uniform].
+    #[arg(long, value_enum)]
+    init: Option<Init>,
+    /// Optimizer [default: sgd].
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerKind>,
+    /// Momentum μ for `--optimizer momentum` [default: 0.9].
+    #[arg(long)]
+    momentum: Option<f32>,
+    /// Nesterov momentum.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    nesterov: Option<bool>,
+    /// Adam β1 [default: 0.9].
+    #[arg(long)]
+    beta1: Option<f32>,
+    /// Adam β2 [default: 0.999].
+    #[arg(long)]
+    beta2: Option<f32>,
+    /// Adam ε [default: 1e-8].
+    #[arg(long)]
+    eps: Option<f32>,
+    /// Weight decay: L2 for sgd/momentum/adam, decoupled for adamw [default: 0].
+    #[arg(long)]
+    weight_decay: Option<f32>,
+    /// Learning-rate schedule [default: constant].
+    #[arg(long, value_enum)]
+    schedule: Option<ScheduleKind>,
+    /// Step schedule: epochs between decays [default: 1].
+    #[arg(long)]
+    step_epochs: Option<usize>,
+    /// Step schedule: decay factor [default: 0.5].
+    #[arg(long)]
+    gamma: Option<f32>,
+    /// Cosine schedule: epochs of linear warm-up [default: 0].
+    #[arg(long)]
+    warmup_epochs: Option<usize>,
+    /// Seed for initialization, shuffling and synthetic data: same seed, same run [default: 42].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Where to compute: `auto` takes a hardware GPU if present, else the CPU [default: auto].
+    #[arg(long, value_enum)]
+    device: Option<DeviceChoice>,
     /// Folder with the dataset's IDX files (searched before $GPU_MLP_DATA, ./data/<name>/ and system folders).
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Train on only the first N training samples (quick runs); the test set is used whole.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    train_samples: Option<u64>,
+    #[arg(long)]
+    train_samples: Option<usize>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(transparent)]
 struct Hidden(Vec<usize>);
-
-fn parse_lr(s: &str) -> Result<f32, String> {
-    let lr: f32 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
-    if lr.is_finite() && lr > 0.0 {
-        Ok(lr)
-    } else {
-        Err(format!("must be a finite number > 0, got {s}"))
-    }
-}
 
 fn parse_hidden(s: &str) -> Result<Hidden, String> {
     let widths = s
@@ -113,7 +153,7 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let result = match cli.command {
-        Command::Train(args) => run_train(args),
+        Command::Train(args) => Config::resolve(args.config.as_deref(), &args).and_then(|c| run_train(&c)),
         Command::Info => {
             run_info();
             Ok(())
@@ -125,27 +165,27 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             match e {
-                Error::InvalidConfig { .. } => ExitCode::from(2),
+                Error::InvalidConfig { .. } | Error::ConfigFile { .. } => ExitCode::from(2),
                 _ => ExitCode::FAILURE,
             }
         }
     }
 }
 
-fn run_train(args: TrainArgs) -> Result<(), Error> {
+fn run_train(config: &Config) -> Result<(), Error> {
     let mut splits = data::load(
-        args.dataset,
+        config.dataset,
         &LoadOptions {
-            data_dir: args.data_dir.clone(),
-            seed: args.seed,
+            data_dir: config.data_dir.clone(),
+            seed: config.seed,
         },
     )?;
-    if let Some(n) = args.train_samples {
-        splits.train = splits.train.truncated(n as usize);
+    if let Some(n) = config.train_samples {
+        splits.train = splits.train.truncated(n);
     }
-    let spec = MlpSpec::new(splits.train.dim, &args.hidden.0, splits.classes())?;
+    let spec = config.spec(splits.train.dim, splits.classes())?;
     let layout = ParamLayout::new(&spec);
-    let params = initialize(&layout, Init::HeUniform, args.seed);
+    let params = initialize(&layout, config.init, config.seed);
     let train_len = splits.train.len();
     println!(
         "dataset {}: {} train / {} test samples, {} features, {} classes",
@@ -155,25 +195,28 @@ fn run_train(args: TrainArgs) -> Result<(), Error> {
         splits.train.dim,
         splits.classes()
     );
-    let (mut backend, why) = create_backend(args.device, &spec, params, Arc::new(splits), args.batch_size as usize)?;
+    let (mut backend, why) = create_backend(config.device, &spec, params, Arc::new(splits), &config.train_options())?;
     println!("device: {} ({why})", backend.describe());
     println!(
-        "model {} ({} parameters), SGD lr {}, batch {}, {} epochs, seed {}",
+        "model {} ({} parameters, {:?} init), {:?} lr {} ({:?} schedule), batch {}, {} epochs, seed {}",
         spec.describe(),
         layout.count(),
-        args.lr,
-        args.batch_size,
-        args.epochs,
-        args.seed
+        config.init,
+        config.optimizer,
+        config.lr,
+        config.schedule,
+        config.batch_size,
+        config.epochs,
+        config.seed
     );
     println!(
         "{:>5} {:>10} {:>9} {:>10} {:>9} {:>8} {:>10}",
         "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds", "samples/s"
     );
     let cfg = TrainConfig {
-        epochs: args.epochs as usize,
-        lr: args.lr,
-        seed: args.seed,
+        epochs: config.epochs,
+        schedule: config.schedule(train_len.div_ceil(config.batch_size)),
+        seed: config.seed,
     };
     let reports = train(backend.as_mut(), train_len, &cfg, |r: &EpochReport| {
         println!(

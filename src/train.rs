@@ -8,11 +8,12 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::backend::{Backend, Metrics};
 use crate::error::{Error, Result};
+use crate::optim::Schedule;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
     pub epochs: usize,
-    pub lr: f32,
+    pub schedule: Schedule,
     pub seed: u64,
 }
 
@@ -46,10 +47,15 @@ pub fn train(
     mut on_epoch: impl FnMut(&EpochReport),
 ) -> Result<Vec<EpochReport>> {
     let mut reports = Vec::with_capacity(cfg.epochs);
+    let steps_per_epoch = train_len.div_ceil(backend.batch_size());
     for epoch in 1..=cfg.epochs {
         let order = epoch_order(train_len, cfg.seed, epoch);
+        let first_step = (epoch - 1) * steps_per_epoch;
+        let lrs: Vec<f32> = (first_step..first_step + steps_per_epoch)
+            .map(|step| cfg.schedule.lr(epoch - 1, step))
+            .collect();
         let start = Instant::now();
-        let steps = backend.train(&order, cfg.lr)?;
+        let steps = backend.train(&order, &lrs)?;
         let train_seconds = start.elapsed().as_secs_f64();
         let train = Metrics::from_steps(&steps);
         if !train.loss.is_finite() {
@@ -57,7 +63,7 @@ pub fn train(
                 epoch,
                 detail: format!(
                     "the training loss became {} (learning rate {} is probably too high; try a lower --lr)",
-                    train.loss, cfg.lr
+                    train.loss, lrs[0]
                 ),
             });
         }

@@ -129,3 +129,32 @@ fn info_lists_adapters() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("--device auto"));
 }
+
+#[test]
+fn config_file_sets_values_and_flags_override_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("blobs.toml");
+    std::fs::write(
+        &path,
+        "dataset = \"blobs\"\nhidden = [8]\nactivation = [\"tanh\"]\nepochs = 9\nbatch_size = 16\nlr = 0.2\n\
+         optimizer = \"momentum\"\nnesterov = true\ndevice = \"cpu\"\n",
+    )
+    .expect("write config");
+    let out = gpu_mlp(&["train", "--config", path.to_str().expect("utf-8 path"), "--epochs", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("model 2-8(tanh)-2") && stdout.contains("Momentum lr 0.2"), "{stdout}");
+    assert_eq!(epoch_lines(&out).len(), 2, "--epochs overrides the file's 9");
+}
+
+#[test]
+fn unknown_config_keys_are_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("typo.toml");
+    std::fs::write(&path, "dataset = \"blobs\"\nlearning_rate = 0.1\n").expect("write config");
+    let out = gpu_mlp(&["train", "--config", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let lines = our_error_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("typo.toml") && lines[0].contains("learning_rate"), "{}", lines[0]);
+}

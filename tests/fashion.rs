@@ -5,11 +5,12 @@ mod common;
 
 use std::sync::Arc;
 
-use gpu_mlp::backend::Backend;
+use gpu_mlp::backend::{Backend, TrainOptions};
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{load, DatasetName, LoadOptions, Splits};
 use gpu_mlp::gpu::GpuBackend;
 use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
+use gpu_mlp::optim::Schedule;
 use gpu_mlp::train::{train, TrainConfig};
 
 fn fashion_or_skip(test: &str) -> Option<Splits> {
@@ -28,7 +29,7 @@ fn fashion_or_skip(test: &str) -> Option<Splits> {
 fn final_test_accuracy(backend: &mut dyn Backend, train_len: usize, epochs: usize) -> f64 {
     let cfg = TrainConfig {
         epochs,
-        lr: 0.1,
+        schedule: Schedule::constant(0.1),
         seed: 1,
     };
     let reports = train(backend, train_len, &cfg, |_| {}).expect("trains");
@@ -46,7 +47,7 @@ fn cpu_reaches_80_percent_in_two_epochs() {
     );
     let spec = MlpSpec::new(784, &[128], 10).expect("valid spec");
     let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 1);
-    let mut cpu = CpuBackend::new(&spec, params, Arc::new(splits), 128).expect("backend");
+    let mut cpu = CpuBackend::new(&spec, params, Arc::new(splits), &TrainOptions::new(128)).expect("backend");
     let acc = final_test_accuracy(&mut cpu, 60_000, 2);
     eprintln!(
         "784-128-10, SGD lr 0.1, batch 128, 2 epochs on the CPU: test accuracy {:.2}%",
@@ -69,8 +70,9 @@ fn gpu_matches_cpu_accuracy_on_a_subset() {
     let data = Arc::new(splits);
     let spec = MlpSpec::new(784, &[128], 10).expect("valid spec");
     let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 1);
-    let mut cpu = CpuBackend::new(&spec, params.clone(), Arc::clone(&data), 128).expect("cpu backend");
-    let mut gpu = GpuBackend::new(ctx, &spec, &params, data, 128).expect("gpu backend");
+    let mut cpu =
+        CpuBackend::new(&spec, params.clone(), Arc::clone(&data), &TrainOptions::new(128)).expect("cpu backend");
+    let mut gpu = GpuBackend::new(ctx, &spec, &params, data, &TrainOptions::new(128)).expect("gpu backend");
     let cpu_acc = final_test_accuracy(&mut cpu, 4000, 2);
     let gpu_acc = final_test_accuracy(&mut gpu, 4000, 2);
     eprintln!("subset: cpu {:.2}%, gpu {:.2}%", 100.0 * cpu_acc, 100.0 * gpu_acc);

@@ -10,9 +10,10 @@ use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
 use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
 use gpu_mlp::gpu::kernels::softmax_xent::{StepMetric, XentOperands};
-use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo};
+use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, Matmul, Optim, Region, SoftmaxXent, StepInfo};
 use gpu_mlp::gpu::GpuContext;
 use gpu_mlp::model::Activation;
+use gpu_mlp::optim::{Optimizer, OptimizerKind, UpdateStep};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
@@ -236,40 +237,70 @@ fn matmul_row_sums_give_the_bias_gradient() {
     }
 }
 
+/// Three updates of every optimizer, from zero state, against `cpu::ops::optimizer_step`:
+/// parameters and state (velocity, Adam's m and v) agree.
 #[test]
-fn sgd_matches_cpu() {
-    let Some(ctx) = gpu_or_skip("sgd_matches_cpu") else {
+fn optimizers_match_cpu() {
+    let Some(ctx) = gpu_or_skip("optimizers_match_cpu") else {
         return;
     };
-    let kernel = Sgd::new(&ctx);
+    let kernel = Optim::new(&ctx);
     let mut r = rng(5);
+    let kinds = [
+        (OptimizerKind::Sgd, false, 0.0),
+        (OptimizerKind::Sgd, false, 0.01),
+        (OptimizerKind::Momentum, false, 0.0),
+        (OptimizerKind::Momentum, true, 0.01),
+        (OptimizerKind::Adam, false, 0.0),
+        (OptimizerKind::Adam, false, 0.01),
+        (OptimizerKind::Adamw, false, 0.05),
+    ];
     for &len in &[1, 7, 785, 407_050] {
-        let (params, grads) = (random_vec(&mut r, len), random_vec(&mut r, len));
-        let lr = 0.05;
-        let mut want = params.clone();
-        ops::sgd_update(&mut want, &grads, lr);
-        let (p_buf, g_buf) = (upload(&ctx, "p", &params), upload(&ctx, "g", &grads));
-        // Step 1 of the table carries the learning rate; step 0 a wrong one, so the offset is exercised.
-        let steps = step_table(
-            &ctx,
-            &[
-                StepInfo {
-                    first: 0,
-                    rows: 1,
-                    slot: 0,
-                    lr: 99.0,
-                },
-                StepInfo {
-                    first: 0,
-                    rows: 1,
-                    slot: 1,
-                    lr,
-                },
-            ],
-        );
-        let binding = kernel.bind(&ctx, &steps, Region::all(&p_buf), Region::all(&g_buf));
-        ctx.submit_pass("sgd", |pass| kernel.dispatch(pass, &binding, step_offset(1)));
-        assert_close(&format!("sgd len {len}"), &read_f32(&ctx, &p_buf, len), &want, TOL);
+        for (kind, nesterov, weight_decay) in kinds {
+            let opt = Optimizer {
+                kind,
+                nesterov,
+                weight_decay,
+                ..Optimizer::default()
+            };
+            let (params, grads) = (random_vec(&mut r, len), random_vec(&mut r, len));
+            let updates: Vec<UpdateStep> = (1..=3).map(|t| opt.step(t, 0.05 / t as f32)).collect();
+            let (mut want, mut want_state) = (params.clone(), vec![0.0; len * kind.state_per_param()]);
+            for u in &updates {
+                ops::optimizer_step(&opt, u, &mut want, &grads, &mut want_state);
+            }
+            let (p_buf, g_buf) = (upload(&ctx, "p", &params), upload(&ctx, "g", &grads));
+            let infos: Vec<StepInfo> = updates
+                .iter()
+                .map(|u| StepInfo {
+                    lr: u.lr,
+                    bias_correction1: u.bias_correction1,
+                    bias_correction2: u.bias_correction2,
+                    ..Default::default()
+                })
+                .collect();
+            let steps = step_table(&ctx, &infos);
+            // Exactly `len` long: the buffers are padded to 16 bytes, and the state layout depends on the length.
+            let region = |buffer| Region { buffer, offset: 0, len };
+            let binding = kernel
+                .bind(&ctx, &steps, &opt, region(&p_buf), region(&g_buf))
+                .expect("fits");
+            ctx.submit_pass("optim", |pass| {
+                for i in 0..infos.len() {
+                    kernel.dispatch(pass, &binding, step_offset(i));
+                }
+            });
+            let case = format!("{kind:?} nesterov {nesterov} wd {weight_decay} len {len}");
+            assert_close(&case, &read_f32(&ctx, &p_buf, len), &want, TOL);
+            if !want_state.is_empty() {
+                assert_close(
+                    &format!("{case} state"),
+                    &read_f32(&ctx, &binding.state, want_state.len()),
+                    &want_state,
+                    TOL,
+                );
+            }
+        }
     }
 }
 
@@ -290,7 +321,7 @@ fn gpu_xent(ctx: &GpuContext, logits: &[f32], labels: &[u32], rows: usize, class
             first: 0,
             rows: rows as u32,
             slot: 2,
-            lr: 0.0,
+            ..Default::default()
         }],
     );
     let binding = kernel.bind(
@@ -385,7 +416,7 @@ fn gather_matches_cpu_for_u8_and_f32_data() {
                 first: 3,
                 rows: 5,
                 slot: 0,
-                lr: 0.0,
+                ..Default::default()
             };
             let steps = step_table(
                 &ctx,
@@ -394,7 +425,7 @@ fn gather_matches_cpu_for_u8_and_f32_data() {
                         first: 0,
                         rows: 7,
                         slot: 0,
-                        lr: 0.0,
+                        ..Default::default()
                     },
                     info,
                 ],

@@ -6,11 +6,12 @@ mod common;
 use std::sync::Arc;
 
 use common::{assert_close, gpu_or_skip};
-use gpu_mlp::backend::Backend;
+use gpu_mlp::backend::{Backend, TrainOptions};
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{synthetic_images, Splits};
 use gpu_mlp::gpu::GpuBackend;
 use gpu_mlp::model::{initialize, Activation, Init, MlpSpec, ParamLayout};
+use gpu_mlp::optim::{Optimizer, OptimizerKind};
 use gpu_mlp::train::epoch_order;
 
 const TOL: f64 = 1e-4;
@@ -30,15 +31,17 @@ fn spec(hidden: &[usize]) -> MlpSpec {
 
 /// Trains both backends on `order` and compares per-step losses, accuracy counts, final
 /// weights and test metrics.
-fn compare(spec: &MlpSpec, batch: usize, order: &[u32], lr: f32, data: Arc<Splits>) {
+fn compare(spec: &MlpSpec, opts: &TrainOptions, order: &[u32], lr: f32, data: Arc<Splits>) {
+    let batch = opts.batch_size;
     let Some(ctx) = gpu_or_skip("parity_training") else {
         return;
     };
     let params = initialize(&ParamLayout::new(spec), Init::HeUniform, 7);
-    let mut cpu = CpuBackend::new(spec, params.clone(), Arc::clone(&data), batch).expect("cpu backend");
-    let mut gpu = GpuBackend::new(ctx, spec, &params, data, batch).expect("gpu backend");
-    let cpu_steps = cpu.train(order, lr).expect("cpu train");
-    let gpu_steps = gpu.train(order, lr).expect("gpu train");
+    let mut cpu = CpuBackend::new(spec, params.clone(), Arc::clone(&data), opts).expect("cpu backend");
+    let mut gpu = GpuBackend::new(ctx, spec, &params, data, opts).expect("gpu backend");
+    let lrs = vec![lr; order.len().div_ceil(batch)];
+    let cpu_steps = cpu.train(order, &lrs).expect("cpu train");
+    let gpu_steps = gpu.train(order, &lrs).expect("gpu train");
     assert_eq!(cpu_steps.len(), order.len().div_ceil(batch));
     assert_eq!(gpu_steps.len(), cpu_steps.len());
     let mean = |s: &[gpu_mlp::StepMetrics]| -> Vec<f32> {
@@ -64,6 +67,16 @@ fn compare(spec: &MlpSpec, batch: usize, order: &[u32], lr: f32, data: Arc<Split
         &cpu_params,
         TOL,
     );
+    let ((cpu_state, cpu_t), (gpu_state, gpu_t)) = (
+        cpu.optimizer_state().expect("read"),
+        gpu.optimizer_state().expect("read"),
+    );
+    assert_eq!(
+        (cpu_t, gpu_t),
+        (cpu_steps.len() as u64, gpu_steps.len() as u64),
+        "optimizer step counts"
+    );
+    assert_close(&format!("{:?} state", opts.optimizer.kind), &gpu_state, &cpu_state, TOL);
     let (c, g) = (cpu.evaluate_test().expect("eval"), gpu.evaluate_test().expect("eval"));
     assert_close("test loss", &[g.loss as f32], &[c.loss as f32], TOL);
     assert!(
@@ -79,7 +92,7 @@ fn thirty_sgd_steps_784_64_10_match() {
     let batch = 32;
     let data = splits(11, 30 * batch, 100);
     let order = epoch_order(30 * batch, 3, 1);
-    compare(&spec(&[64]), batch, &order, 0.1, data);
+    compare(&spec(&[64]), &TrainOptions::new(batch), &order, 0.1, data);
 }
 
 #[test]
@@ -87,14 +100,14 @@ fn two_hidden_layers_with_a_short_last_batch_match() {
     // 100 samples in batches of 32: the fourth step has 4 rows.
     let data = splits(12, 100, 37);
     let order = epoch_order(100, 4, 1);
-    compare(&spec(&[33, 17]), 32, &order, 0.05, data);
+    compare(&spec(&[33, 17]), &TrainOptions::new(32), &order, 0.05, data);
 }
 
 #[test]
 fn batch_of_one_matches() {
     let data = splits(13, 12, 5);
     let order = epoch_order(12, 5, 1);
-    compare(&spec(&[7]), 1, &order, 0.05, data);
+    compare(&spec(&[7]), &TrainOptions::new(1), &order, 0.05, data);
 }
 
 #[test]
@@ -104,5 +117,30 @@ fn tanh_and_sigmoid_layers_match() {
     let spec = spec(&[31, 9])
         .with_activations(&[Activation::Tanh, Activation::Sigmoid])
         .expect("valid spec");
-    compare(&spec, 32, &order, 0.1, data);
+    compare(&spec, &TrainOptions::new(32), &order, 0.1, data);
+}
+
+/// 20 steps with each stateful optimizer: weights, per-step losses and the optimizer state
+/// (velocity, Adam's m and v) agree.
+#[test]
+fn every_optimizer_matches_over_twenty_steps() {
+    let data = splits(15, 320, 20);
+    let order = epoch_order(320, 7, 1);
+    for (kind, nesterov, weight_decay, lr) in [
+        (OptimizerKind::Momentum, false, 0.0, 0.05),
+        (OptimizerKind::Momentum, true, 1e-3, 0.05),
+        (OptimizerKind::Adam, false, 0.0, 1e-3),
+        (OptimizerKind::Adamw, false, 1e-2, 1e-3),
+    ] {
+        let opts = TrainOptions {
+            optimizer: Optimizer {
+                kind,
+                nesterov,
+                weight_decay,
+                ..Optimizer::default()
+            },
+            ..TrainOptions::new(16)
+        };
+        compare(&spec(&[32]), &opts, &order, lr, Arc::clone(&data));
+    }
 }

@@ -3,11 +3,12 @@
 use std::sync::Arc;
 
 use super::net::{forward, loss_and_gradients, Workspace};
-use super::ops::{sgd_update, softmax_cross_entropy};
-use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics};
+use super::ops::{optimizer_step, softmax_cross_entropy};
+use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics, TrainOptions};
 use crate::data::{Dataset, Splits};
 use crate::error::Result;
 use crate::model::{MlpSpec, ParamLayout};
+use crate::optim::Optimizer;
 
 pub struct CpuBackend {
     layout: ParamLayout,
@@ -17,13 +18,19 @@ pub struct CpuBackend {
     labels: Vec<u32>,
     data: Arc<Splits>,
     batch_size: usize,
+    optimizer: Optimizer,
+    /// Velocity, or Adam's m then v.
+    optimizer_state: Vec<f32>,
+    /// Optimizer steps taken (Adam's t).
     steps: u64,
 }
 
 impl CpuBackend {
-    pub fn new(spec: &MlpSpec, params: Vec<f32>, data: Arc<Splits>, batch_size: usize) -> Result<Self> {
+    pub fn new(spec: &MlpSpec, params: Vec<f32>, data: Arc<Splits>, opts: &TrainOptions) -> Result<Self> {
         let layout = ParamLayout::new(spec);
+        let batch_size = opts.batch_size;
         check_setup(&layout, &params, &data, batch_size)?;
+        let layout_len = layout.len;
         Ok(CpuBackend {
             grads: vec![0.0; layout.len],
             ws: Workspace::new(&layout, batch_size),
@@ -32,6 +39,8 @@ impl CpuBackend {
             params,
             data,
             batch_size,
+            optimizer: opts.optimizer,
+            optimizer_state: vec![0.0; layout_len * opts.optimizer.kind.state_per_param()],
             steps: 0,
         })
     }
@@ -55,12 +64,11 @@ impl Backend for CpuBackend {
         self.batch_size
     }
 
-    fn train(&mut self, order: &[u32], lr: f32) -> Result<Vec<StepMetrics>> {
-        check_order(order, self.data.train.len())?;
+    fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
+        check_order(order, self.data.train.len(), lrs, self.batch_size)?;
         let data = Arc::clone(&self.data);
-        let mut steps = Vec::with_capacity(order.len().div_ceil(self.batch_size));
-        self.steps += steps.capacity() as u64;
-        for batch in order.chunks(self.batch_size) {
+        let mut steps = Vec::with_capacity(lrs.len());
+        for (batch, &lr) in order.chunks(self.batch_size).zip(lrs) {
             self.gather(&data.train, batch);
             let rows = batch.len();
             let loss = loss_and_gradients(
@@ -71,7 +79,15 @@ impl Backend for CpuBackend {
                 rows,
                 &mut self.grads,
             );
-            sgd_update(&mut self.params, &self.grads, lr);
+            self.steps += 1;
+            let update = self.optimizer.step(self.steps, lr);
+            optimizer_step(
+                &self.optimizer,
+                &update,
+                &mut self.params,
+                &self.grads,
+                &mut self.optimizer_state,
+            );
             steps.push(StepMetrics {
                 loss_sum: loss.loss_sum,
                 correct: loss.correct,
@@ -102,6 +118,10 @@ impl Backend for CpuBackend {
 
     fn parameters(&mut self) -> Result<Vec<f32>> {
         Ok(self.params.clone())
+    }
+
+    fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)> {
+        Ok((self.optimizer_state.clone(), self.steps))
     }
 
     fn schedule_stats(&self) -> ScheduleStats {

@@ -6,6 +6,7 @@
 use num_traits::Float;
 
 use crate::model::Activation;
+use crate::optim::{Optimizer, OptimizerKind, UpdateStep};
 
 /// A float the reference can compute in: f32 or f64.
 pub trait Real: Float + std::iter::Sum + Send + Sync + 'static {
@@ -224,9 +225,48 @@ pub fn softmax_cross_entropy<T: Real>(
     out
 }
 
-/// Plain SGD: `p ← p − lr · g`.
-pub fn sgd_update<T: Real>(params: &mut [T], grads: &[T], lr: T) {
-    for (p, &g) in params.iter_mut().zip(grads) {
-        *p = *p - lr * g;
+/// One optimizer update of every parameter, the same arithmetic as `shaders/optim.wgsl`.
+///
+/// `g = grad + wd·p` (not for AdamW), then
+/// - SGD: `p ← p − lr·g`
+/// - momentum: `v ← μv + g`, `p ← p − lr·v` (Nesterov: `p ← p − lr·(g + μv)`)
+/// - Adam/AdamW: `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`,
+///   `p ← p − lr·(m/bc1 / (√(v/bc2) + ε) + [AdamW] wd·p)`
+///
+/// `state` holds `kind.state_per_param()` arrays of `params.len()` values, one after the other
+/// (velocity; or m then v).
+pub fn optimizer_step<T: Real>(opt: &Optimizer, step: &UpdateStep, params: &mut [T], grads: &[T], state: &mut [T]) {
+    let n = params.len();
+    let f = T::from_f32;
+    let (lr, wd) = (f(step.lr), f(opt.weight_decay));
+    for i in 0..n {
+        let p = params[i];
+        let g = if opt.kind == OptimizerKind::Adamw {
+            grads[i]
+        } else {
+            grads[i] + wd * p
+        };
+        params[i] = match opt.kind {
+            OptimizerKind::Sgd => p - lr * g,
+            OptimizerKind::Momentum => {
+                let v = f(opt.momentum) * state[i] + g;
+                state[i] = v;
+                p - lr * if opt.nesterov { g + f(opt.momentum) * v } else { v }
+            }
+            OptimizerKind::Adam | OptimizerKind::Adamw => {
+                let m = f(opt.beta1) * state[i] + (T::one() - f(opt.beta1)) * g;
+                let v = f(opt.beta2) * state[n + i] + (T::one() - f(opt.beta2)) * g * g;
+                state[i] = m;
+                state[n + i] = v;
+                let m_hat = m / f(step.bias_correction1);
+                let v_hat = v / f(step.bias_correction2);
+                let decay = if opt.kind == OptimizerKind::Adamw {
+                    wd * p
+                } else {
+                    T::zero()
+                };
+                p - lr * (m_hat / (v_hat.sqrt() + f(opt.eps)) + decay)
+            }
+        };
     }
 }

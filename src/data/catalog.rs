@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use super::{idx, locate, synthetic, Affine, Dataset, Features, Splits};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DatasetName {
     /// Fashion-MNIST: 28×28 grayscale clothing images, 10 classes (60k train / 10k test).
     Fashion,

@@ -6,25 +6,26 @@ use std::sync::Arc;
 use super::context::GpuContext;
 use super::kernels::gather::{GatherBinding, GatherOperands, ResidentDataset};
 use super::kernels::matmul::{MatmulBinding, MatmulOperands};
-use super::kernels::sgd::SgdBinding;
+use super::kernels::optim::OptimBinding;
 use super::kernels::softmax_xent::{StepMetric, XentBinding, XentOperands};
 use super::kernels::{
-    encode_step_table, step_offset, Epilogue, Gather, Matmul, Region, Sgd, SoftmaxXent, StepInfo, STEP_STRIDE,
+    encode_step_table, step_offset, Epilogue, Gather, Matmul, Optim, Region, SoftmaxXent, StepInfo, STEP_STRIDE,
 };
 use std::cell::Cell;
 
-use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics};
+use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics, TrainOptions};
 use crate::cpu::ops::Stored;
 use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::model::{MlpSpec, ParamLayout};
+use crate::optim::Optimizer;
 
 /// The compiled kernels, created once per run.
 struct Kernels {
     gather: Gather,
     matmul: Matmul,
     xent: SoftmaxXent,
-    sgd: Sgd,
+    optim: Optim,
 }
 
 /// Bind groups for one layer's backward pass.
@@ -54,7 +55,11 @@ pub struct GpuBackend {
     forward: Vec<MatmulBinding>,
     backward: Vec<LayerBackward>,
     xent: XentBinding,
-    sgd: SgdBinding,
+    optim: OptimBinding,
+    optimizer: Optimizer,
+    seed: u32,
+    /// Optimizer steps taken (Adam's t).
+    step_count: u64,
     stats: Cell<ScheduleStats>,
     // Kept alive for the bind groups above, never touched by the host after creation.
     _resident: Vec<wgpu::Buffer>,
@@ -62,7 +67,14 @@ pub struct GpuBackend {
 }
 
 impl GpuBackend {
-    pub fn new(ctx: GpuContext, spec: &MlpSpec, params: &[f32], data: Arc<Splits>, batch_size: usize) -> Result<Self> {
+    pub fn new(
+        ctx: GpuContext,
+        spec: &MlpSpec,
+        params: &[f32],
+        data: Arc<Splits>,
+        opts: &TrainOptions,
+    ) -> Result<Self> {
+        let batch_size = opts.batch_size;
         let layout = ParamLayout::new(spec);
         check_setup(&layout, params, &data, batch_size)?;
         if batch_size > ctx.limits.max_compute_workgroups_per_dimension as usize {
@@ -75,7 +87,7 @@ impl GpuBackend {
             gather: Gather::new(&ctx),
             matmul: Matmul::new(&ctx),
             xent: SoftmaxXent::new(&ctx),
-            sgd: Sgd::new(&ctx),
+            optim: Optim::new(&ctx),
         };
         let (train_len, test_len) = (data.train.len(), data.test.len());
         let max_steps = train_len.max(test_len).div_ceil(batch_size).max(1);
@@ -224,9 +236,13 @@ impl GpuBackend {
                 batch: batch_size,
             },
         );
-        let sgd = kernels
-            .sgd
-            .bind(&ctx, &steps, Region::all(&params_buf), Region::all(&grads));
+        let optim = kernels.optim.bind(
+            &ctx,
+            &steps,
+            &opts.optimizer,
+            Region::all(&params_buf),
+            Region::all(&grads),
+        )?;
 
         let mut resident = vec![grads, batch_labels, test_order];
         resident.extend(acts);
@@ -249,7 +265,11 @@ impl GpuBackend {
             forward,
             backward,
             xent,
-            sgd,
+            optim,
+            optimizer: opts.optimizer,
+            // The masks hash 32-bit counters; fold the seed's high half in.
+            seed: (opts.seed ^ (opts.seed >> 32)) as u32,
+            step_count: 0,
             stats: Cell::default(),
             _resident: resident,
             _datasets: [train_set, test_set],
@@ -284,7 +304,7 @@ impl GpuBackend {
                 dispatches += 1;
             }
         }
-        k.sgd.dispatch(pass, &self.sgd, step_offset(step));
+        k.optim.dispatch(pass, &self.optim, step_offset(step));
         dispatches + 1
     }
 
@@ -325,14 +345,28 @@ impl GpuBackend {
         Ok((steps, dispatches))
     }
 
-    /// The steps covering `len` samples in batches, starting at sample `first`.
-    fn plan(&self, len: usize, lr: f32) -> Vec<StepInfo> {
+    /// The steps covering `len` samples in batches, starting at sample 0 of the order buffer;
+    /// training steps (with `lrs`) advance the optimizer's step count.
+    fn plan(&mut self, len: usize, lrs: Option<&[f32]>) -> Vec<StepInfo> {
         (0..len.div_ceil(self.batch_size))
-            .map(|s| StepInfo {
-                first: (s * self.batch_size) as u32,
-                rows: (len - s * self.batch_size).min(self.batch_size) as u32,
-                slot: s as u32,
-                lr,
+            .map(|s| {
+                let (lr, update) = match lrs {
+                    Some(lrs) => {
+                        self.step_count += 1;
+                        (lrs[s], self.optimizer.step(self.step_count, lrs[s]))
+                    }
+                    None => (0.0, self.optimizer.step(1, 0.0)),
+                };
+                StepInfo {
+                    first: (s * self.batch_size) as u32,
+                    rows: (len - s * self.batch_size).min(self.batch_size) as u32,
+                    slot: s as u32,
+                    lr,
+                    bias_correction1: update.bias_correction1,
+                    bias_correction2: update.bias_correction2,
+                    seed: self.seed,
+                    index: self.step_count as u32,
+                }
             })
             .collect()
     }
@@ -348,14 +382,17 @@ impl Backend for GpuBackend {
         self.batch_size
     }
 
-    fn train(&mut self, order: &[u32], lr: f32) -> Result<Vec<StepMetrics>> {
-        check_order(order, self.train_len)?;
-        let mut out = Vec::with_capacity(order.len().div_ceil(self.batch_size));
-        for chunk in order.chunks(self.max_steps * self.batch_size) {
+    fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
+        check_order(order, self.train_len, lrs, self.batch_size)?;
+        let mut out = Vec::with_capacity(lrs.len());
+        for (chunk, chunk_lrs) in order
+            .chunks(self.max_steps * self.batch_size)
+            .zip(lrs.chunks(self.max_steps))
+        {
             self.ctx
                 .queue
                 .write_buffer(&self.train_order, 0, bytemuck::cast_slice(chunk));
-            let infos = self.plan(chunk.len(), lr);
+            let infos = self.plan(chunk.len(), Some(chunk_lrs));
             let (steps, dispatches) = self.run_steps(&infos, |pass, step| self.record_train_step(pass, step))?;
             let mut stats = self.stats.get();
             stats.steps += steps.len() as u64;
@@ -368,13 +405,23 @@ impl Backend for GpuBackend {
     }
 
     fn evaluate_test(&mut self) -> Result<Metrics> {
-        let infos = self.plan(self.test_len, 0.0);
+        let infos = self.plan(self.test_len, None);
         let (steps, _) = self.run_steps(&infos, |pass, step| self.record_forward(pass, &self.test_gather, step))?;
         Ok(Metrics::from_steps(&steps))
     }
 
     fn schedule_stats(&self) -> ScheduleStats {
         self.stats.get()
+    }
+
+    fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)> {
+        let bytes = self.optim.state.size();
+        let state = if self.optimizer.kind.state_per_param() == 0 {
+            Vec::new()
+        } else {
+            bytemuck::pod_collect_to_vec(&self.ctx.read_back(&self.optim.state, bytes)?)
+        };
+        Ok((state, self.step_count))
     }
 
     fn parameters(&mut self) -> Result<Vec<f32>> {

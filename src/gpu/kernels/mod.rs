@@ -3,12 +3,12 @@
 
 pub mod gather;
 pub mod matmul;
-pub mod sgd;
+pub mod optim;
 pub mod softmax_xent;
 
 pub use gather::Gather;
 pub use matmul::{Epilogue, Matmul};
-pub use sgd::Sgd;
+pub use optim::Optim;
 pub use softmax_xent::SoftmaxXent;
 
 use std::num::NonZeroU64;
@@ -19,7 +19,7 @@ use super::context::GpuContext;
 /// entries; each step's kernels read theirs through a dynamic uniform offset, so nothing is
 /// written between the steps recorded in one command buffer.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(Debug, Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct StepInfo {
     /// Offset of the step's first sample index in the order buffer.
     pub first: u32,
@@ -28,6 +28,12 @@ pub struct StepInfo {
     /// Index of the step's entry in the metrics buffer.
     pub slot: u32,
     pub lr: f32,
+    /// Adam's bias corrections 1 − β1ᵗ, 1 − β2ᵗ.
+    pub bias_correction1: f32,
+    pub bias_correction2: f32,
+    /// The run's seed and the global training step (1-based): the dropout masks' counters.
+    pub seed: u32,
+    pub index: u32,
 }
 
 /// Lays `infos` out at `STEP_STRIDE` spacing, as the step buffer holds them.
@@ -42,7 +48,7 @@ pub fn encode_step_table(infos: &[StepInfo]) -> Vec<u8> {
 /// Spacing of `StepInfo` entries: the largest `min_uniform_buffer_offset_alignment` wgpu allows.
 pub const STEP_STRIDE: u64 = 256;
 
-/// Workgroup size of the 1-D kernels (gather, sgd, softmax_xent); matches the WGSL.
+/// Workgroup size of the 1-D kernels (gather, optim, softmax_xent); matches the WGSL.
 pub const LINEAR_WORKGROUP: u32 = 256;
 
 /// What a binding slot of a kernel holds.

@@ -1,0 +1,211 @@
+//! Every hyper-parameter of a run in one place: read from a TOML file (`--config`), overridden by
+//! command-line flags, validated once, and turned into the pieces a run is built from.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::TrainOptions;
+use crate::data::DatasetName;
+use crate::device::DeviceChoice;
+use crate::error::{Error, Result};
+use crate::model::{Activation, Init, MlpSpec};
+use crate::optim::{Optimizer, OptimizerKind, Schedule, ScheduleKind};
+
+/// A run's full, resolved configuration. In a TOML file every key is optional (defaults below)
+/// and unknown keys are errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub dataset: DatasetName,
+    pub data_dir: Option<PathBuf>,
+    /// Use only the first N training samples.
+    pub train_samples: Option<usize>,
+    pub hidden: Vec<usize>,
+    /// One for all hidden layers, or one per hidden layer.
+    pub activation: Vec<Activation>,
+    pub init: Init,
+    pub optimizer: OptimizerKind,
+    pub lr: f32,
+    pub momentum: f32,
+    pub nesterov: bool,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub schedule: ScheduleKind,
+    /// Step schedule: epochs between decays.
+    pub step_epochs: usize,
+    /// Step schedule: the decay factor.
+    pub gamma: f32,
+    /// Cosine schedule: epochs of linear warm-up.
+    pub warmup_epochs: usize,
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    pub device: DeviceChoice,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let opt = Optimizer::default();
+        Config {
+            dataset: DatasetName::Fashion,
+            data_dir: None,
+            train_samples: None,
+            hidden: vec![512],
+            activation: vec![Activation::Relu],
+            init: Init::HeUniform,
+            optimizer: OptimizerKind::Sgd,
+            lr: 0.1,
+            momentum: opt.momentum,
+            nesterov: opt.nesterov,
+            beta1: opt.beta1,
+            beta2: opt.beta2,
+            eps: opt.eps,
+            weight_decay: opt.weight_decay,
+            schedule: ScheduleKind::Constant,
+            step_epochs: 1,
+            gamma: 0.5,
+            warmup_epochs: 0,
+            epochs: 5,
+            batch_size: 128,
+            seed: 42,
+            device: DeviceChoice::Auto,
+        }
+    }
+}
+
+/// `key` is the TOML key; the message also names the matching `--flag`.
+fn invalid(key: &'static str, detail: String) -> Error {
+    Error::InvalidConfig {
+        field: key,
+        detail: format!("(--{}) {detail}", key.replace('_', "-")),
+    }
+}
+
+impl Config {
+    /// The file's settings (if any) with `overrides` (flags that were given) on top, validated.
+    pub fn resolve(file: Option<&Path>, overrides: &impl Serialize) -> Result<Config> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| Error::ConfigFile {
+                    path: path.into(),
+                    detail: e.message().to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        // Flags that were not given serialize to nothing, so they do not override the file.
+        let flags = toml::Table::try_from(overrides).map_err(|e| invalid("flags", e.to_string()))?;
+        table.extend(flags);
+        let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| Error::ConfigFile {
+            path: file.map_or_else(|| "command line".into(), Path::to_path_buf),
+            detail: e.message().to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The whole configuration as TOML (what a run directory records).
+    pub fn to_toml(&self) -> String {
+        // Every field is a plain value, list or table, so serialization cannot fail.
+        toml::to_string(self).expect("a Config serializes to TOML")
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let positive = |key, v: f32| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(invalid(key, format!("must be a finite number > 0, got {v}")))
+            }
+        };
+        let fraction = |key, v: f32, closed: bool| {
+            if v.is_finite() && v >= 0.0 && (v < 1.0 || (closed && v == 1.0)) {
+                Ok(())
+            } else {
+                Err(invalid(key, format!("must be in [0, 1), got {v}")))
+            }
+        };
+        let at_least_one = |key, v: usize| {
+            if v >= 1 {
+                Ok(())
+            } else {
+                Err(invalid(key, format!("must be ≥ 1, got {v}")))
+            }
+        };
+        positive("lr", self.lr)?;
+        positive("eps", self.eps)?;
+        positive("gamma", self.gamma)?;
+        fraction("momentum", self.momentum, false)?;
+        fraction("beta1", self.beta1, false)?;
+        fraction("beta2", self.beta2, false)?;
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(invalid(
+                "weight_decay",
+                format!("must be a finite number ≥ 0, got {}", self.weight_decay),
+            ));
+        }
+        at_least_one("epochs", self.epochs)?;
+        at_least_one("step_epochs", self.step_epochs)?;
+        at_least_one("batch_size", self.batch_size)?;
+        if self.batch_size > 65_535 {
+            return Err(invalid(
+                "batch_size",
+                format!("must be ≤ 65535, got {}", self.batch_size),
+            ));
+        }
+        if let Some(n) = self.train_samples {
+            at_least_one("train_samples", n)?;
+        }
+        if self.hidden.contains(&0) {
+            return Err(invalid(
+                "hidden",
+                format!("layer widths must be ≥ 1, got {:?}", self.hidden),
+            ));
+        }
+        if self.activation.is_empty() {
+            return Err(invalid("activation", "needs at least one activation".into()));
+        }
+        Ok(())
+    }
+
+    /// The network for `inputs` features and `outputs` output units.
+    pub fn spec(&self, inputs: usize, outputs: usize) -> Result<MlpSpec> {
+        MlpSpec::new(inputs, &self.hidden, outputs)?.with_activations(&self.activation)
+    }
+
+    pub fn optimizer(&self) -> Optimizer {
+        Optimizer {
+            kind: self.optimizer,
+            momentum: self.momentum,
+            nesterov: self.nesterov,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+        }
+    }
+
+    pub fn train_options(&self) -> TrainOptions {
+        TrainOptions {
+            batch_size: self.batch_size,
+            optimizer: self.optimizer(),
+            seed: self.seed,
+        }
+    }
+
+    /// The learning-rate schedule for a run of `steps_per_epoch` steps per epoch.
+    pub fn schedule(&self, steps_per_epoch: usize) -> Schedule {
+        Schedule {
+            kind: self.schedule,
+            base_lr: self.lr,
+            step_epochs: self.step_epochs,
+            gamma: self.gamma,
+            warmup_steps: self.warmup_epochs * steps_per_epoch,
+            total_steps: self.epochs * steps_per_epoch,
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! `shaders/optim.wgsl`: one optimizer update (SGD, momentum, Adam, AdamW) over the whole flat
+//! parameter buffer in one dispatch; the per-step rate and bias corrections come from the step table.
+
+use super::{step_binding, Kernel, Region, Slot, LINEAR_WORKGROUP};
+use crate::error::Result;
+use crate::gpu::context::GpuContext;
+use crate::optim::Optimizer;
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct OptimParams {
+    len: u32,
+    kind: u32,
+    nesterov: u32,
+    momentum: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    weight_decay: f32,
+}
+
+pub struct OptimBinding {
+    group: wgpu::BindGroup,
+    workgroups: u32,
+    /// Optimizer state (velocity, or Adam's m then v), zero at the start.
+    pub state: wgpu::Buffer,
+}
+
+pub struct Optim {
+    kernel: Kernel,
+}
+
+impl Optim {
+    pub fn new(ctx: &GpuContext) -> Self {
+        let rw = Slot::Storage { read_only: false };
+        let kernel = Kernel::new(
+            ctx,
+            "optim",
+            include_str!("../../../shaders/optim.wgsl"),
+            &[Slot::Step, Slot::Uniform, rw, Slot::Storage { read_only: true }, rw],
+            &[],
+        );
+        Optim { kernel }
+    }
+
+    /// Updates `params` from `grads` (same length) with `opt`, allocating its state buffer.
+    pub fn bind(
+        &self,
+        ctx: &GpuContext,
+        steps: &wgpu::Buffer,
+        opt: &Optimizer,
+        params: Region<'_>,
+        grads: Region<'_>,
+    ) -> Result<OptimBinding> {
+        let len = params.len.min(grads.len);
+        let uniform = ctx.uniform_buffer(
+            "optim",
+            &OptimParams {
+                len: len as u32,
+                kind: opt.kind.code(),
+                nesterov: u32::from(opt.nesterov),
+                momentum: opt.momentum,
+                beta1: opt.beta1,
+                beta2: opt.beta2,
+                eps: opt.eps,
+                weight_decay: opt.weight_decay,
+            },
+        );
+        let state = ctx.storage_buffer("optimizer state", (len * opt.kind.state_per_param() * 4) as u64)?;
+        let group = self.kernel.bind(
+            ctx,
+            "optim",
+            &[
+                step_binding(steps),
+                uniform.as_entire_binding(),
+                params.binding(),
+                grads.binding(),
+                state.as_entire_binding(),
+            ],
+        );
+        let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
+        Ok(OptimBinding {
+            group,
+            workgroups: (len as u32).div_ceil(LINEAR_WORKGROUP).clamp(1, max_groups),
+            state,
+        })
+    }
+
+    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &OptimBinding, step_offset: u32) {
+        self.kernel
+            .dispatch(pass, &binding.group, &[step_offset], (binding.workgroups, 1));
+    }
+}
