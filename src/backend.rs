@@ -2,7 +2,7 @@
 
 use crate::data::Splits;
 use crate::error::{Error, Result};
-use crate::model::ParamLayout;
+use crate::model::{MlpSpec, ParamLayout};
 use crate::optim::Optimizer;
 
 /// How a backend trains, fixed when it is built.
@@ -100,7 +100,8 @@ pub trait Backend {
 }
 
 /// Checks that parameters, data and batch size fit the model; shared by both backends.
-pub(crate) fn check_setup(layout: &ParamLayout, params: &[f32], data: &Splits, batch_size: usize) -> Result<()> {
+pub(crate) fn check_setup(spec: &MlpSpec, params: &[f32], data: &Splits, batch_size: usize) -> Result<()> {
+    let layout = ParamLayout::new(spec);
     if params.len() != layout.len {
         return Err(Error::InvalidConfig {
             field: "parameters",
@@ -113,12 +114,13 @@ pub(crate) fn check_setup(layout: &ParamLayout, params: &[f32], data: &Splits, b
             detail: "must be ≥ 1".into(),
         });
     }
-    let (inputs, classes) = (layout.layers[0].fan_in, layout.layers[layout.layers.len() - 1].fan_out);
-    if data.train.dim != inputs || data.test.dim != inputs || data.classes() != classes {
+    let (inputs, outputs) = (spec.inputs(), spec.outputs());
+    if data.train.dim != inputs || data.test.dim != inputs || spec.loss.output_units(data.classes())? != outputs {
         return Err(Error::InvalidConfig {
             field: "model",
             detail: format!(
-                "model has {inputs} inputs and {classes} outputs, dataset `{}` has {} features and {} classes",
+                "model has {inputs} inputs and {outputs} outputs for {:?}, dataset `{}` has {} features and {} classes",
+                spec.loss,
                 data.name,
                 data.train.dim,
                 data.classes()

@@ -9,7 +9,7 @@ use crate::backend::TrainOptions;
 use crate::data::DatasetName;
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
-use crate::model::{Activation, Init, MlpSpec};
+use crate::model::{Activation, Init, Loss, MlpSpec};
 use crate::optim::{Optimizer, OptimizerKind, Schedule, ScheduleKind};
 
 /// A run's full, resolved configuration. In a TOML file every key is optional (defaults below)
@@ -25,6 +25,7 @@ pub struct Config {
     /// One for all hidden layers, or one per hidden layer.
     pub activation: Vec<Activation>,
     pub init: Init,
+    pub loss: Loss,
     pub optimizer: OptimizerKind,
     pub lr: f32,
     pub momentum: f32,
@@ -56,6 +57,7 @@ impl Default for Config {
             hidden: vec![512],
             activation: vec![Activation::Relu],
             init: Init::HeUniform,
+            loss: Loss::SoftmaxCrossEntropy,
             optimizer: OptimizerKind::Sgd,
             lr: 0.1,
             momentum: opt.momentum,
@@ -172,9 +174,9 @@ impl Config {
         Ok(())
     }
 
-    /// The network for `inputs` features and `outputs` output units.
-    pub fn spec(&self, inputs: usize, outputs: usize) -> Result<MlpSpec> {
-        MlpSpec::new(inputs, &self.hidden, outputs)?.with_activations(&self.activation)
+    /// The network for `inputs` features and `classes` classes.
+    pub fn spec(&self, inputs: usize, classes: usize) -> Result<MlpSpec> {
+        MlpSpec::for_classes(inputs, &self.hidden, classes, self.loss)?.with_activations(&self.activation)
     }
 
     pub fn optimizer(&self) -> Optimizer {

@@ -11,7 +11,7 @@ use gpu_mlp::config::Config;
 use gpu_mlp::data::{self, DatasetName, LoadOptions};
 use gpu_mlp::device::{create_backend, DeviceChoice};
 use gpu_mlp::gpu::list_adapters;
-use gpu_mlp::model::{initialize, Activation, Init, ParamLayout};
+use gpu_mlp::model::{initialize, Activation, Init, Loss, ParamLayout};
 use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
 use gpu_mlp::train::{train, EpochReport, TrainConfig};
 use gpu_mlp::Error;
@@ -70,6 +70,9 @@ struct TrainArgs {
     /// Weight initialization (biases start at 0) [default: he-uniform].
     #[arg(long, value_enum)]
     init: Option<Init>,
+    /// Output layer and loss [default: softmax-cross-entropy].
+    #[arg(long, value_enum)]
+    loss: Option<Loss>,
     /// Optimizer [default: sgd].
     #[arg(long, value_enum)]
     optimizer: Option<OptimizerKind>,

@@ -31,6 +31,44 @@ impl Activation {
     }
 }
 
+/// What the output layer's values mean and how they are scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// Logits, one per class; softmax cross-entropy from logits (log-sum-exp stable).
+    #[default]
+    SoftmaxCrossEntropy,
+    /// A softmax output layer and cross-entropy from its probabilities, −log(p_true + 1e-12)
+    /// (the Keras-from-scratch formulation).
+    SoftmaxProbCrossEntropy,
+    /// One logit for a two-class problem; binary cross-entropy with logits; predicts class 1
+    /// when the logit is > 0.
+    BinaryCrossEntropy,
+}
+
+impl Loss {
+    /// The code `loss.wgsl` switches on.
+    pub fn code(self) -> u32 {
+        self as u32
+    }
+
+    /// Output units for `classes` classes.
+    pub fn output_units(self, classes: usize) -> Result<usize> {
+        match self {
+            Loss::BinaryCrossEntropy if classes != 2 => Err(Error::InvalidConfig {
+                field: "loss",
+                detail: format!("binary-cross-entropy needs a 2-class dataset, this one has {classes} classes"),
+            }),
+            Loss::BinaryCrossEntropy => Ok(1),
+            _ if classes < 2 => Err(Error::InvalidConfig {
+                field: "loss",
+                detail: format!("softmax needs ≥ 2 classes, got {classes}"),
+            }),
+            _ => Ok(classes),
+        }
+    }
+}
+
 /// A multi-layer perceptron: `sizes[0]` inputs, hidden layers, `sizes.last()` output units.
 /// Hidden layer `i` is followed by `activations[i]`; the output layer is linear (the softmax or
 /// sigmoid lives in the loss).
@@ -38,10 +76,11 @@ impl Activation {
 pub struct MlpSpec {
     pub sizes: Vec<usize>,
     pub activations: Vec<Activation>,
+    pub loss: Loss,
 }
 
 impl MlpSpec {
-    /// ReLU after every hidden layer; `outputs` output units (≥ 1).
+    /// ReLU after every hidden layer, `outputs` logits scored by softmax cross-entropy.
     pub fn new(inputs: usize, hidden: &[usize], outputs: usize) -> Result<Self> {
         if inputs == 0 || outputs == 0 {
             return Err(Error::InvalidConfig {
@@ -61,6 +100,15 @@ impl MlpSpec {
         Ok(MlpSpec {
             sizes,
             activations: vec![Activation::Relu; hidden.len()],
+            loss: Loss::SoftmaxCrossEntropy,
+        })
+    }
+
+    /// A network for `classes` classes scored by `loss` (1 output unit for binary cross-entropy).
+    pub fn for_classes(inputs: usize, hidden: &[usize], classes: usize, loss: Loss) -> Result<Self> {
+        Ok(MlpSpec {
+            loss,
+            ..MlpSpec::new(inputs, hidden, loss.output_units(classes)?)?
         })
     }
 

@@ -143,7 +143,10 @@ fn config_file_sets_values_and_flags_override_it() {
     let out = gpu_mlp(&["train", "--config", path.to_str().expect("utf-8 path"), "--epochs", "2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("model 2-8(tanh)-2") && stdout.contains("Momentum lr 0.2"), "{stdout}");
+    assert!(
+        stdout.contains("model 2-8(tanh)-2") && stdout.contains("Momentum lr 0.2"),
+        "{stdout}"
+    );
     assert_eq!(epoch_lines(&out).len(), 2, "--epochs overrides the file's 9");
 }
 
@@ -156,5 +159,9 @@ fn unknown_config_keys_are_named() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let lines = our_error_lines(&out);
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert!(lines[0].contains("typo.toml") && lines[0].contains("learning_rate"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("typo.toml") && lines[0].contains("learning_rate"),
+        "{}",
+        lines[0]
+    );
 }

@@ -5,7 +5,7 @@ mod common;
 
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
 use gpu_mlp::cpu::ops::{self, Stored};
-use gpu_mlp::model::{Activation, MlpSpec, ParamLayout};
+use gpu_mlp::model::{Activation, Loss, MlpSpec, ParamLayout};
 use rand::Rng;
 
 /// Analytic gradients of the batch-mean loss against central differences, all in f64, for each
@@ -23,6 +23,13 @@ fn gradients_match_finite_differences() {
         .and_then(|s| s.with_activations(&[Activation::Sigmoid, Activation::Tanh]))
         .expect("valid spec");
     check_gradients(&spec);
+    // Each loss (binary cross-entropy on a two-class problem: one output unit).
+    for (loss, classes) in [(Loss::SoftmaxProbCrossEntropy, 3), (Loss::BinaryCrossEntropy, 2)] {
+        let spec = MlpSpec::for_classes(5, &[4, 3], classes, loss)
+            .and_then(|s| s.with_activations(&[Activation::Tanh]))
+            .expect("valid spec");
+        check_gradients(&spec);
+    }
 }
 
 fn check_gradients(spec: &MlpSpec) {
@@ -31,12 +38,17 @@ fn check_gradients(spec: &MlpSpec) {
     let rows = 6;
     let mut params: Vec<f64> = (0..layout.len).map(|_| r.random_range(-1.0..1.0)).collect();
     let x: Vec<f64> = (0..rows * 5).map(|_| r.random_range(-2.0..2.0)).collect();
-    let labels: Vec<u32> = (0..rows).map(|_| r.random_range(0..3)).collect();
+    let classes = if spec.loss == Loss::BinaryCrossEntropy {
+        2
+    } else {
+        spec.outputs() as u32
+    };
+    let labels: Vec<u32> = (0..rows).map(|_| r.random_range(0..classes)).collect();
     let mut ws = Workspace::<f64>::new(&layout, rows);
 
     let mut loss_at = |params: &[f64], grads: &mut [f64]| -> f64 {
         ws.acts[0].copy_from_slice(&x);
-        loss_and_gradients(&layout, params, &mut ws, &labels, rows, grads).loss_sum / rows as f64
+        loss_and_gradients(&layout, spec.loss, params, &mut ws, &labels, rows, grads).loss_sum / rows as f64
     };
     let mut analytic = vec![0.0; layout.len];
     loss_at(&params, &mut analytic);

@@ -8,11 +8,11 @@ use common::{assert_close, gpu_or_skip, nan_bytes, random_vec, read_f32, read_u3
 use gpu_mlp::cpu::ops::{self, Stored};
 use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
+use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
 use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
-use gpu_mlp::gpu::kernels::softmax_xent::{StepMetric, XentOperands};
-use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, Matmul, Optim, Region, SoftmaxXent, StepInfo};
+use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
-use gpu_mlp::model::Activation;
+use gpu_mlp::model::{Activation, Loss};
 use gpu_mlp::optim::{Optimizer, OptimizerKind, UpdateStep};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -304,16 +304,23 @@ fn optimizers_match_cpu() {
     }
 }
 
-/// Runs the softmax-xent kernel on `logits` (`batch × classes`) for a step of `rows` samples,
-/// writing its metrics to slot 2. Returns (dlogits, metric).
-fn gpu_xent(ctx: &GpuContext, logits: &[f32], labels: &[u32], rows: usize, classes: usize) -> (Vec<f32>, StepMetric) {
-    let kernel = SoftmaxXent::new(ctx);
+/// Runs the loss kernel on `outputs` (`batch × units`) for a step of `rows` samples, writing its
+/// metrics to slot 2. Returns (gradient, metric).
+fn gpu_loss(
+    ctx: &GpuContext,
+    loss: Loss,
+    logits: &[f32],
+    labels: &[u32],
+    rows: usize,
+    units: usize,
+) -> (Vec<f32>, StepMetric) {
+    let kernel = LossGrad::new(ctx);
     let batch = labels.len();
     let logits_buf = upload(ctx, "logits", logits);
     let labels_buf = ctx
         .storage_buffer_init("labels", bytemuck::cast_slice(labels))
         .expect("buffer");
-    let dlogits = poisoned(ctx, "dlogits", batch * classes);
+    let dlogits = poisoned(ctx, "dlogits", batch * units);
     let metrics = poisoned(ctx, "metrics", 2 * 4);
     let steps = step_table(
         ctx,
@@ -326,44 +333,53 @@ fn gpu_xent(ctx: &GpuContext, logits: &[f32], labels: &[u32], rows: usize, class
     );
     let binding = kernel.bind(
         ctx,
-        &XentOperands {
+        &LossOperands {
             steps: &steps,
             logits: Region::all(&logits_buf),
             labels: &labels_buf,
             dlogits: Region::all(&dlogits),
             metrics: &metrics,
-            classes,
+            loss,
+            units,
             batch,
         },
     );
-    ctx.submit_pass("xent", |pass| kernel.dispatch(pass, &binding, step_offset(0)));
+    ctx.submit_pass("loss", |pass| kernel.dispatch(pass, &binding, step_offset(0)));
     let raw = ctx.read_back(&metrics, 4 * 8).expect("read back");
     let all: Vec<StepMetric> = bytemuck::pod_collect_to_vec(&raw);
-    (read_f32(ctx, &dlogits, batch * classes), all[2])
+    (read_f32(ctx, &dlogits, batch * units), all[2])
 }
 
 #[test]
-fn softmax_xent_matches_cpu_including_short_batches() {
-    let Some(ctx) = gpu_or_skip("softmax_xent_matches_cpu_including_short_batches") else {
+fn every_loss_matches_cpu_including_short_batches() {
+    let Some(ctx) = gpu_or_skip("every_loss_matches_cpu_including_short_batches") else {
         return;
     };
     let mut r = rng(6);
-    for &(batch, rows, classes) in &[(1, 1, 2), (128, 128, 10), (129, 100, 10), (300, 257, 3), (7, 7, 785)] {
-        let logits: Vec<f32> = random_vec(&mut r, batch * classes).iter().map(|v| 8.0 * v).collect();
-        let labels: Vec<u32> = (0..batch).map(|_| r.random_range(0..classes as u32)).collect();
-        let mut want = vec![f32::NAN; batch * classes];
-        let loss = ops::softmax_cross_entropy(&logits, &labels, rows, classes, &mut want);
-        let (got, metric) = gpu_xent(&ctx, &logits, &labels, rows, classes);
-        let case = format!("softmax xent batch {batch} rows {rows} classes {classes}");
-        assert_close(&case, &got, &want, TOL);
-        assert_eq!(metric.correct, loss.correct, "{case}: correct count");
-        let loss_err = (f64::from(metric.loss_sum) - loss.loss_sum).abs() / loss.loss_sum.abs().max(1e-12);
-        assert!(
-            loss_err <= TOL,
-            "{case}: loss sum {} vs {} (rel {loss_err:e})",
-            metric.loss_sum,
-            loss.loss_sum
-        );
+    for loss in [
+        Loss::SoftmaxCrossEntropy,
+        Loss::SoftmaxProbCrossEntropy,
+        Loss::BinaryCrossEntropy,
+    ] {
+        for &(batch, rows, classes) in &[(1, 1, 2), (128, 128, 10), (129, 100, 10), (300, 257, 3), (7, 7, 785)] {
+            let classes = if loss == Loss::BinaryCrossEntropy { 2 } else { classes };
+            let units = loss.output_units(classes).expect("valid");
+            let logits: Vec<f32> = random_vec(&mut r, batch * units).iter().map(|v| 8.0 * v).collect();
+            let labels: Vec<u32> = (0..batch).map(|_| r.random_range(0..classes as u32)).collect();
+            let mut want = vec![f32::NAN; batch * units];
+            let expected = ops::loss_and_grad(loss, &logits, &labels, rows, units, &mut want);
+            let (got, metric) = gpu_loss(&ctx, loss, &logits, &labels, rows, units);
+            let case = format!("{loss:?} batch {batch} rows {rows} classes {classes}");
+            assert_close(&case, &got, &want, TOL);
+            assert_eq!(metric.correct, expected.correct, "{case}: correct count");
+            let loss_err = (f64::from(metric.loss_sum) - expected.loss_sum).abs() / expected.loss_sum.abs().max(1e-12);
+            assert!(
+                loss_err <= TOL,
+                "{case}: loss sum {} vs {} (rel {loss_err:e})",
+                metric.loss_sum,
+                expected.loss_sum
+            );
+        }
     }
 }
 
@@ -374,7 +390,7 @@ fn softmax_xent_worked_example_on_gpu() {
         return;
     };
     let logits = [2.0, 0.5, 0.1, -1.2, 0.2, 1.5, -0.5, 0.0, -1.0, 0.0, 0.2, 2.0];
-    let (dlogits, metric) = gpu_xent(&ctx, &logits, &[2, 0, 3], 3, 4);
+    let (dlogits, metric) = gpu_loss(&ctx, Loss::SoftmaxCrossEntropy, &logits, &[2, 0, 3], 3, 4);
     assert!(
         (metric.loss_sum / 3.0 - 1.445).abs() < 1e-3,
         "mean loss {}",

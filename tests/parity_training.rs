@@ -10,18 +10,22 @@ use gpu_mlp::backend::{Backend, TrainOptions};
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{synthetic_images, Splits};
 use gpu_mlp::gpu::GpuBackend;
-use gpu_mlp::model::{initialize, Activation, Init, MlpSpec, ParamLayout};
+use gpu_mlp::model::{initialize, Activation, Init, Loss, MlpSpec, ParamLayout};
 use gpu_mlp::optim::{Optimizer, OptimizerKind};
 use gpu_mlp::train::epoch_order;
 
 const TOL: f64 = 1e-4;
 
 fn splits(seed: u64, train: usize, test: usize) -> Arc<Splits> {
+    splits_of(10, seed, train, test)
+}
+
+fn splits_of(classes: usize, seed: u64, train: usize, test: usize) -> Arc<Splits> {
     Arc::new(Splits {
         name: "random images".into(),
-        train: synthetic_images(train, 784, 10, seed),
-        test: synthetic_images(test, 784, 10, seed + 1000),
-        class_names: (0..10).map(|c| c.to_string()).collect(),
+        train: synthetic_images(train, 784, classes, seed),
+        test: synthetic_images(test, 784, classes, seed + 1000),
+        class_names: (0..classes).map(|c| c.to_string()).collect(),
     })
 }
 
@@ -143,4 +147,13 @@ fn every_optimizer_matches_over_twenty_steps() {
         };
         compare(&spec(&[32]), &opts, &order, lr, Arc::clone(&data));
     }
+}
+
+#[test]
+fn probability_and_binary_cross_entropy_match() {
+    let order = epoch_order(96, 8, 1);
+    let spec = MlpSpec::for_classes(784, &[24], 10, Loss::SoftmaxProbCrossEntropy).expect("valid spec");
+    compare(&spec, &TrainOptions::new(32), &order, 0.1, splits(16, 96, 20));
+    let spec = MlpSpec::for_classes(784, &[24], 2, Loss::BinaryCrossEntropy).expect("valid spec");
+    compare(&spec, &TrainOptions::new(32), &order, 0.1, splits_of(2, 17, 96, 20));
 }

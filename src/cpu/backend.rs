@@ -3,15 +3,16 @@
 use std::sync::Arc;
 
 use super::net::{forward, loss_and_gradients, Workspace};
-use super::ops::{optimizer_step, softmax_cross_entropy};
+use super::ops::{loss_and_grad, optimizer_step};
 use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics, TrainOptions};
 use crate::data::{Dataset, Splits};
 use crate::error::Result;
-use crate::model::{MlpSpec, ParamLayout};
+use crate::model::{Loss, MlpSpec, ParamLayout};
 use crate::optim::Optimizer;
 
 pub struct CpuBackend {
     layout: ParamLayout,
+    loss: Loss,
     params: Vec<f32>,
     grads: Vec<f32>,
     ws: Workspace<f32>,
@@ -29,9 +30,10 @@ impl CpuBackend {
     pub fn new(spec: &MlpSpec, params: Vec<f32>, data: Arc<Splits>, opts: &TrainOptions) -> Result<Self> {
         let layout = ParamLayout::new(spec);
         let batch_size = opts.batch_size;
-        check_setup(&layout, &params, &data, batch_size)?;
+        check_setup(spec, &params, &data, batch_size)?;
         let layout_len = layout.len;
         Ok(CpuBackend {
+            loss: spec.loss,
             grads: vec![0.0; layout.len],
             ws: Workspace::new(&layout, batch_size),
             labels: vec![0; batch_size],
@@ -73,6 +75,7 @@ impl Backend for CpuBackend {
             let rows = batch.len();
             let loss = loss_and_gradients(
                 &self.layout,
+                self.loss,
                 &self.params,
                 &mut self.ws,
                 &self.labels,
@@ -99,14 +102,21 @@ impl Backend for CpuBackend {
 
     fn evaluate_test(&mut self) -> Result<Metrics> {
         let data = Arc::clone(&self.data);
-        let classes = data.classes();
-        let mut scratch = vec![0.0f32; self.batch_size * classes];
+        let units = self.layout.layers[self.layout.layers.len() - 1].fan_out;
+        let mut scratch = vec![0.0f32; self.batch_size * units];
         let indices: Vec<u32> = (0..data.test.len() as u32).collect();
         let mut steps = Vec::new();
         for batch in indices.chunks(self.batch_size) {
             self.gather(&data.test, batch);
             forward(&self.layout, &self.params, &mut self.ws, batch.len());
-            let loss = softmax_cross_entropy(self.ws.logits(), &self.labels, batch.len(), classes, &mut scratch);
+            let loss = loss_and_grad(
+                self.loss,
+                self.ws.logits(),
+                &self.labels,
+                batch.len(),
+                units,
+                &mut scratch,
+            );
             steps.push(StepMetrics {
                 loss_sum: loss.loss_sum,
                 correct: loss.correct,

@@ -1,9 +1,7 @@
 //! A whole network's forward and backward pass, written out layer by layer from the ops.
 
-use super::ops::{
-    activate, activation_backward, linear_backward, linear_forward, softmax_cross_entropy, BatchLoss, Real,
-};
-use crate::model::ParamLayout;
+use super::ops::{activate, activation_backward, linear_backward, linear_forward, loss_and_grad, BatchLoss, Real};
+use crate::model::{Loss, ParamLayout};
 
 /// Activations and their gradients for one batch of up to `capacity` rows, allocated once.
 pub struct Workspace<T> {
@@ -51,10 +49,11 @@ pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], ws: &mut Workspace<T
     }
 }
 
-/// Forward, softmax cross-entropy against `labels`, and backward: fills `grads` (same layout as
+/// Forward, `loss` against `labels`, and backward: fills `grads` (same layout as
 /// `params`) with the gradient of the batch-mean loss. Returns the batch's summed loss and hits.
 pub fn loss_and_gradients<T: Real>(
     layout: &ParamLayout,
+    loss: Loss,
     params: &[T],
     ws: &mut Workspace<T>,
     labels: &[u32],
@@ -63,9 +62,9 @@ pub fn loss_and_gradients<T: Real>(
 ) -> BatchLoss {
     forward(layout, params, ws, rows);
     let last = layout.layers.len() - 1;
-    let classes = layout.layers[last].fan_out;
-    let logits = &ws.acts[last + 1];
-    let loss = softmax_cross_entropy(logits, labels, rows, classes, &mut ws.deltas[last]);
+    let units = layout.layers[last].fan_out;
+    let outputs = &ws.acts[last + 1];
+    let batch_loss = loss_and_grad(loss, outputs, labels, rows, units, &mut ws.deltas[last]);
     for (l, slots) in layout.layers.iter().enumerate().rev() {
         let (below, here) = ws.deltas.split_at_mut(l);
         let dz = &here[0][..rows * slots.fan_out];
@@ -81,7 +80,7 @@ pub fn loss_and_gradients<T: Real>(
             activation_backward(&mut ws.deltas[l - 1][..rows * slots.fan_in], &ws.acts[l], act);
         }
     }
-    loss
+    batch_loss
 }
 
 /// Disjoint mutable views of one layer's weight and bias gradients.

@@ -5,7 +5,7 @@
 
 use num_traits::Float;
 
-use crate::model::Activation;
+use crate::model::{Activation, Loss};
 use crate::optim::{Optimizer, OptimizerKind, UpdateStep};
 
 /// A float the reference can compute in: f32 or f64.
@@ -134,7 +134,7 @@ pub fn activate<T: Real>(z: &mut [T], act: Activation) {
         *v = match act {
             Activation::Relu => v.max(T::zero()),
             Activation::Tanh => v.tanh(),
-            Activation::Sigmoid => T::one() / (T::one() + (-*v).exp()),
+            Activation::Sigmoid => sigmoid(*v),
         };
     }
 }
@@ -189,11 +189,74 @@ pub struct BatchLoss {
     pub correct: u32,
 }
 
-/// Softmax cross-entropy from logits, and its gradient.
-///
-/// Per row: `loss = logsumexp(z) − z[label]` (shifted by the row max for stability), the
-/// prediction is the first index of the largest logit, and `dz = (softmax(z) − onehot(label)) / rows`,
-/// the gradient of the batch-mean loss. Rows `≥ rows` of `dz` are zeroed.
+/// The smallest probability `−log(p + ε)` sees (the Keras-from-scratch formulation's ε).
+pub const PROB_EPS: f64 = 1e-12;
+
+/// The loss of `rows` output rows against `labels`, and its gradient with respect to the output
+/// layer's pre-activations, `dz`, for the batch-mean loss. Rows `≥ rows` of `dz` are zeroed.
+/// `shaders/loss.wgsl` computes the same.
+pub fn loss_and_grad<T: Real>(
+    loss: Loss,
+    outputs: &[T],
+    labels: &[u32],
+    rows: usize,
+    units: usize,
+    dz: &mut [T],
+) -> BatchLoss {
+    let mut out = BatchLoss::default();
+    let inv_rows = T::one() / T::from_f32(rows as f32);
+    for r in 0..rows {
+        let z = &outputs[r * units..(r + 1) * units];
+        let g = &mut dz[r * units..(r + 1) * units];
+        let label = labels[r] as usize;
+        let (loss_r, hit) = match loss {
+            Loss::SoftmaxCrossEntropy | Loss::SoftmaxProbCrossEntropy => {
+                let (arg, max) = z
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .fold((0, z[0]), |(a, m), (j, &v)| if v > m { (j, v) } else { (a, m) });
+                let sum: T = z.iter().map(|&v| (v - max).exp()).sum();
+                let p_true = (z[label] - max).exp() / sum;
+                // Cross-entropy from logits: log-sum-exp − z[label], its gradient p − y.
+                // From probabilities: −log(p[label] + ε), whose gradient through the softmax
+                // is (p − y) · p[label] / (p[label] + ε).
+                let (loss_r, scale) = match loss {
+                    Loss::SoftmaxCrossEntropy => ((max + sum.ln() - z[label]).to_f64(), T::one()),
+                    _ => (
+                        -(p_true.to_f64() + PROB_EPS).ln(),
+                        p_true / (p_true + T::from_f32(PROB_EPS as f32)),
+                    ),
+                };
+                for (j, gj) in g.iter_mut().enumerate() {
+                    let p = (z[j] - max).exp() / sum;
+                    let y = if j == label { T::one() } else { T::zero() };
+                    *gj = (p - y) * scale * inv_rows;
+                }
+                (loss_r, arg == label)
+            }
+            Loss::BinaryCrossEntropy => {
+                // Stable form: max(z, 0) − z·y + log(1 + e^−|z|); gradient σ(z) − y.
+                let (z0, y) = (z[0], T::from_f32(label as f32));
+                let loss_r = (z0.max(T::zero()) - z0 * y + (-z0.abs()).exp().ln_1p()).to_f64();
+                g[0] = (sigmoid(z0) - y) * inv_rows;
+                (loss_r, (z0 > T::zero()) == (label == 1))
+            }
+        };
+        out.loss_sum += loss_r;
+        out.correct += u32::from(hit);
+    }
+    dz[rows * units..].fill(T::zero());
+    out
+}
+
+/// σ(z) = 1 / (1 + e^−z).
+pub fn sigmoid<T: Real>(z: T) -> T {
+    T::one() / (T::one() + (-z).exp())
+}
+
+/// Softmax cross-entropy from logits (log-sum-exp stable) and its gradient (p − y)/rows:
+/// [`loss_and_grad`] with [`Loss::SoftmaxCrossEntropy`].
 pub fn softmax_cross_entropy<T: Real>(
     logits: &[T],
     labels: &[u32],
@@ -201,28 +264,7 @@ pub fn softmax_cross_entropy<T: Real>(
     classes: usize,
     dz: &mut [T],
 ) -> BatchLoss {
-    let mut out = BatchLoss::default();
-    let inv_rows = T::one() / T::from_f32(rows as f32);
-    for r in 0..rows {
-        let z = &logits[r * classes..(r + 1) * classes];
-        let label = labels[r] as usize;
-        let (mut arg, mut max) = (0, z[0]);
-        for (j, &v) in z.iter().enumerate().skip(1) {
-            if v > max {
-                (arg, max) = (j, v);
-            }
-        }
-        let sum: T = z.iter().map(|&v| (v - max).exp()).sum();
-        out.loss_sum += (max + sum.ln() - z[label]).to_f64();
-        out.correct += u32::from(arg == label);
-        for (j, g) in dz[r * classes..(r + 1) * classes].iter_mut().enumerate() {
-            let p = (z[j] - max).exp() / sum;
-            let y = if j == label { T::one() } else { T::zero() };
-            *g = (p - y) * inv_rows;
-        }
-    }
-    dz[rows * classes..].fill(T::zero());
-    out
+    loss_and_grad(Loss::SoftmaxCrossEntropy, logits, labels, rows, classes, dz)
 }
 
 /// One optimizer update of every parameter, the same arithmetic as `shaders/optim.wgsl`.

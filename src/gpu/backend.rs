@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use super::context::GpuContext;
 use super::kernels::gather::{GatherBinding, GatherOperands, ResidentDataset};
+use super::kernels::loss::{LossBinding, LossOperands, StepMetric};
 use super::kernels::matmul::{MatmulBinding, MatmulOperands};
 use super::kernels::optim::OptimBinding;
-use super::kernels::softmax_xent::{StepMetric, XentBinding, XentOperands};
 use super::kernels::{
-    encode_step_table, step_offset, Epilogue, Gather, Matmul, Optim, Region, SoftmaxXent, StepInfo, STEP_STRIDE,
+    encode_step_table, step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo, STEP_STRIDE,
 };
 use std::cell::Cell;
 
@@ -24,7 +24,7 @@ use crate::optim::Optimizer;
 struct Kernels {
     gather: Gather,
     matmul: Matmul,
-    xent: SoftmaxXent,
+    loss: LossGrad,
     optim: Optim,
 }
 
@@ -54,7 +54,7 @@ pub struct GpuBackend {
     test_gather: GatherBinding,
     forward: Vec<MatmulBinding>,
     backward: Vec<LayerBackward>,
-    xent: XentBinding,
+    loss: LossBinding,
     optim: OptimBinding,
     optimizer: Optimizer,
     seed: u32,
@@ -76,7 +76,7 @@ impl GpuBackend {
     ) -> Result<Self> {
         let batch_size = opts.batch_size;
         let layout = ParamLayout::new(spec);
-        check_setup(&layout, params, &data, batch_size)?;
+        check_setup(spec, params, &data, batch_size)?;
         if batch_size > ctx.limits.max_compute_workgroups_per_dimension as usize {
             return Err(Error::DeviceLimit(format!(
                 "batch size {batch_size} is over the adapter's {} workgroups per dimension",
@@ -86,7 +86,7 @@ impl GpuBackend {
         let kernels = Kernels {
             gather: Gather::new(&ctx),
             matmul: Matmul::new(&ctx),
-            xent: SoftmaxXent::new(&ctx),
+            loss: LossGrad::new(&ctx),
             optim: Optim::new(&ctx),
         };
         let (train_len, test_len) = (data.train.len(), data.test.len());
@@ -224,15 +224,16 @@ impl GpuBackend {
                 }),
             })
             .collect();
-        let xent = kernels.xent.bind(
+        let loss = kernels.loss.bind(
             &ctx,
-            &XentOperands {
+            &LossOperands {
                 steps: &steps,
                 logits: Region::all(&acts[last + 1]),
                 labels: &batch_labels,
                 dlogits: Region::all(&deltas[last]),
                 metrics: &metrics,
-                classes: spec.outputs(),
+                loss: spec.loss,
+                units: spec.outputs(),
                 batch: batch_size,
             },
         );
@@ -264,7 +265,7 @@ impl GpuBackend {
             test_gather,
             forward,
             backward,
-            xent,
+            loss,
             optim,
             optimizer: opts.optimizer,
             // The masks hash 32-bit counters; fold the seed's high half in.
@@ -288,7 +289,7 @@ impl GpuBackend {
         for f in &self.forward {
             k.matmul.dispatch(pass, f);
         }
-        k.xent.dispatch(pass, &self.xent, step_offset(step));
+        k.loss.dispatch(pass, &self.loss, step_offset(step));
         2 + self.forward.len() as u64
     }
 

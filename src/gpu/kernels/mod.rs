@@ -2,14 +2,14 @@
 //! builds the bind group once per run, and a `dispatch` that records it into a compute pass.
 
 pub mod gather;
+pub mod loss;
 pub mod matmul;
 pub mod optim;
-pub mod softmax_xent;
 
 pub use gather::Gather;
+pub use loss::LossGrad;
 pub use matmul::{Epilogue, Matmul};
 pub use optim::Optim;
-pub use softmax_xent::SoftmaxXent;
 
 use std::num::NonZeroU64;
 
@@ -48,7 +48,7 @@ pub fn encode_step_table(infos: &[StepInfo]) -> Vec<u8> {
 /// Spacing of `StepInfo` entries: the largest `min_uniform_buffer_offset_alignment` wgpu allows.
 pub const STEP_STRIDE: u64 = 256;
 
-/// Workgroup size of the 1-D kernels (gather, optim, softmax_xent); matches the WGSL.
+/// Workgroup size of the 1-D kernels (gather, loss, optim); matches the WGSL.
 pub const LINEAR_WORKGROUP: u32 = 256;
 
 /// What a binding slot of a kernel holds.

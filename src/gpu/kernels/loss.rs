@@ -1,15 +1,18 @@
-//! `shaders/softmax_xent.wgsl`: softmax cross-entropy, its gradient (p − y)/rows and the step's
-//! summed loss and correct count, in one single-workgroup dispatch.
+//! `shaders/loss.wgsl`: the loss (softmax cross-entropy from logits or from probabilities, or
+//! binary cross-entropy with logits), its gradient, and the step's summed loss and correct count,
+//! in one single-workgroup dispatch.
 
 use super::{step_binding, Kernel, Region, Slot};
 use crate::gpu::context::GpuContext;
+use crate::model::Loss;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct XentParams {
-    classes: u32,
+struct LossParams {
+    units: u32,
     batch: u32,
-    _pad: [u32; 2],
+    loss: u32,
+    _pad: u32,
 }
 
 /// One entry of the metrics buffer, as the kernel writes it.
@@ -20,49 +23,52 @@ pub struct StepMetric {
     pub correct: u32,
 }
 
-/// The buffers of one softmax-cross-entropy dispatch.
-pub struct XentOperands<'a> {
+/// The buffers of one loss dispatch.
+pub struct LossOperands<'a> {
     pub steps: &'a wgpu::Buffer,
     pub logits: Region<'a>,
     pub labels: &'a wgpu::Buffer,
     pub dlogits: Region<'a>,
     pub metrics: &'a wgpu::Buffer,
-    pub classes: usize,
+    pub loss: Loss,
+    /// Output units per row.
+    pub units: usize,
     pub batch: usize,
 }
 
-pub struct XentBinding {
+pub struct LossBinding {
     group: wgpu::BindGroup,
 }
 
-pub struct SoftmaxXent {
+pub struct LossGrad {
     kernel: Kernel,
 }
 
-impl SoftmaxXent {
+impl LossGrad {
     pub fn new(ctx: &GpuContext) -> Self {
         let ro = Slot::Storage { read_only: true };
         let rw = Slot::Storage { read_only: false };
         let kernel = Kernel::new(
             ctx,
-            "softmax_xent",
-            include_str!("../../../shaders/softmax_xent.wgsl"),
+            "loss",
+            include_str!("../../../shaders/loss.wgsl"),
             &[Slot::Step, Slot::Uniform, ro, ro, rw, rw],
             &[],
         );
-        SoftmaxXent { kernel }
+        LossGrad { kernel }
     }
 
-    pub fn bind(&self, ctx: &GpuContext, op: &XentOperands<'_>) -> XentBinding {
-        let params = XentParams {
-            classes: op.classes as u32,
+    pub fn bind(&self, ctx: &GpuContext, op: &LossOperands<'_>) -> LossBinding {
+        let params = LossParams {
+            units: op.units as u32,
             batch: op.batch as u32,
-            _pad: [0; 2],
+            loss: op.loss.code(),
+            _pad: 0,
         };
-        let uniform = ctx.uniform_buffer("softmax_xent", &params);
+        let uniform = ctx.uniform_buffer("loss", &params);
         let group = self.kernel.bind(
             ctx,
-            "softmax_xent",
+            "loss",
             &[
                 step_binding(op.steps),
                 uniform.as_entire_binding(),
@@ -72,10 +78,10 @@ impl SoftmaxXent {
                 op.metrics.as_entire_binding(),
             ],
         );
-        XentBinding { group }
+        LossBinding { group }
     }
 
-    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &XentBinding, step_offset: u32) {
+    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &LossBinding, step_offset: u32) {
         self.kernel.dispatch(pass, &binding.group, &[step_offset], (1, 1));
     }
 }
