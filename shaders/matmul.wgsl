@@ -32,6 +32,18 @@ const ACT_RELU: u32 = 0u;
 const ACT_TANH: u32 = 1u;
 const ACT_SIGMOID: u32 = 2u;
 
+struct Step {
+    first: u32,
+    rows: u32,
+    slot: u32,
+    lr: f32,
+    bias_correction1: f32,
+    bias_correction2: f32,
+    seed: u32,
+    index: u32,
+    dropout: f32,
+}
+
 struct MatmulParams {
     m: u32,
     n: u32,
@@ -43,6 +55,7 @@ struct MatmulParams {
     b_vec4: u32,
     row_sums: u32,     // also write Σ_k A[row, k] to sums[row]
     activation: u32,   // for EPILOGUE_BIAS_ACT and EPILOGUE_ACT_GRAD
+    layer: u32,        // hidden layer whose output the epilogue's dropout mask covers
 }
 
 @group(0) @binding(0) var<uniform> p: MatmulParams;
@@ -55,6 +68,8 @@ struct MatmulParams {
 // The same regions as `a` and `b`, viewed as vec4 for the vectorized staging.
 @group(0) @binding(7) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read> b4: array<vec4<f32>>;
+// The step's entry of the step table (dropout probability and the mask's counters).
+@group(0) @binding(9) var<uniform> step: Step;
 
 var<workgroup> a_tile: array<f32, 1024>; // [TILE_K][TILE_M]
 var<workgroup> b_tile: array<f32, 1024>; // [TILE_K][TILE_N]
@@ -86,6 +101,24 @@ fn activation_slope(a: f32) -> f32 {
             return select(0.0, 1.0, a > 0.0);
         }
     }
+}
+
+// "lowbias32" integer hash, exactly crate::dropout's `mix`.
+fn mix(v: u32) -> u32 {
+    var x = v;
+    x ^= x >> 16u;
+    x *= 0x7feb352du;
+    x ^= x >> 15u;
+    x *= 0x846ca68bu;
+    x ^= x >> 16u;
+    return x;
+}
+
+// Whether element `index` of hidden layer p.layer's output survives dropout this step:
+// crate::dropout::Dropout::keep.
+fn keep(index: u32) -> bool {
+    let h = mix(mix(mix(step.seed ^ (p.layer * 0x9e3779b9u)) ^ step.index) ^ index);
+    return f32(h >> 8u) * (1.0 / 16777216.0) >= step.dropout;
 }
 
 // Logical A[row, col], 0 outside the matrix.
@@ -273,9 +306,21 @@ fn main(
                     }
                     case EPILOGUE_BIAS_ACT: {
                         v = activate(v + bias[col]);
+                        if step.dropout > 0.0 {
+                            // Inverted dropout: kept units scaled by 1 / (1 − p).
+                            v = select(0.0, v * (1.0 / (1.0 - step.dropout)), keep(row * p.n + col));
+                        }
                     }
                     case EPILOGUE_ACT_GRAD: {
-                        v *= activation_slope(aux[row * p.n + col]);
+                        let a = aux[row * p.n + col];
+                        if step.dropout > 0.0 {
+                            // a is the dropped output: a kept unit's activation was a · (1 − p).
+                            let kept = keep(row * p.n + col);
+                            let slope = activation_slope(a * (1.0 - step.dropout));
+                            v = select(0.0, v * (1.0 / (1.0 - step.dropout)) * slope, kept);
+                        } else {
+                            v *= activation_slope(a);
+                        }
                     }
                     default: {}
                 }

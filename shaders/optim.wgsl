@@ -16,6 +16,7 @@ struct Step {
     bias_correction2: f32,
     seed: u32,
     index: u32,
+    dropout: f32,
 }
 
 struct OptimParams {

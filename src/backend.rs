@@ -10,6 +10,8 @@ use crate::optim::Optimizer;
 pub struct TrainOptions {
     pub batch_size: usize,
     pub optimizer: Optimizer,
+    /// Dropout probability after each hidden layer while training (0: none).
+    pub dropout: f32,
     /// Seeds the dropout masks.
     pub seed: u64,
 }
@@ -20,6 +22,7 @@ impl TrainOptions {
         TrainOptions {
             batch_size,
             optimizer: Optimizer::default(),
+            dropout: 0.0,
             seed: 0,
         }
     }

@@ -139,6 +139,7 @@ impl<'a> GpuMatmul<'a> {
                 c: Region::all(&c),
                 epilogue: Epilogue::None,
                 row_sums: None,
+                dropout: None,
             },
         );
         let bench = GpuMatmul {
@@ -156,7 +157,7 @@ impl<'a> GpuMatmul<'a> {
         let start = Instant::now();
         self.ctx.submit_pass("bench matmul", |pass| {
             for _ in 0..iters {
-                self.kernel.dispatch(pass, &self.binding);
+                self.kernel.dispatch(pass, &self.binding, 0);
             }
         });
         self.ctx.wait()?;

@@ -26,6 +26,8 @@ pub struct Config {
     pub activation: Vec<Activation>,
     pub init: Init,
     pub loss: Loss,
+    /// Dropout probability after each hidden layer while training.
+    pub dropout: f32,
     pub optimizer: OptimizerKind,
     pub lr: f32,
     pub momentum: f32,
@@ -58,6 +60,7 @@ impl Default for Config {
             activation: vec![Activation::Relu],
             init: Init::HeUniform,
             loss: Loss::SoftmaxCrossEntropy,
+            dropout: 0.0,
             optimizer: OptimizerKind::Sgd,
             lr: 0.1,
             momentum: opt.momentum,
@@ -124,8 +127,8 @@ impl Config {
                 Err(invalid(key, format!("must be a finite number > 0, got {v}")))
             }
         };
-        let fraction = |key, v: f32, closed: bool| {
-            if v.is_finite() && v >= 0.0 && (v < 1.0 || (closed && v == 1.0)) {
+        let fraction = |key, v: f32| {
+            if v.is_finite() && (0.0..1.0).contains(&v) {
                 Ok(())
             } else {
                 Err(invalid(key, format!("must be in [0, 1), got {v}")))
@@ -141,9 +144,10 @@ impl Config {
         positive("lr", self.lr)?;
         positive("eps", self.eps)?;
         positive("gamma", self.gamma)?;
-        fraction("momentum", self.momentum, false)?;
-        fraction("beta1", self.beta1, false)?;
-        fraction("beta2", self.beta2, false)?;
+        fraction("momentum", self.momentum)?;
+        fraction("dropout", self.dropout)?;
+        fraction("beta1", self.beta1)?;
+        fraction("beta2", self.beta2)?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
             return Err(invalid(
                 "weight_decay",
@@ -195,6 +199,7 @@ impl Config {
         TrainOptions {
             batch_size: self.batch_size,
             optimizer: self.optimizer(),
+            dropout: self.dropout,
             seed: self.seed,
         }
     }

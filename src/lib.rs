@@ -35,6 +35,7 @@ pub mod config;
 pub mod cpu;
 pub mod data;
 pub mod device;
+pub mod dropout;
 pub mod error;
 pub mod gpu;
 pub mod model;

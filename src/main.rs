@@ -73,6 +73,9 @@ struct TrainArgs {
     /// Output layer and loss [default: softmax-cross-entropy].
     #[arg(long, value_enum)]
     loss: Option<Loss>,
+    /// Dropout probability after each hidden layer, training only (inverted scaling) [default: 0].
+    #[arg(long)]
+    dropout: Option<f32>,
     /// Optimizer [default: sgd].
     #[arg(long, value_enum)]
     optimizer: Option<OptimizerKind>,

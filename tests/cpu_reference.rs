@@ -5,6 +5,7 @@ mod common;
 
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
 use gpu_mlp::cpu::ops::{self, Stored};
+use gpu_mlp::dropout::Dropout;
 use gpu_mlp::model::{Activation, Loss, MlpSpec, ParamLayout};
 use rand::Rng;
 
@@ -30,9 +31,26 @@ fn gradients_match_finite_differences() {
             .expect("valid spec");
         check_gradients(&spec);
     }
+    // With dropout: the mask is a fixed function of (seed, step, layer, element), so the loss is
+    // still a smooth function of the parameters and finite differences apply.
+    let spec = MlpSpec::new(5, &[8, 6], 3)
+        .and_then(|s| s.with_activations(&[Activation::Tanh]))
+        .expect("valid spec");
+    check_gradients_with(
+        &spec,
+        Some(Dropout {
+            p: 0.3,
+            seed: 9,
+            step: 4,
+        }),
+    );
 }
 
 fn check_gradients(spec: &MlpSpec) {
+    check_gradients_with(spec, None);
+}
+
+fn check_gradients_with(spec: &MlpSpec, dropout: Option<Dropout>) {
     let layout = ParamLayout::new(spec);
     let mut r = common::rng(21);
     let rows = 6;
@@ -48,7 +66,18 @@ fn check_gradients(spec: &MlpSpec) {
 
     let mut loss_at = |params: &[f64], grads: &mut [f64]| -> f64 {
         ws.acts[0].copy_from_slice(&x);
-        loss_and_gradients(&layout, spec.loss, params, &mut ws, &labels, rows, grads).loss_sum / rows as f64
+        loss_and_gradients(
+            &layout,
+            spec.loss,
+            params,
+            &mut ws,
+            &labels,
+            rows,
+            grads,
+            dropout.as_ref(),
+        )
+        .loss_sum
+            / rows as f64
     };
     let mut analytic = vec![0.0; layout.len];
     loss_at(&params, &mut analytic);

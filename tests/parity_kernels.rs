@@ -7,6 +7,7 @@ mod common;
 use common::{assert_close, gpu_or_skip, nan_bytes, random_vec, read_f32, read_u32, rng, step_table};
 use gpu_mlp::cpu::ops::{self, Stored};
 use gpu_mlp::data::{Affine, Dataset, Features};
+use gpu_mlp::dropout::Dropout;
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
 use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
 use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
@@ -72,9 +73,10 @@ fn gpu_matmul(
             c: region(&c_buf),
             epilogue,
             row_sums: None,
+            dropout: None,
         },
     );
-    ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding));
+    ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding, 0));
     read_f32(ctx, &c_buf, m * n)
 }
 
@@ -223,9 +225,10 @@ fn matmul_row_sums_give_the_bias_gradient() {
                 c: Region::all(&dw_buf),
                 epilogue: Epilogue::None,
                 row_sums: Some(Region::all(&db_buf)),
+                dropout: None,
             },
         );
-        ctx.submit_pass("weight grad", |pass| kernel.dispatch(pass, &binding));
+        ctx.submit_pass("weight grad", |pass| kernel.dispatch(pass, &binding, 0));
         let case = format!("{rows} rows, {fan_in}→{fan_out}");
         assert_close(
             &format!("dW {case}"),
@@ -475,5 +478,116 @@ fn gather_matches_cpu_for_u8_and_f32_data() {
             assert_close(&case, &read_f32(&ctx, &x, batch * dim), &want, TOL);
             assert_eq!(read_u32(&ctx, &labels, batch), want_labels, "{case}: labels");
         }
+    }
+}
+
+/// Dropout in the activation epilogues: the GPU draws exactly the CPU's mask (same seed, step,
+/// layer, element), forward and backward.
+#[test]
+fn dropout_masks_match_cpu() {
+    let Some(ctx) = gpu_or_skip("dropout_masks_match_cpu") else {
+        return;
+    };
+    let kernel = Matmul::new(&ctx);
+    let mut r = rng(8);
+    let (rows, fan_in, fan_out, layer) = (33, 129, 65, 1u32);
+    let dropout = Dropout {
+        p: 0.25,
+        seed: 1234,
+        step: 7,
+    };
+    let x = random_vec(&mut r, rows * fan_in);
+    let w: Vec<f32> = random_vec(&mut r, fan_out * fan_in).iter().map(|v| v * 0.15).collect();
+    let bias = random_vec(&mut r, fan_out);
+    // Step 1 of the table carries the dropout; step 0 none, so the offset is exercised.
+    let info = StepInfo {
+        seed: dropout.seed,
+        index: dropout.step,
+        dropout: dropout.p,
+        ..Default::default()
+    };
+    let steps = step_table(&ctx, &[StepInfo::default(), info]);
+    let (x_buf, w_buf, b_buf) = (upload(&ctx, "x", &x), upload(&ctx, "w", &w), upload(&ctx, "b", &bias));
+    for act in ACTIVATIONS {
+        let mut want = vec![0.0; rows * fan_out];
+        ops::linear_forward(&x, &w, &bias, rows, &mut want);
+        ops::activate(&mut want, act);
+        ops::dropout_forward(&mut want, &dropout, layer);
+        let dropped = (0..want.len() as u32).filter(|&i| !dropout.keep(layer, i)).count() as f64 / want.len() as f64;
+        let out = poisoned(&ctx, "out", rows * fan_out);
+        let binding = kernel.bind(
+            &ctx,
+            "dropout forward",
+            &MatmulOperands {
+                m: rows,
+                k: fan_in,
+                n: fan_out,
+                a: Region::all(&x_buf),
+                a_stored: Stored::AsIs,
+                b: Region::all(&w_buf),
+                b_stored: Stored::Transposed,
+                c: Region::all(&out),
+                epilogue: Epilogue::BiasAct(Region::all(&b_buf), act),
+                row_sums: None,
+                dropout: Some((&steps, layer)),
+            },
+        );
+        ctx.submit_pass("dropout forward", |pass| {
+            kernel.dispatch(pass, &binding, step_offset(1))
+        });
+        let got = read_f32(&ctx, &out, rows * fan_out);
+        assert_close(&format!("{act:?} + dropout forward"), &got, &want, TOL);
+        assert!(
+            (0.15..0.6).contains(&dropped),
+            "{act:?}: {dropped} of the units are zero"
+        );
+
+        // Backward through the same mask: dz = (dZ·W) ⊙ mask/(1 − p) ⊙ act'.
+        let dz_next = random_vec(&mut r, rows * fan_in);
+        let w2 = random_vec(&mut r, fan_in * fan_out);
+        let mut want_grad = vec![0.0; rows * fan_out];
+        ops::matmul(
+            rows,
+            fan_in,
+            fan_out,
+            &dz_next,
+            Stored::AsIs,
+            &w2,
+            Stored::AsIs,
+            &mut want_grad,
+        );
+        ops::dropout_activation_backward(&mut want_grad, &want, act, &dropout, layer);
+        let (dz_buf, w2_buf, a_buf) = (
+            upload(&ctx, "dz", &dz_next),
+            upload(&ctx, "w2", &w2),
+            upload(&ctx, "a", &want),
+        );
+        let grad = poisoned(&ctx, "grad", rows * fan_out);
+        let binding = kernel.bind(
+            &ctx,
+            "dropout backward",
+            &MatmulOperands {
+                m: rows,
+                k: fan_in,
+                n: fan_out,
+                a: Region::all(&dz_buf),
+                a_stored: Stored::AsIs,
+                b: Region::all(&w2_buf),
+                b_stored: Stored::AsIs,
+                c: Region::all(&grad),
+                epilogue: Epilogue::ActGrad(Region::all(&a_buf), act),
+                row_sums: None,
+                dropout: Some((&steps, layer)),
+            },
+        );
+        ctx.submit_pass("dropout backward", |pass| {
+            kernel.dispatch(pass, &binding, step_offset(1))
+        });
+        assert_close(
+            &format!("{act:?} + dropout backward"),
+            &read_f32(&ctx, &grad, rows * fan_out),
+            &want_grad,
+            TOL,
+        );
     }
 }

@@ -157,3 +157,19 @@ fn probability_and_binary_cross_entropy_match() {
     let spec = MlpSpec::for_classes(784, &[24], 2, Loss::BinaryCrossEntropy).expect("valid spec");
     compare(&spec, &TrainOptions::new(32), &order, 0.1, splits_of(2, 17, 96, 20));
 }
+
+/// Dropout 0.2 after each hidden layer: both paths draw the same masks, so they still agree.
+#[test]
+fn dropout_training_matches() {
+    let data = splits(18, 128, 20);
+    let order = epoch_order(128, 9, 1);
+    let opts = TrainOptions {
+        dropout: 0.2,
+        seed: 77,
+        ..TrainOptions::new(32)
+    };
+    let spec = spec(&[40, 24])
+        .with_activations(&[Activation::Relu, Activation::Sigmoid])
+        .expect("valid spec");
+    compare(&spec, &opts, &order, 0.1, data);
+}

@@ -6,6 +6,7 @@ use super::net::{forward, loss_and_gradients, Workspace};
 use super::ops::{loss_and_grad, optimizer_step};
 use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics, TrainOptions};
 use crate::data::{Dataset, Splits};
+use crate::dropout::{fold_seed, Dropout};
 use crate::error::Result;
 use crate::model::{Loss, MlpSpec, ParamLayout};
 use crate::optim::Optimizer;
@@ -20,6 +21,8 @@ pub struct CpuBackend {
     data: Arc<Splits>,
     batch_size: usize,
     optimizer: Optimizer,
+    dropout: f32,
+    seed: u32,
     /// Velocity, or Adam's m then v.
     optimizer_state: Vec<f32>,
     /// Optimizer steps taken (Adam's t).
@@ -42,6 +45,8 @@ impl CpuBackend {
             data,
             batch_size,
             optimizer: opts.optimizer,
+            dropout: opts.dropout,
+            seed: fold_seed(opts.seed),
             optimizer_state: vec![0.0; layout_len * opts.optimizer.kind.state_per_param()],
             steps: 0,
         })
@@ -73,6 +78,12 @@ impl Backend for CpuBackend {
         for (batch, &lr) in order.chunks(self.batch_size).zip(lrs) {
             self.gather(&data.train, batch);
             let rows = batch.len();
+            self.steps += 1;
+            let dropout = (self.dropout > 0.0).then_some(Dropout {
+                p: self.dropout,
+                seed: self.seed,
+                step: self.steps as u32,
+            });
             let loss = loss_and_gradients(
                 &self.layout,
                 self.loss,
@@ -81,8 +92,8 @@ impl Backend for CpuBackend {
                 &self.labels,
                 rows,
                 &mut self.grads,
+                dropout.as_ref(),
             );
-            self.steps += 1;
             let update = self.optimizer.step(self.steps, lr);
             optimizer_step(
                 &self.optimizer,
@@ -108,7 +119,7 @@ impl Backend for CpuBackend {
         let mut steps = Vec::new();
         for batch in indices.chunks(self.batch_size) {
             self.gather(&data.test, batch);
-            forward(&self.layout, &self.params, &mut self.ws, batch.len());
+            forward(&self.layout, &self.params, &mut self.ws, batch.len(), None);
             let loss = loss_and_grad(
                 self.loss,
                 self.ws.logits(),

@@ -1,6 +1,10 @@
 //! A whole network's forward and backward pass, written out layer by layer from the ops.
 
-use super::ops::{activate, activation_backward, linear_backward, linear_forward, loss_and_grad, BatchLoss, Real};
+use super::ops::{
+    activate, activation_backward, dropout_activation_backward, dropout_forward, linear_backward, linear_forward,
+    loss_and_grad, BatchLoss, Real,
+};
+use crate::dropout::Dropout;
 use crate::model::{Loss, ParamLayout};
 
 /// Activations and their gradients for one batch of up to `capacity` rows, allocated once.
@@ -31,8 +35,15 @@ impl<T: Real> Workspace<T> {
     }
 }
 
-/// Runs `ws.acts[0]` (first `rows` rows) through every layer.
-pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], ws: &mut Workspace<T>, rows: usize) {
+/// Runs `ws.acts[0]` (first `rows` rows) through every layer, with `dropout` after each hidden
+/// layer when training.
+pub fn forward<T: Real>(
+    layout: &ParamLayout,
+    params: &[T],
+    ws: &mut Workspace<T>,
+    rows: usize,
+    dropout: Option<&Dropout>,
+) {
     for (l, slots) in layout.layers.iter().enumerate() {
         let (inputs, outputs) = ws.acts.split_at_mut(l + 1);
         let z = &mut outputs[0][..rows * slots.fan_out];
@@ -45,6 +56,9 @@ pub fn forward<T: Real>(layout: &ParamLayout, params: &[T], ws: &mut Workspace<T
         );
         if let Some(act) = slots.activation {
             activate(z, act);
+            if let Some(d) = dropout {
+                dropout_forward(z, d, l as u32);
+            }
         }
     }
 }
@@ -59,8 +73,9 @@ pub fn loss_and_gradients<T: Real>(
     labels: &[u32],
     rows: usize,
     grads: &mut [T],
+    dropout: Option<&Dropout>,
 ) -> BatchLoss {
-    forward(layout, params, ws, rows);
+    forward(layout, params, ws, rows, dropout);
     let last = layout.layers.len() - 1;
     let units = layout.layers[last].fan_out;
     let outputs = &ws.acts[last + 1];
@@ -77,7 +92,11 @@ pub fn loss_and_gradients<T: Real>(
             let act = layout.layers[l - 1]
                 .activation
                 .expect("hidden layers have an activation");
-            activation_backward(&mut ws.deltas[l - 1][..rows * slots.fan_in], &ws.acts[l], act);
+            let da = &mut ws.deltas[l - 1][..rows * slots.fan_in];
+            match dropout {
+                Some(d) => dropout_activation_backward(da, &ws.acts[l], act, d, (l - 1) as u32),
+                None => activation_backward(da, &ws.acts[l], act),
+            }
         }
     }
     batch_loss

@@ -5,6 +5,7 @@
 
 use num_traits::Float;
 
+use crate::dropout::Dropout;
 use crate::model::{Activation, Loss};
 use crate::optim::{Optimizer, OptimizerKind, UpdateStep};
 
@@ -150,6 +151,34 @@ pub fn activation_backward<T: Real>(da: &mut [T], a: &[T], act: Activation) {
             Activation::Sigmoid => y * (T::one() - y),
         };
         *g = *g * slope;
+    }
+}
+
+/// Inverted dropout in place on hidden layer `layer`'s output: each unit is kept when
+/// [`Dropout::keep`] says so and scaled by 1/(1 − p), else zeroed.
+pub fn dropout_forward<T: Real>(a: &mut [T], dropout: &Dropout, layer: u32) {
+    let scale = T::from_f32(dropout.scale());
+    for (i, v) in a.iter_mut().enumerate() {
+        *v = if dropout.keep(layer, i as u32) {
+            *v * scale
+        } else {
+            T::zero()
+        };
+    }
+}
+
+/// Back through dropout and the activation before it, given the dropped output `a`:
+/// `dz = da · [kept] / (1 − p) · act'(a · (1 − p))` (a kept unit's pre-dropout output is a·(1 − p)).
+pub fn dropout_activation_backward<T: Real>(da: &mut [T], a: &[T], act: Activation, dropout: &Dropout, layer: u32) {
+    let (scale, keep_prob) = (T::from_f32(dropout.scale()), T::from_f32(1.0 - dropout.p));
+    for (i, (g, &y)) in da.iter_mut().zip(a).enumerate() {
+        if dropout.keep(layer, i as u32) {
+            let mut slope = [T::one()];
+            activation_backward(&mut slope, &[y * keep_prob], act);
+            *g = *g * scale * slope[0];
+        } else {
+            *g = T::zero();
+        }
     }
 }
 

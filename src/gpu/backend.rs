@@ -16,6 +16,7 @@ use std::cell::Cell;
 use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics, TrainOptions};
 use crate::cpu::ops::Stored;
 use crate::data::Splits;
+use crate::dropout::fold_seed;
 use crate::error::{Error, Result};
 use crate::model::{MlpSpec, ParamLayout};
 use crate::optim::Optimizer;
@@ -57,6 +58,7 @@ pub struct GpuBackend {
     loss: LossBinding,
     optim: OptimBinding,
     optimizer: Optimizer,
+    dropout: f32,
     seed: u32,
     /// Optimizer steps taken (Adam's t).
     step_count: u64,
@@ -172,6 +174,7 @@ impl GpuBackend {
                             None => Epilogue::Bias(b),
                         },
                         row_sums: None,
+                        dropout: s.activation.map(|_| (&steps, l as u32)),
                     },
                 )
             })
@@ -196,6 +199,7 @@ impl GpuBackend {
                         c: weight(l, &grads),
                         epilogue: Epilogue::None,
                         row_sums: Some(bias(l, &grads)),
+                        dropout: None,
                     },
                 ),
                 // dZ_{l−1} = (dZ_l · W_l) ⊙ act'(A_l), A_l being layer l − 1's output
@@ -219,6 +223,7 @@ impl GpuBackend {
                                     .expect("hidden layers have an activation"),
                             ),
                             row_sums: None,
+                            dropout: Some((&steps, (l - 1) as u32)),
                         },
                     )
                 }),
@@ -268,8 +273,8 @@ impl GpuBackend {
             loss,
             optim,
             optimizer: opts.optimizer,
-            // The masks hash 32-bit counters; fold the seed's high half in.
-            seed: (opts.seed ^ (opts.seed >> 32)) as u32,
+            dropout: opts.dropout,
+            seed: fold_seed(opts.seed),
             step_count: 0,
             stats: Cell::default(),
             _resident: resident,
@@ -287,7 +292,7 @@ impl GpuBackend {
         let k = &self.kernels;
         k.gather.dispatch(pass, gather, step_offset(step));
         for f in &self.forward {
-            k.matmul.dispatch(pass, f);
+            k.matmul.dispatch(pass, f, step_offset(step));
         }
         k.loss.dispatch(pass, &self.loss, step_offset(step));
         2 + self.forward.len() as u64
@@ -298,10 +303,10 @@ impl GpuBackend {
         let k = &self.kernels;
         let mut dispatches = self.record_forward(pass, &self.train_gather, step);
         for layer in self.backward.iter().rev() {
-            k.matmul.dispatch(pass, &layer.weight_grad);
+            k.matmul.dispatch(pass, &layer.weight_grad, step_offset(step));
             dispatches += 1;
             if let Some(input_grad) = &layer.input_grad {
-                k.matmul.dispatch(pass, input_grad);
+                k.matmul.dispatch(pass, input_grad, step_offset(step));
                 dispatches += 1;
             }
         }
@@ -351,12 +356,12 @@ impl GpuBackend {
     fn plan(&mut self, len: usize, lrs: Option<&[f32]>) -> Vec<StepInfo> {
         (0..len.div_ceil(self.batch_size))
             .map(|s| {
-                let (lr, update) = match lrs {
+                let (lr, update, dropout) = match lrs {
                     Some(lrs) => {
                         self.step_count += 1;
-                        (lrs[s], self.optimizer.step(self.step_count, lrs[s]))
+                        (lrs[s], self.optimizer.step(self.step_count, lrs[s]), self.dropout)
                     }
-                    None => (0.0, self.optimizer.step(1, 0.0)),
+                    None => (0.0, self.optimizer.step(1, 0.0), 0.0),
                 };
                 StepInfo {
                     first: (s * self.batch_size) as u32,
@@ -367,6 +372,8 @@ impl GpuBackend {
                     bias_correction2: update.bias_correction2,
                     seed: self.seed,
                     index: self.step_count as u32,
+                    dropout,
+                    _pad: [0; 3],
                 }
             })
             .collect()

@@ -1,6 +1,6 @@
 //! `shaders/matmul.wgsl`: C = A · B with either operand stored transposed and a fused epilogue.
 
-use super::{Kernel, Region, Slot};
+use super::{step_binding, Kernel, Region, Slot, STEP_STRIDE};
 use crate::cpu::ops::Stored;
 use crate::gpu::context::GpuContext;
 use crate::model::Activation;
@@ -35,7 +35,8 @@ struct MatmulParams {
     b_vec4: u32,
     row_sums: u32,
     activation: u32,
-    _pad: [u32; 2],
+    layer: u32,
+    _pad: u32,
 }
 
 /// The operands of one product `c[m×n] = a[m×k] · b[k×n]`.
@@ -52,12 +53,17 @@ pub struct MatmulOperands<'a> {
     /// Also write `Σ_k a[row, k]` for each row here (`m` long): the bias gradient when the
     /// product is the weight gradient `dZᵀ · X`.
     pub row_sums: Option<Region<'a>>,
+    /// The step table, for dropout in the activation epilogues (`None`: no dropout), and the
+    /// hidden layer whose output the mask covers.
+    pub dropout: Option<(&'a wgpu::Buffer, u32)>,
 }
 
 /// One product with fixed operands and shape, ready to dispatch.
 pub struct MatmulBinding {
     group: wgpu::BindGroup,
     workgroups: (u32, u32),
+    /// Reads the step table (so the dispatch's step offset matters).
+    steps: bool,
 }
 
 pub struct Matmul {
@@ -66,6 +72,8 @@ pub struct Matmul {
     unused: wgpu::Buffer,
     /// Bound where no row sums are asked for (a separate buffer: it is bound writable).
     unused_sums: wgpu::Buffer,
+    /// A zeroed step table entry (dropout 0), bound where no dropout is asked for.
+    no_dropout: wgpu::Buffer,
 }
 
 impl Matmul {
@@ -76,7 +84,7 @@ impl Matmul {
             ctx,
             "matmul",
             include_str!("../../../shaders/matmul.wgsl"),
-            &[Slot::Uniform, ro, ro, rw, ro, ro, rw, ro, ro],
+            &[Slot::Uniform, ro, ro, rw, ro, ro, rw, ro, ro, Slot::Step],
             &[],
         );
         let unused = |label| {
@@ -91,6 +99,12 @@ impl Matmul {
             kernel,
             unused: unused("matmul unused operand"),
             unused_sums: unused("matmul unused row sums"),
+            no_dropout: ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("matmul no dropout"),
+                size: STEP_STRIDE,
+                usage: wgpu::BufferUsages::UNIFORM,
+                mapped_at_creation: false,
+            }),
         }
     }
 
@@ -126,7 +140,8 @@ impl Matmul {
             b_vec4: u32::from(contiguous(op.b_stored, op.k, op.n) % 4 == 0),
             row_sums: u32::from(op.row_sums.is_some()),
             activation: activation.code(),
-            _pad: [0; 2],
+            layer: op.dropout.map_or(0, |(_, layer)| layer),
+            _pad: 0,
         };
         let sums = op.row_sums.unwrap_or(Region::all(&self.unused_sums));
         let uniform = ctx.uniform_buffer(label, &params);
@@ -143,15 +158,20 @@ impl Matmul {
                 sums.binding(),
                 op.a.binding_vec4(),
                 op.b.binding_vec4(),
+                step_binding(op.dropout.map_or(&self.no_dropout, |(steps, _)| steps)),
             ],
         );
         MatmulBinding {
             group,
             workgroups: ((op.n as u32).div_ceil(TILE_N), (op.m as u32).div_ceil(TILE_M)),
+            steps: op.dropout.is_some(),
         }
     }
 
-    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &MatmulBinding) {
-        self.kernel.dispatch(pass, &binding.group, &[], binding.workgroups);
+    /// Records the product for the step at `step_offset` (ignored without dropout).
+    pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &MatmulBinding, step_offset: u32) {
+        let offset = if binding.steps { step_offset } else { 0 };
+        self.kernel
+            .dispatch(pass, &binding.group, &[offset], binding.workgroups);
     }
 }

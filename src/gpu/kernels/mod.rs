@@ -31,9 +31,13 @@ pub struct StepInfo {
     /// Adam's bias corrections 1 − β1ᵗ, 1 − β2ᵗ.
     pub bias_correction1: f32,
     pub bias_correction2: f32,
-    /// The run's seed and the global training step (1-based): the dropout masks' counters.
+    /// The run's seed (folded to 32 bits) and the global training step (1-based): the dropout
+    /// masks' counters.
     pub seed: u32,
     pub index: u32,
+    /// Dropout probability after hidden layers (0 when evaluating).
+    pub dropout: f32,
+    pub _pad: [u32; 3],
 }
 
 /// Lays `infos` out at `STEP_STRIDE` spacing, as the step buffer holds them.
