@@ -66,18 +66,8 @@ fn check_gradients_with(spec: &MlpSpec, dropout: Option<Dropout>) {
 
     let mut loss_at = |params: &[f64], grads: &mut [f64]| -> f64 {
         ws.acts[0].copy_from_slice(&x);
-        loss_and_gradients(
-            &layout,
-            spec.loss,
-            params,
-            &mut ws,
-            &labels,
-            rows,
-            grads,
-            dropout.as_ref(),
-        )
-        .loss_sum
-            / rows as f64
+        ws.labels.copy_from_slice(&labels);
+        loss_and_gradients(&layout, spec.loss, params, &mut ws, rows, grads, dropout.as_ref()).loss_sum / rows as f64
     };
     let mut analytic = vec![0.0; layout.len];
     loss_at(&params, &mut analytic);

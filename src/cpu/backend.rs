@@ -17,7 +17,6 @@ pub struct CpuBackend {
     params: Vec<f32>,
     grads: Vec<f32>,
     ws: Workspace<f32>,
-    labels: Vec<u32>,
     data: Arc<Splits>,
     batch_size: usize,
     optimizer: Optimizer,
@@ -39,7 +38,6 @@ impl CpuBackend {
             loss: spec.loss,
             grads: vec![0.0; layout.len],
             ws: Workspace::new(&layout, batch_size),
-            labels: vec![0; batch_size],
             layout,
             params,
             data,
@@ -57,7 +55,7 @@ impl CpuBackend {
         let dim = split.dim;
         for (r, &i) in indices.iter().enumerate() {
             split.write_row(i as usize, &mut self.ws.acts[0][r * dim..(r + 1) * dim]);
-            self.labels[r] = split.labels[i as usize];
+            self.ws.labels[r] = split.labels[i as usize];
         }
     }
 }
@@ -89,7 +87,6 @@ impl Backend for CpuBackend {
                 self.loss,
                 &self.params,
                 &mut self.ws,
-                &self.labels,
                 rows,
                 &mut self.grads,
                 dropout.as_ref(),
@@ -123,7 +120,7 @@ impl Backend for CpuBackend {
             let loss = loss_and_grad(
                 self.loss,
                 self.ws.logits(),
-                &self.labels,
+                &self.ws.labels,
                 batch.len(),
                 units,
                 &mut scratch,

@@ -14,6 +14,8 @@ pub struct Workspace<T> {
     pub acts: Vec<Vec<T>>,
     /// `deltas[l]` is the loss gradient with respect to layer `l`'s pre-activation output.
     pub deltas: Vec<Vec<T>>,
+    /// The batch's labels.
+    pub labels: Vec<u32>,
     pub capacity: usize,
 }
 
@@ -26,7 +28,12 @@ impl<T: Real> Workspace<T> {
             .iter()
             .map(|l| vec![T::zero(); l.fan_out * capacity])
             .collect();
-        Workspace { acts, deltas, capacity }
+        Workspace {
+            acts,
+            deltas,
+            labels: vec![0; capacity],
+            capacity,
+        }
     }
 
     /// The logits after [`forward`].
@@ -63,14 +70,13 @@ pub fn forward<T: Real>(
     }
 }
 
-/// Forward, `loss` against `labels`, and backward: fills `grads` (same layout as
+/// Forward, `loss` against `ws.labels`, and backward: fills `grads` (same layout as
 /// `params`) with the gradient of the batch-mean loss. Returns the batch's summed loss and hits.
 pub fn loss_and_gradients<T: Real>(
     layout: &ParamLayout,
     loss: Loss,
     params: &[T],
     ws: &mut Workspace<T>,
-    labels: &[u32],
     rows: usize,
     grads: &mut [T],
     dropout: Option<&Dropout>,
@@ -79,7 +85,7 @@ pub fn loss_and_gradients<T: Real>(
     let last = layout.layers.len() - 1;
     let units = layout.layers[last].fan_out;
     let outputs = &ws.acts[last + 1];
-    let batch_loss = loss_and_grad(loss, outputs, labels, rows, units, &mut ws.deltas[last]);
+    let batch_loss = loss_and_grad(loss, outputs, &ws.labels, rows, units, &mut ws.deltas[last]);
     for (l, slots) in layout.layers.iter().enumerate().rev() {
         let (below, here) = ws.deltas.split_at_mut(l);
         let dz = &here[0][..rows * slots.fan_out];
