@@ -1,9 +1,33 @@
 //! What a training loop needs from a compute backend; implemented by the CPU reference and the GPU.
 
-use crate::data::Splits;
+use crate::data::{Dataset, Splits};
 use crate::error::{Error, Result};
 use crate::model::{MlpSpec, ParamLayout};
 use crate::optim::Optimizer;
+
+/// A held-out split to evaluate on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalSplit {
+    Val,
+    Test,
+}
+
+impl EvalSplit {
+    /// The split's data, or an error when there is no validation split.
+    pub fn of(self, data: &Splits) -> Result<&Dataset> {
+        match self {
+            EvalSplit::Test => Ok(&data.test),
+            EvalSplit::Val => data.val.as_ref().ok_or_else(missing_val_split),
+        }
+    }
+}
+
+pub(crate) fn missing_val_split() -> Error {
+    Error::InvalidConfig {
+        field: "val_split",
+        detail: "no validation split: set --val-split".into(),
+    }
+}
 
 /// How a backend trains, fixed when it is built.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,8 +112,12 @@ pub trait Backend {
     /// Returns each step's metrics.
     fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>>;
 
-    /// Loss and accuracy on the test split, without changing the parameters.
-    fn evaluate_test(&mut self) -> Result<Metrics>;
+    /// Loss and accuracy on a held-out split, without changing the parameters. Asking for the
+    /// validation split of data that has none is an error.
+    fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics>;
+
+    /// Replaces the parameters (same layout), e.g. to go back to the best epoch's.
+    fn set_parameters(&mut self, params: &[f32]) -> Result<()>;
 
     /// The current parameters, in the flat [`crate::model::ParamLayout`].
     fn parameters(&mut self) -> Result<Vec<f32>>;
@@ -105,12 +133,7 @@ pub trait Backend {
 /// Checks that parameters, data and batch size fit the model; shared by both backends.
 pub(crate) fn check_setup(spec: &MlpSpec, params: &[f32], data: &Splits, batch_size: usize) -> Result<()> {
     let layout = ParamLayout::new(spec);
-    if params.len() != layout.len {
-        return Err(Error::InvalidConfig {
-            field: "parameters",
-            detail: format!("expected {} values for this model, got {}", layout.len, params.len()),
-        });
-    }
+    check_params_len(params, layout.len)?;
     if batch_size == 0 {
         return Err(Error::InvalidConfig {
             field: "batch-size",
@@ -118,7 +141,11 @@ pub(crate) fn check_setup(spec: &MlpSpec, params: &[f32], data: &Splits, batch_s
         });
     }
     let (inputs, outputs) = (spec.inputs(), spec.outputs());
-    if data.train.dim != inputs || data.test.dim != inputs || spec.loss.output_units(data.classes())? != outputs {
+    let dims_match = [Some(&data.train), data.val.as_ref(), Some(&data.test)]
+        .iter()
+        .flatten()
+        .all(|d| d.dim == inputs);
+    if !dims_match || spec.loss.output_units(data.classes())? != outputs {
         return Err(Error::InvalidConfig {
             field: "model",
             detail: format!(
@@ -131,6 +158,18 @@ pub(crate) fn check_setup(spec: &MlpSpec, params: &[f32], data: &Splits, batch_s
         });
     }
     Ok(())
+}
+
+/// Checks that replacement parameters fit the layout.
+pub(crate) fn check_params_len(params: &[f32], len: usize) -> Result<()> {
+    if params.len() == len {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig {
+            field: "parameters",
+            detail: format!("expected {len} values for this model, got {}", params.len()),
+        })
+    }
 }
 
 /// Checks that a training order only names samples that exist and that there is one learning

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::TrainOptions;
-use crate::data::DatasetName;
+use crate::data::{load, DatasetName, LoadOptions, Normalize, Splits};
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
 use crate::model::{Activation, Init, Loss, MlpSpec};
 use crate::optim::{Optimizer, OptimizerKind, Schedule, ScheduleKind};
+use crate::train::{Monitor, TrainConfig};
 
 /// A run's full, resolved configuration. In a TOML file every key is optional (defaults below)
 /// and unknown keys are errors.
@@ -21,6 +22,11 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Use only the first N training samples.
     pub train_samples: Option<usize>,
+    /// Points generated for a synthetic dataset (blobs, circle), 80% train / 20% test.
+    pub samples: usize,
+    pub normalize: Normalize,
+    /// Fraction of the training data held out for validation (0: none).
+    pub val_split: f32,
     pub hidden: Vec<usize>,
     /// One for all hidden layers, or one per hidden layer.
     pub activation: Vec<Activation>,
@@ -45,6 +51,11 @@ pub struct Config {
     pub warmup_epochs: usize,
     pub epochs: usize,
     pub batch_size: usize,
+    /// Stop after this many epochs without improvement of `monitor` (needs `val_split`).
+    pub patience: Option<usize>,
+    pub monitor: Monitor,
+    /// Print the running training loss every N batches.
+    pub log_every: Option<usize>,
     pub seed: u64,
     pub device: DeviceChoice,
 }
@@ -56,6 +67,9 @@ impl Default for Config {
             dataset: DatasetName::Fashion,
             data_dir: None,
             train_samples: None,
+            samples: 1000,
+            normalize: Normalize::Unit,
+            val_split: 0.0,
             hidden: vec![512],
             activation: vec![Activation::Relu],
             init: Init::HeUniform,
@@ -75,6 +89,9 @@ impl Default for Config {
             warmup_epochs: 0,
             epochs: 5,
             batch_size: 128,
+            patience: None,
+            monitor: Monitor::ValLoss,
+            log_every: None,
             seed: 42,
             device: DeviceChoice::Auto,
         }
@@ -146,6 +163,16 @@ impl Config {
         positive("gamma", self.gamma)?;
         fraction("momentum", self.momentum)?;
         fraction("dropout", self.dropout)?;
+        fraction("val_split", self.val_split)?;
+        if self.samples < 10 {
+            return Err(invalid("samples", format!("must be ≥ 10, got {}", self.samples)));
+        }
+        if let Some(n) = self.patience {
+            at_least_one("patience", n)?;
+        }
+        if let Some(n) = self.log_every {
+            at_least_one("log_every", n)?;
+        }
         fraction("beta1", self.beta1)?;
         fraction("beta2", self.beta2)?;
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
@@ -201,6 +228,37 @@ impl Config {
             optimizer: self.optimizer(),
             dropout: self.dropout,
             seed: self.seed,
+        }
+    }
+
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            data_dir: self.data_dir.clone(),
+            seed: self.seed,
+            samples: self.samples,
+        }
+    }
+
+    /// The dataset as configured: loaded, truncated, split for validation, normalized.
+    pub fn load_data(&self) -> Result<Splits> {
+        let mut splits = load(self.dataset, &self.load_options())?;
+        if let Some(n) = self.train_samples {
+            splits.train = splits.train.truncated(n);
+        }
+        splits.split_validation(self.val_split, self.seed);
+        splits.normalize(self.normalize);
+        Ok(splits)
+    }
+
+    /// The training loop's settings for `steps_per_epoch` steps per epoch.
+    pub fn train_config(&self, steps_per_epoch: usize) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs,
+            schedule: self.schedule(steps_per_epoch),
+            seed: self.seed,
+            patience: self.patience,
+            monitor: self.monitor,
+            log_every: self.log_every,
         }
     }
 

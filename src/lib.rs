@@ -15,17 +15,16 @@
 //! use gpu_mlp::data::{load, DatasetName, LoadOptions};
 //! use gpu_mlp::device::{create_backend, DeviceChoice};
 //! use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
-//! use gpu_mlp::optim::Schedule;
 //! use gpu_mlp::train::{train, TrainConfig};
 //!
-//! let data = load(DatasetName::Blobs, &LoadOptions { data_dir: None, seed: 7 })?;
+//! let data = load(DatasetName::Blobs, &LoadOptions { seed: 7, ..LoadOptions::default() })?;
 //! let spec = MlpSpec::new(2, &[16], 2)?;
 //! let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 7);
 //! let train_len = data.train.len();
 //! let (mut backend, _why) = create_backend(DeviceChoice::Cpu, &spec, params, Arc::new(data), &TrainOptions::new(32))?;
-//! let cfg = TrainConfig { epochs: 5, schedule: Schedule::constant(0.1), seed: 7 };
-//! let reports = train(backend.as_mut(), train_len, &cfg, |r| println!("epoch {}: {:?}", r.epoch, r.test))?;
-//! assert!(reports[4].test.accuracy > 0.9);
+//! let cfg = TrainConfig::constant(5, 0.1, 7);
+//! let outcome = train(backend.as_mut(), train_len, false, &cfg, |_| {})?;
+//! assert!(outcome.reports[4].test.accuracy > 0.9);
 //! # Ok::<(), gpu_mlp::Error>(())
 //! ```
 

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
+use gpu_mlp::backend::EvalSplit;
 use gpu_mlp::config::Config;
-use gpu_mlp::data::{self, DatasetName, LoadOptions};
+use gpu_mlp::data::{DatasetName, Normalize};
 use gpu_mlp::device::{create_backend, DeviceChoice};
 use gpu_mlp::gpu::list_adapters;
 use gpu_mlp::model::{initialize, Activation, Init, Loss, ParamLayout};
 use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
-use gpu_mlp::train::{train, EpochReport, TrainConfig};
+use gpu_mlp::train::{train, Event, Monitor};
 use gpu_mlp::Error;
 
 #[derive(Parser)]
@@ -121,6 +122,24 @@ struct TrainArgs {
     /// Train on only the first N training samples (quick runs); the test set is used whole.
     #[arg(long)]
     train_samples: Option<usize>,
+    /// Points generated for blobs/circle, split 80% train / 20% test [default: 1000].
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std) [default: unit].
+    #[arg(long, value_enum)]
+    normalize: Option<Normalize>,
+    /// Fraction of the training data held out for validation, e.g. 0.1 [default: 0].
+    #[arg(long)]
+    val_split: Option<f32>,
+    /// Stop after N epochs without improvement of --monitor (needs --val-split).
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Validation metric for early stopping and the best epoch [default: val-loss].
+    #[arg(long, value_enum)]
+    monitor: Option<Monitor>,
+    /// Print the running training loss every N batches.
+    #[arg(long)]
+    log_every: Option<usize>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -179,35 +198,30 @@ fn main() -> ExitCode {
 }
 
 fn run_train(config: &Config) -> Result<(), Error> {
-    let mut splits = data::load(
-        config.dataset,
-        &LoadOptions {
-            data_dir: config.data_dir.clone(),
-            seed: config.seed,
-        },
-    )?;
-    if let Some(n) = config.train_samples {
-        splits.train = splits.train.truncated(n);
-    }
+    let splits = config.load_data()?;
     let spec = config.spec(splits.train.dim, splits.classes())?;
     let layout = ParamLayout::new(&spec);
     let params = initialize(&layout, config.init, config.seed);
-    let train_len = splits.train.len();
+    let (train_len, has_val) = (splits.train.len(), splits.val.is_some());
     println!(
-        "dataset {}: {} train / {} test samples, {} features, {} classes",
+        "dataset {}: {} train / {} validation / {} test samples, {} features, {} classes ({:?} normalization)",
         splits.name,
         train_len,
+        splits.val.as_ref().map_or(0, |v| v.len()),
         splits.test.len(),
         splits.train.dim,
-        splits.classes()
+        splits.classes(),
+        config.normalize
     );
     let (mut backend, why) = create_backend(config.device, &spec, params, Arc::new(splits), &config.train_options())?;
     println!("device: {} ({why})", backend.describe());
     println!(
-        "model {} ({} parameters, {:?} init), {:?} lr {} ({:?} schedule), batch {}, {} epochs, seed {}",
+        "model {} ({} parameters, {:?} init, {:?}, dropout {}), {:?} lr {} ({:?} schedule), batch {}, {} epochs, seed {}",
         spec.describe(),
         layout.count(),
         config.init,
+        config.loss,
+        config.dropout,
         config.optimizer,
         config.lr,
         config.schedule,
@@ -215,33 +229,67 @@ fn run_train(config: &Config) -> Result<(), Error> {
         config.epochs,
         config.seed
     );
+    let val_header = if has_val {
+        format!(" {:>10} {:>9}", "val_loss", "val_acc")
+    } else {
+        String::new()
+    };
     println!(
-        "{:>5} {:>10} {:>9} {:>10} {:>9} {:>8} {:>10}",
+        "{:>5} {:>10} {:>9}{val_header} {:>10} {:>9} {:>8} {:>10}",
         "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds", "samples/s"
     );
-    let cfg = TrainConfig {
-        epochs: config.epochs,
-        schedule: config.schedule(train_len.div_ceil(config.batch_size)),
-        seed: config.seed,
-    };
-    let reports = train(backend.as_mut(), train_len, &cfg, |r: &EpochReport| {
-        println!(
-            "{:>5} {:>10.4} {:>8.2}% {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
-            r.epoch,
-            r.train.loss,
-            100.0 * r.train.accuracy,
-            r.test.loss,
-            100.0 * r.test.accuracy,
-            r.train_seconds,
-            r.samples_per_second
-        );
+    let cfg = config.train_config(train_len.div_ceil(config.batch_size));
+    let outcome = train(backend.as_mut(), train_len, has_val, &cfg, |event| match event {
+        Event::Tick(t) => println!(
+            "      epoch {} batch {}/{}: loss {:.4}, accuracy {:.2}%",
+            t.epoch,
+            t.batch,
+            t.batches,
+            t.recent.loss,
+            100.0 * t.recent.accuracy
+        ),
+        Event::Epoch(r) => {
+            let val = r.val.map_or(String::new(), |v| {
+                format!(" {:>10.4} {:>8.2}%", v.loss, 100.0 * v.accuracy)
+            });
+            println!(
+                "{:>5} {:>10.4} {:>8.2}%{val} {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
+                r.epoch,
+                r.train.loss,
+                100.0 * r.train.accuracy,
+                r.test.loss,
+                100.0 * r.test.accuracy,
+                r.train_seconds,
+                r.samples_per_second
+            );
+        }
     })?;
+    if outcome.stopped_early {
+        println!(
+            "early stopping: no {:?} improvement for {} epochs",
+            config.monitor,
+            config.patience.unwrap_or(0)
+        );
+    }
+    if let Some(best) = &outcome.best {
+        backend.set_parameters(&best.params)?;
+        let test = backend.evaluate(EvalSplit::Test)?;
+        println!(
+            "best epoch {} by {:?}: val loss {:.4}, val accuracy {:.2}%; its test loss {:.4}, test accuracy {:.2}%",
+            best.epoch,
+            config.monitor,
+            best.val.loss,
+            100.0 * best.val.accuracy,
+            test.loss,
+            100.0 * test.accuracy
+        );
+    }
     let stats = backend.schedule_stats();
     if stats.dispatches > 0 {
         println!(
             "GPU schedule: {:.0} dispatches per step, {:.1} submits per epoch",
             stats.dispatches_per_step(),
-            stats.submits as f64 / reports.len() as f64
+            stats.submits as f64 / outcome.reports.len() as f64
         );
     }
     Ok(())

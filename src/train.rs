@@ -1,20 +1,60 @@
-//! The training loop, the same for every backend: shuffle, train an epoch, evaluate, report.
+//! The training loop, the same for every backend: shuffle, train an epoch (in progress ticks),
+//! evaluate, keep the best epoch by validation, stop early.
 
 use std::time::Instant;
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
-use crate::backend::{Backend, Metrics};
+use crate::backend::{Backend, EvalSplit, Metrics};
 use crate::error::{Error, Result};
 use crate::optim::Schedule;
+
+/// The validation metric that picks the best epoch and drives early stopping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Monitor {
+    #[default]
+    ValLoss,
+    ValAccuracy,
+}
+
+impl Monitor {
+    /// The monitored value, larger is better.
+    fn score(self, m: &Metrics) -> f64 {
+        match self {
+            Monitor::ValLoss => -m.loss,
+            Monitor::ValAccuracy => m.accuracy,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
     pub epochs: usize,
     pub schedule: Schedule,
     pub seed: u64,
+    /// Stop after this many epochs without improvement of `monitor` (needs a validation split).
+    pub patience: Option<usize>,
+    pub monitor: Monitor,
+    /// Report the running loss every this many batches (a readback at each tick).
+    pub log_every: Option<usize>,
+}
+
+impl TrainConfig {
+    /// `epochs` epochs at a constant learning rate, no early stopping or ticks.
+    pub fn constant(epochs: usize, lr: f32, seed: u64) -> Self {
+        TrainConfig {
+            epochs,
+            schedule: Schedule::constant(lr),
+            seed,
+            patience: None,
+            monitor: Monitor::ValLoss,
+            log_every: None,
+        }
+    }
 }
 
 /// What one epoch did.
@@ -24,10 +64,45 @@ pub struct EpochReport {
     pub epoch: usize,
     /// Mean loss and accuracy over the epoch's training steps (weights changing as it goes).
     pub train: Metrics,
+    pub val: Option<Metrics>,
     pub test: Metrics,
+    /// The learning rate of the epoch's first step.
+    pub lr: f32,
     /// Wall time of the training steps (evaluation excluded).
     pub train_seconds: f64,
     pub samples_per_second: f64,
+}
+
+/// A progress tick inside an epoch: the running mean since the last tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tick {
+    pub epoch: usize,
+    /// Batches done in this epoch, of `batches`.
+    pub batch: usize,
+    pub batches: usize,
+    pub recent: Metrics,
+}
+
+pub enum Event<'a> {
+    Tick(&'a Tick),
+    Epoch(&'a EpochReport),
+}
+
+/// The best epoch by the monitored validation metric, and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Best {
+    pub epoch: usize,
+    pub val: Metrics,
+    pub params: Vec<f32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub reports: Vec<EpochReport>,
+    /// `None` without a validation split.
+    pub best: Option<Best>,
+    /// Early stopping ended the run before `epochs`.
+    pub stopped_early: bool,
 }
 
 /// The order in which epoch `epoch` (1-based) visits `n` training samples: a Fisher–Yates
@@ -39,15 +114,30 @@ pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<u32> {
     order
 }
 
-/// Trains for `cfg.epochs` epochs over `train_len` samples, calling `on_epoch` after each.
+/// Trains for up to `cfg.epochs` epochs over `train_len` samples, calling `on_event` at each
+/// progress tick and after each epoch. `has_val`: the backend holds a validation split.
 pub fn train(
     backend: &mut dyn Backend,
     train_len: usize,
+    has_val: bool,
     cfg: &TrainConfig,
-    mut on_epoch: impl FnMut(&EpochReport),
-) -> Result<Vec<EpochReport>> {
-    let mut reports = Vec::with_capacity(cfg.epochs);
-    let steps_per_epoch = train_len.div_ceil(backend.batch_size());
+    mut on_event: impl FnMut(Event<'_>),
+) -> Result<Outcome> {
+    if cfg.patience.is_some() && !has_val {
+        return Err(Error::InvalidConfig {
+            field: "patience",
+            detail: "early stopping watches a validation metric: set --val-split too".into(),
+        });
+    }
+    let batch = backend.batch_size();
+    let steps_per_epoch = train_len.div_ceil(batch);
+    let tick = cfg.log_every.unwrap_or(steps_per_epoch).max(1);
+    let mut outcome = Outcome {
+        reports: Vec::with_capacity(cfg.epochs),
+        best: None,
+        stopped_early: false,
+    };
+    let mut since_best = 0;
     for epoch in 1..=cfg.epochs {
         let order = epoch_order(train_len, cfg.seed, epoch);
         let first_step = (epoch - 1) * steps_per_epoch;
@@ -55,28 +145,73 @@ pub fn train(
             .map(|step| cfg.schedule.lr(epoch - 1, step))
             .collect();
         let start = Instant::now();
-        let steps = backend.train(&order, &lrs)?;
+        let mut steps = Vec::with_capacity(steps_per_epoch);
+        for (chunk, chunk_lrs) in order.chunks(tick * batch).zip(lrs.chunks(tick)) {
+            let done = backend.train(chunk, chunk_lrs)?;
+            let recent = Metrics::from_steps(&done);
+            steps.extend(done);
+            if let Some(detail) = non_finite(&recent) {
+                return Err(Error::Diverged {
+                    epoch,
+                    detail: format!(
+                        "after batch {} {detail} (learning rate {} is probably too high; try a lower --lr)",
+                        steps.len(),
+                        chunk_lrs[0]
+                    ),
+                });
+            }
+            if cfg.log_every.is_some() {
+                on_event(Event::Tick(&Tick {
+                    epoch,
+                    batch: steps.len(),
+                    batches: steps_per_epoch,
+                    recent,
+                }));
+            }
+        }
         let train_seconds = start.elapsed().as_secs_f64();
         let train = Metrics::from_steps(&steps);
-        if !train.loss.is_finite() {
-            return Err(Error::Diverged {
-                epoch,
-                detail: format!(
-                    "the training loss became {} (learning rate {} is probably too high; try a lower --lr)",
-                    train.loss, lrs[0]
-                ),
-            });
-        }
-        let test = backend.evaluate_test()?;
+        let val = if has_val {
+            Some(backend.evaluate(EvalSplit::Val)?)
+        } else {
+            None
+        };
         let report = EpochReport {
             epoch,
             train,
-            test,
+            val,
+            test: backend.evaluate(EvalSplit::Test)?,
+            lr: lrs[0],
             train_seconds,
             samples_per_second: train.samples as f64 / train_seconds.max(1e-9),
         };
-        on_epoch(&report);
-        reports.push(report);
+        on_event(Event::Epoch(&report));
+        outcome.reports.push(report);
+        if let Some(val) = val {
+            let improved = outcome
+                .best
+                .as_ref()
+                .is_none_or(|b| cfg.monitor.score(&val) > cfg.monitor.score(&b.val));
+            if improved {
+                outcome.best = Some(Best {
+                    epoch,
+                    val,
+                    params: backend.parameters()?,
+                });
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if cfg.patience.is_some_and(|p| since_best >= p) {
+                    outcome.stopped_early = epoch < cfg.epochs;
+                    break;
+                }
+            }
+        }
     }
-    Ok(reports)
+    Ok(outcome)
+}
+
+/// Describes a loss that is no longer a number, if it is not.
+fn non_finite(m: &Metrics) -> Option<String> {
+    (!m.loss.is_finite()).then(|| format!("the training loss became {}", m.loss))
 }

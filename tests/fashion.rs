@@ -10,7 +10,6 @@ use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{load, DatasetName, LoadOptions, Splits};
 use gpu_mlp::gpu::GpuBackend;
 use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
-use gpu_mlp::optim::Schedule;
 use gpu_mlp::train::{train, TrainConfig};
 
 fn fashion_or_skip(test: &str) -> Option<Splits> {
@@ -27,13 +26,9 @@ fn fashion_or_skip(test: &str) -> Option<Splits> {
 }
 
 fn final_test_accuracy(backend: &mut dyn Backend, train_len: usize, epochs: usize) -> f64 {
-    let cfg = TrainConfig {
-        epochs,
-        schedule: Schedule::constant(0.1),
-        seed: 1,
-    };
-    let reports = train(backend, train_len, &cfg, |_| {}).expect("trains");
-    reports.last().expect("at least one epoch").test.accuracy
+    let cfg = TrainConfig::constant(epochs, 0.1, 1);
+    let outcome = train(backend, train_len, false, &cfg, |_| {}).expect("trains");
+    outcome.reports.last().expect("at least one epoch").test.accuracy
 }
 
 #[test]

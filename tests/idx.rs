@@ -43,7 +43,7 @@ fn load_mnist(dir: &Path) -> gpu_mlp::Result<gpu_mlp::data::Splits> {
         DatasetName::Mnist,
         &LoadOptions {
             data_dir: Some(dir.to_path_buf()),
-            seed: 0,
+            ..LoadOptions::default()
         },
     )
 }

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{assert_close, gpu_or_skip};
-use gpu_mlp::backend::{Backend, TrainOptions};
+use gpu_mlp::backend::{Backend, EvalSplit, TrainOptions};
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{synthetic_images, Splits};
 use gpu_mlp::gpu::GpuBackend;
@@ -24,6 +24,7 @@ fn splits_of(classes: usize, seed: u64, train: usize, test: usize) -> Arc<Splits
     Arc::new(Splits {
         name: "random images".into(),
         train: synthetic_images(train, 784, classes, seed),
+        val: None,
         test: synthetic_images(test, 784, classes, seed + 1000),
         class_names: (0..classes).map(|c| c.to_string()).collect(),
     })
@@ -81,7 +82,10 @@ fn compare(spec: &MlpSpec, opts: &TrainOptions, order: &[u32], lr: f32, data: Ar
         "optimizer step counts"
     );
     assert_close(&format!("{:?} state", opts.optimizer.kind), &gpu_state, &cpu_state, TOL);
-    let (c, g) = (cpu.evaluate_test().expect("eval"), gpu.evaluate_test().expect("eval"));
+    let (c, g) = (
+        cpu.evaluate(EvalSplit::Test).expect("eval"),
+        gpu.evaluate(EvalSplit::Test).expect("eval"),
+    );
     assert_close("test loss", &[g.loss as f32], &[c.loss as f32], TOL);
     assert!(
         (c.accuracy - g.accuracy).abs() <= 1.0 / c.samples as f64,

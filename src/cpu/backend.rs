@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use super::net::{forward, loss_and_gradients, Workspace};
 use super::ops::{loss_and_grad, optimizer_step};
-use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics, TrainOptions};
+use crate::backend::{
+    check_order, check_params_len, check_setup, Backend, EvalSplit, Metrics, ScheduleStats, StepMetrics, TrainOptions,
+};
 use crate::data::{Dataset, Splits};
 use crate::dropout::{fold_seed, Dropout};
 use crate::error::Result;
@@ -108,14 +110,15 @@ impl Backend for CpuBackend {
         Ok(steps)
     }
 
-    fn evaluate_test(&mut self) -> Result<Metrics> {
+    fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics> {
         let data = Arc::clone(&self.data);
+        let split = split.of(&data)?;
         let units = self.layout.layers[self.layout.layers.len() - 1].fan_out;
         let mut scratch = vec![0.0f32; self.batch_size * units];
-        let indices: Vec<u32> = (0..data.test.len() as u32).collect();
+        let indices: Vec<u32> = (0..split.len() as u32).collect();
         let mut steps = Vec::new();
         for batch in indices.chunks(self.batch_size) {
-            self.gather(&data.test, batch);
+            self.gather(split, batch);
             forward(&self.layout, &self.params, &mut self.ws, batch.len(), None);
             let loss = loss_and_grad(
                 self.loss,
@@ -136,6 +139,12 @@ impl Backend for CpuBackend {
 
     fn parameters(&mut self) -> Result<Vec<f32>> {
         Ok(self.params.clone())
+    }
+
+    fn set_parameters(&mut self, params: &[f32]) -> Result<()> {
+        check_params_len(params, self.params.len())?;
+        self.params.copy_from_slice(params);
+        Ok(())
     }
 
     fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)> {

@@ -12,8 +12,10 @@ pub enum DatasetName {
     Fashion,
     /// MNIST: 28×28 grayscale handwritten digits, 10 classes (60k train / 10k test).
     Mnist,
-    /// Two 2-D Gaussian clouds centred at (±2, 0), 2 classes (800 train / 200 test), generated from the seed.
+    /// Two 2-D Gaussian clouds centred at (±2, 0), 2 classes; `samples` points (80% train, 20% test) from the seed.
     Blobs,
+    /// 2-D standard-normal points, class 1 outside the unit circle; `samples` points (80/20) from the seed.
+    Circle,
 }
 
 impl DatasetName {
@@ -22,6 +24,7 @@ impl DatasetName {
             DatasetName::Fashion => "fashion",
             DatasetName::Mnist => "mnist",
             DatasetName::Blobs => "blobs",
+            DatasetName::Circle => "circle",
         }
     }
 }
@@ -42,12 +45,24 @@ pub const FASHION_CLASSES: [&str; 10] = [
 /// Where Debian's `dataset-fashion-mnist` package puts the files.
 pub const DEBIAN_FASHION_DIR: &str = "/usr/share/datasets/fashion-mnist";
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Searched first (`--data-dir`).
     pub data_dir: Option<PathBuf>,
     /// Seeds the synthetic generators.
     pub seed: u64,
+    /// Points generated for a synthetic dataset (train and test together).
+    pub samples: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            data_dir: None,
+            seed: 0,
+            samples: 1000,
+        }
+    }
 }
 
 pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
@@ -69,13 +84,29 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
              in ./data/mnist/ or pass --data-dir.",
             (0..10).map(|d| d.to_string()).collect(),
         ),
-        DatasetName::Blobs => Ok(Splits {
-            name: "blobs".into(),
-            // Distinct seeds so the test set is not a copy of the training set.
-            train: synthetic::blobs(800, opts.seed),
-            test: synthetic::blobs(200, opts.seed ^ 0x7e57_7e57_7e57_7e57),
-            class_names: vec!["left".into(), "right".into()],
-        }),
+        DatasetName::Blobs => Ok(synthetic_splits(
+            "blobs",
+            synthetic::blobs(opts.samples, opts.seed),
+            &["left", "right"],
+        )),
+        DatasetName::Circle => Ok(synthetic_splits(
+            "circle",
+            synthetic::circle(opts.samples, opts.seed),
+            &["inside", "outside"],
+        )),
+    }
+}
+
+/// The first 80% of the points for training, the rest for testing.
+fn synthetic_splits(name: &str, points: Dataset, class_names: &[&str]) -> Splits {
+    let n_train = points.len() * 4 / 5;
+    let (train, test): (Vec<usize>, Vec<usize>) = ((0..n_train).collect(), (n_train..points.len()).collect());
+    Splits {
+        name: name.into(),
+        train: points.subset(&train),
+        val: None,
+        test: points.subset(&test),
+        class_names: class_names.iter().map(|c| c.to_string()).collect(),
     }
 }
 
@@ -100,6 +131,7 @@ fn load_idx_dataset(
     Ok(Splits {
         name: name.into(),
         train,
+        val: None,
         test,
         class_names,
     })

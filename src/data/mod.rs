@@ -8,7 +8,7 @@ pub mod synthetic;
 mod catalog;
 
 pub use catalog::{load, DatasetName, LoadOptions};
-pub use synthetic::{blobs, synthetic_images};
+pub use synthetic::{blobs, circle, synthetic_images};
 
 /// Sample features, stored as compactly as their source allows. Images stay u8 so that the
 /// 60k×784 Fashion-MNIST training set is 47 MB on the GPU instead of 188 MB as f32.
@@ -73,24 +73,68 @@ impl Dataset {
     /// The first `n` samples (for quick runs and tests on a subset).
     pub fn truncated(&self, n: usize) -> Dataset {
         let n = n.min(self.len());
+        self.subset(&(0..n).collect::<Vec<_>>())
+    }
+
+    /// The samples at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> Dataset {
         let features = match &self.features {
-            Features::U8(v) => Features::U8(v[..n * self.dim].to_vec()),
-            Features::F32(v) => Features::F32(v[..n * self.dim].to_vec()),
+            Features::U8(v) => Features::U8(gather_rows(v, self.dim, indices)),
+            Features::F32(v) => Features::F32(gather_rows(v, self.dim, indices)),
         };
         Dataset {
             features,
-            labels: self.labels[..n].to_vec(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
             dim: self.dim,
             transform: self.transform,
         }
     }
+
+    /// Mean and standard deviation of all stored feature values (as stored, before the transform).
+    fn moments(&self) -> (f64, f64) {
+        let (mut sum, mut sum_sq, mut n) = (0f64, 0f64, 0f64);
+        let mut add = |x: f64| {
+            sum += x;
+            sum_sq += x * x;
+            n += 1.0;
+        };
+        match &self.features {
+            Features::U8(v) => v.iter().for_each(|&x| add(f64::from(x))),
+            Features::F32(v) => v.iter().for_each(|&x| add(f64::from(x))),
+        }
+        let mean = sum / n.max(1.0);
+        (mean, (sum_sq / n.max(1.0) - mean * mean).max(0.0).sqrt())
+    }
 }
 
-/// A dataset's train and test splits plus what its classes are called.
+/// Rows `indices` of a row-major `[_, dim]` array.
+fn gather_rows<T: Copy>(values: &[T], dim: usize, indices: &[usize]) -> Vec<T> {
+    indices
+        .iter()
+        .flat_map(|&i| values[i * dim..(i + 1) * dim].iter().copied())
+        .collect()
+}
+
+/// How stored features become network inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalize {
+    /// Pixels to [0, 1] (x / 255); real-valued features as they are.
+    #[default]
+    Unit,
+    /// Pixels to [−1, 1] ((x/255 − 0.5) / 0.5); real-valued features as they are.
+    Pm1,
+    /// (x − mean) / std with the training split's mean and std over all features.
+    Standard,
+}
+
+/// A dataset's splits plus what its classes are called.
 #[derive(Debug, Clone)]
 pub struct Splits {
     pub name: String,
     pub train: Dataset,
+    /// Held out from the training data (`--val-split`), for model selection and early stopping.
+    pub val: Option<Dataset>,
     pub test: Dataset,
     pub class_names: Vec<String>,
 }
@@ -98,5 +142,52 @@ pub struct Splits {
 impl Splits {
     pub fn classes(&self) -> usize {
         self.class_names.len()
+    }
+
+    /// Moves a seeded random `fraction` of the training samples into a validation split.
+    pub fn split_validation(&mut self, fraction: f32, seed: u64) {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        let n = self.train.len();
+        let n_val = ((n as f64) * f64::from(fraction)).round() as usize;
+        if n_val == 0 || n_val >= n {
+            return;
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_F7A1));
+        let (val, train) = order.split_at(n_val);
+        let (mut val, mut train) = (val.to_vec(), train.to_vec());
+        // Keep the original order inside each split, so a prefix of either is reproducible.
+        val.sort_unstable();
+        train.sort_unstable();
+        self.val = Some(self.train.subset(&val));
+        self.train = self.train.subset(&train);
+    }
+
+    /// Sets how every split's features are transformed, from the training split's statistics.
+    pub fn normalize(&mut self, mode: Normalize) {
+        let pixels = matches!(self.train.features, Features::U8(_));
+        let transform = match (mode, pixels) {
+            (Normalize::Unit, true) => Affine::UNIT_PIXELS,
+            (Normalize::Pm1, true) => Affine {
+                scale: 2.0 / 255.0,
+                shift: -1.0,
+            },
+            (Normalize::Unit | Normalize::Pm1, false) => Affine::IDENTITY,
+            (Normalize::Standard, _) => {
+                let (mean, std) = self.train.moments();
+                let std = if std > 0.0 { std } else { 1.0 };
+                Affine {
+                    scale: (1.0 / std) as f32,
+                    shift: (-mean / std) as f32,
+                }
+            }
+        };
+        for split in [Some(&mut self.train), self.val.as_mut(), Some(&mut self.test)]
+            .into_iter()
+            .flatten()
+        {
+            split.transform = transform;
+        }
     }
 }

@@ -13,7 +13,10 @@ use super::kernels::{
 };
 use std::cell::Cell;
 
-use crate::backend::{check_order, check_setup, Backend, Metrics, ScheduleStats, StepMetrics, TrainOptions};
+use crate::backend::{
+    check_order, check_params_len, check_setup, missing_val_split, Backend, EvalSplit, Metrics, ScheduleStats,
+    StepMetrics, TrainOptions,
+};
 use crate::cpu::ops::Stored;
 use crate::data::Splits;
 use crate::dropout::fold_seed;
@@ -43,7 +46,8 @@ pub struct GpuBackend {
     layout: ParamLayout,
     batch_size: usize,
     train_len: usize,
-    test_len: usize,
+    /// Held-out splits resident for evaluation: which, how many samples, their gather.
+    eval_sets: Vec<(EvalSplit, usize, GatherBinding)>,
     /// Most steps one submit can record (the step and metrics buffers' capacity).
     max_steps: usize,
     params: wgpu::Buffer,
@@ -52,7 +56,6 @@ pub struct GpuBackend {
     metrics: wgpu::Buffer,
     metrics_staging: wgpu::Buffer,
     train_gather: GatherBinding,
-    test_gather: GatherBinding,
     forward: Vec<MatmulBinding>,
     backward: Vec<LayerBackward>,
     loss: LossBinding,
@@ -65,7 +68,7 @@ pub struct GpuBackend {
     stats: Cell<ScheduleStats>,
     // Kept alive for the bind groups above, never touched by the host after creation.
     _resident: Vec<wgpu::Buffer>,
-    _datasets: [ResidentDataset; 2],
+    _datasets: Vec<ResidentDataset>,
 }
 
 impl GpuBackend {
@@ -91,12 +94,25 @@ impl GpuBackend {
             loss: LossGrad::new(&ctx),
             optim: Optim::new(&ctx),
         };
-        let (train_len, test_len) = (data.train.len(), data.test.len());
-        let max_steps = train_len.max(test_len).div_ceil(batch_size).max(1);
+        let held_out: Vec<(EvalSplit, &crate::data::Dataset)> = [EvalSplit::Val, EvalSplit::Test]
+            .into_iter()
+            .filter_map(|s| s.of(&data).ok().map(|d| (s, d)))
+            .collect();
+        let train_len = data.train.len();
+        let longest = held_out
+            .iter()
+            .map(|(_, d)| d.len())
+            .chain([train_len])
+            .max()
+            .unwrap_or(1);
+        let max_steps = longest.div_ceil(batch_size).max(1);
         let f32s = |n: usize| (n * 4) as u64;
 
         let train_set = ResidentDataset::upload(&ctx, "train", &data.train)?;
-        let test_set = ResidentDataset::upload(&ctx, "test", &data.test)?;
+        let held_out_sets = held_out
+            .iter()
+            .map(|(s, d)| ResidentDataset::upload(&ctx, &format!("{s:?}"), d))
+            .collect::<Result<Vec<_>>>()?;
         let params_buf = ctx.storage_buffer_init("parameters", bytemuck::cast_slice(params))?;
         let grads = ctx.storage_buffer("gradients", f32s(layout.len))?;
         let widths: Vec<usize> = spec.sizes.clone();
@@ -112,8 +128,9 @@ impl GpuBackend {
             .collect::<Result<Vec<_>>>()?;
         let batch_labels = ctx.storage_buffer("batch labels", (batch_size * 4) as u64)?;
         let train_order = ctx.storage_buffer("train order", (max_steps * batch_size * 4) as u64)?;
-        let test_order_values: Vec<u32> = (0..test_len as u32).collect();
-        let test_order = ctx.storage_buffer_init("test order", bytemuck::cast_slice(&test_order_values))?;
+        // Held-out splits are evaluated in order: one identity order serves them all.
+        let identity: Vec<u32> = (0..longest as u32).collect();
+        let identity_order = ctx.storage_buffer_init("identity order", bytemuck::cast_slice(&identity))?;
         let steps = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("steps"),
             size: max_steps as u64 * STEP_STRIDE,
@@ -138,7 +155,11 @@ impl GpuBackend {
             )
         };
         let train_gather = gather(&train_set, &train_order);
-        let test_gather = gather(&test_set, &test_order);
+        let eval_sets = held_out
+            .iter()
+            .zip(&held_out_sets)
+            .map(|((split, d), set)| (*split, d.len(), gather(set, &identity_order)))
+            .collect();
 
         let last = layout.layers.len() - 1;
         let weight = |l: usize, buf| Region {
@@ -250,7 +271,7 @@ impl GpuBackend {
             Region::all(&grads),
         )?;
 
-        let mut resident = vec![grads, batch_labels, test_order];
+        let mut resident = vec![grads, batch_labels, identity_order];
         resident.extend(acts);
         resident.extend(deltas);
         Ok(GpuBackend {
@@ -259,7 +280,7 @@ impl GpuBackend {
             layout,
             batch_size,
             train_len,
-            test_len,
+            eval_sets,
             max_steps,
             params: params_buf,
             train_order,
@@ -267,7 +288,6 @@ impl GpuBackend {
             metrics,
             metrics_staging,
             train_gather,
-            test_gather,
             forward,
             backward,
             loss,
@@ -278,7 +298,7 @@ impl GpuBackend {
             step_count: 0,
             stats: Cell::default(),
             _resident: resident,
-            _datasets: [train_set, test_set],
+            _datasets: std::iter::once(train_set).chain(held_out_sets).collect(),
         })
     }
 
@@ -412,9 +432,15 @@ impl Backend for GpuBackend {
         Ok(out)
     }
 
-    fn evaluate_test(&mut self) -> Result<Metrics> {
-        let infos = self.plan(self.test_len, None);
-        let (steps, _) = self.run_steps(&infos, |pass, step| self.record_forward(pass, &self.test_gather, step))?;
+    fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics> {
+        let index = self
+            .eval_sets
+            .iter()
+            .position(|(s, _, _)| *s == split)
+            .ok_or_else(missing_val_split)?;
+        let infos = self.plan(self.eval_sets[index].1, None);
+        let gather = &self.eval_sets[index].2;
+        let (steps, _) = self.run_steps(&infos, |pass, step| self.record_forward(pass, gather, step))?;
         Ok(Metrics::from_steps(&steps))
     }
 
@@ -430,6 +456,14 @@ impl Backend for GpuBackend {
             bytemuck::pod_collect_to_vec(&self.ctx.read_back(&self.optim.state, bytes)?)
         };
         Ok((state, self.step_count))
+    }
+
+    fn set_parameters(&mut self, params: &[f32]) -> Result<()> {
+        check_params_len(params, self.layout.len)?;
+        self.ctx
+            .queue
+            .write_buffer(&self.params, 0, bytemuck::cast_slice(params));
+        Ok(())
     }
 
     fn parameters(&mut self) -> Result<Vec<f32>> {
