@@ -39,6 +39,7 @@ pub mod error;
 pub mod gpu;
 pub mod model;
 pub mod optim;
+pub mod run;
 pub mod train;
 
 pub use backend::{Backend, Metrics, StepMetrics};

@@ -10,11 +10,12 @@ use serde::Serialize;
 use gpu_mlp::backend::EvalSplit;
 use gpu_mlp::config::Config;
 use gpu_mlp::data::{DatasetName, Normalize};
-use gpu_mlp::device::{create_backend, DeviceChoice};
+use gpu_mlp::device::DeviceChoice;
 use gpu_mlp::gpu::list_adapters;
-use gpu_mlp::model::{initialize, Activation, Init, Loss, ParamLayout};
+use gpu_mlp::model::{Activation, Init, Loss, ParamLayout};
 use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
-use gpu_mlp::train::{train, Event, Monitor};
+use gpu_mlp::run::Run;
+use gpu_mlp::train::{Event, Monitor};
 use gpu_mlp::Error;
 
 #[derive(Parser)]
@@ -198,27 +199,24 @@ fn main() -> ExitCode {
 }
 
 fn run_train(config: &Config) -> Result<(), Error> {
-    let splits = config.load_data()?;
-    let spec = config.spec(splits.train.dim, splits.classes())?;
-    let layout = ParamLayout::new(&spec);
-    let params = initialize(&layout, config.init, config.seed);
-    let (train_len, has_val) = (splits.train.len(), splits.val.is_some());
+    let mut run = Run::new(config)?;
+    let splits = Arc::clone(&run.data);
+    let has_val = splits.val.is_some();
     println!(
         "dataset {}: {} train / {} validation / {} test samples, {} features, {} classes ({:?} normalization)",
         splits.name,
-        train_len,
+        splits.train.len(),
         splits.val.as_ref().map_or(0, |v| v.len()),
         splits.test.len(),
         splits.train.dim,
         splits.classes(),
         config.normalize
     );
-    let (mut backend, why) = create_backend(config.device, &spec, params, Arc::new(splits), &config.train_options())?;
-    println!("device: {} ({why})", backend.describe());
+    println!("device: {} ({})", run.backend.describe(), run.device_note);
     println!(
         "model {} ({} parameters, {:?} init, {:?}, dropout {}), {:?} lr {} ({:?} schedule), batch {}, {} epochs, seed {}",
-        spec.describe(),
-        layout.count(),
+        run.spec.describe(),
+        ParamLayout::new(&run.spec).count(),
         config.init,
         config.loss,
         config.dropout,
@@ -238,8 +236,7 @@ fn run_train(config: &Config) -> Result<(), Error> {
         "{:>5} {:>10} {:>9}{val_header} {:>10} {:>9} {:>8} {:>10}",
         "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds", "samples/s"
     );
-    let cfg = config.train_config(train_len.div_ceil(config.batch_size));
-    let outcome = train(backend.as_mut(), train_len, has_val, &cfg, |event| match event {
+    let outcome = run.train(|event| match event {
         Event::Tick(t) => println!(
             "      epoch {} batch {}/{}: loss {:.4}, accuracy {:.2}%",
             t.epoch,
@@ -264,6 +261,7 @@ fn run_train(config: &Config) -> Result<(), Error> {
             );
         }
     })?;
+    let backend = &mut run.backend;
     if outcome.stopped_early {
         println!(
             "early stopping: no {:?} improvement for {} epochs",
