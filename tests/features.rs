@@ -1,0 +1,234 @@
+//! The pieces around the math: initializers, learning-rate schedules, normalization, the
+//! validation split, early stopping with best-epoch restore, progress ticks.
+
+mod common;
+
+use gpu_mlp::backend::EvalSplit;
+use gpu_mlp::config::Config;
+use gpu_mlp::data::{load, DatasetName, LoadOptions, Normalize};
+use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
+use gpu_mlp::optim::{Schedule, ScheduleKind};
+use gpu_mlp::run::Run;
+use gpu_mlp::train::{Event, Monitor};
+
+fn moments(v: &[f32]) -> (f64, f64, f32) {
+    let n = v.len() as f64;
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt(), v.iter().fold(0f32, |m, x| m.max(x.abs())))
+}
+
+#[test]
+fn initializers_have_their_documented_ranges_and_spreads() {
+    let spec = MlpSpec::new(400, &[300], 10).expect("valid spec");
+    let layout = ParamLayout::new(&spec);
+    let (fan_in, fan_out) = (400f64, 300f64);
+    let cases = [
+        (Init::Uniform, 0.05 / 3f64.sqrt(), Some(0.05)),
+        (Init::Normal, 0.1, None),
+        (
+            Init::HeUniform,
+            (6.0 / fan_in).sqrt() / 3f64.sqrt(),
+            Some((6.0 / fan_in).sqrt()),
+        ),
+        (Init::HeNormal, (2.0 / fan_in).sqrt(), None),
+        (
+            Init::GlorotUniform,
+            (6.0 / (fan_in + fan_out)).sqrt() / 3f64.sqrt(),
+            Some((6.0 / (fan_in + fan_out)).sqrt()),
+        ),
+    ];
+    for (init, want_std, bound) in cases {
+        let params = initialize(&layout, init, 3);
+        let first = &layout.layers[0];
+        let (mean, std, max) = moments(&params[first.weight.clone()]);
+        assert!(mean.abs() < 0.05 * want_std, "{init:?}: mean {mean}");
+        assert!(
+            (std / want_std - 1.0).abs() < 0.02,
+            "{init:?}: std {std}, expected {want_std}"
+        );
+        if let Some(b) = bound {
+            assert!(f64::from(max) <= b, "{init:?}: |w| up to {max} > {b}");
+        }
+        assert!(
+            params[first.bias.clone()].iter().all(|&b| b == 0.0),
+            "{init:?}: biases start at 0"
+        );
+        assert_eq!(
+            params,
+            initialize(&layout, init, 3),
+            "{init:?}: same seed, same weights"
+        );
+    }
+}
+
+#[test]
+fn schedules_follow_their_formulas() {
+    let base = Schedule {
+        total_steps: 100,
+        ..Schedule::constant(0.1)
+    };
+    assert_eq!(base.lr(7, 70), 0.1);
+    let step = Schedule {
+        kind: ScheduleKind::Step,
+        step_epochs: 2,
+        gamma: 0.5,
+        ..base
+    };
+    assert_eq!(
+        [step.lr(0, 0), step.lr(1, 15), step.lr(2, 20), step.lr(5, 55)],
+        [0.1, 0.1, 0.05, 0.025]
+    );
+    let cosine = Schedule {
+        kind: ScheduleKind::Cosine,
+        warmup_steps: 10,
+        ..base
+    };
+    assert!((cosine.lr(0, 0) - 0.01).abs() < 1e-7, "warm-up starts at base/warmup");
+    assert!((cosine.lr(0, 9) - 0.1).abs() < 1e-7, "warm-up ends at base");
+    assert!((cosine.lr(5, 55) - 0.05).abs() < 1e-6, "half way: half the rate");
+    assert!(cosine.lr(9, 99) < 1e-3 && cosine.lr(9, 99) >= 0.0, "decays to ≈ 0");
+}
+
+#[test]
+fn normalization_modes_map_pixels_as_documented() {
+    let Ok(mut splits) = load(DatasetName::Fashion, &LoadOptions::default()) else {
+        assert!(std::env::var("CI").is_err(), "CI installs Fashion-MNIST");
+        eprintln!("\n*** SKIPPING normalization test: Fashion-MNIST not found ***\n");
+        return;
+    };
+    splits.train = splits.train.truncated(2000);
+    let mut row = vec![0.0; 784];
+    let range = |splits: &gpu_mlp::data::Splits, row: &mut Vec<f32>| {
+        (0..200).fold((f32::MAX, f32::MIN), |(lo, hi), i| {
+            splits.train.write_row(i, row);
+            (
+                row.iter().fold(lo, |a, &b| a.min(b)),
+                row.iter().fold(hi, |a, &b| a.max(b)),
+            )
+        })
+    };
+    splits.normalize(Normalize::Unit);
+    assert_eq!(range(&splits, &mut row), (0.0, 1.0));
+    splits.normalize(Normalize::Pm1);
+    assert_eq!(range(&splits, &mut row), (-1.0, 1.0));
+    splits.normalize(Normalize::Standard);
+    let all: Vec<f32> = (0..splits.train.len())
+        .flat_map(|i| {
+            splits.train.write_row(i, &mut row);
+            row.clone()
+        })
+        .collect();
+    let (mean, std, _) = moments(&all);
+    assert!(
+        mean.abs() < 1e-3 && (std - 1.0).abs() < 1e-3,
+        "standardized: mean {mean}, std {std}"
+    );
+}
+
+#[test]
+fn validation_split_is_seeded_and_disjoint() {
+    let base = load(
+        DatasetName::Blobs,
+        &LoadOptions {
+            samples: 500,
+            ..LoadOptions::default()
+        },
+    )
+    .expect("blobs");
+    let mut a = base.clone();
+    a.split_validation(0.25, 1);
+    let val = a.val.as_ref().expect("a validation split");
+    assert_eq!((a.train.len(), val.len()), (300, 100));
+    let mut b = base.clone();
+    b.split_validation(0.25, 1);
+    assert_eq!(
+        b.val.as_ref().expect("split").labels,
+        val.labels,
+        "same seed, same split"
+    );
+}
+
+fn blobs_config(extra: &str) -> Config {
+    let device = if extra.contains("device") {
+        ""
+    } else {
+        "device = \"cpu\"\n"
+    };
+    let text = format!("dataset = \"blobs\"\nsamples = 400\nhidden = [16]\nbatch_size = 32\n{device}{extra}");
+    let table: toml::Table = toml::from_str(&text).expect("valid TOML");
+    Config::resolve(None, &table).expect("valid config")
+}
+
+#[test]
+fn early_stopping_keeps_and_restores_the_best_epoch() {
+    early_stopping_on("cpu");
+    if common::gpu_or_skip("early_stopping_keeps_and_restores_the_best_epoch").is_some() {
+        early_stopping_on("gpu");
+    }
+}
+
+fn early_stopping_on(device: &str) {
+    // Validation accuracy on blobs plateaus within a few epochs, so patience 2 ends the run early.
+    let config = blobs_config(&format!(
+        "epochs = 40\nlr = 0.1\nval_split = 0.25\npatience = 2\nmonitor = \"val-accuracy\"\ndevice = \"{device}\""
+    ));
+    assert_eq!(config.monitor, Monitor::ValAccuracy);
+    let mut run = Run::new(&config).expect("run builds");
+    let outcome = run.train(|_| {}).expect("trains");
+    assert!(
+        outcome.stopped_early && outcome.reports.len() < 40,
+        "ran {} epochs",
+        outcome.reports.len()
+    );
+    let best = outcome.best.expect("a best epoch");
+    assert_eq!(outcome.reports.len(), best.epoch + 2, "stops two epochs after the best");
+    let best_acc = outcome
+        .reports
+        .iter()
+        .map(|r| r.val.expect("val metrics").accuracy)
+        .fold(0.0, f64::max);
+    assert_eq!(best.val.accuracy, best_acc);
+    run.backend.set_parameters(&best.params).expect("restore");
+    assert_eq!(
+        run.backend.evaluate(EvalSplit::Val).expect("evaluates"),
+        best.val,
+        "restored weights"
+    );
+}
+
+#[test]
+fn progress_ticks_report_every_n_batches() {
+    let config = blobs_config("epochs = 2\nlog_every = 3");
+    let mut run = Run::new(&config).expect("run builds");
+    let mut ticks = Vec::new();
+    run.train(|e| {
+        if let Event::Tick(t) = e {
+            ticks.push((t.epoch, t.batch, t.batches));
+        }
+    })
+    .expect("trains");
+    // 320 training points in batches of 32: 10 batches, ticks after 3, 6, 9 and 10.
+    assert_eq!(
+        ticks,
+        [
+            (1, 3, 10),
+            (1, 6, 10),
+            (1, 9, 10),
+            (1, 10, 10),
+            (2, 3, 10),
+            (2, 6, 10),
+            (2, 9, 10),
+            (2, 10, 10)
+        ]
+    );
+}
+
+#[test]
+fn patience_without_a_validation_split_is_an_error() {
+    let config = blobs_config("epochs = 2\npatience = 2");
+    let err = Run::new(&config)
+        .and_then(|mut r| r.train(|_| {}).map(|_| ()))
+        .expect_err("needs val_split");
+    assert!(err.to_string().contains("--val-split"), "{err}");
+}
