@@ -2,18 +2,6 @@
 // dataset into the input batch, converting to f32 and applying `x * scale + shift`.
 // Rows past `step.rows` (the tail of a short last batch) are zeroed, so they add nothing.
 
-struct Step {
-    first: u32, // offset of this step's first index in `order`
-    rows: u32,  // samples in this step (≤ batch)
-    slot: u32,  // where this step's metrics go
-    lr: f32,
-    bias_correction1: f32,
-    bias_correction2: f32,
-    seed: u32,
-    index: u32,
-    dropout: f32,
-}
-
 struct GatherParams {
     dim: u32,
     batch: u32,

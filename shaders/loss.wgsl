@@ -8,18 +8,6 @@
 // Softmax predictions are the first index of the largest logit; binary ones z > 0.
 // Rows past step.rows get dz = 0. One workgroup reduces the batch into metrics[step.slot].
 
-struct Step {
-    first: u32, // offset of this step's first index in `order`
-    rows: u32,  // samples in this step (≤ batch)
-    slot: u32,  // where this step's metrics go
-    lr: f32,
-    bias_correction1: f32,
-    bias_correction2: f32,
-    seed: u32,
-    index: u32,
-    dropout: f32,
-}
-
 struct LossParams {
     units: u32, // output units per row: classes, or 1 for binary cross-entropy
     batch: u32,

@@ -32,18 +32,6 @@ const ACT_RELU: u32 = 0u;
 const ACT_TANH: u32 = 1u;
 const ACT_SIGMOID: u32 = 2u;
 
-struct Step {
-    first: u32,
-    rows: u32,
-    slot: u32,
-    lr: f32,
-    bias_correction1: f32,
-    bias_correction2: f32,
-    seed: u32,
-    index: u32,
-    dropout: f32,
-}
-
 struct MatmulParams {
     m: u32,
     n: u32,

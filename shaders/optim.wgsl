@@ -7,18 +7,6 @@
 //               p -= lr·(m/bc1 / (sqrt(v/bc2) + ε) + [AdamW] wd·p)
 // `state` holds velocity, or m then v, each `len` long.
 
-struct Step {
-    first: u32,
-    rows: u32,
-    slot: u32,
-    lr: f32,
-    bias_correction1: f32,
-    bias_correction2: f32,
-    seed: u32,
-    index: u32,
-    dropout: f32,
-}
-
 struct OptimParams {
     len: u32,
     kind: u32, // 0 SGD, 1 momentum, 2 Adam, 3 AdamW (OptimizerKind::code)

@@ -1,4 +1,5 @@
-//! Every WGSL file parses and validates with naga; no GPU needed.
+//! Every WGSL file parses and validates with naga; no GPU needed. Kernels are validated as the
+//! host compiles them: `shaders/step.wgsl` (the shared step-table struct) prepended.
 
 use std::path::Path;
 
@@ -7,14 +8,16 @@ fn shader_files() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("shaders/ exists")
         .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "wgsl"))
+        .filter(|p| p.extension().is_some_and(|e| e == "wgsl") && !p.ends_with("step.wgsl"))
         .collect();
     files.sort();
     files
 }
 
 fn parse(path: &Path) -> naga::Module {
-    let source = std::fs::read_to_string(path).expect("readable shader");
+    let prelude = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/step.wgsl");
+    let source = std::fs::read_to_string(prelude).expect("readable prelude")
+        + &std::fs::read_to_string(path).expect("readable shader");
     naga::front::wgsl::parse_str(&source)
         .unwrap_or_else(|e| panic!("{}", e.emit_to_string_with_path(&source, &path.display().to_string())))
 }
@@ -40,6 +43,41 @@ fn every_shader_parses_and_validates() {
             path.display()
         );
     }
+}
+
+/// The step table entry has the host's layout: the WGSL struct's fields in order, within the
+/// host's `StepInfo`, whose size is the binding size.
+#[test]
+fn step_struct_matches_the_host() {
+    let module = parse(&Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/optim.wgsl"));
+    let (_, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some("Step"))
+        .expect("struct Step");
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("Step is a struct")
+    };
+    let names: Vec<&str> = members.iter().filter_map(|m| m.name.as_deref()).collect();
+    assert_eq!(
+        names,
+        [
+            "first",
+            "rows",
+            "slot",
+            "lr",
+            "bias_correction1",
+            "bias_correction2",
+            "seed",
+            "index",
+            "dropout"
+        ]
+    );
+    assert!(
+        members.iter().enumerate().all(|(i, m)| m.offset == 4 * i as u32),
+        "tightly packed 4-byte fields"
+    );
+    assert!(*span as usize <= std::mem::size_of::<gpu_mlp::gpu::kernels::StepInfo>());
 }
 
 /// The host computes workgroup counts from its tile constants; they must be the shader's.

@@ -77,7 +77,7 @@ impl Gather {
         let ro = Slot::Storage { read_only: true };
         let rw = Slot::Storage { read_only: false };
         let slots = [Slot::Step, Slot::Uniform, ro, ro, ro, rw, rw];
-        let source = include_str!("../../../shaders/gather.wgsl");
+        let source = shader_source!("gather");
         Gather {
             bytes: Kernel::new(ctx, "gather u8", source, &slots, &[("BYTE_FEATURES", 1.0)]),
             floats: Kernel::new(ctx, "gather f32", source, &slots, &[("BYTE_FEATURES", 0.0)]),

@@ -51,7 +51,7 @@ impl LossGrad {
         let kernel = Kernel::new(
             ctx,
             "loss",
-            include_str!("../../../shaders/loss.wgsl"),
+            shader_source!("loss"),
             &[Slot::Step, Slot::Uniform, ro, ro, rw, rw],
             &[],
         );

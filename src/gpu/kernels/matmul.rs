@@ -83,7 +83,7 @@ impl Matmul {
         let kernel = Kernel::new(
             ctx,
             "matmul",
-            include_str!("../../../shaders/matmul.wgsl"),
+            shader_source!("matmul"),
             &[Slot::Uniform, ro, ro, rw, ro, ro, rw, ro, ro, Slot::Step],
             &[],
         );

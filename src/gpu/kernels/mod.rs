@@ -1,6 +1,17 @@
 //! One small struct per WGSL kernel: its pipeline, its bind-group layout, a typed `bind` that
 //! builds the bind group once per run, and a `dispatch` that records it into a compute pass.
 
+/// A kernel's WGSL: `shaders/step.wgsl` (the shared step-table struct) followed by
+/// `shaders/<name>.wgsl`.
+macro_rules! shader_source {
+    ($name:literal) => {
+        concat!(
+            include_str!("../../../shaders/step.wgsl"),
+            include_str!(concat!("../../../shaders/", $name, ".wgsl"))
+        )
+    };
+}
+
 pub mod gather;
 pub mod loss;
 pub mod matmul;

@@ -36,7 +36,7 @@ impl Optim {
         let kernel = Kernel::new(
             ctx,
             "optim",
-            include_str!("../../../shaders/optim.wgsl"),
+            shader_source!("optim"),
             &[Slot::Step, Slot::Uniform, rw, Slot::Storage { read_only: true }, rw],
             &[],
         );
