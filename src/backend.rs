@@ -126,6 +126,9 @@ pub trait Backend {
     /// empty for plain SGD) and the number of optimizer steps taken.
     fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)>;
 
+    /// Restores the optimizer's state and step count (as [`Backend::optimizer_state`] gave them).
+    fn set_optimizer_state(&mut self, state: &[f32], steps: u64) -> Result<()>;
+
     /// Training work scheduled since the backend was built (evaluation not counted).
     fn schedule_stats(&self) -> ScheduleStats;
 }

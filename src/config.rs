@@ -259,6 +259,7 @@ impl Config {
             patience: self.patience,
             monitor: self.monitor,
             log_every: self.log_every,
+            start_epoch: 0,
         }
     }
 

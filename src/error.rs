@@ -40,6 +40,10 @@ pub enum Error {
     #[error("invalid {field}: {detail}")]
     InvalidConfig { field: &'static str, detail: String },
 
+    /// A checkpoint (or run directory file) that cannot be used.
+    #[error("{path}: {detail}")]
+    Checkpoint { path: PathBuf, detail: String },
+
     #[error("no GPU adapter found: {0}")]
     NoAdapter(String),
 

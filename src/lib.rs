@@ -28,8 +28,10 @@
 //! # Ok::<(), gpu_mlp::Error>(())
 //! ```
 
+pub mod artifacts;
 pub mod backend;
 pub mod bench;
+pub mod checkpoint;
 pub mod config;
 pub mod cpu;
 pub mod data;

@@ -51,6 +51,15 @@ struct TrainArgs {
     #[arg(long)]
     #[serde(skip)]
     config: Option<PathBuf>,
+    /// Run directory for the config, history, checkpoints and plots [default: runs/run-<time>].
+    #[arg(long)]
+    #[serde(skip)]
+    out: Option<PathBuf>,
+    /// Continue the run in this directory from its last checkpoint (its config.toml, with any
+    /// flags given here on top, e.g. a larger --epochs).
+    #[arg(long, conflicts_with_all = ["config", "out"])]
+    #[serde(skip)]
+    resume: Option<PathBuf>,
     /// Dataset [default: fashion].
     #[arg(long, value_enum)]
     dataset: Option<DatasetName>,
@@ -179,7 +188,7 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let result = match cli.command {
-        Command::Train(args) => Config::resolve(args.config.as_deref(), &args).and_then(|c| run_train(&c)),
+        Command::Train(args) => run_train(&args),
         Command::Info => {
             run_info();
             Ok(())
@@ -198,8 +207,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_train(config: &Config) -> Result<(), Error> {
-    let mut run = Run::new(config)?;
+fn run_train(args: &TrainArgs) -> Result<(), Error> {
+    let mut run = match &args.resume {
+        Some(dir) => Run::resume(dir, args)?,
+        None => Run::with_dir(&Config::resolve(args.config.as_deref(), args)?, args.out.as_deref())?,
+    };
+    let config = &run.config.clone();
     let splits = Arc::clone(&run.data);
     let has_val = splits.val.is_some();
     println!(
@@ -236,7 +249,13 @@ fn run_train(config: &Config) -> Result<(), Error> {
         "{:>5} {:>10} {:>9}{val_header} {:>10} {:>9} {:>8} {:>10}",
         "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds", "samples/s"
     );
-    let outcome = run.train(|event| match event {
+    if let Some(dir) = &run.dir {
+        match run.start_epoch {
+            0 => println!("run directory: {}", dir.path.display()),
+            done => println!("resuming {} after epoch {done}", dir.path.display()),
+        }
+    }
+    let outcome = run.train(&mut |event: Event<'_>| match event {
         Event::Tick(t) => println!(
             "      epoch {} batch {}/{}: loss {:.4}, accuracy {:.2}%",
             t.epoch,

@@ -1,14 +1,19 @@
-//! A configured run: data, network and backend built from a [`Config`], then trained.
+//! A configured run: data, network and backend built from a [`Config`], trained, and — with a
+//! run directory — leaving behind config.toml, history.csv/json, last/best checkpoints and
+//! meta.json after every epoch, so it can be resumed.
 
+use std::path::Path;
 use std::sync::Arc;
 
+use crate::artifacts::{write_atomic, HistoryRow, RunDir};
 use crate::backend::Backend;
+use crate::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::config::Config;
 use crate::data::Splits;
 use crate::device::create_backend;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{initialize, MlpSpec, ParamLayout};
-use crate::train::{train, Event, Outcome};
+use crate::train::{train, EpochReport, Observer, Outcome, Tick};
 
 pub struct Run {
     pub config: Config,
@@ -17,14 +22,65 @@ pub struct Run {
     pub backend: Box<dyn Backend>,
     /// Which device was chosen and why.
     pub device_note: String,
+    /// Where artifacts go (none: train in memory only).
+    pub dir: Option<RunDir>,
+    /// Epochs already done (a resumed run).
+    pub start_epoch: usize,
+    /// Metrics of every epoch so far, resumed ones included.
+    pub history: Vec<HistoryRow>,
 }
 
 impl Run {
     /// Loads the data, builds and initializes the network, and opens the backend.
     pub fn new(config: &Config) -> Result<Run> {
+        Run::build(config, None)
+    }
+
+    /// Like [`Run::new`], writing artifacts to `out` (or `runs/run-<time>`).
+    pub fn with_dir(config: &Config, out: Option<&Path>) -> Result<Run> {
+        let mut run = Run::build(config, None)?;
+        let dir = RunDir::create(out)?;
+        write_atomic(&dir.file("config.toml"), config.to_toml().as_bytes())?;
+        run.dir = Some(dir);
+        Ok(run)
+    }
+
+    /// Continues the run in `dir` from its last checkpoint. `overrides` (e.g. more `epochs`)
+    /// go on top of its config.toml; the network must stay the same.
+    pub fn resume(dir: &Path, overrides: &impl serde::Serialize) -> Result<Run> {
+        let run_dir = RunDir {
+            path: dir.to_path_buf(),
+        };
+        let config = Config::resolve(Some(&run_dir.file("config.toml")), overrides)?;
+        let checkpoint = Checkpoint::load(&run_dir.file("last.safetensors"))?;
+        let mut run = Run::build(&config, Some(&checkpoint))?;
+        run.backend
+            .set_optimizer_state(&checkpoint.optimizer_state, checkpoint.meta.optimizer_steps)?;
+        run.start_epoch = checkpoint.meta.epoch;
+        run.history = run_dir.read_history()?;
+        run.history.truncate(run.start_epoch);
+        write_atomic(&run_dir.file("config.toml"), config.to_toml().as_bytes())?;
+        run.dir = Some(run_dir);
+        Ok(run)
+    }
+
+    fn build(config: &Config, from: Option<&Checkpoint>) -> Result<Run> {
         let data = Arc::new(config.load_data()?);
         let spec = config.spec(data.train.dim, data.classes())?;
-        let params = initialize(&ParamLayout::new(&spec), config.init, config.seed);
+        let params = match from {
+            Some(c) if c.meta.spec()? != spec => {
+                return Err(Error::Checkpoint {
+                    path: "last.safetensors".into(),
+                    detail: format!(
+                        "holds a {} network, the config asks for {}",
+                        c.meta.spec()?.describe(),
+                        spec.describe()
+                    ),
+                })
+            }
+            Some(c) => c.params.clone(),
+            None => initialize(&ParamLayout::new(&spec), config.init, config.seed),
+        };
         let (backend, device_note) =
             create_backend(config.device, &spec, params, Arc::clone(&data), &config.train_options())?;
         Ok(Run {
@@ -33,19 +89,107 @@ impl Run {
             spec,
             backend,
             device_note,
+            dir: None,
+            start_epoch: 0,
+            history: Vec::new(),
         })
     }
 
-    /// Trains as configured, calling `on_event` at progress ticks and epochs.
-    pub fn train(&mut self, on_event: impl FnMut(Event<'_>)) -> Result<Outcome> {
+    /// Trains as configured, telling `observer` about ticks and epochs, and writing the run
+    /// directory's files after every epoch.
+    pub fn train(&mut self, observer: &mut dyn Observer) -> Result<Outcome> {
         let train_len = self.data.train.len();
-        let cfg = self.config.train_config(train_len.div_ceil(self.config.batch_size));
+        let cfg = crate::train::TrainConfig {
+            start_epoch: self.start_epoch,
+            ..self.config.train_config(train_len.div_ceil(self.config.batch_size))
+        };
+        let mut recorder = Recorder {
+            run_dir: self.dir.clone(),
+            config: &self.config,
+            spec: &self.spec,
+            data: &self.data,
+            history: &mut self.history,
+            inner: observer,
+        };
         train(
             self.backend.as_mut(),
             train_len,
             self.data.val.is_some(),
             &cfg,
-            on_event,
+            &mut recorder,
         )
+    }
+}
+
+fn checkpoint_of(
+    config: &Config,
+    spec: &MlpSpec,
+    data: &Splits,
+    epoch: usize,
+    params: Vec<f32>,
+    optimizer_state: Vec<f32>,
+    optimizer_steps: u64,
+) -> Checkpoint {
+    Checkpoint {
+        meta: Meta {
+            format: FORMAT.into(),
+            crate_version: env!("CARGO_PKG_VERSION").into(),
+            sizes: spec.sizes.clone(),
+            activations: spec.activations.clone(),
+            loss: spec.loss,
+            class_names: data.class_names.clone(),
+            input_scale: data.train.transform.scale,
+            input_shift: data.train.transform.shift,
+            epoch,
+            optimizer_steps,
+            seed: config.seed,
+            config: config.clone(),
+        },
+        params,
+        optimizer_state,
+    }
+}
+
+/// Passes events on, and keeps the run directory current after each epoch.
+struct Recorder<'a> {
+    run_dir: Option<RunDir>,
+    config: &'a Config,
+    spec: &'a MlpSpec,
+    data: &'a Splits,
+    history: &'a mut Vec<HistoryRow>,
+    inner: &'a mut dyn Observer,
+}
+
+impl Observer for Recorder<'_> {
+    fn tick(&mut self, tick: &Tick) {
+        self.inner.tick(tick);
+    }
+
+    fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
+        self.history.push(HistoryRow::from(report));
+        if let Some(dir) = &self.run_dir {
+            let (optimizer_state, steps) = backend.optimizer_state()?;
+            let checkpoint = checkpoint_of(
+                self.config,
+                self.spec,
+                self.data,
+                report.epoch,
+                backend.parameters()?,
+                optimizer_state,
+                steps,
+            );
+            checkpoint.save(&dir.file("last.safetensors"))?;
+            // Without a validation split the latest epoch is the best one we can name.
+            if improved || self.data.val.is_none() {
+                checkpoint.save(&dir.file("best.safetensors"))?;
+            }
+            let meta = serde_json::to_string_pretty(&checkpoint.meta).map_err(|e| Error::Checkpoint {
+                path: dir.file("meta.json"),
+                detail: e.to_string(),
+            })?;
+            write_atomic(&dir.file("meta.json"), meta.as_bytes())?;
+            dir.write_history(self.history)?;
+        }
+        self.inner.epoch(backend, report, improved)
     }
 }

@@ -41,6 +41,8 @@ pub struct TrainConfig {
     pub monitor: Monitor,
     /// Report the running loss every this many batches (a readback at each tick).
     pub log_every: Option<usize>,
+    /// Epochs already done (when resuming): training continues with epoch `start_epoch + 1`.
+    pub start_epoch: usize,
 }
 
 impl TrainConfig {
@@ -53,6 +55,7 @@ impl TrainConfig {
             patience: None,
             monitor: Monitor::ValLoss,
             log_every: None,
+            start_epoch: 0,
         }
     }
 }
@@ -88,6 +91,28 @@ pub enum Event<'a> {
     Epoch(&'a EpochReport),
 }
 
+/// What the loop reports to, and lets act after each epoch (e.g. to write checkpoints).
+pub trait Observer {
+    fn tick(&mut self, _tick: &Tick) {}
+
+    /// After each epoch; `improved`: the epoch is the best so far by the monitored metric.
+    fn epoch(&mut self, _backend: &mut dyn Backend, _report: &EpochReport, _improved: bool) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A closure receiving the loop's events is an observer.
+impl<F: FnMut(Event<'_>)> Observer for F {
+    fn tick(&mut self, tick: &Tick) {
+        self(Event::Tick(tick));
+    }
+
+    fn epoch(&mut self, _backend: &mut dyn Backend, report: &EpochReport, _improved: bool) -> Result<()> {
+        self(Event::Epoch(report));
+        Ok(())
+    }
+}
+
 /// The best epoch by the monitored validation metric, and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Best {
@@ -114,14 +139,15 @@ pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<u32> {
     order
 }
 
-/// Trains for up to `cfg.epochs` epochs over `train_len` samples, calling `on_event` at each
-/// progress tick and after each epoch. `has_val`: the backend holds a validation split.
+/// Trains epochs `cfg.start_epoch + 1 ..= cfg.epochs` over `train_len` samples, telling
+/// `observer` at each progress tick and after each epoch. `has_val`: the backend holds a
+/// validation split.
 pub fn train(
     backend: &mut dyn Backend,
     train_len: usize,
     has_val: bool,
     cfg: &TrainConfig,
-    mut on_event: impl FnMut(Event<'_>),
+    observer: &mut dyn Observer,
 ) -> Result<Outcome> {
     if cfg.patience.is_some() && !has_val {
         return Err(Error::InvalidConfig {
@@ -138,7 +164,7 @@ pub fn train(
         stopped_early: false,
     };
     let mut since_best = 0;
-    for epoch in 1..=cfg.epochs {
+    for epoch in cfg.start_epoch + 1..=cfg.epochs {
         let order = epoch_order(train_len, cfg.seed, epoch);
         let first_step = (epoch - 1) * steps_per_epoch;
         let lrs: Vec<f32> = (first_step..first_step + steps_per_epoch)
@@ -161,12 +187,12 @@ pub fn train(
                 });
             }
             if cfg.log_every.is_some() {
-                on_event(Event::Tick(&Tick {
+                observer.tick(&Tick {
                     epoch,
                     batch: steps.len(),
                     batches: steps_per_epoch,
                     recent,
-                }));
+                });
             }
         }
         let train_seconds = start.elapsed().as_secs_f64();
@@ -185,13 +211,16 @@ pub fn train(
             train_seconds,
             samples_per_second: train.samples as f64 / train_seconds.max(1e-9),
         };
-        on_event(Event::Epoch(&report));
-        outcome.reports.push(report);
-        if let Some(val) = val {
-            let improved = outcome
+        let improved = match val {
+            Some(val) => outcome
                 .best
                 .as_ref()
-                .is_none_or(|b| cfg.monitor.score(&val) > cfg.monitor.score(&b.val));
+                .is_none_or(|b| cfg.monitor.score(&val) > cfg.monitor.score(&b.val)),
+            None => false,
+        };
+        observer.epoch(backend, &report, improved)?;
+        outcome.reports.push(report);
+        if let Some(val) = val {
             if improved {
                 outcome.best = Some(Best {
                     epoch,

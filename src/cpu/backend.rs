@@ -151,6 +151,13 @@ impl Backend for CpuBackend {
         Ok((self.optimizer_state.clone(), self.steps))
     }
 
+    fn set_optimizer_state(&mut self, state: &[f32], steps: u64) -> Result<()> {
+        check_params_len(state, self.optimizer_state.len())?;
+        self.optimizer_state.copy_from_slice(state);
+        self.steps = steps;
+        Ok(())
+    }
+
     fn schedule_stats(&self) -> ScheduleStats {
         ScheduleStats {
             steps: self.steps,

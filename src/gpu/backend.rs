@@ -458,6 +458,17 @@ impl Backend for GpuBackend {
         Ok((state, self.step_count))
     }
 
+    fn set_optimizer_state(&mut self, state: &[f32], steps: u64) -> Result<()> {
+        check_params_len(state, self.layout.len * self.optimizer.kind.state_per_param())?;
+        if !state.is_empty() {
+            self.ctx
+                .queue
+                .write_buffer(&self.optim.state, 0, bytemuck::cast_slice(state));
+        }
+        self.step_count = steps;
+        Ok(())
+    }
+
     fn set_parameters(&mut self, params: &[f32]) -> Result<()> {
         check_params_len(params, self.layout.len)?;
         self.ctx

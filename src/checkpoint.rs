@@ -1,0 +1,195 @@
+//! Checkpoints: weights and optimizer state in safetensors, named and shaped like PyTorch's
+//! `nn.Linear` (`layers.{i}.weight` [out, in], `layers.{i}.bias` [out]), with the run's metadata
+//! as JSON both inside the file (`__metadata__["gpu_mlp"]`) and, in a run directory, as meta.json.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+
+use crate::artifacts::write_atomic;
+use crate::config::Config;
+use crate::data::Affine;
+use crate::error::{Error, Result};
+use crate::model::{Activation, Loss, MlpSpec, ParamLayout};
+
+pub const FORMAT: &str = "gpu-mlp checkpoint 1";
+const METADATA_KEY: &str = "gpu_mlp";
+
+/// Everything needed to rebuild, evaluate or resume a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub format: String,
+    pub crate_version: String,
+    /// Layer widths, input first.
+    pub sizes: Vec<usize>,
+    pub activations: Vec<Activation>,
+    pub loss: Loss,
+    pub class_names: Vec<String>,
+    /// How stored features became inputs when training (`x · scale + shift`).
+    pub input_scale: f32,
+    pub input_shift: f32,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Optimizer steps taken (Adam's t; the dropout masks' step counter).
+    pub optimizer_steps: u64,
+    /// The random state: shuffles are seeded by (seed, epoch) and dropout masks by
+    /// (seed, step), so (seed, epoch, optimizer_steps) is all there is.
+    pub seed: u64,
+    pub config: Config,
+}
+
+impl Meta {
+    pub fn spec(&self) -> Result<MlpSpec> {
+        let bad = |detail: String| Error::Checkpoint {
+            path: "metadata".into(),
+            detail,
+        };
+        if self.sizes.len() < 2 || self.sizes.contains(&0) {
+            return Err(bad(format!("layer sizes {:?} do not describe a network", self.sizes)));
+        }
+        let hidden = &self.sizes[1..self.sizes.len() - 1];
+        let mut spec = MlpSpec::new(self.sizes[0], hidden, self.sizes[self.sizes.len() - 1])?;
+        if !hidden.is_empty() {
+            spec = spec.with_activations(&self.activations)?;
+        }
+        spec.loss = self.loss;
+        Ok(spec)
+    }
+
+    pub fn input_transform(&self) -> Affine {
+        Affine {
+            scale: self.input_scale,
+            shift: self.input_shift,
+        }
+    }
+}
+
+/// A model's parameters (flat [`ParamLayout`]) and optimizer state, with its metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    pub meta: Meta,
+    pub params: Vec<f32>,
+    /// The optimizer's arrays, each in the parameter layout (velocity; or Adam's m then v).
+    pub optimizer_state: Vec<f32>,
+}
+
+/// Names of the optimizer's state arrays for `count` arrays.
+fn state_names(count: usize) -> &'static [&'static str] {
+    match count {
+        0 => &[],
+        1 => &["velocity"],
+        _ => &["m", "v"],
+    }
+}
+
+impl Checkpoint {
+    fn tensors(&self) -> Result<Vec<(String, TensorView<'_>)>> {
+        let layout = ParamLayout::new(&self.meta.spec()?);
+        let arrays = self.optimizer_state.len() / layout.len.max(1);
+        let prefixes = std::iter::once(("".to_string(), &self.params[..])).chain(
+            state_names(arrays).iter().enumerate().map(|(k, name)| {
+                (
+                    format!("optimizer.{name}."),
+                    &self.optimizer_state[k * layout.len..(k + 1) * layout.len],
+                )
+            }),
+        );
+        let mut out = Vec::new();
+        for (prefix, values) in prefixes {
+            for (i, l) in layout.layers.iter().enumerate() {
+                for (name, range, shape) in [
+                    (
+                        format!("{prefix}layers.{i}.weight"),
+                        l.weight.clone(),
+                        vec![l.fan_out, l.fan_in],
+                    ),
+                    (format!("{prefix}layers.{i}.bias"), l.bias.clone(), vec![l.fan_out]),
+                ] {
+                    let view =
+                        TensorView::new(Dtype::F32, shape, bytemuck::cast_slice(&values[range])).map_err(|e| {
+                            Error::Checkpoint {
+                                path: name.clone().into(),
+                                detail: e.to_string(),
+                            }
+                        })?;
+                    out.push((name, view));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes the checkpoint atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let meta = serde_json::to_string(&self.meta).map_err(|e| Error::Checkpoint {
+            path: path.into(),
+            detail: e.to_string(),
+        })?;
+        let bytes =
+            safetensors::tensor::serialize(self.tensors()?, Some(HashMap::from([(METADATA_KEY.to_string(), meta)])))
+                .map_err(|e| Error::Checkpoint {
+                    path: path.into(),
+                    detail: e.to_string(),
+                })?;
+        write_atomic(path, &bytes)
+    }
+
+    pub fn load(path: &Path) -> Result<Checkpoint> {
+        let bad = |detail: String| Error::Checkpoint {
+            path: path.into(),
+            detail,
+        };
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+        let meta_json = header
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(METADATA_KEY))
+            .ok_or_else(|| bad(format!("no `{METADATA_KEY}` metadata: not written by gpu-mlp")))?;
+        let meta: Meta = serde_json::from_str(meta_json).map_err(|e| bad(format!("metadata: {e}")))?;
+        if meta.format != FORMAT {
+            return Err(bad(format!("format `{}`, expected `{FORMAT}`", meta.format)));
+        }
+        let layout = ParamLayout::new(&meta.spec().map_err(|e| bad(e.to_string()))?);
+        let arrays = meta.config.optimizer.state_per_param();
+        let read = |prefix: &str| -> Result<Vec<f32>> {
+            let mut values = vec![0.0f32; layout.len];
+            for (i, l) in layout.layers.iter().enumerate() {
+                for (name, range, shape) in [
+                    (
+                        format!("{prefix}layers.{i}.weight"),
+                        l.weight.clone(),
+                        vec![l.fan_out, l.fan_in],
+                    ),
+                    (format!("{prefix}layers.{i}.bias"), l.bias.clone(), vec![l.fan_out]),
+                ] {
+                    let t = tensors
+                        .tensor(&name)
+                        .map_err(|_| bad(format!("missing tensor `{name}`")))?;
+                    if t.dtype() != Dtype::F32 || t.shape() != shape.as_slice() {
+                        return Err(bad(format!(
+                            "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
+                            t.dtype(),
+                            t.shape()
+                        )));
+                    }
+                    values[range].copy_from_slice(&bytemuck::pod_collect_to_vec::<u8, f32>(t.data()));
+                }
+            }
+            Ok(values)
+        };
+        let params = read("")?;
+        let mut optimizer_state = Vec::with_capacity(arrays * layout.len);
+        for name in state_names(arrays) {
+            optimizer_state.extend(read(&format!("optimizer.{name}."))?);
+        }
+        Ok(Checkpoint {
+            meta,
+            params,
+            optimizer_state,
+        })
+    }
+}
