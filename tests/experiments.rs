@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use gpu_mlp::config::Config;
 use gpu_mlp::run::Run;
+use gpu_mlp::train::Event;
 
 fn config_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(name)
@@ -22,7 +23,7 @@ fn config(name: &str, overrides: &str) -> Config {
 /// Final test accuracy of a run.
 fn test_accuracy(config: &Config) -> f64 {
     let mut run = Run::new(config).expect("run builds");
-    let outcome = run.train(|_| {}).expect("trains");
+    let outcome = run.train(&mut |_: Event<'_>| {}).expect("trains");
     outcome.reports.last().expect("an epoch").test.accuracy
 }
 

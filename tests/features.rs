@@ -175,7 +175,7 @@ fn early_stopping_on(device: &str) {
     ));
     assert_eq!(config.monitor, Monitor::ValAccuracy);
     let mut run = Run::new(&config).expect("run builds");
-    let outcome = run.train(|_| {}).expect("trains");
+    let outcome = run.train(&mut |_: Event<'_>| {}).expect("trains");
     assert!(
         outcome.stopped_early && outcome.reports.len() < 40,
         "ran {} epochs",
@@ -202,7 +202,7 @@ fn progress_ticks_report_every_n_batches() {
     let config = blobs_config("epochs = 2\nlog_every = 3");
     let mut run = Run::new(&config).expect("run builds");
     let mut ticks = Vec::new();
-    run.train(|e| {
+    run.train(&mut |e: Event<'_>| {
         if let Event::Tick(t) = e {
             ticks.push((t.epoch, t.batch, t.batches));
         }
@@ -228,7 +228,7 @@ fn progress_ticks_report_every_n_batches() {
 fn patience_without_a_validation_split_is_an_error() {
     let config = blobs_config("epochs = 2\npatience = 2");
     let err = Run::new(&config)
-        .and_then(|mut r| r.train(|_| {}).map(|_| ()))
+        .and_then(|mut r| r.train(&mut |_: Event<'_>| {}).map(|_| ()))
         .expect_err("needs val_split");
     assert!(err.to_string().contains("--val-split"), "{err}");
 }
