@@ -1,0 +1,111 @@
+//! What a run leaves behind: checkpoints that round-trip exactly, resume that equals an
+//! uninterrupted run, history files, and clear errors for checkpoints that do not fit.
+
+mod common;
+
+use std::path::Path;
+
+use gpu_mlp::checkpoint::Checkpoint;
+use gpu_mlp::config::Config;
+use gpu_mlp::run::Run;
+use gpu_mlp::train::Event;
+
+fn config(extra: &str) -> Config {
+    let text = format!(
+        "dataset = \"blobs\"\nsamples = 300\nhidden = [12, 6]\nactivation = [\"tanh\", \"relu\"]\nbatch_size = 16\n\
+         optimizer = \"adam\"\nlr = 0.01\nval_split = 0.2\ndropout = 0.1\n{extra}"
+    );
+    let table: toml::Table = toml::from_str(&text).expect("valid TOML");
+    Config::resolve(None, &table).expect("valid config")
+}
+
+fn overrides(text: &str) -> toml::Table {
+    toml::from_str(text).expect("valid TOML")
+}
+
+fn train_in(dir: &Path, config: &Config) -> Checkpoint {
+    let mut run = Run::with_dir(config, Some(dir)).expect("run builds");
+    run.train(&mut |_: Event<'_>| {}).expect("trains");
+    Checkpoint::load(&dir.join("last.safetensors")).expect("last checkpoint")
+}
+
+#[test]
+fn checkpoints_round_trip_bit_exact() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let saved = train_in(dir.path(), &config("epochs = 2\ndevice = \"cpu\""));
+    assert!(!saved.optimizer_state.is_empty(), "Adam keeps m and v");
+    let path = dir.path().join("copy.safetensors");
+    saved.save(&path).expect("saves");
+    assert_eq!(Checkpoint::load(&path).expect("loads"), saved);
+    for name in ["config.toml", "history.csv", "history.json", "best.safetensors", "meta.json"] {
+        assert!(dir.path().join(name).is_file(), "{name} written");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("history.csv")).expect("history");
+    assert_eq!(csv.lines().count(), 3, "header and two epochs:\n{csv}");
+}
+
+/// 2 epochs, then `--resume` to 4, equals 4 epochs straight: bit for bit on the CPU.
+#[test]
+fn resume_equals_an_uninterrupted_run_on_the_cpu() {
+    let (a, b) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+    train_in(a.path(), &config("epochs = 2\ndevice = \"cpu\""));
+    let mut resumed = Run::resume(a.path(), &overrides("epochs = 4")).expect("resumes");
+    assert_eq!(resumed.start_epoch, 2);
+    resumed.train(&mut |_: Event<'_>| {}).expect("trains");
+    let straight = train_in(b.path(), &config("epochs = 4\ndevice = \"cpu\""));
+    let continued = Checkpoint::load(&a.path().join("last.safetensors")).expect("loads");
+    assert_eq!(continued.params, straight.params);
+    assert_eq!(continued.optimizer_state, straight.optimizer_state);
+    assert_eq!(continued.meta.optimizer_steps, straight.meta.optimizer_steps);
+    let history = |d: &Path| std::fs::read_to_string(d.join("history.json")).expect("history");
+    let strip_times = |s: String| s.lines().filter(|l| !l.contains("seconds") && !l.contains("samples_per_second")).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip_times(history(a.path())), strip_times(history(b.path())), "same metrics, epoch by epoch");
+}
+
+#[test]
+fn resume_equals_an_uninterrupted_run_on_the_gpu() {
+    if common::gpu_or_skip("resume_equals_an_uninterrupted_run_on_the_gpu").is_none() {
+        return;
+    }
+    let (a, b) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+    train_in(a.path(), &config("epochs = 2\ndevice = \"gpu\""));
+    let mut resumed = Run::resume(a.path(), &overrides("epochs = 4")).expect("resumes");
+    resumed.train(&mut |_: Event<'_>| {}).expect("trains");
+    let straight = train_in(b.path(), &config("epochs = 4\ndevice = \"gpu\""));
+    let continued = Checkpoint::load(&a.path().join("last.safetensors")).expect("loads");
+    common::assert_close("resumed weights", &continued.params, &straight.params, 1e-5);
+    common::assert_close("resumed Adam state", &continued.optimizer_state, &straight.optimizer_state, 1e-5);
+}
+
+#[test]
+fn a_checkpoint_for_another_network_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    train_in(dir.path(), &config("epochs = 1\ndevice = \"cpu\""));
+    let err = Run::resume(dir.path(), &overrides("hidden = [5, 6]")).err().expect("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("2-12(tanh)-6-2") && msg.contains("2-5(tanh)-6-2"), "{msg}");
+}
+
+#[test]
+fn damaged_checkpoints_are_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = train_in(dir.path(), &config("epochs = 1\ndevice = \"cpu\""));
+    let path = dir.path().join("damaged.safetensors");
+    std::fs::write(&path, b"not a checkpoint").expect("write");
+    let msg = Checkpoint::load(&path).expect_err("refused").to_string();
+    assert!(msg.contains("damaged.safetensors") && msg.contains("safetensors"), "{msg}");
+    assert!(good.meta.sizes == [2, 12, 6, 2]);
+    // Good tensors under metadata that promises other shapes: the mismatch is named.
+    let bytes = std::fs::read(dir.path().join("last.safetensors")).expect("read");
+    std::fs::write(&path, &bytes).expect("write");
+    let (n, _) = safetensors::SafeTensors::read_metadata(&bytes).expect("header");
+    let header = String::from_utf8(bytes[8..8 + n].to_vec()).expect("utf-8 header");
+    let patched = header.replace("\\\"sizes\\\":[2,12,6,2]", "\\\"sizes\\\":[2,13,6,2]");
+    assert_ne!(patched, header, "the header carries the sizes");
+    let mut out = (patched.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(patched.as_bytes());
+    out.extend_from_slice(&bytes[8 + n..]);
+    std::fs::write(&path, out).expect("write");
+    let msg = Checkpoint::load(&path).expect_err("refused").to_string();
+    assert!(msg.contains("layers.0.weight") && msg.contains("[13, 2]"), "{msg}");
+}
