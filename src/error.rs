@@ -44,6 +44,14 @@ pub enum Error {
     #[error("{path}: {detail}")]
     Checkpoint { path: PathBuf, detail: String },
 
+    /// An image file that cannot be read as a picture.
+    #[error("{path}: bad image {field}: {detail}")]
+    Image {
+        path: PathBuf,
+        field: &'static str,
+        detail: String,
+    },
+
     #[error("no GPU adapter found: {0}")]
     NoAdapter(String),
 

@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use gpu_mlp::backend::EvalSplit;
+use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::config::Config;
-use gpu_mlp::data::{DatasetName, Normalize};
+use gpu_mlp::data::{Dataset, DatasetName, Features, Normalize};
 use gpu_mlp::device::DeviceChoice;
+use gpu_mlp::evaluate;
 use gpu_mlp::gpu::list_adapters;
 use gpu_mlp::model::{Activation, Init, Loss, ParamLayout};
 use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
@@ -33,6 +35,11 @@ struct Cli {
 enum Command {
     /// Train an MLP and print per-epoch train/test loss and accuracy.
     Train(Box<TrainArgs>),
+    /// Score a checkpoint on its dataset's test split: loss, accuracy, confusion matrix,
+    /// per-class precision/recall/F1 (computed by the CPU reference).
+    Eval(EvalArgs),
+    /// Classify one test image (by index) or an image file (PNG or PGM): top-k classes.
+    Predict(PredictArgs),
     /// List the GPU adapters wgpu sees, their backend, type and key limits.
     Info,
     /// Measure this machine: matmul GFLOP/s and training samples/s, CPU and GPU side by side.
@@ -41,6 +48,44 @@ enum Command {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
         repeats: u32,
     },
+}
+
+#[derive(clap::Args)]
+struct EvalArgs {
+    /// A checkpoint written by `train` (e.g. runs/X/best.safetensors).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Evaluate on this dataset's test split instead of the checkpoint's own.
+    #[arg(long, value_enum)]
+    dataset: Option<DatasetName>,
+    /// Folder with the dataset's IDX files.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["index", "image"])))]
+struct PredictArgs {
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Index of an image in the test split.
+    #[arg(long)]
+    index: Option<usize>,
+    /// A PNG or PGM file, converted to 28×28 grayscale (light strokes on dark, like the datasets).
+    #[arg(long)]
+    image: Option<PathBuf>,
+    /// How many classes to list.
+    #[arg(long, default_value_t = 3)]
+    top_k: usize,
+    /// Draw the image in the terminal.
+    #[arg(long)]
+    show: bool,
+    /// Folder with the dataset's IDX files (for --index).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 /// The flags of `train`. Each overrides the same key of `--config`; unset ones serialize to
@@ -189,6 +234,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Train(args) => run_train(&args),
+        Command::Eval(args) => run_eval(&args),
+        Command::Predict(args) => run_predict(&args),
         Command::Info => {
             run_info();
             Ok(())
@@ -308,6 +355,87 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
             stats.dispatches_per_step(),
             stats.submits as f64 / outcome.reports.len() as f64
         );
+    }
+    Ok(())
+}
+
+fn run_eval(args: &EvalArgs) -> Result<(), Error> {
+    let checkpoint = Checkpoint::load(&args.checkpoint)?;
+    let data = evaluate::test_data(&checkpoint, args.dataset, args.data_dir.as_deref())?;
+    let result = evaluate::evaluate(&checkpoint, &data)?;
+    if args.json {
+        // Plain numbers and strings: serialization cannot fail.
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&result).expect("evaluation serializes")
+        );
+    } else {
+        println!(
+            "{}: {} test samples, loss {:.4}, accuracy {:.2}%\n",
+            args.checkpoint.display(),
+            result.samples,
+            result.loss,
+            100.0 * result.accuracy
+        );
+        print!("{}", result.table());
+    }
+    Ok(())
+}
+
+fn run_predict(args: &PredictArgs) -> Result<(), Error> {
+    let checkpoint = Checkpoint::load(&args.checkpoint)?;
+    let spec = checkpoint.meta.spec()?;
+    let side = (spec.inputs() as f64).sqrt() as usize;
+    let (pixels, truth) = match (&args.image, args.index) {
+        (Some(path), _) => {
+            if side * side != spec.inputs() {
+                return Err(Error::InvalidConfig {
+                    field: "image",
+                    detail: format!("the model takes {} features, not a square image", spec.inputs()),
+                });
+            }
+            (gpu_mlp::image::load_gray(path, side)?, None)
+        }
+        (None, index) => {
+            let data = evaluate::test_data(&checkpoint, None, args.data_dir.as_deref())?;
+            let index = index.unwrap_or(0);
+            let Features::U8(all) = &data.features else {
+                return Err(Error::InvalidConfig {
+                    field: "index",
+                    detail: "predict --index needs an image dataset".into(),
+                });
+            };
+            if index >= data.len() {
+                return Err(Error::InvalidConfig {
+                    field: "index",
+                    detail: format!("{index} is past the test split's {} images", data.len()),
+                });
+            }
+            (
+                all[index * data.dim..(index + 1) * data.dim].to_vec(),
+                Some(data.labels[index] as usize),
+            )
+        }
+    };
+    if args.show && side * side == pixels.len() {
+        print!("{}", gpu_mlp::image::render(&pixels, side));
+    }
+    let sample = Dataset {
+        features: Features::U8(pixels),
+        labels: vec![0],
+        dim: spec.inputs(),
+        transform: checkpoint.meta.input_transform(),
+    };
+    let outputs = evaluate::outputs(&checkpoint, &sample)?;
+    let probs = evaluate::probabilities(spec.loss, &outputs);
+    let mut ranked: Vec<(usize, f32)> = probs.iter().copied().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let names = &checkpoint.meta.class_names;
+    if let Some(t) = truth {
+        println!("true class: {t} {}", names[t]);
+    }
+    for (rank, (class, p)) in ranked.iter().take(args.top_k.max(1)).enumerate() {
+        println!("{}. {class} {:<12} {:6.2}%", rank + 1, names[*class], 100.0 * p);
     }
     Ok(())
 }

@@ -37,7 +37,13 @@ fn checkpoints_round_trip_bit_exact() {
     let path = dir.path().join("copy.safetensors");
     saved.save(&path).expect("saves");
     assert_eq!(Checkpoint::load(&path).expect("loads"), saved);
-    for name in ["config.toml", "history.csv", "history.json", "best.safetensors", "meta.json"] {
+    for name in [
+        "config.toml",
+        "history.csv",
+        "history.json",
+        "best.safetensors",
+        "meta.json",
+    ] {
         assert!(dir.path().join(name).is_file(), "{name} written");
     }
     let csv = std::fs::read_to_string(dir.path().join("history.csv")).expect("history");
@@ -47,7 +53,10 @@ fn checkpoints_round_trip_bit_exact() {
 /// 2 epochs, then `--resume` to 4, equals 4 epochs straight: bit for bit on the CPU.
 #[test]
 fn resume_equals_an_uninterrupted_run_on_the_cpu() {
-    let (a, b) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+    let (a, b) = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
     train_in(a.path(), &config("epochs = 2\ndevice = \"cpu\""));
     let mut resumed = Run::resume(a.path(), &overrides("epochs = 4")).expect("resumes");
     assert_eq!(resumed.start_epoch, 2);
@@ -58,8 +67,17 @@ fn resume_equals_an_uninterrupted_run_on_the_cpu() {
     assert_eq!(continued.optimizer_state, straight.optimizer_state);
     assert_eq!(continued.meta.optimizer_steps, straight.meta.optimizer_steps);
     let history = |d: &Path| std::fs::read_to_string(d.join("history.json")).expect("history");
-    let strip_times = |s: String| s.lines().filter(|l| !l.contains("seconds") && !l.contains("samples_per_second")).collect::<Vec<_>>().join("\n");
-    assert_eq!(strip_times(history(a.path())), strip_times(history(b.path())), "same metrics, epoch by epoch");
+    let strip_times = |s: String| {
+        s.lines()
+            .filter(|l| !l.contains("seconds") && !l.contains("samples_per_second"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        strip_times(history(a.path())),
+        strip_times(history(b.path())),
+        "same metrics, epoch by epoch"
+    );
 }
 
 #[test]
@@ -67,21 +85,31 @@ fn resume_equals_an_uninterrupted_run_on_the_gpu() {
     if common::gpu_or_skip("resume_equals_an_uninterrupted_run_on_the_gpu").is_none() {
         return;
     }
-    let (a, b) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
+    let (a, b) = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
     train_in(a.path(), &config("epochs = 2\ndevice = \"gpu\""));
     let mut resumed = Run::resume(a.path(), &overrides("epochs = 4")).expect("resumes");
     resumed.train(&mut |_: Event<'_>| {}).expect("trains");
     let straight = train_in(b.path(), &config("epochs = 4\ndevice = \"gpu\""));
     let continued = Checkpoint::load(&a.path().join("last.safetensors")).expect("loads");
     common::assert_close("resumed weights", &continued.params, &straight.params, 1e-5);
-    common::assert_close("resumed Adam state", &continued.optimizer_state, &straight.optimizer_state, 1e-5);
+    common::assert_close(
+        "resumed Adam state",
+        &continued.optimizer_state,
+        &straight.optimizer_state,
+        1e-5,
+    );
 }
 
 #[test]
 fn a_checkpoint_for_another_network_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
     train_in(dir.path(), &config("epochs = 1\ndevice = \"cpu\""));
-    let err = Run::resume(dir.path(), &overrides("hidden = [5, 6]")).err().expect("refused");
+    let err = Run::resume(dir.path(), &overrides("hidden = [5, 6]"))
+        .err()
+        .expect("refused");
     let msg = err.to_string();
     assert!(msg.contains("2-12(tanh)-6-2") && msg.contains("2-5(tanh)-6-2"), "{msg}");
 }
@@ -93,7 +121,10 @@ fn damaged_checkpoints_are_named() {
     let path = dir.path().join("damaged.safetensors");
     std::fs::write(&path, b"not a checkpoint").expect("write");
     let msg = Checkpoint::load(&path).expect_err("refused").to_string();
-    assert!(msg.contains("damaged.safetensors") && msg.contains("safetensors"), "{msg}");
+    assert!(
+        msg.contains("damaged.safetensors") && msg.contains("safetensors"),
+        "{msg}"
+    );
     assert!(good.meta.sizes == [2, 12, 6, 2]);
     // Good tensors under metadata that promises other shapes: the mismatch is named.
     let bytes = std::fs::read(dir.path().join("last.safetensors")).expect("read");

@@ -172,3 +172,114 @@ fn unknown_config_keys_are_named() {
         lines[0]
     );
 }
+
+/// `eval` on the run's checkpoint reproduces the run's final test metrics, and its confusion
+/// matrix accounts for every test sample.
+#[test]
+fn eval_matches_the_training_runs_final_test_metrics() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let out = gpu_mlp_in(
+        cwd.path(),
+        &[
+            "train",
+            "--dataset",
+            "circle",
+            "--loss",
+            "binary-cross-entropy",
+            "--hidden",
+            "16",
+            "--lr",
+            "0.5",
+            "--epochs",
+            "3",
+            "--device",
+            "cpu",
+            "--out",
+            "run",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let last = epoch_lines(&out).pop().expect("epoch lines");
+    let out = gpu_mlp_in(cwd.path(), &["eval", "--checkpoint", "run/last.safetensors", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let eval: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(format!("{:.4}", eval["loss"].as_f64().expect("loss")), last[3]);
+    assert_eq!(
+        format!("{:.2}%", 100.0 * eval["accuracy"].as_f64().expect("accuracy")),
+        last[4]
+    );
+    let total: u64 = eval["confusion"]
+        .as_array()
+        .expect("matrix")
+        .iter()
+        .flat_map(|r| r.as_array().expect("row"))
+        .map(|v| v.as_u64().expect("count"))
+        .sum();
+    assert_eq!(total, eval["samples"].as_u64().expect("samples"));
+    assert_eq!(total, 200);
+}
+
+/// Test image 0 of Fashion-MNIST is an ankle boot; `predict` finds it by index and from a PGM file.
+#[test]
+fn predict_names_a_known_image() {
+    if gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()).is_err() {
+        assert!(std::env::var("CI").is_err(), "CI installs Fashion-MNIST");
+        eprintln!("\n*** SKIPPING predict_names_a_known_image: no Fashion-MNIST ***\n");
+        return;
+    }
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let out = gpu_mlp_in(
+        cwd.path(),
+        &[
+            "train",
+            "--epochs",
+            "1",
+            "--hidden",
+            "64",
+            "--train-samples",
+            "20000",
+            "--device",
+            "cpu",
+            "--out",
+            "run",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let by_index = gpu_mlp_in(
+        cwd.path(),
+        &[
+            "predict",
+            "--checkpoint",
+            "run/best.safetensors",
+            "--index",
+            "0",
+            "--show",
+        ],
+    );
+    let text = String::from_utf8_lossy(&by_index.stdout).into_owned();
+    assert!(
+        text.contains("true class: 9 Ankle boot") && text.contains("1. 9 Ankle boot"),
+        "{text}"
+    );
+    assert!(text.contains('▓'), "--show draws the image:\n{text}");
+    // The same image as a PGM file (P5, written from the test set).
+    let splits = gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()).expect("data");
+    let gpu_mlp::data::Features::U8(pixels) = &splits.test.features else {
+        panic!("images are u8")
+    };
+    let mut pgm = b"P5\n28 28\n255\n".to_vec();
+    pgm.extend_from_slice(&pixels[..784]);
+    std::fs::write(cwd.path().join("boot.pgm"), pgm).expect("write");
+    let from_file = gpu_mlp_in(
+        cwd.path(),
+        &["predict", "--checkpoint", "run/best.safetensors", "--image", "boot.pgm"],
+    );
+    let file_text = String::from_utf8_lossy(&from_file.stdout).into_owned();
+    let ranking = |t: &str| {
+        t.lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ranking(&file_text), ranking(&text), "same probabilities from the file");
+}
