@@ -52,6 +52,9 @@ pub enum Error {
         detail: String,
     },
 
+    #[error("cannot draw a plot: {0}")]
+    Plot(String),
+
     #[error("no GPU adapter found: {0}")]
     NoAdapter(String),
 

@@ -43,6 +43,7 @@ pub mod gpu;
 pub mod image;
 pub mod model;
 pub mod optim;
+pub mod report;
 pub mod run;
 pub mod train;
 

@@ -40,6 +40,11 @@ enum Command {
     Eval(EvalArgs),
     /// Classify one test image (by index) or an image file (PNG or PGM): top-k classes.
     Predict(PredictArgs),
+    /// Redraw a run directory's plots (loss, accuracy, confusion matrix, example images).
+    Plot {
+        /// The run directory (e.g. runs/run-1700000000).
+        run: PathBuf,
+    },
     /// List the GPU adapters wgpu sees, their backend, type and key limits.
     Info,
     /// Measure this machine: matmul GFLOP/s and training samples/s, CPU and GPU side by side.
@@ -235,6 +240,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => run_train(&args),
         Command::Eval(args) => run_eval(&args),
+        Command::Plot { run } => gpu_mlp::report::plot_run(&run).map(|files| {
+            for f in files {
+                println!("wrote {}", f.display());
+            }
+        }),
         Command::Predict(args) => run_predict(&args),
         Command::Info => {
             run_info();
@@ -349,11 +359,19 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         );
     }
     let stats = backend.schedule_stats();
-    if stats.dispatches > 0 {
+    if stats.dispatches > 0 && !outcome.reports.is_empty() {
         println!(
             "GPU schedule: {:.0} dispatches per step, {:.1} submits per epoch",
             stats.dispatches_per_step(),
             stats.submits as f64 / outcome.reports.len() as f64
+        );
+    }
+    if let Some(dir) = &run.dir {
+        let plots = gpu_mlp::report::plot_run(&dir.path)?;
+        println!(
+            "wrote {} plots and the checkpoints to {}",
+            plots.len(),
+            dir.path.display()
         );
     }
     Ok(())

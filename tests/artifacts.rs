@@ -140,3 +140,37 @@ fn damaged_checkpoints_are_named() {
     let msg = Checkpoint::load(&path).expect_err("refused").to_string();
     assert!(msg.contains("layers.0.weight") && msg.contains("[13, 2]"), "{msg}");
 }
+
+/// The plots exist as PNG (decoded here: right size, not blank) and SVG.
+#[test]
+fn plots_are_drawn_from_a_run_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    train_in(dir.path(), &config("epochs = 3\ndevice = \"cpu\""));
+    let written = gpu_mlp::report::plot_run(dir.path()).expect("plots");
+    assert_eq!(
+        written.len(),
+        6,
+        "loss, accuracy, confusion (no example images for 2-D points): {written:?}"
+    );
+    for (name, size) in [
+        ("loss", (800, 500)),
+        ("accuracy", (800, 500)),
+        ("confusion", (720, 640)),
+    ] {
+        let bytes = std::fs::read(dir.path().join(format!("{name}.png"))).expect("png written");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .expect("a PNG");
+        let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut buf).expect("decodes");
+        assert_eq!((info.width, info.height), size, "{name}.png");
+        let distinct: std::collections::HashSet<&[u8]> = buf.chunks(3).collect();
+        assert!(
+            distinct.len() > 10,
+            "{name}.png is not blank ({} colours)",
+            distinct.len()
+        );
+        let svg = std::fs::read_to_string(dir.path().join(format!("{name}.svg"))).expect("svg written");
+        assert!(svg.starts_with("<svg") && svg.len() > 1000, "{name}.svg");
+    }
+}

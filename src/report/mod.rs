@@ -1,0 +1,321 @@
+//! Plots of a run, as PNG and SVG: loss and accuracy curves per epoch, the confusion matrix as a
+//! heat map, and a 3×3 grid of test images titled true/predicted (wrong ones in red).
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::artifacts::{write_atomic, HistoryRow, RunDir};
+use crate::checkpoint::Checkpoint;
+use crate::data::{Dataset, Features};
+use crate::error::{Error, Result};
+use crate::evaluate::{self, Evaluation};
+
+/// The bundled font (DejaVu Sans, see fonts/LICENSE-DejaVu.txt), so PNG text needs no system fonts.
+static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        // The bundled file is a valid TrueType font, so registration cannot fail.
+        let registered = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+        assert!(registered.is_ok(), "the bundled font loads");
+    });
+}
+
+fn plot_error(e: impl std::fmt::Display) -> Error {
+    Error::Plot(e.to_string())
+}
+
+/// One test image for the grid: 28×28 u8 pixels, true and predicted class names.
+pub struct Example {
+    pub pixels: Vec<u8>,
+    pub side: usize,
+    pub truth: String,
+    pub predicted: String,
+}
+
+/// Draws with `draw` into `<stem>.png` and `<stem>.svg` in `dir`; returns both paths.
+fn both_formats(
+    dir: &Path,
+    stem: &str,
+    size: (u32, u32),
+    draw: impl Fn(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()> + Copy,
+    draw_svg: impl Fn(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
+) -> Result<Vec<PathBuf>> {
+    register_font();
+    let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(plot_error)?;
+    }
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, size.0, size.1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(plot_error)?;
+        writer.write_image_data(&rgb).map_err(plot_error)?;
+    }
+    let png_path = dir.join(format!("{stem}.png"));
+    write_atomic(&png_path, &png_bytes)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw_svg(&root)?;
+        root.present().map_err(plot_error)?;
+    }
+    let svg_path = dir.join(format!("{stem}.svg"));
+    write_atomic(&svg_path, svg.as_bytes())?;
+    Ok(vec![png_path, svg_path])
+}
+
+type Series = (&'static str, Vec<(f64, f64)>, RGBColor);
+
+fn curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+) -> Result<()> {
+    root.fill(&WHITE).map_err(plot_error)?;
+    let points = series.iter().flat_map(|s| s.1.iter());
+    let (x_max, y_max) = points.fold((1.0f64, 0.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
+    let y_min = series.iter().flat_map(|s| s.1.iter()).fold(y_max, |m, p| m.min(p.1));
+    let pad = ((y_max - y_min) * 0.05).max(1e-3);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 24))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(1.0..x_max.max(2.0), (y_min - pad)..(y_max + pad))
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_labels((x_max as usize).clamp(2, 12))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_desc(y_label)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(plot_error)?;
+    for (name, data, color) in series.iter().filter(|s| !s.1.is_empty()) {
+        let color = *color;
+        chart
+            .draw_series(LineSeries::new(data.iter().copied(), color.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(*name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        chart
+            .draw_series(data.iter().map(|&p| Circle::new(p, 3, color.filled())))
+            .map_err(plot_error)?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(plot_error)
+}
+
+fn history_series(history: &[HistoryRow], pick: fn(&HistoryRow) -> (f64, Option<f64>, f64)) -> Vec<Series> {
+    let col = |f: &dyn Fn(&HistoryRow) -> Option<f64>| -> Vec<(f64, f64)> {
+        history
+            .iter()
+            .filter_map(|r| f(r).map(|v| (r.epoch as f64, v)))
+            .collect()
+    };
+    vec![
+        ("train", col(&|r| Some(pick(r).0)), BLUE),
+        ("validation", col(&|r| pick(r).1), RGBColor(230, 120, 0)),
+        ("test", col(&|r| Some(pick(r).2)), RGBColor(0, 150, 60)),
+    ]
+}
+
+fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluation) -> Result<()> {
+    root.fill(&WHITE).map_err(plot_error)?;
+    let n = eval.confusion.len() as i32;
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("confusion matrix (accuracy {:.2}%)", 100.0 * eval.accuracy),
+            ("sans-serif", 22),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(110)
+        // A segmented range a..b holds the segments a..=b.
+        .build_cartesian_2d((0..n - 1).into_segmented(), (0..n - 1).into_segmented())
+        .map_err(plot_error)?;
+    let names: Vec<String> = eval.classes.iter().map(|c| c.name.clone()).collect();
+    // Row 0 (the first class) at the top.
+    let label = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) => Some(*i),
+        _ => None,
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("predicted")
+        .y_desc("true")
+        .x_labels(n as usize)
+        .y_labels(n as usize)
+        .x_label_formatter(&|v| label(v).map_or(String::new(), |i| i.to_string()))
+        .y_label_formatter(&|v| {
+            label(v)
+                .and_then(|i| names.get((n - 1 - i) as usize).cloned())
+                .unwrap_or_default()
+        })
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(plot_error)?;
+    let max = eval.confusion.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    for (t, row) in eval.confusion.iter().enumerate() {
+        for (p, &count) in row.iter().enumerate() {
+            let (x, y) = (p as i32, n - 1 - t as i32);
+            let strength = (count as f64 / max).sqrt();
+            let shade = (255.0 * (1.0 - strength)) as u8;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                        (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                    ],
+                    RGBColor(shade, shade, 255).filled(),
+                )))
+                .map_err(plot_error)?;
+            let ink = if strength > 0.6 { WHITE } else { BLACK };
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    count.to_string(),
+                    (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                    ("sans-serif", 12)
+                        .into_font()
+                        .color(&ink)
+                        .pos(Pos::new(HPos::Center, VPos::Center)),
+                )))
+                .map_err(plot_error)?;
+        }
+    }
+    Ok(())
+}
+
+fn grid<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, examples: &[Example]) -> Result<()> {
+    root.fill(&WHITE).map_err(plot_error)?;
+    for (cell, ex) in root.split_evenly((3, 3)).iter().zip(examples) {
+        let wrong = ex.truth != ex.predicted;
+        let title = format!("{} / {}{}", ex.truth, ex.predicted, if wrong { " ✗" } else { "" });
+        let color = if wrong { RED } else { BLACK };
+        let cell = cell
+            .titled(&title, ("sans-serif", 14).into_font().color(&color))
+            .map_err(plot_error)?;
+        let (w, h) = cell.dim_in_pixel();
+        let px = (w.min(h) as usize / ex.side).max(1) as i32;
+        for (i, &v) in ex.pixels.iter().enumerate() {
+            let (x, y) = ((i % ex.side) as i32 * px, (i / ex.side) as i32 * px);
+            cell.draw(&Rectangle::new([(x, y), (x + px, y + px)], RGBColor(v, v, v).filled()))
+                .map_err(plot_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes loss, accuracy, confusion and examples plots (PNG and SVG) into `dir`.
+pub fn write_plots(
+    dir: &Path,
+    history: &[HistoryRow],
+    eval: Option<&Evaluation>,
+    examples: &[Example],
+) -> Result<Vec<PathBuf>> {
+    let loss = history_series(history, |r| (r.train_loss, r.val_loss, r.test_loss));
+    let accuracy = history_series(history, |r| {
+        (
+            100.0 * r.train_accuracy,
+            r.val_accuracy.map(|a| 100.0 * a),
+            100.0 * r.test_accuracy,
+        )
+    });
+    let mut written = both_formats(
+        dir,
+        "loss",
+        (800, 500),
+        |r| curves(r, "loss", "mean loss", &loss),
+        |r| curves(r, "loss", "mean loss", &loss),
+    )?;
+    written.extend(both_formats(
+        dir,
+        "accuracy",
+        (800, 500),
+        |r| curves(r, "accuracy", "accuracy (%)", &accuracy),
+        |r| curves(r, "accuracy", "accuracy (%)", &accuracy),
+    )?);
+    if let Some(eval) = eval {
+        written.extend(both_formats(
+            dir,
+            "confusion",
+            (720, 640),
+            |r| confusion(r, eval),
+            |r| confusion(r, eval),
+        )?);
+    }
+    if !examples.is_empty() {
+        written.extend(both_formats(
+            dir,
+            "examples",
+            (600, 660),
+            |r| grid(r, examples),
+            |r| grid(r, examples),
+        )?);
+    }
+    Ok(written)
+}
+
+/// Regenerates a run directory's plots from its history.json and best (else last) checkpoint.
+pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
+    let run_dir = RunDir {
+        path: dir.to_path_buf(),
+    };
+    let history = run_dir.read_history()?;
+    let checkpoint_path = ["best.safetensors", "last.safetensors"]
+        .iter()
+        .map(|f| run_dir.file(f))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::Checkpoint {
+            path: dir.to_path_buf(),
+            detail: "no best.safetensors or last.safetensors: not a run directory".into(),
+        })?;
+    let checkpoint = Checkpoint::load(&checkpoint_path)?;
+    let test = evaluate::test_data(&checkpoint, None, None)?;
+    let eval = evaluate::evaluate(&checkpoint, &test)?;
+    let examples = examples(&checkpoint, &test)?;
+    write_plots(dir, &history, Some(&eval), &examples)
+}
+
+/// The first nine test images with their predictions, when the inputs are square u8 images.
+fn examples(checkpoint: &Checkpoint, test: &Dataset) -> Result<Vec<Example>> {
+    let side = (test.dim as f64).sqrt() as usize;
+    let Features::U8(pixels) = &test.features else {
+        return Ok(Vec::new());
+    };
+    if side * side != test.dim {
+        return Ok(Vec::new());
+    }
+    let first = test.truncated(9);
+    let outputs = evaluate::outputs(checkpoint, &first)?;
+    let units = outputs.len() / first.len().max(1);
+    let names = &checkpoint.meta.class_names;
+    Ok(outputs
+        .chunks_exact(units)
+        .enumerate()
+        .map(|(i, out)| Example {
+            pixels: pixels[i * test.dim..(i + 1) * test.dim].to_vec(),
+            side,
+            truth: names[test.labels[i] as usize].clone(),
+            predicted: names[evaluate::predicted_class(checkpoint.meta.loss, out)].clone(),
+        })
+        .collect())
+}
