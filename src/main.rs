@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use std::io::IsTerminal;
+
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use gpu_mlp::backend::EvalSplit;
@@ -200,6 +203,10 @@ struct TrainArgs {
     /// Print the running training loss every N batches.
     #[arg(long)]
     log_every: Option<usize>,
+    /// Print only errors and the final summary: no progress, no per-epoch lines.
+    #[arg(long)]
+    #[serde(skip)]
+    quiet: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -272,7 +279,12 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
     let config = &run.config.clone();
     let splits = Arc::clone(&run.data);
     let has_val = splits.val.is_some();
-    println!(
+    let say = |text: String| {
+        if !args.quiet {
+            println!("{text}");
+        }
+    };
+    say(format!(
         "dataset {}: {} train / {} validation / {} test samples, {} features, {} classes ({:?} normalization)",
         splits.name,
         splits.train.len(),
@@ -281,9 +293,9 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         splits.train.dim,
         splits.classes(),
         config.normalize
-    );
-    println!("device: {} ({})", run.backend.describe(), run.device_note);
-    println!(
+    ));
+    say(format!("device: {} ({})", run.backend.describe(), run.device_note));
+    say(format!(
         "model {} ({} parameters, {:?} init, {:?}, dropout {}), {:?} lr {} ({:?} schedule), batch {}, {} epochs, seed {}",
         run.spec.describe(),
         ParamLayout::new(&run.spec).count(),
@@ -296,36 +308,61 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         config.batch_size,
         config.epochs,
         config.seed
-    );
+    ));
+    if let Some(dir) = &run.dir {
+        match run.start_epoch {
+            0 => say(format!("run directory: {}", dir.path.display())),
+            done => say(format!("resuming {} after epoch {done}", dir.path.display())),
+        }
+    }
     let val_header = if has_val {
         format!(" {:>10} {:>9}", "val_loss", "val_acc")
     } else {
         String::new()
     };
-    println!(
+    say(format!(
         "{:>5} {:>10} {:>9}{val_header} {:>10} {:>9} {:>8} {:>10}",
         "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds", "samples/s"
-    );
-    if let Some(dir) = &run.dir {
-        match run.start_epoch {
-            0 => println!("run directory: {}", dir.path.display()),
-            done => println!("resuming {} after epoch {done}", dir.path.display()),
-        }
-    }
+    ));
+    // A live bar on a terminal (fed by ~20 metric readbacks per epoch); plain lines otherwise.
+    let bar = (!args.quiet && std::io::stdout().is_terminal()).then(|| {
+        let steps = splits.train.len().div_ceil(config.batch_size);
+        run.tick_every = Some(steps.div_ceil(20).max(1));
+        ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stdout()).with_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches {msg}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        )
+    });
+    let mut epoch_start = std::time::Instant::now();
     let outcome = run.train(&mut |event: Event<'_>| match event {
-        Event::Tick(t) => println!(
-            "      epoch {} batch {}/{}: loss {:.4}, accuracy {:.2}%",
-            t.epoch,
-            t.batch,
-            t.batches,
-            t.recent.loss,
-            100.0 * t.recent.accuracy
-        ),
+        Event::Tick(t) => {
+            if let Some(bar) = &bar {
+                bar.set_prefix(t.epoch.to_string());
+                bar.set_position(t.batch as u64);
+                let rate = (t.batch * config.batch_size) as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9);
+                bar.set_message(format!("loss {:.4}  {:.0} samples/s", t.recent.loss, rate));
+            }
+            if config.log_every.is_some() && !args.quiet {
+                let line = format!(
+                    "      epoch {} batch {}/{}: loss {:.4}, accuracy {:.2}%",
+                    t.epoch,
+                    t.batch,
+                    t.batches,
+                    t.recent.loss,
+                    100.0 * t.recent.accuracy
+                );
+                match &bar {
+                    Some(bar) => bar.println(line),
+                    None => println!("{line}"),
+                }
+            }
+        }
         Event::Epoch(r) => {
             let val = r.val.map_or(String::new(), |v| {
                 format!(" {:>10.4} {:>8.2}%", v.loss, 100.0 * v.accuracy)
             });
-            println!(
+            let line = format!(
                 "{:>5} {:>10.4} {:>8.2}%{val} {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
                 r.epoch,
                 r.train.loss,
@@ -335,8 +372,30 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
                 r.train_seconds,
                 r.samples_per_second
             );
+            match (&bar, args.quiet) {
+                (_, true) => {}
+                (Some(bar), false) => {
+                    bar.println(line);
+                    bar.reset();
+                }
+                (None, false) => println!("{line}"),
+            }
+            epoch_start = std::time::Instant::now();
         }
-    })?;
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let outcome = outcome?;
+    if let (true, Some(last)) = (args.quiet, outcome.reports.last()) {
+        println!(
+            "epoch {}: train loss {:.4}, test loss {:.4}, test accuracy {:.2}%",
+            last.epoch,
+            last.train.loss,
+            last.test.loss,
+            100.0 * last.test.accuracy
+        );
+    }
     let backend = &mut run.backend;
     if outcome.stopped_early {
         println!(

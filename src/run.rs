@@ -28,6 +28,8 @@ pub struct Run {
     pub start_epoch: usize,
     /// Metrics of every epoch so far, resumed ones included.
     pub history: Vec<HistoryRow>,
+    /// Progress ticks every N batches when the config asks for none (e.g. for a progress bar).
+    pub tick_every: Option<usize>,
 }
 
 impl Run {
@@ -92,6 +94,7 @@ impl Run {
             dir: None,
             start_epoch: 0,
             history: Vec::new(),
+            tick_every: None,
         })
     }
 
@@ -99,9 +102,11 @@ impl Run {
     /// directory's files after every epoch.
     pub fn train(&mut self, observer: &mut dyn Observer) -> Result<Outcome> {
         let train_len = self.data.train.len();
+        let base = self.config.train_config(train_len.div_ceil(self.config.batch_size));
         let cfg = crate::train::TrainConfig {
             start_epoch: self.start_epoch,
-            ..self.config.train_config(train_len.div_ceil(self.config.batch_size))
+            log_every: base.log_every.or(self.tick_every),
+            ..base
         };
         let mut recorder = Recorder {
             run_dir: self.dir.clone(),
