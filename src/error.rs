@@ -52,6 +52,9 @@ pub enum Error {
         detail: String,
     },
 
+    #[error("download of {url} failed: {detail}")]
+    Download { url: String, detail: String },
+
     #[error("cannot draw a plot: {0}")]
     Plot(String),
 

@@ -1,6 +1,6 @@
 //! `gpu-mlp`: the command-line trainer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -43,6 +43,8 @@ enum Command {
     Eval(EvalArgs),
     /// Classify one test image (by index) or an image file (PNG or PGM): top-k classes.
     Predict(PredictArgs),
+    /// Fetch MNIST or Fashion-MNIST into ./data/<name>/ (or --data-dir), verified.
+    Download(DownloadArgs),
     /// Redraw a run directory's plots (loss, accuracy, confusion matrix, example images).
     Plot {
         /// The run directory (e.g. runs/run-1700000000).
@@ -56,6 +58,19 @@ enum Command {
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
         repeats: u32,
     },
+}
+
+#[derive(clap::Args)]
+struct DownloadArgs {
+    /// fashion or mnist.
+    #[arg(value_enum)]
+    dataset: DatasetName,
+    /// Download into DIR/<dataset>/ instead of ./data/<dataset>/.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Base URL to fetch the four .gz files from [default: $GPU_MLP_MIRROR, else the official mirror].
+    #[arg(long)]
+    mirror: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -207,6 +222,14 @@ struct TrainArgs {
     #[arg(long)]
     #[serde(skip)]
     quiet: bool,
+    /// Download MNIST / Fashion-MNIST first when it is not found locally.
+    #[arg(long)]
+    #[serde(skip)]
+    download: bool,
+    /// Mirror for --download [default: $GPU_MLP_MIRROR, else the official one].
+    #[arg(long)]
+    #[serde(skip)]
+    mirror: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -247,6 +270,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Train(args) => run_train(&args),
         Command::Eval(args) => run_eval(&args),
+        Command::Download(args) => {
+            download(args.dataset, args.data_dir.as_deref(), args.mirror.as_deref()).map(|paths| {
+                for p in paths {
+                    println!("{}", p.display());
+                }
+            })
+        }
         Command::Plot { run } => gpu_mlp::report::plot_run(&run).map(|files| {
             for f in files {
                 println!("wrote {}", f.display());
@@ -271,10 +301,33 @@ fn main() -> ExitCode {
     }
 }
 
+/// Downloads `dataset` into `data_dir/<name>` (default `data/<name>`), with a progress bar.
+fn download(dataset: DatasetName, data_dir: Option<&Path>, mirror: Option<&str>) -> Result<Vec<PathBuf>, Error> {
+    let dir = data_dir.unwrap_or(Path::new("data")).join(dataset.as_str());
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    let paths = gpu_mlp::data::download::download(dataset, &dir, mirror, &mut |file, done, total| {
+        bar.set_message(file.to_string());
+        bar.set_length(total.unwrap_or(done));
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    paths
+}
+
 fn run_train(args: &TrainArgs) -> Result<(), Error> {
     let mut run = match &args.resume {
         Some(dir) => Run::resume(dir, args)?,
-        None => Run::with_dir(&Config::resolve(args.config.as_deref(), args)?, args.out.as_deref())?,
+        None => {
+            let config = Config::resolve(args.config.as_deref(), args)?;
+            if args.download && gpu_mlp::data::load(config.dataset, &config.load_options()).is_err() {
+                download(config.dataset, config.data_dir.as_deref(), args.mirror.as_deref())?;
+            }
+            Run::with_dir(&config, args.out.as_deref())?
+        }
     };
     let config = &run.config.clone();
     let splits = Arc::clone(&run.data);

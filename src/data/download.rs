@@ -1,0 +1,150 @@
+//! Fetching MNIST and Fashion-MNIST like torchvision does: the four official files from a mirror
+//! into `data/<name>/`, each verified before it is written (atomically), and never fetched
+//! again once a verified copy is there.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use super::catalog::DatasetName;
+use super::locate::FILES;
+use crate::artifacts::write_atomic;
+use crate::error::{Error, Result};
+
+/// Overrides the mirror when `--mirror` is not given.
+pub const MIRROR_ENV: &str = "GPU_MLP_MIRROR";
+
+/// How a downloaded file is known to be right.
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    /// MD5 of the `.gz` file as published.
+    Md5OfGz(&'static str),
+    /// SHA-256 of the decompressed bytes (a re-compressed copy still verifies).
+    Sha256OfRaw(&'static str),
+}
+
+/// The default mirror and each file's check, in [`FILES`] order.
+pub fn sources(name: DatasetName) -> Option<(&'static str, [Check; 4])> {
+    match name {
+        DatasetName::Mnist => Some((
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            [
+                Check::Md5OfGz("f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                Check::Md5OfGz("d53e105ee54ea40749a09fcbcd1e9432"),
+                Check::Md5OfGz("9fb629c4189551a2d022fa330f9573f3"),
+                Check::Md5OfGz("ec29112dd5afa0611ce80d1b7f02629c"),
+            ],
+        )),
+        DatasetName::Fashion => Some((
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            [
+                Check::Sha256OfRaw("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+                Check::Sha256OfRaw("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+                Check::Sha256OfRaw("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+                Check::Sha256OfRaw("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+            ],
+        )),
+        DatasetName::Blobs | DatasetName::Circle => None,
+    }
+}
+
+/// `Ok(())` when `gz` (a downloaded `.gz` file's bytes) passes `check`, else what was found.
+pub fn verify(gz: &[u8], check: Check) -> std::result::Result<(), String> {
+    let (expected, found) = match check {
+        Check::Md5OfGz(md5) => (md5, hex(&Md5::digest(gz))),
+        Check::Sha256OfRaw(sha) => {
+            let mut raw = Vec::new();
+            flate2::read::MultiGzDecoder::new(gz)
+                .read_to_end(&mut raw)
+                .map_err(|e| format!("not a valid gzip file ({e})"))?;
+            (sha, hex(&Sha256::digest(&raw)))
+        }
+    };
+    if found == expected {
+        Ok(())
+    } else {
+        Err(format!("checksum {found}, expected {expected}"))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Progress of one file: (file name, bytes so far, total bytes if the server said).
+pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, Option<u64>);
+
+/// Downloads dataset `name` into `dir` from `mirror` (default: `$GPU_MLP_MIRROR`, then the
+/// official one). Files already there that verify are kept. Returns the four paths.
+pub fn download(name: DatasetName, dir: &Path, mirror: Option<&str>, progress: Progress<'_>) -> Result<Vec<PathBuf>> {
+    let (official, checks) = sources(name).ok_or_else(|| Error::InvalidConfig {
+        field: "dataset",
+        detail: format!("`{}` is generated, not downloaded", name.as_str()),
+    })?;
+    let env_mirror = std::env::var(MIRROR_ENV).ok().filter(|m| !m.is_empty());
+    let mirror = mirror
+        .map(str::to_string)
+        .or(env_mirror)
+        .unwrap_or_else(|| official.to_string());
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_body(Some(Duration::from_secs(120)))
+        .build()
+        .into();
+    let mut paths = Vec::new();
+    for (base, check) in FILES.iter().zip(checks) {
+        let file = format!("{base}.gz");
+        let path = dir.join(&file);
+        let present = std::fs::read(&path)
+            .ok()
+            .is_some_and(|bytes| verify(&bytes, check).is_ok());
+        if !present {
+            let url = format!("{}/{file}", mirror.trim_end_matches('/'));
+            let bytes = fetch(&agent, &url, &file, progress)?;
+            verify(&bytes, check).map_err(|detail| Error::Download {
+                url: url.clone(),
+                detail: format!("{detail}: the file is damaged or not the official one; nothing was written"),
+            })?;
+            write_atomic(&path, &bytes)?;
+        }
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+fn fetch(agent: &ureq::Agent, url: &str, file: &str, progress: Progress<'_>) -> Result<Vec<u8>> {
+    let fail = |detail: String| Error::Download {
+        url: url.to_string(),
+        detail,
+    };
+    let mut response = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
+    let total = response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut reader = response.body_mut().as_reader();
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 28) as usize);
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let n = reader
+            .read(&mut chunk)
+            .map_err(|e| fail(format!("connection failed after {} bytes: {e}", bytes.len())))?;
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+        progress(file, bytes.len() as u64, total);
+    }
+    if let Some(total) = total.filter(|&t| t != bytes.len() as u64) {
+        return Err(fail(format!(
+            "the connection ended after {} of {total} bytes",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,166 @@
+//! Downloading against an HTTP server this test runs on 127.0.0.1: good files, a corrupted
+//! file, a dropped connection, and a second run that fetches nothing. The server serves the
+//! Debian package's Fashion-MNIST files (CI installs them).
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+use gpu_mlp::data::download::download;
+use gpu_mlp::data::{load, DatasetName, LoadOptions};
+
+const DEBIAN_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+/// How the server answers a request for `file`.
+#[derive(Clone, Copy)]
+enum Behaviour {
+    Serve,
+    /// Flips one byte in the middle of the file.
+    Corrupt,
+    /// Promises the whole file, sends half, and closes.
+    Drop,
+}
+
+/// Serves the Debian files over HTTP on an ephemeral port until the test process ends;
+/// `behaviour(file)` decides each answer. Returns the base URL and a request counter.
+fn serve(behaviour: fn(&str) -> Behaviour) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind on loopback");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    thread::spawn(move || {
+        // Bounded: a download is four requests; no test makes more than 8.
+        for stream in listener.incoming().take(8) {
+            let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut request_line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let file = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .rsplit('/')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let Ok(mut body) = std::fs::read(Path::new(DEBIAN_DIR).join(&file)) else {
+                let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                continue;
+            };
+            let full = body.len();
+            match behaviour(&file) {
+                Behaviour::Serve => {}
+                Behaviour::Corrupt => {
+                    let mid = body.len() / 2;
+                    body[mid] ^= 0xff;
+                }
+                Behaviour::Drop => body.truncate(full / 2),
+            }
+            let header = format!("HTTP/1.1 200 OK\r\nContent-Length: {full}\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(header.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (url, requests)
+}
+
+fn fashion_files_present() -> bool {
+    if Path::new(DEBIAN_DIR).join("t10k-labels-idx1-ubyte.gz").is_file() {
+        return true;
+    }
+    assert!(std::env::var("CI").is_err(), "CI installs dataset-fashion-mnist");
+    eprintln!("\n*** SKIPPING download tests: {DEBIAN_DIR} is missing ***\n");
+    false
+}
+
+#[test]
+fn downloads_verifies_and_does_not_fetch_twice() {
+    if !fashion_files_present() {
+        return;
+    }
+    let (url, requests) = serve(|_| Behaviour::Serve);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("fashion");
+    let mut seen = 0u64;
+    let paths = download(DatasetName::Fashion, &target, Some(&url), &mut |_, done, _| {
+        seen = seen.max(done)
+    })
+    .expect("downloads");
+    assert_eq!(paths.len(), 4);
+    assert_eq!(requests.load(Ordering::SeqCst), 4);
+    assert!(seen > 1_000_000, "progress reported ({seen} bytes)");
+    let splits = load(
+        DatasetName::Fashion,
+        &LoadOptions {
+            data_dir: Some(dir.path().into()),
+            ..LoadOptions::default()
+        },
+    )
+    .expect("loads");
+    assert_eq!((splits.train.len(), splits.test.len()), (60_000, 10_000));
+    // Everything verifies: a second run asks the server for nothing.
+    download(DatasetName::Fashion, &target, Some(&url), &mut |_, _, _| {}).expect("nothing to do");
+    assert_eq!(requests.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn a_corrupted_file_is_rejected_and_not_written() {
+    if !fashion_files_present() {
+        return;
+    }
+    let (url, _) = serve(|f| {
+        if f.starts_with("train-labels") {
+            Behaviour::Corrupt
+        } else {
+            Behaviour::Serve
+        }
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let err = download(DatasetName::Fashion, dir.path(), Some(&url), &mut |_, _, _| {}).expect_err("refused");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("train-labels-idx1-ubyte.gz") && msg.contains("nothing was written"),
+        "{msg}"
+    );
+    assert!(!dir.path().join("train-labels-idx1-ubyte.gz").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        leftovers,
+        ["train-images-idx3-ubyte.gz"],
+        "only the verified file before it, no temporary files"
+    );
+}
+
+#[test]
+fn a_dropped_connection_is_an_error_not_a_truncated_file() {
+    if !fashion_files_present() {
+        return;
+    }
+    let (url, _) = serve(|_| Behaviour::Drop);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let err = download(DatasetName::Fashion, dir.path(), Some(&url), &mut |_, _, _| {}).expect_err("fails");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("train-images-idx3-ubyte.gz") && msg.contains("bytes"),
+        "{msg}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}
