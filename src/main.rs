@@ -589,6 +589,14 @@ fn run_info() {
             a.max_workgroup_storage >> 10,
             a.max_invocations
         );
+        println!(
+            "    features: {}",
+            if a.notable_features.is_empty() {
+                "none of note".into()
+            } else {
+                a.notable_features.join(", ")
+            }
+        );
     }
     let chosen = match adapters.iter().find(|a| a.is_hardware()) {
         Some(a) => format!("--device auto uses {}", a.name),

@@ -24,6 +24,8 @@ pub struct AdapterSummary {
     pub max_buffer: u64,
     pub max_workgroup_storage: u32,
     pub max_invocations: u32,
+    /// Features that matter to compute kernels: f16, subgroups (with their sizes), timestamps.
+    pub notable_features: Vec<String>,
 }
 
 impl AdapterSummary {
@@ -31,7 +33,7 @@ impl AdapterSummary {
         let info = adapter.get_info();
         let limits = adapter.limits();
         AdapterSummary {
-            name: info.name,
+            name: info.name.clone(),
             backend: format!("{:?}", info.backend),
             device_type: info.device_type,
             driver: format!("{} {}", info.driver, info.driver_info).trim().to_string(),
@@ -39,6 +41,7 @@ impl AdapterSummary {
             max_buffer: limits.max_buffer_size,
             max_workgroup_storage: limits.max_compute_workgroup_storage_size,
             max_invocations: limits.max_compute_invocations_per_workgroup,
+            notable_features: notable_features(adapter.features(), &info),
         }
     }
 
@@ -51,6 +54,23 @@ impl AdapterSummary {
 /// them can also be bound as `array<vec4<f32>>`.
 fn padded_size(bytes: u64) -> u64 {
     bytes.max(16).next_multiple_of(16)
+}
+
+fn notable_features(features: wgpu::Features, info: &wgpu::AdapterInfo) -> Vec<String> {
+    let mut out = Vec::new();
+    if features.contains(wgpu::Features::SHADER_F16) {
+        out.push("shader-f16".to_string());
+    }
+    if features.contains(wgpu::Features::SUBGROUP) {
+        out.push(format!(
+            "subgroups ({}–{})",
+            info.subgroup_min_size, info.subgroup_max_size
+        ));
+    }
+    if features.contains(wgpu::Features::TIMESTAMP_QUERY) {
+        out.push("timestamp queries".to_string());
+    }
+    out
 }
 
 fn instance() -> wgpu::Instance {
