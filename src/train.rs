@@ -176,7 +176,7 @@ pub fn train(
             let done = backend.train(chunk, chunk_lrs)?;
             let recent = Metrics::from_steps(&done);
             steps.extend(done);
-            if let Some(detail) = non_finite(&recent) {
+            if let Some(detail) = diverged(&recent) {
                 return Err(Error::Diverged {
                     epoch,
                     detail: format!(
@@ -240,7 +240,17 @@ pub fn train(
     Ok(outcome)
 }
 
-/// Describes a loss that is no longer a number, if it is not.
-fn non_finite(m: &Metrics) -> Option<String> {
-    (!m.loss.is_finite()).then(|| format!("the training loss became {}", m.loss))
+/// A mean loss above this has blown up: for cross-entropy it means logits a million apart
+/// (chance level is ln(classes), a few units), far past anything training recovers from.
+pub const DIVERGED_LOSS: f64 = 1e6;
+
+/// Describes a loss that is no longer a number, or has blown up, if so.
+fn diverged(m: &Metrics) -> Option<String> {
+    if !m.loss.is_finite() {
+        Some(format!("the training loss became {}", m.loss))
+    } else if m.loss > DIVERGED_LOSS {
+        Some(format!("the training loss reached {:.3e}", m.loss))
+    } else {
+        None
+    }
 }
