@@ -137,13 +137,17 @@ impl Checkpoint {
     }
 
     pub fn load(path: &Path) -> Result<Checkpoint> {
+        Checkpoint::from_bytes(path, &std::fs::read(path).map_err(|e| Error::io(path, e))?)
+    }
+
+    /// A checkpoint from a file's bytes; `path` names it in errors.
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
         let bad = |detail: String| Error::Checkpoint {
             path: path.into(),
             detail,
         };
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
-        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("not a safetensors file: {e}")))?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| bad(e.to_string()))?;
         let meta_json = header
             .metadata()
             .as_ref()
@@ -152,6 +156,16 @@ impl Checkpoint {
         let meta: Meta = serde_json::from_str(meta_json).map_err(|e| bad(format!("metadata: {e}")))?;
         if meta.format != FORMAT {
             return Err(bad(format!("format `{}`, expected `{FORMAT}`", meta.format)));
+        }
+        // The tensors the metadata promises must fit in the file before anything is allocated.
+        let promised = meta.sizes.windows(2).try_fold(0usize, |n, w| {
+            w[0].checked_mul(w[1]).and_then(|m| n.checked_add(m)?.checked_add(w[1]))
+        });
+        if promised.is_none_or(|n| n.saturating_mul(4) > bytes.len()) {
+            return Err(bad(format!(
+                "layer sizes {:?} need more data than the file holds",
+                meta.sizes
+            )));
         }
         let layout = ParamLayout::new(&meta.spec().map_err(|e| bad(e.to_string()))?);
         let arrays = meta.config.optimizer.state_per_param();

@@ -98,6 +98,13 @@ impl Default for Config {
     }
 }
 
+fn parse_toml(path: &Path, text: &str) -> Result<toml::Table> {
+    toml::from_str::<toml::Table>(text).map_err(|e| Error::ConfigFile {
+        path: path.into(),
+        detail: e.message().to_string(),
+    })
+}
+
 /// `key` is the TOML key; the message also names the matching `--flag`.
 fn invalid(key: &'static str, detail: String) -> Error {
     Error::InvalidConfig {
@@ -110,20 +117,23 @@ impl Config {
     /// The file's settings (if any) with `overrides` (flags that were given) on top, validated.
     pub fn resolve(file: Option<&Path>, overrides: &impl Serialize) -> Result<Config> {
         let mut table = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-                toml::from_str::<toml::Table>(&text).map_err(|e| Error::ConfigFile {
-                    path: path.into(),
-                    detail: e.message().to_string(),
-                })?
-            }
+            Some(path) => parse_toml(path, &std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?)?,
             None => toml::Table::new(),
         };
         // Flags that were not given serialize to nothing, so they do not override the file.
         let flags = toml::Table::try_from(overrides).map_err(|e| invalid("flags", e.to_string()))?;
         table.extend(flags);
+        Config::from_table(file.unwrap_or(Path::new("command line")), table)
+    }
+
+    /// A configuration from TOML text alone (`path` names it in errors), validated.
+    pub fn from_toml(path: &Path, text: &str) -> Result<Config> {
+        Config::from_table(path, parse_toml(path, text)?)
+    }
+
+    fn from_table(path: &Path, table: toml::Table) -> Result<Config> {
         let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| Error::ConfigFile {
-            path: file.map_or_else(|| "command line".into(), Path::to_path_buf),
+            path: path.into(),
             detail: e.message().to_string(),
         })?;
         config.validate()?;

@@ -7,11 +7,15 @@ use crate::error::{Error, Result};
 /// The image at `path` as `side × side` grayscale pixels (0 black … 255 white), resized by
 /// averaging the source pixels each target pixel covers (nearest pixel when enlarging).
 pub fn load_gray(path: &Path, side: usize) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    decode_gray(path, &std::fs::read(path).map_err(|e| Error::io(path, e))?, side)
+}
+
+/// [`load_gray`] on a file's bytes; `path` names it in errors.
+pub fn decode_gray(path: &Path, bytes: &[u8], side: usize) -> Result<Vec<u8>> {
     let (width, height, gray) = if bytes.starts_with(b"\x89PNG") {
-        decode_png(path, &bytes)?
+        decode_png(path, bytes)?
     } else if bytes.starts_with(b"P5") || bytes.starts_with(b"P2") {
-        decode_pgm(path, &bytes)?
+        decode_pgm(path, bytes)?
     } else {
         return Err(bad(path, "format", "expected a PNG or a PGM (P2/P5) image".into()));
     };

@@ -21,9 +21,8 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
-/// Reads a whole file, inflating it when it starts with the gzip magic bytes.
-fn read_maybe_gz(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+/// Inflates `raw` when it starts with the gzip magic bytes (`path` names it in errors).
+fn maybe_gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&raw[..])
@@ -86,8 +85,21 @@ fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, ndims: usize) -> Result<(
     Ok((dims, body))
 }
 
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
+}
+
 pub fn read_images(path: &Path) -> Result<IdxImages> {
-    let bytes = read_maybe_gz(path)?;
+    decode_images(path, read(path)?)
+}
+
+pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
+    decode_labels(path, read(path)?)
+}
+
+/// Images from the bytes of an IDX file (raw or gzip); `path` names it in errors.
+pub fn decode_images(path: &Path, raw: Vec<u8>) -> Result<IdxImages> {
+    let bytes = maybe_gunzip(path, raw)?;
     let (dims, body) = parse(path, &bytes, IMAGES_MAGIC, 3)?;
     Ok(IdxImages {
         count: dims[0],
@@ -97,8 +109,9 @@ pub fn read_images(path: &Path) -> Result<IdxImages> {
     })
 }
 
-pub fn read_labels(path: &Path) -> Result<Vec<u8>> {
-    let bytes = read_maybe_gz(path)?;
+/// Labels from the bytes of an IDX file (raw or gzip); `path` names it in errors.
+pub fn decode_labels(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
+    let bytes = maybe_gunzip(path, raw)?;
     let (_, body) = parse(path, &bytes, LABELS_MAGIC, 1)?;
     Ok(body.to_vec())
 }
