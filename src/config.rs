@@ -27,6 +27,8 @@ pub struct Config {
     pub normalize: Normalize,
     /// Fraction of the training data held out for validation (0: none).
     pub val_split: f32,
+    /// Refuse dataset files whose checksum is not the official one (else warn).
+    pub strict_data: bool,
     pub hidden: Vec<usize>,
     /// One for all hidden layers, or one per hidden layer.
     pub activation: Vec<Activation>,
@@ -70,6 +72,7 @@ impl Default for Config {
             samples: 1000,
             normalize: Normalize::Unit,
             val_split: 0.0,
+            strict_data: false,
             hidden: vec![512],
             activation: vec![Activation::Relu],
             init: Init::HeUniform,
@@ -246,6 +249,7 @@ impl Config {
             data_dir: self.data_dir.clone(),
             seed: self.seed,
             samples: self.samples,
+            strict_data: self.strict_data,
         }
     }
 

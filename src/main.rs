@@ -206,6 +206,9 @@ struct TrainArgs {
     /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std) [default: unit].
     #[arg(long, value_enum)]
     normalize: Option<Normalize>,
+    /// Refuse dataset files whose checksum is not the official one (default: warn).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    strict_data: Option<bool>,
     /// Fraction of the training data held out for validation, e.g. 0.1 [default: 0].
     #[arg(long)]
     val_split: Option<f32>,
@@ -332,6 +335,9 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
     let config = &run.config.clone();
     let splits = Arc::clone(&run.data);
     let has_val = splits.val.is_some();
+    for warning in &splits.warnings {
+        eprintln!("warning: {warning}");
+    }
     let say = |text: String| {
         if !args.quiet {
             println!("{text}");

@@ -90,3 +90,45 @@ fn divergence_is_reported_and_the_last_good_checkpoint_kept_on_the_gpu() {
         divergence_on("gpu");
     }
 }
+
+/// A dataset file that is not the official one is named: a warning, or with `strict_data` an error.
+#[test]
+fn damaged_dataset_files_are_named() {
+    let source = std::path::Path::new("/usr/share/datasets/fashion-mnist");
+    if !source.join("t10k-labels-idx1-ubyte.gz").is_file() {
+        assert!(std::env::var("CI").is_err(), "CI installs dataset-fashion-mnist");
+        eprintln!("\n*** SKIPPING damaged_dataset_files_are_named: no Fashion-MNIST ***\n");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    for f in [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+    ] {
+        std::fs::copy(source.join(f), dir.path().join(f)).expect("copy");
+    }
+    // A well-formed labels file with one label changed: parses, but is not the official data.
+    let mut labels = gpu_mlp::data::idx::read_labels(&source.join("t10k-labels-idx1-ubyte.gz")).expect("labels");
+    labels[0] = (labels[0] + 1) % 10;
+    let n = labels.len() as u32;
+    std::fs::write(
+        dir.path().join("t10k-labels-idx1-ubyte"),
+        gpu_mlp::data::idx::encode(gpu_mlp::data::idx::LABELS_MAGIC, &[n], &labels),
+    )
+    .expect("write");
+    let opts = |strict_data| gpu_mlp::data::LoadOptions {
+        data_dir: Some(dir.path().into()),
+        strict_data,
+        ..Default::default()
+    };
+    let loaded = gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &opts(false)).expect("loads with a warning");
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert!(
+        loaded.warnings[0].contains("t10k-labels-idx1-ubyte") && loaded.warnings[0].contains("expected 0402a96d"),
+        "{:?}",
+        loaded.warnings
+    );
+    let err = gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &opts(true)).expect_err("strict refuses");
+    assert!(err.to_string().contains("--strict-data"), "{err}");
+}

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{idx, locate, synthetic, Affine, Dataset, Features, Splits};
+use super::{download, idx, locate, synthetic, Affine, Dataset, Features, Splits};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -53,6 +53,8 @@ pub struct LoadOptions {
     pub seed: u64,
     /// Points generated for a synthetic dataset (train and test together).
     pub samples: usize,
+    /// A file whose checksum is not the official one is an error (else a warning).
+    pub strict_data: bool,
 }
 
 impl Default for LoadOptions {
@@ -61,6 +63,7 @@ impl Default for LoadOptions {
             data_dir: None,
             seed: 0,
             samples: 1000,
+            strict_data: false,
         }
     }
 }
@@ -68,7 +71,7 @@ impl Default for LoadOptions {
 pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
     match name {
         DatasetName::Fashion => load_idx_dataset(
-            "fashion",
+            DatasetName::Fashion,
             opts,
             Some(Path::new(DEBIAN_FASHION_DIR)),
             "Install them with `apt-get install dataset-fashion-mnist`, or put the four \
@@ -77,7 +80,7 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
             FASHION_CLASSES.iter().map(|s| s.to_string()).collect(),
         ),
         DatasetName::Mnist => load_idx_dataset(
-            "mnist",
+            DatasetName::Mnist,
             opts,
             None,
             "Put the four *-ubyte.gz files (e.g. from https://ossci-datasets.s3.amazonaws.com/mnist/) \
@@ -107,18 +110,22 @@ fn synthetic_splits(name: &str, points: Dataset, class_names: &[&str]) -> Splits
         val: None,
         test: points.subset(&test),
         class_names: class_names.iter().map(|c| c.to_string()).collect(),
+        warnings: Vec::new(),
     }
 }
 
 fn load_idx_dataset(
-    name: &str,
+    dataset: DatasetName,
     opts: &LoadOptions,
     system_dir: Option<&Path>,
     hint: &str,
     class_names: Vec<String>,
 ) -> Result<Splits> {
+    let name = dataset.as_str();
     let dirs = locate::candidate_dirs(name, opts.data_dir.as_deref(), system_dir);
-    let [train_images, train_labels, test_images, test_labels] = locate::locate(name, &dirs, hint)?;
+    let paths = locate::locate(name, &dirs, hint)?;
+    let warnings = check_integrity(dataset, &paths, opts.strict_data)?;
+    let [train_images, train_labels, test_images, test_labels] = paths;
     let classes = class_names.len();
     let train = idx_split(name, &train_images, &train_labels, classes)?;
     let test = idx_split(name, &test_images, &test_labels, classes)?;
@@ -134,7 +141,34 @@ fn load_idx_dataset(
         val: None,
         test,
         class_names,
+        warnings,
     })
+}
+
+/// Compares each file with the official checksums (see `download::sources`): a mismatch is an
+/// error when `strict`, else a warning returned for the caller to show.
+fn check_integrity(dataset: DatasetName, paths: &[PathBuf; 4], strict: bool) -> Result<Vec<String>> {
+    let Some((_, checks)) = download::sources(dataset) else {
+        return Ok(Vec::new());
+    };
+    let mut warnings = Vec::new();
+    for (path, check) in paths.iter().zip(checks) {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        if let Err(detail) = download::verify(&bytes, check) {
+            let message = format!(
+                "{}: {detail}: not the official file (damaged download?)",
+                path.display()
+            );
+            if strict {
+                return Err(Error::DatasetMismatch {
+                    name: dataset.as_str().into(),
+                    detail: format!("{message}; rejected by --strict-data"),
+                });
+            }
+            warnings.push(message);
+        }
+    }
+    Ok(warnings)
 }
 
 /// Reads one images/labels pair and checks they agree with each other and the class count.

@@ -138,6 +138,8 @@ pub struct Splits {
     pub val: Option<Dataset>,
     pub test: Dataset,
     pub class_names: Vec<String>,
+    /// Problems found that did not stop loading (e.g. a checksum that is not the official one).
+    pub warnings: Vec<String>,
 }
 
 impl Splits {
