@@ -32,6 +32,9 @@ pub struct Meta {
     pub input_shift: f32,
     /// Epochs completed.
     pub epoch: usize,
+    /// Steps done of the next epoch when training was interrupted mid-epoch (else 0).
+    #[serde(default)]
+    pub steps_into_epoch: usize,
     /// Optimizer steps taken (Adam's t; the dropout masks' step counter).
     pub optimizer_steps: u64,
     /// The random state: shuffles are seeded by (seed, epoch) and dropout masks by

@@ -274,6 +274,7 @@ impl Config {
             monitor: self.monitor,
             log_every: self.log_every,
             start_epoch: 0,
+            start_step: 0,
         }
     }
 

@@ -5,11 +5,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
+use gpu_mlp::backend::Backend;
 use gpu_mlp::backend::EvalSplit;
 use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::config::Config;
@@ -20,7 +22,7 @@ use gpu_mlp::gpu::list_adapters;
 use gpu_mlp::model::{Activation, Init, Loss, ParamLayout};
 use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
 use gpu_mlp::run::Run;
-use gpu_mlp::train::{Event, Monitor};
+use gpu_mlp::train::{EpochReport, Monitor, Observer, Tick};
 use gpu_mlp::Error;
 
 #[derive(Parser)]
@@ -271,7 +273,10 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let result = match cli.command {
-        Command::Train(args) => run_train(&args),
+        Command::Train(args) => {
+            install_interrupt_handler();
+            run_train(&args)
+        }
         Command::Eval(args) => run_eval(&args),
         Command::Download(args) => {
             download(args.dataset, args.data_dir.as_deref(), args.mirror.as_deref()).map(|paths| {
@@ -383,69 +388,36 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         "{:>5} {:>10} {:>9}{val_header} {:>10} {:>9} {:>8} {:>10}",
         "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds", "samples/s"
     ));
-    // A live bar on a terminal (fed by ~20 metric readbacks per epoch); plain lines otherwise.
+    // Progress ticks ~20 times an epoch: they feed the bar and let Ctrl-C stop between steps.
+    let steps = splits.train.len().div_ceil(config.batch_size);
+    run.tick_every = Some(steps.div_ceil(20).max(1));
+    // A live bar on a terminal; plain lines otherwise.
     let bar = (!args.quiet && std::io::stdout().is_terminal()).then(|| {
-        let steps = splits.train.len().div_ceil(config.batch_size);
-        run.tick_every = Some(steps.div_ceil(20).max(1));
         ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stdout()).with_style(
             ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches {msg}")
                 .expect("a valid template")
                 .progress_chars("=> "),
         )
     });
-    let mut epoch_start = std::time::Instant::now();
-    let outcome = run.train(&mut |event: Event<'_>| match event {
-        Event::Tick(t) => {
-            if let Some(bar) = &bar {
-                bar.set_prefix(t.epoch.to_string());
-                bar.set_position(t.batch as u64);
-                let rate = (t.batch * config.batch_size) as f64 / epoch_start.elapsed().as_secs_f64().max(1e-9);
-                bar.set_message(format!("loss {:.4}  {:.0} samples/s", t.recent.loss, rate));
-            }
-            if config.log_every.is_some() && !args.quiet {
-                let line = format!(
-                    "      epoch {} batch {}/{}: loss {:.4}, accuracy {:.2}%",
-                    t.epoch,
-                    t.batch,
-                    t.batches,
-                    t.recent.loss,
-                    100.0 * t.recent.accuracy
-                );
-                match &bar {
-                    Some(bar) => bar.println(line),
-                    None => println!("{line}"),
-                }
-            }
-        }
-        Event::Epoch(r) => {
-            let val = r.val.map_or(String::new(), |v| {
-                format!(" {:>10.4} {:>8.2}%", v.loss, 100.0 * v.accuracy)
-            });
-            let line = format!(
-                "{:>5} {:>10.4} {:>8.2}%{val} {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
-                r.epoch,
-                r.train.loss,
-                100.0 * r.train.accuracy,
-                r.test.loss,
-                100.0 * r.test.accuracy,
-                r.train_seconds,
-                r.samples_per_second
-            );
-            match (&bar, args.quiet) {
-                (_, true) => {}
-                (Some(bar), false) => {
-                    bar.println(line);
-                    bar.reset();
-                }
-                (None, false) => println!("{line}"),
-            }
-            epoch_start = std::time::Instant::now();
-        }
-    });
+    let mut console = Console {
+        bar: bar.clone(),
+        quiet: args.quiet,
+        log_every: config.log_every.is_some(),
+        batch_size: config.batch_size,
+        epoch_start: std::time::Instant::now(),
+    };
+    let outcome = run.train(&mut console);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
     let outcome = outcome?;
+    if let Some((epoch, steps)) = outcome.interrupted {
+        let saved = run.dir.as_ref().map_or(String::new(), |d| {
+            format!("; saved {} (resume with --resume {0})", d.path.display())
+        });
+        eprintln!("interrupted in epoch {epoch} after {steps} steps{saved}");
+        std::process::exit(130);
+    }
     if let (true, Some(last)) = (args.quiet, outcome.reports.last()) {
         println!(
             "epoch {}: train loss {:.4}, test loss {:.4}, test accuracy {:.2}%",
@@ -574,6 +546,86 @@ fn run_predict(args: &PredictArgs) -> Result<(), Error> {
         println!("{}. {class} {:<12} {:6.2}%", rank + 1, names[*class], 100.0 * p);
     }
     Ok(())
+}
+
+/// Ctrl-C presses so far: the first asks training to stop after the current steps, the second
+/// exits at once.
+static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
+
+fn install_interrupt_handler() {
+    // Failure only means another handler is installed; Ctrl-C then keeps its default effect.
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) > 0 {
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: finishing the current steps and saving (Ctrl-C again to quit at once)");
+    });
+}
+
+/// Prints a run's progress: a bar on terminals, one line per epoch otherwise.
+struct Console {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    /// `--log-every` was given: print a line per tick.
+    log_every: bool,
+    batch_size: usize,
+    epoch_start: std::time::Instant,
+}
+
+impl Console {
+    fn line(&self, text: String) {
+        match (&self.bar, self.quiet) {
+            (_, true) => {}
+            (Some(bar), false) => bar.println(text),
+            (None, false) => println!("{text}"),
+        }
+    }
+}
+
+impl Observer for Console {
+    fn tick(&mut self, t: &Tick) {
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(t.epoch.to_string());
+            bar.set_position(t.batch as u64);
+            let rate = (t.batch * self.batch_size) as f64 / self.epoch_start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("loss {:.4}  {:.0} samples/s", t.recent.loss, rate));
+        }
+        if self.log_every {
+            self.line(format!(
+                "      epoch {} batch {}/{}: loss {:.4}, accuracy {:.2}%",
+                t.epoch,
+                t.batch,
+                t.batches,
+                t.recent.loss,
+                100.0 * t.recent.accuracy
+            ));
+        }
+    }
+
+    fn epoch(&mut self, _backend: &mut dyn Backend, r: &EpochReport, _improved: bool) -> Result<(), Error> {
+        let val = r.val.map_or(String::new(), |v| {
+            format!(" {:>10.4} {:>8.2}%", v.loss, 100.0 * v.accuracy)
+        });
+        self.line(format!(
+            "{:>5} {:>10.4} {:>8.2}%{val} {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
+            r.epoch,
+            r.train.loss,
+            100.0 * r.train.accuracy,
+            r.test.loss,
+            100.0 * r.test.accuracy,
+            r.train_seconds,
+            r.samples_per_second
+        ));
+        if let Some(bar) = &self.bar {
+            bar.reset();
+        }
+        self.epoch_start = std::time::Instant::now();
+        Ok(())
+    }
+
+    fn should_stop(&mut self) -> bool {
+        INTERRUPTS.load(Ordering::SeqCst) > 0
+    }
 }
 
 fn run_info() {

@@ -24,8 +24,9 @@ pub struct Run {
     pub device_note: String,
     /// Where artifacts go (none: train in memory only).
     pub dir: Option<RunDir>,
-    /// Epochs already done (a resumed run).
+    /// Epochs already done (a resumed run), and steps done of the next one.
     pub start_epoch: usize,
+    pub start_step: usize,
     /// Metrics of every epoch so far, resumed ones included.
     pub history: Vec<HistoryRow>,
     /// Progress ticks every N batches when the config asks for none (e.g. for a progress bar).
@@ -59,6 +60,7 @@ impl Run {
         run.backend
             .set_optimizer_state(&checkpoint.optimizer_state, checkpoint.meta.optimizer_steps)?;
         run.start_epoch = checkpoint.meta.epoch;
+        run.start_step = checkpoint.meta.steps_into_epoch;
         run.history = run_dir.read_history()?;
         run.history.truncate(run.start_epoch);
         write_atomic(&run_dir.file("config.toml"), config.to_toml().as_bytes())?;
@@ -93,6 +95,7 @@ impl Run {
             device_note,
             dir: None,
             start_epoch: 0,
+            start_step: 0,
             history: Vec::new(),
             tick_every: None,
         })
@@ -105,6 +108,7 @@ impl Run {
         let base = self.config.train_config(train_len.div_ceil(self.config.batch_size));
         let cfg = crate::train::TrainConfig {
             start_epoch: self.start_epoch,
+            start_step: self.start_step,
             log_every: base.log_every.or(self.tick_every),
             ..base
         };
@@ -126,11 +130,18 @@ impl Run {
     }
 }
 
+/// Where training stands: epochs completed and steps done of the next.
+#[derive(Clone, Copy)]
+struct Position {
+    epoch: usize,
+    steps_into_epoch: usize,
+}
+
 fn checkpoint_of(
     config: &Config,
     spec: &MlpSpec,
     data: &Splits,
-    epoch: usize,
+    at: Position,
     params: Vec<f32>,
     optimizer_state: Vec<f32>,
     optimizer_steps: u64,
@@ -145,7 +156,8 @@ fn checkpoint_of(
             class_names: data.class_names.clone(),
             input_scale: data.train.transform.scale,
             input_shift: data.train.transform.shift,
-            epoch,
+            epoch: at.epoch,
+            steps_into_epoch: at.steps_into_epoch,
             optimizer_steps,
             seed: config.seed,
             config: config.clone(),
@@ -172,29 +184,53 @@ impl Observer for Recorder<'_> {
 
     fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
         self.history.push(HistoryRow::from(report));
-        if let Some(dir) = &self.run_dir {
-            let (optimizer_state, steps) = backend.optimizer_state()?;
-            let checkpoint = checkpoint_of(
-                self.config,
-                self.spec,
-                self.data,
-                report.epoch,
-                backend.parameters()?,
-                optimizer_state,
-                steps,
-            );
-            checkpoint.save(&dir.file("last.safetensors"))?;
-            // Without a validation split the latest epoch is the best one we can name.
-            if improved || self.data.val.is_none() {
-                checkpoint.save(&dir.file("best.safetensors"))?;
-            }
-            let meta = serde_json::to_string_pretty(&checkpoint.meta).map_err(|e| Error::Checkpoint {
-                path: dir.file("meta.json"),
-                detail: e.to_string(),
-            })?;
-            write_atomic(&dir.file("meta.json"), meta.as_bytes())?;
-            dir.write_history(self.history)?;
-        }
+        let at = Position {
+            epoch: report.epoch,
+            steps_into_epoch: 0,
+        };
+        // Without a validation split the latest epoch is the best one we can name.
+        let best = improved || self.data.val.is_none();
+        self.save(backend, at, best)?;
         self.inner.epoch(backend, report, improved)
+    }
+
+    fn should_stop(&mut self) -> bool {
+        self.inner.should_stop()
+    }
+
+    fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize) -> Result<()> {
+        let at = Position {
+            epoch: epoch - 1,
+            steps_into_epoch: steps,
+        };
+        self.save(backend, at, false)?;
+        self.inner.stopped(backend, epoch, steps)
+    }
+}
+
+impl Recorder<'_> {
+    /// Writes last.safetensors (and best.safetensors when `best`), meta.json and the history.
+    fn save(&mut self, backend: &mut dyn Backend, at: Position, best: bool) -> Result<()> {
+        let Some(dir) = &self.run_dir else { return Ok(()) };
+        let (optimizer_state, steps) = backend.optimizer_state()?;
+        let checkpoint = checkpoint_of(
+            self.config,
+            self.spec,
+            self.data,
+            at,
+            backend.parameters()?,
+            optimizer_state,
+            steps,
+        );
+        checkpoint.save(&dir.file("last.safetensors"))?;
+        if best {
+            checkpoint.save(&dir.file("best.safetensors"))?;
+        }
+        let meta = serde_json::to_string_pretty(&checkpoint.meta).map_err(|e| Error::Checkpoint {
+            path: dir.file("meta.json"),
+            detail: e.to_string(),
+        })?;
+        write_atomic(&dir.file("meta.json"), meta.as_bytes())?;
+        dir.write_history(self.history)
     }
 }

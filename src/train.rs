@@ -41,8 +41,10 @@ pub struct TrainConfig {
     pub monitor: Monitor,
     /// Report the running loss every this many batches (a readback at each tick).
     pub log_every: Option<usize>,
-    /// Epochs already done (when resuming): training continues with epoch `start_epoch + 1`.
+    /// Epochs already done (when resuming): training continues with epoch `start_epoch + 1`…
     pub start_epoch: usize,
+    /// …at this step of it (non-zero after an interrupted epoch).
+    pub start_step: usize,
 }
 
 impl TrainConfig {
@@ -56,6 +58,7 @@ impl TrainConfig {
             monitor: Monitor::ValLoss,
             log_every: None,
             start_epoch: 0,
+            start_step: 0,
         }
     }
 }
@@ -99,6 +102,16 @@ pub trait Observer {
     fn epoch(&mut self, _backend: &mut dyn Backend, _report: &EpochReport, _improved: bool) -> Result<()> {
         Ok(())
     }
+
+    /// Asked after every chunk of steps (each progress tick): stop training now?
+    fn should_stop(&mut self) -> bool {
+        false
+    }
+
+    /// Training stopped on request with `steps` steps of epoch `epoch` done.
+    fn stopped(&mut self, _backend: &mut dyn Backend, _epoch: usize, _steps: usize) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A closure receiving the loop's events is an observer.
@@ -128,6 +141,8 @@ pub struct Outcome {
     pub best: Option<Best>,
     /// Early stopping ended the run before `epochs`.
     pub stopped_early: bool,
+    /// Stopped on request ([`Observer::should_stop`]) at (epoch, steps done in it).
+    pub interrupted: Option<(usize, usize)>,
 }
 
 /// The order in which epoch `epoch` (1-based) visits `n` training samples: a Fisher–Yates
@@ -162,9 +177,16 @@ pub fn train(
         reports: Vec::with_capacity(cfg.epochs),
         best: None,
         stopped_early: false,
+        interrupted: None,
     };
     let mut since_best = 0;
     for epoch in cfg.start_epoch + 1..=cfg.epochs {
+        // A resumed interrupted epoch continues where it stopped, in the same order.
+        let skip = if epoch == cfg.start_epoch + 1 {
+            cfg.start_step.min(steps_per_epoch)
+        } else {
+            0
+        };
         let order = epoch_order(train_len, cfg.seed, epoch);
         let first_step = (epoch - 1) * steps_per_epoch;
         let lrs: Vec<f32> = (first_step..first_step + steps_per_epoch)
@@ -172,7 +194,14 @@ pub fn train(
             .collect();
         let start = Instant::now();
         let mut steps = Vec::with_capacity(steps_per_epoch);
-        for (chunk, chunk_lrs) in order.chunks(tick * batch).zip(lrs.chunks(tick)) {
+        let remaining = order[skip * batch..].chunks(tick * batch).zip(lrs[skip..].chunks(tick));
+        for (chunk, chunk_lrs) in remaining {
+            if observer.should_stop() {
+                let done = skip + steps.len();
+                observer.stopped(backend, epoch, done)?;
+                outcome.interrupted = Some((epoch, done));
+                return Ok(outcome);
+            }
             let done = backend.train(chunk, chunk_lrs)?;
             let recent = Metrics::from_steps(&done);
             steps.extend(done);
@@ -181,7 +210,7 @@ pub fn train(
                     epoch,
                     detail: format!(
                         "after batch {} {detail} (learning rate {} is probably too high; try a lower --lr)",
-                        steps.len(),
+                        skip + steps.len(),
                         chunk_lrs[0]
                     ),
                 });
@@ -189,7 +218,7 @@ pub fn train(
             if cfg.log_every.is_some() {
                 observer.tick(&Tick {
                     epoch,
-                    batch: steps.len(),
+                    batch: skip + steps.len(),
                     batches: steps_per_epoch,
                     recent,
                 });

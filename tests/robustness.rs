@@ -132,3 +132,130 @@ fn damaged_dataset_files_are_named() {
     let err = gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &opts(true)).expect_err("strict refuses");
     assert!(err.to_string().contains("--strict-data"), "{err}");
 }
+
+fn fashion_or_skip(test: &str) -> bool {
+    if gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()).is_ok() {
+        return true;
+    }
+    assert!(std::env::var("CI").is_err(), "CI installs Fashion-MNIST");
+    eprintln!("\n*** SKIPPING {test}: no Fashion-MNIST ***\n");
+    false
+}
+
+/// A CPU training run on 12000 Fashion-MNIST images, long enough to be interrupted.
+fn long_run(dir: &std::path::Path, epochs: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"));
+    cmd.args([
+        "train",
+        "--device",
+        "cpu",
+        "--hidden",
+        "32",
+        "--train-samples",
+        "12000",
+        "--optimizer",
+        "momentum",
+    ])
+    .args(["--lr", "0.05", "--epochs", epochs, "--out"])
+    .arg(dir)
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+/// Waits until `path` exists (the run has written its first checkpoint), at most 60 s.
+fn wait_for(path: &std::path::Path) {
+    let start = std::time::Instant::now();
+    while !path.exists() {
+        assert!(start.elapsed().as_secs() < 60, "{} never appeared", path.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Ctrl-C: the run finishes its current steps, saves where it stands, exits 130; resuming from
+/// there gives exactly the weights of an uninterrupted run.
+#[test]
+fn sigint_saves_and_resume_continues_exactly() {
+    if !fashion_or_skip("sigint_saves_and_resume_continues_exactly") {
+        return;
+    }
+    let (a, b) = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
+    let run_a = a.path().join("run");
+    let mut child = long_run(&run_a, "1000").spawn().expect("starts");
+    wait_for(&run_a.join("history.json"));
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted in epoch"), "{stderr}");
+    let saved = Checkpoint::load(&run_a.join("last.safetensors")).expect("a whole checkpoint");
+    let target = saved.meta.epoch + 2;
+    // Continue to two epochs past the interruption, and run the same number straight.
+    let resumed = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(["train", "--resume"])
+        .arg(&run_a)
+        .args(["--epochs", &target.to_string()])
+        .output()
+        .expect("resumes");
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let run_b = b.path().join("run");
+    let straight = long_run(&run_b, &target.to_string()).output().expect("runs");
+    assert!(straight.status.success());
+    let (x, y) = (
+        Checkpoint::load(&run_a.join("last.safetensors")).expect("resumed checkpoint"),
+        Checkpoint::load(&run_b.join("last.safetensors")).expect("straight checkpoint"),
+    );
+    assert_eq!(x.meta.epoch, target);
+    assert!(
+        x.params == y.params,
+        "resumed weights differ from an uninterrupted run (interrupted at epoch {} + {} steps)",
+        saved.meta.epoch,
+        saved.meta.steps_into_epoch
+    );
+    assert!(x.optimizer_state == y.optimizer_state);
+}
+
+/// SIGKILL at any moment never leaves a torn checkpoint or history: whatever is there parses.
+#[test]
+fn sigkill_never_leaves_a_corrupt_file() {
+    if !fashion_or_skip("sigkill_never_leaves_a_corrupt_file") {
+        return;
+    }
+    for (trial, delay_ms) in [0u64, 37, 111, 253, 419].into_iter().enumerate() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let run = dir.path().join("run");
+        let mut child = long_run(&run, "1000").spawn().expect("starts");
+        wait_for(&run.join("config.toml"));
+        std::thread::sleep(std::time::Duration::from_millis(300 + delay_ms));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        for name in ["last.safetensors", "best.safetensors"] {
+            let path = run.join(name);
+            if path.exists() {
+                Checkpoint::load(&path).unwrap_or_else(|e| panic!("trial {trial}: {e}"));
+            }
+        }
+        for name in ["history.json", "meta.json"] {
+            let path = run.join(name);
+            if path.exists() {
+                let text = std::fs::read_to_string(&path).expect("readable");
+                serde_json::from_str::<serde_json::Value>(&text)
+                    .unwrap_or_else(|e| panic!("trial {trial}: {name}: {e}"));
+            }
+        }
+        if let Ok(csv) = std::fs::read_to_string(run.join("history.csv")) {
+            assert!(
+                csv.ends_with('\n') && csv.lines().all(|l| l.split(',').count() == 10),
+                "trial {trial}: torn history.csv"
+            );
+        }
+    }
+}
