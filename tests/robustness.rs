@@ -184,7 +184,7 @@ fn sigint_saves_and_resume_continues_exactly() {
         tempfile::tempdir().expect("temp dir"),
     );
     let run_a = a.path().join("run");
-    let mut child = long_run(&run_a, "1000").spawn().expect("starts");
+    let child = long_run(&run_a, "1000").spawn().expect("starts");
     wait_for(&run_a.join("history.json"));
     std::thread::sleep(std::time::Duration::from_millis(150));
     let status = std::process::Command::new("kill")
