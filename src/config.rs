@@ -101,6 +101,22 @@ impl Default for Config {
     }
 }
 
+/// Rewrites serde's "unknown field `x`, expected one of `a`, `b`, …" as "unknown key `x` (did
+/// you mean `a`?)" with the most similar valid key; other messages pass through.
+fn suggest_key(message: &str) -> String {
+    let names: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+    match names.split_first() {
+        Some((unknown, valid)) if message.starts_with("unknown field") && !valid.is_empty() => {
+            let nearest = valid
+                .iter()
+                .max_by(|a, b| strsim::jaro_winkler(unknown, a).total_cmp(&strsim::jaro_winkler(unknown, b)))
+                .map_or(String::new(), |k| format!(" (did you mean `{k}`?)"));
+            format!("unknown key `{unknown}`{nearest}; valid keys: {}", valid.join(", "))
+        }
+        _ => message.to_string(),
+    }
+}
+
 fn parse_toml(path: &Path, text: &str) -> Result<toml::Table> {
     toml::from_str::<toml::Table>(text).map_err(|e| Error::ConfigFile {
         path: path.into(),
@@ -137,7 +153,7 @@ impl Config {
     fn from_table(path: &Path, table: toml::Table) -> Result<Config> {
         let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| Error::ConfigFile {
             path: path.into(),
-            detail: e.message().to_string(),
+            detail: suggest_key(e.message()),
         })?;
         config.validate()?;
         Ok(config)

@@ -73,6 +73,20 @@ pub enum Error {
 }
 
 impl Error {
+    /// The process exit code for this error: 2 for bad input (arguments, configs, data files,
+    /// checkpoints, images), 1 for failures while running.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::InvalidConfig { .. }
+            | Error::ConfigFile { .. }
+            | Error::Idx { .. }
+            | Error::DatasetMismatch { .. }
+            | Error::Checkpoint { .. }
+            | Error::Image { .. } => 2,
+            _ => 1,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

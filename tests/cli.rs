@@ -283,3 +283,31 @@ fn predict_names_a_known_image() {
     };
     assert_eq!(ranking(&file_text), ranking(&text), "same probabilities from the file");
 }
+
+/// A damaged data file is bad input: one line naming the file and field, exit code 2.
+#[test]
+fn a_damaged_data_file_exits_2_naming_it() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let dir = cwd.path().join("mnist");
+    std::fs::create_dir(&dir).expect("mkdir");
+    for f in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::write(dir.join(f), b"\x00\x00\x08\x03\x00\x00\x00\x02").expect("write");
+    }
+    let out = gpu_mlp_in(
+        cwd.path(),
+        &["train", "--dataset", "mnist", "--device", "cpu", "--data-dir", "mnist"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let lines = our_error_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].contains("train-images-idx3-ubyte") && lines[0].contains("header"),
+        "{}",
+        lines[0]
+    );
+}

@@ -259,3 +259,50 @@ fn sigkill_never_leaves_a_corrupt_file() {
         }
     }
 }
+
+/// Errors wgpu reports asynchronously (here: a buffer over the device's size limit) surface as
+/// an `Error` at the next wait instead of a panic.
+#[test]
+fn asynchronous_gpu_errors_become_errors() {
+    let Some(ctx) = common::gpu_or_skip("asynchronous_gpu_errors_become_errors") else {
+        return;
+    };
+    let _too_big = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("too big"),
+        size: ctx.limits.max_buffer_size + 256,
+        usage: wgpu::BufferUsages::STORAGE,
+        mapped_at_creation: false,
+    });
+    let err = ctx.wait().expect_err("the validation error is reported");
+    assert!(matches!(err, Error::Gpu(_)), "{err}");
+    ctx.wait().expect("reported once");
+}
+
+/// A model too large for one storage binding is refused before anything runs, with the numbers.
+#[test]
+fn a_model_over_the_device_limits_is_refused_with_numbers() {
+    let Some(ctx) = common::gpu_or_skip("a_model_over_the_device_limits_is_refused_with_numbers") else {
+        return;
+    };
+    let limit = ctx.limits.max_storage_buffer_binding_size;
+    let width = (limit / 4 / 784 + 1) as usize; // one layer's weights just over the binding limit
+    let spec = gpu_mlp::model::MlpSpec::new(784, &[width], 10).expect("spec");
+    let layout = gpu_mlp::model::ParamLayout::new(&spec);
+    let params = vec![0.0f32; layout.len];
+    let data = std::sync::Arc::new(gpu_mlp::data::Splits {
+        name: "tiny".into(),
+        train: gpu_mlp::data::synthetic_images(4, 784, 10, 1),
+        val: None,
+        test: gpu_mlp::data::synthetic_images(4, 784, 10, 2),
+        class_names: (0..10).map(|i| i.to_string()).collect(),
+        warnings: Vec::new(),
+    });
+    let err = gpu_mlp::gpu::GpuBackend::new(ctx, &spec, &params, data, &gpu_mlp::backend::TrainOptions::new(4))
+        .err()
+        .expect("refused");
+    let msg = err.to_string();
+    assert!(
+        matches!(err, Error::DeviceLimit(_)) && msg.contains(&limit.to_string()),
+        "{msg}"
+    );
+}

@@ -1,5 +1,7 @@
 //! The one wgpu device a run uses: adapter choice, limits, and buffer helpers.
 
+use std::sync::{Arc, Mutex};
+
 use wgpu::util::DeviceExt;
 
 use crate::error::{Error, Result};
@@ -48,6 +50,10 @@ impl AdapterSummary {
     pub fn is_hardware(&self) -> bool {
         !matches!(self.device_type, wgpu::DeviceType::Cpu | wgpu::DeviceType::Other)
     }
+}
+
+fn record(failures: &Mutex<Vec<String>>, message: String) {
+    failures.lock().unwrap_or_else(|p| p.into_inner()).push(message);
 }
 
 /// Storage buffers are allocated in whole 16-byte units (at least one), so any f32 region of
@@ -105,6 +111,9 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
     pub limits: wgpu::Limits,
+    /// Errors wgpu reported outside any call that returns one (validation, out of memory,
+    /// device loss), collected so the next wait turns them into an `Error` instead of a panic.
+    failures: Arc<Mutex<Vec<String>>>,
 }
 
 impl GpuContext {
@@ -137,11 +146,19 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", adapter.get_info().name)))?;
+        let failures = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&failures);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| record(&sink, e.to_string())));
+        let sink = Arc::clone(&failures);
+        device.set_device_lost_callback(move |reason, message| {
+            record(&sink, format!("device lost ({reason:?}): {message}"))
+        });
         Ok(GpuContext {
             device,
             queue,
             adapter: AdapterSummary::of(&adapter),
             limits,
+            failures,
         })
     }
 
@@ -205,12 +222,16 @@ impl GpuContext {
         self.queue.submit([encoder.finish()]);
     }
 
-    /// Blocks until all submitted work has finished.
+    /// Blocks until all submitted work has finished; fails with any error wgpu reported since.
     pub fn wait(&self) -> Result<()> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map(|_| ())
-            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))
+            .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        let reported = std::mem::take(&mut *self.failures.lock().unwrap_or_else(|p| p.into_inner()));
+        match reported.is_empty() {
+            true => Ok(()),
+            false => Err(Error::Gpu(reported.join("; "))),
+        }
     }
 
     /// Copies the first `bytes` of `source` back to the host, waiting for queued work to finish.
