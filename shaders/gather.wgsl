@@ -1,12 +1,15 @@
 // Batch gather: copies the samples a step names (through the shuffled order) from the resident
 // dataset into the input batch, converting to f32 and applying `x * scale + shift`.
 // Rows past `step.rows` (the tail of a short last batch) are zeroed, so they add nothing.
+// A dataset larger than one storage binding is split into up to four chunks of
+// `samples_per_chunk` samples, each bound on its own.
 
 struct GatherParams {
     dim: u32,
     batch: u32,
     scale: f32,
     shift: f32,
+    samples_per_chunk: u32,
 }
 
 // true: features are u8 packed four to a u32; false: features are f32 (stored as their bits).
@@ -14,17 +17,40 @@ override BYTE_FEATURES: bool = true;
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<uniform> params: GatherParams;
-@group(0) @binding(2) var<storage, read> features: array<u32>;
-@group(0) @binding(3) var<storage, read> labels: array<u32>;
-@group(0) @binding(4) var<storage, read> order: array<u32>;
-@group(0) @binding(5) var<storage, read_write> x: array<f32>;
-@group(0) @binding(6) var<storage, read_write> batch_labels: array<u32>;
+@group(0) @binding(2) var<storage, read> labels: array<u32>;
+@group(0) @binding(3) var<storage, read> order: array<u32>;
+@group(0) @binding(4) var<storage, read_write> x: array<f32>;
+@group(0) @binding(5) var<storage, read_write> batch_labels: array<u32>;
+@group(0) @binding(6) var<storage, read> chunk0: array<u32>;
+@group(0) @binding(7) var<storage, read> chunk1: array<u32>;
+@group(0) @binding(8) var<storage, read> chunk2: array<u32>;
+@group(0) @binding(9) var<storage, read> chunk3: array<u32>;
 
-fn feature(e: u32) -> f32 {
-    if BYTE_FEATURES {
-        return f32((features[e / 4u] >> ((e % 4u) * 8u)) & 0xffu);
+fn word(chunk: u32, i: u32) -> u32 {
+    switch chunk {
+        case 0u: {
+            return chunk0[i];
+        }
+        case 1u: {
+            return chunk1[i];
+        }
+        case 2u: {
+            return chunk2[i];
+        }
+        default: {
+            return chunk3[i];
+        }
     }
-    return bitcast<f32>(features[e]);
+}
+
+// Feature c of `sample`.
+fn feature(sample: u32, c: u32) -> f32 {
+    let chunk = sample / params.samples_per_chunk;
+    let e = (sample % params.samples_per_chunk) * params.dim + c;
+    if BYTE_FEATURES {
+        return f32((word(chunk, e / 4u) >> ((e % 4u) * 8u)) & 0xffu);
+    }
+    return bitcast<f32>(word(chunk, e));
 }
 
 // One invocation per (feature, row): x over features, y over batch rows.
@@ -39,7 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     var label = 0u;
     if r < step.rows {
         let sample = order[step.first + r];
-        v = feature(sample * params.dim + c) * params.scale + params.shift;
+        v = feature(sample, c) * params.scale + params.shift;
         label = labels[sample];
     }
     x[r * params.dim + c] = v;

@@ -427,7 +427,21 @@ fn gather_matches_cpu_for_u8_and_f32_data() {
             transform: Affine::IDENTITY,
             ..u8_data.clone()
         };
-        for data in [u8_data, f32_data] {
+        // Whole, and split into four chunks of 12 samples (as a dataset over one binding is).
+        let chunk_bytes = |d: &Dataset| {
+            12 * if matches!(d.features, Features::U8(_)) {
+                d.dim
+            } else {
+                4 * d.dim
+            } as u64
+        };
+        let cases = [
+            (chunk_bytes(&u8_data), u8_data.clone()),
+            (chunk_bytes(&f32_data), f32_data.clone()),
+            (u64::MAX, u8_data),
+            (u64::MAX, f32_data),
+        ];
+        for (max_chunk_bytes, data) in cases {
             let mut order: Vec<u32> = (0..len as u32).collect();
             order.shuffle(&mut r);
             // Step 1 starts at order[3] and is short: rows 5 and 6 must come out as zeros.
@@ -449,7 +463,9 @@ fn gather_matches_cpu_for_u8_and_f32_data() {
                     info,
                 ],
             );
-            let resident = ResidentDataset::upload(&ctx, "test", &data).expect("upload");
+            let resident =
+                ResidentDataset::upload_in_chunks(&ctx, "test", &data, max_chunk_bytes.min(1 << 26)).expect("upload");
+            assert_eq!(resident.chunks.len(), if max_chunk_bytes == u64::MAX { 1 } else { 4 });
             let order_buf = ctx
                 .storage_buffer_init("order", bytemuck::cast_slice(&order))
                 .expect("buffer");
@@ -474,7 +490,11 @@ fn gather_matches_cpu_for_u8_and_f32_data() {
                 data.write_row(sample, &mut want[row * dim..(row + 1) * dim]);
                 want_labels[row] = data.labels[sample];
             }
-            let case = format!("gather dim {dim} {:?}", std::mem::discriminant(&data.features));
+            let case = format!(
+                "gather dim {dim} {:?} in {} chunks",
+                std::mem::discriminant(&data.features),
+                resident.chunks.len()
+            );
             assert_close(&case, &read_f32(&ctx, &x, batch * dim), &want, TOL);
             assert_eq!(read_u32(&ctx, &labels, batch), want_labels, "{case}: labels");
         }

@@ -3,7 +3,7 @@
 
 use super::{step_binding, Kernel, Slot, LINEAR_WORKGROUP};
 use crate::data::{Dataset, Features};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gpu::context::GpuContext;
 
 #[repr(C)]
@@ -13,11 +13,18 @@ struct GatherParams {
     batch: u32,
     scale: f32,
     shift: f32,
+    samples_per_chunk: u32,
+    _pad: [u32; 3],
 }
 
-/// A dataset split uploaded once: features in their stored type, labels as u32.
+/// Chunks the gather kernel can bind (`chunk0..chunk3` in the WGSL).
+pub const MAX_CHUNKS: usize = 4;
+
+/// A dataset split uploaded once: features in their stored type (in chunks that each fit one
+/// storage binding), labels as u32.
 pub struct ResidentDataset {
-    pub features: wgpu::Buffer,
+    pub chunks: Vec<wgpu::Buffer>,
+    pub samples_per_chunk: usize,
     pub labels: wgpu::Buffer,
     pub byte_features: bool,
     pub dim: usize,
@@ -28,16 +35,40 @@ pub struct ResidentDataset {
 
 impl ResidentDataset {
     pub fn upload(ctx: &GpuContext, label: &str, data: &Dataset) -> Result<Self> {
-        let (features, byte_features) = match &data.features {
-            Features::U8(v) => (ctx.storage_buffer_init(&format!("{label} features"), v)?, true),
-            Features::F32(v) => (
-                ctx.storage_buffer_init(&format!("{label} features"), bytemuck::cast_slice(v))?,
-                false,
-            ),
+        let max_binding = ctx
+            .limits
+            .max_storage_buffer_binding_size
+            .min(ctx.limits.max_buffer_size);
+        ResidentDataset::upload_in_chunks(ctx, label, data, max_binding)
+    }
+
+    /// [`ResidentDataset::upload`] with chunks of at most `max_chunk_bytes` (tests use small ones).
+    pub fn upload_in_chunks(ctx: &GpuContext, label: &str, data: &Dataset, max_chunk_bytes: u64) -> Result<Self> {
+        let (bytes, byte_features): (&[u8], bool) = match &data.features {
+            Features::U8(v) => (v, true),
+            Features::F32(v) => (bytemuck::cast_slice(v), false),
         };
+        let sample_bytes = (bytes.len() / data.len().max(1)).max(1) as u64;
+        // Whole samples per chunk, a multiple of 4 so every chunk starts on a u32 word.
+        let samples_per_chunk = ((max_chunk_bytes / sample_bytes) as usize / 4 * 4).max(4);
+        let chunk_bytes = samples_per_chunk * sample_bytes as usize;
+        let chunks = bytes.chunks(chunk_bytes.max(1)).collect::<Vec<_>>();
+        if chunks.len() > MAX_CHUNKS || sample_bytes * 4 > max_chunk_bytes {
+            return Err(Error::DeviceLimit(format!(
+                "the {label} split has {} bytes of features; the GPU binds {max_chunk_bytes} bytes at a time and \
+                 the gather kernel takes at most {MAX_CHUNKS} chunks",
+                bytes.len()
+            )));
+        }
+        let chunks = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ctx.storage_buffer_init(&format!("{label} features {i}"), c))
+            .collect::<Result<Vec<_>>>()?;
         let labels = ctx.storage_buffer_init(&format!("{label} labels"), bytemuck::cast_slice(&data.labels))?;
         Ok(ResidentDataset {
-            features,
+            chunks,
+            samples_per_chunk,
             labels,
             byte_features,
             dim: data.dim,
@@ -70,17 +101,25 @@ pub struct GatherBinding {
 pub struct Gather {
     bytes: Kernel,
     floats: Kernel,
+    /// Bound in place of chunks a dataset does not have.
+    no_chunk: wgpu::Buffer,
 }
 
 impl Gather {
     pub fn new(ctx: &GpuContext) -> Self {
         let ro = Slot::Storage { read_only: true };
         let rw = Slot::Storage { read_only: false };
-        let slots = [Slot::Step, Slot::Uniform, ro, ro, ro, rw, rw];
+        let slots = [Slot::Step, Slot::Uniform, ro, ro, rw, rw, ro, ro, ro, ro];
         let source = shader_source!("gather");
         Gather {
             bytes: Kernel::new(ctx, "gather u8", source, &slots, &[("BYTE_FEATURES", 1.0)]),
             floats: Kernel::new(ctx, "gather f32", source, &slots, &[("BYTE_FEATURES", 0.0)]),
+            no_chunk: ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("gather no chunk"),
+                size: 16,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            }),
         }
     }
 
@@ -98,7 +137,10 @@ impl Gather {
             batch: op.batch as u32,
             scale: op.data.scale,
             shift: op.data.shift,
+            samples_per_chunk: op.data.samples_per_chunk as u32,
+            _pad: [0; 3],
         };
+        let chunk = |i: usize| op.data.chunks.get(i).unwrap_or(&self.no_chunk).as_entire_binding();
         let uniform = ctx.uniform_buffer("gather", &params);
         let group = self.kernel(op.data.byte_features).bind(
             ctx,
@@ -106,11 +148,14 @@ impl Gather {
             &[
                 step_binding(op.steps),
                 uniform.as_entire_binding(),
-                op.data.features.as_entire_binding(),
                 op.data.labels.as_entire_binding(),
                 op.order.as_entire_binding(),
                 op.x.as_entire_binding(),
                 op.labels.as_entire_binding(),
+                chunk(0),
+                chunk(1),
+                chunk(2),
+                chunk(3),
             ],
         );
         GatherBinding {
