@@ -78,6 +78,26 @@ pub struct Checkpoint {
     pub optimizer_state: Vec<f32>,
 }
 
+/// Each tensor of one parameter-shaped array under `prefix`: name, range in the flat layout,
+/// shape (`layers.{i}.weight` [out, in], `layers.{i}.bias` [out]).
+fn tensor_slots(layout: &ParamLayout, prefix: &str) -> Vec<(String, std::ops::Range<usize>, Vec<usize>)> {
+    layout
+        .layers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| {
+            [
+                (
+                    format!("{prefix}layers.{i}.weight"),
+                    l.weight.clone(),
+                    vec![l.fan_out, l.fan_in],
+                ),
+                (format!("{prefix}layers.{i}.bias"), l.bias.clone(), vec![l.fan_out]),
+            ]
+        })
+        .collect()
+}
+
 /// Names of the optimizer's state arrays for `count` arrays.
 fn state_names(count: usize) -> &'static [&'static str] {
     match count {
@@ -101,24 +121,14 @@ impl Checkpoint {
         );
         let mut out = Vec::new();
         for (prefix, values) in prefixes {
-            for (i, l) in layout.layers.iter().enumerate() {
-                for (name, range, shape) in [
-                    (
-                        format!("{prefix}layers.{i}.weight"),
-                        l.weight.clone(),
-                        vec![l.fan_out, l.fan_in],
-                    ),
-                    (format!("{prefix}layers.{i}.bias"), l.bias.clone(), vec![l.fan_out]),
-                ] {
-                    let view =
-                        TensorView::new(Dtype::F32, shape, bytemuck::cast_slice(&values[range])).map_err(|e| {
-                            Error::Checkpoint {
-                                path: name.clone().into(),
-                                detail: e.to_string(),
-                            }
-                        })?;
-                    out.push((name, view));
-                }
+            for (name, range, shape) in tensor_slots(&layout, &prefix) {
+                let view = TensorView::new(Dtype::F32, shape, bytemuck::cast_slice(&values[range])).map_err(|e| {
+                    Error::Checkpoint {
+                        path: name.clone().into(),
+                        detail: e.to_string(),
+                    }
+                })?;
+                out.push((name, view));
             }
         }
         Ok(out)
@@ -174,27 +184,18 @@ impl Checkpoint {
         let arrays = meta.config.optimizer.state_per_param();
         let read = |prefix: &str| -> Result<Vec<f32>> {
             let mut values = vec![0.0f32; layout.len];
-            for (i, l) in layout.layers.iter().enumerate() {
-                for (name, range, shape) in [
-                    (
-                        format!("{prefix}layers.{i}.weight"),
-                        l.weight.clone(),
-                        vec![l.fan_out, l.fan_in],
-                    ),
-                    (format!("{prefix}layers.{i}.bias"), l.bias.clone(), vec![l.fan_out]),
-                ] {
-                    let t = tensors
-                        .tensor(&name)
-                        .map_err(|_| bad(format!("missing tensor `{name}`")))?;
-                    if t.dtype() != Dtype::F32 || t.shape() != shape.as_slice() {
-                        return Err(bad(format!(
-                            "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
-                            t.dtype(),
-                            t.shape()
-                        )));
-                    }
-                    values[range].copy_from_slice(&bytemuck::pod_collect_to_vec::<u8, f32>(t.data()));
+            for (name, range, shape) in tensor_slots(&layout, prefix) {
+                let t = tensors
+                    .tensor(&name)
+                    .map_err(|_| bad(format!("missing tensor `{name}`")))?;
+                if t.dtype() != Dtype::F32 || t.shape() != shape.as_slice() {
+                    return Err(bad(format!(
+                        "tensor `{name}` is {:?} {:?}, expected F32 {shape:?}",
+                        t.dtype(),
+                        t.shape()
+                    )));
                 }
+                values[range].copy_from_slice(&bytemuck::pod_collect_to_vec::<u8, f32>(t.data()));
             }
             Ok(values)
         };

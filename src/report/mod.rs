@@ -38,19 +38,34 @@ pub struct Example {
     pub predicted: String,
 }
 
-/// Draws with `draw` into `<stem>.png` and `<stem>.svg` in `dir`; returns both paths.
-fn both_formats(
-    dir: &Path,
-    stem: &str,
-    size: (u32, u32),
-    draw: impl Fn(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()> + Copy,
-    draw_svg: impl Fn(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>,
-) -> Result<Vec<PathBuf>> {
+/// One figure, drawable on any plotters backend.
+enum Plot<'a> {
+    Curves {
+        title: &'a str,
+        y_label: &'a str,
+        series: &'a [Series],
+    },
+    Confusion(&'a Evaluation),
+    Examples(&'a [Example]),
+}
+
+impl Plot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        match self {
+            Plot::Curves { title, y_label, series } => curves(root, title, y_label, series),
+            Plot::Confusion(eval) => confusion(root, eval),
+            Plot::Examples(examples) => grid(root, examples),
+        }
+    }
+}
+
+/// Draws `plot` into `<stem>.png` and `<stem>.svg` in `dir`; returns both paths.
+fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Result<Vec<PathBuf>> {
     register_font();
     let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-        draw(&root)?;
+        plot.draw(&root)?;
         root.present().map_err(plot_error)?;
     }
     let mut png_bytes = Vec::new();
@@ -66,7 +81,7 @@ fn both_formats(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        draw_svg(&root)?;
+        plot.draw(&root)?;
         root.present().map_err(plot_error)?;
     }
     let svg_path = dir.join(format!("{stem}.svg"));
@@ -239,37 +254,23 @@ pub fn write_plots(
             100.0 * r.test_accuracy,
         )
     });
-    let mut written = both_formats(
-        dir,
-        "loss",
-        (800, 500),
-        |r| curves(r, "loss", "mean loss", &loss),
-        |r| curves(r, "loss", "mean loss", &loss),
-    )?;
-    written.extend(both_formats(
-        dir,
-        "accuracy",
-        (800, 500),
-        |r| curves(r, "accuracy", "accuracy (%)", &accuracy),
-        |r| curves(r, "accuracy", "accuracy (%)", &accuracy),
-    )?);
+    let loss_plot = Plot::Curves {
+        title: "loss",
+        y_label: "mean loss",
+        series: &loss,
+    };
+    let accuracy_plot = Plot::Curves {
+        title: "accuracy",
+        y_label: "accuracy (%)",
+        series: &accuracy,
+    };
+    let mut written = both_formats(dir, "loss", (800, 500), &loss_plot)?;
+    written.extend(both_formats(dir, "accuracy", (800, 500), &accuracy_plot)?);
     if let Some(eval) = eval {
-        written.extend(both_formats(
-            dir,
-            "confusion",
-            (720, 640),
-            |r| confusion(r, eval),
-            |r| confusion(r, eval),
-        )?);
+        written.extend(both_formats(dir, "confusion", (720, 640), &Plot::Confusion(eval))?);
     }
     if !examples.is_empty() {
-        written.extend(both_formats(
-            dir,
-            "examples",
-            (600, 660),
-            |r| grid(r, examples),
-            |r| grid(r, examples),
-        )?);
+        written.extend(both_formats(dir, "examples", (600, 660), &Plot::Examples(examples))?);
     }
     Ok(written)
 }
