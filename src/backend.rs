@@ -62,7 +62,7 @@ pub struct StepMetrics {
 }
 
 /// Loss and accuracy over a whole split.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     pub loss: f64,
     pub accuracy: f64,

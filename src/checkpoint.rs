@@ -9,6 +9,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::write_atomic;
+use crate::backend::Metrics;
 use crate::config::Config;
 use crate::data::Affine;
 use crate::error::{Error, Result};
@@ -35,6 +36,9 @@ pub struct Meta {
     /// Steps done of the next epoch when training was interrupted mid-epoch (else 0).
     #[serde(default)]
     pub steps_into_epoch: usize,
+    /// Validation metrics of these weights' epoch (with a validation split).
+    #[serde(default)]
+    pub val: Option<Metrics>,
     /// Optimizer steps taken (Adam's t; the dropout masks' step counter).
     pub optimizer_steps: u64,
     /// The random state: shuffles are seeded by (seed, epoch) and dropout masks by

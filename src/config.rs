@@ -291,6 +291,7 @@ impl Config {
             log_every: self.log_every,
             start_epoch: 0,
             start_step: 0,
+            best_so_far: None,
         }
     }
 

@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use crate::artifacts::{write_atomic, HistoryRow, RunDir};
 use crate::backend::Backend;
+use crate::backend::Metrics;
 use crate::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::config::Config;
 use crate::data::Splits;
 use crate::device::create_backend;
 use crate::error::{Error, Result};
 use crate::model::{initialize, MlpSpec, ParamLayout};
-use crate::train::{train, EpochReport, Observer, Outcome, Tick};
+use crate::train::{train, Best, EpochReport, Observer, Outcome, Tick};
 
 pub struct Run {
     pub config: Config,
@@ -27,6 +28,8 @@ pub struct Run {
     /// Epochs already done (a resumed run), and steps done of the next one.
     pub start_epoch: usize,
     pub start_step: usize,
+    /// A resumed run's best epoch so far (from its best.safetensors).
+    pub best_so_far: Option<Best>,
     /// Metrics of every epoch so far, resumed ones included.
     pub history: Vec<HistoryRow>,
     /// Progress ticks every N batches when the config asks for none (e.g. for a progress bar).
@@ -61,6 +64,14 @@ impl Run {
             .set_optimizer_state(&checkpoint.optimizer_state, checkpoint.meta.optimizer_steps)?;
         run.start_epoch = checkpoint.meta.epoch;
         run.start_step = checkpoint.meta.steps_into_epoch;
+        let best = Checkpoint::load(&run_dir.file("best.safetensors")).ok();
+        run.best_so_far = best.and_then(|b| {
+            Some(Best {
+                epoch: b.meta.epoch,
+                val: b.meta.val?,
+                params: b.params,
+            })
+        });
         run.history = run_dir.read_history()?;
         run.history.truncate(run.start_epoch);
         write_atomic(&run_dir.file("config.toml"), config.to_toml().as_bytes())?;
@@ -96,6 +107,7 @@ impl Run {
             dir: None,
             start_epoch: 0,
             start_step: 0,
+            best_so_far: None,
             history: Vec::new(),
             tick_every: None,
         })
@@ -109,6 +121,7 @@ impl Run {
         let cfg = crate::train::TrainConfig {
             start_epoch: self.start_epoch,
             start_step: self.start_step,
+            best_so_far: self.best_so_far.clone(),
             log_every: base.log_every.or(self.tick_every),
             ..base
         };
@@ -135,6 +148,8 @@ impl Run {
 struct Position {
     epoch: usize,
     steps_into_epoch: usize,
+    /// Validation metrics at this position (end of an epoch with a validation split).
+    val: Option<Metrics>,
 }
 
 fn checkpoint_of(
@@ -158,6 +173,7 @@ fn checkpoint_of(
             input_shift: data.train.transform.shift,
             epoch: at.epoch,
             steps_into_epoch: at.steps_into_epoch,
+            val: at.val,
             optimizer_steps,
             seed: config.seed,
             config: config.clone(),
@@ -187,6 +203,7 @@ impl Observer for Recorder<'_> {
         let at = Position {
             epoch: report.epoch,
             steps_into_epoch: 0,
+            val: report.val,
         };
         // Without a validation split the latest epoch is the best one we can name.
         let best = improved || self.data.val.is_none();
@@ -202,6 +219,7 @@ impl Observer for Recorder<'_> {
         let at = Position {
             epoch: epoch - 1,
             steps_into_epoch: steps,
+            val: None,
         };
         self.save(backend, at, false)?;
         self.inner.stopped(backend, epoch, steps)

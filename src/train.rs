@@ -45,6 +45,8 @@ pub struct TrainConfig {
     pub start_epoch: usize,
     /// …at this step of it (non-zero after an interrupted epoch).
     pub start_step: usize,
+    /// The best epoch before `start_epoch` (a resumed run keeps comparing against it).
+    pub best_so_far: Option<Best>,
 }
 
 impl TrainConfig {
@@ -59,6 +61,7 @@ impl TrainConfig {
             log_every: None,
             start_epoch: 0,
             start_step: 0,
+            best_so_far: None,
         }
     }
 }
@@ -175,7 +178,7 @@ pub fn train(
     let tick = cfg.log_every.unwrap_or(steps_per_epoch).max(1);
     let mut outcome = Outcome {
         reports: Vec::with_capacity(cfg.epochs),
-        best: None,
+        best: cfg.best_so_far.clone(),
         stopped_early: false,
         interrupted: None,
     };

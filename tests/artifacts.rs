@@ -174,3 +174,28 @@ fn plots_are_drawn_from_a_run_directory() {
         assert!(svg.starts_with("<svg") && svg.len() > 1000, "{name}.svg");
     }
 }
+
+/// A resumed run keeps comparing with the best epoch before the interruption: best.safetensors
+/// is the first epoch with the highest validation accuracy over the whole run.
+#[test]
+fn resume_keeps_the_best_epoch_across_the_break() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    train_in(
+        dir.path(),
+        &config("epochs = 3\ndevice = \"cpu\"\nmonitor = \"val-accuracy\""),
+    );
+    let mut resumed = Run::resume(dir.path(), &overrides("epochs = 7")).expect("resumes");
+    assert!(resumed.best_so_far.is_some(), "the earlier best is loaded");
+    resumed.train(&mut |_: Event<'_>| {}).expect("trains");
+    let history: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("history.json")).expect("history"))
+            .expect("JSON");
+    assert_eq!(history.len(), 7);
+    let accuracy = |r: &serde_json::Value| r["val_accuracy"].as_f64().expect("val accuracy");
+    let best_row = history
+        .iter()
+        .fold(&history[0], |b, r| if accuracy(r) > accuracy(b) { r } else { b });
+    let best = Checkpoint::load(&dir.path().join("best.safetensors")).expect("best");
+    assert_eq!(best.meta.epoch as u64, best_row["epoch"].as_u64().expect("epoch"));
+    assert_eq!(best.meta.val.expect("val metrics").accuracy, accuracy(best_row));
+}
