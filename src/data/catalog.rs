@@ -124,11 +124,21 @@ fn load_idx_dataset(
     let name = dataset.as_str();
     let dirs = locate::candidate_dirs(name, opts.data_dir.as_deref(), system_dir);
     let paths = locate::locate(name, &dirs, hint)?;
-    let warnings = check_integrity(dataset, &paths, opts.strict_data)?;
-    let [train_images, train_labels, test_images, test_labels] = paths;
+    let checks = download::sources(dataset).map(|(_, checks)| checks);
+    let mut warnings = Vec::new();
+    let mut contents = Vec::with_capacity(4);
+    for (i, path) in paths.iter().enumerate() {
+        let check = checks.map(|c| c[i]);
+        contents.push(read_checked(dataset, path, check, opts.strict_data, &mut warnings)?);
+    }
+    let [train_images, train_labels, test_images, test_labels] =
+        <[Vec<u8>; 4]>::try_from(contents).map_err(|_| Error::DatasetMismatch {
+            name: name.into(),
+            detail: "expected four files".into(),
+        })?;
     let classes = class_names.len();
-    let train = idx_split(name, &train_images, &train_labels, classes)?;
-    let test = idx_split(name, &test_images, &test_labels, classes)?;
+    let train = idx_split(name, (&paths[0], train_images), (&paths[1], train_labels), classes)?;
+    let test = idx_split(name, (&paths[2], test_images), (&paths[3], test_labels), classes)?;
     if train.dim != test.dim {
         return Err(Error::DatasetMismatch {
             name: name.into(),
@@ -145,36 +155,48 @@ fn load_idx_dataset(
     })
 }
 
-/// Compares each file with the official checksums (see `download::sources`): a mismatch is an
-/// error when `strict`, else a warning returned for the caller to show.
-fn check_integrity(dataset: DatasetName, paths: &[PathBuf; 4], strict: bool) -> Result<Vec<String>> {
-    let Some((_, checks)) = download::sources(dataset) else {
-        return Ok(Vec::new());
-    };
-    let mut warnings = Vec::new();
-    for (path, check) in paths.iter().zip(checks) {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        if let Err(detail) = download::verify(&bytes, check) {
-            let message = format!(
-                "{}: {detail}: not the official file (damaged download?)",
-                path.display()
-            );
-            if strict {
-                return Err(Error::DatasetMismatch {
-                    name: dataset.as_str().into(),
-                    detail: format!("{message}; rejected by --strict-data"),
-                });
-            }
-            warnings.push(message);
-        }
+/// Reads a dataset file, decompressed, comparing it with its official checksum (see
+/// `download::sources`) on the way: a mismatch is an error when `strict`, else a warning.
+fn read_checked(
+    dataset: DatasetName,
+    path: &Path,
+    check: Option<download::Check>,
+    strict: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>> {
+    let file = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    // The MD5 of a .gz is of the file as stored: take it before decompressing.
+    let gz_check = check.filter(|c| matches!(c, download::Check::Md5OfGz(_)));
+    let mut problem = gz_check.and_then(|c| download::verify_contents(&file, &[], c).err());
+    let contents = idx::maybe_gunzip(path, file)?;
+    if let Some(c @ download::Check::Sha256OfRaw(_)) = check {
+        problem = download::verify_contents(&[], &contents, c).err();
     }
-    Ok(warnings)
+    if let Some(detail) = problem {
+        let message = format!(
+            "{}: {detail}: not the official file (damaged download?)",
+            path.display()
+        );
+        if strict {
+            return Err(Error::DatasetMismatch {
+                name: dataset.as_str().into(),
+                detail: format!("{message}; rejected by --strict-data"),
+            });
+        }
+        warnings.push(message);
+    }
+    Ok(contents)
 }
 
 /// Reads one images/labels pair and checks they agree with each other and the class count.
-pub fn idx_split(name: &str, images_path: &Path, labels_path: &Path, classes: usize) -> Result<Dataset> {
-    let images = idx::read_images(images_path)?;
-    let labels = idx::read_labels(labels_path)?;
+fn idx_split(
+    name: &str,
+    (images_path, images): (&Path, Vec<u8>),
+    (labels_path, labels): (&Path, Vec<u8>),
+    classes: usize,
+) -> Result<Dataset> {
+    let images = idx::decode_images(images_path, images)?;
+    let labels = idx::decode_labels(labels_path, labels)?;
     if images.count != labels.len() {
         return Err(Error::DatasetMismatch {
             name: name.into(),

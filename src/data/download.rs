@@ -52,20 +52,26 @@ pub fn sources(name: DatasetName) -> Option<(&'static str, [Check; 4])> {
 }
 
 /// `Ok(())` when a file's bytes (gzip-compressed or not) pass `check`, else what was found.
-/// An uncompressed file cannot be held to the MD5 of its `.gz` and passes.
 pub fn verify(file: &[u8], check: Check) -> std::result::Result<(), String> {
-    let gzipped = file.starts_with(&[0x1f, 0x8b]);
+    let mut contents = Vec::new();
+    let contents = if file.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::MultiGzDecoder::new(file)
+            .read_to_end(&mut contents)
+            .map_err(|e| format!("not a valid gzip file ({e})"))?;
+        &contents[..]
+    } else {
+        file
+    };
+    verify_contents(file, contents, check)
+}
+
+/// [`verify`] for a file whose decompressed `contents` are already at hand. An uncompressed
+/// file cannot be held to the MD5 of its `.gz` and passes that check.
+pub fn verify_contents(file: &[u8], contents: &[u8], check: Check) -> std::result::Result<(), String> {
     let (expected, found) = match check {
-        Check::Md5OfGz(_) if !gzipped => return Ok(()),
+        Check::Md5OfGz(_) if !file.starts_with(&[0x1f, 0x8b]) => return Ok(()),
         Check::Md5OfGz(md5) => (md5, hex(&Md5::digest(file))),
-        Check::Sha256OfRaw(sha) if !gzipped => (sha, hex(&Sha256::digest(file))),
-        Check::Sha256OfRaw(sha) => {
-            let mut raw = Vec::new();
-            flate2::read::MultiGzDecoder::new(file)
-                .read_to_end(&mut raw)
-                .map_err(|e| format!("not a valid gzip file ({e})"))?;
-            (sha, hex(&Sha256::digest(&raw)))
-        }
+        Check::Sha256OfRaw(sha) => (sha, hex(&Sha256::digest(contents))),
     };
     if found == expected {
         Ok(())

@@ -22,7 +22,7 @@ pub struct IdxImages {
 }
 
 /// Inflates `raw` when it starts with the gzip magic bytes (`path` names it in errors).
-fn maybe_gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
+pub fn maybe_gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&raw[..])
