@@ -38,7 +38,10 @@ enum Tail {
     ActGrad(Vec<f32>, Activation),
 }
 
-/// `(m, k, n)`, then each operand with how it is stored.
+/// The step table, hidden layer and step index a dropout epilogue draws its mask from.
+type Masked<'a> = Option<(&'a wgpu::Buffer, u32, usize)>;
+
+/// `(m, k, n)`, then each operand with how it is stored, the epilogue, and its dropout.
 fn gpu_matmul(
     ctx: &GpuContext,
     kernel: &Matmul,
@@ -46,6 +49,7 @@ fn gpu_matmul(
     (a, a_stored): (&[f32], Stored),
     (b, b_stored): (&[f32], Stored),
     tail: &Tail,
+    dropout: Masked<'_>,
 ) -> Vec<f32> {
     let (a_buf, b_buf, c_buf) = (upload(ctx, "a", a), upload(ctx, "b", b), poisoned(ctx, "c", m * n));
     let extra = match tail {
@@ -73,10 +77,11 @@ fn gpu_matmul(
             c: region(&c_buf),
             epilogue,
             row_sums: None,
-            dropout: None,
+            dropout: dropout.map(|(steps, layer, _)| (steps, layer)),
         },
     );
-    ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding, 0));
+    let offset = dropout.map_or(0, |(_, _, step)| step_offset(step));
+    ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding, offset));
     read_f32(ctx, &c_buf, m * n)
 }
 
@@ -105,7 +110,15 @@ fn matmul_all_layouts_match_cpu() {
             for b_stored in [Stored::AsIs, Stored::Transposed] {
                 let mut want = vec![0.0; m * n];
                 ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut want);
-                let got = gpu_matmul(&ctx, &kernel, (m, k, n), (&a, a_stored), (&b, b_stored), &Tail::None);
+                let got = gpu_matmul(
+                    &ctx,
+                    &kernel,
+                    (m, k, n),
+                    (&a, a_stored),
+                    (&b, b_stored),
+                    &Tail::None,
+                    None,
+                );
                 assert_close(
                     &format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"),
                     &got,
@@ -141,6 +154,7 @@ fn matmul_forward_epilogues_match_linear_forward() {
             (&x, Stored::AsIs),
             (&w, Stored::Transposed),
             &Tail::Bias(bias.clone()),
+            None,
         );
         assert_close(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
         for act in ACTIVATIONS {
@@ -153,6 +167,7 @@ fn matmul_forward_epilogues_match_linear_forward() {
                 (&x, Stored::AsIs),
                 (&w, Stored::Transposed),
                 &Tail::BiasAct(bias.clone(), act),
+                None,
             );
             assert_close(
                 &format!("linear+{act:?} {rows}×{fan_in}→{fan_out}"),
@@ -190,6 +205,7 @@ fn matmul_activation_grad_epilogue_matches_activation_backward() {
                 (&dz, Stored::AsIs),
                 (&w, Stored::AsIs),
                 &Tail::ActGrad(out, act),
+                None,
             );
             assert_close(&format!("dz·W ⊙ {act:?}' {rows}×{fan_out}→{fan_in}"), &got, &want, TOL);
         }
@@ -527,39 +543,26 @@ fn dropout_masks_match_cpu() {
         ..Default::default()
     };
     let steps = step_table(&ctx, &[StepInfo::default(), info]);
-    let (x_buf, w_buf, b_buf) = (upload(&ctx, "x", &x), upload(&ctx, "w", &w), upload(&ctx, "b", &bias));
     for act in ACTIVATIONS {
         let mut want = vec![0.0; rows * fan_out];
         ops::linear_forward(&x, &w, &bias, rows, &mut want);
         ops::activate(&mut want, act);
         ops::dropout_forward(&mut want, &dropout, layer);
         let dropped = (0..want.len() as u32).filter(|&i| !dropout.keep(layer, i)).count() as f64 / want.len() as f64;
-        let out = poisoned(&ctx, "out", rows * fan_out);
-        let binding = kernel.bind(
+        let masked = Some((&steps, layer, 1));
+        let got = gpu_matmul(
             &ctx,
-            "dropout forward",
-            &MatmulOperands {
-                m: rows,
-                k: fan_in,
-                n: fan_out,
-                a: Region::all(&x_buf),
-                a_stored: Stored::AsIs,
-                b: Region::all(&w_buf),
-                b_stored: Stored::Transposed,
-                c: Region::all(&out),
-                epilogue: Epilogue::BiasAct(Region::all(&b_buf), act),
-                row_sums: None,
-                dropout: Some((&steps, layer)),
-            },
+            &kernel,
+            (rows, fan_in, fan_out),
+            (&x, Stored::AsIs),
+            (&w, Stored::Transposed),
+            &Tail::BiasAct(bias.clone(), act),
+            masked,
         );
-        ctx.submit_pass("dropout forward", |pass| {
-            kernel.dispatch(pass, &binding, step_offset(1))
-        });
-        let got = read_f32(&ctx, &out, rows * fan_out);
         assert_close(&format!("{act:?} + dropout forward"), &got, &want, TOL);
         assert!(
-            (0.15..0.6).contains(&dropped),
-            "{act:?}: {dropped} of the units are zero"
+            (0.2..0.3).contains(&dropped),
+            "p = 0.25, but {dropped} of the units are dropped"
         );
 
         // Backward through the same mask: dz = (dZ·W) ⊙ mask/(1 − p) ⊙ act'.
@@ -577,37 +580,15 @@ fn dropout_masks_match_cpu() {
             &mut want_grad,
         );
         ops::dropout_activation_backward(&mut want_grad, &want, act, &dropout, layer);
-        let (dz_buf, w2_buf, a_buf) = (
-            upload(&ctx, "dz", &dz_next),
-            upload(&ctx, "w2", &w2),
-            upload(&ctx, "a", &want),
-        );
-        let grad = poisoned(&ctx, "grad", rows * fan_out);
-        let binding = kernel.bind(
+        let got = gpu_matmul(
             &ctx,
-            "dropout backward",
-            &MatmulOperands {
-                m: rows,
-                k: fan_in,
-                n: fan_out,
-                a: Region::all(&dz_buf),
-                a_stored: Stored::AsIs,
-                b: Region::all(&w2_buf),
-                b_stored: Stored::AsIs,
-                c: Region::all(&grad),
-                epilogue: Epilogue::ActGrad(Region::all(&a_buf), act),
-                row_sums: None,
-                dropout: Some((&steps, layer)),
-            },
+            &kernel,
+            (rows, fan_in, fan_out),
+            (&dz_next, Stored::AsIs),
+            (&w2, Stored::AsIs),
+            &Tail::ActGrad(want.clone(), act),
+            masked,
         );
-        ctx.submit_pass("dropout backward", |pass| {
-            kernel.dispatch(pass, &binding, step_offset(1))
-        });
-        assert_close(
-            &format!("{act:?} + dropout backward"),
-            &read_f32(&ctx, &grad, rows * fan_out),
-            &want_grad,
-            TOL,
-        );
+        assert_close(&format!("{act:?} + dropout backward"), &got, &want_grad, TOL);
     }
 }
