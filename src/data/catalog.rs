@@ -165,14 +165,12 @@ fn read_checked(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>> {
     let file = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    // The MD5 of a .gz is of the file as stored: take it before decompressing.
-    let gz_check = check.filter(|c| matches!(c, download::Check::Md5OfGz(_)));
-    let mut problem = gz_check.and_then(|c| download::verify_contents(&file, &[], c).err());
-    let contents = idx::maybe_gunzip(path, file)?;
-    if let Some(c @ download::Check::Sha256OfRaw(_)) = check {
-        problem = download::verify_contents(&[], &contents, c).err();
-    }
-    if let Some(detail) = problem {
+    let unpacked = match idx::is_gzip(&file) {
+        true => Some(idx::gunzip_file(path, &file)?),
+        false => None,
+    };
+    let contents = unpacked.as_deref().unwrap_or(&file);
+    if let Some(detail) = check.and_then(|c| download::verify_contents(&file, contents, c).err()) {
         let message = format!(
             "{}: {detail}: not the official file (damaged download?)",
             path.display()
@@ -185,7 +183,8 @@ fn read_checked(
         }
         warnings.push(message);
     }
-    Ok(contents)
+    // Parsing takes the decompressed bytes (or the file itself when it was not compressed).
+    Ok(unpacked.unwrap_or(file))
 }
 
 /// Reads one images/labels pair and checks they agree with each other and the class count.

@@ -10,6 +10,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use super::catalog::DatasetName;
+use super::idx::{gunzip, is_gzip};
 use super::locate::FILES;
 use crate::artifacts::write_atomic;
 use crate::error::{Error, Result};
@@ -53,23 +54,21 @@ pub fn sources(name: DatasetName) -> Option<(&'static str, [Check; 4])> {
 
 /// `Ok(())` when a file's bytes (gzip-compressed or not) pass `check`, else what was found.
 pub fn verify(file: &[u8], check: Check) -> std::result::Result<(), String> {
-    let mut contents = Vec::new();
-    let contents = if file.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::MultiGzDecoder::new(file)
-            .read_to_end(&mut contents)
-            .map_err(|e| format!("not a valid gzip file ({e})"))?;
-        &contents[..]
+    let unpacked;
+    let contents = if is_gzip(file) {
+        unpacked = gunzip(file).map_err(|e| format!("not a valid gzip file ({e})"))?;
+        &unpacked[..]
     } else {
         file
     };
     verify_contents(file, contents, check)
 }
 
-/// [`verify`] for a file whose decompressed `contents` are already at hand. An uncompressed
-/// file cannot be held to the MD5 of its `.gz` and passes that check.
+/// [`verify`] for a file (`file`, as stored) whose decompressed `contents` are already at hand.
+/// An uncompressed file cannot be held to the MD5 of its `.gz` and passes that check.
 pub fn verify_contents(file: &[u8], contents: &[u8], check: Check) -> std::result::Result<(), String> {
     let (expected, found) = match check {
-        Check::Md5OfGz(_) if !file.starts_with(&[0x1f, 0x8b]) => return Ok(()),
+        Check::Md5OfGz(_) if !is_gzip(file) => return Ok(()),
         Check::Md5OfGz(md5) => (md5, hex(&Md5::digest(file))),
         Check::Sha256OfRaw(sha) => (sha, hex(&Sha256::digest(contents))),
     };

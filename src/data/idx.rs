@@ -21,18 +21,31 @@ pub struct IdxImages {
     pub pixels: Vec<u8>,
 }
 
-/// Inflates `raw` when it starts with the gzip magic bytes (`path` names it in errors).
-pub fn maybe_gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Idx {
-                path: path.into(),
-                field: "gzip stream",
-                detail: format!("cannot decompress: {e}"),
-            })?;
-        Ok(out)
+/// Whether `bytes` start with the gzip magic number.
+pub fn is_gzip(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// The decompressed contents of gzip `bytes`.
+pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// [`gunzip`] for the file at `path` (named in the error).
+pub fn gunzip_file(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
+    gunzip(bytes).map_err(|e| Error::Idx {
+        path: path.into(),
+        field: "gzip stream",
+        detail: format!("cannot decompress: {e}"),
+    })
+}
+
+/// Inflates `raw` when it is gzip (`path` names it in errors).
+fn maybe_gunzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
+    if is_gzip(&raw) {
+        gunzip_file(path, &raw)
     } else {
         Ok(raw)
     }
