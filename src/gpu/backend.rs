@@ -302,11 +302,6 @@ impl GpuBackend {
         })
     }
 
-    /// The adapter this backend runs on.
-    pub fn context(&self) -> &GpuContext {
-        &self.ctx
-    }
-
     /// Records one step's forward pass and loss; returns the number of dispatches.
     fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>, gather: &GatherBinding, step: usize) -> u64 {
         let k = &self.kernels;
