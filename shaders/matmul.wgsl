@@ -2,8 +2,9 @@
 //
 // A and B may each be stored transposed, so the forward product (X · Wᵀ) and both backward
 // products (dZᵀ · X and dZ · W) use this one kernel without materializing a transpose.
-// Each 16×16 workgroup computes a TILE_M×TILE_N block of C, each invocation a 4×4 sub-block
-// (rows ly + 16i, columns lx + 16j, so neighbouring invocations write neighbouring addresses).
+// Each WG_X×WG_Y workgroup computes a TILE_M×TILE_N block of C, each invocation a 4×4 block
+// held as four vec4 rows: per step of k it reads one vec4 of A and one of B from workgroup memory
+// and does four vec4 FMAs, all with fixed register indices (no loop to unroll, no indexed array).
 // A and B tiles of depth TILE_K are staged in workgroup memory, as vec4 loads along the operand's
 // contiguous dimension when its length is a multiple of 4 (the host decides), else as scalars.
 // Out-of-range elements load as 0 and are never stored, so any shape works.
@@ -12,14 +13,12 @@
 // `sums[row]`: for the weight gradient dW = dZᵀ · X this is the bias gradient Σ_batch dZ, so
 // the backward pass needs no separate reduction.
 
-const TILE_M: u32 = 64u;
-const TILE_N: u32 = 64u;
-const TILE_K: u32 = 16u;
 const WG_X: u32 = 16u; // invocations along n
 const WG_Y: u32 = 16u; // invocations along m
-const PER_M: u32 = 4u; // TILE_M / WG_Y
-const PER_N: u32 = 4u; // TILE_N / WG_X
-const THREADS: u32 = 256u; // WG_X * WG_Y
+const TILE_K: u32 = 32u;
+const TILE_M: u32 = WG_Y * 4u;
+const TILE_N: u32 = WG_X * 4u;
+const THREADS: u32 = WG_X * WG_Y;
 
 // Epilogues.
 const EPILOGUE_NONE: u32 = 0u;
@@ -59,8 +58,9 @@ struct MatmulParams {
 // The step's entry of the step table (dropout probability and the mask's counters).
 @group(0) @binding(9) var<uniform> step: Step;
 
-var<workgroup> a_tile: array<f32, 1024>; // [TILE_K][TILE_M]
-var<workgroup> b_tile: array<f32, 1024>; // [TILE_K][TILE_N]
+// [TILE_K][TILE_M], as vec4s of four consecutive rows (columns for b_tile).
+var<workgroup> a_tile: array<vec4<f32>, TILE_K * TILE_M / 4u>;
+var<workgroup> b_tile: array<vec4<f32>, TILE_K * TILE_N / 4u>;
 
 fn activate(z: f32) -> f32 {
     switch p.activation {
@@ -134,36 +134,34 @@ fn load_b(row: u32, col: u32) -> f32 {
 // Stages A[row0.., k0..] into a_tile ([TILE_K][TILE_M]); li is the invocation index.
 fn stage_a(row0: u32, k0: u32, li: u32) {
     if p.a_vec4 != 0u {
-        // One vec4 per invocation: TILE_M * TILE_K / 4 = THREADS.
-        var kk: u32;
-        var mm: u32;
-        var v = vec4<f32>();
-        if p.a_transposed != 0u {
-            // Stored [k, m]: four consecutive rows m of one k.
-            kk = li / (TILE_M / 4u);
-            mm = (li % (TILE_M / 4u)) * 4u;
-            if row0 + mm < p.m && k0 + kk < p.k {
-                v = a4[((k0 + kk) * p.m + row0 + mm) / 4u];
-            }
-            for (var j = 0u; j < 4u; j++) {
-                a_tile[kk * TILE_M + mm + j] = v[j];
-            }
-        } else {
-            // Stored [m, k]: four consecutive k of one row.
-            mm = li / (TILE_K / 4u);
-            kk = (li % (TILE_K / 4u)) * 4u;
-            if row0 + mm < p.m && k0 + kk < p.k {
-                v = a4[((row0 + mm) * p.k + k0 + kk) / 4u];
-            }
-            for (var j = 0u; j < 4u; j++) {
-                a_tile[(kk + j) * TILE_M + mm] = v[j];
+        for (var e = li; e < TILE_M * TILE_K / 4u; e += THREADS) {
+            var kk: u32;
+            var mm: u32;
+            var v = vec4<f32>();
+            if p.a_transposed != 0u {
+                // Stored [k, m]: four consecutive rows m of one k.
+                kk = e / (TILE_M / 4u);
+                mm = (e % (TILE_M / 4u)) * 4u;
+                if row0 + mm < p.m && k0 + kk < p.k {
+                    v = a4[((k0 + kk) * p.m + row0 + mm) / 4u];
+                }
+                a_tile[(kk * TILE_M + mm) / 4u] = v;
+            } else {
+                // Stored [m, k]: four consecutive k of one row.
+                mm = e / (TILE_K / 4u);
+                kk = (e % (TILE_K / 4u)) * 4u;
+                if row0 + mm < p.m && k0 + kk < p.k {
+                    v = a4[((row0 + mm) * p.k + k0 + kk) / 4u];
+                }
+                for (var j = 0u; j < 4u; j++) {
+                    a_tile[((kk + j) * TILE_M + mm) / 4u][mm % 4u] = v[j];
+                }
             }
         }
         return;
     }
     // Scalars, in the order that follows the storage's contiguous direction.
-    for (var i = 0u; i < TILE_M * TILE_K / THREADS; i++) {
-        let e = li + i * THREADS;
+    for (var e = li; e < TILE_M * TILE_K; e += THREADS) {
         var kk: u32;
         var mm: u32;
         if p.a_transposed != 0u {
@@ -173,41 +171,40 @@ fn stage_a(row0: u32, k0: u32, li: u32) {
             kk = e % TILE_K;
             mm = e / TILE_K;
         }
-        a_tile[kk * TILE_M + mm] = load_a(row0 + mm, k0 + kk);
+        a_tile[(kk * TILE_M + mm) / 4u][mm % 4u] = load_a(row0 + mm, k0 + kk);
     }
 }
 
 // Stages B[k0.., col0..] into b_tile ([TILE_K][TILE_N]).
 fn stage_b(col0: u32, k0: u32, li: u32) {
     if p.b_vec4 != 0u {
-        var kk: u32;
-        var nn: u32;
-        var v = vec4<f32>();
-        if p.b_transposed != 0u {
-            // Stored [n, k]: four consecutive k of one column.
-            nn = li / (TILE_K / 4u);
-            kk = (li % (TILE_K / 4u)) * 4u;
-            if col0 + nn < p.n && k0 + kk < p.k {
-                v = b4[((col0 + nn) * p.k + k0 + kk) / 4u];
-            }
-            for (var j = 0u; j < 4u; j++) {
-                b_tile[(kk + j) * TILE_N + nn] = v[j];
-            }
-        } else {
-            // Stored [k, n]: four consecutive columns of one k.
-            kk = li / (TILE_N / 4u);
-            nn = (li % (TILE_N / 4u)) * 4u;
-            if col0 + nn < p.n && k0 + kk < p.k {
-                v = b4[((k0 + kk) * p.n + col0 + nn) / 4u];
-            }
-            for (var j = 0u; j < 4u; j++) {
-                b_tile[kk * TILE_N + nn + j] = v[j];
+        for (var e = li; e < TILE_N * TILE_K / 4u; e += THREADS) {
+            var kk: u32;
+            var nn: u32;
+            var v = vec4<f32>();
+            if p.b_transposed != 0u {
+                // Stored [n, k]: four consecutive k of one column.
+                nn = e / (TILE_K / 4u);
+                kk = (e % (TILE_K / 4u)) * 4u;
+                if col0 + nn < p.n && k0 + kk < p.k {
+                    v = b4[((col0 + nn) * p.k + k0 + kk) / 4u];
+                }
+                for (var j = 0u; j < 4u; j++) {
+                    b_tile[((kk + j) * TILE_N + nn) / 4u][nn % 4u] = v[j];
+                }
+            } else {
+                // Stored [k, n]: four consecutive columns of one k.
+                kk = e / (TILE_N / 4u);
+                nn = (e % (TILE_N / 4u)) * 4u;
+                if col0 + nn < p.n && k0 + kk < p.k {
+                    v = b4[((k0 + kk) * p.n + col0 + nn) / 4u];
+                }
+                b_tile[(kk * TILE_N + nn) / 4u] = v;
             }
         }
         return;
     }
-    for (var i = 0u; i < TILE_N * TILE_K / THREADS; i++) {
-        let e = li + i * THREADS;
+    for (var e = li; e < TILE_N * TILE_K; e += THREADS) {
         var kk: u32;
         var nn: u32;
         if p.b_transposed != 0u {
@@ -217,11 +214,49 @@ fn stage_b(col0: u32, k0: u32, li: u32) {
             nn = e % TILE_N;
             kk = e / TILE_N;
         }
-        b_tile[kk * TILE_N + nn] = load_b(k0 + kk, col0 + nn);
+        b_tile[(kk * TILE_N + nn) / 4u][nn % 4u] = load_b(k0 + kk, col0 + nn);
     }
 }
 
-@compute @workgroup_size(16, 16)
+// The epilogue for C[row, col0 + j], j < 4: stores what is in range.
+fn store_row(row: u32, col0: u32, acc: vec4<f32>) {
+    if row >= p.m {
+        return;
+    }
+    for (var j = 0u; j < 4u; j++) {
+        let col = col0 + j;
+        if col < p.n {
+            var v = acc[j];
+            switch p.epilogue {
+                case EPILOGUE_BIAS: {
+                    v += bias[col];
+                }
+                case EPILOGUE_BIAS_ACT: {
+                    v = activate(v + bias[col]);
+                    if step.dropout > 0.0 {
+                        // Inverted dropout: kept units scaled by 1 / (1 − p).
+                        v = select(0.0, v * (1.0 / (1.0 - step.dropout)), keep(row * p.n + col));
+                    }
+                }
+                case EPILOGUE_ACT_GRAD: {
+                    let a = aux[row * p.n + col];
+                    if step.dropout > 0.0 {
+                        // a is the dropped output: a kept unit's activation was a · (1 − p).
+                        let kept = keep(row * p.n + col);
+                        let slope = activation_slope(a * (1.0 - step.dropout));
+                        v = select(0.0, v * (1.0 / (1.0 - step.dropout)) * slope, kept);
+                    } else {
+                        v *= activation_slope(a);
+                    }
+                }
+                default: {}
+            }
+            c[row * p.n + col] = v;
+        }
+    }
+}
+
+@compute @workgroup_size(WG_X, WG_Y)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
@@ -231,8 +266,12 @@ fn main(
     let col0 = wg.x * TILE_N;
     // Uniform across the workgroup, so the barriers below stay in uniform control flow.
     let do_sums = p.row_sums != 0u && wg.x == 0u;
-    var acc: array<f32, 16>; // [PER_M][PER_N], zero-initialized
-    var row_part: array<f32, 4>; // [PER_M]: this invocation's share of the row sums (k ≡ lx)
+    // This invocation's block: rows row0 + 4·ly + i (acc_i), columns col0 + 4·lx + j (component j).
+    var acc0 = vec4<f32>();
+    var acc1 = vec4<f32>();
+    var acc2 = vec4<f32>();
+    var acc3 = vec4<f32>();
+    var row_part = vec4<f32>(); // this invocation's share of its rows' sums (k ≡ lx mod WG_X)
 
     for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
         stage_a(row0, k0, li);
@@ -240,80 +279,43 @@ fn main(
         workgroupBarrier();
 
         if do_sums {
-            for (var i = 0u; i < PER_M; i++) {
-                row_part[i] += a_tile[lid.x * TILE_M + lid.y + i * WG_Y];
+            for (var kk = lid.x; kk < TILE_K; kk += WG_X) {
+                row_part += a_tile[kk * (TILE_M / 4u) + lid.y];
             }
         }
         for (var kk = 0u; kk < TILE_K; kk++) {
-            var a_reg: array<f32, 4>;
-            var b_reg: array<f32, 4>;
-            for (var i = 0u; i < PER_M; i++) {
-                a_reg[i] = a_tile[kk * TILE_M + lid.y + i * WG_Y];
-            }
-            for (var j = 0u; j < PER_N; j++) {
-                b_reg[j] = b_tile[kk * TILE_N + lid.x + j * WG_X];
-            }
-            for (var i = 0u; i < PER_M; i++) {
-                for (var j = 0u; j < PER_N; j++) {
-                    acc[i * PER_N + j] = fma(a_reg[i], b_reg[j], acc[i * PER_N + j]);
-                }
-            }
+            let a_rows = a_tile[kk * (TILE_M / 4u) + lid.y];
+            let b_cols = b_tile[kk * (TILE_N / 4u) + lid.x];
+            acc0 = fma(vec4(a_rows.x), b_cols, acc0);
+            acc1 = fma(vec4(a_rows.y), b_cols, acc1);
+            acc2 = fma(vec4(a_rows.z), b_cols, acc2);
+            acc3 = fma(vec4(a_rows.w), b_cols, acc3);
         }
         workgroupBarrier();
     }
 
     if do_sums {
         // Reduce the WG_X partial sums of each row through a_tile, which is free now.
-        for (var i = 0u; i < PER_M; i++) {
-            a_tile[lid.x * TILE_M + lid.y + i * WG_Y] = row_part[i];
-        }
+        a_tile[lid.x * (TILE_M / 4u) + lid.y] = row_part;
         workgroupBarrier();
         if lid.x == 0u {
-            for (var i = 0u; i < PER_M; i++) {
-                let row = row0 + lid.y + i * WG_Y;
+            var total = vec4<f32>();
+            for (var x = 0u; x < WG_X; x++) {
+                total += a_tile[x * (TILE_M / 4u) + lid.y];
+            }
+            for (var i = 0u; i < 4u; i++) {
+                let row = row0 + 4u * lid.y + i;
                 if row < p.m {
-                    var total = 0.0;
-                    for (var x = 0u; x < WG_X; x++) {
-                        total += a_tile[x * TILE_M + lid.y + i * WG_Y];
-                    }
-                    sums[row] = total;
+                    sums[row] = total[i];
                 }
             }
         }
     }
 
-    for (var i = 0u; i < PER_M; i++) {
-        let row = row0 + lid.y + i * WG_Y;
-        for (var j = 0u; j < PER_N; j++) {
-            let col = col0 + lid.x + j * WG_X;
-            if row < p.m && col < p.n {
-                var v = acc[i * PER_N + j];
-                switch p.epilogue {
-                    case EPILOGUE_BIAS: {
-                        v += bias[col];
-                    }
-                    case EPILOGUE_BIAS_ACT: {
-                        v = activate(v + bias[col]);
-                        if step.dropout > 0.0 {
-                            // Inverted dropout: kept units scaled by 1 / (1 − p).
-                            v = select(0.0, v * (1.0 / (1.0 - step.dropout)), keep(row * p.n + col));
-                        }
-                    }
-                    case EPILOGUE_ACT_GRAD: {
-                        let a = aux[row * p.n + col];
-                        if step.dropout > 0.0 {
-                            // a is the dropped output: a kept unit's activation was a · (1 − p).
-                            let kept = keep(row * p.n + col);
-                            let slope = activation_slope(a * (1.0 - step.dropout));
-                            v = select(0.0, v * (1.0 / (1.0 - step.dropout)) * slope, kept);
-                        } else {
-                            v *= activation_slope(a);
-                        }
-                    }
-                    default: {}
-                }
-                c[row * p.n + col] = v;
-            }
-        }
-    }
+    let row = row0 + 4u * lid.y;
+    let col = col0 + 4u * lid.x;
+    store_row(row, col, acc0);
+    store_row(row + 1u, col, acc1);
+    store_row(row + 2u, col, acc2);
+    store_row(row + 3u, col, acc3);
 }
