@@ -13,12 +13,18 @@
 // `sums[row]`: for the weight gradient dW = dZᵀ · X this is the bias gradient Σ_batch dZ, so
 // the backward pass needs no separate reduction.
 
-const WG_X: u32 = 16u; // invocations along n
-const WG_Y: u32 = 16u; // invocations along m
-const TILE_K: u32 = 32u;
-const TILE_M: u32 = WG_Y * 4u;
-const TILE_N: u32 = WG_X * 4u;
-const THREADS: u32 = WG_X * WG_Y;
+// The tile shape is set per pipeline (the host's `TileShape`): a square tile for most products,
+// and narrow ones for the skinny products of a 10-class output layer (n or m ≤ 32), which would
+// leave most of a square tile idle.
+override WG_X: u32 = 16u; // invocations along n
+override WG_Y: u32 = 16u; // invocations along m
+override TILE_K: u32 = 32u;
+override TILE_M: u32 = WG_Y * 4u;
+override TILE_N: u32 = WG_X * 4u;
+override THREADS: u32 = WG_X * WG_Y;
+// Workgroup memory per staged operand, in vec4s: TILE_K · TILE_M / 4 and TILE_K · TILE_N / 4
+// must fit (16 KiB for both, WebGPU's default limit).
+const TILE_VEC4S: u32 = 512u;
 
 // Epilogues.
 const EPILOGUE_NONE: u32 = 0u;
@@ -59,8 +65,8 @@ struct MatmulParams {
 @group(0) @binding(9) var<uniform> step: Step;
 
 // [TILE_K][TILE_M], as vec4s of four consecutive rows (columns for b_tile).
-var<workgroup> a_tile: array<vec4<f32>, TILE_K * TILE_M / 4u>;
-var<workgroup> b_tile: array<vec4<f32>, TILE_K * TILE_N / 4u>;
+var<workgroup> a_tile: array<vec4<f32>, TILE_VEC4S>;
+var<workgroup> b_tile: array<vec4<f32>, TILE_VEC4S>;
 
 fn activate(z: f32) -> f32 {
     switch p.activation {

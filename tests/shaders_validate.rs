@@ -80,28 +80,37 @@ fn step_struct_matches_the_host() {
     assert!(*span as usize <= std::mem::size_of::<gpu_mlp::gpu::kernels::StepInfo>());
 }
 
-/// The host computes workgroup counts from its tile constants; they must be the shader's.
+/// The host picks a tile shape per product and sets the shader's overrides from it; every shape
+/// must fit the shader's workgroup arrays and the row-sum reduction.
 #[test]
-fn matmul_tile_constants_match_the_host() {
+fn matmul_tile_shapes_fit_the_shader() {
+    use gpu_mlp::gpu::kernels::matmul::TileShape;
     let module = parse(&Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders/matmul.wgsl"));
-    let value = |name: &str| -> u32 {
-        let (_, c) = module
-            .constants
-            .iter()
-            .find(|(_, c)| c.name.as_deref() == Some(name))
-            .unwrap_or_else(|| panic!("matmul.wgsl has no const {name}"));
-        match module.global_expressions[c.init] {
-            naga::Expression::Literal(naga::Literal::U32(v)) => v,
-            ref other => panic!("{name} is not a u32 literal: {other:?}"),
-        }
+    let (_, budget) = module
+        .constants
+        .iter()
+        .find(|(_, c)| c.name.as_deref() == Some("TILE_VEC4S"))
+        .expect("matmul.wgsl declares TILE_VEC4S");
+    let tile_vec4s = match module.global_expressions[budget.init] {
+        naga::Expression::Literal(naga::Literal::U32(v)) => v,
+        ref other => panic!("TILE_VEC4S is not a u32 literal: {other:?}"),
     };
-    assert_eq!(value("TILE_M"), gpu_mlp::gpu::kernels::matmul::TILE_M);
-    assert_eq!(value("TILE_N"), gpu_mlp::gpu::kernels::matmul::TILE_N);
-    // Each invocation computes a 4×4 block, so the invocation grid must cover the tile exactly,
-    // and the row-sum reduction reads one k per column of invocations.
-    assert_eq!(value("WG_Y") * 4, value("TILE_M"));
-    assert_eq!(value("WG_X") * 4, value("TILE_N"));
-    assert_eq!(value("WG_X") * value("WG_Y"), value("THREADS"));
-    assert!(value("WG_X") <= value("TILE_K"));
-    assert_eq!(value("TILE_K") % 4, 0, "vec4 staging along k");
+    for name in ["WG_X", "WG_Y", "TILE_K"] {
+        assert!(
+            module.overrides.iter().any(|(_, o)| o.name.as_deref() == Some(name)),
+            "matmul.wgsl has no override {name}"
+        );
+    }
+    for shape in TileShape::ALL {
+        let d = shape.dims();
+        assert!(d.tile_k * d.tile_m() / 4 <= tile_vec4s, "{shape:?}: A tile too big");
+        assert!(d.tile_k * d.tile_n() / 4 <= tile_vec4s, "{shape:?}: B tile too big");
+        // The reduction of row sums parks WG_X partial vec4s per row quad in a_tile.
+        assert!(
+            d.wg_x * d.tile_m() / 4 <= tile_vec4s,
+            "{shape:?}: row-sum reduction too big"
+        );
+        assert_eq!(d.tile_k % 4, 0, "{shape:?}: vec4 staging along k");
+        assert!(d.wg_x * d.wg_y <= 256, "{shape:?}: WebGPU's default invocation limit");
+    }
 }

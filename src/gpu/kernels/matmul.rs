@@ -5,9 +5,63 @@ use crate::cpu::ops::Stored;
 use crate::gpu::context::GpuContext;
 use crate::model::Activation;
 
-/// Output tile of one workgroup; must match `TILE_M` / `TILE_N` in the WGSL (checked by a test).
-pub const TILE_M: u32 = 64;
-pub const TILE_N: u32 = 64;
+/// A workgroup's shape. Each invocation computes a 4×4 block of C, so `wg_x × wg_y` invocations
+/// cover a `4·wg_y × 4·wg_x` tile, staging `tile_k` of the shared dimension at a time. Set
+/// through the WGSL's overrides: one pipeline per shape, one shader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileShape {
+    /// 64×64 tiles of 16×16 invocations: every product with both m and n above 32.
+    Square,
+    /// 128×32 tiles for n ≤ 32, such as a 10-class output layer's forward product (batch × 10),
+    /// where a square tile would leave 54 of its 64 columns idle (22 of 32 here).
+    NarrowN,
+    /// 32×128 tiles for m ≤ 32: the output layer's weight gradient (10 × hidden).
+    NarrowM,
+}
+
+/// Invocations along n and m, and the staged depth of k.
+#[derive(Debug, Clone, Copy)]
+pub struct TileDims {
+    pub wg_x: u32,
+    pub wg_y: u32,
+    pub tile_k: u32,
+}
+
+impl TileDims {
+    pub fn tile_m(self) -> u32 {
+        4 * self.wg_y
+    }
+
+    pub fn tile_n(self) -> u32 {
+        4 * self.wg_x
+    }
+}
+
+impl TileShape {
+    pub const ALL: [TileShape; 3] = [TileShape::Square, TileShape::NarrowN, TileShape::NarrowM];
+
+    /// The shape for a product with an `m × n` result.
+    pub fn for_product(m: usize, n: usize) -> TileShape {
+        if n <= 32 {
+            TileShape::NarrowN
+        } else if m <= 32 {
+            TileShape::NarrowM
+        } else {
+            TileShape::Square
+        }
+    }
+
+    pub fn dims(self) -> TileDims {
+        // All 256 invocations, and at least 8 along n: a row of invocations reads the same A
+        // value from workgroup memory (a broadcast), and narrower rows measured slower.
+        let (wg_x, wg_y, tile_k) = match self {
+            TileShape::Square => (16, 16, 32),
+            TileShape::NarrowN => (8, 32, 16),
+            TileShape::NarrowM => (32, 8, 16),
+        };
+        TileDims { wg_x, wg_y, tile_k }
+    }
+}
 
 /// What happens to each accumulated value before it is stored.
 #[derive(Debug, Clone, Copy)]
@@ -61,13 +115,15 @@ pub struct MatmulOperands<'a> {
 /// One product with fixed operands and shape, ready to dispatch.
 pub struct MatmulBinding {
     group: wgpu::BindGroup,
+    shape: TileShape,
     workgroups: (u32, u32),
     /// Reads the step table (so the dispatch's step offset matters).
     steps: bool,
 }
 
 pub struct Matmul {
-    kernel: Kernel,
+    /// One pipeline per tile shape, in `TileShape::ALL`'s order.
+    kernels: [Kernel; 3],
     /// Bound where an epilogue needs no bias or mask.
     unused: wgpu::Buffer,
     /// Bound where no row sums are asked for (a separate buffer: it is bound writable).
@@ -80,13 +136,20 @@ impl Matmul {
     pub fn new(ctx: &GpuContext) -> Self {
         let ro = Slot::Storage { read_only: true };
         let rw = Slot::Storage { read_only: false };
-        let kernel = Kernel::new(
-            ctx,
-            "matmul",
-            shader_source!("matmul"),
-            &[Slot::Uniform, ro, ro, rw, ro, ro, rw, ro, ro, Slot::Step],
-            &[],
-        );
+        let kernels = TileShape::ALL.map(|shape| {
+            let dims = shape.dims();
+            Kernel::new(
+                ctx,
+                &format!("matmul {shape:?}"),
+                shader_source!("matmul"),
+                &[Slot::Uniform, ro, ro, rw, ro, ro, rw, ro, ro, Slot::Step],
+                &[
+                    ("WG_X", f64::from(dims.wg_x)),
+                    ("WG_Y", f64::from(dims.wg_y)),
+                    ("TILE_K", f64::from(dims.tile_k)),
+                ],
+            )
+        });
         let unused = |label| {
             ctx.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
@@ -96,7 +159,7 @@ impl Matmul {
             })
         };
         Matmul {
-            kernel,
+            kernels,
             unused: unused("matmul unused operand"),
             unused_sums: unused("matmul unused row sums"),
             no_dropout: ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -145,7 +208,8 @@ impl Matmul {
         };
         let sums = op.row_sums.unwrap_or(Region::all(&self.unused_sums));
         let uniform = ctx.uniform_buffer(label, &params);
-        let group = self.kernel.bind(
+        let shape = TileShape::for_product(op.m, op.n);
+        let group = self.kernels[shape as usize].bind(
             ctx,
             label,
             &[
@@ -163,7 +227,11 @@ impl Matmul {
         );
         MatmulBinding {
             group,
-            workgroups: ((op.n as u32).div_ceil(TILE_N), (op.m as u32).div_ceil(TILE_M)),
+            shape,
+            workgroups: (
+                (op.n as u32).div_ceil(shape.dims().tile_n()),
+                (op.m as u32).div_ceil(shape.dims().tile_m()),
+            ),
             steps: op.dropout.is_some(),
         }
     }
@@ -171,7 +239,6 @@ impl Matmul {
     /// Records the product for the step at `step_offset` (ignored without dropout).
     pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &MatmulBinding, step_offset: u32) {
         let offset = if binding.steps { step_offset } else { 0 };
-        self.kernel
-            .dispatch(pass, &binding.group, &[offset], binding.workgroups);
+        self.kernels[binding.shape as usize].dispatch(pass, &binding.group, &[offset], binding.workgroups);
     }
 }
