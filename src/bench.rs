@@ -33,8 +33,9 @@ impl MatmulShape {
     }
 }
 
-/// The products of a 784-512-10 training step at batch 128, and a large square one.
-pub const MATMUL_SHAPES: [MatmulShape; 5] = [
+/// The products of a 784-512-10 training step at batch 128 (the first layer's dX is never
+/// computed), and a large square one.
+pub const MATMUL_SHAPES: [MatmulShape; 6] = [
     MatmulShape {
         name: "fwd 128x784 . 784x512",
         m: 128,
@@ -58,6 +59,14 @@ pub const MATMUL_SHAPES: [MatmulShape; 5] = [
         n: 10,
         a_stored: Stored::AsIs,
         b_stored: Stored::Transposed,
+    },
+    MatmulShape {
+        name: "dW 10x128 . 128x512",
+        m: 10,
+        k: 128,
+        n: 512,
+        a_stored: Stored::Transposed,
+        b_stored: Stored::AsIs,
     },
     MatmulShape {
         name: "dX 128x10 . 10x512",

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::net::{forward, loss_and_gradients, Workspace};
 use super::ops::{loss_and_grad, optimizer_step};
 use crate::backend::{
@@ -54,10 +56,13 @@ impl CpuBackend {
 
     /// Copies the samples `indices` of `split` into the input batch and label buffers.
     fn gather(&mut self, split: &Dataset, indices: &[u32]) {
-        let dim = split.dim;
-        for (r, &i) in indices.iter().enumerate() {
-            split.write_row(i as usize, &mut self.ws.acts[0][r * dim..(r + 1) * dim]);
-            self.ws.labels[r] = split.labels[i as usize];
+        // Rows are scattered over the dataset, so the copy waits on memory: split it over threads.
+        self.ws.acts[0][..indices.len() * split.dim]
+            .par_chunks_mut(split.dim)
+            .zip(indices)
+            .for_each(|(row, &i)| split.write_row(i as usize, row));
+        for (label, &i) in self.ws.labels.iter_mut().zip(indices) {
+            *label = split.labels[i as usize];
         }
     }
 }

@@ -4,6 +4,7 @@
 //! Shapes are row-major: a batch `x` is `[rows, in]`, a weight `w` is `[out, in]`, a bias `[out]`.
 
 use num_traits::Float;
+use rayon::prelude::*;
 
 use crate::dropout::Dropout;
 use crate::model::{Activation, Loss};
@@ -46,30 +47,74 @@ macro_rules! impl_real {
                 (rsb, csb): (isize, isize),
                 c: &mut [Self],
             ) {
-                // The callers below build the strides from the slices' own shapes and check
-                // the lengths, so every index the kernel touches is inside `a`, `b` and `c`.
-                unsafe {
-                    matrixmultiply::$gemm(
-                        m,
-                        k,
-                        n,
-                        1.0,
-                        a.as_ptr(),
-                        rsa,
-                        csa,
-                        b.as_ptr(),
-                        rsb,
-                        csb,
-                        0.0,
-                        c.as_mut_ptr(),
-                        n as isize,
-                        1,
-                    );
+                let (parts, part_cols) = column_split(m, k, n);
+                let c_base = SharedMut(c.as_mut_ptr());
+                let part = |p: usize| {
+                    let col0 = p * part_cols;
+                    let cols = part_cols.min(n - col0);
+                    // The callers build the strides from the slices' own shapes and check the
+                    // lengths, so every index the kernel touches is inside `a`, `b` and `c`;
+                    // the parts write disjoint column ranges of `c`.
+                    unsafe {
+                        matrixmultiply::$gemm(
+                            m,
+                            k,
+                            cols,
+                            1.0,
+                            a.as_ptr(),
+                            rsa,
+                            csa,
+                            b.as_ptr().offset(col0 as isize * csb),
+                            rsb,
+                            csb,
+                            0.0,
+                            c_base.at(col0),
+                            n as isize,
+                            1,
+                        );
+                    }
+                };
+                if parts == 1 {
+                    part(0);
+                } else {
+                    (0..parts).into_par_iter().for_each(part);
                 }
             }
         }
     };
 }
+
+/// Products smaller than this many multiply-adds run on one thread: splitting them costs more
+/// than it saves.
+const PARALLEL_MIN_WORK: usize = 1 << 20;
+
+/// How to split the columns of a product over the thread pool: the number of parts and the
+/// columns in each (a multiple of 16, the GEMM kernels' width).
+fn column_split(m: usize, k: usize, n: usize) -> (usize, usize) {
+    let threads = rayon::current_num_threads();
+    if threads == 1 || m * k * n < PARALLEL_MIN_WORK {
+        return (1, n);
+    }
+    let part_cols = n.div_ceil(threads).next_multiple_of(16);
+    (n.div_ceil(part_cols), part_cols)
+}
+
+/// The output pointer, shared by the threads that write disjoint parts of it.
+#[derive(Clone, Copy)]
+struct SharedMut<T>(*mut T);
+// Sound because each thread writes its own column range (see `gemm`).
+unsafe impl<T> Send for SharedMut<T> {}
+unsafe impl<T> Sync for SharedMut<T> {}
+
+impl<T> SharedMut<T> {
+    /// The pointer `offset` elements in. Taking `self` makes closures capture the whole
+    /// (Sync) wrapper rather than its raw-pointer field.
+    fn at(self, offset: usize) -> *mut T {
+        // In bounds: offset < n ≤ c.len().
+        unsafe { self.0.add(offset) }
+    }
+}
+
 impl_real!(f32, sgemm);
 impl_real!(f64, dgemm);
 
@@ -307,37 +352,37 @@ pub fn softmax_cross_entropy<T: Real>(
 /// `state` holds `kind.state_per_param()` arrays of `params.len()` values, one after the other
 /// (velocity; or m then v).
 pub fn optimizer_step<T: Real>(opt: &Optimizer, step: &UpdateStep, params: &mut [T], grads: &[T], state: &mut [T]) {
-    let n = params.len();
     let f = T::from_f32;
-    let (lr, wd) = (f(step.lr), f(opt.weight_decay));
-    for i in 0..n {
-        let p = params[i];
-        let g = if opt.kind == OptimizerKind::Adamw {
-            grads[i]
-        } else {
-            grads[i] + wd * p
-        };
-        params[i] = match opt.kind {
-            OptimizerKind::Sgd => p - lr * g,
-            OptimizerKind::Momentum => {
-                let v = f(opt.momentum) * state[i] + g;
-                state[i] = v;
-                p - lr * if opt.nesterov { g + f(opt.momentum) * v } else { v }
+    let (lr, wd, mu) = (f(step.lr), f(opt.weight_decay), f(opt.momentum));
+    // One loop per optimizer, so each is a plain element-wise loop the compiler vectorizes.
+    let pairs = params.iter_mut().zip(grads);
+    match opt.kind {
+        OptimizerKind::Sgd => {
+            for (p, &grad) in pairs {
+                let g = grad + wd * *p;
+                *p = *p - lr * g;
             }
-            OptimizerKind::Adam | OptimizerKind::Adamw => {
-                let m = f(opt.beta1) * state[i] + (T::one() - f(opt.beta1)) * g;
-                let v = f(opt.beta2) * state[n + i] + (T::one() - f(opt.beta2)) * g * g;
-                state[i] = m;
-                state[n + i] = v;
-                let m_hat = m / f(step.bias_correction1);
-                let v_hat = v / f(step.bias_correction2);
-                let decay = if opt.kind == OptimizerKind::Adamw {
-                    wd * p
-                } else {
-                    T::zero()
-                };
-                p - lr * (m_hat / (v_hat.sqrt() + f(opt.eps)) + decay)
+        }
+        OptimizerKind::Momentum => {
+            for ((p, &grad), v) in pairs.zip(state.iter_mut()) {
+                let g = grad + wd * *p;
+                *v = mu * *v + g;
+                *p = *p - lr * if opt.nesterov { g + mu * *v } else { *v };
             }
-        };
+        }
+        OptimizerKind::Adam | OptimizerKind::Adamw => {
+            let (beta1, beta2) = (f(opt.beta1), f(opt.beta2));
+            let decoupled = opt.kind == OptimizerKind::Adamw;
+            let (ms, vs) = state.split_at_mut(grads.len());
+            for (((p, &grad), m), v) in pairs.zip(ms).zip(vs) {
+                let g = if decoupled { grad } else { grad + wd * *p };
+                *m = beta1 * *m + (T::one() - beta1) * g;
+                *v = beta2 * *v + (T::one() - beta2) * g * g;
+                let m_hat = *m / f(step.bias_correction1);
+                let v_hat = *v / f(step.bias_correction2);
+                let decay = if decoupled { wd * *p } else { T::zero() };
+                *p = *p - lr * (m_hat / (v_hat.sqrt() + f(opt.eps)) + decay);
+            }
+        }
     }
 }
