@@ -115,112 +115,88 @@ fn keep(index: u32) -> bool {
     return f32(h >> 8u) * (1.0 / 16777216.0) >= step.dropout;
 }
 
-// Logical A[row, col], 0 outside the matrix.
-fn load_a(row: u32, col: u32) -> f32 {
-    if row >= p.m || col >= p.k {
-        return 0.0;
+// Staging. Seen as an [x, k] matrix (A with x = its rows, B through Bᵀ with x = its columns),
+// each operand is stored either k-contiguous ([x, k]: A as is, B transposed) or x-contiguous
+// ([k, x]: A transposed, B as is), and is staged into its tile ([TILE_K][tile x], as vec4s of
+// four consecutive x) the same way. Elements outside the matrix are staged as 0.
+const OPERAND_A: u32 = 0u;
+const OPERAND_B: u32 = 1u;
+
+fn source(operand: u32, i: u32) -> f32 {
+    if operand == OPERAND_A {
+        return a[i];
     }
-    if p.a_transposed != 0u {
-        return a[col * p.m + row];
-    }
-    return a[row * p.k + col];
+    return b[i];
 }
 
-// Logical B[row, col], 0 outside the matrix.
-fn load_b(row: u32, col: u32) -> f32 {
-    if row >= p.k || col >= p.n {
-        return 0.0;
+fn source4(operand: u32, i: u32) -> vec4<f32> {
+    if operand == OPERAND_A {
+        return a4[i];
     }
-    if p.b_transposed != 0u {
-        return b[col * p.k + row];
-    }
-    return b[row * p.n + col];
+    return b4[i];
 }
 
-// Stages A[row0.., k0..] into a_tile ([TILE_K][TILE_M]); li is the invocation index.
-fn stage_a(row0: u32, k0: u32, li: u32) {
-    if p.a_vec4 != 0u {
-        for (var e = li; e < TILE_M * TILE_K / 4u; e += THREADS) {
-            var kk: u32;
-            var mm: u32;
+fn set_tile(operand: u32, i: u32, v: vec4<f32>) {
+    if operand == OPERAND_A {
+        a_tile[i] = v;
+    } else {
+        b_tile[i] = v;
+    }
+}
+
+fn set_tile_lane(operand: u32, i: u32, lane: u32, v: f32) {
+    if operand == OPERAND_A {
+        a_tile[i][lane] = v;
+    } else {
+        b_tile[i][lane] = v;
+    }
+}
+
+// Stages the operand's block [x0, x0 + tile_x) × [k0, k0 + TILE_K); x_len is its extent along x
+// (m or n). With `vec4_loads` (x_len or k a multiple of 4, as the contiguous direction needs),
+// each invocation loads whole vec4s; li is the invocation index.
+fn stage(operand: u32, x0: u32, x_len: u32, tile_x: u32, x_contiguous: bool, vec4_loads: bool, k0: u32, li: u32) {
+    if vec4_loads {
+        for (var e = li; e < tile_x * TILE_K / 4u; e += THREADS) {
             var v = vec4<f32>();
-            if p.a_transposed != 0u {
-                // Stored [k, m]: four consecutive rows m of one k.
-                kk = e / (TILE_M / 4u);
-                mm = (e % (TILE_M / 4u)) * 4u;
-                if row0 + mm < p.m && k0 + kk < p.k {
-                    v = a4[((k0 + kk) * p.m + row0 + mm) / 4u];
+            if x_contiguous {
+                // Four consecutive x of one k: one vec4 of the tile.
+                let kk = e / (tile_x / 4u);
+                let xx = (e % (tile_x / 4u)) * 4u;
+                if x0 + xx < x_len && k0 + kk < p.k {
+                    v = source4(operand, ((k0 + kk) * x_len + x0 + xx) / 4u);
                 }
-                a_tile[(kk * TILE_M + mm) / 4u] = v;
+                set_tile(operand, (kk * tile_x + xx) / 4u, v);
             } else {
-                // Stored [m, k]: four consecutive k of one row.
-                mm = e / (TILE_K / 4u);
-                kk = (e % (TILE_K / 4u)) * 4u;
-                if row0 + mm < p.m && k0 + kk < p.k {
-                    v = a4[((row0 + mm) * p.k + k0 + kk) / 4u];
+                // Four consecutive k of one x: one lane of four vec4s of the tile.
+                let xx = e / (TILE_K / 4u);
+                let kk = (e % (TILE_K / 4u)) * 4u;
+                if x0 + xx < x_len && k0 + kk < p.k {
+                    v = source4(operand, ((x0 + xx) * p.k + k0 + kk) / 4u);
                 }
                 for (var j = 0u; j < 4u; j++) {
-                    a_tile[((kk + j) * TILE_M + mm) / 4u][mm % 4u] = v[j];
+                    set_tile_lane(operand, ((kk + j) * tile_x + xx) / 4u, xx % 4u, v[j]);
                 }
             }
         }
         return;
     }
     // Scalars, in the order that follows the storage's contiguous direction.
-    for (var e = li; e < TILE_M * TILE_K; e += THREADS) {
+    for (var e = li; e < tile_x * TILE_K; e += THREADS) {
         var kk: u32;
-        var mm: u32;
-        if p.a_transposed != 0u {
-            mm = e % TILE_M;
-            kk = e / TILE_M;
+        var xx: u32;
+        if x_contiguous {
+            xx = e % tile_x;
+            kk = e / tile_x;
         } else {
             kk = e % TILE_K;
-            mm = e / TILE_K;
+            xx = e / TILE_K;
         }
-        a_tile[(kk * TILE_M + mm) / 4u][mm % 4u] = load_a(row0 + mm, k0 + kk);
-    }
-}
-
-// Stages B[k0.., col0..] into b_tile ([TILE_K][TILE_N]).
-fn stage_b(col0: u32, k0: u32, li: u32) {
-    if p.b_vec4 != 0u {
-        for (var e = li; e < TILE_N * TILE_K / 4u; e += THREADS) {
-            var kk: u32;
-            var nn: u32;
-            var v = vec4<f32>();
-            if p.b_transposed != 0u {
-                // Stored [n, k]: four consecutive k of one column.
-                nn = e / (TILE_K / 4u);
-                kk = (e % (TILE_K / 4u)) * 4u;
-                if col0 + nn < p.n && k0 + kk < p.k {
-                    v = b4[((col0 + nn) * p.k + k0 + kk) / 4u];
-                }
-                for (var j = 0u; j < 4u; j++) {
-                    b_tile[((kk + j) * TILE_N + nn) / 4u][nn % 4u] = v[j];
-                }
-            } else {
-                // Stored [k, n]: four consecutive columns of one k.
-                kk = e / (TILE_N / 4u);
-                nn = (e % (TILE_N / 4u)) * 4u;
-                if col0 + nn < p.n && k0 + kk < p.k {
-                    v = b4[((k0 + kk) * p.n + col0 + nn) / 4u];
-                }
-                b_tile[(kk * TILE_N + nn) / 4u] = v;
-            }
+        var v = 0.0;
+        if x0 + xx < x_len && k0 + kk < p.k {
+            v = source(operand, select((x0 + xx) * p.k + k0 + kk, (k0 + kk) * x_len + x0 + xx, x_contiguous));
         }
-        return;
-    }
-    for (var e = li; e < TILE_N * TILE_K; e += THREADS) {
-        var kk: u32;
-        var nn: u32;
-        if p.b_transposed != 0u {
-            kk = e % TILE_K;
-            nn = e / TILE_K;
-        } else {
-            nn = e % TILE_N;
-            kk = e / TILE_N;
-        }
-        b_tile[(kk * TILE_N + nn) / 4u][nn % 4u] = load_b(k0 + kk, col0 + nn);
+        set_tile_lane(operand, (kk * tile_x + xx) / 4u, xx % 4u, v);
     }
 }
 
@@ -280,8 +256,8 @@ fn main(
     var row_part = vec4<f32>(); // this invocation's share of its rows' sums (k ≡ lx mod WG_X)
 
     for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
-        stage_a(row0, k0, li);
-        stage_b(col0, k0, li);
+        stage(OPERAND_A, row0, p.m, TILE_M, p.a_transposed != 0u, p.a_vec4 != 0u, k0, li);
+        stage(OPERAND_B, col0, p.n, TILE_N, p.b_transposed == 0u, p.b_vec4 != 0u, k0, li);
         workgroupBarrier();
 
         if do_sums {
