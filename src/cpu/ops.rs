@@ -354,27 +354,24 @@ pub fn softmax_cross_entropy<T: Real>(
 pub fn optimizer_step<T: Real>(opt: &Optimizer, step: &UpdateStep, params: &mut [T], grads: &[T], state: &mut [T]) {
     let f = T::from_f32;
     let (lr, wd, mu) = (f(step.lr), f(opt.weight_decay), f(opt.momentum));
-    // One loop per optimizer, so each is a plain element-wise loop the compiler vectorizes.
-    let pairs = params.iter_mut().zip(grads);
+    // Every parameter updates independently: one element-wise loop per optimizer, in chunks
+    // over the thread pool (the update streams the whole model through memory once).
+    let pairs = params.par_iter_mut().zip(grads).with_min_len(UPDATE_CHUNK);
     match opt.kind {
-        OptimizerKind::Sgd => {
-            for (p, &grad) in pairs {
-                let g = grad + wd * *p;
-                *p = *p - lr * g;
-            }
-        }
-        OptimizerKind::Momentum => {
-            for ((p, &grad), v) in pairs.zip(state.iter_mut()) {
-                let g = grad + wd * *p;
-                *v = mu * *v + g;
-                *p = *p - lr * if opt.nesterov { g + mu * *v } else { *v };
-            }
-        }
+        OptimizerKind::Sgd => pairs.for_each(|(p, &grad)| {
+            let g = grad + wd * *p;
+            *p = *p - lr * g;
+        }),
+        OptimizerKind::Momentum => pairs.zip(state).for_each(|((p, &grad), v)| {
+            let g = grad + wd * *p;
+            *v = mu * *v + g;
+            *p = *p - lr * if opt.nesterov { g + mu * *v } else { *v };
+        }),
         OptimizerKind::Adam | OptimizerKind::Adamw => {
             let (beta1, beta2) = (f(opt.beta1), f(opt.beta2));
             let decoupled = opt.kind == OptimizerKind::Adamw;
             let (ms, vs) = state.split_at_mut(grads.len());
-            for (((p, &grad), m), v) in pairs.zip(ms).zip(vs) {
+            pairs.zip(ms).zip(vs).for_each(|(((p, &grad), m), v)| {
                 let g = if decoupled { grad } else { grad + wd * *p };
                 *m = beta1 * *m + (T::one() - beta1) * g;
                 *v = beta2 * *v + (T::one() - beta2) * g * g;
@@ -382,7 +379,10 @@ pub fn optimizer_step<T: Real>(opt: &Optimizer, step: &UpdateStep, params: &mut 
                 let v_hat = *v / f(step.bias_correction2);
                 let decay = if decoupled { wd * *p } else { T::zero() };
                 *p = *p - lr * (m_hat / (v_hat.sqrt() + f(opt.eps)) + decay);
-            }
+            });
         }
     }
 }
+
+/// Parameters per task of the parallel optimizer update.
+const UPDATE_CHUNK: usize = 1 << 14;
