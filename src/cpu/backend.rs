@@ -65,19 +65,9 @@ impl CpuBackend {
             *label = split.labels[i as usize];
         }
     }
-}
 
-impl Backend for CpuBackend {
-    fn describe(&self) -> String {
-        "cpu (plain-Rust reference, matrixmultiply GEMM)".into()
-    }
-
-    fn batch_size(&self) -> usize {
-        self.batch_size
-    }
-
-    fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
-        check_order(order, self.data.train.len(), lrs, self.batch_size)?;
+    /// The training steps of [`Backend::train`] for a checked `order`.
+    fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
         let data = Arc::clone(&self.data);
         let mut steps = Vec::with_capacity(lrs.len());
         for (batch, &lr) in order.chunks(self.batch_size).zip(lrs) {
@@ -113,6 +103,24 @@ impl Backend for CpuBackend {
             });
         }
         Ok(steps)
+    }
+}
+
+impl Backend for CpuBackend {
+    fn describe(&self) -> String {
+        "cpu (plain-Rust reference, matrixmultiply GEMM)".into()
+    }
+
+    fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
+        check_order(order, self.data.train.len(), lrs, self.batch_size)?;
+        // Run the steps on one of the pool's threads: each parallel product is then a fork the
+        // other (still spinning) threads join, instead of a hand-off that puts the caller to sleep
+        // and wakes it again for every product (+5–30% samples/s on two cores).
+        rayon::scope(|_| self.train_steps(order, lrs))
     }
 
     fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics> {
