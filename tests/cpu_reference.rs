@@ -128,38 +128,41 @@ fn softmax_cross_entropy_is_stable_for_large_logits() {
     assert!(dz.iter().all(|g| g.is_finite()));
 }
 
-/// The strided GEMM wrapper against a triple loop, for every storage combination.
+/// The strided GEMM wrapper against a triple loop, for every storage combination; the larger
+/// shapes are split by columns over threads, into parts that do not divide n evenly.
 #[test]
 fn matmul_matches_a_triple_loop() {
     let mut r = common::rng(22);
-    let (m, k, n) = (5, 7, 3);
-    let a: Vec<f64> = (0..m * k).map(|_| r.random_range(-1.0..1.0)).collect();
-    let b: Vec<f64> = (0..k * n).map(|_| r.random_range(-1.0..1.0)).collect();
-    for a_stored in [Stored::AsIs, Stored::Transposed] {
-        for b_stored in [Stored::AsIs, Stored::Transposed] {
-            let at = |i: usize, p: usize| {
-                if a_stored == Stored::AsIs {
-                    a[i * k + p]
-                } else {
-                    a[p * m + i]
-                }
-            };
-            let bt = |p: usize, j: usize| {
-                if b_stored == Stored::AsIs {
-                    b[p * n + j]
-                } else {
-                    b[j * k + p]
-                }
-            };
-            let mut c = vec![0.0; m * n];
-            ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut c);
-            for i in 0..m {
-                for j in 0..n {
-                    let want: f64 = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
-                    assert!(
-                        (c[i * n + j] - want).abs() < 1e-12,
-                        "{a_stored:?}/{b_stored:?} at ({i},{j})"
-                    );
+    for (m, k, n) in [(5, 7, 3), (129, 130, 785), (128, 784, 17)] {
+        let a: Vec<f64> = (0..m * k).map(|_| r.random_range(-1.0..1.0)).collect();
+        let b: Vec<f64> = (0..k * n).map(|_| r.random_range(-1.0..1.0)).collect();
+        for a_stored in [Stored::AsIs, Stored::Transposed] {
+            for b_stored in [Stored::AsIs, Stored::Transposed] {
+                let at = |i: usize, p: usize| {
+                    if a_stored == Stored::AsIs {
+                        a[i * k + p]
+                    } else {
+                        a[p * m + i]
+                    }
+                };
+                let bt = |p: usize, j: usize| {
+                    if b_stored == Stored::AsIs {
+                        b[p * n + j]
+                    } else {
+                        b[j * k + p]
+                    }
+                };
+                let mut c = vec![f64::NAN; m * n];
+                ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut c);
+                for i in 0..m {
+                    for j in 0..n {
+                        let want: f64 = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
+                        assert!(
+                            (c[i * n + j] - want).abs() < 1e-10,
+                            "{m}×{k}×{n} {a_stored:?}/{b_stored:?} at ({i},{j}): {} vs {want}",
+                            c[i * n + j]
+                        );
+                    }
                 }
             }
         }
