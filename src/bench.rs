@@ -10,7 +10,7 @@ use crate::cpu::ops::{self, Stored};
 use crate::cpu::CpuBackend;
 use crate::data::{synthetic_images, Splits};
 use crate::error::{Error, Result};
-use crate::gpu::kernels::matmul::{MatmulBinding, MatmulOperands};
+use crate::gpu::kernels::matmul::{MatmulBinding, MatmulOperands, TileShape};
 use crate::gpu::kernels::{Epilogue, Matmul, Region};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
 use crate::model::{initialize, Init, MlpSpec, ParamLayout};
@@ -278,10 +278,16 @@ pub fn report(repeats: usize, mut out: impl std::io::Write) -> Result<()> {
     };
     writeln!(
         out,
-        "GPU adapter: {gpu_name}\nCPU: reference backend (matrixmultiply)\n"
+        "GPU adapter: {gpu_name}\nCPU: reference backend (matrixmultiply, {} threads)\n",
+        rayon::current_num_threads()
     )
     .map_err(io)?;
-    writeln!(out, "{:<28} {:>14} {:>14}", "matmul", "cpu GFLOP/s", "gpu GFLOP/s").map_err(io)?;
+    writeln!(
+        out,
+        "{:<28} {:>14} {:>14} {:>10}",
+        "matmul", "cpu GFLOP/s", "gpu GFLOP/s", "gpu tile"
+    )
+    .map_err(io)?;
     for shape in MATMUL_SHAPES {
         let gflops = |t: Duration| shape.flops() as f64 / t.as_secs_f64() / 1e9;
         let mut cpu = CpuMatmul::new(shape);
@@ -293,7 +299,14 @@ pub fn report(repeats: usize, mut out: impl std::io::Write) -> Result<()> {
             }
             Err(_) => "-".into(),
         };
-        writeln!(out, "{:<28} {:>14.2} {:>14}", shape.name, cpu_rate, gpu_rate).map_err(io)?;
+        let tile = TileShape::for_product(shape.m, shape.n).dims();
+        let tile = format!("{}x{}", tile.tile_m(), tile.tile_n());
+        writeln!(
+            out,
+            "{:<28} {:>14.2} {:>14} {:>10}",
+            shape.name, cpu_rate, gpu_rate, tile
+        )
+        .map_err(io)?;
     }
     writeln!(
         out,

@@ -59,7 +59,7 @@ fn gpu_matches_cpu_accuracy_on_a_subset() {
     let Some(mut splits) = fashion_or_skip("gpu_matches_cpu_accuracy_on_a_subset") else {
         return;
     };
-    // lavapipe runs ≈1 GFLOP/s: 4000 training and 2000 test images keep this to seconds.
+    // lavapipe runs ≈ 4 GFLOP/s: 4000 training and 2000 test images keep this to a few seconds.
     splits.train = splits.train.truncated(4000);
     splits.test = splits.test.truncated(2000);
     let data = Arc::new(splits);
