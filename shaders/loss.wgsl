@@ -34,9 +34,14 @@ const THREADS: u32 = 256u;
 
 var<workgroup> loss_part: array<f32, THREADS>;
 var<workgroup> hit_part: array<u32, THREADS>;
+// What the gradient of each row of the current chunk needs (softmax losses): its largest
+// logit, Σ exp(z − top), and the factor (1, or p[label] / (p[label] + ε) from probabilities).
+var<workgroup> row_top: array<f32, THREADS>;
+var<workgroup> row_sum: array<f32, THREADS>;
+var<workgroup> row_scale: array<f32, THREADS>;
 
-// Softmax losses for row r: returns (loss, hit) and writes the row's gradient.
-fn softmax_row(r: u32, label: u32, inv_rows: f32) -> vec2<f32> {
+// Softmax losses for row r: returns (loss, hit) and keeps what its gradient needs at `slot`.
+fn softmax_row(r: u32, label: u32, slot: u32) -> vec2<f32> {
     let base = r * params.units;
     var arg = 0u;
     var top = logits[base];
@@ -58,19 +63,26 @@ fn softmax_row(r: u32, label: u32, inv_rows: f32) -> vec2<f32> {
         loss = -log(p_true + PROB_EPS);
         scale = p_true / (p_true + PROB_EPS);
     }
-    for (var j = 0u; j < params.units; j++) {
-        let prob = exp(logits[base + j] - top) / sum;
-        dlogits[base + j] = (prob - select(0.0, 1.0, j == label)) * scale * inv_rows;
-    }
+    row_top[slot] = top;
+    row_sum[slot] = sum;
+    row_scale[slot] = scale;
     return vec2<f32>(loss, select(0.0, 1.0, arg == label));
 }
 
-fn binary_row(r: u32, label: u32, inv_rows: f32) -> vec2<f32> {
+fn binary_row(r: u32, label: u32) -> vec2<f32> {
     let z = logits[r];
-    let y = f32(label);
-    let loss = max(z, 0.0) - z * y + log(1.0 + exp(-abs(z)));
-    dlogits[r] = (1.0 / (1.0 + exp(-z)) - y) * inv_rows;
+    let loss = max(z, 0.0) - z * f32(label) + log(1.0 + exp(-abs(z)));
     return vec2<f32>(loss, select(0.0, 1.0, (z > 0.0) == (label == 1u)));
+}
+
+// dz for logit e, unit j of row r (< step.rows), whose softmax statistics are at `slot`.
+fn gradient(e: u32, r: u32, j: u32, slot: u32, inv_rows: f32) -> f32 {
+    let label = labels[r];
+    if params.loss == BINARY_CE {
+        return (1.0 / (1.0 + exp(-logits[e])) - f32(label)) * inv_rows;
+    }
+    let prob = exp(logits[e] - row_top[slot]) / row_sum[slot];
+    return (prob - select(0.0, 1.0, j == label)) * row_scale[slot] * inv_rows;
 }
 
 @compute @workgroup_size(256)
@@ -78,21 +90,33 @@ fn main(@builtin(local_invocation_index) li: u32) {
     let inv_rows = 1.0 / f32(max(step.rows, 1u));
     var loss = 0.0;
     var hits = 0u;
-    for (var r = li; r < params.batch; r += THREADS) {
-        if r >= step.rows {
-            for (var j = 0u; j < params.units; j++) {
-                dlogits[r * params.units + j] = 0.0;
+    // Rows in chunks of THREADS: each invocation first takes one row (its loss, and its softmax
+    // statistics into workgroup memory), then the chunk's gradient is written one logit per
+    // invocation, so neighbouring invocations store neighbouring values. (One invocation writing
+    // its whole row measured 13–16 ms per step on lavapipe against 9–10 ms for this.)
+    for (var r0 = 0u; r0 < params.batch; r0 += THREADS) {
+        let r = r0 + li;
+        if r < step.rows {
+            var row: vec2<f32>;
+            if params.loss == BINARY_CE {
+                row = binary_row(r, labels[r]);
+            } else {
+                row = softmax_row(r, labels[r], li);
             }
-            continue;
+            loss += row.x;
+            hits += u32(row.y);
         }
-        var row: vec2<f32>;
-        if params.loss == BINARY_CE {
-            row = binary_row(r, labels[r], inv_rows);
-        } else {
-            row = softmax_row(r, labels[r], inv_rows);
+        workgroupBarrier();
+        let end = min(r0 + THREADS, params.batch) * params.units;
+        for (var e = r0 * params.units + li; e < end; e += THREADS) {
+            let row = e / params.units;
+            var g = 0.0; // rows past step.rows (a short last batch's padding) get no gradient
+            if row < step.rows {
+                g = gradient(e, row, e % params.units, row - r0, inv_rows);
+            }
+            dlogits[e] = g;
         }
-        loss += row.x;
-        hits += u32(row.y);
+        workgroupBarrier();
     }
     loss_part[li] = loss;
     hit_part[li] = hits;

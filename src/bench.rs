@@ -235,6 +235,17 @@ impl TrainSetup {
         Ok(out)
     }
 
+    /// The GPU time of each kernel of one training step on `ctx`, after a warm-up step
+    /// (timestamp queries; see `GpuBackend::profile_train_step`).
+    pub fn profile_gpu_step(&self, ctx: GpuContext) -> Result<Vec<(String, Duration)>> {
+        let spec = self.spec();
+        let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 1);
+        let mut gpu = GpuBackend::new(ctx, &spec, &params, self.data(), &self.options())?;
+        let (order, lrs) = (self.order(), self.lrs());
+        gpu.profile_train_step(&order, lrs[0])?;
+        gpu.profile_train_step(&order, lrs[0])
+    }
+
     /// Plain SGD at the setup's batch size.
     pub fn options(&self) -> TrainOptions {
         TrainOptions::new(self.batch)
@@ -344,6 +355,20 @@ pub fn report(repeats: usize, mut out: impl std::io::Write) -> Result<()> {
             name, rates[0], gpu_rate, dispatches
         )
         .map_err(io)?;
+    }
+    if let Ok(c) = &ctx {
+        if c.timestamps {
+            let setup = TRAIN_SETUPS[0];
+            let kernels = setup.profile_gpu_step(GpuContext::new(AdapterChoice::Any)?)?;
+            let total: Duration = kernels.iter().map(|(_, t)| *t).sum();
+            let name = format!("{} batch {}", setup.spec().describe(), setup.batch);
+            writeln!(out, "\nGPU time per kernel, one {name} step (timestamp queries)").map_err(io)?;
+            for (label, t) in &kernels {
+                let share = 100.0 * t.as_secs_f64() / total.as_secs_f64().max(1e-12);
+                writeln!(out, "{:<28} {:>11.3} ms {:>5.1}%", label, 1e3 * t.as_secs_f64(), share).map_err(io)?;
+            }
+            writeln!(out, "{:<28} {:>11.3} ms", "total", 1e3 * total.as_secs_f64()).map_err(io)?;
+        }
     }
     Ok(())
 }

@@ -178,3 +178,57 @@ fn dropout_training_matches() {
         .expect("valid spec");
     compare(&spec, &opts, &order, 0.1, data);
 }
+
+/// A profiled step (timestamps after each dispatch) names every kernel of the step in order and
+/// trains exactly like an ordinary one.
+#[test]
+fn profiled_step_times_every_dispatch_and_trains_the_same() {
+    let Some(ctx) = gpu_or_skip("profiled_step_times_every_dispatch_and_trains_the_same") else {
+        return;
+    };
+    if !ctx.timestamps {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        assert!(!ci, "{} has no timestamp queries inside passes", ctx.adapter.name);
+        eprintln!(
+            "\n*** SKIPPING: {} has no timestamp queries inside passes ***\n",
+            ctx.adapter.name
+        );
+        return;
+    }
+    let spec = spec(&[64]);
+    let opts = TrainOptions::new(32);
+    let data = splits(11, 32, 8);
+    let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 3);
+    let order = epoch_order(32, 5, 1);
+    let mut plain = GpuBackend::new(
+        gpu_or_skip("second context").expect("adapter"),
+        &spec,
+        &params,
+        Arc::clone(&data),
+        &opts,
+    )
+    .expect("gpu backend");
+    let mut profiled = GpuBackend::new(ctx, &spec, &params, data, &opts).expect("gpu backend");
+    plain.train(&order, &[0.1]).expect("train");
+    let kernels = profiled.profile_train_step(&order, 0.1).expect("profile");
+    let labels: Vec<&str> = kernels.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "gather batch",
+            "layer 1 forward",
+            "layer 2 forward",
+            "loss + gradient",
+            "layer 2 dW, db",
+            "layer 2 dX",
+            "layer 1 dW, db",
+            "optimizer update"
+        ]
+    );
+    let total: std::time::Duration = kernels.iter().map(|(_, t)| *t).sum();
+    assert!(
+        total < std::time::Duration::from_secs(60),
+        "implausible GPU time {total:?}"
+    );
+    assert_eq!(profiled.parameters().expect("read"), plain.parameters().expect("read"));
+}

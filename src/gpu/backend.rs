@@ -2,6 +2,7 @@
 //! many training steps recorded into one compute pass with one readback of metrics at the end.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::context::GpuContext;
 use super::kernels::gather::{GatherBinding, GatherOperands, ResidentDataset};
@@ -11,6 +12,7 @@ use super::kernels::optim::OptimBinding;
 use super::kernels::{
     encode_step_table, step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo, STEP_STRIDE,
 };
+use super::timestamps::Timestamps;
 use std::cell::Cell;
 
 use crate::backend::{
@@ -31,6 +33,33 @@ struct Kernels {
     loss: LossGrad,
     optim: Optim,
 }
+
+/// What one dispatch of a step computes; layers count from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepDispatch {
+    Gather,
+    Forward(usize),
+    Loss,
+    WeightGrad(usize),
+    InputGrad(usize),
+    Update,
+}
+
+impl std::fmt::Display for StepDispatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepDispatch::Gather => write!(f, "gather batch"),
+            StepDispatch::Forward(l) => write!(f, "layer {} forward", l + 1),
+            StepDispatch::Loss => write!(f, "loss + gradient"),
+            StepDispatch::WeightGrad(l) => write!(f, "layer {} dW, db", l + 1),
+            StepDispatch::InputGrad(l) => write!(f, "layer {} dX", l + 1),
+            StepDispatch::Update => write!(f, "optimizer update"),
+        }
+    }
+}
+
+/// Called after each dispatch a step records (to count or time them).
+type After<'a> = &'a mut dyn FnMut(&mut wgpu::ComputePass<'_>, StepDispatch);
 
 /// Bind groups for one layer's backward pass.
 struct LayerBackward {
@@ -303,39 +332,42 @@ impl GpuBackend {
     }
 
     /// Records one step's forward pass and loss; returns the number of dispatches.
-    fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>, gather: &GatherBinding, step: usize) -> u64 {
+    fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>, gather: &GatherBinding, step: usize, after: After<'_>) {
         let k = &self.kernels;
         k.gather.dispatch(pass, gather, step_offset(step));
-        for f in &self.forward {
+        after(pass, StepDispatch::Gather);
+        for (layer, f) in self.forward.iter().enumerate() {
             k.matmul.dispatch(pass, f, step_offset(step));
+            after(pass, StepDispatch::Forward(layer));
         }
         k.loss.dispatch(pass, &self.loss, step_offset(step));
-        2 + self.forward.len() as u64
+        after(pass, StepDispatch::Loss);
     }
 
-    /// Records one whole training step; returns the number of dispatches.
-    fn record_train_step(&self, pass: &mut wgpu::ComputePass<'_>, step: usize) -> u64 {
+    /// Records one whole training step.
+    fn record_train_step(&self, pass: &mut wgpu::ComputePass<'_>, step: usize, after: After<'_>) {
         let k = &self.kernels;
-        let mut dispatches = self.record_forward(pass, &self.train_gather, step);
-        for layer in self.backward.iter().rev() {
-            k.matmul.dispatch(pass, &layer.weight_grad, step_offset(step));
-            dispatches += 1;
-            if let Some(input_grad) = &layer.input_grad {
+        self.record_forward(pass, &self.train_gather, step, after);
+        for (layer, grads) in self.backward.iter().enumerate().rev() {
+            k.matmul.dispatch(pass, &grads.weight_grad, step_offset(step));
+            after(pass, StepDispatch::WeightGrad(layer));
+            if let Some(input_grad) = &grads.input_grad {
                 k.matmul.dispatch(pass, input_grad, step_offset(step));
-                dispatches += 1;
+                after(pass, StepDispatch::InputGrad(layer));
             }
         }
         k.optim.dispatch(pass, &self.optim, step_offset(step));
-        dispatches + 1
+        after(pass, StepDispatch::Update);
     }
 
-    /// Writes the step table, records `infos.len()` steps with `record` (which returns how many
-    /// dispatches it recorded), submits once and reads back each step's metrics. Returns the
-    /// metrics and the dispatch count.
+    /// Writes the step table, records `infos.len()` steps with `record` (which calls `after`
+    /// once per dispatch), submits once and reads back each step's metrics. Returns the metrics
+    /// and the dispatch count; with `timestamps`, marks the time after every dispatch.
     fn run_steps(
         &self,
         infos: &[StepInfo],
-        record: impl Fn(&mut wgpu::ComputePass<'_>, usize) -> u64,
+        record: impl Fn(&mut wgpu::ComputePass<'_>, usize, After<'_>),
+        mut timestamps: Option<&mut Timestamps>,
     ) -> Result<(Vec<StepMetrics>, u64)> {
         if infos.is_empty() {
             return Ok((Vec::new(), 0));
@@ -345,8 +377,17 @@ impl GpuBackend {
         let mut dispatches = 0;
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
+            if let Some(t) = timestamps.as_deref_mut() {
+                t.start(&mut pass);
+            }
+            let mut after = |pass: &mut wgpu::ComputePass<'_>, dispatch: StepDispatch| {
+                dispatches += 1;
+                if let Some(t) = timestamps.as_deref_mut() {
+                    t.mark(pass, dispatch.to_string());
+                }
+            };
             for step in 0..infos.len() {
-                dispatches += record(&mut pass, step);
+                record(&mut pass, step, &mut after);
             }
         }
         let bytes = (infos.len() * std::mem::size_of::<StepMetric>()) as u64;
@@ -364,6 +405,42 @@ impl GpuBackend {
             })
             .collect();
         Ok((steps, dispatches))
+    }
+
+    /// Trains the steps of `order` (at most `max_steps`) in one submit.
+    fn train_submit(
+        &mut self,
+        order: &[u32],
+        lrs: &[f32],
+        timestamps: Option<&mut Timestamps>,
+    ) -> Result<Vec<StepMetrics>> {
+        self.ctx
+            .queue
+            .write_buffer(&self.train_order, 0, bytemuck::cast_slice(order));
+        let infos = self.plan(order.len(), Some(lrs));
+        let (steps, dispatches) = self.run_steps(
+            &infos,
+            |pass, step, after| self.record_train_step(pass, step, after),
+            timestamps,
+        )?;
+        let mut stats = self.stats.get();
+        stats.steps += steps.len() as u64;
+        stats.dispatches += dispatches;
+        stats.submits += 1;
+        self.stats.set(stats);
+        Ok(steps)
+    }
+
+    /// Trains one step on the first batch of `order` at learning rate `lr`, with a timestamp
+    /// after every dispatch: the GPU time of each kernel of the step, in order. Needs an adapter
+    /// with timestamp queries inside passes (`GpuContext::timestamps`).
+    pub fn profile_train_step(&mut self, order: &[u32], lr: f32) -> Result<Vec<(String, Duration)>> {
+        let batch = &order[..self.batch_size.min(order.len())];
+        check_order(batch, self.train_len, &[lr], self.batch_size)?;
+        // At most 3 dispatches per layer and 3 more per step.
+        let mut timestamps = Timestamps::new(&self.ctx, 3 * self.forward.len() as u32 + 3)?;
+        self.train_submit(batch, &[lr], Some(&mut timestamps))?;
+        timestamps.read(&self.ctx)
     }
 
     /// The steps covering `len` samples in batches, starting at sample 0 of the order buffer;
@@ -412,17 +489,7 @@ impl Backend for GpuBackend {
             .chunks(self.max_steps * self.batch_size)
             .zip(lrs.chunks(self.max_steps))
         {
-            self.ctx
-                .queue
-                .write_buffer(&self.train_order, 0, bytemuck::cast_slice(chunk));
-            let infos = self.plan(chunk.len(), Some(chunk_lrs));
-            let (steps, dispatches) = self.run_steps(&infos, |pass, step| self.record_train_step(pass, step))?;
-            let mut stats = self.stats.get();
-            stats.steps += steps.len() as u64;
-            stats.dispatches += dispatches;
-            stats.submits += 1;
-            self.stats.set(stats);
-            out.extend(steps);
+            out.extend(self.train_submit(chunk, chunk_lrs, None)?);
         }
         Ok(out)
     }
@@ -435,7 +502,11 @@ impl Backend for GpuBackend {
             .ok_or_else(missing_val_split)?;
         let infos = self.plan(self.eval_sets[index].1, None);
         let gather = &self.eval_sets[index].2;
-        let (steps, _) = self.run_steps(&infos, |pass, step| self.record_forward(pass, gather, step))?;
+        let (steps, _) = self.run_steps(
+            &infos,
+            |pass, step, after| self.record_forward(pass, gather, step, after),
+            None,
+        )?;
         Ok(Metrics::from_steps(&steps))
     }
 

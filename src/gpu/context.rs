@@ -111,6 +111,8 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
     pub limits: wgpu::Limits,
+    /// The device can write timestamps between the dispatches of a compute pass.
+    pub timestamps: bool,
     /// Errors wgpu reported outside any call that returns one (validation, out of memory,
     /// device loss), collected so the next wait turns them into an `Error` instead of a panic.
     failures: Arc<Mutex<Vec<String>>>,
@@ -140,8 +142,12 @@ impl GpuContext {
             max_buffer_size: available.max_buffer_size,
             ..wgpu::Limits::default()
         };
+        // Timestamps between the dispatches of a pass, for `GpuBackend::profile_train_step`.
+        let profiling = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
+        let timestamps = adapter.features().contains(profiling);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gpu-mlp"),
+            required_features: if timestamps { profiling } else { wgpu::Features::empty() },
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -158,6 +164,7 @@ impl GpuContext {
             queue,
             adapter: AdapterSummary::of(&adapter),
             limits,
+            timestamps,
             failures,
         })
     }
