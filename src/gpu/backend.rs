@@ -331,7 +331,7 @@ impl GpuBackend {
         })
     }
 
-    /// Records one step's forward pass and loss; returns the number of dispatches.
+    /// Records one step's forward pass and loss.
     fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>, gather: &GatherBinding, step: usize, after: After<'_>) {
         let k = &self.kernels;
         k.gather.dispatch(pass, gather, step_offset(step));
