@@ -357,7 +357,14 @@ pub fn report(repeats: usize, mut out: impl std::io::Write) -> Result<()> {
         .map_err(io)?;
     }
     if let Ok(c) = &ctx {
-        if c.timestamps {
+        if !c.timestamps {
+            writeln!(
+                out,
+                "\nGPU time per kernel: not available ({} has no timestamp queries inside passes)",
+                c.adapter.name
+            )
+            .map_err(io)?;
+        } else {
             let setup = TRAIN_SETUPS[0];
             let kernels = setup.profile_gpu_step(GpuContext::new(AdapterChoice::Any)?)?;
             let total: Duration = kernels.iter().map(|(_, t)| *t).sum();

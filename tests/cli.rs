@@ -130,6 +130,40 @@ fn trains_blobs_on_the_gpu_like_the_cpu() {
     );
 }
 
+/// `gpu-mlp bench` measures every product and training setup on both paths and, with
+/// timestamp queries, where a GPU step's time goes.
+#[test]
+fn bench_prints_the_throughput_table() {
+    if common::gpu_or_skip("bench_prints_the_throughput_table").is_none() {
+        return;
+    }
+    let out = gpu_mlp(&["bench", "--repeats", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = |name: &str| {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no `{name}` row in:\n{stdout}"));
+        line[name.len()..]
+            .split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    for shape in gpu_mlp::bench::MATMUL_SHAPES {
+        let cells = row(shape.name);
+        let rate = |i: usize| {
+            cells[i]
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("{shape:?}: {cells:?}"))
+        };
+        assert!(rate(0) > 0.0 && rate(1) > 0.0, "{}: {cells:?}", shape.name);
+    }
+    let training = row("784-512-10 batch 128");
+    assert_eq!(training.get(2).map(String::as_str), Some("8/step"), "{training:?}");
+    assert!(stdout.contains("GPU time per kernel"), "{stdout}");
+}
+
 #[test]
 fn info_lists_adapters() {
     let out = gpu_mlp(&["info"]);
