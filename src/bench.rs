@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, TrainOptions};
-use crate::cpu::ops::{self, Stored};
+use crate::cpu::ops;
 use crate::cpu::CpuBackend;
 use crate::data::{synthetic_images, Splits};
 use crate::error::{Error, Result};
 use crate::gpu::kernels::matmul::{MatmulBinding, MatmulOperands, TileShape};
 use crate::gpu::kernels::{Epilogue, Matmul, Region};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
-use crate::model::{initialize, Init, MlpSpec, ParamLayout};
+use crate::model::{initialize, Init, MlpSpec, ParamLayout, Stored};
 use crate::train::epoch_order;
 
 /// One product `C[m×n] = A[m×k] · B[k×n]` with its operands' storage, as training uses it.

@@ -12,6 +12,16 @@ use crate::error::{Error, Result};
 /// alignment wgpu allows, so the GPU can bind each one as its own slice of the flat buffer.
 pub const TENSOR_ALIGN: usize = 64;
 
+/// How a matrix operand is stored in its flat buffer; both backends' products read their
+/// operands through this (a weight `[out, in]` is the forward product's B stored transposed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// As the logical matrix.
+    AsIs,
+    /// As its transpose: the logical `[r, c]` matrix is stored row-major as `[c, r]`.
+    Transposed,
+}
+
 /// The nonlinearity after a hidden layer. The numeric codes are the WGSL's (`matmul.wgsl`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

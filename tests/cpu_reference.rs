@@ -4,9 +4,9 @@
 mod common;
 
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
-use gpu_mlp::cpu::ops::{self, Stored};
+use gpu_mlp::cpu::ops;
 use gpu_mlp::dropout::Dropout;
-use gpu_mlp::model::{Activation, Loss, MlpSpec, ParamLayout};
+use gpu_mlp::model::{Activation, Loss, MlpSpec, ParamLayout, Stored};
 use rand::Rng;
 
 /// Analytic gradients of the batch-mean loss against central differences, all in f64, for each

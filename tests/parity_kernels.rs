@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_close, gpu_or_skip, nan_bytes, random_vec, read_f32, read_u32, rng, step_table};
-use gpu_mlp::cpu::ops::{self, Stored};
+use gpu_mlp::cpu::ops;
 use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::dropout::Dropout;
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
@@ -13,7 +13,7 @@ use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
 use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
-use gpu_mlp::model::{Activation, Loss};
+use gpu_mlp::model::{Activation, Loss, Stored};
 use gpu_mlp::optim::{Optimizer, OptimizerKind, UpdateStep};
 use rand::seq::SliceRandom;
 use rand::Rng;

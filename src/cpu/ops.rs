@@ -7,7 +7,7 @@ use num_traits::Float;
 use rayon::prelude::*;
 
 use crate::dropout::Dropout;
-use crate::model::{Activation, Loss};
+use crate::model::{Activation, Loss, Stored};
 use crate::optim::{Optimizer, OptimizerKind, UpdateStep};
 
 /// A float the reference can compute in: f32 or f64.
@@ -117,15 +117,6 @@ impl<T> SharedMut<T> {
 
 impl_real!(f32, sgemm);
 impl_real!(f64, dgemm);
-
-/// How an operand of [`matmul`] is stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stored {
-    /// As the logical matrix.
-    AsIs,
-    /// As its transpose: the logical `[r, c]` matrix is stored row-major as `[c, r]`.
-    Transposed,
-}
 
 /// `C[m×n] = A[m×k] · B[k×n]`, reading A or B through a transpose without copying it.
 /// The GPU's `matmul.wgsl` computes exactly this.

@@ -19,11 +19,10 @@ use crate::backend::{
     check_order, check_params_len, check_setup, missing_val_split, Backend, EvalSplit, Metrics, ScheduleStats,
     StepMetrics, TrainOptions,
 };
-use crate::cpu::ops::Stored;
 use crate::data::Splits;
 use crate::dropout::fold_seed;
 use crate::error::{Error, Result};
-use crate::model::{MlpSpec, ParamLayout};
+use crate::model::{MlpSpec, ParamLayout, Stored};
 use crate::optim::Optimizer;
 
 /// The compiled kernels, created once per run.

@@ -1,7 +1,7 @@
 //! `shaders/matmul.wgsl`: C = A · B with either operand stored transposed and a fused epilogue.
 
 use super::{step_binding, Kernel, Region, Slot, STEP_STRIDE};
-use crate::cpu::ops::Stored;
+use crate::model::Stored;
 use crate::gpu::context::GpuContext;
 use crate::model::Activation;
 
