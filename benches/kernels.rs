@@ -1,22 +1,28 @@
-//! Matmul throughput at the training shapes: the WGSL kernel vs the CPU reference GEMM.
+//! Matmul throughput at the products of the reference configurations' training steps (and a
+//! large square): the WGSL kernel, on the adapter's tile plan, vs the CPU reference GEMM.
 //! Criterion reports FLOP/s (`Throughput::Elements` counts floating-point operations).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gpu_mlp::bench::{CpuMatmul, GpuMatmul, MATMUL_SHAPES};
+use gpu_mlp::bench::{BenchConfig, CpuMatmul, GpuMatmul, MatmulShape};
 use gpu_mlp::gpu::{AdapterChoice, GpuContext};
 
 fn matmul(c: &mut Criterion) {
     let ctx = GpuContext::new(AdapterChoice::Any)
         .map_err(|e| eprintln!("*** no GPU adapter, benching the CPU only: {e} ***"))
         .ok();
-    for shape in MATMUL_SHAPES {
+    let shapes = [BenchConfig::A, BenchConfig::S]
+        .into_iter()
+        .flat_map(|config| config.setup().products())
+        .chain([MatmulShape::square(1024)]);
+    for shape in shapes {
+        let p = shape.product;
         let mut group = c.benchmark_group(format!("matmul {}", shape.name));
-        group.throughput(Throughput::Elements(shape.flops()));
+        group.throughput(Throughput::Elements(p.flops()));
         group.sample_size(10);
-        let mut cpu = CpuMatmul::new(shape);
+        let mut cpu = CpuMatmul::new(p);
         group.bench_function("cpu", |b| b.iter_custom(|iters| cpu.run(iters)));
         if let Some(ctx) = &ctx {
-            let gpu = GpuMatmul::new(ctx, shape).expect("bench buffers fit");
+            let gpu = GpuMatmul::new(ctx, p).expect("bench buffers fit");
             group.bench_function(format!("gpu {}", ctx.adapter.name), |b| {
                 b.iter_custom(|iters| gpu.run(iters).expect("GPU finishes"))
             });

@@ -12,6 +12,26 @@
 // With `row_sums` set, the workgroups of the first column tile also write Σ_k A[row, k] to
 // `sums[row]`: for the weight gradient dW = dZᵀ · X this is the bias gradient Σ_batch dZ, so
 // the backward pass needs no separate reduction.
+//
+// Split k: a product whose m×n has too few tiles to fill the GPU (the host's `ProductPlan`)
+// is cut into `slices` ranges of k, one per workgroup layer (workgroup_id.z). Each writes its
+// raw partial block to `partials` ([slices][m×n], then the partial row sums [slices][m]); the
+// `reduce` entry point, dispatched next with the same bind group, adds the slices in order
+// (deterministic) and applies the epilogue. Unsplit (slices = 1), `main` applies it directly.
+//
+// Bounds (this module is compiled without wgpu's runtime checks; tests/canary.rs proves these
+// with guard values around every output):
+// - a/a4, b/b4: read only for x < x_len (m or n) and k < k_end ≤ p.k, at [x, k] or [k, x]; the
+//   host binds ≥ m·k and ≥ k·n elements (vec4 views rounded up inside the buffer), and stages
+//   vec4s only where the contiguous length is a multiple of 4, so a vec4 never straddles it.
+// - a_tile/b_tile: index (kk·tile_x + xx) / 4 < TILE_K·tile_x / 4 ≤ TILE_VEC4S (asserted by the
+//   host for every shape); the row-sum reduction uses WG_X·WG_Y ≤ TILE_VEC4S entries.
+// - c: [row·n + col] only for row < m, col < n; bound with ≥ m·n elements.
+// - operand: [col] (bias, bound with ≥ n) or [row·n + col] (activation output, ≥ m·n), by the
+//   epilogue that binds it; sums: [row], row < m, bound with ≥ m.
+// - partials: [s·m·n + row·n + col] and [slices·m·n + s·m + row] for s < slices, row < m,
+//   col < n: bound with ≥ slices·(m·n + m) when slices > 1.
+// Every loop's trip count is bounded by p.k, TILE_K, tile sizes or p.slices.
 
 // The tile shape is set per pipeline (the host's `TileShape`): a square tile for most products,
 // and narrow ones for the skinny products of a 10-class output layer (n or m ≤ 32), which would
@@ -30,7 +50,7 @@ const TILE_VEC4S: u32 = 512u;
 const EPILOGUE_NONE: u32 = 0u;
 const EPILOGUE_BIAS: u32 = 1u;     // c = acc + bias[col]
 const EPILOGUE_BIAS_ACT: u32 = 2u; // c = act(acc + bias[col])
-const EPILOGUE_ACT_GRAD: u32 = 3u; // c = acc * act'(z), from the activation's output aux[row, col]
+const EPILOGUE_ACT_GRAD: u32 = 3u; // c = acc * act'(z), from the activation's output operand[row, col]
 
 // Activations (the host's `Activation::code`).
 const ACT_RELU: u32 = 0u;
@@ -49,20 +69,25 @@ struct MatmulParams {
     row_sums: u32,     // also write Σ_k A[row, k] to sums[row]
     activation: u32,   // for EPILOGUE_BIAS_ACT and EPILOGUE_ACT_GRAD
     layer: u32,        // hidden layer whose output the epilogue's dropout mask covers
+    k_slice: u32,      // k per slice (a multiple of TILE_K; p.k when unsplit)
+    slices: u32,       // workgroup layers along z; > 1: partials, then `reduce`
 }
 
 @group(0) @binding(0) var<uniform> p: MatmulParams;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-@group(0) @binding(5) var<storage, read> aux: array<f32>;
-@group(0) @binding(6) var<storage, read_write> sums: array<f32>;
+// The epilogue's operand: the bias [n] (EPILOGUE_BIAS, EPILOGUE_BIAS_ACT) or the activation's
+// output [m, n] (EPILOGUE_ACT_GRAD); one binding, as no epilogue reads both.
+@group(0) @binding(4) var<storage, read> operand: array<f32>;
+@group(0) @binding(5) var<storage, read_write> sums: array<f32>;
 // The same regions as `a` and `b`, viewed as vec4 for the vectorized staging.
-@group(0) @binding(7) var<storage, read> a4: array<vec4<f32>>;
-@group(0) @binding(8) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> b4: array<vec4<f32>>;
 // The step's entry of the step table (dropout probability and the mask's counters).
-@group(0) @binding(9) var<uniform> step: Step;
+@group(0) @binding(8) var<uniform> step: Step;
+// Split k: each slice's raw block, then its partial row sums (see the top of this file).
+@group(0) @binding(9) var<storage, read_write> partials: array<f32>;
 
 // [TILE_K][TILE_M], as vec4s of four consecutive rows (columns for b_tile).
 var<workgroup> a_tile: array<vec4<f32>, TILE_VEC4S>;
@@ -152,10 +177,11 @@ fn set_tile_lane(operand: u32, i: u32, lane: u32, v: f32) {
     }
 }
 
-// Stages the operand's block [x0, x0 + tile_x) × [k0, k0 + TILE_K); x_len is its extent along x
-// (m or n). With `vec4_loads` (x_len or k a multiple of 4, as the contiguous direction needs),
-// each invocation loads whole vec4s; li is the invocation index.
-fn stage(operand: u32, x0: u32, x_len: u32, tile_x: u32, x_contiguous: bool, vec4_loads: bool, k0: u32, li: u32) {
+// Stages the operand's block [x0, x0 + tile_x) × [k0, k0 + TILE_K), k < k_end; x_len is its
+// extent along x (m or n). With `vec4_loads` (x_len or k a multiple of 4, as the contiguous
+// direction needs; k_end is then one too), each invocation loads whole vec4s; li is the
+// invocation index.
+fn stage(operand: u32, x0: u32, x_len: u32, tile_x: u32, x_contiguous: bool, vec4_loads: bool, k0: u32, k_end: u32, li: u32) {
     if vec4_loads {
         for (var e = li; e < tile_x * TILE_K / 4u; e += THREADS) {
             var v = vec4<f32>();
@@ -163,7 +189,7 @@ fn stage(operand: u32, x0: u32, x_len: u32, tile_x: u32, x_contiguous: bool, vec
                 // Four consecutive x of one k: one vec4 of the tile.
                 let kk = e / (tile_x / 4u);
                 let xx = (e % (tile_x / 4u)) * 4u;
-                if x0 + xx < x_len && k0 + kk < p.k {
+                if x0 + xx < x_len && k0 + kk < k_end {
                     v = source4(operand, ((k0 + kk) * x_len + x0 + xx) / 4u);
                 }
                 set_tile(operand, (kk * tile_x + xx) / 4u, v);
@@ -171,7 +197,7 @@ fn stage(operand: u32, x0: u32, x_len: u32, tile_x: u32, x_contiguous: bool, vec
                 // Four consecutive k of one x: one lane of four vec4s of the tile.
                 let xx = e / (TILE_K / 4u);
                 let kk = (e % (TILE_K / 4u)) * 4u;
-                if x0 + xx < x_len && k0 + kk < p.k {
+                if x0 + xx < x_len && k0 + kk < k_end {
                     v = source4(operand, ((x0 + xx) * p.k + k0 + kk) / 4u);
                 }
                 for (var j = 0u; j < 4u; j++) {
@@ -193,47 +219,57 @@ fn stage(operand: u32, x0: u32, x_len: u32, tile_x: u32, x_contiguous: bool, vec
             xx = e / TILE_K;
         }
         var v = 0.0;
-        if x0 + xx < x_len && k0 + kk < p.k {
+        if x0 + xx < x_len && k0 + kk < k_end {
             v = source(operand, select((x0 + xx) * p.k + k0 + kk, (k0 + kk) * x_len + x0 + xx, x_contiguous));
         }
         set_tile_lane(operand, (kk * tile_x + xx) / 4u, xx % 4u, v);
     }
 }
 
-// The epilogue for C[row, col0 + j], j < 4: stores what is in range.
-fn store_row(row: u32, col0: u32, acc: vec4<f32>) {
+// The epilogue of C[row, col] for its accumulated value v.
+fn epilogue(row: u32, col: u32, acc: f32) -> f32 {
+    var v = acc;
+    switch p.epilogue {
+        case EPILOGUE_BIAS: {
+            v += operand[col];
+        }
+        case EPILOGUE_BIAS_ACT: {
+            v = activate(v + operand[col]);
+            if step.dropout > 0.0 {
+                // Inverted dropout: kept units scaled by 1 / (1 − p).
+                v = select(0.0, v * (1.0 / (1.0 - step.dropout)), keep(row * p.n + col));
+            }
+        }
+        case EPILOGUE_ACT_GRAD: {
+            let a = operand[row * p.n + col];
+            if step.dropout > 0.0 {
+                // a is the dropped output: a kept unit's activation was a · (1 − p).
+                let kept = keep(row * p.n + col);
+                let slope = activation_slope(a * (1.0 - step.dropout));
+                v = select(0.0, v * (1.0 / (1.0 - step.dropout)) * slope, kept);
+            } else {
+                v *= activation_slope(a);
+            }
+        }
+        default: {}
+    }
+    return v;
+}
+
+// Stores C[row, col0 + j], j < 4, where in range: through the epilogue, or (split k) the raw
+// values into this slice's partial block.
+fn store_row(row: u32, col0: u32, acc: vec4<f32>, slice: u32) {
     if row >= p.m {
         return;
     }
     for (var j = 0u; j < 4u; j++) {
         let col = col0 + j;
         if col < p.n {
-            var v = acc[j];
-            switch p.epilogue {
-                case EPILOGUE_BIAS: {
-                    v += bias[col];
-                }
-                case EPILOGUE_BIAS_ACT: {
-                    v = activate(v + bias[col]);
-                    if step.dropout > 0.0 {
-                        // Inverted dropout: kept units scaled by 1 / (1 − p).
-                        v = select(0.0, v * (1.0 / (1.0 - step.dropout)), keep(row * p.n + col));
-                    }
-                }
-                case EPILOGUE_ACT_GRAD: {
-                    let a = aux[row * p.n + col];
-                    if step.dropout > 0.0 {
-                        // a is the dropped output: a kept unit's activation was a · (1 − p).
-                        let kept = keep(row * p.n + col);
-                        let slope = activation_slope(a * (1.0 - step.dropout));
-                        v = select(0.0, v * (1.0 / (1.0 - step.dropout)) * slope, kept);
-                    } else {
-                        v *= activation_slope(a);
-                    }
-                }
-                default: {}
+            if p.slices > 1u {
+                partials[slice * p.m * p.n + row * p.n + col] = acc[j];
+            } else {
+                c[row * p.n + col] = epilogue(row, col, acc[j]);
             }
-            c[row * p.n + col] = v;
         }
     }
 }
@@ -246,6 +282,9 @@ fn main(
 ) {
     let row0 = wg.y * TILE_M;
     let col0 = wg.x * TILE_N;
+    let slice = wg.z;
+    let k_begin = slice * p.k_slice;
+    let k_end = min(p.k, k_begin + p.k_slice);
     // Uniform across the workgroup, so the barriers below stay in uniform control flow.
     let do_sums = p.row_sums != 0u && wg.x == 0u;
     // This invocation's block: rows row0 + 4·ly + i (acc_i), columns col0 + 4·lx + j (component j).
@@ -255,9 +294,9 @@ fn main(
     var acc3 = vec4<f32>();
     var row_part = vec4<f32>(); // this invocation's share of its rows' sums (k ≡ lx mod WG_X)
 
-    for (var k0 = 0u; k0 < p.k; k0 += TILE_K) {
-        stage(OPERAND_A, row0, p.m, TILE_M, p.a_transposed != 0u, p.a_vec4 != 0u, k0, li);
-        stage(OPERAND_B, col0, p.n, TILE_N, p.b_transposed == 0u, p.b_vec4 != 0u, k0, li);
+    for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
+        stage(OPERAND_A, row0, p.m, TILE_M, p.a_transposed != 0u, p.a_vec4 != 0u, k0, k_end, li);
+        stage(OPERAND_B, col0, p.n, TILE_N, p.b_transposed == 0u, p.b_vec4 != 0u, k0, k_end, li);
         workgroupBarrier();
 
         if do_sums {
@@ -288,7 +327,11 @@ fn main(
             for (var i = 0u; i < 4u; i++) {
                 let row = row0 + 4u * lid.y + i;
                 if row < p.m {
-                    sums[row] = total[i];
+                    if p.slices > 1u {
+                        partials[p.slices * p.m * p.n + slice * p.m + row] = total[i];
+                    } else {
+                        sums[row] = total[i];
+                    }
                 }
             }
         }
@@ -296,8 +339,36 @@ fn main(
 
     let row = row0 + 4u * lid.y;
     let col = col0 + 4u * lid.x;
-    store_row(row, col, acc0);
-    store_row(row + 1u, col, acc1);
-    store_row(row + 2u, col, acc2);
-    store_row(row + 3u, col, acc3);
+    store_row(row, col, acc0, slice);
+    store_row(row + 1u, col, acc1, slice);
+    store_row(row + 2u, col, acc2, slice);
+    store_row(row + 3u, col, acc3, slice);
+}
+
+// Split k's second dispatch: one invocation per element of C (REDUCE_THREADS per workgroup,
+// rows of workgroups along y past 65535 along x): the slices' partial values added in slice
+// order, then the epilogue; column 0 also adds the row's partial sums.
+const REDUCE_THREADS: u32 = 256u;
+
+@compute @workgroup_size(REDUCE_THREADS)
+fn reduce(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+    let e = (wg.y * groups.x + wg.x) * REDUCE_THREADS + li;
+    let size = p.m * p.n;
+    if e >= size {
+        return;
+    }
+    var v = 0.0;
+    for (var s = 0u; s < p.slices; s++) {
+        v += partials[s * size + e];
+    }
+    let row = e / p.n;
+    let col = e % p.n;
+    c[e] = epilogue(row, col, v);
+    if p.row_sums != 0u && col == 0u {
+        var total = 0.0;
+        for (var s = 0u; s < p.slices; s++) {
+            total += partials[p.slices * size + s * p.m + row];
+        }
+        sums[row] = total;
+    }
 }

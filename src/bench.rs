@@ -1,90 +1,23 @@
-//! Throughput fixtures shared by `cargo bench` (criterion) and `gpu-mlp bench`: matmuls and
-//! training steps on either path, with setup (buffers, pipelines, first-use warm-up) kept out of
-//! the timing, and GPU work timed until the queue has finished.
+//! Throughput fixtures shared by `cargo bench` (criterion) and `gpu-mlp bench`: the four
+//! reference configurations' training steps and each matrix product they run, on either path,
+//! with setup (buffers, pipelines, first-use warm-up) kept out of the timing, and GPU work timed
+//! until the queue has finished.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use serde::Serialize;
 
 use crate::backend::{Backend, TrainOptions};
 use crate::cpu::ops;
 use crate::cpu::CpuBackend;
 use crate::data::{synthetic_images, Splits};
 use crate::error::{Error, Result};
-use crate::gpu::kernels::matmul::{MatmulBinding, MatmulOperands, TileShape};
-use crate::gpu::kernels::{Epilogue, Matmul, Region};
+use crate::gpu::kernels::matmul::{MatmulBinding, MatmulOperands, TilePolicy};
+use crate::gpu::kernels::{Epilogue, Launch, Matmul, Region};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
-use crate::model::{initialize, Init, MlpSpec, ParamLayout, Stored};
+use crate::model::{initialize, Init, MlpSpec, ParamLayout, Product};
 use crate::train::epoch_order;
-
-/// One product `C[m×n] = A[m×k] · B[k×n]` with its operands' storage, as training uses it.
-#[derive(Debug, Clone, Copy)]
-pub struct MatmulShape {
-    pub name: &'static str,
-    pub m: usize,
-    pub k: usize,
-    pub n: usize,
-    pub a_stored: Stored,
-    pub b_stored: Stored,
-}
-
-impl MatmulShape {
-    pub fn flops(&self) -> u64 {
-        2 * (self.m * self.k * self.n) as u64
-    }
-}
-
-/// The products of a 784-512-10 training step at batch 128 (the first layer's dX is never
-/// computed), and a large square one.
-pub const MATMUL_SHAPES: [MatmulShape; 6] = [
-    MatmulShape {
-        name: "fwd 128x784 . 784x512",
-        m: 128,
-        k: 784,
-        n: 512,
-        a_stored: Stored::AsIs,
-        b_stored: Stored::Transposed,
-    },
-    MatmulShape {
-        name: "dW 784x128 . 128x512",
-        m: 784,
-        k: 128,
-        n: 512,
-        a_stored: Stored::Transposed,
-        b_stored: Stored::AsIs,
-    },
-    MatmulShape {
-        name: "fwd 128x512 . 512x10",
-        m: 128,
-        k: 512,
-        n: 10,
-        a_stored: Stored::AsIs,
-        b_stored: Stored::Transposed,
-    },
-    MatmulShape {
-        name: "dW 10x128 . 128x512",
-        m: 10,
-        k: 128,
-        n: 512,
-        a_stored: Stored::Transposed,
-        b_stored: Stored::AsIs,
-    },
-    MatmulShape {
-        name: "dX 128x10 . 10x512",
-        m: 128,
-        k: 10,
-        n: 512,
-        a_stored: Stored::AsIs,
-        b_stored: Stored::AsIs,
-    },
-    MatmulShape {
-        name: "square 1024^3",
-        m: 1024,
-        k: 1024,
-        n: 1024,
-        a_stored: Stored::AsIs,
-        b_stored: Stored::AsIs,
-    },
-];
 
 /// Deterministic operand values in [−1, 1).
 fn operand(len: usize, salt: usize) -> Vec<f32> {
@@ -93,29 +26,52 @@ fn operand(len: usize, salt: usize) -> Vec<f32> {
         .collect()
 }
 
+/// A named product, as a training step runs it or as a plain square.
+#[derive(Debug, Clone)]
+pub struct MatmulShape {
+    pub name: String,
+    pub product: Product,
+}
+
+impl MatmulShape {
+    /// A large square product, the usual yardstick of a GEMM.
+    pub fn square(size: usize) -> Self {
+        MatmulShape {
+            name: format!("square {size}^3"),
+            product: Product {
+                m: size,
+                k: size,
+                n: size,
+                a: crate::model::Stored::AsIs,
+                b: crate::model::Stored::AsIs,
+            },
+        }
+    }
+}
+
 pub struct CpuMatmul {
-    shape: MatmulShape,
+    product: Product,
     a: Vec<f32>,
     b: Vec<f32>,
     c: Vec<f32>,
 }
 
 impl CpuMatmul {
-    pub fn new(shape: MatmulShape) -> Self {
+    pub fn new(product: Product) -> Self {
         CpuMatmul {
-            a: operand(shape.m * shape.k, 1),
-            b: operand(shape.k * shape.n, 2),
-            c: vec![0.0; shape.m * shape.n],
-            shape,
+            a: operand(product.m * product.k, 1),
+            b: operand(product.k * product.n, 2),
+            c: vec![0.0; product.m * product.n],
+            product,
         }
     }
 
     /// Wall time of `iters` products.
     pub fn run(&mut self, iters: u64) -> Duration {
-        let s = self.shape;
+        let p = self.product;
         let start = Instant::now();
         for _ in 0..iters {
-            ops::matmul(s.m, s.k, s.n, &self.a, s.a_stored, &self.b, s.b_stored, &mut self.c);
+            ops::matmul(p.m, p.k, p.n, &self.a, p.a, &self.b, p.b, &mut self.c);
         }
         start.elapsed()
     }
@@ -129,28 +85,30 @@ pub struct GpuMatmul<'a> {
 }
 
 impl<'a> GpuMatmul<'a> {
-    pub fn new(ctx: &'a GpuContext, shape: MatmulShape) -> Result<Self> {
+    /// The product on `ctx`'s tile plan, as training launches it (split-k reduction included).
+    pub fn new(ctx: &'a GpuContext, p: Product) -> Result<Self> {
         let kernel = Matmul::new(ctx);
-        let a = ctx.storage_buffer_init("bench a", bytemuck::cast_slice(&operand(shape.m * shape.k, 1)))?;
-        let b = ctx.storage_buffer_init("bench b", bytemuck::cast_slice(&operand(shape.k * shape.n, 2)))?;
-        let c = ctx.storage_buffer("bench c", (shape.m * shape.n * 4) as u64)?;
+        let a = ctx.storage_buffer_init("bench a", bytemuck::cast_slice(&operand(p.m * p.k, 1)))?;
+        let b = ctx.storage_buffer_init("bench b", bytemuck::cast_slice(&operand(p.k * p.n, 2)))?;
+        let c = ctx.storage_buffer("bench c", (p.m * p.n * 4) as u64)?;
         let binding = kernel.bind(
             ctx,
-            shape.name,
+            "bench matmul",
             &MatmulOperands {
-                m: shape.m,
-                k: shape.k,
-                n: shape.n,
+                m: p.m,
+                k: p.k,
+                n: p.n,
                 a: Region::all(&a),
-                a_stored: shape.a_stored,
+                a_stored: p.a,
                 b: Region::all(&b),
-                b_stored: shape.b_stored,
+                b_stored: p.b,
                 c: Region::all(&c),
+                plan: ctx.tiles.plan(p.m, p.k, p.n),
                 epilogue: Epilogue::None,
                 row_sums: None,
                 dropout: None,
             },
-        );
+        )?;
         let bench = GpuMatmul {
             ctx,
             kernel,
@@ -161,7 +119,11 @@ impl<'a> GpuMatmul<'a> {
         Ok(bench)
     }
 
-    /// Wall time of `iters` dispatches recorded in one pass, submitted once, waited for.
+    pub fn launches(&self) -> Vec<Launch> {
+        self.binding.launches()
+    }
+
+    /// Wall time of `iters` products recorded in one pass, submitted once, waited for.
     pub fn run(&self, iters: u64) -> Result<Duration> {
         let start = Instant::now();
         self.ctx.submit_pass("bench matmul", |pass| {
@@ -174,27 +136,50 @@ impl<'a> GpuMatmul<'a> {
     }
 }
 
+/// The reference configurations measured side by side with PyTorch and JAX
+/// (`../shared/device/README.md`): 784 inputs, 10 classes, Fashion-MNIST's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+pub enum BenchConfig {
+    /// 784-512-10, batch 128 (the default run).
+    A,
+    /// 784-1024-1024-10, batch 256.
+    D,
+    /// 784-4096-4096-10, batch 1024: big products.
+    E,
+    /// 784-128-10, batch 32: small products, many steps.
+    S,
+}
+
+impl BenchConfig {
+    pub const ALL: [BenchConfig; 4] = [BenchConfig::A, BenchConfig::D, BenchConfig::E, BenchConfig::S];
+
+    pub fn setup(self) -> TrainSetup {
+        let (hidden, batch, lr, steps): (&'static [usize], _, _, _) = match self {
+            BenchConfig::A => (&[512], 128, 0.1, 4),
+            BenchConfig::D => (&[1024, 1024], 256, 0.1, 2),
+            BenchConfig::E => (&[4096, 4096], 1024, 0.05, 1),
+            BenchConfig::S => (&[128], 32, 0.05, 8),
+        };
+        TrainSetup {
+            config: self,
+            hidden,
+            batch,
+            lr,
+            steps,
+        }
+    }
+}
+
 /// A training-throughput setup: an MLP on 28×28 inputs with 10 classes at a batch size.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainSetup {
+    pub config: BenchConfig,
     pub hidden: &'static [usize],
     pub batch: usize,
+    pub lr: f32,
     /// Steps per timed run.
     pub steps: usize,
 }
-
-pub const TRAIN_SETUPS: [TrainSetup; 2] = [
-    TrainSetup {
-        hidden: &[512],
-        batch: 128,
-        steps: 4,
-    },
-    TrainSetup {
-        hidden: &[1024, 1024],
-        batch: 256,
-        steps: 2,
-    },
-];
 
 impl TrainSetup {
     pub fn spec(&self) -> MlpSpec {
@@ -202,8 +187,35 @@ impl TrainSetup {
         MlpSpec::new(784, self.hidden, 10).expect("valid benchmark spec")
     }
 
+    pub fn name(&self) -> String {
+        format!("{:?} {} batch {}", self.config, self.spec().describe(), self.batch)
+    }
+
     pub fn samples(&self) -> usize {
         self.batch * self.steps
+    }
+
+    /// Every product of one training step, in the order the step runs them (the first
+    /// layer's input gradient is never computed).
+    pub fn products(&self) -> Vec<MatmulShape> {
+        let layout = ParamLayout::new(&self.spec());
+        let named = |what: &str, l: usize, p: Product| MatmulShape {
+            name: format!("L{} {what} {}x{}.{}x{}", l + 1, p.m, p.k, p.k, p.n),
+            product: p,
+        };
+        let mut out: Vec<MatmulShape> = layout
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, s)| named("fwd", l, s.forward_product(self.batch)))
+            .collect();
+        for (l, s) in layout.layers.iter().enumerate().rev() {
+            out.push(named("dW", l, s.weight_grad_product(self.batch)));
+            if l > 0 {
+                out.push(named("dX", l, s.input_grad_product(self.batch)));
+            }
+        }
+        out
     }
 
     /// Synthetic u8 images (one timed run's worth) and a small test split.
@@ -220,30 +232,23 @@ impl TrainSetup {
 
     /// The CPU backend, and the GPU backend on `ctx`, from the same initial weights.
     pub fn backends(&self, gpu: Option<GpuContext>) -> Result<Vec<Box<dyn Backend>>> {
-        let spec = self.spec();
-        let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 1);
-        let data = self.data();
-        let mut out: Vec<Box<dyn Backend>> = vec![Box::new(CpuBackend::new(
-            &spec,
-            params.clone(),
-            Arc::clone(&data),
-            &self.options(),
-        )?)];
+        let mut out: Vec<Box<dyn Backend>> = vec![Box::new(self.cpu_backend()?)];
         if let Some(ctx) = gpu {
-            out.push(Box::new(GpuBackend::new(ctx, &spec, &params, data, &self.options())?));
+            out.push(Box::new(self.gpu_backend(ctx)?));
         }
         Ok(out)
     }
 
-    /// The GPU time of each kernel of one training step on `ctx`, after a warm-up step
-    /// (timestamp queries; see `GpuBackend::profile_train_step`).
-    pub fn profile_gpu_step(&self, ctx: GpuContext) -> Result<Vec<(String, Duration)>> {
-        let spec = self.spec();
-        let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 1);
-        let mut gpu = GpuBackend::new(ctx, &spec, &params, self.data(), &self.options())?;
-        let (order, lrs) = (self.order(), self.lrs());
-        gpu.profile_train_step(&order, lrs[0])?;
-        gpu.profile_train_step(&order, lrs[0])
+    fn initial_params(&self) -> Vec<f32> {
+        initialize(&ParamLayout::new(&self.spec()), Init::HeUniform, 1)
+    }
+
+    pub fn cpu_backend(&self) -> Result<CpuBackend> {
+        CpuBackend::new(&self.spec(), self.initial_params(), self.data(), &self.options())
+    }
+
+    pub fn gpu_backend(&self, ctx: GpuContext) -> Result<GpuBackend> {
+        GpuBackend::new(ctx, &self.spec(), &self.initial_params(), self.data(), &self.options())
     }
 
     /// Plain SGD at the setup's batch size.
@@ -253,12 +258,25 @@ impl TrainSetup {
 
     /// One learning rate per step of a timed run.
     pub fn lrs(&self) -> Vec<f32> {
-        vec![0.01; self.steps]
+        vec![self.lr; self.steps]
     }
 
     /// The order of one timed run: every sample once.
     pub fn order(&self) -> Vec<u32> {
         epoch_order(self.samples(), 1, 1)
+    }
+
+    /// Median training samples/s of `backend` over `repeats` timings.
+    pub fn samples_per_second(&self, backend: &mut dyn Backend, repeats: usize) -> Result<f64> {
+        let (order, lrs) = (self.order(), self.lrs());
+        let t = median_time(repeats, |iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                backend.train(&order, &lrs)?;
+            }
+            Ok(start.elapsed())
+        })?;
+        Ok(self.samples() as f64 / t.as_secs_f64())
     }
 }
 
@@ -275,107 +293,225 @@ pub fn median_time(repeats: usize, mut run: impl FnMut(u64) -> Result<Duration>)
     Ok(times[times.len() / 2] / iters as u32)
 }
 
-/// The throughput table `gpu-mlp bench` prints: matmul GFLOP/s and training samples/s, CPU and
-/// GPU side by side, each a median of `repeats` runs.
-pub fn report(repeats: usize, mut out: impl std::io::Write) -> Result<()> {
-    let io = |e: std::io::Error| Error::io("stdout", e);
-    let ctx = GpuContext::new(AdapterChoice::Any);
-    let gpu_name = match &ctx {
-        Ok(c) => format!(
-            "{} ({}, {:?})",
-            c.adapter.name, c.adapter.backend, c.adapter.device_type
-        ),
-        Err(e) => format!("none: {e}"),
+/// What `gpu-mlp bench` measured, printed as text or JSON.
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    /// The GPU adapter, or why there is none.
+    pub gpu: String,
+    pub cpu_threads: usize,
+    /// Products with fewer tiles than this are split along k (`TilePolicy`); absent without GPU.
+    pub fill_workgroups: Option<usize>,
+    pub repeats: usize,
+    pub configs: Vec<ConfigReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigReport {
+    pub name: String,
+    pub cpu_samples_per_s: f64,
+    pub gpu_samples_per_s: Option<f64>,
+    pub gpu_dispatches_per_step: Option<f64>,
+    /// One GPU training step, entry by entry.
+    pub step: Vec<StepEntry>,
+    pub products: Vec<ProductReport>,
+}
+
+/// One entry of a GPU training step: its dispatches and, with timestamp queries, its GPU time.
+#[derive(Debug, Serialize)]
+pub struct StepEntry {
+    pub name: String,
+    pub launches: Vec<Launch>,
+    pub gpu_ms: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProductReport {
+    pub name: String,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub cpu_gflops: f64,
+    pub gpu_gflops: Option<f64>,
+    /// The GPU's dispatches for it: the product (workgroups, k each walks) and any reduction.
+    pub gpu_launches: Vec<Launch>,
+}
+
+/// Measures `configs` (and, with a GPU, the step profile of each) with `repeats` timings each.
+/// `fill_workgroups` overrides the adapter's tile policy.
+pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<usize>) -> Result<BenchReport> {
+    let open = || {
+        GpuContext::new(AdapterChoice::Any).map(|mut ctx| {
+            if let Some(fill) = fill_workgroups {
+                ctx.tiles = TilePolicy {
+                    fill_workgroups: fill.max(1),
+                };
+            }
+            ctx
+        })
     };
-    writeln!(
-        out,
-        "GPU adapter: {gpu_name}\nCPU: reference backend (matrixmultiply, {} threads)\n",
-        rayon::current_num_threads()
-    )
-    .map_err(io)?;
-    writeln!(
-        out,
-        "{:<28} {:>14} {:>14} {:>10}",
-        "matmul", "cpu GFLOP/s", "gpu GFLOP/s", "gpu tile"
-    )
-    .map_err(io)?;
-    for shape in MATMUL_SHAPES {
-        let gflops = |t: Duration| shape.flops() as f64 / t.as_secs_f64() / 1e9;
-        let mut cpu = CpuMatmul::new(shape);
-        let cpu_rate = gflops(median_time(repeats, |iters| Ok(cpu.run(iters)))?);
-        let gpu_rate = match &ctx {
-            Ok(c) => {
-                let gpu = GpuMatmul::new(c, shape)?;
-                format!("{:.2}", gflops(median_time(repeats, |iters| gpu.run(iters))?))
-            }
-            Err(_) => "-".into(),
+    let ctx = open();
+    let mut report = BenchReport {
+        gpu: match &ctx {
+            Ok(c) => format!(
+                "{} ({}, {:?})",
+                c.adapter.name, c.adapter.backend, c.adapter.device_type
+            ),
+            Err(e) => format!("none: {e}"),
+        },
+        cpu_threads: rayon::current_num_threads(),
+        fill_workgroups: ctx.as_ref().ok().map(|c| c.tiles.fill_workgroups),
+        repeats,
+        configs: Vec::new(),
+    };
+    for config in configs {
+        let setup = config.setup();
+        let mut cpu = setup.cpu_backend()?;
+        let mut entry = ConfigReport {
+            name: setup.name(),
+            cpu_samples_per_s: setup.samples_per_second(&mut cpu, repeats)?,
+            gpu_samples_per_s: None,
+            gpu_dispatches_per_step: None,
+            step: Vec::new(),
+            products: Vec::new(),
         };
-        let tile = TileShape::for_product(shape.m, shape.n).dims();
-        let tile = format!("{}x{}", tile.tile_m(), tile.tile_n());
-        writeln!(
-            out,
-            "{:<28} {:>14.2} {:>14} {:>10}",
-            shape.name, cpu_rate, gpu_rate, tile
-        )
-        .map_err(io)?;
-    }
-    writeln!(
-        out,
-        "\n{:<28} {:>14} {:>14} {:>16}",
-        "training", "cpu samples/s", "gpu samples/s", "gpu dispatches"
-    )
-    .map_err(io)?;
-    for setup in TRAIN_SETUPS {
-        let gpu = match &ctx {
-            Ok(_) => Some(GpuContext::new(AdapterChoice::Any)?),
-            Err(_) => None,
-        };
-        let (order, lrs) = (setup.order(), setup.lrs());
-        let mut rates = Vec::new();
-        let mut dispatches = "-".to_string();
-        for backend in setup.backends(gpu)?.iter_mut() {
-            let t = median_time(repeats, |iters| {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    backend.train(&order, &lrs)?;
-                }
-                Ok(start.elapsed())
-            })?;
-            rates.push(setup.samples() as f64 / t.as_secs_f64());
-            let stats = backend.schedule_stats();
-            if stats.dispatches > 0 {
-                dispatches = format!("{:.0}/step", stats.dispatches_per_step());
-            }
+        if ctx.is_ok() {
+            let mut gpu = setup.gpu_backend(open()?)?;
+            entry.gpu_samples_per_s = Some(setup.samples_per_second(&mut gpu, repeats)?);
+            entry.gpu_dispatches_per_step = Some(gpu.schedule_stats().dispatches_per_step());
+            entry.step = profile_step(&setup, &mut gpu)?;
         }
-        let gpu_rate = rates.get(1).map_or("-".into(), |r| format!("{r:.0}"));
-        let name = format!("{} batch {}", setup.spec().describe(), setup.batch);
+        for shape in setup.products() {
+            let p = shape.product;
+            let gflops = |t: Duration| p.flops() as f64 / t.as_secs_f64() / 1e9;
+            let mut cpu = CpuMatmul::new(p);
+            let (gpu_gflops, gpu_launches) = match &ctx {
+                Ok(c) => {
+                    let gpu = GpuMatmul::new(c, p)?;
+                    (
+                        Some(gflops(median_time(repeats, |iters| gpu.run(iters))?)),
+                        gpu.launches(),
+                    )
+                }
+                Err(_) => (None, Vec::new()),
+            };
+            entry.products.push(ProductReport {
+                name: shape.name,
+                m: p.m,
+                k: p.k,
+                n: p.n,
+                cpu_gflops: gflops(median_time(repeats, |iters| Ok(cpu.run(iters)))?),
+                gpu_gflops,
+                gpu_launches,
+            });
+        }
+        report.configs.push(entry);
+    }
+    Ok(report)
+}
+
+/// The step's launches, with each entry's GPU time where the adapter has timestamp queries
+/// (after a warm-up step; see `GpuBackend::profile_train_step`).
+fn profile_step(setup: &TrainSetup, gpu: &mut GpuBackend) -> Result<Vec<StepEntry>> {
+    let times = match gpu.has_timestamps() {
+        true => {
+            let (order, lrs) = (setup.order(), setup.lrs());
+            gpu.profile_train_step(&order, lrs[0])?;
+            Some(gpu.profile_train_step(&order, lrs[0])?)
+        }
+        false => None,
+    };
+    Ok(gpu
+        .step_launches()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (dispatch, launches))| StepEntry {
+            name: dispatch.to_string(),
+            launches,
+            gpu_ms: times.as_ref().map(|t| 1e3 * t[i].1.as_secs_f64()),
+        })
+        .collect())
+}
+
+/// "132 (k 128)" for a product's dispatch, "4" for any other: workgroups, and the k each walks.
+fn launch_cell(launch: &Launch) -> String {
+    match launch.k_per_workgroup {
+        Some(k) => format!("{} (k {k})", launch.workgroups),
+        None => launch.workgroups.to_string(),
+    }
+}
+
+fn optional(value: Option<f64>, decimals: usize) -> String {
+    value.map_or("-".into(), |v| format!("{v:.decimals$}"))
+}
+
+impl BenchReport {
+    /// The tables `gpu-mlp bench` prints.
+    pub fn write_text(&self, mut out: impl std::io::Write) -> Result<()> {
+        let io = |e: std::io::Error| Error::io("stdout", e);
+        let fill = self.fill_workgroups.map_or(String::new(), |f| {
+            format!("; products split along k to launch ≥ {f} workgroups")
+        });
         writeln!(
             out,
-            "{:<28} {:>14.0} {:>14} {:>16}",
-            name, rates[0], gpu_rate, dispatches
+            "GPU adapter: {}{fill}\nCPU: reference backend (matrixmultiply, {} threads)\nmedians of {} timings",
+            self.gpu, self.cpu_threads, self.repeats
         )
         .map_err(io)?;
-    }
-    if let Ok(c) = &ctx {
-        if !c.timestamps {
+        for c in &self.configs {
             writeln!(
                 out,
-                "\nGPU time per kernel: not available ({} has no timestamp queries inside passes)",
-                c.adapter.name
+                "\n== {}\ntraining samples/s: cpu {:.0}, gpu {} ({} dispatches/step)",
+                c.name,
+                c.cpu_samples_per_s,
+                optional(c.gpu_samples_per_s, 0),
+                optional(c.gpu_dispatches_per_step, 0)
             )
             .map_err(io)?;
-        } else {
-            let setup = TRAIN_SETUPS[0];
-            let kernels = setup.profile_gpu_step(GpuContext::new(AdapterChoice::Any)?)?;
-            let total: Duration = kernels.iter().map(|(_, t)| *t).sum();
-            let name = format!("{} batch {}", setup.spec().describe(), setup.batch);
-            writeln!(out, "\nGPU time per kernel, one {name} step (timestamp queries)").map_err(io)?;
-            for (label, t) in &kernels {
-                let share = 100.0 * t.as_secs_f64() / total.as_secs_f64().max(1e-12);
-                writeln!(out, "{:<28} {:>11.3} ms {:>5.1}%", label, 1e3 * t.as_secs_f64(), share).map_err(io)?;
+            if !c.step.is_empty() {
+                let total: Option<f64> = c.step.iter().map(|s| s.gpu_ms).sum();
+                writeln!(
+                    out,
+                    "\n{:<22} {:>28} {:>12}",
+                    "GPU step", "workgroups (k each)", "GPU ms"
+                )
+                .map_err(io)?;
+                for s in &c.step {
+                    let cells: Vec<String> = s.launches.iter().map(launch_cell).collect();
+                    writeln!(
+                        out,
+                        "{:<22} {:>28} {:>12}",
+                        s.name,
+                        cells.join(" + "),
+                        optional(s.gpu_ms, 3)
+                    )
+                    .map_err(io)?;
+                }
+                let note = if total.is_none() {
+                    " (no timestamp queries on this adapter)"
+                } else {
+                    ""
+                };
+                writeln!(out, "{:<22} {:>28} {:>12}{note}", "total", "", optional(total, 3)).map_err(io)?;
             }
-            writeln!(out, "{:<28} {:>11.3} ms", "total", 1e3 * total.as_secs_f64()).map_err(io)?;
+            writeln!(
+                out,
+                "\n{:<26} {:>12} {:>12} {:>28}",
+                "matmul", "cpu GFLOP/s", "gpu GFLOP/s", "gpu workgroups (k each)"
+            )
+            .map_err(io)?;
+            for p in &c.products {
+                let cells: Vec<String> = p.gpu_launches.iter().map(launch_cell).collect();
+                writeln!(
+                    out,
+                    "{:<26} {:>12.2} {:>12} {:>28}",
+                    p.name,
+                    p.cpu_gflops,
+                    optional(p.gpu_gflops, 2),
+                    cells.join(" + ")
+                )
+                .map_err(io)?;
+            }
         }
+        Ok(())
     }
-    Ok(())
 }

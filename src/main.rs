@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use gpu_mlp::backend::Backend;
 use gpu_mlp::backend::EvalSplit;
+use gpu_mlp::bench::BenchConfig;
 use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::config::Config;
 use gpu_mlp::data::{Dataset, DatasetName, Features, Normalize};
@@ -54,11 +55,24 @@ enum Command {
     },
     /// List the GPU adapters wgpu sees, their backend, type and key limits.
     Info,
-    /// Measure this machine: matmul GFLOP/s and training samples/s, CPU and GPU side by side.
+    /// Measure this machine on the reference configurations: training samples/s (CPU and GPU
+    /// side by side), each GPU step's dispatches with their workgroups and GPU time, and the
+    /// GFLOP/s of every product the configuration runs.
     Bench {
+        /// Which configurations, comma-separated, or `all`: A 784-512-10 batch 128,
+        /// D 784-1024-1024-10 batch 256, E 784-4096-4096-10 batch 1024, S 784-128-10 batch 32.
+        #[arg(long, default_value = "A", value_parser = parse_bench_configs)]
+        config: BenchConfigs,
         /// Timed runs per measurement (the median is reported).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
         repeats: u32,
+        /// Print the report as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        /// Split products along k until each launches at least N workgroups (default: 132 on
+        /// hardware GPUs, one per CPU thread on software adapters such as lavapipe).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        fill_workgroups: Option<u32>,
     },
 }
 
@@ -295,7 +309,12 @@ fn main() -> ExitCode {
             run_info();
             Ok(())
         }
-        Command::Bench { repeats } => gpu_mlp::bench::report(repeats as usize, std::io::stdout()),
+        Command::Bench {
+            config,
+            repeats,
+            json,
+            fill_workgroups,
+        } => run_bench(&config.0, repeats as usize, json, fill_workgroups),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -303,6 +322,38 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// The configurations `--config` names.
+#[derive(Debug, Clone)]
+struct BenchConfigs(Vec<BenchConfig>);
+
+fn parse_bench_configs(value: &str) -> Result<BenchConfigs, String> {
+    if value.eq_ignore_ascii_case("all") {
+        return Ok(BenchConfigs(BenchConfig::ALL.to_vec()));
+    }
+    value
+        .split(',')
+        .map(|name| {
+            <BenchConfig as clap::ValueEnum>::from_str(name.trim(), true)
+                .map_err(|_| format!("`{name}` is not a configuration: expected A, D, E, S (comma-separated) or all"))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(BenchConfigs)
+}
+
+fn run_bench(configs: &[BenchConfig], repeats: usize, json: bool, fill_workgroups: Option<u32>) -> Result<(), Error> {
+    let report = gpu_mlp::bench::measure(configs, repeats, fill_workgroups.map(|n| n as usize))?;
+    if json {
+        // Plain structs of numbers and strings: serializing cannot fail.
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("bench report serializes")
+        );
+        Ok(())
+    } else {
+        report.write_text(std::io::stdout())
     }
 }
 

@@ -179,6 +179,58 @@ pub struct LayerSlots {
     pub activation: Option<Activation>,
 }
 
+/// One matrix product of a training step, `C[m×n] = A[m×k] · B[k×n]`, with how A and B are
+/// stored: both backends compute each layer's three products through this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Product {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub a: Stored,
+    pub b: Stored,
+}
+
+impl Product {
+    pub fn flops(&self) -> u64 {
+        2 * (self.m * self.k * self.n) as u64
+    }
+}
+
+impl LayerSlots {
+    /// `Z[batch, out] = X · Wᵀ`.
+    pub fn forward_product(&self, batch: usize) -> Product {
+        Product {
+            m: batch,
+            k: self.fan_in,
+            n: self.fan_out,
+            a: Stored::AsIs,
+            b: Stored::Transposed,
+        }
+    }
+
+    /// `dW[out, in] = dZᵀ · X`.
+    pub fn weight_grad_product(&self, batch: usize) -> Product {
+        Product {
+            m: self.fan_out,
+            k: batch,
+            n: self.fan_in,
+            a: Stored::Transposed,
+            b: Stored::AsIs,
+        }
+    }
+
+    /// `dX[batch, in] = dZ · W`.
+    pub fn input_grad_product(&self, batch: usize) -> Product {
+        Product {
+            m: batch,
+            k: self.fan_out,
+            n: self.fan_in,
+            a: Stored::AsIs,
+            b: Stored::AsIs,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamLayout {
     pub layers: Vec<LayerSlots>,

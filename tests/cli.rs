@@ -130,14 +130,14 @@ fn trains_blobs_on_the_gpu_like_the_cpu() {
     );
 }
 
-/// `gpu-mlp bench` measures every product and training setup on both paths and, with
-/// timestamp queries, where a GPU step's time goes.
+/// `gpu-mlp bench` measures a configuration's training and every product it runs on both
+/// paths, and lists each GPU dispatch of a step with its workgroups.
 #[test]
 fn bench_prints_the_throughput_table() {
     if common::gpu_or_skip("bench_prints_the_throughput_table").is_none() {
         return;
     }
-    let out = gpu_mlp(&["bench", "--repeats", "1"]);
+    let out = gpu_mlp(&["bench", "--config", "S", "--repeats", "1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let row = |name: &str| {
@@ -150,8 +150,10 @@ fn bench_prints_the_throughput_table() {
             .map(String::from)
             .collect::<Vec<_>>()
     };
-    for shape in gpu_mlp::bench::MATMUL_SHAPES {
-        let cells = row(shape.name);
+    let setup = gpu_mlp::bench::BenchConfig::S.setup();
+    assert!(stdout.contains(&format!("== {}", setup.name())), "{stdout}");
+    for shape in setup.products() {
+        let cells = row(&shape.name);
         let rate = |i: usize| {
             cells[i]
                 .parse::<f64>()
@@ -159,9 +161,60 @@ fn bench_prints_the_throughput_table() {
         };
         assert!(rate(0) > 0.0 && rate(1) > 0.0, "{}: {cells:?}", shape.name);
     }
-    let training = row("784-512-10 batch 128");
-    assert_eq!(training.get(2).map(String::as_str), Some("8/step"), "{training:?}");
-    assert!(stdout.contains("GPU time per kernel"), "{stdout}");
+    assert!(row("training samples/s").len() >= 4, "{stdout}");
+    for entry in [
+        "gather batch",
+        "layer 1 forward",
+        "loss + gradient",
+        "layer 2 dX",
+        "optimizer update",
+    ] {
+        row(entry);
+    }
+}
+
+/// With `--fill-workgroups 132` (an H100's SM count), every product of S either launches ≥ 132
+/// workgroups or walks ≤ 128 of k in each, and the JSON report says so dispatch by dispatch.
+#[test]
+fn bench_json_lists_each_dispatch_with_its_workgroups() {
+    if common::gpu_or_skip("bench_json_lists_each_dispatch_with_its_workgroups").is_none() {
+        return;
+    }
+    let out = gpu_mlp(&[
+        "bench",
+        "--config",
+        "s",
+        "--repeats",
+        "1",
+        "--json",
+        "--fill-workgroups",
+        "132",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("bench --json prints JSON");
+    assert_eq!(report["fill_workgroups"], 132);
+    let config = &report["configs"][0];
+    assert!(
+        config["gpu_samples_per_s"].as_f64().is_some_and(|r| r > 0.0),
+        "{config}"
+    );
+    let products = config["products"].as_array().expect("products");
+    assert_eq!(products.len(), gpu_mlp::bench::BenchConfig::S.setup().products().len());
+    let mut split = 0;
+    for p in products {
+        let launches = p["gpu_launches"].as_array().expect("launches");
+        let product = &launches[0];
+        let (groups, k) = (
+            product["workgroups"].as_u64().unwrap(),
+            product["k_per_workgroup"].as_u64().unwrap(),
+        );
+        assert!(groups >= 132 || k <= 128, "{p}");
+        split += usize::from(launches.len() == 2);
+    }
+    assert!(split >= 1, "32×784·784×128 has 1 tile: it must be split, {products:?}");
+    let step = config["step"].as_array().expect("step");
+    assert_eq!(step[1]["name"], "layer 1 forward");
+    assert_eq!(step[1]["launches"].as_array().map(Vec::len), Some(2), "{}", step[1]);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::dropout::Dropout;
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
 use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
-use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
+use gpu_mlp::gpu::kernels::matmul::{MatmulOperands, ProductPlan};
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
 use gpu_mlp::model::{Activation, Loss, Stored};
@@ -41,7 +41,8 @@ enum Tail {
 /// The step table, hidden layer and step index a dropout epilogue draws its mask from.
 type Masked<'a> = Option<(&'a wgpu::Buffer, u32, usize)>;
 
-/// `(m, k, n)`, then each operand with how it is stored, the epilogue, and its dropout.
+/// `(m, k, n)`, then each operand with how it is stored, the epilogue, and its dropout: the
+/// result of each of `plans`.
 fn gpu_matmul(
     ctx: &GpuContext,
     kernel: &Matmul,
@@ -50,7 +51,7 @@ fn gpu_matmul(
     (b, b_stored): (&[f32], Stored),
     tail: &Tail,
     dropout: Masked<'_>,
-) -> Vec<f32> {
+) -> Vec<(ProductPlan, Vec<f32>)> {
     let (a_buf, b_buf, c_buf) = (upload(ctx, "a", a), upload(ctx, "b", b), poisoned(ctx, "c", m * n));
     let extra = match tail {
         Tail::None => None,
@@ -63,26 +64,60 @@ fn gpu_matmul(
         (Tail::ActGrad(_, act), Some(e)) => Epilogue::ActGrad(region(e), *act),
         _ => Epilogue::None,
     };
-    let binding = kernel.bind(
-        ctx,
-        "test matmul",
-        &MatmulOperands {
-            m,
-            k,
-            n,
-            a: region(&a_buf),
-            a_stored,
-            b: region(&b_buf),
-            b_stored,
-            c: region(&c_buf),
-            epilogue,
-            row_sums: None,
-            dropout: dropout.map(|(steps, layer, _)| (steps, layer)),
-        },
-    );
-    let offset = dropout.map_or(0, |(_, _, step)| step_offset(step));
-    ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding, offset));
-    read_f32(ctx, &c_buf, m * n)
+    plans(m, k, n)
+        .into_iter()
+        .map(|plan| {
+            let binding = kernel
+                .bind(
+                    ctx,
+                    "test matmul",
+                    &MatmulOperands {
+                        m,
+                        k,
+                        n,
+                        a: region(&a_buf),
+                        a_stored,
+                        b: region(&b_buf),
+                        b_stored,
+                        c: region(&c_buf),
+                        plan,
+                        epilogue,
+                        row_sums: None,
+                        dropout: dropout.map(|(steps, layer, _)| (steps, layer)),
+                    },
+                )
+                .expect("fits");
+            let offset = dropout.map_or(0, |(_, _, step)| step_offset(step));
+            ctx.queue.write_buffer(&c_buf, 0, &nan_bytes(m * n));
+            ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding, offset));
+            (plan, read_f32(ctx, &c_buf, m * n))
+        })
+        .collect()
+}
+
+/// Each way a product can be launched: whole k per workgroup, k split in 3, and one staged
+/// tile of k per slice (the most slices), so the split-k reduction is checked at every shape.
+fn plans(m: usize, k: usize, n: usize) -> Vec<ProductPlan> {
+    let tile_k = ProductPlan::unsplit(m, k, n).shape.dims().tile_k as usize;
+    let mut plans = vec![
+        ProductPlan::unsplit(m, k, n),
+        ProductPlan::split(m, k, n, 3),
+        ProductPlan::split(m, k, n, k.div_ceil(tile_k)),
+    ];
+    plans.dedup();
+    plans
+}
+
+/// Every plan's result against the CPU's.
+fn assert_each_plan(case: &str, got: &[(ProductPlan, Vec<f32>)], want: &[f32]) {
+    for (plan, values) in got {
+        assert_close(
+            &format!("{case} ({} slices of k {})", plan.slices, plan.k_slice),
+            values,
+            want,
+            TOL,
+        );
+    }
 }
 
 const SHAPES: [(usize, usize, usize); 8] = [
@@ -119,11 +154,10 @@ fn matmul_all_layouts_match_cpu() {
                     &Tail::None,
                     None,
                 );
-                assert_close(
+                assert_each_plan(
                     &format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"),
                     &got,
                     &want,
-                    TOL,
                 );
             }
         }
@@ -156,7 +190,7 @@ fn matmul_forward_epilogues_match_linear_forward() {
             &Tail::Bias(bias.clone()),
             None,
         );
-        assert_close(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want, TOL);
+        assert_each_plan(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want);
         for act in ACTIVATIONS {
             let mut want_act = want.clone();
             ops::activate(&mut want_act, act);
@@ -169,12 +203,7 @@ fn matmul_forward_epilogues_match_linear_forward() {
                 &Tail::BiasAct(bias.clone(), act),
                 None,
             );
-            assert_close(
-                &format!("linear+{act:?} {rows}×{fan_in}→{fan_out}"),
-                &got,
-                &want_act,
-                TOL,
-            );
+            assert_each_plan(&format!("linear+{act:?} {rows}×{fan_in}→{fan_out}"), &got, &want_act);
         }
     }
 }
@@ -207,7 +236,7 @@ fn matmul_activation_grad_epilogue_matches_activation_backward() {
                 &Tail::ActGrad(out, act),
                 None,
             );
-            assert_close(&format!("dz·W ⊙ {act:?}' {rows}×{fan_out}→{fan_in}"), &got, &want, TOL);
+            assert_each_plan(&format!("dz·W ⊙ {act:?}' {rows}×{fan_out}→{fan_in}"), &got, &want);
         }
     }
 }
@@ -226,33 +255,38 @@ fn matmul_row_sums_give_the_bias_gradient() {
         let (mut dw, mut db) = (vec![0.0; fan_out * fan_in], vec![0.0; fan_out]);
         ops::linear_backward(&dz, &x, &w, rows, &mut dw, &mut db, None);
         let (dz_buf, x_buf) = (upload(&ctx, "dz", &dz), upload(&ctx, "x", &x));
-        let (dw_buf, db_buf) = (poisoned(&ctx, "dw", fan_out * fan_in), poisoned(&ctx, "db", fan_out));
-        let binding = kernel.bind(
-            &ctx,
-            "test weight grad",
-            &MatmulOperands {
-                m: fan_out,
-                k: rows,
-                n: fan_in,
-                a: Region::all(&dz_buf),
-                a_stored: Stored::Transposed,
-                b: Region::all(&x_buf),
-                b_stored: Stored::AsIs,
-                c: Region::all(&dw_buf),
-                epilogue: Epilogue::None,
-                row_sums: Some(Region::all(&db_buf)),
-                dropout: None,
-            },
-        );
-        ctx.submit_pass("weight grad", |pass| kernel.dispatch(pass, &binding, 0));
-        let case = format!("{rows} rows, {fan_in}→{fan_out}");
-        assert_close(
-            &format!("dW {case}"),
-            &read_f32(&ctx, &dw_buf, fan_out * fan_in),
-            &dw,
-            TOL,
-        );
-        assert_close(&format!("db {case}"), &read_f32(&ctx, &db_buf, fan_out), &db, TOL);
+        for plan in plans(fan_out, rows, fan_in) {
+            let (dw_buf, db_buf) = (poisoned(&ctx, "dw", fan_out * fan_in), poisoned(&ctx, "db", fan_out));
+            let binding = kernel
+                .bind(
+                    &ctx,
+                    "test weight grad",
+                    &MatmulOperands {
+                        m: fan_out,
+                        k: rows,
+                        n: fan_in,
+                        a: Region::all(&dz_buf),
+                        a_stored: Stored::Transposed,
+                        b: Region::all(&x_buf),
+                        b_stored: Stored::AsIs,
+                        c: Region::all(&dw_buf),
+                        plan,
+                        epilogue: Epilogue::None,
+                        row_sums: Some(Region::all(&db_buf)),
+                        dropout: None,
+                    },
+                )
+                .expect("fits");
+            ctx.submit_pass("weight grad", |pass| kernel.dispatch(pass, &binding, 0));
+            let case = format!("{rows} rows, {fan_in}→{fan_out}, {} slices", plan.slices);
+            assert_close(
+                &format!("dW {case}"),
+                &read_f32(&ctx, &dw_buf, fan_out * fan_in),
+                &dw,
+                TOL,
+            );
+            assert_close(&format!("db {case}"), &read_f32(&ctx, &db_buf, fan_out), &db, TOL);
+        }
     }
 }
 
@@ -559,7 +593,7 @@ fn dropout_masks_match_cpu() {
             &Tail::BiasAct(bias.clone(), act),
             masked,
         );
-        assert_close(&format!("{act:?} + dropout forward"), &got, &want, TOL);
+        assert_each_plan(&format!("{act:?} + dropout forward"), &got, &want);
         assert!(
             (0.2..0.3).contains(&dropped),
             "p = 0.25, but {dropped} of the units are dropped"
@@ -589,6 +623,6 @@ fn dropout_masks_match_cpu() {
             &Tail::ActGrad(want.clone(), act),
             masked,
         );
-        assert_close(&format!("{act:?} + dropout backward"), &got, &want_grad, TOL);
+        assert_each_plan(&format!("{act:?} + dropout backward"), &got, &want_grad);
     }
 }

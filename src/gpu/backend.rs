@@ -10,7 +10,7 @@ use super::kernels::loss::{LossBinding, LossOperands, StepMetric};
 use super::kernels::matmul::{MatmulBinding, MatmulOperands};
 use super::kernels::optim::OptimBinding;
 use super::kernels::{
-    encode_step_table, step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo, STEP_STRIDE,
+    encode_step_table, step_offset, Epilogue, Gather, Launch, LossGrad, Matmul, Optim, Region, StepInfo, STEP_STRIDE,
 };
 use super::timestamps::Timestamps;
 use std::cell::Cell;
@@ -22,7 +22,7 @@ use crate::backend::{
 use crate::data::Splits;
 use crate::dropout::fold_seed;
 use crate::error::{Error, Result};
-use crate::model::{MlpSpec, ParamLayout, Stored};
+use crate::model::{MlpSpec, ParamLayout, Product};
 use crate::optim::Optimizer;
 
 /// The compiled kernels, created once per run.
@@ -33,7 +33,7 @@ struct Kernels {
     optim: Optim,
 }
 
-/// What one dispatch of a step computes; layers count from 0.
+/// What one entry of a step's schedule computes; layers count from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepDispatch {
     Gather,
@@ -57,15 +57,161 @@ impl std::fmt::Display for StepDispatch {
     }
 }
 
-/// Called after each dispatch a step records (to count or time them).
-type After<'a> = &'a mut dyn FnMut(&mut wgpu::ComputePass<'_>, StepDispatch);
+/// The kernel binding behind one schedule entry.
+#[derive(Clone, Copy)]
+enum Op<'a> {
+    Gather(&'a GatherBinding),
+    Product(&'a MatmulBinding),
+    Loss,
+    Update,
+}
 
-/// Bind groups for one layer's backward pass.
-struct LayerBackward {
-    /// dW = dZᵀ · X, with the bias gradient Σ_batch dZ as its row sums.
+/// A step's work in recording order.
+type Schedule<'a> = Vec<(StepDispatch, Op<'a>)>;
+
+/// Every buffer of a run, allocated once: the GPU's twin of `cpu::net::Workspace` plus the
+/// parameters, their gradients, and what a submit of many steps needs.
+struct Buffers {
+    params: wgpu::Buffer,
+    grads: wgpu::Buffer,
+    /// `acts[0]` is the input batch; `acts[l + 1]` is layer `l`'s output.
+    acts: Vec<wgpu::Buffer>,
+    /// `deltas[l]`: the loss gradient with respect to layer `l`'s pre-activation output.
+    deltas: Vec<wgpu::Buffer>,
+    batch_labels: wgpu::Buffer,
+    /// Each training step's sample indices, written once per submit.
+    train_order: wgpu::Buffer,
+    /// Held-out splits are evaluated in order: one identity order serves them all.
+    identity_order: wgpu::Buffer,
+    /// One `StepInfo` per step of a submit.
+    steps: wgpu::Buffer,
+    metrics: wgpu::Buffer,
+    metrics_staging: wgpu::Buffer,
+}
+
+impl Buffers {
+    /// For `spec` at `batch` rows, `max_steps` steps per submit and held-out splits of up to
+    /// `longest` samples.
+    fn new(
+        ctx: &GpuContext,
+        spec: &MlpSpec,
+        params: &[f32],
+        batch: usize,
+        max_steps: usize,
+        longest: usize,
+    ) -> Result<Self> {
+        let f32s = |n: usize| (n * 4) as u64;
+        let per_width = |name: &str, widths: &[usize]| {
+            widths
+                .iter()
+                .enumerate()
+                .map(|(l, w)| ctx.storage_buffer(&format!("{name} {l}"), f32s(w * batch)))
+                .collect::<Result<Vec<_>>>()
+        };
+        let identity: Vec<u32> = (0..longest as u32).collect();
+        let metric_bytes = (max_steps * std::mem::size_of::<StepMetric>()) as u64;
+        Ok(Buffers {
+            params: ctx.storage_buffer_init("parameters", bytemuck::cast_slice(params))?,
+            grads: ctx.storage_buffer("gradients", f32s(params.len()))?,
+            acts: per_width("activations", &spec.sizes)?,
+            deltas: per_width("deltas", &spec.sizes[1..])?,
+            batch_labels: ctx.storage_buffer("batch labels", f32s(batch))?,
+            train_order: ctx.storage_buffer("train order", f32s(max_steps * batch))?,
+            identity_order: ctx.storage_buffer_init("identity order", bytemuck::cast_slice(&identity))?,
+            steps: ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("steps"),
+                size: max_steps as u64 * STEP_STRIDE,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            metrics: ctx.storage_buffer("metrics", metric_bytes)?,
+            metrics_staging: ctx.staging_buffer(metric_bytes),
+        })
+    }
+}
+
+/// One dense layer's three products, the GPU's twin of a layer of `cpu::net`.
+struct LayerProducts {
+    /// `Z = X · Wᵀ + b`, then the activation and dropout: `linear_forward`, `activate`.
+    forward: MatmulBinding,
+    /// `dW = dZᵀ · X`, with the bias gradient `Σ_batch dZ` as its row sums: `linear_backward`.
     weight_grad: MatmulBinding,
-    /// Gradient into the layer's input, through the previous layer's ReLU (absent for layer 0).
+    /// `dZ_{l−1} = (dZ · W) ⊙ act'(A_l)`, through the previous layer's activation and dropout
+    /// (`activation_backward`); layer 0 has no input gradient.
     input_grad: Option<MatmulBinding>,
+}
+
+impl LayerProducts {
+    fn bind(
+        ctx: &GpuContext,
+        matmul: &Matmul,
+        b: &Buffers,
+        layout: &ParamLayout,
+        l: usize,
+        batch: usize,
+    ) -> Result<Self> {
+        let slots = &layout.layers[l];
+        let region = |buffer, range: &std::ops::Range<usize>| Region {
+            buffer,
+            offset: range.start,
+            len: range.len(),
+        };
+        // A plain product on the adapter's plan; each call below adds its epilogue.
+        let product = |p: Product, a, b, c| MatmulOperands {
+            m: p.m,
+            k: p.k,
+            n: p.n,
+            a,
+            a_stored: p.a,
+            b,
+            b_stored: p.b,
+            c,
+            plan: ctx.tiles.plan(p.m, p.k, p.n),
+            epilogue: Epilogue::None,
+            row_sums: None,
+            dropout: None,
+        };
+        let (x, z, dz) = (
+            Region::all(&b.acts[l]),
+            Region::all(&b.acts[l + 1]),
+            Region::all(&b.deltas[l]),
+        );
+        let (w, bias) = (region(&b.params, &slots.weight), region(&b.params, &slots.bias));
+        let hidden = l as u32;
+
+        // Z[batch, out] = X · Wᵀ
+        let mut forward = product(slots.forward_product(batch), x, w, z);
+        forward.epilogue = match slots.activation {
+            Some(act) => Epilogue::BiasAct(bias, act),
+            None => Epilogue::Bias(bias),
+        };
+        forward.dropout = slots.activation.map(|_| (&b.steps, hidden));
+        let forward = matmul.bind(ctx, &format!("forward {l}"), &forward)?;
+
+        // dW[out, in] = dZᵀ · X, db = Σ_batch dZ
+        let mut weight_grad = product(slots.weight_grad_product(batch), dz, x, region(&b.grads, &slots.weight));
+        weight_grad.row_sums = Some(region(&b.grads, &slots.bias));
+        let weight_grad = matmul.bind(ctx, &format!("weight grad {l}"), &weight_grad)?;
+
+        // dZ_{l−1}[batch, in] = (dZ · W) ⊙ act'(X), X being layer l − 1's output
+        let input_grad = match l.checked_sub(1) {
+            None => None,
+            Some(below) => {
+                let mut input_grad = product(slots.input_grad_product(batch), dz, w, Region::all(&b.deltas[below]));
+                let act = layout.layers[below]
+                    .activation
+                    .expect("hidden layers have an activation");
+                input_grad.epilogue = Epilogue::ActGrad(x, act);
+                input_grad.dropout = Some((&b.steps, below as u32));
+                Some(matmul.bind(ctx, &format!("input grad {l}"), &input_grad)?)
+            }
+        };
+        Ok(LayerProducts {
+            forward,
+            weight_grad,
+            input_grad,
+        })
+    }
 }
 
 pub struct GpuBackend {
@@ -74,18 +220,13 @@ pub struct GpuBackend {
     layout: ParamLayout,
     batch_size: usize,
     train_len: usize,
+    buffers: Buffers,
     /// Held-out splits resident for evaluation: which, how many samples, their gather.
     eval_sets: Vec<(EvalSplit, usize, GatherBinding)>,
     /// Most steps one submit can record (the step and metrics buffers' capacity).
     max_steps: usize,
-    params: wgpu::Buffer,
-    train_order: wgpu::Buffer,
-    steps: wgpu::Buffer,
-    metrics: wgpu::Buffer,
-    metrics_staging: wgpu::Buffer,
     train_gather: GatherBinding,
-    forward: Vec<MatmulBinding>,
-    backward: Vec<LayerBackward>,
+    layers: Vec<LayerProducts>,
     loss: LossBinding,
     optim: OptimBinding,
     optimizer: Optimizer,
@@ -94,8 +235,7 @@ pub struct GpuBackend {
     /// Optimizer steps taken (Adam's t).
     step_count: u64,
     stats: Cell<ScheduleStats>,
-    // Kept alive for the bind groups above, never touched by the host after creation.
-    _resident: Vec<wgpu::Buffer>,
+    // Kept alive for the gather bindings, never touched by the host after the upload.
     _datasets: Vec<ResidentDataset>,
 }
 
@@ -107,12 +247,12 @@ impl GpuBackend {
         data: Arc<Splits>,
         opts: &TrainOptions,
     ) -> Result<Self> {
-        let batch_size = opts.batch_size;
+        let batch = opts.batch_size;
         let layout = ParamLayout::new(spec);
-        check_setup(spec, params, &data, batch_size)?;
-        if batch_size > ctx.limits.max_compute_workgroups_per_dimension as usize {
+        check_setup(spec, params, &data, batch)?;
+        if batch > ctx.limits.max_compute_workgroups_per_dimension as usize {
             return Err(Error::DeviceLimit(format!(
-                "batch size {batch_size} is over the adapter's {} workgroups per dimension",
+                "batch size {batch} is over the adapter's {} workgroups per dimension",
                 ctx.limits.max_compute_workgroups_per_dimension
             )));
         }
@@ -133,191 +273,69 @@ impl GpuBackend {
             .chain([train_len])
             .max()
             .unwrap_or(1);
-        let max_steps = longest.div_ceil(batch_size).max(1);
-        let f32s = |n: usize| (n * 4) as u64;
+        let max_steps = longest.div_ceil(batch).max(1);
+        let buffers = Buffers::new(&ctx, spec, params, batch, max_steps, longest)?;
 
         let train_set = ResidentDataset::upload(&ctx, "train", &data.train)?;
         let held_out_sets = held_out
             .iter()
             .map(|(s, d)| ResidentDataset::upload(&ctx, &format!("{s:?}"), d))
             .collect::<Result<Vec<_>>>()?;
-        let params_buf = ctx.storage_buffer_init("parameters", bytemuck::cast_slice(params))?;
-        let grads = ctx.storage_buffer("gradients", f32s(layout.len))?;
-        let widths: Vec<usize> = spec.sizes.clone();
-        let acts = widths
-            .iter()
-            .enumerate()
-            .map(|(l, w)| ctx.storage_buffer(&format!("activations {l}"), f32s(w * batch_size)))
-            .collect::<Result<Vec<_>>>()?;
-        let deltas = widths[1..]
-            .iter()
-            .enumerate()
-            .map(|(l, w)| ctx.storage_buffer(&format!("deltas {l}"), f32s(w * batch_size)))
-            .collect::<Result<Vec<_>>>()?;
-        let batch_labels = ctx.storage_buffer("batch labels", (batch_size * 4) as u64)?;
-        let train_order = ctx.storage_buffer("train order", (max_steps * batch_size * 4) as u64)?;
-        // Held-out splits are evaluated in order: one identity order serves them all.
-        let identity: Vec<u32> = (0..longest as u32).collect();
-        let identity_order = ctx.storage_buffer_init("identity order", bytemuck::cast_slice(&identity))?;
-        let steps = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("steps"),
-            size: max_steps as u64 * STEP_STRIDE,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let metric_bytes = (max_steps * std::mem::size_of::<StepMetric>()) as u64;
-        let metrics = ctx.storage_buffer("metrics", metric_bytes)?;
-        let metrics_staging = ctx.staging_buffer(metric_bytes);
-
         let gather = |data: &ResidentDataset, order: &wgpu::Buffer| {
             kernels.gather.bind(
                 &ctx,
                 &GatherOperands {
                     data,
                     order,
-                    steps: &steps,
-                    x: &acts[0],
-                    labels: &batch_labels,
-                    batch: batch_size,
+                    steps: &buffers.steps,
+                    x: &buffers.acts[0],
+                    labels: &buffers.batch_labels,
+                    batch,
                 },
             )
         };
-        let train_gather = gather(&train_set, &train_order);
+        let train_gather = gather(&train_set, &buffers.train_order);
         let eval_sets = held_out
             .iter()
             .zip(&held_out_sets)
-            .map(|((split, d), set)| (*split, d.len(), gather(set, &identity_order)))
+            .map(|((split, d), set)| (*split, d.len(), gather(set, &buffers.identity_order)))
             .collect();
 
+        let layers = (0..layout.layers.len())
+            .map(|l| LayerProducts::bind(&ctx, &kernels.matmul, &buffers, &layout, l, batch))
+            .collect::<Result<Vec<_>>>()?;
         let last = layout.layers.len() - 1;
-        let weight = |l: usize, buf| Region {
-            buffer: buf,
-            offset: layout.layers[l].weight.start,
-            len: layout.layers[l].weight.len(),
-        };
-        let bias = |l: usize, buf| Region {
-            buffer: buf,
-            offset: layout.layers[l].bias.start,
-            len: layout.layers[l].bias.len(),
-        };
-        let forward = layout
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(l, s)| {
-                let b = bias(l, &params_buf);
-                kernels.matmul.bind(
-                    &ctx,
-                    &format!("forward {l}"),
-                    &MatmulOperands {
-                        m: batch_size,
-                        k: s.fan_in,
-                        n: s.fan_out,
-                        a: Region::all(&acts[l]),
-                        a_stored: Stored::AsIs,
-                        b: weight(l, &params_buf),
-                        b_stored: Stored::Transposed,
-                        c: Region::all(&acts[l + 1]),
-                        epilogue: match s.activation {
-                            Some(act) => Epilogue::BiasAct(b, act),
-                            None => Epilogue::Bias(b),
-                        },
-                        row_sums: None,
-                        dropout: s.activation.map(|_| (&steps, l as u32)),
-                    },
-                )
-            })
-            .collect();
-        let backward = layout
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(l, s)| LayerBackward {
-                // dW[out, in] = dZᵀ · X
-                weight_grad: kernels.matmul.bind(
-                    &ctx,
-                    &format!("weight grad {l}"),
-                    &MatmulOperands {
-                        m: s.fan_out,
-                        k: batch_size,
-                        n: s.fan_in,
-                        a: Region::all(&deltas[l]),
-                        a_stored: Stored::Transposed,
-                        b: Region::all(&acts[l]),
-                        b_stored: Stored::AsIs,
-                        c: weight(l, &grads),
-                        epilogue: Epilogue::None,
-                        row_sums: Some(bias(l, &grads)),
-                        dropout: None,
-                    },
-                ),
-                // dZ_{l−1} = (dZ_l · W_l) ⊙ act'(A_l), A_l being layer l − 1's output
-                input_grad: (l > 0).then(|| {
-                    kernels.matmul.bind(
-                        &ctx,
-                        &format!("input grad {l}"),
-                        &MatmulOperands {
-                            m: batch_size,
-                            k: s.fan_out,
-                            n: s.fan_in,
-                            a: Region::all(&deltas[l]),
-                            a_stored: Stored::AsIs,
-                            b: weight(l, &params_buf),
-                            b_stored: Stored::AsIs,
-                            c: Region::all(&deltas[l - 1]),
-                            epilogue: Epilogue::ActGrad(
-                                Region::all(&acts[l]),
-                                layout.layers[l - 1]
-                                    .activation
-                                    .expect("hidden layers have an activation"),
-                            ),
-                            row_sums: None,
-                            dropout: Some((&steps, (l - 1) as u32)),
-                        },
-                    )
-                }),
-            })
-            .collect();
         let loss = kernels.loss.bind(
             &ctx,
             &LossOperands {
-                steps: &steps,
-                logits: Region::all(&acts[last + 1]),
-                labels: &batch_labels,
-                dlogits: Region::all(&deltas[last]),
-                metrics: &metrics,
+                steps: &buffers.steps,
+                logits: Region::all(&buffers.acts[last + 1]),
+                labels: &buffers.batch_labels,
+                dlogits: Region::all(&buffers.deltas[last]),
+                metrics: &buffers.metrics,
                 loss: spec.loss,
                 units: spec.outputs(),
-                batch: batch_size,
+                batch,
             },
         );
         let optim = kernels.optim.bind(
             &ctx,
-            &steps,
+            &buffers.steps,
             &opts.optimizer,
-            Region::all(&params_buf),
-            Region::all(&grads),
+            Region::all(&buffers.params),
+            Region::all(&buffers.grads),
         )?;
-
-        let mut resident = vec![grads, batch_labels, identity_order];
-        resident.extend(acts);
-        resident.extend(deltas);
         Ok(GpuBackend {
             ctx,
             kernels,
             layout,
-            batch_size,
+            batch_size: batch,
             train_len,
+            buffers,
             eval_sets,
             max_steps,
-            params: params_buf,
-            train_order,
-            steps,
-            metrics,
-            metrics_staging,
             train_gather,
-            forward,
-            backward,
+            layers,
             loss,
             optim,
             optimizer: opts.optimizer,
@@ -325,74 +343,99 @@ impl GpuBackend {
             seed: fold_seed(opts.seed),
             step_count: 0,
             stats: Cell::default(),
-            _resident: resident,
             _datasets: std::iter::once(train_set).chain(held_out_sets).collect(),
         })
     }
 
-    /// Records one step's forward pass and loss.
-    fn record_forward(&self, pass: &mut wgpu::ComputePass<'_>, gather: &GatherBinding, step: usize, after: After<'_>) {
-        let k = &self.kernels;
-        k.gather.dispatch(pass, gather, step_offset(step));
-        after(pass, StepDispatch::Gather);
-        for (layer, f) in self.forward.iter().enumerate() {
-            k.matmul.dispatch(pass, f, step_offset(step));
-            after(pass, StepDispatch::Forward(layer));
+    /// A step's forward pass and loss on the batch `gather` builds, as `cpu::net::forward`
+    /// and `loss_and_grad`.
+    fn forward_schedule<'a>(&'a self, gather: &'a GatherBinding) -> Schedule<'a> {
+        let mut ops = vec![(StepDispatch::Gather, Op::Gather(gather))];
+        for (l, layer) in self.layers.iter().enumerate() {
+            ops.push((StepDispatch::Forward(l), Op::Product(&layer.forward)));
         }
-        k.loss.dispatch(pass, &self.loss, step_offset(step));
-        after(pass, StepDispatch::Loss);
+        ops.push((StepDispatch::Loss, Op::Loss));
+        ops
     }
 
-    /// Records one whole training step.
-    fn record_train_step(&self, pass: &mut wgpu::ComputePass<'_>, step: usize, after: After<'_>) {
-        let k = &self.kernels;
-        self.record_forward(pass, &self.train_gather, step, after);
-        for (layer, grads) in self.backward.iter().enumerate().rev() {
-            k.matmul.dispatch(pass, &grads.weight_grad, step_offset(step));
-            after(pass, StepDispatch::WeightGrad(layer));
-            if let Some(input_grad) = &grads.input_grad {
-                k.matmul.dispatch(pass, input_grad, step_offset(step));
-                after(pass, StepDispatch::InputGrad(layer));
+    /// A whole training step, as `cpu::net::loss_and_gradients` then the optimizer update.
+    fn train_schedule(&self) -> Schedule<'_> {
+        let mut ops = self.forward_schedule(&self.train_gather);
+        for (l, layer) in self.layers.iter().enumerate().rev() {
+            ops.push((StepDispatch::WeightGrad(l), Op::Product(&layer.weight_grad)));
+            if let Some(input_grad) = &layer.input_grad {
+                ops.push((StepDispatch::InputGrad(l), Op::Product(input_grad)));
             }
         }
-        k.optim.dispatch(pass, &self.optim, step_offset(step));
-        after(pass, StepDispatch::Update);
+        ops.push((StepDispatch::Update, Op::Update));
+        ops
     }
 
-    /// Writes the step table, records `infos.len()` steps with `record` (which calls `after`
-    /// once per dispatch), submits once and reads back each step's metrics. Returns the metrics
-    /// and the dispatch count; with `timestamps`, marks the time after every dispatch.
+    /// Records `op` for the step whose `StepInfo` is at `step_offset`.
+    fn record(&self, pass: &mut wgpu::ComputePass<'_>, op: Op<'_>, step_offset: u32) {
+        let k = &self.kernels;
+        match op {
+            Op::Gather(gather) => k.gather.dispatch(pass, gather, step_offset),
+            Op::Product(product) => k.matmul.dispatch(pass, product, step_offset),
+            Op::Loss => k.loss.dispatch(pass, &self.loss, step_offset),
+            Op::Update => k.optim.dispatch(pass, &self.optim, step_offset),
+        }
+    }
+
+    /// The dispatches `op` records.
+    fn launches(&self, op: Op<'_>) -> Vec<Launch> {
+        match op {
+            Op::Gather(gather) => vec![gather.launch()],
+            Op::Product(product) => product.launches(),
+            Op::Loss => vec![self.loss.launch()],
+            Op::Update => vec![self.optim.launch()],
+        }
+    }
+
+    /// Each entry of a training step with the dispatches it records: what `gpu-mlp bench`
+    /// shows of how a step fills the GPU.
+    pub fn step_launches(&self) -> Vec<(StepDispatch, Vec<Launch>)> {
+        self.train_schedule()
+            .into_iter()
+            .map(|(dispatch, op)| (dispatch, self.launches(op)))
+            .collect()
+    }
+
+    /// Writes the step table, records `infos.len()` steps of `schedule`, submits once and reads
+    /// back each step's metrics. Returns the metrics and the dispatch count; with `timestamps`,
+    /// marks the time after every schedule entry.
     fn run_steps(
         &self,
         infos: &[StepInfo],
-        record: impl Fn(&mut wgpu::ComputePass<'_>, usize, After<'_>),
+        schedule: &Schedule<'_>,
         mut timestamps: Option<&mut Timestamps>,
     ) -> Result<(Vec<StepMetrics>, u64)> {
         if infos.is_empty() {
             return Ok((Vec::new(), 0));
         }
-        self.ctx.queue.write_buffer(&self.steps, 0, &encode_step_table(infos));
+        let b = &self.buffers;
+        self.ctx.queue.write_buffer(&b.steps, 0, &encode_step_table(infos));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        let mut dispatches = 0;
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             if let Some(t) = timestamps.as_deref_mut() {
                 t.start(&mut pass);
             }
-            let mut after = |pass: &mut wgpu::ComputePass<'_>, dispatch: StepDispatch| {
-                dispatches += 1;
-                if let Some(t) = timestamps.as_deref_mut() {
-                    t.mark(pass, dispatch.to_string());
-                }
-            };
             for step in 0..infos.len() {
-                record(&mut pass, step, &mut after);
+                for (dispatch, op) in schedule {
+                    self.record(&mut pass, *op, step_offset(step));
+                    if let Some(t) = timestamps.as_deref_mut() {
+                        t.mark(&mut pass, dispatch.to_string());
+                    }
+                }
             }
         }
+        let per_step: usize = schedule.iter().map(|(_, op)| self.launches(*op).len()).sum();
+        let dispatches = (per_step * infos.len()) as u64;
         let bytes = (infos.len() * std::mem::size_of::<StepMetric>()) as u64;
-        encoder.copy_buffer_to_buffer(&self.metrics, 0, &self.metrics_staging, 0, bytes);
+        encoder.copy_buffer_to_buffer(&b.metrics, 0, &b.metrics_staging, 0, bytes);
         self.ctx.queue.submit([encoder.finish()]);
-        let raw = self.ctx.map_staging(&self.metrics_staging, bytes)?;
+        let raw = self.ctx.map_staging(&b.metrics_staging, bytes)?;
         let metrics: Vec<StepMetric> = bytemuck::pod_collect_to_vec(&raw);
         let steps = metrics
             .iter()
@@ -415,13 +458,9 @@ impl GpuBackend {
     ) -> Result<Vec<StepMetrics>> {
         self.ctx
             .queue
-            .write_buffer(&self.train_order, 0, bytemuck::cast_slice(order));
+            .write_buffer(&self.buffers.train_order, 0, bytemuck::cast_slice(order));
         let infos = self.plan(order.len(), Some(lrs));
-        let (steps, dispatches) = self.run_steps(
-            &infos,
-            |pass, step, after| self.record_train_step(pass, step, after),
-            timestamps,
-        )?;
+        let (steps, dispatches) = self.run_steps(&infos, &self.train_schedule(), timestamps)?;
         let mut stats = self.stats.get();
         stats.steps += steps.len() as u64;
         stats.dispatches += dispatches;
@@ -436,10 +475,14 @@ impl GpuBackend {
     pub fn profile_train_step(&mut self, order: &[u32], lr: f32) -> Result<Vec<(String, Duration)>> {
         let batch = &order[..self.batch_size.min(order.len())];
         check_order(batch, self.train_len, &[lr], self.batch_size)?;
-        // At most 3 dispatches per layer and 3 more per step.
-        let mut timestamps = Timestamps::new(&self.ctx, 3 * self.forward.len() as u32 + 3)?;
+        let mut timestamps = Timestamps::new(&self.ctx, self.train_schedule().len() as u32)?;
         self.train_submit(batch, &[lr], Some(&mut timestamps))?;
         timestamps.read(&self.ctx)
+    }
+
+    /// Whether `profile_train_step` can time this adapter's dispatches.
+    pub fn has_timestamps(&self) -> bool {
+        self.ctx.timestamps
     }
 
     /// The steps covering `len` samples in batches, starting at sample 0 of the order buffer;
@@ -500,12 +543,8 @@ impl Backend for GpuBackend {
             .position(|(s, _, _)| *s == split)
             .ok_or_else(missing_val_split)?;
         let infos = self.plan(self.eval_sets[index].1, None);
-        let gather = &self.eval_sets[index].2;
-        let (steps, _) = self.run_steps(
-            &infos,
-            |pass, step, after| self.record_forward(pass, gather, step, after),
-            None,
-        )?;
+        let schedule = self.forward_schedule(&self.eval_sets[index].2);
+        let (steps, _) = self.run_steps(&infos, &schedule, None)?;
         Ok(Metrics::from_steps(&steps))
     }
 
@@ -538,12 +577,12 @@ impl Backend for GpuBackend {
         check_params_len(params, self.layout.len)?;
         self.ctx
             .queue
-            .write_buffer(&self.params, 0, bytemuck::cast_slice(params));
+            .write_buffer(&self.buffers.params, 0, bytemuck::cast_slice(params));
         Ok(())
     }
 
     fn parameters(&mut self) -> Result<Vec<f32>> {
-        let raw = self.ctx.read_back(&self.params, (self.layout.len * 4) as u64)?;
+        let raw = self.ctx.read_back(&self.buffers.params, (self.layout.len * 4) as u64)?;
         Ok(bytemuck::pod_collect_to_vec(&raw))
     }
 }

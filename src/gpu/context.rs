@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use wgpu::util::DeviceExt;
 
+use super::kernels::matmul::TilePolicy;
 use crate::error::{Error, Result};
 
 /// Which adapters a caller accepts.
@@ -113,6 +114,8 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
     /// The device can write timestamps between the dispatches of a compute pass.
     pub timestamps: bool,
+    /// How products are cut into workgroups on this adapter (tests may set another).
+    pub tiles: TilePolicy,
     /// Errors wgpu reported outside any call that returns one (validation, out of memory,
     /// device loss), collected so the next wait turns them into an `Error` instead of a panic.
     failures: Arc<Mutex<Vec<String>>>,
@@ -162,6 +165,7 @@ impl GpuContext {
         Ok(GpuContext {
             device,
             queue,
+            tiles: TilePolicy::for_device(adapter.get_info().device_type),
             adapter: AdapterSummary::of(&adapter),
             limits,
             timestamps,

@@ -1,7 +1,7 @@
 //! `shaders/gather.wgsl`: builds a step's input batch on the GPU from the resident dataset and
 //! the shuffled order, converting u8 pixels (or f32 features) to normalized f32.
 
-use super::{step_binding, Kernel, Slot, LINEAR_WORKGROUP};
+use super::{step_binding, Kernel, Launch, Slot, LINEAR_WORKGROUP};
 use crate::data::{Dataset, Features};
 use crate::error::{Error, Result};
 use crate::gpu::context::GpuContext;
@@ -94,7 +94,17 @@ pub struct GatherOperands<'a> {
 pub struct GatherBinding {
     group: wgpu::BindGroup,
     byte_features: bool,
-    workgroups: (u32, u32),
+    workgroups: [u32; 3],
+}
+
+impl GatherBinding {
+    pub fn launch(&self) -> Launch {
+        Launch {
+            kernel: "gather",
+            workgroups: self.workgroups.iter().product(),
+            k_per_workgroup: None,
+        }
+    }
 }
 
 /// One shader, specialized by the `BYTE_FEATURES` override into two pipelines.
@@ -161,7 +171,7 @@ impl Gather {
         GatherBinding {
             group,
             byte_features: op.data.byte_features,
-            workgroups: ((op.data.dim as u32).div_ceil(LINEAR_WORKGROUP), op.batch as u32),
+            workgroups: [(op.data.dim as u32).div_ceil(LINEAR_WORKGROUP), op.batch as u32, 1],
         }
     }
 

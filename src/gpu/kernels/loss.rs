@@ -2,7 +2,7 @@
 //! binary cross-entropy with logits), its gradient, and the step's summed loss and correct count,
 //! in one single-workgroup dispatch.
 
-use super::{step_binding, Kernel, Region, Slot};
+use super::{step_binding, Kernel, Launch, Region, Slot};
 use crate::gpu::context::GpuContext;
 use crate::model::Loss;
 
@@ -38,6 +38,16 @@ pub struct LossOperands<'a> {
 
 pub struct LossBinding {
     group: wgpu::BindGroup,
+}
+
+impl LossBinding {
+    pub fn launch(&self) -> Launch {
+        Launch {
+            kernel: "loss",
+            workgroups: 1,
+            k_per_workgroup: None,
+        }
+    }
 }
 
 pub struct LossGrad {
@@ -82,6 +92,6 @@ impl LossGrad {
     }
 
     pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &LossBinding, step_offset: u32) {
-        self.kernel.dispatch(pass, &binding.group, &[step_offset], (1, 1));
+        self.kernel.dispatch(pass, &binding.group, &[step_offset], [1, 1, 1]);
     }
 }

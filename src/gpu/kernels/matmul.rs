@@ -1,9 +1,9 @@
 //! `shaders/matmul.wgsl`: C = A · B with either operand stored transposed and a fused epilogue.
 
-use super::{step_binding, Kernel, Region, Slot, STEP_STRIDE};
-use crate::model::Stored;
+use super::{step_binding, Kernel, KernelSource, Launch, Region, RuntimeChecks, Slot, STEP_STRIDE};
+use crate::error::Result;
 use crate::gpu::context::GpuContext;
-use crate::model::Activation;
+use crate::model::{Activation, Stored};
 
 /// A workgroup's shape. Each invocation computes a 4×4 block of C, so `wg_x × wg_y` invocations
 /// cover a `4·wg_y × 4·wg_x` tile, staging `tile_k` of the shared dimension at a time. Set
@@ -18,6 +18,9 @@ pub enum TileShape {
     /// 32×128 tiles for m ≤ 32: the output layer's weight gradient (10 × hidden).
     NarrowM,
 }
+
+/// Workgroup memory per staged operand in `matmul.wgsl` (`TILE_VEC4S`), in vec4s.
+const TILE_VEC4S: u32 = 512;
 
 /// Invocations along n and m, and the staged depth of k.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +37,11 @@ impl TileDims {
 
     pub fn tile_n(self) -> u32 {
         4 * self.wg_x
+    }
+
+    /// Both staged operands fit the WGSL's workgroup arrays (its bounds argument relies on it).
+    fn fits_workgroup_memory(self) -> bool {
+        self.tile_k * self.tile_m().max(self.tile_n()) / 4 <= TILE_VEC4S && self.wg_x * self.wg_y <= TILE_VEC4S
     }
 }
 
@@ -60,6 +68,95 @@ impl TileShape {
             TileShape::NarrowM => (32, 8, 16),
         };
         TileDims { wg_x, wg_y, tile_k }
+    }
+}
+
+/// How one product `[m×k]·[k×n]` is launched: its tile shape, and the ranges of k it is cut
+/// into (split k: one workgroup layer per slice, then a deterministic reduction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProductPlan {
+    pub shape: TileShape,
+    /// k per slice: a multiple of the tile's staged depth, or all of k when unsplit.
+    pub k_slice: usize,
+    pub slices: usize,
+}
+
+impl ProductPlan {
+    /// The whole of k in each workgroup, on the shape `TileShape::for_product` picks.
+    pub fn unsplit(m: usize, k: usize, n: usize) -> Self {
+        ProductPlan {
+            shape: TileShape::for_product(m, n),
+            k_slice: k.max(1),
+            slices: 1,
+        }
+    }
+
+    /// `k` cut into `slices` (at most one per staged tile depth) of equal, tile-aligned length.
+    pub fn split(m: usize, k: usize, n: usize, slices: usize) -> Self {
+        let shape = TileShape::for_product(m, n);
+        let tile_k = shape.dims().tile_k as usize;
+        let k_slice = k.div_ceil(slices.max(1)).next_multiple_of(tile_k).max(tile_k);
+        match k.div_ceil(k_slice) {
+            0 | 1 => ProductPlan::unsplit(m, k, n),
+            slices => ProductPlan { shape, k_slice, slices },
+        }
+    }
+
+    /// Workgroups along n and m (one layer of them per slice).
+    pub fn tiles(&self, m: usize, n: usize) -> (u32, u32) {
+        let dims = self.shape.dims();
+        ((n as u32).div_ceil(dims.tile_n()), (m as u32).div_ceil(dims.tile_m()))
+    }
+
+    /// f32s of partial results a split product keeps between its two dispatches: each slice's
+    /// `m×n` block, then each slice's `m` row sums.
+    pub fn partials_len(&self, m: usize, n: usize) -> usize {
+        if self.slices > 1 {
+            self.slices * (m * n + m)
+        } else {
+            0
+        }
+    }
+}
+
+/// How products are cut for one adapter. A product whose tiles are fewer than
+/// `fill_workgroups` is split along k into the fewest slices that launch that many workgroups
+/// (each slice at least one staged tile deep), so a long k on a small output no longer runs on
+/// a handful of compute units while the rest idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TilePolicy {
+    pub fill_workgroups: usize,
+}
+
+impl TilePolicy {
+    /// Hardware GPUs: at least one workgroup per SM of an H100 (132), the largest GPU measured.
+    /// On a smaller GPU the extra workgroups queue behind the first wave at the cost of one
+    /// small reduction; there is no portable way to ask wgpu for the compute-unit count.
+    pub const HARDWARE: TilePolicy = TilePolicy { fill_workgroups: 132 };
+
+    /// Software rasterizers (lavapipe) run one workgroup per CPU thread at a time.
+    pub fn software() -> TilePolicy {
+        TilePolicy {
+            fill_workgroups: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
+    pub fn for_device(device_type: wgpu::DeviceType) -> TilePolicy {
+        match device_type {
+            wgpu::DeviceType::Cpu => TilePolicy::software(),
+            _ => TilePolicy::HARDWARE,
+        }
+    }
+
+    /// The launch of the product `[m×k]·[k×n]`.
+    pub fn plan(&self, m: usize, k: usize, n: usize) -> ProductPlan {
+        let unsplit = ProductPlan::unsplit(m, k, n);
+        let (x, y) = unsplit.tiles(m, n);
+        let tiles = (x * y) as usize;
+        if tiles >= self.fill_workgroups {
+            return unsplit;
+        }
+        ProductPlan::split(m, k, n, self.fill_workgroups.div_ceil(tiles))
     }
 }
 
@@ -90,7 +187,9 @@ struct MatmulParams {
     row_sums: u32,
     activation: u32,
     layer: u32,
-    _pad: u32,
+    k_slice: u32,
+    slices: u32,
+    _pad: [u32; 3],
 }
 
 /// The operands of one product `c[m×n] = a[m×k] · b[k×n]`.
@@ -103,6 +202,8 @@ pub struct MatmulOperands<'a> {
     pub b: Region<'a>,
     pub b_stored: Stored,
     pub c: Region<'a>,
+    /// Tile shape and split of k (`TilePolicy::plan`, or any split a test wants).
+    pub plan: ProductPlan,
     pub epilogue: Epilogue<'a>,
     /// Also write `Σ_k a[row, k]` for each row here (`m` long): the bias gradient when the
     /// product is the weight gradient `dZᵀ · X`.
@@ -115,15 +216,48 @@ pub struct MatmulOperands<'a> {
 /// One product with fixed operands and shape, ready to dispatch.
 pub struct MatmulBinding {
     group: wgpu::BindGroup,
-    shape: TileShape,
-    workgroups: (u32, u32),
+    plan: ProductPlan,
+    /// Workgroups of the product (along n, m, slices) and of the split's reduction.
+    workgroups: [u32; 3],
+    reduce_workgroups: [u32; 3],
     /// Reads the step table (so the dispatch's step offset matters).
     steps: bool,
+    _partials: Option<wgpu::Buffer>,
+}
+
+impl MatmulBinding {
+    pub fn plan(&self) -> ProductPlan {
+        self.plan
+    }
+
+    /// The dispatches this product records: the product, then (split k) the reduction.
+    pub fn launches(&self) -> Vec<Launch> {
+        let product = Launch {
+            kernel: "matmul",
+            workgroups: self.workgroups.iter().product(),
+            k_per_workgroup: Some(self.plan.k_slice),
+        };
+        let reduce = Launch {
+            kernel: "matmul reduce",
+            workgroups: self.reduce_workgroups.iter().product(),
+            k_per_workgroup: None,
+        };
+        match self.plan.slices {
+            1 => vec![product],
+            _ => vec![product, reduce],
+        }
+    }
+}
+
+/// A tile shape's two pipelines: the product and the split-k reduction.
+struct ShapeKernels {
+    product: Kernel,
+    reduce: Kernel,
 }
 
 pub struct Matmul {
-    /// One pipeline per tile shape, in `TileShape::ALL`'s order.
-    kernels: [Kernel; 3],
+    /// One pair of pipelines per tile shape, in `TileShape::ALL`'s order.
+    kernels: [ShapeKernels; 3],
     /// Bound where an epilogue needs no bias or mask.
     unused: wgpu::Buffer,
     /// Bound where no row sums are asked for (a separate buffer: it is bound writable).
@@ -138,17 +272,23 @@ impl Matmul {
         let rw = Slot::Storage { read_only: false };
         let kernels = TileShape::ALL.map(|shape| {
             let dims = shape.dims();
-            Kernel::new(
+            assert!(dims.fits_workgroup_memory(), "{shape:?} overflows matmul.wgsl's tiles");
+            let [product, reduce] = Kernel::entry_points(
                 ctx,
-                &format!("matmul {shape:?}"),
-                shader_source!("matmul"),
-                &[Slot::Uniform, ro, ro, rw, ro, ro, rw, ro, ro, Slot::Step],
-                &[
-                    ("WG_X", f64::from(dims.wg_x)),
-                    ("WG_Y", f64::from(dims.wg_y)),
-                    ("TILE_K", f64::from(dims.tile_k)),
-                ],
-            )
+                &KernelSource {
+                    label: &format!("matmul {shape:?}"),
+                    wgsl: shader_source!("matmul"),
+                    slots: &[Slot::Uniform, ro, ro, rw, ro, rw, ro, ro, Slot::Step, rw],
+                    constants: &[
+                        ("WG_X", f64::from(dims.wg_x)),
+                        ("WG_Y", f64::from(dims.wg_y)),
+                        ("TILE_K", f64::from(dims.tile_k)),
+                    ],
+                    checks: RuntimeChecks::GuardedByKernel,
+                },
+                ["main", "reduce"],
+            );
+            ShapeKernels { product, reduce }
         });
         let unused = |label| {
             ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -171,23 +311,39 @@ impl Matmul {
         }
     }
 
-    pub fn bind(&self, ctx: &GpuContext, label: &str, op: &MatmulOperands<'_>) -> MatmulBinding {
-        assert!(
-            op.a.len >= op.m * op.k
-                && op.b.len >= op.k * op.n
-                && op.c.len >= op.m * op.n
-                && op.row_sums.is_none_or(|s| s.len >= op.m),
-            "matmul `{label}`: a region is smaller than its {}×{}×{} shape",
-            op.m,
-            op.k,
-            op.n
-        );
+    /// Binds the product's operands once; a split plan also gets its partials buffer.
+    pub fn bind(&self, ctx: &GpuContext, label: &str, op: &MatmulOperands<'_>) -> Result<MatmulBinding> {
         let unused = Region::all(&self.unused);
-        let (code, bias, aux, activation) = match op.epilogue {
-            Epilogue::None => (0, unused, unused, Activation::Relu),
-            Epilogue::Bias(b) => (1, b, unused, Activation::Relu),
-            Epilogue::BiasAct(b, act) => (2, b, unused, act),
-            Epilogue::ActGrad(out, act) => (3, unused, out, act),
+        let (code, operand, activation) = match op.epilogue {
+            Epilogue::None => (0, unused, Activation::Relu),
+            Epilogue::Bias(b) => (1, b, Activation::Relu),
+            Epilogue::BiasAct(b, act) => (2, b, act),
+            Epilogue::ActGrad(out, act) => (3, out, act),
+        };
+        let (m, k, n, plan) = (op.m, op.k, op.n, op.plan);
+        // The shader is compiled without runtime checks: these sizes are its bounds argument.
+        assert!(
+            op.a.len >= m * k
+                && op.b.len >= k * n
+                && op.c.len >= m * n
+                && op.row_sums.is_none_or(|s| s.len >= m)
+                && operand.len
+                    >= if code == 3 {
+                        m * n
+                    } else if code > 0 {
+                        n
+                    } else {
+                        0
+                    },
+            "matmul `{label}`: a region is smaller than its {m}×{k}×{n} shape"
+        );
+        assert!(
+            plan.shape == TileShape::for_product(m, n) && plan.slices * plan.k_slice >= k && plan.slices >= 1,
+            "matmul `{label}`: {plan:?} does not cover {m}×{k}×{n}"
+        );
+        let partials = match plan.partials_len(m, n) {
+            0 => None,
+            len => Some(ctx.storage_buffer(&format!("{label} partials"), (len * 4) as u64)?),
         };
         // vec4 staging runs along each operand's contiguous dimension; it needs that dimension
         // to be a multiple of 4 (regions start 256-byte aligned, so vec4s are aligned too).
@@ -204,12 +360,13 @@ impl Matmul {
             row_sums: u32::from(op.row_sums.is_some()),
             activation: activation.code(),
             layer: op.dropout.map_or(0, |(_, layer)| layer),
-            _pad: 0,
+            k_slice: plan.k_slice as u32,
+            slices: plan.slices as u32,
+            _pad: [0; 3],
         };
         let sums = op.row_sums.unwrap_or(Region::all(&self.unused_sums));
         let uniform = ctx.uniform_buffer(label, &params);
-        let shape = TileShape::for_product(op.m, op.n);
-        let group = self.kernels[shape as usize].bind(
+        let group = self.kernels[plan.shape as usize].product.bind(
             ctx,
             label,
             &[
@@ -217,28 +374,46 @@ impl Matmul {
                 op.a.binding(),
                 op.b.binding(),
                 op.c.binding(),
-                bias.binding(),
-                aux.binding(),
+                operand.binding(),
                 sums.binding(),
                 op.a.binding_vec4(),
                 op.b.binding_vec4(),
                 step_binding(op.dropout.map_or(&self.no_dropout, |(steps, _)| steps)),
+                Region::all(partials.as_ref().unwrap_or(&self.unused_sums)).binding(),
             ],
         );
-        MatmulBinding {
+        let (x, y) = plan.tiles(m, n);
+        Ok(MatmulBinding {
             group,
-            shape,
-            workgroups: (
-                (op.n as u32).div_ceil(shape.dims().tile_n()),
-                (op.m as u32).div_ceil(shape.dims().tile_m()),
-            ),
+            plan,
+            workgroups: [x, y, plan.slices as u32],
+            reduce_workgroups: reduce_grid(m * n, ctx.limits.max_compute_workgroups_per_dimension),
             steps: op.dropout.is_some(),
-        }
+            _partials: partials,
+        })
     }
 
-    /// Records the product for the step at `step_offset` (ignored without dropout).
+    /// Records the product for the step at `step_offset` (ignored without dropout), and its
+    /// reduction when k is split.
     pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &MatmulBinding, step_offset: u32) {
         let offset = if binding.steps { step_offset } else { 0 };
-        self.kernels[binding.shape as usize].dispatch(pass, &binding.group, &[offset], binding.workgroups);
+        let kernels = &self.kernels[binding.plan.shape as usize];
+        kernels
+            .product
+            .dispatch(pass, &binding.group, &[offset], binding.workgroups);
+        if binding.plan.slices > 1 {
+            kernels
+                .reduce
+                .dispatch(pass, &binding.group, &[offset], binding.reduce_workgroups);
+        }
     }
+}
+
+/// Workgroups of `REDUCE_THREADS` invocations covering `elements`: rows of at most
+/// `max_per_dimension` along x.
+fn reduce_grid(elements: usize, max_per_dimension: u32) -> [u32; 3] {
+    const REDUCE_THREADS: u32 = 256;
+    let groups = (elements as u32).div_ceil(REDUCE_THREADS).max(1);
+    let x = groups.min(max_per_dimension);
+    [x, groups.div_ceil(x), 1]
 }

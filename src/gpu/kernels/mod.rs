@@ -66,6 +66,15 @@ pub const STEP_STRIDE: u64 = 256;
 /// Workgroup size of the 1-D kernels (gather, loss, optim); matches the WGSL.
 pub const LINEAR_WORKGROUP: u32 = 256;
 
+/// One dispatch a step records: its kernel, the workgroups it launches, and for a product how
+/// much of the shared dimension k each workgroup walks.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Launch {
+    pub kernel: &'static str,
+    pub workgroups: u32,
+    pub k_per_workgroup: Option<usize>,
+}
+
 /// What a binding slot of a kernel holds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Slot {
@@ -77,6 +86,25 @@ pub(crate) enum Slot {
     },
 }
 
+/// Whether wgpu adds its per-access bounds checks to a kernel's shader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RuntimeChecks {
+    /// wgpu clamps every buffer and array access.
+    On,
+    /// The kernel guards every index itself: its WGSL states the bounds argument, and
+    /// `tests/canary.rs` checks guard values around each output stay untouched.
+    GuardedByKernel,
+}
+
+/// What a kernel is compiled from: its WGSL, binding slots, override constants and checks.
+pub(crate) struct KernelSource<'a> {
+    pub label: &'a str,
+    pub wgsl: &'a str,
+    pub slots: &'a [Slot],
+    pub constants: &'a [(&'a str, f64)],
+    pub checks: RuntimeChecks,
+}
+
 /// A compiled compute pipeline with its explicit bind-group layout.
 pub(crate) struct Kernel {
     pub pipeline: wgpu::ComputePipeline,
@@ -84,8 +112,25 @@ pub(crate) struct Kernel {
 }
 
 impl Kernel {
+    /// The entry point `main` of `source`, with wgpu's runtime checks on.
     pub fn new(ctx: &GpuContext, label: &str, source: &str, slots: &[Slot], constants: &[(&str, f64)]) -> Self {
-        let entries: Vec<wgpu::BindGroupLayoutEntry> = slots
+        let source = KernelSource {
+            label,
+            wgsl: source,
+            slots,
+            constants,
+            checks: RuntimeChecks::On,
+        };
+        let [main] = Kernel::entry_points(ctx, &source, ["main"]);
+        main
+    }
+
+    /// One pipeline per entry point of `source`, all with one bind-group layout, so one bind
+    /// group serves each of them.
+    pub fn entry_points<const N: usize>(ctx: &GpuContext, source: &KernelSource<'_>, entries: [&str; N]) -> [Self; N] {
+        let label = source.label;
+        let layout_entries: Vec<wgpu::BindGroupLayoutEntry> = source
+            .slots
             .iter()
             .enumerate()
             .map(|(i, slot)| wgpu::BindGroupLayoutEntry {
@@ -104,29 +149,40 @@ impl Kernel {
             .collect();
         let layout = ctx.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some(label),
-            entries: &entries,
+            entries: &layout_entries,
         });
-        let module = ctx.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        let desc = wgpu::ShaderModuleDescriptor {
             label: Some(label),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
+            source: wgpu::ShaderSource::Wgsl(source.wgsl.into()),
+        };
+        let module = match source.checks {
+            RuntimeChecks::On => ctx.device.create_shader_module(desc),
+            // SAFETY: the kernel keeps every access in bounds and every loop finite (the
+            // argument is in its WGSL; tests/canary.rs checks it on every adapter CI has).
+            RuntimeChecks::GuardedByKernel => unsafe {
+                ctx.device
+                    .create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
+            },
+        };
         let pipeline_layout = ctx.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some(label),
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline = ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(label),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: wgpu::PipelineCompilationOptions {
-                constants,
-                ..Default::default()
-            },
-            cache: None,
-        });
-        Kernel { pipeline, layout }
+        entries.map(|entry| Kernel {
+            pipeline: ctx.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&format!("{label} {entry}")),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: source.constants,
+                    ..Default::default()
+                },
+                cache: None,
+            }),
+            layout: layout.clone(),
+        })
     }
 
     /// A bind group whose entries are `resources`, in binding order.
@@ -152,11 +208,11 @@ impl Kernel {
         pass: &mut wgpu::ComputePass<'_>,
         group: &wgpu::BindGroup,
         offsets: &[u32],
-        workgroups: (u32, u32),
+        [x, y, z]: [u32; 3],
     ) {
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, group, offsets);
-        pass.dispatch_workgroups(workgroups.0, workgroups.1, 1);
+        pass.dispatch_workgroups(x, y, z);
     }
 }
 

@@ -1,7 +1,7 @@
 //! `shaders/optim.wgsl`: one optimizer update (SGD, momentum, Adam, AdamW) over the whole flat
 //! parameter buffer in one dispatch; the per-step rate and bias corrections come from the step table.
 
-use super::{step_binding, Kernel, Region, Slot, LINEAR_WORKGROUP};
+use super::{step_binding, Kernel, Launch, Region, Slot, LINEAR_WORKGROUP};
 use crate::error::Result;
 use crate::gpu::context::GpuContext;
 use crate::optim::Optimizer;
@@ -24,6 +24,16 @@ pub struct OptimBinding {
     workgroups: u32,
     /// Optimizer state (velocity, or Adam's m then v), zero at the start.
     pub state: wgpu::Buffer,
+}
+
+impl OptimBinding {
+    pub fn launch(&self) -> Launch {
+        Launch {
+            kernel: "optimizer",
+            workgroups: self.workgroups,
+            k_per_workgroup: None,
+        }
+    }
 }
 
 pub struct Optim {
@@ -88,6 +98,6 @@ impl Optim {
 
     pub fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, binding: &OptimBinding, step_offset: u32) {
         self.kernel
-            .dispatch(pass, &binding.group, &[step_offset], (binding.workgroups, 1));
+            .dispatch(pass, &binding.group, &[step_offset], [binding.workgroups, 1, 1]);
     }
 }
