@@ -104,6 +104,7 @@ impl<'a> GpuMatmul<'a> {
                 b_stored: p.b,
                 c: Region::all(&c),
                 plan: ctx.tiles.plan(p.m, p.k, p.n),
+                partials: None,
                 epilogue: Epilogue::None,
                 row_sums: None,
                 dropout: None,

@@ -167,6 +167,7 @@ impl LayerProducts {
             b_stored: p.b,
             c,
             plan: ctx.tiles.plan(p.m, p.k, p.n),
+            partials: None,
             epilogue: Epilogue::None,
             row_sums: None,
             dropout: None,

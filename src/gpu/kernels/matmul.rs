@@ -204,6 +204,9 @@ pub struct MatmulOperands<'a> {
     pub c: Region<'a>,
     /// Tile shape and split of k (`TilePolicy::plan`, or any split a test wants).
     pub plan: ProductPlan,
+    /// Where a split plan keeps its partial results (`ProductPlan::partials_len` long);
+    /// `None`: the binding allocates its own.
+    pub partials: Option<Region<'a>>,
     pub epilogue: Epilogue<'a>,
     /// Also write `Σ_k a[row, k]` for each row here (`m` long): the bias gradient when the
     /// product is the weight gradient `dZᵀ · X`.
@@ -341,9 +344,14 @@ impl Matmul {
             plan.shape == TileShape::for_product(m, n) && plan.slices * plan.k_slice >= k && plan.slices >= 1,
             "matmul `{label}`: {plan:?} does not cover {m}×{k}×{n}"
         );
-        let partials = match plan.partials_len(m, n) {
-            0 => None,
-            len => Some(ctx.storage_buffer(&format!("{label} partials"), (len * 4) as u64)?),
+        let needed = plan.partials_len(m, n);
+        assert!(
+            op.partials.is_none_or(|p| p.len >= needed),
+            "matmul `{label}`: partials smaller than {needed}"
+        );
+        let own_partials = match (needed, op.partials) {
+            (0, _) | (_, Some(_)) => None,
+            (len, None) => Some(ctx.storage_buffer(&format!("{label} partials"), (len * 4) as u64)?),
         };
         // vec4 staging runs along each operand's contiguous dimension; it needs that dimension
         // to be a multiple of 4 (regions start 256-byte aligned, so vec4s are aligned too).
@@ -379,7 +387,10 @@ impl Matmul {
                 op.a.binding_vec4(),
                 op.b.binding_vec4(),
                 step_binding(op.dropout.map_or(&self.no_dropout, |(steps, _)| steps)),
-                Region::all(partials.as_ref().unwrap_or(&self.unused_sums)).binding(),
+                op.partials
+                    .or(own_partials.as_ref().map(Region::all))
+                    .unwrap_or(Region::all(&self.unused_sums))
+                    .binding(),
             ],
         );
         let (x, y) = plan.tiles(m, n);
@@ -389,7 +400,7 @@ impl Matmul {
             workgroups: [x, y, plan.slices as u32],
             reduce_workgroups: reduce_grid(m * n, ctx.limits.max_compute_workgroups_per_dimension),
             steps: op.dropout.is_some(),
-            _partials: partials,
+            _partials: own_partials,
         })
     }
 
