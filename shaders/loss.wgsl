@@ -7,6 +7,14 @@
 //                                        dz = (σ(z) − y) / rows
 // Softmax predictions are the first index of the largest logit; binary ones z > 0.
 // Rows past step.rows get dz = 0. One workgroup reduces the batch into metrics[step.slot].
+//
+// Bounds (compiled without wgpu's runtime checks; tests/canary.rs checks them): the host binds
+// logits and dlogits with ≥ batch·units elements, labels with ≥ batch, and metrics with more
+// entries than any step's slot (one per step of a submit). Rows r < step.rows ≤ batch read
+// logits[r·units + j] for j < units and labels[r]; a label indexes its row only below units
+// (labels are checked against the class count when a dataset is read, and clamped here too);
+// dlogits[e] is written for e < min(r0 + THREADS, batch)·units; the workgroup arrays are indexed
+// by li or row − r0, both < THREADS. Loops are bounded by batch, units and THREADS.
 
 struct LossParams {
     units: u32, // output units per row: classes, or 1 for binary cross-entropy
@@ -98,10 +106,11 @@ fn main(@builtin(local_invocation_index) li: u32) {
         let r = r0 + li;
         if r < step.rows {
             var row: vec2<f32>;
+            let label = min(labels[r], params.units - 1u);
             if params.loss == BINARY_CE {
                 row = binary_row(r, labels[r]);
             } else {
-                row = softmax_row(r, labels[r], li);
+                row = softmax_row(r, label, li);
             }
             loss += row.x;
             hits += u32(row.y);

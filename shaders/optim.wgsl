@@ -6,6 +6,10 @@
 //   Adam/AdamW: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
 //               p -= lr·(m/bc1 / (sqrt(v/bc2) + ε) + [AdamW] wd·p)
 // `state` holds velocity, or m then v, each `len` long.
+//
+// Bounds (compiled without wgpu's runtime checks; tests/canary.rs checks them): every access is
+// at i < params.len (weights, grads, state) or len + i (Adam's v); the host binds weights and
+// grads with ≥ len elements and state with ≥ len per state slot. The loop is bounded by len.
 
 struct OptimParams {
     len: u32,

@@ -1,5 +1,6 @@
-//! The matmul kernel is compiled without wgpu's runtime bounds checks (`RuntimeChecks::
-//! GuardedByKernel`): its own index guards are all that keeps it inside its regions. Here every
+//! The matmul, loss and optimizer kernels are compiled without wgpu's runtime bounds checks
+//! (`RuntimeChecks::GuardedByKernel`): their own index guards are all that keeps them inside
+//! their regions. Here every
 //! region it is bound to sits inside a larger buffer: inputs between NaNs (a read past its
 //! region would poison the result), outputs (C, row sums, split-k partials) between canary
 //! values that must come back bit for bit. Shapes are edge cases (1, 7, 129, 785 and other
@@ -9,12 +10,15 @@
 
 mod common;
 
-use common::{assert_close, gpu_or_skip, random_vec, read_f32, rng};
+use common::{assert_close, gpu_or_skip, random_vec, read_f32, rng, step_table};
 use gpu_mlp::cpu::ops;
+use gpu_mlp::gpu::kernels::loss::LossOperands;
 use gpu_mlp::gpu::kernels::matmul::{MatmulOperands, ProductPlan};
-use gpu_mlp::gpu::kernels::{Epilogue, Matmul, Region};
+use gpu_mlp::gpu::kernels::{step_offset, Epilogue, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
-use gpu_mlp::model::{Activation, Stored, TENSOR_ALIGN};
+use gpu_mlp::model::{Activation, Loss, Stored, TENSOR_ALIGN};
+use gpu_mlp::optim::{Optimizer, OptimizerKind};
+use rand::Rng;
 
 const TOL: f64 = 1e-5;
 /// Written around every output region; a value no kernel computes here.
@@ -213,6 +217,116 @@ fn matmul_writes_nothing_outside_its_regions() {
                 plan.slices == 1 || got_partials[..written].iter().all(|v| v.is_finite()),
                 "{case}: a partial result was never written"
             );
+        }
+    }
+}
+
+/// The loss kernel at batch sizes around its 256-row chunks, short last batches included: the
+/// gradient region and the metrics entries around the step's slot keep their canaries.
+#[test]
+fn loss_writes_nothing_outside_its_regions() {
+    let Some(ctx) = gpu_or_skip("loss_writes_nothing_outside_its_regions") else {
+        return;
+    };
+    let kernel = LossGrad::new(&ctx);
+    let mut r = rng(12);
+    for loss in [
+        Loss::SoftmaxCrossEntropy,
+        Loss::SoftmaxProbCrossEntropy,
+        Loss::BinaryCrossEntropy,
+    ] {
+        for &(batch, rows, classes) in &[(1, 1, 2), (7, 7, 10), (129, 100, 10), (257, 257, 3), (33, 5, 785)] {
+            let (classes, units) = match loss {
+                Loss::BinaryCrossEntropy => (2, 1),
+                _ => (classes, classes),
+            };
+            let logits = random_vec(&mut r, batch * units);
+            let labels: Vec<u32> = (0..batch).map(|_| r.random_range(0..classes as u32)).collect();
+            let mut want = vec![0.0; batch * units];
+            let expected = ops::loss_and_grad(loss, &logits, &labels, rows, units, &mut want);
+            let case = format!("{loss:?} batch {batch}, {rows} rows, {units} units");
+            let logits_buf = Guarded::input(&ctx, "logits", &logits);
+            let labels_buf = ctx
+                .storage_buffer_init("labels", bytemuck::cast_slice(&labels))
+                .expect("buffer");
+            let dlogits = Guarded::output(&ctx, "dlogits", batch * units);
+            // Four metric entries of canaries; the step writes slot 2 only.
+            let metrics = ctx
+                .storage_buffer_init("metrics", bytemuck::cast_slice(&[CANARY; 8]))
+                .expect("buffer");
+            let steps = step_table(
+                &ctx,
+                &[StepInfo {
+                    rows: rows as u32,
+                    slot: 2,
+                    ..Default::default()
+                }],
+            );
+            let binding = kernel.bind(
+                &ctx,
+                &LossOperands {
+                    steps: &steps,
+                    logits: logits_buf.region(),
+                    labels: &labels_buf,
+                    dlogits: dlogits.region(),
+                    metrics: &metrics,
+                    loss,
+                    units,
+                    batch,
+                },
+            );
+            ctx.submit_pass("canary loss", |pass| kernel.dispatch(pass, &binding, step_offset(0)));
+            assert_close(&case, &dlogits.read_checked(&ctx, &case), &want, TOL);
+            let entries: Vec<u32> = bytemuck::pod_collect_to_vec(&ctx.read_back(&metrics, 32).expect("read back"));
+            for (i, pair) in entries.chunks(2).enumerate() {
+                if i == 2 {
+                    let loss_sum = f32::from_bits(pair[0]);
+                    assert_close(&format!("{case} loss"), &[loss_sum], &[expected.loss_sum as f32], TOL);
+                    assert_eq!(pair[1], expected.correct, "{case}");
+                } else {
+                    assert_eq!(pair, [CANARY, CANARY], "{case}: metrics entry {i} was written");
+                }
+            }
+        }
+    }
+}
+
+/// The optimizer update at lengths around its 256-wide workgroups: parameters are updated within
+/// their region only, and the gradients it reads are bound with NaN after them.
+#[test]
+fn optimizer_writes_nothing_outside_its_region() {
+    let Some(ctx) = gpu_or_skip("optimizer_writes_nothing_outside_its_region") else {
+        return;
+    };
+    let kernel = Optim::new(&ctx);
+    let mut r = rng(13);
+    for &len in &[1, 7, 255, 257, 785] {
+        for kind in [OptimizerKind::Sgd, OptimizerKind::Momentum, OptimizerKind::Adam] {
+            let opt = Optimizer {
+                kind,
+                ..Optimizer::default()
+            };
+            let (params, grads) = (random_vec(&mut r, len), random_vec(&mut r, len));
+            let update = opt.step(1, 0.05);
+            let (mut want, mut state) = (params.clone(), vec![0.0; len * kind.state_per_param()]);
+            ops::optimizer_step(&opt, &update, &mut want, &grads, &mut state);
+            let case = format!("{kind:?} len {len}");
+            let p = Guarded::new(&ctx, "params", &params, CANARY);
+            let g = Guarded::input(&ctx, "grads", &grads);
+            let steps = step_table(
+                &ctx,
+                &[StepInfo {
+                    lr: update.lr,
+                    bias_correction1: update.bias_correction1,
+                    bias_correction2: update.bias_correction2,
+                    ..Default::default()
+                }],
+            );
+            // The update's length is its parameter region's: that one is bound exactly.
+            let exact = Region { len, ..p.region() };
+            let binding = kernel.bind(&ctx, &steps, &opt, exact, g.region()).expect("fits");
+            ctx.submit_pass("canary optim", |pass| kernel.dispatch(pass, &binding, step_offset(0)));
+            assert_close(&case, &p.read_checked(&ctx, &case), &want, TOL);
         }
     }
 }

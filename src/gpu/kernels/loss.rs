@@ -58,7 +58,7 @@ impl LossGrad {
     pub fn new(ctx: &GpuContext) -> Self {
         let ro = Slot::Storage { read_only: true };
         let rw = Slot::Storage { read_only: false };
-        let kernel = Kernel::new(
+        let kernel = Kernel::guarded(
             ctx,
             "loss",
             shader_source!("loss"),
@@ -69,6 +69,17 @@ impl LossGrad {
     }
 
     pub fn bind(&self, ctx: &GpuContext, op: &LossOperands<'_>) -> LossBinding {
+        // The shader is compiled without runtime checks: these sizes are its bounds argument.
+        let size = op.batch * op.units;
+        assert!(
+            op.units >= 1
+                && op.logits.len >= size
+                && op.dlogits.len >= size
+                && op.labels.size() >= (op.batch * 4) as u64,
+            "loss: a region is smaller than {} rows of {} units",
+            op.batch,
+            op.units
+        );
         let params = LossParams {
             units: op.units as u32,
             batch: op.batch as u32,

@@ -114,12 +114,28 @@ pub(crate) struct Kernel {
 impl Kernel {
     /// The entry point `main` of `source`, with wgpu's runtime checks on.
     pub fn new(ctx: &GpuContext, label: &str, source: &str, slots: &[Slot], constants: &[(&str, f64)]) -> Self {
+        Kernel::main(ctx, label, source, slots, constants, RuntimeChecks::On)
+    }
+
+    /// The entry point `main` of a kernel that guards its own indices (`RuntimeChecks::GuardedByKernel`).
+    pub fn guarded(ctx: &GpuContext, label: &str, source: &str, slots: &[Slot], constants: &[(&str, f64)]) -> Self {
+        Kernel::main(ctx, label, source, slots, constants, RuntimeChecks::GuardedByKernel)
+    }
+
+    fn main(
+        ctx: &GpuContext,
+        label: &str,
+        wgsl: &str,
+        slots: &[Slot],
+        constants: &[(&str, f64)],
+        checks: RuntimeChecks,
+    ) -> Self {
         let source = KernelSource {
             label,
-            wgsl: source,
+            wgsl,
             slots,
             constants,
-            checks: RuntimeChecks::On,
+            checks,
         };
         let [main] = Kernel::entry_points(ctx, &source, ["main"]);
         main

@@ -43,7 +43,7 @@ pub struct Optim {
 impl Optim {
     pub fn new(ctx: &GpuContext) -> Self {
         let rw = Slot::Storage { read_only: false };
-        let kernel = Kernel::new(
+        let kernel = Kernel::guarded(
             ctx,
             "optim",
             shader_source!("optim"),
