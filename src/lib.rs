@@ -45,6 +45,7 @@ pub mod model;
 pub mod optim;
 pub mod report;
 pub mod run;
+pub mod signals;
 pub mod train;
 
 pub use backend::{Backend, Metrics, StepMetrics};

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -288,7 +287,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Train(args) => {
-            install_interrupt_handler();
+            gpu_mlp::signals::install();
             run_train(&args)
         }
         Command::Eval(args) => run_eval(&args),
@@ -463,8 +462,9 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         let saved = run.dir.as_ref().map_or(String::new(), |d| {
             format!("; saved {} (resume with --resume {0})", d.path.display())
         });
+        let signal = gpu_mlp::signals::requested().unwrap_or(2);
         eprintln!("interrupted in epoch {epoch} after {steps} steps{saved}");
-        std::process::exit(130);
+        std::process::exit(gpu_mlp::signals::exit_code(signal));
     }
     if let (true, Some(last)) = (args.quiet, outcome.reports.last()) {
         println!(
@@ -596,20 +596,6 @@ fn run_predict(args: &PredictArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Ctrl-C presses so far: the first asks training to stop after the current steps, the second
-/// exits at once.
-static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
-
-fn install_interrupt_handler() {
-    // Failure only means another handler is installed; Ctrl-C then keeps its default effect.
-    let _ = ctrlc::set_handler(|| {
-        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) > 0 {
-            std::process::exit(130);
-        }
-        eprintln!("\ninterrupt: finishing the current steps and saving (Ctrl-C again to quit at once)");
-    });
-}
-
 /// Prints a run's progress: a bar on terminals, one line per epoch otherwise.
 struct Console {
     bar: Option<ProgressBar>,
@@ -672,7 +658,7 @@ impl Observer for Console {
     }
 
     fn should_stop(&mut self) -> bool {
-        INTERRUPTS.load(Ordering::SeqCst) > 0
+        gpu_mlp::signals::requested().is_some()
     }
 }
 

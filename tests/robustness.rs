@@ -223,6 +223,43 @@ fn sigint_saves_and_resume_continues_exactly() {
     assert!(x.optimizer_state == y.optimizer_state);
 }
 
+/// SIGTERM (a shell's `kill`, a scheduler, a container stop) and SIGHUP (a closed terminal) stop
+/// a run as Ctrl-C does: it saves where it stands, exits 128 + the signal (143, 129), and
+/// resumes from there.
+#[test]
+fn sigterm_and_sighup_save_like_ctrl_c() {
+    if !fashion_or_skip("sigterm_and_sighup_save_like_ctrl_c") {
+        return;
+    }
+    for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let run = tmp.path().join("run");
+        let child = long_run(&run, "1000").spawn().expect("starts");
+        wait_for(&run.join("history.json"));
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let out = child.wait_with_output().expect("exits");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{signal}: {stderr}");
+        assert!(stderr.contains("interrupted in epoch"), "{signal}: {stderr}");
+        let saved = Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint");
+        let resumed = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+            .args(["train", "--resume"])
+            .arg(&run)
+            .args(["--epochs", &(saved.meta.epoch + 1).to_string()])
+            .output()
+            .expect("resumes");
+        assert!(
+            resumed.status.success(),
+            "{signal}: {}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+    }
+}
+
 /// SIGKILL at any moment never leaves a torn checkpoint or history: whatever is there parses.
 #[test]
 fn sigkill_never_leaves_a_corrupt_file() {

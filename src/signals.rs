@@ -1,0 +1,72 @@
+//! Stopping a run from outside: Ctrl-C (SIGINT), SIGTERM (what a shell's `kill`, a scheduler or a
+//! container stop sends) and SIGHUP (a closed terminal) all ask training to finish its current
+//! steps, save where it stands and exit with 128 + the signal's number (130, 143, 129). A second
+//! signal exits at once. Training polls [`requested`] between steps.
+
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+
+/// Signals received so far.
+static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+/// The first signal's number.
+static FIRST: AtomicI32 = AtomicI32::new(0);
+
+/// SIGINT's number, the one non-Unix platforms deliver (as Ctrl-C).
+const SIGINT: i32 = 2;
+
+/// Records a signal; the second one ends the process at once.
+fn on_signal(signal: i32) {
+    if RECEIVED.fetch_add(1, Ordering::SeqCst) > 0 {
+        std::process::exit(128 + signal);
+    }
+    FIRST.store(signal, Ordering::SeqCst);
+    eprintln!(
+        "\n{}: finishing the current steps and saving (again to quit at once)",
+        name(signal)
+    );
+}
+
+fn name(signal: i32) -> &'static str {
+    match signal {
+        1 => "hangup (SIGHUP)",
+        15 => "terminated (SIGTERM)",
+        _ => "interrupt",
+    }
+}
+
+/// Installs the handlers (once per process; later calls do nothing).
+pub fn install() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(install_handlers);
+}
+
+#[cfg(unix)]
+fn install_handlers() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    // Failing to register leaves the signals' default effect (the process ends unsaved).
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        std::thread::spawn(move || {
+            for signal in signals.forever() {
+                on_signal(signal);
+            }
+        });
+    }
+}
+
+#[cfg(not(unix))]
+fn install_handlers() {
+    // Failure only means another handler is installed; Ctrl-C then keeps its default effect.
+    let _ = ctrlc::set_handler(|| on_signal(SIGINT));
+}
+
+/// The signal that asked the run to stop, if one did.
+pub fn requested() -> Option<i32> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        _ => Some(FIRST.load(Ordering::SeqCst)).filter(|&s| s != 0).or(Some(SIGINT)),
+    }
+}
+
+/// The exit code for a run stopped by `signal`: 128 + its number.
+pub fn exit_code(signal: i32) -> i32 {
+    128 + signal
+}
