@@ -64,15 +64,88 @@ impl From<&EpochReport> for HistoryRow {
     }
 }
 
+/// Whether `path` holds a run (any of its config, metadata, checkpoint or history).
+pub fn holds_run(path: &Path) -> bool {
+    RUN_FILES.iter().any(|f| path.join(f).exists())
+}
+
 /// The files of one run directory.
 #[derive(Debug, Clone)]
 pub struct RunDir {
     pub path: PathBuf,
 }
 
+/// Files whose presence means a directory holds a run.
+const RUN_FILES: [&str; 4] = ["config.toml", "meta.json", "last.safetensors", "history.json"];
+
+/// The lock file a training process keeps in its run directory, holding its pid.
+const LOCK_FILE: &str = "train.lock";
+
+/// A run directory held by this process while it trains there: `train.lock`, holding the pid,
+/// created exclusively and removed when dropped. A lock whose process is gone (killed, power
+/// loss) is recognized as stale and taken over.
+#[derive(Debug)]
+pub struct RunLock {
+    path: PathBuf,
+}
+
+impl RunLock {
+    pub fn acquire(dir: &Path) -> Result<RunLock> {
+        let path = dir.join(LOCK_FILE);
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut file) => {
+                    write!(file, "{}", std::process::id()).map_err(|e| Error::io(&path, e))?;
+                    return Ok(RunLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match lock_holder(&path) {
+                    Some(pid) => {
+                        return Err(Error::RunInUse {
+                            path: dir.to_path_buf(),
+                            detail: format!(
+                                "process {pid} is training in it (its {LOCK_FILE}); wait for it or stop it first"
+                            ),
+                        })
+                    }
+                    // Stale: the process that wrote it is gone.
+                    None => std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?,
+                },
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+        Err(Error::RunInUse {
+            path: dir.to_path_buf(),
+            detail: format!("another process keeps taking its {LOCK_FILE}"),
+        })
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // Best effort: a lock left behind is recognized as stale by the next run.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The pid in a lock file if that process still runs (`None`: the lock is stale). Where the
+/// system cannot tell (no /proc), the lock counts as held.
+fn lock_holder(lock: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(lock).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    let proc = Path::new("/proc");
+    if pid == std::process::id() || !proc.join("self").exists() || proc.join(pid.to_string()).exists() {
+        Some(pid)
+    } else {
+        None
+    }
+}
+
 impl RunDir {
-    /// `out`, or `runs/<timestamp>` (UTC, second resolution, suffixed if taken); created.
-    pub fn create(out: Option<&Path>) -> Result<RunDir> {
+    /// A new run directory at `out` (or `runs/run-<time>`, suffixed if taken), created and
+    /// locked. A directory that already holds a run is refused, unless `force`, which first
+    /// moves it aside to `<out>.old-<N>` (returned); a run another process trains in is
+    /// refused either way.
+    pub fn create(out: Option<&Path>, force: bool) -> Result<(RunDir, RunLock, Option<PathBuf>)> {
         let path = match out {
             Some(p) => p.to_path_buf(),
             None => {
@@ -92,8 +165,56 @@ impl RunDir {
                     .unwrap_or(base)
             }
         };
+        let mut moved = None;
+        if holds_run(&path) {
+            if let Some(pid) = lock_holder(&path.join(LOCK_FILE)) {
+                return Err(Error::RunInUse {
+                    path,
+                    detail: format!("process {pid} is training in it (its {LOCK_FILE})"),
+                });
+            }
+            if !force {
+                return Err(Error::RunExists { path });
+            }
+            let aside = (1..)
+                .map(|i| PathBuf::from(format!("{}.old-{i}", path.display())))
+                .find(|p| !p.exists())
+                .expect("some numbered name is free");
+            std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
+            moved = Some(aside);
+        }
         std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(RunDir { path })
+        let lock = RunLock::acquire(&path)?;
+        // Another process may have started a run here between the check and the lock.
+        if holds_run(&path) {
+            return Err(Error::RunExists { path });
+        }
+        Ok((RunDir { path }, lock, moved))
+    }
+
+    /// Opens the existing run at `path` to continue it: locked, with the temporary files of an
+    /// interrupted atomic write removed.
+    pub fn open(path: &Path) -> Result<(RunDir, RunLock)> {
+        if !holds_run(path) {
+            return Err(Error::Checkpoint {
+                path: path.to_path_buf(),
+                detail: format!("holds no run to resume (none of {})", RUN_FILES.join(", ")),
+            });
+        }
+        let lock = RunLock::acquire(path)?;
+        let entries = std::fs::read_dir(path).map_err(|e| Error::io(path, e))?;
+        for entry in entries.flatten() {
+            // write_atomic's temporary files (tempfile's ".tmp" prefix) left by a killed run.
+            if entry.file_name().to_string_lossy().starts_with(".tmp") {
+                std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+            }
+        }
+        Ok((
+            RunDir {
+                path: path.to_path_buf(),
+            },
+            lock,
+        ))
     }
 
     pub fn file(&self, name: &str) -> PathBuf {

@@ -68,6 +68,16 @@ pub enum Error {
     #[error("does not fit the GPU: {0}")]
     DeviceLimit(String),
 
+    /// `--out` names a directory that already holds a run.
+    #[error(
+        "{path} already holds a run: continue it with `--resume {path}`, or pass --force to move it aside and start anew"
+    )]
+    RunExists { path: PathBuf },
+
+    /// Another process is training in the run directory.
+    #[error("{path}: {detail}")]
+    RunInUse { path: PathBuf, detail: String },
+
     #[error("training diverged at epoch {epoch}: {detail}")]
     Diverged { epoch: usize, detail: String },
 }
@@ -82,6 +92,8 @@ impl Error {
             | Error::Idx { .. }
             | Error::DatasetMismatch { .. }
             | Error::Checkpoint { .. }
+            | Error::RunExists { .. }
+            | Error::RunInUse { .. }
             | Error::Image { .. } => 2,
             _ => 1,
         }

@@ -140,9 +140,14 @@ struct TrainArgs {
     out: Option<PathBuf>,
     /// Continue the run in this directory from its last checkpoint (its config.toml, with any
     /// flags given here on top, e.g. a larger --epochs).
-    #[arg(long, conflicts_with_all = ["config", "out"])]
+    #[arg(long, conflicts_with_all = ["config", "out", "force"])]
     #[serde(skip)]
     resume: Option<PathBuf>,
+    /// Start anew in an --out directory that holds a run: the old run is moved aside to
+    /// <out>.old-<N> first (never deleted).
+    #[arg(long)]
+    #[serde(skip)]
+    force: bool,
     /// Dataset [default: fashion].
     #[arg(long, value_enum)]
     dataset: Option<DatasetName>,
@@ -381,7 +386,7 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
             if args.download && gpu_mlp::data::load(config.dataset, &config.load_options()).is_err() {
                 download(config.dataset, config.data_dir.as_deref(), args.mirror.as_deref())?;
             }
-            Run::with_dir(&config, args.out.as_deref())?
+            Run::with_dir(&config, args.out.as_deref(), args.force)?
         }
     };
     let config = &run.config.clone();
@@ -420,6 +425,9 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         config.epochs,
         config.seed
     ));
+    if let Some(old) = &run.moved_aside {
+        say(format!("moved the run that was there to {}", old.display()));
+    }
     if let Some(dir) = &run.dir {
         match run.start_epoch {
             0 => say(format!("run directory: {}", dir.path.display())),

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::artifacts::{write_atomic, HistoryRow, RunDir};
+use crate::artifacts::{write_atomic, HistoryRow, RunDir, RunLock};
 use crate::backend::Backend;
 use crate::backend::Metrics;
 use crate::checkpoint::{Checkpoint, Meta, FORMAT};
@@ -34,6 +34,10 @@ pub struct Run {
     pub history: Vec<HistoryRow>,
     /// Progress ticks every N batches when the config asks for none (e.g. for a progress bar).
     pub tick_every: Option<usize>,
+    /// Where `--force` moved an earlier run that was in the run directory.
+    pub moved_aside: Option<std::path::PathBuf>,
+    /// Held while this process may write to the run directory.
+    _lock: Option<RunLock>,
 }
 
 impl Run {
@@ -42,21 +46,22 @@ impl Run {
         Run::build(config, None)
     }
 
-    /// Like [`Run::new`], writing artifacts to `out` (or `runs/run-<time>`).
-    pub fn with_dir(config: &Config, out: Option<&Path>) -> Result<Run> {
+    /// Like [`Run::new`], writing artifacts to `out` (or `runs/run-<time>`), which must not
+    /// hold a run already unless `force` (which moves that run aside; see [`RunDir::create`]).
+    pub fn with_dir(config: &Config, out: Option<&Path>, force: bool) -> Result<Run> {
         let mut run = Run::build(config, None)?;
-        let dir = RunDir::create(out)?;
+        let (dir, lock, moved) = RunDir::create(out, force)?;
         write_atomic(&dir.file("config.toml"), config.to_toml().as_bytes())?;
         run.dir = Some(dir);
+        run.moved_aside = moved;
+        run._lock = Some(lock);
         Ok(run)
     }
 
     /// Continues the run in `dir` from its last checkpoint. `overrides` (e.g. more `epochs`)
     /// go on top of its config.toml; the network must stay the same.
     pub fn resume(dir: &Path, overrides: &impl serde::Serialize) -> Result<Run> {
-        let run_dir = RunDir {
-            path: dir.to_path_buf(),
-        };
+        let (run_dir, lock) = RunDir::open(dir)?;
         let config = Config::resolve(Some(&run_dir.file("config.toml")), overrides)?;
         let checkpoint = Checkpoint::load(&run_dir.file("last.safetensors"))?;
         let mut run = Run::build(&config, Some(&checkpoint))?;
@@ -76,6 +81,7 @@ impl Run {
         run.history.truncate(run.start_epoch);
         write_atomic(&run_dir.file("config.toml"), config.to_toml().as_bytes())?;
         run.dir = Some(run_dir);
+        run._lock = Some(lock);
         Ok(run)
     }
 
@@ -110,6 +116,8 @@ impl Run {
             best_so_far: None,
             history: Vec::new(),
             tick_every: None,
+            moved_aside: None,
+            _lock: None,
         })
     }
 

@@ -24,7 +24,7 @@ fn overrides(text: &str) -> toml::Table {
 }
 
 fn train_in(dir: &Path, config: &Config) -> Checkpoint {
-    let mut run = Run::with_dir(config, Some(dir)).expect("run builds");
+    let mut run = Run::with_dir(config, Some(dir), false).expect("run builds");
     run.train(&mut |_: Event<'_>| {}).expect("trains");
     Checkpoint::load(&dir.join("last.safetensors")).expect("last checkpoint")
 }

@@ -36,7 +36,7 @@ fn checkpoint_bytes() -> &'static [u8] {
         )
         .expect("TOML");
         let config = Config::resolve(None, &table).expect("config");
-        let mut run = Run::with_dir(&config, Some(dir.path())).expect("run");
+        let mut run = Run::with_dir(&config, Some(dir.path()), false).expect("run");
         run.train(&mut |_: Event<'_>| {}).expect("trains");
         std::fs::read(dir.path().join("last.safetensors")).expect("checkpoint")
     })

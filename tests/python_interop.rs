@@ -55,7 +55,7 @@ fn numpy_recomputes_the_logits_from_the_checkpoint() {
     let table: toml::Table =
         toml::from_str("dataset = \"circle\"\nhidden = [16, 8]\nepochs = 2\nlr = 0.3\ndevice = \"cpu\"").expect("TOML");
     let config = Config::resolve(None, &table).expect("config");
-    let mut run = Run::with_dir(&config, Some(dir.path())).expect("run");
+    let mut run = Run::with_dir(&config, Some(dir.path()), false).expect("run");
     run.train(&mut |_: Event<'_>| {}).expect("trains");
     let path = dir.path().join("last.safetensors");
     let checkpoint = Checkpoint::load(&path).expect("loads");

@@ -54,6 +54,7 @@ fn divergence_on(device: &str) {
     let mut run = Run::with_dir(
         &config(&format!("epochs = 20\nlr = 50.0\nlog_every = 2\ndevice = \"{device}\"")),
         Some(dir.path()),
+        false,
     )
     .expect("run");
     let err = run.train(&mut |_: Event<'_>| {}).expect_err("diverges");
@@ -258,6 +259,99 @@ fn sigterm_and_sighup_save_like_ctrl_c() {
             String::from_utf8_lossy(&resumed.stderr)
         );
     }
+}
+
+/// A short blobs run into `dir` with extra flags; its output.
+fn blobs_run(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args([
+            "train",
+            "--device",
+            "cpu",
+            "--dataset",
+            "blobs",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
+/// `--out` on a directory that holds a run is refused (naming `--resume` and `--force`) and
+/// leaves it untouched; `--force` moves it aside whole before starting anew.
+#[test]
+fn an_existing_run_is_never_overwritten() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let run = tmp.path().join("run");
+    assert!(blobs_run(&run, &[]).status.success());
+    let config_before = std::fs::read(run.join("config.toml")).expect("config");
+    let again = blobs_run(&run, &["--lr", "0.5"]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("already holds a run") && stderr.contains("--resume") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(run.join("config.toml")).expect("config"), config_before);
+    let forced = blobs_run(&run, &["--lr", "0.5", "--force"]);
+    assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
+    let aside = tmp.path().join("run.old-1");
+    assert_eq!(
+        std::fs::read(aside.join("config.toml")).expect("moved aside"),
+        config_before
+    );
+    assert!(aside.join("last.safetensors").exists() && aside.join("history.json").exists());
+    assert_ne!(
+        std::fs::read(run.join("config.toml")).expect("new config"),
+        config_before
+    );
+    assert!(!run.join("train.lock").exists(), "the lock goes with the process");
+}
+
+/// A run directory is locked while a process trains in it: a second `train --out` or `--resume`
+/// on it is refused with the pid; a lock left by a dead process is taken over; temporary files
+/// of an interrupted write are removed on resume.
+#[test]
+fn a_run_in_progress_is_locked() {
+    if !fashion_or_skip("a_run_in_progress_is_locked") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let run = tmp.path().join("run");
+    let mut child = long_run(&run, "1000").spawn().expect("starts");
+    wait_for(&run.join("history.json"));
+    for attempt in [blobs_run(&run, &["--force"]), {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+            .args(["train", "--resume"])
+            .arg(&run)
+            .output()
+            .expect("runs")
+    }] {
+        let stderr = String::from_utf8_lossy(&attempt.stderr);
+        assert_eq!(attempt.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("process {} is training in it", child.id())),
+            "{stderr}"
+        );
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("exits");
+    // SIGKILL leaves the lock (and maybe a temporary file): both are recognized on resume.
+    assert!(run.join("train.lock").exists());
+    std::fs::write(run.join(".tmpLEFTOVER"), b"half").expect("write");
+    let saved = Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint");
+    let resumed = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(["train", "--resume"])
+        .arg(&run)
+        .args(["--epochs", &(saved.meta.epoch + 1).to_string()])
+        .output()
+        .expect("resumes");
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    assert!(!run.join(".tmpLEFTOVER").exists() && !run.join("train.lock").exists());
 }
 
 /// SIGKILL at any moment never leaves a torn checkpoint or history: whatever is there parses.
