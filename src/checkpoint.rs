@@ -62,6 +62,19 @@ impl Meta {
             spec = spec.with_activations(&self.activations)?;
         }
         spec.loss = self.loss;
+        // The loss must fit the output layer: one unit for binary cross-entropy, ≥ 2 for softmax.
+        let outputs = spec.outputs();
+        let fits = match self.loss {
+            Loss::BinaryCrossEntropy => outputs == 1,
+            _ => outputs >= 2,
+        };
+        if !fits || self.loss.output_units(self.class_names.len()).ok() != Some(outputs) {
+            return Err(bad(format!(
+                "loss {:?} does not fit an output layer of {outputs} units for {} classes",
+                self.loss,
+                self.class_names.len()
+            )));
+        }
         Ok(spec)
     }
 
@@ -199,7 +212,14 @@ impl Checkpoint {
                         t.shape()
                     )));
                 }
-                values[range].copy_from_slice(&bytemuck::pod_collect_to_vec::<u8, f32>(t.data()));
+                let slice = &mut values[range];
+                slice.copy_from_slice(&bytemuck::pod_collect_to_vec::<u8, f32>(t.data()));
+                if let Some(i) = slice.iter().position(|v| !v.is_finite()) {
+                    return Err(bad(format!(
+                        "tensor `{name}` holds {} at element {i}: a checkpoint must hold finite numbers",
+                        slice[i]
+                    )));
+                }
             }
             Ok(values)
         };

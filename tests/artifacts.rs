@@ -114,6 +114,18 @@ fn a_checkpoint_for_another_network_is_refused() {
     assert!(msg.contains("2-12(tanh)-6-2") && msg.contains("2-5(tanh)-6-2"), "{msg}");
 }
 
+/// A checkpoint file's bytes with `from` replaced by `to` in its header (the metadata JSON).
+fn patch_metadata(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let (n, _) = safetensors::SafeTensors::read_metadata(bytes).expect("header");
+    let header = String::from_utf8(bytes[8..8 + n].to_vec()).expect("utf-8 header");
+    let patched = header.replace(from, to);
+    assert_ne!(patched, header, "the header carries {from}");
+    let mut out = (patched.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(patched.as_bytes());
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
+}
+
 #[test]
 fn damaged_checkpoints_are_named() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -128,17 +140,38 @@ fn damaged_checkpoints_are_named() {
     assert!(good.meta.sizes == [2, 12, 6, 2]);
     // Good tensors under metadata that promises other shapes: the mismatch is named.
     let bytes = std::fs::read(dir.path().join("last.safetensors")).expect("read");
-    std::fs::write(&path, &bytes).expect("write");
-    let (n, _) = safetensors::SafeTensors::read_metadata(&bytes).expect("header");
-    let header = String::from_utf8(bytes[8..8 + n].to_vec()).expect("utf-8 header");
-    let patched = header.replace("\\\"sizes\\\":[2,12,6,2]", "\\\"sizes\\\":[2,13,6,2]");
-    assert_ne!(patched, header, "the header carries the sizes");
-    let mut out = (patched.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(patched.as_bytes());
-    out.extend_from_slice(&bytes[8 + n..]);
-    std::fs::write(&path, out).expect("write");
+    let patched = patch_metadata(&bytes, "\\\"sizes\\\":[2,12,6,2]", "\\\"sizes\\\":[2,13,6,2]");
+    std::fs::write(&path, patched).expect("write");
     let msg = Checkpoint::load(&path).expect_err("refused").to_string();
     assert!(msg.contains("layers.0.weight") && msg.contains("[13, 2]"), "{msg}");
+}
+
+/// A checkpoint holding NaN or ∞, or whose loss does not fit its output layer, is refused with
+/// the tensor or the loss named, for eval and for resume alike.
+#[test]
+fn checkpoints_with_non_finite_values_or_a_mismatched_loss_are_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let good = train_in(dir.path(), &config("epochs = 1\ndevice = \"cpu\""));
+    for bad_value in [f32::NAN, f32::INFINITY] {
+        let mut poisoned = good.clone();
+        poisoned.params[3] = bad_value;
+        poisoned.save(&dir.path().join("last.safetensors")).expect("saves");
+        let msg = Checkpoint::load(&dir.path().join("last.safetensors"))
+            .expect_err("refused")
+            .to_string();
+        assert!(msg.contains("layers.0.weight") && msg.contains("finite"), "{msg}");
+        let err = Run::resume(dir.path(), &overrides("epochs = 2"))
+            .err()
+            .expect("refused");
+        assert_eq!(err.exit_code(), 2, "{err}");
+    }
+    let path = dir.path().join("binary.safetensors");
+    good.save(&path).expect("saves");
+    let bytes = std::fs::read(&path).expect("read");
+    let patched = patch_metadata(&bytes, "softmax-cross-entropy", "binary-cross-entropy");
+    std::fs::write(&path, patched).expect("write");
+    let msg = Checkpoint::load(&path).expect_err("refused").to_string();
+    assert!(msg.contains("BinaryCrossEntropy") && msg.contains("2 units"), "{msg}");
 }
 
 /// The plots exist as PNG (decoded here: right size, not blank) and SVG.

@@ -354,6 +354,37 @@ fn a_run_in_progress_is_locked() {
     assert!(!run.join(".tmpLEFTOVER").exists() && !run.join("train.lock").exists());
 }
 
+/// `--data-dir` names the only place looked in: a directory that lacks the files is an error
+/// naming the missing ones (exit 1), never a silent fall-back to the system's copy.
+#[test]
+fn a_data_dir_without_the_dataset_names_the_missing_files() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::write(tmp.path().join("train-images-idx3-ubyte.gz"), b"").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args([
+            "train",
+            "--device",
+            "cpu",
+            "--epochs",
+            "1",
+            "--strict-data",
+            "--data-dir",
+        ])
+        .arg(tmp.path())
+        .arg("--out")
+        .arg(tmp.path().join("run"))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("missing train-labels-idx1-ubyte") && stderr.contains("t10k-images-idx3-ubyte"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("missing train-images"), "that one is there: {stderr}");
+    assert!(!tmp.path().join("run").exists(), "nothing written");
+}
+
 /// SIGKILL at any moment never leaves a torn checkpoint or history: whatever is there parses.
 #[test]
 fn sigkill_never_leaves_a_corrupt_file() {

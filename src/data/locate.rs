@@ -1,5 +1,6 @@
-//! Finding dataset files: `--data-dir`, then `$GPU_MLP_DATA`, then `./data/<name>/`, then the
-//! system-wide Debian location.
+//! Finding dataset files: `--data-dir` alone when it is given (a directory that lacks the files
+//! is an error, never a silent fall-back elsewhere), else `$GPU_MLP_DATA`, then
+//! `./data/<name>/`, then the system-wide Debian location.
 
 use std::path::{Path, PathBuf};
 
@@ -16,12 +17,13 @@ pub const FILES: [&str; 4] = [
 ];
 
 /// The directories searched for dataset `name`, in order. Each given root is tried both as the
-/// folder holding the files and as the parent of a `<name>/` folder.
+/// folder holding the files and as the parent of a `<name>/` folder. An explicit `data_dir` is
+/// the only root searched.
 pub fn candidate_dirs(name: &str, data_dir: Option<&Path>, system_dir: Option<&Path>) -> Vec<PathBuf> {
-    let mut roots: Vec<PathBuf> = Vec::new();
     if let Some(d) = data_dir {
-        roots.push(d.to_path_buf());
+        return vec![d.to_path_buf(), d.join(name)];
     }
+    let mut roots: Vec<PathBuf> = Vec::new();
     if let Some(d) = std::env::var_os(ENV_VAR).filter(|v| !v.is_empty()) {
         roots.push(PathBuf::from(d));
     }
@@ -53,11 +55,20 @@ pub fn locate(name: &str, dirs: &[PathBuf], hint: &str) -> Result<[PathBuf; 4]> 
     }
     Err(Error::DatasetNotFound {
         name: name.to_string(),
-        searched: dirs
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+        searched: dirs.iter().map(|d| what_is_missing(d)).collect::<Vec<_>>().join("; "),
         hint: hint.to_string(),
     })
+}
+
+/// `dir` and which of the four files it lacks (or that it does not exist).
+fn what_is_missing(dir: &Path) -> String {
+    if !dir.is_dir() {
+        return format!("{} (no such directory)", dir.display());
+    }
+    let missing: Vec<String> = FILES
+        .iter()
+        .filter(|f| find_file(dir, f).is_none())
+        .map(|f| format!("{f}[.gz]"))
+        .collect();
+    format!("{} (missing {})", dir.display(), missing.join(", "))
 }
