@@ -275,7 +275,8 @@ impl Config {
         if let Some(n) = self.train_samples {
             splits.train = splits.train.truncated(n);
         }
-        splits.split_validation(self.val_split, self.seed);
+        splits.check_not_empty()?;
+        splits.split_validation(self.val_split, self.seed)?;
         splits.normalize(self.normalize);
         Ok(splits)
     }

@@ -137,16 +137,40 @@ fn validation_split_is_seeded_and_disjoint() {
     )
     .expect("blobs");
     let mut a = base.clone();
-    a.split_validation(0.25, 1);
+    a.split_validation(0.25, 1).expect("splits");
     let val = a.val.as_ref().expect("a validation split");
     assert_eq!((a.train.len(), val.len()), (300, 100));
     let mut b = base.clone();
-    b.split_validation(0.25, 1);
+    b.split_validation(0.25, 1).expect("splits");
     assert_eq!(
         b.val.as_ref().expect("split").labels,
         val.labels,
         "same seed, same split"
     );
+    // A fraction that rounds to no validation sample (or to all of them) is an error, not a
+    // silently missing validation split.
+    for fraction in [0.001, 0.999] {
+        let err = base.clone().split_validation(fraction, 1).expect_err("refused");
+        assert!(
+            err.to_string().contains("val-split") && err.to_string().contains("400 training samples"),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), 2);
+    }
+}
+
+/// An empty split is refused with the counts before anything trains.
+#[test]
+fn empty_splits_are_refused_with_the_counts() {
+    let mut splits = load(DatasetName::Blobs, &LoadOptions::default()).expect("blobs");
+    assert!(splits.check_not_empty().is_ok());
+    splits.test = splits.test.subset(&[]);
+    let err = splits.check_not_empty().expect_err("refused");
+    assert!(
+        err.to_string().contains("test split is empty") && err.to_string().contains("0 test samples"),
+        "{err}"
+    );
+    assert_eq!(err.exit_code(), 2);
 }
 
 fn blobs_config(extra: &str) -> Config {

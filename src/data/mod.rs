@@ -8,6 +8,7 @@ pub mod synthetic;
 
 mod catalog;
 
+use crate::error::{Error, Result};
 pub use catalog::{load, DatasetName, LoadOptions};
 pub use synthetic::{blobs, circle, synthetic_images};
 
@@ -148,13 +149,22 @@ impl Splits {
     }
 
     /// Moves a seeded random `fraction` of the training samples into a validation split.
-    pub fn split_validation(&mut self, fraction: f32, seed: u64) {
+    /// A fraction that rounds to no validation sample, or to all of them, is an error.
+    pub fn split_validation(&mut self, fraction: f32, seed: u64) -> Result<()> {
         use rand::seq::SliceRandom;
         use rand::SeedableRng;
+        if fraction <= 0.0 {
+            return Ok(());
+        }
         let n = self.train.len();
         let n_val = ((n as f64) * f64::from(fraction)).round() as usize;
         if n_val == 0 || n_val >= n {
-            return;
+            return Err(Error::InvalidConfig {
+                field: "val-split",
+                detail: format!(
+                    "{fraction} of {n} training samples is {n_val} validation samples: expected at least 1 and fewer than {n}"
+                ),
+            });
         }
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_F7A1));
@@ -165,6 +175,27 @@ impl Splits {
         train.sort_unstable();
         self.val = Some(self.train.subset(&val));
         self.train = self.train.subset(&train);
+        Ok(())
+    }
+
+    /// Every split has at least one sample: training and evaluating on none means nothing.
+    pub fn check_not_empty(&self) -> Result<()> {
+        let splits = [
+            ("training", Some(&self.train)),
+            ("validation", self.val.as_ref()),
+            ("test", Some(&self.test)),
+        ];
+        match splits.iter().find(|(_, d)| d.is_some_and(|d| d.len() == 0)) {
+            Some((which, _)) => Err(Error::DatasetMismatch {
+                name: self.name.clone(),
+                detail: format!(
+                    "the {which} split is empty ({} training, {} test samples); a larger --samples or dataset is needed",
+                    self.train.len(),
+                    self.test.len()
+                ),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Sets how every split's features are transformed, from the training split's statistics.
