@@ -6,6 +6,22 @@ use std::sync::Arc;
 
 use std::io::IsTerminal;
 
+// stdout may be closed under a run (`gpu-mlp train | head -1`, `> /dev/full`): its output is
+// best effort and never stops the run, so these shadow std's panicking `print!`/`println!`.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;

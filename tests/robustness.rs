@@ -385,6 +385,37 @@ fn a_data_dir_without_the_dataset_names_the_missing_files() {
     assert!(!tmp.path().join("run").exists(), "nothing written");
 }
 
+/// A closed stdout (`gpu-mlp train | head -1`) ends the output, not the run: it finishes and
+/// leaves its checkpoints.
+#[test]
+fn a_closed_stdout_does_not_stop_the_run() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let run = tmp.path().join("run");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args([
+            "train",
+            "--device",
+            "cpu",
+            "--dataset",
+            "blobs",
+            "--epochs",
+            "30",
+            "--log-every",
+            "1",
+            "--out",
+        ])
+        .arg(&run)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("exits");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let last = Checkpoint::load(&run.join("last.safetensors")).expect("the run finished");
+    assert_eq!(last.meta.epoch, 30);
+}
+
 /// SIGKILL at any moment never leaves a torn checkpoint or history: whatever is there parses.
 #[test]
 fn sigkill_never_leaves_a_corrupt_file() {
