@@ -185,7 +185,7 @@ impl Splits {
             ("validation", self.val.as_ref()),
             ("test", Some(&self.test)),
         ];
-        match splits.iter().find(|(_, d)| d.is_some_and(|d| d.len() == 0)) {
+        match splits.iter().find(|(_, d)| d.is_some_and(|d| d.is_empty())) {
             Some((which, _)) => Err(Error::DatasetMismatch {
                 name: self.name.clone(),
                 detail: format!(
