@@ -52,13 +52,24 @@ impl TrainOptions {
     }
 }
 
-/// Loss and accuracy of one training step (one mini-batch).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// Loss and accuracy of one training step (one mini-batch), or summed over several.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct StepMetrics {
     /// Sum of the per-sample losses (divide by `samples` for the mean).
     pub loss_sum: f64,
     pub correct: u32,
     pub samples: u32,
+}
+
+impl StepMetrics {
+    /// The steps' sums as one entry.
+    pub fn total(steps: &[StepMetrics]) -> StepMetrics {
+        steps.iter().fold(StepMetrics::default(), |t, s| StepMetrics {
+            loss_sum: t.loss_sum + s.loss_sum,
+            correct: t.correct + s.correct,
+            samples: t.samples + s.samples,
+        })
+    }
 }
 
 /// Loss and accuracy over a whole split.

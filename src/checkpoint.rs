@@ -9,7 +9,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::write_atomic;
-use crate::backend::Metrics;
+use crate::backend::{Metrics, StepMetrics};
 use crate::config::Config;
 use crate::data::Affine;
 use crate::error::{Error, Result};
@@ -33,9 +33,12 @@ pub struct Meta {
     pub input_shift: f32,
     /// Epochs completed.
     pub epoch: usize,
-    /// Steps done of the next epoch when training was interrupted mid-epoch (else 0).
+    /// Steps done of the next epoch when training was interrupted mid-epoch (else 0)…
     #[serde(default)]
     pub steps_into_epoch: usize,
+    /// …and their summed loss and hits, so the resumed epoch's history covers all its steps.
+    #[serde(default)]
+    pub steps_so_far: StepMetrics,
     /// Validation metrics of these weights' epoch (with a validation split).
     #[serde(default)]
     pub val: Option<Metrics>,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::TrainOptions;
+use crate::backend::{StepMetrics, TrainOptions};
 use crate::data::{load, DatasetName, LoadOptions, Normalize, Splits};
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
@@ -292,8 +292,33 @@ impl Config {
             log_every: self.log_every,
             start_epoch: 0,
             start_step: 0,
+            start_metrics: StepMetrics::default(),
             best_so_far: None,
         }
+    }
+
+    /// The first setting that decides an epoch's batches (which samples, in which order, how
+    /// many per step) and differs in `other`: its flag, this value and `other`'s. A run
+    /// interrupted mid-epoch can only continue where it stopped with all of them unchanged.
+    pub fn batch_order_change(&self, other: &Config) -> Option<(&'static str, String, String)> {
+        let settings: [(&'static str, String, String); 7] = [
+            ("dataset", self.dataset.as_str().into(), other.dataset.as_str().into()),
+            ("samples", self.samples.to_string(), other.samples.to_string()),
+            (
+                "train-samples",
+                format!("{:?}", self.train_samples),
+                format!("{:?}", other.train_samples),
+            ),
+            ("val-split", self.val_split.to_string(), other.val_split.to_string()),
+            ("batch-size", self.batch_size.to_string(), other.batch_size.to_string()),
+            ("seed", self.seed.to_string(), other.seed.to_string()),
+            (
+                "data-dir",
+                format!("{:?}", self.data_dir),
+                format!("{:?}", other.data_dir),
+            ),
+        ];
+        settings.into_iter().find(|(_, was, now)| was != now)
     }
 
     /// The learning-rate schedule for a run of `steps_per_epoch` steps per epoch.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::artifacts::{write_atomic, HistoryRow, RunDir, RunLock};
 use crate::backend::Backend;
-use crate::backend::Metrics;
+use crate::backend::{Metrics, StepMetrics};
 use crate::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::config::Config;
 use crate::data::Splits;
@@ -28,6 +28,8 @@ pub struct Run {
     /// Epochs already done (a resumed run), and steps done of the next one.
     pub start_epoch: usize,
     pub start_step: usize,
+    /// The interrupted epoch's metrics before the break.
+    pub start_metrics: StepMetrics,
     /// A resumed run's best epoch so far (from its best.safetensors).
     pub best_so_far: Option<Best>,
     /// Metrics of every epoch so far, resumed ones included.
@@ -64,11 +66,26 @@ impl Run {
         let (run_dir, lock) = RunDir::open(dir)?;
         let config = Config::resolve(Some(&run_dir.file("config.toml")), overrides)?;
         let checkpoint = Checkpoint::load(&run_dir.file("last.safetensors"))?;
+        let meta = &checkpoint.meta;
+        if meta.steps_into_epoch > 0 {
+            if let Some((flag, was, now)) = meta.config.batch_order_change(&config) {
+                return Err(Error::InvalidConfig {
+                    field: flag,
+                    detail: format!(
+                        "the run stopped {} steps into epoch {}, whose batches depend on --{flag}: it was {was}, now {now}; \
+                         resume with the same value to finish that epoch where it stopped",
+                        meta.steps_into_epoch,
+                        meta.epoch + 1
+                    ),
+                });
+            }
+        }
         let mut run = Run::build(&config, Some(&checkpoint))?;
         run.backend
             .set_optimizer_state(&checkpoint.optimizer_state, checkpoint.meta.optimizer_steps)?;
         run.start_epoch = checkpoint.meta.epoch;
         run.start_step = checkpoint.meta.steps_into_epoch;
+        run.start_metrics = checkpoint.meta.steps_so_far;
         let best = Checkpoint::load(&run_dir.file("best.safetensors")).ok();
         run.best_so_far = best.and_then(|b| {
             Some(Best {
@@ -113,6 +130,7 @@ impl Run {
             dir: None,
             start_epoch: 0,
             start_step: 0,
+            start_metrics: StepMetrics::default(),
             best_so_far: None,
             history: Vec::new(),
             tick_every: None,
@@ -129,6 +147,7 @@ impl Run {
         let cfg = crate::train::TrainConfig {
             start_epoch: self.start_epoch,
             start_step: self.start_step,
+            start_metrics: self.start_metrics,
             best_so_far: self.best_so_far.clone(),
             log_every: base.log_every.or(self.tick_every),
             ..base
@@ -156,6 +175,8 @@ impl Run {
 struct Position {
     epoch: usize,
     steps_into_epoch: usize,
+    /// Summed metrics of those steps.
+    steps_so_far: StepMetrics,
     /// Validation metrics at this position (end of an epoch with a validation split).
     val: Option<Metrics>,
 }
@@ -181,6 +202,7 @@ fn checkpoint_of(
             input_shift: data.train.transform.shift,
             epoch: at.epoch,
             steps_into_epoch: at.steps_into_epoch,
+            steps_so_far: at.steps_so_far,
             val: at.val,
             optimizer_steps,
             seed: config.seed,
@@ -211,6 +233,7 @@ impl Observer for Recorder<'_> {
         let at = Position {
             epoch: report.epoch,
             steps_into_epoch: 0,
+            steps_so_far: StepMetrics::default(),
             val: report.val,
         };
         // Without a validation split the latest epoch is the best one we can name.
@@ -223,14 +246,15 @@ impl Observer for Recorder<'_> {
         self.inner.should_stop()
     }
 
-    fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize) -> Result<()> {
+    fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize, so_far: StepMetrics) -> Result<()> {
         let at = Position {
             epoch: epoch - 1,
             steps_into_epoch: steps,
+            steps_so_far: so_far,
             val: None,
         };
         self.save(backend, at, false)?;
-        self.inner.stopped(backend, epoch, steps)
+        self.inner.stopped(backend, epoch, steps, so_far)
     }
 }
 

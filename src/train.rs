@@ -8,7 +8,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Backend, EvalSplit, Metrics};
+use crate::backend::{Backend, EvalSplit, Metrics, StepMetrics};
 use crate::error::{Error, Result};
 use crate::optim::Schedule;
 
@@ -43,8 +43,10 @@ pub struct TrainConfig {
     pub log_every: Option<usize>,
     /// Epochs already done (when resuming): training continues with epoch `start_epoch + 1`…
     pub start_epoch: usize,
-    /// …at this step of it (non-zero after an interrupted epoch).
+    /// …at this step of it (non-zero after an interrupted epoch)…
     pub start_step: usize,
+    /// …whose steps before the interruption summed to this (so its history covers them too).
+    pub start_metrics: StepMetrics,
     /// The best epoch before `start_epoch` (a resumed run keeps comparing against it).
     pub best_so_far: Option<Best>,
 }
@@ -61,6 +63,7 @@ impl TrainConfig {
             log_every: None,
             start_epoch: 0,
             start_step: 0,
+            start_metrics: StepMetrics::default(),
             best_so_far: None,
         }
     }
@@ -111,8 +114,15 @@ pub trait Observer {
         false
     }
 
-    /// Training stopped on request with `steps` steps of epoch `epoch` done.
-    fn stopped(&mut self, _backend: &mut dyn Backend, _epoch: usize, _steps: usize) -> Result<()> {
+    /// Training stopped on request with `steps` steps of epoch `epoch` done, whose metrics sum
+    /// to `so_far`.
+    fn stopped(
+        &mut self,
+        _backend: &mut dyn Backend,
+        _epoch: usize,
+        _steps: usize,
+        _so_far: StepMetrics,
+    ) -> Result<()> {
         Ok(())
     }
 }
@@ -195,13 +205,22 @@ pub fn train(
         let lrs: Vec<f32> = (first_step..first_step + steps_per_epoch)
             .map(|step| cfg.schedule.lr(epoch - 1, step))
             .collect();
+        // The interrupted epoch's steps before the break count towards its metrics.
+        let carried = if skip > 0 {
+            cfg.start_metrics
+        } else {
+            StepMetrics::default()
+        };
         let start = Instant::now();
         let mut steps = Vec::with_capacity(steps_per_epoch);
-        let remaining = order[skip * batch..].chunks(tick * batch).zip(lrs[skip..].chunks(tick));
+        let remaining = order[(skip * batch).min(order.len())..]
+            .chunks(tick * batch)
+            .zip(lrs[skip..].chunks(tick));
         for (chunk, chunk_lrs) in remaining {
             if observer.should_stop() {
                 let done = skip + steps.len();
-                observer.stopped(backend, epoch, done)?;
+                let so_far = StepMetrics::total(&[carried, StepMetrics::total(&steps)]);
+                observer.stopped(backend, epoch, done, so_far)?;
                 outcome.interrupted = Some((epoch, done));
                 return Ok(outcome);
             }
@@ -228,7 +247,8 @@ pub fn train(
             }
         }
         let train_seconds = start.elapsed().as_secs_f64();
-        let train = Metrics::from_steps(&steps);
+        let trained = Metrics::from_steps(&steps);
+        let train = Metrics::from_steps(&[carried, StepMetrics::total(&steps)]);
         let val = if has_val {
             Some(backend.evaluate(EvalSplit::Val)?)
         } else {
@@ -241,7 +261,7 @@ pub fn train(
             test: backend.evaluate(EvalSplit::Test)?,
             lr: lrs[0],
             train_seconds,
-            samples_per_second: train.samples as f64 / train_seconds.max(1e-9),
+            samples_per_second: trained.samples as f64 / train_seconds.max(1e-9),
         };
         let improved = match val {
             Some(val) => outcome

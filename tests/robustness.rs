@@ -173,6 +173,24 @@ fn wait_for(path: &std::path::Path) {
     }
 }
 
+/// Starts a long run in `run`, sends it `signal` once it has saved an epoch, checks it exits
+/// with `code` saying where it stopped, and returns the checkpoint it left.
+fn interrupt(run: &std::path::Path, signal: &str, code: i32) -> Checkpoint {
+    let child = long_run(run, "1000").spawn().expect("starts");
+    wait_for(&run.join("history.json"));
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{signal}: {stderr}");
+    assert!(stderr.contains("interrupted in epoch"), "{signal}: {stderr}");
+    Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint")
+}
+
 /// Ctrl-C: the run finishes its current steps, saves where it stands, exits 130; resuming from
 /// there gives exactly the weights of an uninterrupted run.
 #[test]
@@ -180,25 +198,39 @@ fn sigint_saves_and_resume_continues_exactly() {
     if !fashion_or_skip("sigint_saves_and_resume_continues_exactly") {
         return;
     }
-    let (a, b) = (
-        tempfile::tempdir().expect("temp dir"),
-        tempfile::tempdir().expect("temp dir"),
+    let b = tempfile::tempdir().expect("temp dir");
+    // A signal that arrives while an epoch is saved is seen before the next epoch's first step:
+    // retry until one lands mid-epoch, the case whose resume is hardest.
+    let mut attempts = 0;
+    let (a, saved) = loop {
+        attempts += 1;
+        let a = tempfile::tempdir().expect("temp dir");
+        let saved = interrupt(&a.path().join("run"), "-INT", 130);
+        if saved.meta.steps_into_epoch > 0 || attempts == 8 {
+            break (a, saved);
+        }
+    };
+    assert!(
+        saved.meta.steps_into_epoch > 0,
+        "8 interrupts all landed between epochs"
     );
     let run_a = a.path().join("run");
-    let child = long_run(&run_a, "1000").spawn().expect("starts");
-    wait_for(&run_a.join("history.json"));
-    std::thread::sleep(std::time::Duration::from_millis(150));
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("exits");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted in epoch"), "{stderr}");
-    let saved = Checkpoint::load(&run_a.join("last.safetensors")).expect("a whole checkpoint");
     let target = saved.meta.epoch + 2;
+    {
+        // The interrupted epoch's batches depend on the batch size: another one is refused.
+        let changed = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+            .args(["train", "--resume"])
+            .arg(&run_a)
+            .args(["--batch-size", "64"])
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&changed.stderr);
+        assert_eq!(changed.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("batch-size") && stderr.contains("128") && stderr.contains("64"),
+            "{stderr}"
+        );
+    }
     // Continue to two epochs past the interruption, and run the same number straight.
     let resumed = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
         .args(["train", "--resume"])
@@ -215,6 +247,21 @@ fn sigint_saves_and_resume_continues_exactly() {
         Checkpoint::load(&run_b.join("last.safetensors")).expect("straight checkpoint"),
     );
     assert_eq!(x.meta.epoch, target);
+    // The history of the interrupted epoch covers all its steps, before and after the break.
+    let history = |dir: &std::path::Path| -> Vec<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("history.json")).expect("history")).expect("JSON")
+    };
+    let (resumed_rows, straight_rows) = (history(&run_a), history(&run_b));
+    assert_eq!(resumed_rows.len(), straight_rows.len());
+    for (r, s) in resumed_rows.iter().zip(&straight_rows) {
+        assert_eq!(r["train_accuracy"], s["train_accuracy"], "epoch {}", r["epoch"]);
+        let (a, b) = (r["train_loss"].as_f64().unwrap(), s["train_loss"].as_f64().unwrap());
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs(),
+            "epoch {}: train loss {a} vs {b}",
+            r["epoch"]
+        );
+    }
     assert!(
         x.params == y.params,
         "resumed weights differ from an uninterrupted run (interrupted at epoch {} + {} steps)",
@@ -235,18 +282,7 @@ fn sigterm_and_sighup_save_like_ctrl_c() {
     for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
         let tmp = tempfile::tempdir().expect("temp dir");
         let run = tmp.path().join("run");
-        let child = long_run(&run, "1000").spawn().expect("starts");
-        wait_for(&run.join("history.json"));
-        let status = std::process::Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        let out = child.wait_with_output().expect("exits");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{signal}: {stderr}");
-        assert!(stderr.contains("interrupted in epoch"), "{signal}: {stderr}");
-        let saved = Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint");
+        let saved = interrupt(&run, signal, code);
         let resumed = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
             .args(["train", "--resume"])
             .arg(&run)
