@@ -170,7 +170,11 @@ impl Checkpoint {
     }
 
     pub fn load(path: &Path) -> Result<Checkpoint> {
-        Checkpoint::from_bytes(path, &std::fs::read(path).map_err(|e| Error::io(path, e))?)
+        let bytes = crate::files::read_bounded(path, crate::files::MAX_CHECKPOINT_BYTES, |detail| Error::Checkpoint {
+            path: path.into(),
+            detail,
+        })?;
+        Checkpoint::from_bytes(path, &bytes)
     }
 
     /// A checkpoint from a file's bytes; `path` names it in errors.

@@ -132,11 +132,21 @@ fn invalid(key: &'static str, detail: String) -> Error {
     }
 }
 
+/// A config file's text: a regular file of at most `MAX_CONFIG_BYTES`, in UTF-8.
+fn read_config_text(path: &Path) -> Result<String> {
+    let refuse = |detail: String| Error::ConfigFile {
+        path: path.into(),
+        detail,
+    };
+    let bytes = crate::files::read_bounded(path, crate::files::MAX_CONFIG_BYTES, refuse)?;
+    String::from_utf8(bytes).map_err(|e| refuse(format!("is not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))
+}
+
 impl Config {
     /// The file's settings (if any) with `overrides` (flags that were given) on top, validated.
     pub fn resolve(file: Option<&Path>, overrides: &impl Serialize) -> Result<Config> {
         let mut table = match file {
-            Some(path) => parse_toml(path, &std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?)?,
+            Some(path) => parse_toml(path, &read_config_text(path)?)?,
             None => toml::Table::new(),
         };
         // Flags that were not given serialize to nothing, so they do not override the file.

@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 /// The image at `path` as `side × side` grayscale pixels (0 black … 255 white), resized by
 /// averaging the source pixels each target pixel covers (nearest pixel when enlarging).
 pub fn load_gray(path: &Path, side: usize) -> Result<Vec<u8>> {
-    decode_gray(path, &std::fs::read(path).map_err(|e| Error::io(path, e))?, side)
+    let bytes = crate::files::read_bounded(path, crate::files::MAX_IMAGE_BYTES, |detail| bad(path, "file", detail))?;
+    decode_gray(path, &bytes, side)
 }
 
 /// [`load_gray`] on a file's bytes; `path` names it in errors.
@@ -22,6 +23,10 @@ pub fn decode_gray(path: &Path, bytes: &[u8], side: usize) -> Result<Vec<u8>> {
     Ok(resize(&gray, width, height, side))
 }
 
+/// Most pixels an image may have (64 megapixels, far past any photo `predict` needs): checked
+/// from the header before a pixel is decoded.
+const MAX_PIXELS: usize = 1 << 26;
+
 fn bad(path: &Path, field: &'static str, detail: String) -> Error {
     Error::Image {
         path: path.into(),
@@ -34,6 +39,14 @@ fn decode_png(path: &Path, bytes: &[u8]) -> Result<(usize, usize, Vec<u8>)> {
     let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     decoder.set_transformations(png::Transformations::normalize_to_color8());
     let mut reader = decoder.read_info().map_err(|e| bad(path, "png", e.to_string()))?;
+    let (width, height) = (reader.info().width as usize, reader.info().height as usize);
+    if width.saturating_mul(height) > MAX_PIXELS {
+        return Err(bad(
+            path,
+            "size",
+            format!("{width}×{height} pixels: at most {MAX_PIXELS} are read"),
+        ));
+    }
     let mut buf = vec![
         0;
         reader
@@ -78,7 +91,7 @@ fn decode_pgm(path: &Path, bytes: &[u8]) -> Result<(usize, usize, Vec<u8>)> {
         fields.push(field.ok_or_else(|| bad(path, "header", "expected width, height and maxval".into()))?);
     }
     let (width, height, maxval) = (fields[0], fields[1], fields[2]);
-    if width == 0 || height == 0 || maxval == 0 || maxval > 255 || width.saturating_mul(height) > 1 << 26 {
+    if width == 0 || height == 0 || maxval == 0 || maxval > 255 || width.saturating_mul(height) > MAX_PIXELS {
         return Err(bad(
             path,
             "header",

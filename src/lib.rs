@@ -39,6 +39,7 @@ pub mod device;
 pub mod dropout;
 pub mod error;
 pub mod evaluate;
+pub mod files;
 pub mod gpu;
 pub mod image;
 pub mod model;

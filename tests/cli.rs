@@ -398,3 +398,45 @@ fn a_damaged_data_file_exits_2_naming_it() {
         lines[0]
     );
 }
+
+/// Config, checkpoint and image paths that are not regular files of a sane size — a FIFO (which
+/// would block a plain read forever), an endless device, a directory, nothing at all — are bad
+/// input: exit 2, one line naming the path and what is wrong, nothing allocated or written.
+#[test]
+fn unreadable_input_paths_are_refused_at_once() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let fifo = tmp.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    let (fifo, dir) = (fifo.to_str().expect("utf-8"), tmp.path().to_str().expect("utf-8"));
+    let missing = tmp.path().join("missing.png");
+    let missing = missing.to_str().expect("utf-8");
+    let cases: [(&[&str], &str, &str); 7] = [
+        (&["train", "--config", fifo], fifo, "not a regular file"),
+        (&["train", "--config", "/dev/zero"], "/dev/zero", "not a regular file"),
+        (&["train", "--config", missing], missing, "does not exist"),
+        (&["eval", "--checkpoint", fifo], fifo, "not a regular file"),
+        (&["eval", "--checkpoint", dir], dir, "is a directory"),
+        (
+            &["predict", "--checkpoint", fifo, "--index", "0"],
+            fifo,
+            "not a regular file",
+        ),
+        (
+            &["predict", "--checkpoint", missing, "--index", "0"],
+            missing,
+            "does not exist",
+        ),
+    ];
+    for (args, path, what) in cases {
+        let start = std::time::Instant::now();
+        let out = gpu_mlp(args);
+        let lines = our_error_lines(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {lines:?}");
+        assert!(start.elapsed().as_secs() < 30, "{args:?} took {:?}", start.elapsed());
+        assert_eq!(lines.len(), 1, "{args:?}: {lines:?}");
+        assert!(
+            lines[0].contains(path) && lines[0].contains(what),
+            "{args:?}: {lines:?}"
+        );
+    }
+}

@@ -110,6 +110,43 @@ fn dimension_overflow_is_rejected() {
     assert!(msg.contains("overflow") || msg.contains("data length"), "{msg}");
 }
 
+/// A gzip stream that inflates past what its IDX header promises (a decompression bomb) is
+/// refused as soon as it does, and a header promising more than a dataset file may hold is
+/// refused before anything is inflated.
+#[test]
+fn gzip_bombs_are_stopped_by_the_header() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bomb.gz");
+    // Two 2×2 images promised, 64 MiB of pixels in the stream.
+    let mut body = encode(IMAGES_MAGIC, &[2, 2, 2], &[]);
+    body.resize(body.len() + (64 << 20), 0);
+    std::fs::write(&path, gz(&body)).expect("write");
+    let msg = expect_idx_error(idx::read_images(&path), "data length");
+    assert!(msg.contains("inflates past the 24 bytes"), "{msg}");
+    std::fs::write(&path, gz(&encode(IMAGES_MAGIC, &[60_000, 40_000, 40_000], &[]))).expect("write");
+    let msg = expect_idx_error(idx::read_images(&path), "dimensions");
+    assert!(msg.contains("bytes a dataset file may hold"), "{msg}");
+}
+
+/// A dataset path that is a FIFO or a directory is refused, not read (a FIFO would block).
+#[test]
+fn dataset_paths_must_be_regular_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let msg = expect_idx_error(idx::read_labels(dir.path()), "file");
+    assert!(msg.contains("directory"), "{msg}");
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let msg = expect_idx_error(idx::read_labels(&fifo), "file");
+        assert!(msg.contains("not a regular file"), "{msg}");
+    }
+}
+
 #[test]
 fn corrupt_gzip_is_named() {
     let dir = tempfile::tempdir().expect("temp dir");

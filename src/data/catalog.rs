@@ -164,7 +164,11 @@ fn read_checked(
     strict: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>> {
-    let file = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let file = crate::files::read_bounded(path, crate::files::MAX_DATA_FILE_BYTES, |detail| Error::Idx {
+        path: path.into(),
+        field: "file",
+        detail,
+    })?;
     let unpacked = match idx::is_gzip(&file) {
         true => Some(idx::gunzip_file(path, &file)?),
         false => None,

@@ -33,13 +33,49 @@ pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// [`gunzip`] for the file at `path` (named in the error).
+/// Inflates the gzip-compressed IDX file `bytes` (`path` names it in errors), reading its
+/// header first and then no more than the header promises: a stream that inflates past that
+/// (a decompression bomb) is refused as soon as it does, before it can take the memory.
 pub fn gunzip_file(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
-    gunzip(bytes).map_err(|e| Error::Idx {
+    let bad = |field: &'static str, detail: String| Error::Idx {
         path: path.into(),
-        field: "gzip stream",
-        detail: format!("cannot decompress: {e}"),
-    })
+        field,
+        detail,
+    };
+    let unreadable = |e: std::io::Error| bad("gzip stream", format!("cannot decompress: {e}"));
+    let mut stream = flate2::read::MultiGzDecoder::new(bytes);
+    let mut out = vec![0u8; 4];
+    stream.read_exact(&mut out).map_err(unreadable)?;
+    let ndims = usize::from(out[3]);
+    out.resize(4 + 4 * ndims, 0);
+    stream.read_exact(&mut out[4..]).map_err(unreadable)?;
+    let header = out.len() as u64;
+    let promised = out[4..]
+        .chunks_exact(4)
+        .map(|d| u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
+        .try_fold(1u64, |elements, dim| elements.checked_mul(dim))
+        .and_then(|elements| elements.checked_add(header))
+        .filter(|&total| total <= crate::files::MAX_DATA_FILE_BYTES)
+        .ok_or_else(|| {
+            bad(
+                "dimensions",
+                format!(
+                    "promise more than the {} bytes a dataset file may hold",
+                    crate::files::MAX_DATA_FILE_BYTES
+                ),
+            )
+        })?;
+    stream
+        .take(promised - header + 1)
+        .read_to_end(&mut out)
+        .map_err(unreadable)?;
+    if out.len() as u64 > promised {
+        return Err(bad(
+            "data length",
+            format!("the compressed stream inflates past the {promised} bytes its header promises"),
+        ));
+    }
+    Ok(out)
 }
 
 /// Inflates `raw` when it is gzip (`path` names it in errors).
@@ -99,7 +135,11 @@ fn parse<'a>(path: &Path, bytes: &'a [u8], magic: u32, ndims: usize) -> Result<(
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, e))
+    crate::files::read_bounded(path, crate::files::MAX_DATA_FILE_BYTES, |detail| Error::Idx {
+        path: path.into(),
+        field: "file",
+        detail,
+    })
 }
 
 pub fn read_images(path: &Path) -> Result<IdxImages> {
