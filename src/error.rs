@@ -78,6 +78,11 @@ pub enum Error {
     #[error("{path}: {detail}")]
     RunInUse { path: PathBuf, detail: String },
 
+    /// A stop signal (`crate::signals`) ended work that cannot be saved halfway, such as a
+    /// download; nothing was written.
+    #[error("interrupted by signal {0}; nothing was written")]
+    Interrupted(i32),
+
     #[error("training diverged at epoch {epoch}: {detail}")]
     Diverged { epoch: usize, detail: String },
 }
@@ -95,6 +100,7 @@ impl Error {
             | Error::RunExists { .. }
             | Error::RunInUse { .. }
             | Error::Image { .. } => 2,
+            Error::Interrupted(signal) => crate::signals::exit_code(*signal) as u8,
             _ => 1,
         }
     }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use std::io::IsTerminal;
 
@@ -102,6 +103,9 @@ struct DownloadArgs {
     /// Base URL to fetch the four .gz files from [default: $GPU_MLP_MIRROR, else the official mirror].
     #[arg(long)]
     mirror: Option<String>,
+    /// Seconds to wait for a connection, a response or the next bytes before giving up.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    timeout: u64,
 }
 
 #[derive(clap::Args)]
@@ -312,13 +316,17 @@ fn main() -> ExitCode {
             run_train(&args)
         }
         Command::Eval(args) => run_eval(&args),
-        Command::Download(args) => {
-            download(args.dataset, args.data_dir.as_deref(), args.mirror.as_deref()).map(|paths| {
-                for p in paths {
-                    println!("{}", p.display());
-                }
-            })
-        }
+        Command::Download(args) => download(
+            args.dataset,
+            args.data_dir.as_deref(),
+            args.mirror.as_deref(),
+            Duration::from_secs(args.timeout),
+        )
+        .map(|paths| {
+            for p in paths {
+                println!("{}", p.display());
+            }
+        }),
         Command::Plot { run } => gpu_mlp::report::plot_run(&run).map(|files| {
             for f in files {
                 println!("wrote {}", f.display());
@@ -378,14 +386,19 @@ fn run_bench(configs: &[BenchConfig], repeats: usize, json: bool, fill_workgroup
 }
 
 /// Downloads `dataset` into `data_dir/<name>` (default `data/<name>`), with a progress bar.
-fn download(dataset: DatasetName, data_dir: Option<&Path>, mirror: Option<&str>) -> Result<Vec<PathBuf>, Error> {
+fn download(
+    dataset: DatasetName,
+    data_dir: Option<&Path>,
+    mirror: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<PathBuf>, Error> {
     let dir = data_dir.unwrap_or(Path::new("data")).join(dataset.as_str());
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}")
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    let paths = gpu_mlp::data::download::download(dataset, &dir, mirror, &mut |file, done, total| {
+    let paths = gpu_mlp::data::download::download(dataset, &dir, mirror, timeout, &mut |file, done, total| {
         bar.set_message(file.to_string());
         bar.set_length(total.unwrap_or(done));
         bar.set_position(done);
@@ -400,7 +413,12 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         None => {
             let config = Config::resolve(args.config.as_deref(), args)?;
             if args.download && gpu_mlp::data::load(config.dataset, &config.load_options()).is_err() {
-                download(config.dataset, config.data_dir.as_deref(), args.mirror.as_deref())?;
+                download(
+                    config.dataset,
+                    config.data_dir.as_deref(),
+                    args.mirror.as_deref(),
+                    gpu_mlp::data::download::DEFAULT_TIMEOUT,
+                )?;
             }
             Run::with_dir(&config, args.out.as_deref(), args.force)?
         }

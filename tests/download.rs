@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use gpu_mlp::data::download::download;
+use gpu_mlp::data::download::{download, DEFAULT_TIMEOUT, MAX_FILE_BYTES};
 use gpu_mlp::data::{load, DatasetName, LoadOptions};
 
 const DEBIAN_DIR: &str = "/usr/share/datasets/fashion-mnist";
@@ -22,6 +22,10 @@ enum Behaviour {
     Corrupt,
     /// Promises the whole file, sends half, and closes.
     Drop,
+    /// Accepts the request and never answers.
+    Silent,
+    /// Answers with a body of no announced length that never ends (until the client leaves).
+    Endless,
 }
 
 /// Serves the Debian files over HTTP on an ephemeral port until the test process ends;
@@ -54,6 +58,25 @@ fn serve(behaviour: fn(&str) -> Behaviour) -> (String, Arc<AtomicUsize>) {
                 .next()
                 .unwrap_or("")
                 .to_string();
+            match behaviour(&file) {
+                Behaviour::Silent => {
+                    // Hold the connection open, unanswered, until the client gives up.
+                    let _ = reader.read_line(&mut line);
+                    continue;
+                }
+                Behaviour::Endless => {
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+                    let zeros = vec![0u8; 1 << 16];
+                    // Bounded: stops at 4× the client's cap, or when it hangs up.
+                    for _ in 0..(4 * MAX_FILE_BYTES as usize / zeros.len()) {
+                        if stream.write_all(&zeros).is_err() {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                _ => {}
+            }
             let Ok(mut body) = std::fs::read(Path::new(DEBIAN_DIR).join(&file)) else {
                 let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 continue;
@@ -66,6 +89,7 @@ fn serve(behaviour: fn(&str) -> Behaviour) -> (String, Arc<AtomicUsize>) {
                     body[mid] ^= 0xff;
                 }
                 Behaviour::Drop => body.truncate(full / 2),
+                Behaviour::Silent | Behaviour::Endless => {}
             }
             let header = format!("HTTP/1.1 200 OK\r\nContent-Length: {full}\r\nConnection: close\r\n\r\n");
             let _ = stream.write_all(header.as_bytes());
@@ -93,9 +117,13 @@ fn downloads_verifies_and_does_not_fetch_twice() {
     let dir = tempfile::tempdir().expect("temp dir");
     let target = dir.path().join("fashion");
     let mut seen = 0u64;
-    let paths = download(DatasetName::Fashion, &target, Some(&url), &mut |_, done, _| {
-        seen = seen.max(done)
-    })
+    let paths = download(
+        DatasetName::Fashion,
+        &target,
+        Some(&url),
+        DEFAULT_TIMEOUT,
+        &mut |_, done, _| seen = seen.max(done),
+    )
     .expect("downloads");
     assert_eq!(paths.len(), 4);
     assert_eq!(requests.load(Ordering::SeqCst), 4);
@@ -110,7 +138,14 @@ fn downloads_verifies_and_does_not_fetch_twice() {
     .expect("loads");
     assert_eq!((splits.train.len(), splits.test.len()), (60_000, 10_000));
     // Everything verifies: a second run asks the server for nothing.
-    download(DatasetName::Fashion, &target, Some(&url), &mut |_, _, _| {}).expect("nothing to do");
+    download(
+        DatasetName::Fashion,
+        &target,
+        Some(&url),
+        DEFAULT_TIMEOUT,
+        &mut |_, _, _| {},
+    )
+    .expect("nothing to do");
     assert_eq!(requests.load(Ordering::SeqCst), 4);
 }
 
@@ -127,7 +162,14 @@ fn a_corrupted_file_is_rejected_and_not_written() {
         }
     });
     let dir = tempfile::tempdir().expect("temp dir");
-    let err = download(DatasetName::Fashion, dir.path(), Some(&url), &mut |_, _, _| {}).expect_err("refused");
+    let err = download(
+        DatasetName::Fashion,
+        dir.path(),
+        Some(&url),
+        DEFAULT_TIMEOUT,
+        &mut |_, _, _| {},
+    )
+    .expect_err("refused");
     let msg = err.to_string();
     assert!(
         msg.contains("train-labels-idx1-ubyte.gz") && msg.contains("nothing was written"),
@@ -152,11 +194,60 @@ fn a_dropped_connection_is_an_error_not_a_truncated_file() {
     }
     let (url, _) = serve(|_| Behaviour::Drop);
     let dir = tempfile::tempdir().expect("temp dir");
-    let err = download(DatasetName::Fashion, dir.path(), Some(&url), &mut |_, _, _| {}).expect_err("fails");
+    let err = download(
+        DatasetName::Fashion,
+        dir.path(),
+        Some(&url),
+        DEFAULT_TIMEOUT,
+        &mut |_, _, _| {},
+    )
+    .expect_err("fails");
     let msg = err.to_string();
     assert!(
         msg.contains("train-images-idx3-ubyte.gz") && msg.contains("bytes"),
         "{msg}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}
+
+/// A mirror that accepts the connection and never answers is given up on after the timeout,
+/// and nothing is written.
+#[test]
+fn a_silent_mirror_times_out() {
+    let (url, _) = serve(|_| Behaviour::Silent);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = std::time::Instant::now();
+    let timeout = std::time::Duration::from_secs(1);
+    let err = download(DatasetName::Fashion, dir.path(), Some(&url), timeout, &mut |_, _, _| {}).expect_err("fails");
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+    assert!(err.to_string().contains("train-images-idx3-ubyte.gz"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}
+
+/// An endless body is cut off at the size cap, not read until memory runs out.
+#[test]
+fn an_endless_body_is_cut_off_at_the_cap() {
+    let (url, _) = serve(|_| Behaviour::Endless);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let err = download(
+        DatasetName::Fashion,
+        dir.path(),
+        Some(&url),
+        DEFAULT_TIMEOUT,
+        &mut |_, _, _| {},
+    )
+    .expect_err("fails");
+    assert!(
+        err.to_string().contains(&format!("more than {MAX_FILE_BYTES} bytes")),
+        "{err}"
     );
     assert_eq!(
         std::fs::read_dir(dir.path()).expect("dir").count(),

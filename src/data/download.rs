@@ -18,6 +18,13 @@ use crate::error::{Error, Result};
 /// Overrides the mirror when `--mirror` is not given.
 pub const MIRROR_ENV: &str = "GPU_MLP_MIRROR";
 
+/// Longest wait for a connection, a response or the next bytes of a body, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Largest file accepted from a mirror: the largest official one (Fashion-MNIST's training
+/// images) is 26 MB compressed.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 /// How a downloaded file is known to be right.
 #[derive(Debug, Clone, Copy)]
 pub enum Check {
@@ -87,8 +94,17 @@ fn hex(bytes: &[u8]) -> String {
 pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, Option<u64>);
 
 /// Downloads dataset `name` into `dir` from `mirror` (default: `$GPU_MLP_MIRROR`, then the
-/// official one). Files already there that verify are kept. Returns the four paths.
-pub fn download(name: DatasetName, dir: &Path, mirror: Option<&str>, progress: Progress<'_>) -> Result<Vec<PathBuf>> {
+/// official one). Files already there that verify are kept. Returns the four paths. Waits at
+/// most `timeout` for a connection, a response or the next bytes; stops a body past
+/// `MAX_FILE_BYTES`, and on a stop signal (`crate::signals`); nothing is written unless whole
+/// and verified.
+pub fn download(
+    name: DatasetName,
+    dir: &Path,
+    mirror: Option<&str>,
+    timeout: Duration,
+    progress: Progress<'_>,
+) -> Result<Vec<PathBuf>> {
     let (official, checks) = sources(name).ok_or_else(|| Error::InvalidConfig {
         field: "dataset",
         detail: format!("`{}` is generated, not downloaded", name.as_str()),
@@ -100,8 +116,11 @@ pub fn download(name: DatasetName, dir: &Path, mirror: Option<&str>, progress: P
         .unwrap_or_else(|| official.to_string());
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(30)))
-        .timeout_recv_body(Some(Duration::from_secs(120)))
+        .timeout_resolve(Some(timeout))
+        .timeout_connect(Some(timeout))
+        .timeout_send_request(Some(timeout))
+        .timeout_recv_response(Some(timeout))
+        .timeout_per_read(Some(timeout))
         .build()
         .into();
     let mut paths = Vec::new();
@@ -136,10 +155,21 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &str, progress: Progress<'_>) -> 
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        fail(format!(
+            "more than {MAX_FILE_BYTES} bytes, larger than any official file; nothing was written"
+        ))
+    };
+    if total.is_some_and(|t| t > MAX_FILE_BYTES) {
+        return Err(too_large());
+    }
     let mut reader = response.body_mut().as_reader();
-    let mut bytes = Vec::with_capacity(total.unwrap_or(0).min(1 << 28) as usize);
+    let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
     let mut chunk = vec![0u8; 1 << 16];
     loop {
+        if let Some(signal) = crate::signals::requested() {
+            return Err(Error::Interrupted(signal));
+        }
         let n = reader
             .read(&mut chunk)
             .map_err(|e| fail(format!("connection failed after {} bytes: {e}", bytes.len())))?;
@@ -147,6 +177,9 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &str, progress: Progress<'_>) -> 
             break;
         }
         bytes.extend_from_slice(&chunk[..n]);
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
         progress(file, bytes.len() as u64, total);
     }
     if let Some(total) = total.filter(|&t| t != bytes.len() as u64) {
