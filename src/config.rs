@@ -281,6 +281,13 @@ impl Config {
 
     /// The dataset as configured: loaded, truncated, split for validation, normalized.
     pub fn load_data(&self) -> Result<Splits> {
+        if matches!(self.dataset, DatasetName::Blobs | DatasetName::Circle) {
+            // Generated points: two f32 features and a label each, held about three times over
+            // (generated, then split) — checked before generating.
+            let bytes = 3 * 12 * self.samples as u128;
+            let what = format!("{} generated points", self.samples);
+            crate::memory::check_fits("samples", &what, bytes, crate::memory::available_bytes())?;
+        }
         let mut splits = load(self.dataset, &self.load_options())?;
         if let Some(n) = self.train_samples {
             splits.train = splits.train.truncated(n);

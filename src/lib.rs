@@ -42,6 +42,7 @@ pub mod evaluate;
 pub mod files;
 pub mod gpu;
 pub mod image;
+pub mod memory;
 pub mod model;
 pub mod optim;
 pub mod report;

@@ -105,6 +105,7 @@ impl Run {
     fn build(config: &Config, from: Option<&Checkpoint>) -> Result<Run> {
         let data = Arc::new(config.load_data()?);
         let spec = config.spec(data.train.dim, data.classes())?;
+        check_model_fits(config, &spec)?;
         let params = match from {
             Some(c) if c.meta.spec()? != spec => {
                 return Err(Error::Checkpoint {
@@ -168,6 +169,26 @@ impl Run {
             &mut recorder,
         )
     }
+}
+
+/// Refuses a network whose parameters, gradients, optimizer state and batch activations
+/// (held once on the host even when training on the GPU) would not fit in memory.
+fn check_model_fits(config: &Config, spec: &MlpSpec) -> Result<()> {
+    let params = ParamLayout::new(spec).len as u128;
+    let arrays = 2 + config.optimizer.state_per_param() as u128;
+    let activations = 2 * config.batch_size as u128 * spec.sizes.iter().map(|&w| w as u128).sum::<u128>();
+    let what = format!(
+        "a {} network ({} parameters, batch {})",
+        spec.describe(),
+        params,
+        config.batch_size
+    );
+    crate::memory::check_fits(
+        "hidden",
+        &what,
+        4 * (params * arrays + activations),
+        crate::memory::available_bytes(),
+    )
 }
 
 /// Where training stands: epochs completed and steps done of the next.

@@ -187,7 +187,7 @@ pub fn train(
     let steps_per_epoch = train_len.div_ceil(batch);
     let tick = cfg.log_every.unwrap_or(steps_per_epoch).max(1);
     let mut outcome = Outcome {
-        reports: Vec::with_capacity(cfg.epochs),
+        reports: Vec::new(),
         best: cfg.best_so_far.clone(),
         stopped_early: false,
         interrupted: None,

@@ -594,3 +594,34 @@ fn an_image_too_large_is_refused_from_its_header() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("65535×65535"), "{stderr}");
 }
+
+/// A model or a generated dataset larger than the memory available is refused with the
+/// numbers before anything is allocated (no abort, no OOM kill, nothing written).
+#[test]
+fn models_and_data_beyond_memory_are_refused_with_the_numbers() {
+    if gpu_mlp::memory::available_bytes().is_none() {
+        eprintln!("\n*** SKIPPING: this system does not report its available memory ***\n");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let cases: [(&[&str], &str); 2] = [
+        (&["--hidden", "100000000000"], "invalid hidden"),
+        (&["--samples", "2000000000000"], "invalid samples"),
+    ];
+    for (flags, field) in cases {
+        let run = tmp.path().join("run");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+            .args(["train", "--device", "cpu", "--dataset", "blobs", "--out"])
+            .arg(&run)
+            .args(flags)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {stderr}");
+        assert!(
+            stderr.contains(field) && stderr.contains("GiB is available"),
+            "{flags:?}: {stderr}"
+        );
+        assert!(!run.exists(), "{flags:?}: nothing written");
+    }
+}
