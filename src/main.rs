@@ -294,22 +294,9 @@ fn parse_hidden(s: &str) -> Result<Hidden, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // Bad arguments: clap's first line names the flag and what was expected; exit code 2.
-        Err(e) if e.use_stderr() => {
-            let text = e.render().to_string();
-            eprintln!(
-                "{}",
-                text.lines()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("error: invalid arguments")
-            );
-            return ExitCode::from(2);
-        }
-        // --help and --version.
-        Err(e) => e.exit(),
-    };
+    // Bad arguments: clap's whole message (what was wrong, valid values, "did you mean",
+    // the usage line) and exit code 2; --help and --version print and exit 0.
+    let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(args) => {
             gpu_mlp::signals::install();
