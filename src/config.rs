@@ -38,6 +38,9 @@ pub struct Config {
     pub dropout: f32,
     pub optimizer: OptimizerKind,
     pub lr: f32,
+    /// `lr` was not given: it is the optimizer's default (not recorded; config.toml holds the value).
+    #[serde(skip)]
+    pub lr_defaulted: bool,
     pub momentum: f32,
     pub nesterov: bool,
     pub beta1: f32,
@@ -80,6 +83,7 @@ impl Default for Config {
             dropout: 0.0,
             optimizer: OptimizerKind::Sgd,
             lr: 0.1,
+            lr_defaulted: false,
             momentum: opt.momentum,
             nesterov: opt.nesterov,
             beta1: opt.beta1,
@@ -161,10 +165,15 @@ impl Config {
     }
 
     fn from_table(path: &Path, table: toml::Table) -> Result<Config> {
-        let config = Config::deserialize(toml::Value::Table(table)).map_err(|e| Error::ConfigFile {
+        let lr_given = table.contains_key("lr");
+        let mut config = Config::deserialize(toml::Value::Table(table)).map_err(|e| Error::ConfigFile {
             path: path.into(),
             detail: suggest_key(e.message()),
         })?;
+        if !lr_given {
+            config.lr = config.optimizer.default_lr();
+            config.lr_defaulted = true;
+        }
         config.validate()?;
         Ok(config)
     }

@@ -340,6 +340,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// A setting as its flag spells it (`he-uniform`, `softmax-cross-entropy`), not its Rust name.
+fn flag(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(|| "?".into(), |v| v.get_name().to_string())
+}
+
 /// The configurations `--config` names.
 #[derive(Debug, Clone)]
 struct BenchConfigs(Vec<BenchConfig>);
@@ -422,26 +429,31 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         }
     };
     say(format!(
-        "dataset {}: {} train / {} validation / {} test samples, {} features, {} classes ({:?} normalization)",
+        "dataset {}: {} train / {} validation / {} test samples, {} features, {} classes ({} normalization)",
         splits.name,
         splits.train.len(),
         splits.val.as_ref().map_or(0, |v| v.len()),
         splits.test.len(),
         splits.train.dim,
         splits.classes(),
-        config.normalize
+        flag(config.normalize)
     ));
     say(format!("device: {} ({})", run.backend.describe(), run.device_note));
     say(format!(
-        "model {} ({} parameters, {:?} init, {:?}, dropout {}), {:?} lr {} ({:?} schedule), batch {}, {} epochs, seed {}",
+        "model {} ({} parameters, {} init, {}, dropout {}), {} lr {}{} ({} schedule), batch {}, {} epochs, seed {}",
         run.spec.describe(),
         ParamLayout::new(&run.spec).count(),
-        config.init,
-        config.loss,
+        flag(config.init),
+        flag(config.loss),
         config.dropout,
-        config.optimizer,
+        flag(config.optimizer),
         config.lr,
-        config.schedule,
+        if config.lr_defaulted {
+            format!(" (the default for {}; --lr sets another)", flag(config.optimizer))
+        } else {
+            String::new()
+        },
+        flag(config.schedule),
         config.batch_size,
         config.epochs,
         config.seed
@@ -507,8 +519,8 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
     let backend = &mut run.backend;
     if outcome.stopped_early {
         println!(
-            "early stopping: no {:?} improvement for {} epochs",
-            config.monitor,
+            "early stopping: no {} improvement for {} epochs",
+            flag(config.monitor),
             config.patience.unwrap_or(0)
         );
     }
@@ -516,9 +528,9 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
         backend.set_parameters(&best.params)?;
         let test = backend.evaluate(EvalSplit::Test)?;
         println!(
-            "best epoch {} by {:?}: val loss {:.4}, val accuracy {:.2}%; its test loss {:.4}, test accuracy {:.2}%",
+            "best epoch {} by {}: val loss {:.4}, val accuracy {:.2}%; its test loss {:.4}, test accuracy {:.2}%",
             best.epoch,
-            config.monitor,
+            flag(config.monitor),
             best.val.loss,
             100.0 * best.val.accuracy,
             test.loss,

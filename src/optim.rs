@@ -25,6 +25,15 @@ impl OptimizerKind {
     }
 
     /// How many f32 state values it keeps per parameter.
+    /// The learning rate when none is given: Adam's step is already normalized, so it takes
+    /// the 1e-3 its paper (and PyTorch) use; SGD and momentum take 0.1.
+    pub fn default_lr(self) -> f32 {
+        match self {
+            OptimizerKind::Sgd | OptimizerKind::Momentum => 0.1,
+            OptimizerKind::Adam | OptimizerKind::Adamw => 1e-3,
+        }
+    }
+
     pub fn state_per_param(self) -> usize {
         match self {
             OptimizerKind::Sgd => 0,

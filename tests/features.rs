@@ -256,3 +256,19 @@ fn patience_without_a_validation_split_is_an_error() {
         .expect_err("needs val_split");
     assert!(err.to_string().contains("--val-split"), "{err}");
 }
+
+/// Without `lr`, the learning rate follows the optimizer (Adam's step is normalized: 1e-3, as
+/// in PyTorch); a given one is kept.
+#[test]
+fn the_default_learning_rate_follows_the_optimizer() {
+    let resolve = |text: &str| {
+        let table: toml::Table = toml::from_str(text).expect("TOML");
+        Config::resolve(None, &table).expect("valid")
+    };
+    for (optimizer, lr) in [("sgd", 0.1), ("momentum", 0.1), ("adam", 1e-3), ("adamw", 1e-3)] {
+        let config = resolve(&format!("optimizer = \"{optimizer}\""));
+        assert_eq!((config.lr, config.lr_defaulted), (lr, true), "{optimizer}");
+    }
+    let given = resolve("optimizer = \"adam\"\nlr = 0.05");
+    assert_eq!((given.lr, given.lr_defaulted), (0.05, false));
+}
