@@ -30,7 +30,8 @@ pub struct Config {
     /// Refuse dataset files whose checksum is not the official one (else warn).
     pub strict_data: bool,
     pub hidden: Vec<usize>,
-    /// One for all hidden layers, or one per hidden layer.
+    /// One for all hidden layers, or one per hidden layer (`"relu"` or `["tanh", "relu"]`).
+    #[serde(deserialize_with = "one_or_many")]
     pub activation: Vec<Activation>,
     pub init: Init,
     pub loss: Loss,
@@ -146,6 +147,45 @@ fn read_config_text(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| refuse(format!("is not UTF-8 text (byte {})", e.utf8_error().valid_up_to())))
 }
 
+/// The first key of `table` whose value alone does not deserialize (the error does not say).
+fn culprit_key(table: &toml::Table) -> Option<&str> {
+    table.iter().find_map(|(key, value)| {
+        let alone = toml::Table::from_iter([(key.clone(), value.clone())]);
+        Config::deserialize(toml::Value::Table(alone))
+            .is_err()
+            .then_some(key.as_str())
+    })
+}
+
+/// A list, or one value standing for a list of one (as the flag takes it).
+fn one_or_many<'de, D, T>(deserializer: D) -> std::result::Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct OneOrMany<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for OneOrMany<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a name or a list of names")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Vec<T>, E> {
+            T::deserialize(serde::de::value::StrDeserializer::<E>::new(v)).map(|one| vec![one])
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(value) = seq.next_element()? {
+                out.push(value);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_any(OneOrMany(std::marker::PhantomData))
+}
+
 impl Config {
     /// The file's settings (if any) with `overrides` (flags that were given) on top, validated.
     pub fn resolve(file: Option<&Path>, overrides: &impl Serialize) -> Result<Config> {
@@ -166,9 +206,12 @@ impl Config {
 
     fn from_table(path: &Path, table: toml::Table) -> Result<Config> {
         let lr_given = table.contains_key("lr");
-        let mut config = Config::deserialize(toml::Value::Table(table)).map_err(|e| Error::ConfigFile {
+        let mut config = Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| Error::ConfigFile {
             path: path.into(),
-            detail: suggest_key(e.message()),
+            detail: match culprit_key(&table) {
+                Some(key) if !e.message().starts_with("unknown field") => format!("key `{key}`: {}", e.message()),
+                _ => suggest_key(e.message()),
+            },
         })?;
         if !lr_given {
             config.lr = config.optimizer.default_lr();

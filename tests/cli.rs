@@ -466,3 +466,31 @@ fn unreadable_input_paths_are_refused_at_once() {
         );
     }
 }
+
+/// A TOML value of the wrong type names its key; `activation` takes one name as the flag does.
+#[test]
+fn toml_type_errors_name_the_key_and_one_activation_is_accepted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("lr = \"fast\"\n", "key `lr`: invalid type: string \"fast\""),
+        ("activation = \"relux\"\n", "key `activation`: unknown variant `relux`"),
+        ("lrr = 0.1\n", "did you mean `lr`"),
+    ];
+    for (text, fragment) in cases {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).expect("write");
+        let out = gpu_mlp(&["train", "--config", path.to_str().expect("utf-8")]);
+        let lines = our_error_lines(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}: {lines:?}");
+        assert!(lines.len() == 1 && lines[0].contains(fragment), "{text}: {lines:?}");
+    }
+    let path = dir.path().join("tanh.toml");
+    std::fs::write(
+        &path,
+        "dataset = \"blobs\"\nhidden = [6]\nactivation = \"tanh\"\nepochs = 1\ndevice = \"cpu\"\n",
+    )
+    .expect("write");
+    let out = gpu_mlp(&["train", "--config", path.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("model 2-6(tanh)-2"));
+}
