@@ -294,6 +294,12 @@ fn parse_hidden(s: &str) -> Result<Hidden, String> {
 }
 
 fn main() -> ExitCode {
+    // Mesa's Vulkan device-select layer connects to the display server to order the GPUs,
+    // printing `XDG_RUNTIME_DIR is invalid…` on headless machines; gpu-mlp ranks adapters
+    // itself, so the layer is skipped unless the user asks for it. Set before any thread starts.
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
     // Bad arguments: clap's whole message (what was wrong, valid values, "did you mean",
     // the usage line) and exit code 2; --help and --version print and exit 0.
     let cli = Cli::parse();

@@ -494,3 +494,29 @@ fn toml_type_errors_name_the_key_and_one_activation_is_accepted() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("model 2-6(tanh)-2"));
 }
+
+/// No loader chatter: a run on a Vulkan adapter prints nothing about display servers.
+#[test]
+fn no_display_server_noise_on_stderr() {
+    if common::gpu_or_skip("no_display_server_noise_on_stderr").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = dir.path().join("run");
+    let out = gpu_mlp(&[
+        "train",
+        "--dataset",
+        "blobs",
+        "--device",
+        "gpu",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        run.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("XDG_RUNTIME_DIR"), "{}", stderr(&out));
+    let info = gpu_mlp(&["info"]);
+    assert!(!stderr(&info).contains("XDG_RUNTIME_DIR"), "{}", stderr(&info));
+}

@@ -80,10 +80,23 @@ fn notable_features(features: wgpu::Features, info: &wgpu::AdapterInfo) -> Vec<S
     out
 }
 
-fn instance() -> wgpu::Instance {
+fn instance(backends: wgpu::Backends) -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-    desc.backends = wgpu::Backends::all();
+    desc.backends = backends;
     wgpu::Instance::new(desc)
+}
+
+/// Every adapter of the primary backends (Vulkan, Metal, DX12), best first; only when there is
+/// none, those of the secondary ones (OpenGL): probing GL's EGL/Wayland path prints loader
+/// noise (`XDG_RUNTIME_DIR is invalid…`) a run that has Vulkan never needs to show.
+fn adapters() -> Vec<wgpu::Adapter> {
+    let probe = |backends| pollster::block_on(instance(backends).enumerate_adapters(backends));
+    let mut found = probe(wgpu::Backends::PRIMARY);
+    if found.is_empty() {
+        found = probe(wgpu::Backends::SECONDARY);
+    }
+    found.sort_by_key(|a| rank(a.get_info().device_type));
+    found
 }
 
 fn rank(device_type: wgpu::DeviceType) -> u8 {
@@ -98,12 +111,7 @@ fn rank(device_type: wgpu::DeviceType) -> u8 {
 
 /// Every adapter wgpu can see, best first.
 pub fn list_adapters() -> Vec<AdapterSummary> {
-    let mut all: Vec<AdapterSummary> = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()))
-        .iter()
-        .map(AdapterSummary::of)
-        .collect();
-    all.sort_by_key(|a| rank(a.device_type));
-    all
+    adapters().iter().map(AdapterSummary::of).collect()
 }
 
 /// The device, its queue and what it can do: created once per run and shared by every kernel.
@@ -124,10 +132,7 @@ pub struct GpuContext {
 impl GpuContext {
     /// Opens the best adapter `choice` allows (discrete > integrated > virtual > software).
     pub fn new(choice: AdapterChoice) -> Result<Self> {
-        let instance = instance();
-        let mut adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-        adapters.sort_by_key(|a| rank(a.get_info().device_type));
-        let adapter = adapters
+        let adapter = adapters()
             .into_iter()
             .find(|a| choice == AdapterChoice::Any || AdapterSummary::of(a).is_hardware())
             .ok_or_else(|| {
