@@ -524,11 +524,11 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
     }
     let backend = &mut run.backend;
     if outcome.stopped_early {
-        println!(
+        say(format!(
             "early stopping: no {} improvement for {} epochs",
             flag(config.monitor),
             config.patience.unwrap_or(0)
-        );
+        ));
     }
     if let Some(best) = &outcome.best {
         backend.set_parameters(&best.params)?;
@@ -545,19 +545,19 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
     }
     let stats = backend.schedule_stats();
     if stats.dispatches > 0 && !outcome.reports.is_empty() {
-        println!(
+        say(format!(
             "GPU schedule: {:.0} dispatches per step, {:.1} submits per epoch",
             stats.dispatches_per_step(),
             stats.submits as f64 / outcome.reports.len() as f64
-        );
+        ));
     }
     if let Some(dir) = &run.dir {
         let plots = gpu_mlp::report::plot_run(&dir.path)?;
-        println!(
+        say(format!(
             "wrote {} plots and the checkpoints to {}",
             plots.len(),
             dir.path.display()
-        );
+        ));
     }
     Ok(())
 }

@@ -495,7 +495,8 @@ fn toml_type_errors_name_the_key_and_one_activation_is_accepted() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("model 2-6(tanh)-2"));
 }
 
-/// No loader chatter: a run on a Vulkan adapter prints nothing about display servers.
+/// No loader chatter: a run on a Vulkan adapter prints nothing about display servers; with
+/// --quiet it prints its final summary alone.
 #[test]
 fn no_display_server_noise_on_stderr() {
     if common::gpu_or_skip("no_display_server_noise_on_stderr").is_none() {
@@ -517,6 +518,10 @@ fn no_display_server_noise_on_stderr() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("XDG_RUNTIME_DIR"), "{}", stderr(&out));
+    // --quiet: the final summary alone.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.starts_with("epoch 1: train loss"), "{stdout}");
     let info = gpu_mlp(&["info"]);
     assert!(!stderr(&info).contains("XDG_RUNTIME_DIR"), "{}", stderr(&info));
 }
