@@ -283,10 +283,12 @@ pub enum Init {
     HeNormal,
     /// Glorot (Xavier) uniform, for tanh/sigmoid: U(±√(6/(fan_in+fan_out))).
     GlorotUniform,
+    /// PyTorch's `nn.Linear` default: weights and biases U(±1/√fan_in).
+    Pytorch,
 }
 
 /// Draws every layer's weights from `init`, layer by layer from ChaCha8 seeded with `seed`;
-/// biases and padding are 0.
+/// biases are 0 (but for `Init::Pytorch`, which draws them too) and padding is 0.
 pub fn initialize(layout: &ParamLayout, init: Init, seed: u64) -> Vec<f32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut params = vec![0.0f32; layout.len];
@@ -321,6 +323,12 @@ pub fn initialize(layout: &ParamLayout, init: Init, seed: u64) -> Vec<f32> {
                     Uniform::new_inclusive(-bound, bound).expect("valid bounds"),
                     &mut rng,
                 )
+            }
+            Init::Pytorch => {
+                let bound = 1.0 / fan_in.sqrt();
+                let dist = Uniform::new_inclusive(-bound, bound).expect("valid bounds");
+                fill(weights, dist, &mut rng);
+                fill(&mut params[layer.bias.clone()], dist, &mut rng);
             }
         }
     }

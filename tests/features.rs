@@ -272,3 +272,24 @@ fn the_default_learning_rate_follows_the_optimizer() {
     let given = resolve("optimizer = \"adam\"\nlr = 0.05");
     assert_eq!((given.lr, given.lr_defaulted), (0.05, false));
 }
+
+/// `--init pytorch` is `nn.Linear`'s default: weights and biases U(±1/√fan_in), biases too.
+#[test]
+fn pytorch_init_draws_weights_and_biases_within_one_over_root_fan_in() {
+    let spec = MlpSpec::new(784, &[64], 10).expect("spec");
+    let layout = ParamLayout::new(&spec);
+    let params = initialize(&layout, Init::Pytorch, 3);
+    for layer in &layout.layers {
+        let bound = 1.0 / (layer.fan_in as f32).sqrt();
+        for range in [layer.weight.clone(), layer.bias.clone()] {
+            let values = &params[range];
+            assert!(values.iter().all(|v| v.abs() <= bound), "outside ±{bound}");
+            let widest = values.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(
+                widest > 0.8 * bound,
+                "{} values reach only {widest} of {bound}",
+                values.len()
+            );
+        }
+    }
+}
