@@ -127,6 +127,24 @@ fn state_names(count: usize) -> &'static [&'static str] {
     }
 }
 
+/// The checkpoint `path` names: a file as is, a run directory's best checkpoint (its last when
+/// it has no best one).
+pub fn resolve(path: &Path) -> Result<std::path::PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    ["best.safetensors", "last.safetensors"]
+        .iter()
+        .map(|name| path.join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::Checkpoint {
+            path: path.into(),
+            detail:
+                "is a directory without best.safetensors or last.safetensors: expected a checkpoint or a run directory"
+                    .into(),
+        })
+}
+
 impl Checkpoint {
     fn tensors(&self) -> Result<Vec<(String, TensorView<'_>)>> {
         let layout = ParamLayout::new(&self.meta.spec()?);
@@ -166,6 +184,30 @@ impl Checkpoint {
                     path: path.into(),
                     detail: e.to_string(),
                 })?;
+        write_atomic(path, &bytes)
+    }
+
+    /// Writes the weights alone (no optimizer state, no gpu-mlp metadata beyond the layer sizes,
+    /// activations and class names): `layers.{i}.weight` `[out, in]` and `layers.{i}.bias`, as
+    /// `nn.Linear` stores them. For `nn.Sequential(Linear, act, Linear, …)` rename
+    /// `layers.{i}.` to `{2i}.`, then `load_state_dict(strict=True)` takes it.
+    pub fn export_weights(&self, path: &Path) -> Result<()> {
+        let failed = |detail: String| Error::Checkpoint {
+            path: path.into(),
+            detail,
+        };
+        let tensors: Vec<_> = self
+            .tensors()?
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("layers."))
+            .collect();
+        let about = serde_json::json!({
+            "sizes": self.meta.sizes,
+            "activations": self.meta.activations,
+            "class_names": self.meta.class_names,
+        });
+        let metadata = HashMap::from([("gpu_mlp_model".to_string(), about.to_string())]);
+        let bytes = safetensors::tensor::serialize(tensors, Some(metadata)).map_err(|e| failed(e.to_string()))?;
         write_atomic(path, &bytes)
     }
 

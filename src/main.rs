@@ -69,6 +69,15 @@ enum Command {
         /// The run directory (e.g. runs/run-1700000000).
         run: PathBuf,
     },
+    /// Write a run's weights alone (no optimizer state) as safetensors for other tools:
+    /// `layers.{i}.weight` [out, in] and `layers.{i}.bias`, as nn.Linear stores them.
+    Export {
+        /// A run directory (its best checkpoint, else its last) or a checkpoint file.
+        run: PathBuf,
+        /// Where to write the weights (must not exist yet).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List the GPU adapters wgpu sees, their backend, type and key limits.
     Info,
     /// Measure this machine on the reference configurations: training samples/s (CPU and GPU
@@ -110,7 +119,7 @@ struct DownloadArgs {
 
 #[derive(clap::Args)]
 struct EvalArgs {
-    /// A checkpoint written by `train` (e.g. runs/X/best.safetensors).
+    /// A checkpoint written by `train`, or a run directory (its best checkpoint).
     #[arg(long)]
     checkpoint: PathBuf,
     /// Evaluate on this dataset's test split instead of the checkpoint's own.
@@ -127,6 +136,7 @@ struct EvalArgs {
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["index", "image"])))]
 struct PredictArgs {
+    /// A checkpoint written by `train`, or a run directory (its best checkpoint).
     #[arg(long)]
     checkpoint: PathBuf,
     /// Index of an image in the test split.
@@ -135,9 +145,9 @@ struct PredictArgs {
     /// A PNG or PGM file, converted to 28×28 grayscale (light strokes on dark, like the datasets).
     #[arg(long)]
     image: Option<PathBuf>,
-    /// How many classes to list.
-    #[arg(long, default_value_t = 3)]
-    top_k: usize,
+    /// How many classes to list (≥ 1).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    top_k: u32,
     /// Draw the image in the terminal.
     #[arg(long)]
     show: bool,
@@ -326,6 +336,7 @@ fn main() -> ExitCode {
             }
         }),
         Command::Predict(args) => run_predict(&args),
+        Command::Export { run, out } => run_export(&run, &out),
         Command::Info => {
             run_info();
             Ok(())
@@ -344,6 +355,24 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+fn run_export(run: &Path, out: &Path) -> Result<(), Error> {
+    if out.exists() {
+        return Err(Error::ConfigFile {
+            path: out.into(),
+            detail: "already exists: choose another --out (nothing is overwritten)".into(),
+        });
+    }
+    let checkpoint = Checkpoint::load(&gpu_mlp::checkpoint::resolve(run)?)?;
+    checkpoint.export_weights(out)?;
+    println!(
+        "wrote the weights of {} ({} tensors) to {}",
+        checkpoint.meta.spec()?.describe(),
+        2 * (checkpoint.meta.sizes.len() - 1),
+        out.display()
+    );
+    Ok(())
 }
 
 /// A setting as its flag spells it (`he-uniform`, `softmax-cross-entropy`), not its Rust name.
@@ -563,7 +592,7 @@ fn run_train(args: &TrainArgs) -> Result<(), Error> {
 }
 
 fn run_eval(args: &EvalArgs) -> Result<(), Error> {
-    let checkpoint = Checkpoint::load(&args.checkpoint)?;
+    let checkpoint = Checkpoint::load(&gpu_mlp::checkpoint::resolve(&args.checkpoint)?)?;
     let data = evaluate::test_data(&checkpoint, args.dataset, args.data_dir.as_deref())?;
     let result = evaluate::evaluate(&checkpoint, &data)?;
     if args.json {
@@ -586,7 +615,7 @@ fn run_eval(args: &EvalArgs) -> Result<(), Error> {
 }
 
 fn run_predict(args: &PredictArgs) -> Result<(), Error> {
-    let checkpoint = Checkpoint::load(&args.checkpoint)?;
+    let checkpoint = Checkpoint::load(&gpu_mlp::checkpoint::resolve(&args.checkpoint)?)?;
     let spec = checkpoint.meta.spec()?;
     let side = (spec.inputs() as f64).sqrt() as usize;
     let (pixels, truth) = match (&args.image, args.index) {
@@ -637,7 +666,7 @@ fn run_predict(args: &PredictArgs) -> Result<(), Error> {
     if let Some(t) = truth {
         println!("true class: {t} {}", names[t]);
     }
-    for (rank, (class, p)) in ranked.iter().take(args.top_k.max(1)).enumerate() {
+    for (rank, (class, p)) in ranked.iter().take(args.top_k as usize).enumerate() {
         println!("{}. {class} {:<12} {:6.2}%", rank + 1, names[*class], 100.0 * p);
     }
     Ok(())

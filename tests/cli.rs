@@ -525,3 +525,57 @@ fn no_display_server_noise_on_stderr() {
     let info = gpu_mlp(&["info"]);
     assert!(!stderr(&info).contains("XDG_RUNTIME_DIR"), "{}", stderr(&info));
 }
+
+/// `export` writes the weights alone, named and shaped as nn.Linear stores them, from a run
+/// directory; it never overwrites a file. `--top-k 0` is refused.
+#[test]
+fn export_writes_the_weights_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = dir.path().join("run");
+    let run_arg = run.to_str().expect("utf-8");
+    let trained = gpu_mlp(&[
+        "train",
+        "--dataset",
+        "blobs",
+        "--device",
+        "cpu",
+        "--hidden",
+        "6,5",
+        "--optimizer",
+        "adam",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        run_arg,
+    ]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let out_path = dir.path().join("model.safetensors");
+    let out_arg = out_path.to_str().expect("utf-8");
+    let exported = gpu_mlp(&["export", run_arg, "--out", out_arg]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let bytes = std::fs::read(&out_path).expect("exported file");
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).expect("safetensors");
+    let mut names: Vec<String> = tensors.names().into_iter().map(String::from).collect();
+    names.sort();
+    let expected = [
+        "layers.0.bias",
+        "layers.0.weight",
+        "layers.1.bias",
+        "layers.1.weight",
+        "layers.2.bias",
+        "layers.2.weight",
+    ];
+    assert_eq!(names, expected, "weights and biases only, no optimizer state");
+    assert_eq!(tensors.tensor("layers.0.weight").expect("tensor").shape(), [6, 2]);
+    assert_eq!(tensors.tensor("layers.2.weight").expect("tensor").shape(), [2, 5]);
+    let checkpoint = gpu_mlp::checkpoint::Checkpoint::load(&run.join("best.safetensors")).expect("checkpoint");
+    let first: Vec<f32> = bytemuck::pod_collect_to_vec(tensors.tensor("layers.0.weight").expect("tensor").data());
+    assert_eq!(first[..], checkpoint.params[..12]);
+    let again = gpu_mlp(&["export", run_arg, "--out", out_arg]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("already exists"));
+    let top0 = gpu_mlp(&["predict", "--checkpoint", run_arg, "--index", "0", "--top-k", "0"]);
+    assert_eq!(top0.status.code(), Some(2));
+    assert!(stderr(&top0).contains("--top-k"), "{}", stderr(&top0));
+}
