@@ -20,7 +20,46 @@ pub fn decode_gray(path: &Path, bytes: &[u8], side: usize) -> Result<Vec<u8>> {
     } else {
         return Err(bad(path, "format", "expected a PNG or a PGM (P2/P5) image".into()));
     };
-    Ok(resize(&gray, width, height, side))
+    let (square, square_side) = pad_to_square(&gray, width, height);
+    Ok(resize(&square, square_side, square_side, side))
+}
+
+/// The image centred on a square canvas of its border's mean shade, so scaling to the model's
+/// square input keeps its aspect ratio instead of stretching it.
+fn pad_to_square(gray: &[u8], width: usize, height: usize) -> (Vec<u8>, usize) {
+    if width == height {
+        return (gray.to_vec(), width);
+    }
+    let side = width.max(height);
+    let background = border_mean(gray, width, height).round() as u8;
+    let mut out = vec![background; side * side];
+    let (x0, y0) = ((side - width) / 2, (side - height) / 2);
+    for (y, row) in gray.chunks_exact(width).enumerate() {
+        let start = (y0 + y) * side + x0;
+        out[start..start + width].copy_from_slice(row);
+    }
+    (out, side)
+}
+
+/// Mean shade of the outermost pixels: the background, for a digit or a garment photo.
+fn border_mean(gray: &[u8], width: usize, height: usize) -> f64 {
+    let border: Vec<u8> = (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .filter(|&(x, y)| x == 0 || y == 0 || x + 1 == width || y + 1 == height)
+        .map(|(x, y)| gray[y * width + x])
+        .collect();
+    border.iter().map(|&v| f64::from(v)).sum::<f64>() / border.len().max(1) as f64
+}
+
+/// Whether a `side × side` image is dark strokes on a light background (its border is light),
+/// unlike the datasets' light strokes on black: such a photo needs inverting before predicting.
+pub fn looks_dark_on_light(gray: &[u8], side: usize) -> bool {
+    border_mean(gray, side, side) > 127.0
+}
+
+/// Light for dark: 255 − v.
+pub fn invert(gray: &mut [u8]) {
+    gray.iter_mut().for_each(|v| *v = 255 - *v);
 }
 
 /// Most pixels an image may have (64 megapixels, far past any photo `predict` needs): checked

@@ -151,6 +151,9 @@ struct PredictArgs {
     /// Draw the image in the terminal.
     #[arg(long)]
     show: bool,
+    /// Invert the image's shades first (for dark strokes on a light background).
+    #[arg(long, requires = "image")]
+    invert: bool,
     /// Folder with the dataset's IDX files (for --index).
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -626,7 +629,16 @@ fn run_predict(args: &PredictArgs) -> Result<(), Error> {
                     detail: format!("the model takes {} features, not a square image", spec.inputs()),
                 });
             }
-            (gpu_mlp::image::load_gray(path, side)?, None)
+            let mut pixels = gpu_mlp::image::load_gray(path, side)?;
+            if args.invert {
+                gpu_mlp::image::invert(&mut pixels);
+            } else if gpu_mlp::image::looks_dark_on_light(&pixels, side) {
+                eprintln!(
+                    "warning: {} looks dark-on-light; the model learned light strokes on black: pass --invert",
+                    path.display()
+                );
+            }
+            (pixels, None)
         }
         (None, index) => {
             let data = evaluate::test_data(&checkpoint, None, args.data_dir.as_deref())?;
