@@ -99,6 +99,10 @@ fn serve(behaviour: fn(&str) -> Behaviour) -> (String, Arc<AtomicUsize>) {
     (url, requests)
 }
 
+fn assert_nothing_written(dir: &Path) {
+    assert_eq!(std::fs::read_dir(dir).expect("dir").count(), 0, "nothing written");
+}
+
 fn fashion_files_present() -> bool {
     if Path::new(DEBIAN_DIR).join("t10k-labels-idx1-ubyte.gz").is_file() {
         return true;
@@ -207,11 +211,7 @@ fn a_dropped_connection_is_an_error_not_a_truncated_file() {
         msg.contains("train-images-idx3-ubyte.gz") && msg.contains("bytes"),
         "{msg}"
     );
-    assert_eq!(
-        std::fs::read_dir(dir.path()).expect("dir").count(),
-        0,
-        "nothing written"
-    );
+    assert_nothing_written(dir.path());
 }
 
 /// A mirror that accepts the connection and never answers is given up on after the timeout,
@@ -225,11 +225,7 @@ fn a_silent_mirror_times_out() {
     let err = download(DatasetName::Fashion, dir.path(), Some(&url), timeout, &mut |_, _, _| {}).expect_err("fails");
     assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
     assert!(err.to_string().contains("train-images-idx3-ubyte.gz"), "{err}");
-    assert_eq!(
-        std::fs::read_dir(dir.path()).expect("dir").count(),
-        0,
-        "nothing written"
-    );
+    assert_nothing_written(dir.path());
 }
 
 /// An endless body is cut off at the size cap, not read until memory runs out.
@@ -249,9 +245,5 @@ fn an_endless_body_is_cut_off_at_the_cap() {
         err.to_string().contains(&format!("more than {MAX_FILE_BYTES} bytes")),
         "{err}"
     );
-    assert_eq!(
-        std::fs::read_dir(dir.path()).expect("dir").count(),
-        0,
-        "nothing written"
-    );
+    assert_nothing_written(dir.path());
 }
