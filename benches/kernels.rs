@@ -4,6 +4,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gpu_mlp::bench::{BenchConfig, CpuMatmul, GpuMatmul, MatmulShape};
+use gpu_mlp::gpu::kernels::Matmul;
 use gpu_mlp::gpu::{AdapterChoice, GpuContext};
 
 fn matmul(c: &mut Criterion) {
@@ -14,6 +15,7 @@ fn matmul(c: &mut Criterion) {
         .into_iter()
         .flat_map(|config| config.setup().products())
         .chain([MatmulShape::square(1024)]);
+    let kernel = ctx.as_ref().map(Matmul::new);
     for shape in shapes {
         let p = shape.product;
         let mut group = c.benchmark_group(format!("matmul {}", shape.name));
@@ -21,8 +23,8 @@ fn matmul(c: &mut Criterion) {
         group.sample_size(10);
         let mut cpu = CpuMatmul::new(p);
         group.bench_function("cpu", |b| b.iter_custom(|iters| cpu.run(iters)));
-        if let Some(ctx) = &ctx {
-            let gpu = GpuMatmul::new(ctx, p).expect("bench buffers fit");
+        if let (Some(ctx), Some(kernel)) = (&ctx, &kernel) {
+            let gpu = GpuMatmul::new(ctx, kernel, p).expect("bench buffers fit");
             group.bench_function(format!("gpu {}", ctx.adapter.name), |b| {
                 b.iter_custom(|iters| gpu.run(iters).expect("GPU finishes"))
             });

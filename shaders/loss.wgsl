@@ -106,11 +106,10 @@ fn main(@builtin(local_invocation_index) li: u32) {
         let r = r0 + li;
         if r < step.rows {
             var row: vec2<f32>;
-            let label = min(labels[r], params.units - 1u);
             if params.loss == BINARY_CE {
                 row = binary_row(r, labels[r]);
             } else {
-                row = softmax_row(r, label, li);
+                row = softmax_row(r, min(labels[r], params.units - 1u), li);
             }
             loss += row.x;
             hits += u32(row.y);

@@ -79,15 +79,15 @@ impl CpuMatmul {
 
 pub struct GpuMatmul<'a> {
     ctx: &'a GpuContext,
-    kernel: Matmul,
+    kernel: &'a Matmul,
     binding: MatmulBinding,
     _buffers: [wgpu::Buffer; 3],
 }
 
 impl<'a> GpuMatmul<'a> {
-    /// The product on `ctx`'s tile plan, as training launches it (split-k reduction included).
-    pub fn new(ctx: &'a GpuContext, p: Product) -> Result<Self> {
-        let kernel = Matmul::new(ctx);
+    /// The product on `ctx`'s tile plan, as training launches it (split-k reduction included),
+    /// with `kernel`'s pipelines (compiled once for every product measured).
+    pub fn new(ctx: &'a GpuContext, kernel: &'a Matmul, p: Product) -> Result<Self> {
         let a = ctx.storage_buffer_init("bench a", bytemuck::cast_slice(&operand(p.m * p.k, 1)))?;
         let b = ctx.storage_buffer_init("bench b", bytemuck::cast_slice(&operand(p.k * p.n, 2)))?;
         let c = ctx.storage_buffer("bench c", (p.m * p.n * 4) as u64)?;
@@ -351,6 +351,7 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
         })
     };
     let ctx = open();
+    let matmul = ctx.as_ref().ok().map(Matmul::new);
     let mut report = BenchReport {
         gpu: match &ctx {
             Ok(c) => format!(
@@ -385,15 +386,15 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
             let p = shape.product;
             let gflops = |t: Duration| p.flops() as f64 / t.as_secs_f64() / 1e9;
             let mut cpu = CpuMatmul::new(p);
-            let (gpu_gflops, gpu_launches) = match &ctx {
-                Ok(c) => {
-                    let gpu = GpuMatmul::new(c, p)?;
+            let (gpu_gflops, gpu_launches) = match (&ctx, &matmul) {
+                (Ok(c), Some(kernel)) => {
+                    let gpu = GpuMatmul::new(c, kernel, p)?;
                     (
                         Some(gflops(median_time(repeats, |iters| gpu.run(iters))?)),
                         gpu.launches(),
                     )
                 }
-                Err(_) => (None, Vec::new()),
+                _ => (None, Vec::new()),
             };
             entry.products.push(ProductReport {
                 name: shape.name,
@@ -441,6 +442,11 @@ fn launch_cell(launch: &Launch) -> String {
     }
 }
 
+/// The cells of a schedule entry's dispatches, joined.
+fn launch_cells(launches: &[Launch]) -> String {
+    launches.iter().map(launch_cell).collect::<Vec<_>>().join(" + ")
+}
+
 fn optional(value: Option<f64>, decimals: usize) -> String {
     value.map_or("-".into(), |v| format!("{v:.decimals$}"))
 }
@@ -477,12 +483,11 @@ impl BenchReport {
                 )
                 .map_err(io)?;
                 for s in &c.step {
-                    let cells: Vec<String> = s.launches.iter().map(launch_cell).collect();
                     writeln!(
                         out,
                         "{:<22} {:>28} {:>12}",
                         s.name,
-                        cells.join(" + "),
+                        launch_cells(&s.launches),
                         optional(s.gpu_ms, 3)
                     )
                     .map_err(io)?;
@@ -501,14 +506,13 @@ impl BenchReport {
             )
             .map_err(io)?;
             for p in &c.products {
-                let cells: Vec<String> = p.gpu_launches.iter().map(launch_cell).collect();
                 writeln!(
                     out,
                     "{:<26} {:>12.2} {:>12} {:>28}",
                     p.name,
                     p.cpu_gflops,
                     optional(p.gpu_gflops, 2),
-                    cells.join(" + ")
+                    launch_cells(&p.gpu_launches)
                 )
                 .map_err(io)?;
             }

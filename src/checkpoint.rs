@@ -65,13 +65,10 @@ impl Meta {
             spec = spec.with_activations(&self.activations)?;
         }
         spec.loss = self.loss;
-        // The loss must fit the output layer: one unit for binary cross-entropy, ≥ 2 for softmax.
+        // The loss must fit the output layer: one unit for binary cross-entropy, one per class
+        // (≥ 2) for softmax.
         let outputs = spec.outputs();
-        let fits = match self.loss {
-            Loss::BinaryCrossEntropy => outputs == 1,
-            _ => outputs >= 2,
-        };
-        if !fits || self.loss.output_units(self.class_names.len()).ok() != Some(outputs) {
+        if self.loss.output_units(self.class_names.len()).ok() != Some(outputs) {
             return Err(bad(format!(
                 "loss {:?} does not fit an output layer of {outputs} units for {} classes",
                 self.loss,

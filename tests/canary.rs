@@ -10,10 +10,10 @@
 
 mod common;
 
-use common::{assert_close, gpu_or_skip, random_vec, read_f32, rng, step_table};
+use common::{assert_close, gpu_or_skip, product_plans, random_vec, read_f32, rng, step_table};
 use gpu_mlp::cpu::ops;
 use gpu_mlp::gpu::kernels::loss::LossOperands;
-use gpu_mlp::gpu::kernels::matmul::{MatmulOperands, ProductPlan};
+use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
 use gpu_mlp::model::{Activation, Loss, Stored, TENSOR_ALIGN};
@@ -101,16 +101,6 @@ const SHAPES: [(usize, usize, usize); 8] = [
     (10, 129, 65),
 ];
 
-fn plans(m: usize, k: usize, n: usize) -> Vec<ProductPlan> {
-    let mut plans = vec![
-        ProductPlan::unsplit(m, k, n),
-        ProductPlan::split(m, k, n, 3),
-        ProductPlan::split(m, k, n, k),
-    ];
-    plans.dedup();
-    plans
-}
-
 /// What the test product's epilogue is, cycling with the shape so every kind meets edge shapes.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -168,7 +158,7 @@ fn matmul_writes_nothing_outside_its_regions() {
         };
         let (a_buf, b_buf) = (Guarded::input(&ctx, "a", &a), Guarded::input(&ctx, "b", &b));
         let operand_buf = Guarded::input(&ctx, "epilogue operand", &operand);
-        for plan in plans(m, k, n) {
+        for plan in product_plans(m, k, n) {
             let case = format!(
                 "{m}×{k}×{n} {kind:?} A {a_stored:?} B {b_stored:?}, {} slices",
                 plan.slices

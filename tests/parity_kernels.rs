@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_close, gpu_or_skip, nan_bytes, random_vec, read_f32, read_u32, rng, step_table};
+use common::{assert_close, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, read_u32, rng, step_table};
 use gpu_mlp::cpu::ops;
 use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::dropout::Dropout;
@@ -64,7 +64,7 @@ fn gpu_matmul(
         (Tail::ActGrad(_, act), Some(e)) => Epilogue::ActGrad(region(e), *act),
         _ => Epilogue::None,
     };
-    plans(m, k, n)
+    product_plans(m, k, n)
         .into_iter()
         .map(|plan| {
             let binding = kernel
@@ -94,19 +94,6 @@ fn gpu_matmul(
             (plan, read_f32(ctx, &c_buf, m * n))
         })
         .collect()
-}
-
-/// Each way a product can be launched: whole k per workgroup, k split in 3, and one staged
-/// tile of k per slice (the most slices), so the split-k reduction is checked at every shape.
-fn plans(m: usize, k: usize, n: usize) -> Vec<ProductPlan> {
-    let tile_k = ProductPlan::unsplit(m, k, n).shape.dims().tile_k as usize;
-    let mut plans = vec![
-        ProductPlan::unsplit(m, k, n),
-        ProductPlan::split(m, k, n, 3),
-        ProductPlan::split(m, k, n, k.div_ceil(tile_k)),
-    ];
-    plans.dedup();
-    plans
 }
 
 /// Every plan's result against the CPU's.
@@ -256,7 +243,7 @@ fn matmul_row_sums_give_the_bias_gradient() {
         let (mut dw, mut db) = (vec![0.0; fan_out * fan_in], vec![0.0; fan_out]);
         ops::linear_backward(&dz, &x, &w, rows, &mut dw, &mut db, None);
         let (dz_buf, x_buf) = (upload(&ctx, "dz", &dz), upload(&ctx, "x", &x));
-        for plan in plans(fan_out, rows, fan_in) {
+        for plan in product_plans(fan_out, rows, fan_in) {
             let (dw_buf, db_buf) = (poisoned(&ctx, "dw", fan_out * fan_in), poisoned(&ctx, "db", fan_out));
             let binding = kernel
                 .bind(

@@ -26,13 +26,6 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x1f, 0x8b])
 }
 
-/// The decompressed contents of gzip `bytes`.
-pub fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
-    Ok(out)
-}
-
 /// Inflates the gzip-compressed IDX file `bytes` (`path` names it in errors), reading its
 /// header first and then no more than the header promises: a stream that inflates past that
 /// (a decompression bomb) is refused as soon as it does, before it can take the memory.

@@ -69,6 +69,20 @@ pub fn read_u32(ctx: &GpuContext, buffer: &wgpu::Buffer, n: usize) -> Vec<u32> {
     bytemuck::pod_collect_to_vec(&raw)
 }
 
+/// Each way a product can be launched: whole k per workgroup, k split in 3, and one staged
+/// tile of k per slice (the most slices `ProductPlan::split` makes), so the split-k reduction
+/// is checked at every shape.
+pub fn product_plans(m: usize, k: usize, n: usize) -> Vec<gpu_mlp::gpu::kernels::matmul::ProductPlan> {
+    use gpu_mlp::gpu::kernels::matmul::ProductPlan;
+    let mut plans = vec![
+        ProductPlan::unsplit(m, k, n),
+        ProductPlan::split(m, k, n, 3),
+        ProductPlan::split(m, k, n, k),
+    ];
+    plans.dedup();
+    plans
+}
+
 /// A uniform buffer holding `infos` at step-table spacing, as the backend writes it.
 pub fn step_table(ctx: &GpuContext, infos: &[gpu_mlp::gpu::kernels::StepInfo]) -> wgpu::Buffer {
     use wgpu::util::DeviceExt;

@@ -229,10 +229,6 @@ pub struct MatmulBinding {
 }
 
 impl MatmulBinding {
-    pub fn plan(&self) -> ProductPlan {
-        self.plan
-    }
-
     /// The dispatches this product records: the product, then (split k) the reduction.
     pub fn launches(&self) -> Vec<Launch> {
         let product = Launch {
@@ -317,27 +313,21 @@ impl Matmul {
     /// Binds the product's operands once; a split plan also gets its partials buffer.
     pub fn bind(&self, ctx: &GpuContext, label: &str, op: &MatmulOperands<'_>) -> Result<MatmulBinding> {
         let unused = Region::all(&self.unused);
-        let (code, operand, activation) = match op.epilogue {
-            Epilogue::None => (0, unused, Activation::Relu),
-            Epilogue::Bias(b) => (1, b, Activation::Relu),
-            Epilogue::BiasAct(b, act) => (2, b, act),
-            Epilogue::ActGrad(out, act) => (3, out, act),
-        };
         let (m, k, n, plan) = (op.m, op.k, op.n, op.plan);
+        // The epilogue's code, its operand and how much of it the shader reads.
+        let (code, operand, operand_len, activation) = match op.epilogue {
+            Epilogue::None => (0, unused, 0, Activation::Relu),
+            Epilogue::Bias(b) => (1, b, n, Activation::Relu),
+            Epilogue::BiasAct(b, act) => (2, b, n, act),
+            Epilogue::ActGrad(out, act) => (3, out, m * n, act),
+        };
         // The shader is compiled without runtime checks: these sizes are its bounds argument.
         assert!(
             op.a.len >= m * k
                 && op.b.len >= k * n
                 && op.c.len >= m * n
                 && op.row_sums.is_none_or(|s| s.len >= m)
-                && operand.len
-                    >= if code == 3 {
-                        m * n
-                    } else if code > 0 {
-                        n
-                    } else {
-                        0
-                    },
+                && operand.len >= operand_len,
             "matmul `{label}`: a region is smaller than its {m}×{k}×{n} shape"
         );
         assert!(
