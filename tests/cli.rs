@@ -335,9 +335,7 @@ fn eval_matches_the_training_runs_final_test_metrics() {
 /// Test image 0 of Fashion-MNIST is an ankle boot; `predict` finds it by index and from a PGM file.
 #[test]
 fn predict_names_a_known_image() {
-    if gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()).is_err() {
-        assert!(std::env::var("CI").is_err(), "CI installs Fashion-MNIST");
-        eprintln!("\n*** SKIPPING predict_names_a_known_image: no Fashion-MNIST ***\n");
+    if !common::fashion_or_skip("predict_names_a_known_image") {
         return;
     }
     let cwd = tempfile::tempdir().expect("temp dir");

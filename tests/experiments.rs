@@ -64,9 +64,7 @@ fn experiment_5_circle_reaches_95_percent_on_both_paths() {
 /// (probability cross-entropy, uniform init, Adam, dropout, ±1 normalization, validation) train.
 #[test]
 fn fashion_and_mnist_experiments_run_on_fashion() {
-    if gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()).is_err() {
-        assert!(std::env::var("CI").is_err(), "CI installs Fashion-MNIST");
-        eprintln!("\n*** SKIPPING fashion experiments: Fashion-MNIST not found ***\n");
+    if !common::fashion_or_skip("fashion_and_mnist_experiments_run_on_fashion") {
         return;
     }
     for (name, floor) in [

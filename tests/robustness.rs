@@ -97,8 +97,10 @@ fn divergence_is_reported_and_the_last_good_checkpoint_kept_on_the_gpu() {
 fn damaged_dataset_files_are_named() {
     let source = std::path::Path::new("/usr/share/datasets/fashion-mnist");
     if !source.join("t10k-labels-idx1-ubyte.gz").is_file() {
-        assert!(std::env::var("CI").is_err(), "CI installs dataset-fashion-mnist");
-        eprintln!("\n*** SKIPPING damaged_dataset_files_are_named: no Fashion-MNIST ***\n");
+        common::skip_unless_ci(
+            "damaged_dataset_files_are_named",
+            "Fashion-MNIST is not installed (CI installs it)",
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -132,15 +134,6 @@ fn damaged_dataset_files_are_named() {
     );
     let err = gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &opts(true)).expect_err("strict refuses");
     assert!(err.to_string().contains("--strict-data"), "{err}");
-}
-
-fn fashion_or_skip(test: &str) -> bool {
-    if gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()).is_ok() {
-        return true;
-    }
-    assert!(std::env::var("CI").is_err(), "CI installs Fashion-MNIST");
-    eprintln!("\n*** SKIPPING {test}: no Fashion-MNIST ***\n");
-    false
 }
 
 /// A CPU training run on 12000 Fashion-MNIST images, long enough to be interrupted.
@@ -195,7 +188,7 @@ fn interrupt(run: &std::path::Path, signal: &str, code: i32) -> Checkpoint {
 /// there gives exactly the weights of an uninterrupted run.
 #[test]
 fn sigint_saves_and_resume_continues_exactly() {
-    if !fashion_or_skip("sigint_saves_and_resume_continues_exactly") {
+    if !common::fashion_or_skip("sigint_saves_and_resume_continues_exactly") {
         return;
     }
     let b = tempfile::tempdir().expect("temp dir");
@@ -276,7 +269,7 @@ fn sigint_saves_and_resume_continues_exactly() {
 /// resumes from there.
 #[test]
 fn sigterm_and_sighup_save_like_ctrl_c() {
-    if !fashion_or_skip("sigterm_and_sighup_save_like_ctrl_c") {
+    if !common::fashion_or_skip("sigterm_and_sighup_save_like_ctrl_c") {
         return;
     }
     for (signal, code) in [("-TERM", 143), ("-HUP", 129)] {
@@ -353,7 +346,7 @@ fn an_existing_run_is_never_overwritten() {
 /// of an interrupted write are removed on resume.
 #[test]
 fn a_run_in_progress_is_locked() {
-    if !fashion_or_skip("a_run_in_progress_is_locked") {
+    if !common::fashion_or_skip("a_run_in_progress_is_locked") {
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -455,7 +448,7 @@ fn a_closed_stdout_does_not_stop_the_run() {
 /// SIGKILL at any moment never leaves a torn checkpoint or history: whatever is there parses.
 #[test]
 fn sigkill_never_leaves_a_corrupt_file() {
-    if !fashion_or_skip("sigkill_never_leaves_a_corrupt_file") {
+    if !common::fashion_or_skip("sigkill_never_leaves_a_corrupt_file") {
         return;
     }
     for (trial, delay_ms) in [0u64, 37, 111, 253, 419].into_iter().enumerate() {
@@ -540,7 +533,7 @@ fn a_model_over_the_device_limits_is_refused_with_numbers() {
 /// from its header, before a pixel is decoded.
 #[test]
 fn an_image_too_large_is_refused_from_its_header() {
-    if !fashion_or_skip("an_image_too_large_is_refused_from_its_header") {
+    if !common::fashion_or_skip("an_image_too_large_is_refused_from_its_header") {
         return;
     }
     let chunk = |kind: &[u8], data: &[u8]| {
@@ -600,7 +593,10 @@ fn an_image_too_large_is_refused_from_its_header() {
 #[test]
 fn models_and_data_beyond_memory_are_refused_with_the_numbers() {
     if gpu_mlp::memory::available_bytes().is_none() {
-        eprintln!("\n*** SKIPPING: this system does not report its available memory ***\n");
+        common::skip_unless_ci(
+            "models_and_data_beyond_memory_are_refused_with_the_numbers",
+            "this system does not report its available memory",
+        );
         return;
     }
     let tmp = tempfile::tempdir().expect("temp dir");

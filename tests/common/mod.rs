@@ -11,13 +11,33 @@ pub fn gpu_or_skip(test: &str) -> Option<GpuContext> {
     match GpuContext::new(AdapterChoice::Any) {
         Ok(ctx) => Some(ctx),
         Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("{test}: CI must run GPU tests, but no adapter was found: {e}");
-            }
-            eprintln!("\n*** SKIPPING GPU TEST {test}: {e} ***\n");
+            skip_unless_ci(test, &format!("no GPU adapter was found: {e}"));
             None
         }
     }
+}
+
+/// Whether Fashion-MNIST is installed; without it the test is skipped (failed under CI).
+pub fn fashion_or_skip(test: &str) -> bool {
+    match gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()) {
+        Ok(_) => true,
+        Err(e) => {
+            skip_unless_ci(test, &format!("Fashion-MNIST is not installed (CI installs it): {e}"));
+            false
+        }
+    }
+}
+
+/// Under CI (`CI=true`) a missing prerequisite fails the test: a skipped test there would
+/// prove nothing. Elsewhere the skip is announced where a person sees it: written to the
+/// process's stderr directly, which libtest does not capture (it captures `eprintln!` only),
+/// so `cargo test` shows it even though the test passes.
+pub fn skip_unless_ci(test: &str, why: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("{test}: CI must run this test, but {why}");
+    }
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "\n*** SKIPPED {test}: {why} ***");
 }
 
 /// `max |got − want| / max |want|`: the error relative to the reference's scale, so elements
