@@ -83,6 +83,15 @@ pub enum Error {
     #[error("interrupted by signal {0}; nothing was written")]
     Interrupted(i32),
 
+    /// A stop signal ended training between steps; the position was saved in `saved`.
+    #[error("interrupted in epoch {epoch} after {steps} steps{}", resume_hint(.saved.as_deref()))]
+    TrainingStopped {
+        signal: i32,
+        epoch: usize,
+        steps: usize,
+        saved: Option<PathBuf>,
+    },
+
     #[error("training diverged at epoch {epoch}: {detail}")]
     Diverged { epoch: usize, detail: String },
 }
@@ -100,7 +109,9 @@ impl Error {
             | Error::RunExists { .. }
             | Error::RunInUse { .. }
             | Error::Image { .. } => 2,
-            Error::Interrupted(signal) => crate::signals::exit_code(*signal) as u8,
+            Error::Interrupted(signal) | Error::TrainingStopped { signal, .. } => {
+                crate::signals::exit_code(*signal) as u8
+            }
             _ => 1,
         }
     }
@@ -111,4 +122,10 @@ impl Error {
             source,
         }
     }
+}
+
+fn resume_hint(saved: Option<&std::path::Path>) -> String {
+    saved.map_or(String::new(), |dir| {
+        format!("; saved {0} (resume with --resume {0})", dir.display())
+    })
 }

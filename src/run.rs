@@ -2,12 +2,11 @@
 //! run directory — leaving behind config.toml, history.csv/json, last/best checkpoints and
 //! meta.json after every epoch, so it can be resumed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::artifacts::{write_atomic, HistoryRow, RunDir, RunLock};
-use crate::backend::Backend;
-use crate::backend::{Metrics, StepMetrics};
+use crate::backend::{Backend, EvalSplit, Metrics, ScheduleStats, StepMetrics};
 use crate::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::config::Config;
 use crate::data::Splits;
@@ -16,31 +15,56 @@ use crate::error::{Error, Result};
 use crate::model::{initialize, MlpSpec, ParamLayout};
 use crate::train::{train, Best, EpochReport, Observer, Outcome, Tick};
 
+/// A run, stage by stage: build it ([`Run::new`], [`Run::with_dir`] or [`Run::resume`]), then
+/// [`Run::train`], then [`Run::finish`].
 pub struct Run {
-    pub config: Config,
-    pub data: Arc<Splits>,
-    pub spec: MlpSpec,
-    pub backend: Box<dyn Backend>,
+    config: Config,
+    data: Arc<Splits>,
+    spec: MlpSpec,
+    backend: Box<dyn Backend>,
     /// Which device was chosen and why.
-    pub device_note: String,
+    device_note: String,
     /// Where artifacts go (none: train in memory only).
-    pub dir: Option<RunDir>,
-    /// Epochs already done (a resumed run), and steps done of the next one.
-    pub start_epoch: usize,
-    pub start_step: usize,
-    /// The interrupted epoch's metrics before the break.
-    pub start_metrics: StepMetrics,
-    /// A resumed run's best epoch so far (from its best.safetensors).
-    pub best_so_far: Option<Best>,
+    dir: Option<RunDir>,
+    /// Where a resumed run continues (all zero for a new run).
+    resumed: Resumed,
     /// Metrics of every epoch so far, resumed ones included.
-    pub history: Vec<HistoryRow>,
-    /// Progress ticks every N batches when the config asks for none (e.g. for a progress bar).
-    pub tick_every: Option<usize>,
+    history: Vec<HistoryRow>,
     /// Where `--force` moved an earlier run that was in the run directory.
-    pub moved_aside: Option<std::path::PathBuf>,
+    moved_aside: Option<PathBuf>,
     /// Held while this process may write to the run directory.
     _lock: Option<RunLock>,
 }
+
+/// Where a resumed run picks up.
+#[derive(Default)]
+struct Resumed {
+    /// Epochs already done, and steps done of the next one.
+    epoch: usize,
+    step: usize,
+    /// The interrupted epoch's metrics before the break.
+    metrics: StepMetrics,
+    /// The best epoch so far (from best.safetensors).
+    best: Option<Best>,
+}
+
+/// How the run ended, once the best epoch is restored and the plots are drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The best epoch by the monitored metric (with a validation split), and its test metrics.
+    pub best: Option<(Best, Metrics)>,
+    /// Early stopping ended the run before its last epoch.
+    pub stopped_early: bool,
+    pub schedule: ScheduleStats,
+    /// Epochs trained by this process.
+    pub epochs: usize,
+    /// The plots written to the run directory.
+    pub plots: Vec<PathBuf>,
+}
+
+/// Progress ticks per epoch when the config asks for none: often enough that a stop signal
+/// ends training within a twentieth of an epoch.
+const TICKS_PER_EPOCH: usize = 20;
 
 impl Run {
     /// Loads the data, builds and initializes the network, and opens the backend.
@@ -83,19 +107,21 @@ impl Run {
         let mut run = Run::build(&config, Some(&checkpoint))?;
         run.backend
             .set_optimizer_state(&checkpoint.optimizer_state, checkpoint.meta.optimizer_steps)?;
-        run.start_epoch = checkpoint.meta.epoch;
-        run.start_step = checkpoint.meta.steps_into_epoch;
-        run.start_metrics = checkpoint.meta.steps_so_far;
         let best = Checkpoint::load(&run_dir.file("best.safetensors")).ok();
-        run.best_so_far = best.and_then(|b| {
-            Some(Best {
-                epoch: b.meta.epoch,
-                val: b.meta.val?,
-                params: b.params,
-            })
-        });
+        run.resumed = Resumed {
+            epoch: checkpoint.meta.epoch,
+            step: checkpoint.meta.steps_into_epoch,
+            metrics: checkpoint.meta.steps_so_far,
+            best: best.and_then(|b| {
+                Some(Best {
+                    epoch: b.meta.epoch,
+                    val: b.meta.val?,
+                    params: b.params,
+                })
+            }),
+        };
         run.history = run_dir.read_history()?;
-        run.history.truncate(run.start_epoch);
+        run.history.truncate(run.resumed.epoch);
         write_atomic(&run_dir.file("config.toml"), config.to_toml().as_bytes())?;
         run.dir = Some(run_dir);
         run._lock = Some(lock);
@@ -103,6 +129,7 @@ impl Run {
     }
 
     fn build(config: &Config, from: Option<&Checkpoint>) -> Result<Run> {
+        let _nothing_to_save = crate::signals::exit_at_once();
         let data = Arc::new(config.load_data()?);
         let spec = config.spec(data.train.dim, data.classes())?;
         check_model_fits(config, &spec)?;
@@ -129,28 +156,70 @@ impl Run {
             backend,
             device_note,
             dir: None,
-            start_epoch: 0,
-            start_step: 0,
-            start_metrics: StepMetrics::default(),
-            best_so_far: None,
+            resumed: Resumed::default(),
             history: Vec::new(),
-            tick_every: None,
             moved_aside: None,
             _lock: None,
         })
     }
 
-    /// Trains as configured, telling `observer` about ticks and epochs, and writing the run
-    /// directory's files after every epoch.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn data(&self) -> &Splits {
+        &self.data
+    }
+
+    pub fn spec(&self) -> &MlpSpec {
+        &self.spec
+    }
+
+    /// The device trained on, and why it was chosen.
+    pub fn device(&self) -> String {
+        format!("{} ({})", self.backend.describe(), self.device_note)
+    }
+
+    /// The backend, e.g. to read or set the parameters.
+    pub fn backend(&mut self) -> &mut dyn Backend {
+        self.backend.as_mut()
+    }
+
+    /// The run directory, if the run writes one.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_ref().map(|d| d.path.as_path())
+    }
+
+    /// Epochs already done when this process took over (0 for a new run).
+    pub fn resumed_after(&self) -> usize {
+        self.resumed.epoch
+    }
+
+    /// Where `--force` moved the run that was in the directory before.
+    pub fn moved_aside(&self) -> Option<&Path> {
+        self.moved_aside.as_deref()
+    }
+
+    /// Batches per epoch.
+    pub fn steps_per_epoch(&self) -> usize {
+        self.data.train.len().div_ceil(self.config.batch_size)
+    }
+
+    /// Trains as configured, telling `observer` about ticks (every `log_every` batches, else
+    /// 20 times an epoch) and epochs, and writing the run directory's files after every epoch.
+    /// A stop signal ([`crate::signals`]) or the observer's [`Observer::should_stop`] ends
+    /// training between ticks: the position is saved, and a signal gives
+    /// [`Error::TrainingStopped`].
     pub fn train(&mut self, observer: &mut dyn Observer) -> Result<Outcome> {
         let train_len = self.data.train.len();
-        let base = self.config.train_config(train_len.div_ceil(self.config.batch_size));
+        let steps = self.steps_per_epoch();
+        let base = self.config.train_config(steps);
         let cfg = crate::train::TrainConfig {
-            start_epoch: self.start_epoch,
-            start_step: self.start_step,
-            start_metrics: self.start_metrics,
-            best_so_far: self.best_so_far.clone(),
-            log_every: base.log_every.or(self.tick_every),
+            start_epoch: self.resumed.epoch,
+            start_step: self.resumed.step,
+            start_metrics: self.resumed.metrics,
+            best_so_far: self.resumed.best.clone(),
+            log_every: base.log_every.or(Some(steps.div_ceil(TICKS_PER_EPOCH).max(1))),
             ..base
         };
         let mut recorder = Recorder {
@@ -161,13 +230,45 @@ impl Run {
             history: &mut self.history,
             inner: observer,
         };
-        train(
+        let outcome = train(
             self.backend.as_mut(),
             train_len,
             self.data.val.is_some(),
             &cfg,
             &mut recorder,
-        )
+        )?;
+        match (outcome.interrupted, crate::signals::requested()) {
+            (Some((epoch, steps)), Some(signal)) => Err(Error::TrainingStopped {
+                signal,
+                epoch,
+                steps,
+                saved: self.dir().map(Path::to_path_buf),
+            }),
+            _ => Ok(outcome),
+        }
+    }
+
+    /// After training: restores the best epoch's weights (with a validation split) and
+    /// measures them on the test split, and redraws the run directory's plots.
+    pub fn finish(&mut self, outcome: &Outcome) -> Result<Summary> {
+        let best = match &outcome.best {
+            Some(best) => {
+                self.backend.set_parameters(&best.params)?;
+                Some((best.clone(), self.backend.evaluate(EvalSplit::Test)?))
+            }
+            None => None,
+        };
+        let plots = match self.dir() {
+            Some(dir) => crate::report::plot_run(dir)?,
+            None => Vec::new(),
+        };
+        Ok(Summary {
+            best,
+            stopped_early: outcome.stopped_early,
+            schedule: self.backend.schedule_stats(),
+            epochs: outcome.reports.len(),
+            plots,
+        })
     }
 }
 
@@ -264,7 +365,7 @@ impl Observer for Recorder<'_> {
     }
 
     fn should_stop(&mut self) -> bool {
-        self.inner.should_stop()
+        crate::signals::requested().is_some() || self.inner.should_stop()
     }
 
     fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize, so_far: StepMetrics) -> Result<()> {

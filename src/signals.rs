@@ -1,7 +1,9 @@
 //! Stopping a run from outside: Ctrl-C (SIGINT), SIGTERM (what a shell's `kill`, a scheduler or a
 //! container stop sends) and SIGHUP (a closed terminal) all ask training to finish its current
 //! steps, save where it stands and exit with 128 + the signal's number (130, 143, 129). A second
-//! signal exits at once. Training polls [`requested`] between steps.
+//! signal exits at once. Training polls [`requested`] between steps. Where nothing is worth
+//! saving yet (loading data, building the network: [`exit_at_once`]) the first signal exits
+//! at once.
 
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
@@ -13,9 +15,16 @@ static FIRST: AtomicI32 = AtomicI32::new(0);
 /// SIGINT's number, the one non-Unix platforms deliver (as Ctrl-C).
 const SIGINT: i32 = 2;
 
-/// Records a signal; the second one ends the process at once.
+/// Live [`ExitAtOnce`] guards.
+static AT_ONCE: AtomicUsize = AtomicUsize::new(0);
+
+/// Records a signal; the second one, or any inside [`exit_at_once`], ends the process at once.
 fn on_signal(signal: i32) {
     if RECEIVED.fetch_add(1, Ordering::SeqCst) > 0 {
+        std::process::exit(128 + signal);
+    }
+    if AT_ONCE.load(Ordering::SeqCst) > 0 {
+        eprintln!("\n{}: stopped before anything was written", name(signal));
         std::process::exit(128 + signal);
     }
     FIRST.store(signal, Ordering::SeqCst);
@@ -56,6 +65,23 @@ fn install_handlers() {
 fn install_handlers() {
     // Failure only means another handler is installed; Ctrl-C then keeps its default effect.
     let _ = ctrlc::set_handler(|| on_signal(SIGINT));
+}
+
+/// While the returned guard lives, a stop signal ends the process at once: for work that
+/// writes nothing (loading and checking data, building the network), where finishing first
+/// would only delay the exit.
+pub fn exit_at_once() -> ExitAtOnce {
+    AT_ONCE.fetch_add(1, Ordering::SeqCst);
+    ExitAtOnce(())
+}
+
+/// See [`exit_at_once`].
+pub struct ExitAtOnce(());
+
+impl Drop for ExitAtOnce {
+    fn drop(&mut self) {
+        AT_ONCE.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The signal that asked the run to stop, if one did.

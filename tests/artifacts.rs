@@ -59,7 +59,7 @@ fn resume_equals_an_uninterrupted_run_on_the_cpu() {
     );
     train_in(a.path(), &config("epochs = 2\ndevice = \"cpu\""));
     let mut resumed = Run::resume(a.path(), &overrides("epochs = 4")).expect("resumes");
-    assert_eq!(resumed.start_epoch, 2);
+    assert_eq!(resumed.resumed_after(), 2);
     resumed.train(&mut |_: Event<'_>| {}).expect("trains");
     let straight = train_in(b.path(), &config("epochs = 4\ndevice = \"cpu\""));
     let continued = Checkpoint::load(&a.path().join("last.safetensors")).expect("loads");
@@ -218,8 +218,7 @@ fn resume_keeps_the_best_epoch_across_the_break() {
         &config("epochs = 3\ndevice = \"cpu\"\nmonitor = \"val-accuracy\""),
     );
     let mut resumed = Run::resume(dir.path(), &overrides("epochs = 7")).expect("resumes");
-    assert!(resumed.best_so_far.is_some(), "the earlier best is loaded");
-    resumed.train(&mut |_: Event<'_>| {}).expect("trains");
+    let outcome = resumed.train(&mut |_: Event<'_>| {}).expect("trains");
     let history: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("history.json")).expect("history"))
             .expect("JSON");
@@ -231,4 +230,5 @@ fn resume_keeps_the_best_epoch_across_the_break() {
     let best = Checkpoint::load(&dir.path().join("best.safetensors")).expect("best");
     assert_eq!(best.meta.epoch as u64, best_row["epoch"].as_u64().expect("epoch"));
     assert_eq!(best.meta.val.expect("val metrics").accuracy, accuracy(best_row));
+    assert_eq!(outcome.best.expect("a best epoch").epoch, best.meta.epoch);
 }

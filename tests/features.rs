@@ -215,9 +215,9 @@ fn early_stopping_on(device: &str) {
         .map(|r| r.val.expect("val metrics").accuracy)
         .fold(0.0, f64::max);
     assert_eq!(best.val.accuracy, best_acc);
-    run.backend.set_parameters(&best.params).expect("restore");
+    run.backend().set_parameters(&best.params).expect("restore");
     assert_eq!(
-        run.backend.evaluate(EvalSplit::Val).expect("evaluates"),
+        run.backend().evaluate(EvalSplit::Val).expect("evaluates"),
         best.val,
         "restored weights"
     );

@@ -23,7 +23,7 @@ fn deterministic_on(device: &str) {
         .expect("run");
         let outcome = run.train(&mut |_: Event<'_>| {}).expect("trains");
         (
-            run.backend.parameters().expect("params"),
+            run.backend().parameters().expect("params"),
             outcome.reports.iter().map(|r| (r.train, r.test)).collect::<Vec<_>>(),
         )
     };

@@ -60,7 +60,11 @@ impl Plot<'_> {
 }
 
 /// Draws `plot` into `<stem>.png` and `<stem>.svg` in `dir`; returns both paths.
+/// A stop signal ends plotting between files (each written whole or not at all).
 fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Result<Vec<PathBuf>> {
+    if let Some(signal) = crate::signals::requested() {
+        return Err(Error::Interrupted(signal));
+    }
     register_font();
     let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
     {

@@ -1,0 +1,81 @@
+//! The command line: one file per subcommand, each parsing its flags, calling the library and
+//! printing the result.
+
+mod bench;
+mod download;
+mod eval;
+mod export;
+mod info;
+mod plot;
+mod predict;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+use gpu_mlp::Error;
+
+#[derive(Parser)]
+#[command(
+    name = "gpu-mlp",
+    version,
+    about = "Train multi-layer perceptrons with hand-written WGSL kernels (wgpu) or the plain-Rust CPU reference"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Train an MLP and print per-epoch train/test loss and accuracy.
+    Train(Box<train::TrainArgs>),
+    /// Score a checkpoint on its dataset's test split: loss, accuracy, confusion matrix,
+    /// per-class precision/recall/F1 (computed by the CPU reference).
+    Eval(eval::EvalArgs),
+    /// Classify one test image (by index) or an image file (PNG or PGM): top-k classes.
+    Predict(predict::PredictArgs),
+    /// Fetch MNIST or Fashion-MNIST into ./data/<name>/ (or --data-dir), verified.
+    Download(download::DownloadArgs),
+    /// Redraw a run directory's plots (loss, accuracy, confusion matrix, example images).
+    Plot(plot::PlotArgs),
+    /// Write a run's weights alone (no optimizer state) as safetensors for other tools:
+    /// `layers.{i}.weight` [out, in] and `layers.{i}.bias`, as nn.Linear stores them.
+    Export(export::ExportArgs),
+    /// List the GPU adapters wgpu sees, their backend, type and key limits.
+    Info,
+    /// Measure this machine on the reference configurations: training samples/s (CPU and GPU
+    /// side by side), each GPU step's dispatches with their workgroups and GPU time, and the
+    /// GFLOP/s of every product the configuration runs.
+    Bench(bench::BenchArgs),
+}
+
+impl Command {
+    pub fn run(self) -> Result<(), Error> {
+        match self {
+            Command::Train(args) => train::run(&args),
+            Command::Eval(args) => eval::run(&args),
+            Command::Predict(args) => predict::run(&args),
+            Command::Download(args) => {
+                gpu_mlp::signals::install();
+                download::run(&args)
+            }
+            Command::Plot(args) => {
+                gpu_mlp::signals::install();
+                plot::run(&args)
+            }
+            Command::Export(args) => export::run(&args),
+            Command::Info => {
+                info::run();
+                Ok(())
+            }
+            Command::Bench(args) => bench::run(&args),
+        }
+    }
+}
+
+/// A setting as its flag spells it (`he-uniform`, `softmax-cross-entropy`), not its Rust name.
+pub fn flag(value: impl clap::ValueEnum) -> String {
+    value
+        .to_possible_value()
+        .map_or_else(|| "?".into(), |v| v.get_name().to_string())
+}

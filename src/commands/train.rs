@@ -1,0 +1,392 @@
+//! `gpu-mlp train`: the flags, the run's header, live progress and the final summary. What the
+//! run does (data, network, checkpoints, resume, signals, best epoch, plots) is [`Run`]'s.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use gpu_mlp::backend::Backend;
+use gpu_mlp::config::Config;
+use gpu_mlp::data::{DatasetName, Normalize};
+use gpu_mlp::device::DeviceChoice;
+use gpu_mlp::model::{Activation, Init, Loss, ParamLayout};
+use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
+use gpu_mlp::run::{Run, Summary};
+use gpu_mlp::train::{EpochReport, Monitor, Observer, Outcome, Tick};
+use gpu_mlp::Error;
+
+use super::flag;
+
+/// The flags of `train`. Each overrides the same key of `--config`; unset ones serialize to
+/// nothing, and `Config`'s defaults fill what neither gives.
+#[derive(clap::Args, Serialize)]
+pub struct TrainArgs {
+    /// TOML file with any of the settings below (keys in snake_case); flags override it.
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Run directory for the config, history, checkpoints and plots [default: runs/run-<time>].
+    #[arg(long)]
+    #[serde(skip)]
+    out: Option<PathBuf>,
+    /// Continue the run in this directory from its last checkpoint (its config.toml, with any
+    /// flags given here on top, e.g. a larger --epochs).
+    #[arg(long, conflicts_with_all = ["config", "out", "force"])]
+    #[serde(skip)]
+    resume: Option<PathBuf>,
+    /// Start anew in an --out directory that holds a run: the old run is moved aside to
+    /// <out>.old-<N> first (never deleted).
+    #[arg(long)]
+    #[serde(skip)]
+    force: bool,
+    /// Dataset [default: fashion].
+    #[arg(long, value_enum)]
+    dataset: Option<DatasetName>,
+    /// Passes over the training set [default: 5].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Samples per mini-batch; the last batch of an epoch may be smaller [default: 128].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate, a finite number > 0 [default: 0.1].
+    #[arg(long, allow_negative_numbers = true)]
+    lr: Option<f32>,
+    /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers [default: 512].
+    #[arg(long, value_parser = parse_hidden)]
+    hidden: Option<Hidden>,
+    /// Hidden activation(s): one for all layers, or a comma-separated list, one per layer [default: relu].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    activation: Option<Vec<Activation>>,
+    /// Weight initialization (biases start at 0) [default: he-uniform].
+    #[arg(long, value_enum)]
+    init: Option<Init>,
+    /// Output layer and loss [default: softmax-cross-entropy].
+    #[arg(long, value_enum)]
+    loss: Option<Loss>,
+    /// Dropout probability after each hidden layer, training only (inverted scaling) [default: 0].
+    #[arg(long)]
+    dropout: Option<f32>,
+    /// Optimizer [default: sgd].
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerKind>,
+    /// Momentum μ for `--optimizer momentum` [default: 0.9].
+    #[arg(long)]
+    momentum: Option<f32>,
+    /// Nesterov momentum.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    nesterov: Option<bool>,
+    /// Adam β1 [default: 0.9].
+    #[arg(long)]
+    beta1: Option<f32>,
+    /// Adam β2 [default: 0.999].
+    #[arg(long)]
+    beta2: Option<f32>,
+    /// Adam ε [default: 1e-8].
+    #[arg(long)]
+    eps: Option<f32>,
+    /// Weight decay: L2 for sgd/momentum/adam, decoupled for adamw [default: 0].
+    #[arg(long)]
+    weight_decay: Option<f32>,
+    /// Learning-rate schedule [default: constant].
+    #[arg(long, value_enum)]
+    schedule: Option<ScheduleKind>,
+    /// Step schedule: epochs between decays [default: 1].
+    #[arg(long)]
+    step_epochs: Option<usize>,
+    /// Step schedule: decay factor [default: 0.5].
+    #[arg(long)]
+    gamma: Option<f32>,
+    /// Cosine schedule: epochs of linear warm-up [default: 0].
+    #[arg(long)]
+    warmup_epochs: Option<usize>,
+    /// Seed for initialization, shuffling and synthetic data: same seed, same run [default: 42].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Where to compute: `auto` takes a hardware GPU if present, else the CPU [default: auto].
+    #[arg(long, value_enum)]
+    device: Option<DeviceChoice>,
+    /// Folder with the dataset's IDX files (searched before $GPU_MLP_DATA, ./data/<name>/ and system folders).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Train on only the first N training samples (quick runs); the test set is used whole.
+    #[arg(long)]
+    train_samples: Option<usize>,
+    /// Points generated for blobs/circle, split 80% train / 20% test [default: 1000].
+    #[arg(long)]
+    samples: Option<usize>,
+    /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std) [default: unit].
+    #[arg(long, value_enum)]
+    normalize: Option<Normalize>,
+    /// Refuse dataset files whose checksum is not the official one (default: warn).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    strict_data: Option<bool>,
+    /// Fraction of the training data held out for validation, e.g. 0.1 [default: 0].
+    #[arg(long)]
+    val_split: Option<f32>,
+    /// Stop after N epochs without improvement of --monitor (needs --val-split).
+    #[arg(long)]
+    patience: Option<usize>,
+    /// Validation metric for early stopping and the best epoch [default: val-loss].
+    #[arg(long, value_enum)]
+    monitor: Option<Monitor>,
+    /// Print the running training loss every N batches.
+    #[arg(long)]
+    log_every: Option<usize>,
+    /// Print only errors and the final summary: no progress, no per-epoch lines.
+    #[arg(long)]
+    #[serde(skip)]
+    quiet: bool,
+    /// Download MNIST / Fashion-MNIST first when it is not found locally.
+    #[arg(long)]
+    #[serde(skip)]
+    download: bool,
+    /// Mirror for --download [default: $GPU_MLP_MIRROR, else the official one].
+    #[arg(long)]
+    #[serde(skip)]
+    mirror: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(transparent)]
+struct Hidden(Vec<usize>);
+
+fn parse_hidden(s: &str) -> Result<Hidden, String> {
+    let widths = s
+        .split(',')
+        .map(|w| match w.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(format!(
+                "`{}` is not a layer width ≥ 1 (expected e.g. `512` or `128,64`)",
+                w.trim()
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Hidden(widths))
+}
+
+pub fn run(args: &TrainArgs) -> Result<(), Error> {
+    gpu_mlp::signals::install();
+    let mut run = open(args)?;
+    print_header(&run, args.quiet);
+    let (bar, outcome) = {
+        let mut console = Console::new(&run, args.quiet);
+        let outcome = run.train(&mut console);
+        (console.bar, outcome)
+    };
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let outcome = outcome?;
+    let summary = run.finish(&outcome)?;
+    print_summary(&run, &outcome, &summary, args.quiet);
+    Ok(())
+}
+
+/// Resumes the run `--resume` names, or starts one (downloading its data first with
+/// `--download` when it is not found).
+fn open(args: &TrainArgs) -> Result<Run, Error> {
+    if let Some(dir) = &args.resume {
+        return Run::resume(dir, args);
+    }
+    let config = Config::resolve(args.config.as_deref(), args)?;
+    if args.download && gpu_mlp::data::load(config.dataset, &config.load_options()).is_err() {
+        super::download::fetch(
+            config.dataset,
+            config.data_dir.as_deref(),
+            args.mirror.as_deref(),
+            gpu_mlp::data::download::DEFAULT_TIMEOUT,
+        )?;
+    }
+    Run::with_dir(&config, args.out.as_deref(), args.force)
+}
+
+/// What is about to train: the data, the device, the model and its settings, the directory.
+fn print_header(run: &Run, quiet: bool) {
+    let (config, splits) = (run.config(), run.data());
+    for warning in &splits.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if quiet {
+        return;
+    }
+    println!(
+        "dataset {}: {} train / {} validation / {} test samples, {} features, {} classes ({} normalization)",
+        splits.name,
+        splits.train.len(),
+        splits.val.as_ref().map_or(0, |v| v.len()),
+        splits.test.len(),
+        splits.train.dim,
+        splits.classes(),
+        flag(config.normalize)
+    );
+    println!("device: {}", run.device());
+    println!(
+        "model {} ({} parameters, {} init, {}, dropout {}), {} lr {}{} ({} schedule), batch {}, {} epochs, seed {}",
+        run.spec().describe(),
+        ParamLayout::new(run.spec()).count(),
+        flag(config.init),
+        flag(config.loss),
+        config.dropout,
+        flag(config.optimizer),
+        config.lr,
+        if config.lr_defaulted {
+            format!(" (the default for {}; --lr sets another)", flag(config.optimizer))
+        } else {
+            String::new()
+        },
+        flag(config.schedule),
+        config.batch_size,
+        config.epochs,
+        config.seed
+    );
+    if let Some(old) = run.moved_aside() {
+        println!("moved the run that was there to {}", old.display());
+    }
+    if let Some(dir) = run.dir() {
+        match run.resumed_after() {
+            0 => println!("run directory: {}", dir.display()),
+            done => println!("resuming {} after epoch {done}", dir.display()),
+        }
+    }
+    let val_header = if splits.val.is_some() {
+        format!(" {:>10} {:>9}", "val_loss", "val_acc")
+    } else {
+        String::new()
+    };
+    println!(
+        "{:>5} {:>10} {:>9}{val_header} {:>10} {:>9} {:>8} {:>10}",
+        "epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds", "samples/s"
+    );
+}
+
+/// The best epoch, early stopping, the GPU schedule and where the files went (with `--quiet`,
+/// the last epoch and the best one only).
+fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
+    let config = run.config();
+    if let (true, Some(last)) = (quiet, outcome.reports.last()) {
+        println!(
+            "epoch {}: train loss {:.4}, test loss {:.4}, test accuracy {:.2}%",
+            last.epoch,
+            last.train.loss,
+            last.test.loss,
+            100.0 * last.test.accuracy
+        );
+    }
+    if summary.stopped_early && !quiet {
+        println!(
+            "early stopping: no {} improvement for {} epochs",
+            flag(config.monitor),
+            config.patience.unwrap_or(0)
+        );
+    }
+    if let Some((best, test)) = &summary.best {
+        println!(
+            "best epoch {} by {}: val loss {:.4}, val accuracy {:.2}%; its test loss {:.4}, test accuracy {:.2}%",
+            best.epoch,
+            flag(config.monitor),
+            best.val.loss,
+            100.0 * best.val.accuracy,
+            test.loss,
+            100.0 * test.accuracy
+        );
+    }
+    if quiet {
+        return;
+    }
+    if summary.schedule.dispatches > 0 && summary.epochs > 0 {
+        println!(
+            "GPU schedule: {:.0} dispatches per step, {:.1} submits per epoch",
+            summary.schedule.dispatches_per_step(),
+            summary.schedule.submits as f64 / summary.epochs as f64
+        );
+    }
+    if let Some(dir) = run.dir() {
+        println!(
+            "wrote {} plots and the checkpoints to {}",
+            summary.plots.len(),
+            dir.display()
+        );
+    }
+}
+
+/// Prints a run's progress: a bar on terminals, one line per epoch otherwise.
+struct Console {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    /// `--log-every` was given: print a line per tick.
+    log_every: bool,
+    batch_size: usize,
+    epoch_start: std::time::Instant,
+}
+
+impl Console {
+    fn new(run: &Run, quiet: bool) -> Console {
+        let steps = run.steps_per_epoch() as u64;
+        let bar = (!quiet && std::io::stdout().is_terminal()).then(|| {
+            ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stdout()).with_style(
+                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches {msg}")
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+            )
+        });
+        Console {
+            bar,
+            quiet,
+            log_every: run.config().log_every.is_some(),
+            batch_size: run.config().batch_size,
+            epoch_start: std::time::Instant::now(),
+        }
+    }
+
+    fn line(&self, text: String) {
+        match (&self.bar, self.quiet) {
+            (_, true) => {}
+            (Some(bar), false) => bar.println(text),
+            (None, false) => println!("{text}"),
+        }
+    }
+}
+
+impl Observer for Console {
+    fn tick(&mut self, t: &Tick) {
+        if let Some(bar) = &self.bar {
+            bar.set_prefix(t.epoch.to_string());
+            bar.set_position(t.batch as u64);
+            let rate = (t.batch * self.batch_size) as f64 / self.epoch_start.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("loss {:.4}  {:.0} samples/s", t.recent.loss, rate));
+        }
+        if self.log_every {
+            self.line(format!(
+                "      epoch {} batch {}/{}: loss {:.4}, accuracy {:.2}%",
+                t.epoch,
+                t.batch,
+                t.batches,
+                t.recent.loss,
+                100.0 * t.recent.accuracy
+            ));
+        }
+    }
+
+    fn epoch(&mut self, _backend: &mut dyn Backend, r: &EpochReport, _improved: bool) -> Result<(), Error> {
+        let val = r.val.map_or(String::new(), |v| {
+            format!(" {:>10.4} {:>8.2}%", v.loss, 100.0 * v.accuracy)
+        });
+        self.line(format!(
+            "{:>5} {:>10.4} {:>8.2}%{val} {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
+            r.epoch,
+            r.train.loss,
+            100.0 * r.train.accuracy,
+            r.test.loss,
+            100.0 * r.test.accuracy,
+            r.train_seconds,
+            r.samples_per_second
+        ));
+        if let Some(bar) = &self.bar {
+            bar.reset();
+        }
+        self.epoch_start = std::time::Instant::now();
+        Ok(())
+    }
+}
