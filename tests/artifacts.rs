@@ -188,7 +188,7 @@ fn plots_are_drawn_from_a_run_directory() {
     for (name, size) in [
         ("loss", (800, 500)),
         ("accuracy", (800, 500)),
-        ("confusion", (720, 640)),
+        ("confusion", (720, 720)),
     ] {
         let bytes = std::fs::read(dir.path().join(format!("{name}.png"))).expect("png written");
         let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
@@ -205,6 +205,15 @@ fn plots_are_drawn_from_a_run_directory() {
         );
         let svg = std::fs::read_to_string(dir.path().join(format!("{name}.svg"))).expect("svg written");
         assert!(svg.starts_with("<svg") && svg.len() > 1000, "{name}.svg");
+    }
+    // The confusion matrix names the classes on both axes: true (rows) and predicted (columns).
+    let confusion = std::fs::read_to_string(dir.path().join("confusion.svg")).expect("svg");
+    let meta = Checkpoint::load(&dir.path().join("last.safetensors"))
+        .expect("checkpoint")
+        .meta;
+    for name in &meta.class_names {
+        let labels = confusion.matches(&format!(">\n{name}\n<")).count();
+        assert_eq!(labels, 2, "class {name} is named {labels} times in confusion.svg");
     }
 }
 

@@ -356,6 +356,13 @@ fn predict_names_a_known_image() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
+    // The example grid says which name is the label and which the prediction; test image 0 is
+    // an ankle boot.
+    let examples = std::fs::read_to_string(cwd.path().join("run/examples.svg")).expect("examples.svg");
+    assert!(
+        examples.contains(">\nlabel: Ankle boot\n<") && examples.contains(">\npredicted: "),
+        "examples.svg titles"
+    );
     let by_index = gpu_mlp_in(
         cwd.path(),
         &[

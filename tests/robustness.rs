@@ -290,6 +290,50 @@ fn sigterm_and_sighup_save_like_ctrl_c() {
     }
 }
 
+/// A signal while the data is still being generated (nothing worth saving yet) ends the process
+/// at once with 128 + the signal, and leaves no run directory behind.
+#[test]
+fn a_signal_while_loading_data_exits_at_once_writing_nothing() {
+    for (signal, code) in [("-TERM", 143), ("-HUP", 129), ("-INT", 130)] {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let run = tmp.path().join("run");
+        // 20 million points take seconds to generate; the handlers are in place within
+        // milliseconds of the start.
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+            .args([
+                "train",
+                "--device",
+                "cpu",
+                "--dataset",
+                "blobs",
+                "--samples",
+                "20000000",
+            ])
+            .args(["--hidden", "4", "--epochs", "1", "--out"])
+            .arg(&run)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let sent = std::time::Instant::now();
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let out = child.wait_with_output().expect("exits");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{signal}: {stderr}");
+        assert!(
+            stderr.contains("stopped before anything was written"),
+            "{signal}: {stderr}"
+        );
+        assert!(sent.elapsed().as_secs() < 2, "{signal}: took {:?}", sent.elapsed());
+        assert!(!run.exists(), "{signal}: a run directory was left");
+    }
+}
+
 /// A short blobs run into `dir` with extra flags; its output.
 fn blobs_run(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))

@@ -1,5 +1,8 @@
 //! Plots of a run, as PNG and SVG: loss and accuracy curves per epoch, the confusion matrix as a
-//! heat map, and a 3×3 grid of test images titled true/predicted (wrong ones in red).
+//! heat map with the class names on both axes, and a 3×3 grid of test images, each titled with
+//! its label and the prediction (wrong ones in red).
+
+mod text;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -68,7 +71,7 @@ fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Re
     register_font();
     let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        let root = text::Bitmap::new(BitMapBackend::with_buffer(&mut rgb, size)).into_drawing_area();
         plot.draw(&root)?;
         root.present().map_err(plot_error)?;
     }
@@ -165,7 +168,7 @@ fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluatio
             ("sans-serif", 22),
         )
         .margin(12)
-        .x_label_area_size(40)
+        .x_label_area_size(64)
         .y_label_area_size(110)
         // A segmented range a..b holds the segments a..=b.
         .build_cartesian_2d((0..n - 1).into_segmented(), (0..n - 1).into_segmented())
@@ -179,11 +182,12 @@ fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluatio
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc("predicted")
-        .y_desc("true")
+        .x_desc("predicted class")
+        .y_desc("true class (label)")
         .x_labels(n as usize)
         .y_labels(n as usize)
-        .x_label_formatter(&|v| label(v).map_or(String::new(), |i| i.to_string()))
+        // The predicted classes' names are drawn below, staggered.
+        .x_label_formatter(&|_| String::new())
         .y_label_formatter(&|v| {
             label(v)
                 .and_then(|i| names.get((n - 1 - i) as usize).cloned())
@@ -192,6 +196,20 @@ fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluatio
         .label_style(("sans-serif", 13))
         .draw()
         .map_err(plot_error)?;
+    // Names side by side would overlap under narrow columns: every other one a line lower.
+    let bottom = chart.plotting_area().get_pixel_range().1.end;
+    for (i, name) in names.iter().enumerate() {
+        let (x, _) = chart.backend_coord(&(SegmentValue::CenterOf(i as i32), SegmentValue::CenterOf(0)));
+        root.draw(&Text::new(
+            name.clone(),
+            (x, bottom + 6 + 16 * (i as i32 % 2)),
+            ("sans-serif", 13)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Top)),
+        ))
+        .map_err(plot_error)?;
+    }
     let max = eval.confusion.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
     for (t, row) in eval.confusion.iter().enumerate() {
         for (p, &count) in row.iter().enumerate() {
@@ -223,20 +241,35 @@ fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluatio
     Ok(())
 }
 
+/// Height of each example's two title lines (label, prediction).
+const EXAMPLE_TITLE_PX: u32 = 42;
+
 fn grid<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, examples: &[Example]) -> Result<()> {
     root.fill(&WHITE).map_err(plot_error)?;
     for (cell, ex) in root.split_evenly((3, 3)).iter().zip(examples) {
         let wrong = ex.truth != ex.predicted;
-        let title = format!("{} / {}{}", ex.truth, ex.predicted, if wrong { " ✗" } else { "" });
-        let color = if wrong { RED } else { BLACK };
-        let cell = cell
-            .titled(&title, ("sans-serif", 14).into_font().color(&color))
-            .map_err(plot_error)?;
-        let (w, h) = cell.dim_in_pixel();
+        let (title, image) = cell.split_vertically(EXAMPLE_TITLE_PX);
+        let (w, _) = title.dim_in_pixel();
+        let line = |text: String, y: i32, color: RGBColor| {
+            title.draw(&Text::new(
+                text,
+                (w as i32 / 2, y),
+                ("sans-serif", 14)
+                    .into_font()
+                    .color(&color)
+                    .pos(Pos::new(HPos::Center, VPos::Top)),
+            ))
+        };
+        line(format!("label: {}", ex.truth), 6, BLACK).map_err(plot_error)?;
+        let predicted = format!("predicted: {}{}", ex.predicted, if wrong { " ✗" } else { "" });
+        line(predicted, 23, if wrong { RED } else { BLACK }).map_err(plot_error)?;
+        let (w, h) = image.dim_in_pixel();
         let px = (w.min(h) as usize / ex.side).max(1) as i32;
+        let left = (w as i32 - px * ex.side as i32) / 2;
         for (i, &v) in ex.pixels.iter().enumerate() {
-            let (x, y) = ((i % ex.side) as i32 * px, (i / ex.side) as i32 * px);
-            cell.draw(&Rectangle::new([(x, y), (x + px, y + px)], RGBColor(v, v, v).filled()))
+            let (x, y) = (left + (i % ex.side) as i32 * px, (i / ex.side) as i32 * px);
+            image
+                .draw(&Rectangle::new([(x, y), (x + px, y + px)], RGBColor(v, v, v).filled()))
                 .map_err(plot_error)?;
         }
     }
@@ -271,10 +304,10 @@ pub fn write_plots(
     let mut written = both_formats(dir, "loss", (800, 500), &loss_plot)?;
     written.extend(both_formats(dir, "accuracy", (800, 500), &accuracy_plot)?);
     if let Some(eval) = eval {
-        written.extend(both_formats(dir, "confusion", (720, 640), &Plot::Confusion(eval))?);
+        written.extend(both_formats(dir, "confusion", (720, 720), &Plot::Confusion(eval))?);
     }
     if !examples.is_empty() {
-        written.extend(both_formats(dir, "examples", (600, 660), &Plot::Examples(examples))?);
+        written.extend(both_formats(dir, "examples", (600, 720), &Plot::Examples(examples))?);
     }
     Ok(written)
 }
