@@ -260,6 +260,12 @@ impl Config {
         }
         if let Some(n) = self.patience {
             at_least_one("patience", n)?;
+            if self.val_split == 0.0 {
+                return Err(invalid(
+                    "patience",
+                    "early stopping watches a validation metric: set --val-split too".into(),
+                ));
+            }
         }
         if let Some(n) = self.log_every {
             at_least_one("log_every", n)?;

@@ -3,13 +3,30 @@
 
 use crate::error::{Error, Result};
 
-/// Memory the system can give this process now (Linux: `MemAvailable` of /proc/meminfo);
+/// Memory the system can give this process now (Linux: `MemAvailable` of /proc/meminfo, less
+/// where the process's address-space limit — `ulimit -v`, a scheduler's rlimit — leaves less);
 /// `None` where it cannot be told, and then nothing is refused.
 pub fn available_bytes() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib.saturating_mul(1024))
+    let free = kib_field(&info, "MemAvailable:")?.saturating_mul(1024);
+    Some(address_space_left().map_or(free, |left| free.min(left)))
+}
+
+/// The soft address-space limit (/proc/self/limits) less the address space in use
+/// (`VmSize`), if a limit is set.
+fn address_space_left() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max address space"))?;
+    let limit: u64 = line.split_whitespace().nth(3)?.parse().ok()?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let used = kib_field(&status, "VmSize:")?.saturating_mul(1024);
+    Some(limit.saturating_sub(used))
+}
+
+/// The number of a `Name:   1234 kB` line.
+fn kib_field(text: &str, name: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(name))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Fails when `bytes` (what `field` asks for, described by `what`) is more than the memory

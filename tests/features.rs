@@ -252,10 +252,8 @@ fn progress_ticks_report_every_n_batches() {
 
 #[test]
 fn patience_without_a_validation_split_is_an_error() {
-    let config = blobs_config("epochs = 2\npatience = 2");
-    let err = Run::new(&config)
-        .and_then(|mut r| r.train(&mut |_: Event<'_>| {}).map(|_| ()))
-        .expect_err("needs val_split");
+    let table: toml::Table = toml::from_str("dataset = \"blobs\"\npatience = 2").expect("valid TOML");
+    let err = Config::resolve(None, &table).expect_err("needs val_split");
     assert!(err.to_string().contains("--val-split"), "{err}");
 }
 

@@ -76,7 +76,7 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
             Some(Path::new(DEBIAN_FASHION_DIR)),
             "Install them with `apt-get install dataset-fashion-mnist`, or put the four \
              *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist in ./data/fashion/ \
-             or pass --data-dir.",
+             or pass --data-dir, or fetch them with `train --download` or `gpu-mlp download fashion`.",
             FASHION_CLASSES.iter().map(|s| s.to_string()).collect(),
         ),
         DatasetName::Mnist => load_idx_dataset(
@@ -84,7 +84,8 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
             opts,
             None,
             "Put the four *-ubyte.gz files (e.g. from https://ossci-datasets.s3.amazonaws.com/mnist/) \
-             in ./data/mnist/ or pass --data-dir.",
+             in ./data/mnist/ or pass --data-dir, or fetch them with `train --download` or \
+             `gpu-mlp download mnist`.",
             (0..10).map(|d| d.to_string()).collect(),
         ),
         DatasetName::Blobs => Ok(synthetic_splits(

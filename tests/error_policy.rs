@@ -1,0 +1,421 @@
+//! The command line's error policy, case by case from one table: bad input exits 2 with one line
+//! naming the file, flag or key and what was expected (clap's own hints kept whole); missing
+//! data exits 1 naming where it looked and `--download`; nothing is written. Each case runs as a
+//! child process under an address-space limit and a deadline, so a bomb that allocates or a
+//! read that blocks fails the test instead of the machine.
+
+#![cfg(unix)]
+
+use std::io::Write as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gpu_mlp::data::idx::{encode, IMAGES_MAGIC, LABELS_MAGIC};
+
+/// Address space each case may use: far below what the bombs would take.
+const MEMORY_LIMIT: u64 = 3 << 30;
+/// A case still running after this has hung.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+struct Case {
+    name: &'static str,
+    /// Arguments; `{dir}` stands for the fixture directory.
+    args: &'static [&'static str],
+    code: i32,
+    /// Fragments stderr must hold.
+    says: &'static [&'static str],
+    /// Whether stderr is one `error:` line (clap's own messages span several).
+    one_line: bool,
+}
+
+const fn bad(name: &'static str, args: &'static [&'static str], says: &'static [&'static str]) -> Case {
+    Case {
+        name,
+        args,
+        code: 2,
+        says,
+        one_line: true,
+    }
+}
+
+const fn clap(name: &'static str, args: &'static [&'static str], says: &'static [&'static str]) -> Case {
+    Case {
+        name,
+        args,
+        code: 2,
+        says,
+        one_line: false,
+    }
+}
+
+const CASES: &[Case] = &[
+    // clap: the whole message, valid values and suggestions included.
+    clap(
+        "unknown flag",
+        &["train", "--epoch", "2"],
+        &["unexpected argument '--epoch'", "--epochs", "Usage:"],
+    ),
+    clap(
+        "bad enum value",
+        &["train", "--optimizer", "adamx"],
+        &["invalid value 'adamx'", "possible values", "adamw"],
+    ),
+    clap(
+        "missing input",
+        &["predict", "--checkpoint", "{dir}/run"],
+        &["required arguments were not provided", "--index"],
+    ),
+    clap(
+        "top-k 0",
+        &["predict", "--checkpoint", "{dir}/run", "--index", "0", "--top-k", "0"],
+        &["--top-k", "0 is not in 1.."],
+    ),
+    clap(
+        "bad hidden list",
+        &["train", "--hidden", "64,x"],
+        &["`x` is not a layer width"],
+    ),
+    // Settings: the flag and what was expected.
+    bad(
+        "negative lr",
+        &[
+            "train",
+            "--dataset",
+            "blobs",
+            "--device",
+            "cpu",
+            "--lr",
+            "-1",
+            "--out",
+            "{dir}/out",
+        ],
+        &["lr", "> 0"],
+    ),
+    bad(
+        "batch size 0",
+        &[
+            "train",
+            "--dataset",
+            "blobs",
+            "--device",
+            "cpu",
+            "--batch-size",
+            "0",
+            "--out",
+            "{dir}/out",
+        ],
+        &["batch-size"],
+    ),
+    bad(
+        "validation rounds to nothing",
+        &[
+            "train",
+            "--dataset",
+            "blobs",
+            "--device",
+            "cpu",
+            "--val-split",
+            "0.0001",
+            "--out",
+            "{dir}/out",
+        ],
+        &["val-split", "0"],
+    ),
+    bad(
+        "patience without validation",
+        &[
+            "train",
+            "--dataset",
+            "blobs",
+            "--device",
+            "cpu",
+            "--patience",
+            "2",
+            "--out",
+            "{dir}/out",
+        ],
+        &["--val-split"],
+    ),
+    // Config files: the file, the key, what was expected.
+    bad(
+        "config missing",
+        &["train", "--config", "{dir}/missing.toml"],
+        &["missing.toml"],
+    ),
+    bad(
+        "config is a directory",
+        &["train", "--config", "{dir}"],
+        &["is a directory", "expected a file"],
+    ),
+    bad(
+        "config is a FIFO",
+        &["train", "--config", "{dir}/fifo"],
+        &["fifo", "not a regular file"],
+    ),
+    bad(
+        "config is /dev/zero",
+        &["train", "--config", "/dev/zero"],
+        &["/dev/zero"],
+    ),
+    bad(
+        "config key of the wrong type",
+        &["train", "--config", "{dir}/wrong-type.toml"],
+        &["wrong-type.toml", "lr"],
+    ),
+    bad(
+        "config key unknown",
+        &["train", "--config", "{dir}/unknown-key.toml"],
+        &["unknown-key.toml", "lrr"],
+    ),
+    bad(
+        "config not UTF-8",
+        &["train", "--config", "{dir}/latin1.toml"],
+        &["latin1.toml", "UTF-8"],
+    ),
+    // Memory bombs: refused with the numbers before anything is allocated.
+    bad(
+        "model beyond memory",
+        &[
+            "train",
+            "--dataset",
+            "blobs",
+            "--device",
+            "cpu",
+            "--hidden",
+            "1000000,1000",
+            "--out",
+            "{dir}/out",
+        ],
+        &["hidden", "GiB"],
+    ),
+    bad(
+        "synthetic data beyond memory",
+        &[
+            "train",
+            "--dataset",
+            "blobs",
+            "--device",
+            "cpu",
+            "--samples",
+            "300000000000",
+            "--out",
+            "{dir}/out",
+        ],
+        &["samples", "GiB"],
+    ),
+    bad(
+        "gzip bomb",
+        &[
+            "train",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            "{dir}/bomb",
+            "--device",
+            "cpu",
+            "--out",
+            "{dir}/out",
+        ],
+        &["train-images-idx3-ubyte.gz", "inflates past"],
+    ),
+    bad(
+        "image header bomb",
+        &["predict", "--checkpoint", "{dir}/run", "--image", "{dir}/huge.png"],
+        &["huge.png", "65535×65535"],
+    ),
+    bad(
+        "image is a FIFO",
+        &["predict", "--checkpoint", "{dir}/run", "--image", "{dir}/fifo"],
+        &["fifo", "not a regular file"],
+    ),
+    // Runs and checkpoints.
+    bad(
+        "existing run",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--out", "{dir}/run"],
+        &["--resume", "--force"],
+    ),
+    bad("resume a non-run", &["train", "--resume", "{dir}/bomb"], &["bomb"]),
+    bad(
+        "checkpoint missing",
+        &["eval", "--checkpoint", "{dir}/missing.safetensors"],
+        &["missing.safetensors"],
+    ),
+    bad(
+        "checkpoint with NaN",
+        &["eval", "--checkpoint", "{dir}/nan.safetensors"],
+        &["nan.safetensors", "NaN", "finite"],
+    ),
+    bad(
+        "export over a file",
+        &["export", "{dir}/run", "--out", "{dir}/wrong-type.toml"],
+        &["wrong-type.toml", "already exists"],
+    ),
+    // Missing data: exit 1, where it looked, and how to get it.
+    Case {
+        name: "data dir without the dataset",
+        args: &[
+            "train",
+            "--data-dir",
+            "{dir}/empty",
+            "--device",
+            "cpu",
+            "--out",
+            "{dir}/out",
+        ],
+        code: 1,
+        says: &["empty", "train-images-idx3-ubyte", "--download"],
+        one_line: false,
+    },
+];
+
+#[test]
+fn every_bad_input_gets_its_exit_code_and_a_message_naming_it() {
+    let fixtures = tempfile::tempdir().expect("temp dir");
+    let dir = fixtures.path();
+    write_fixtures(dir);
+    let mut failures = Vec::new();
+    for case in CASES {
+        let args: Vec<String> = case
+            .args
+            .iter()
+            .map(|a| a.replace("{dir}", &dir.display().to_string()))
+            .collect();
+        let (code, stderr) = run_bounded(&args);
+        let mut wrong = Vec::new();
+        if code != Some(case.code) {
+            wrong.push(format!("exit {code:?}, expected {}", case.code));
+        }
+        for fragment in case.says {
+            if !stderr.contains(fragment) {
+                wrong.push(format!("no `{fragment}`"));
+            }
+        }
+        if case.one_line && stderr.trim_end().lines().count() != 1 {
+            wrong.push("not one line".into());
+        }
+        if dir.join("out").exists() {
+            wrong.push("wrote a run directory".into());
+            let _ = std::fs::remove_dir_all(dir.join("out"));
+        }
+        if !wrong.is_empty() {
+            failures.push(format!("{}: {}\n{stderr}", case.name, wrong.join(", ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Runs gpu-mlp with `args` under [`MEMORY_LIMIT`] and [`DEADLINE`]: its exit code and stderr.
+fn run_bounded(args: &[String]) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"));
+    command.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe, as code between fork and exec must be.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT,
+                rlim_max: MEMORY_LIMIT,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().expect("gpu-mlp starts");
+    let start = Instant::now();
+    while child.try_wait().expect("waits").is_none() {
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("gpu-mlp {} hung for {DEADLINE:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("exits");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The files the cases name: bad configs, a FIFO, a gzip bomb, a PNG header bomb, a trained run
+/// and a checkpoint holding a NaN.
+fn write_fixtures(dir: &Path) {
+    let write = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).expect("write fixture");
+    write("wrong-type.toml", b"lr = \"fast\"\n");
+    write("unknown-key.toml", b"lrr = 0.1\n");
+    write("latin1.toml", b"# caf\xe9\nlr = 0.1\n");
+    write("huge.png", &png_claiming(65535, 65535));
+    let made = Command::new("mkfifo")
+        .arg(dir.join("fifo"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    std::fs::create_dir(dir.join("empty")).expect("mkdir");
+    write_dataset(&dir.join("bomb"), 4, 64 << 20);
+    write_dataset(&dir.join("tiny"), 4, 0);
+    // A 4×4-image model, so `predict --image` reads the image.
+    let trained = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(["train", "--epochs", "1", "--hidden", "8", "--quiet", "--device", "cpu"])
+        .args(["--dataset", "mnist", "--data-dir"])
+        .arg(dir.join("tiny"))
+        .arg("--out")
+        .arg(dir.join("run"))
+        .output()
+        .expect("trains");
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let mut checkpoint = gpu_mlp::checkpoint::Checkpoint::load(&dir.join("run/last.safetensors")).expect("loads");
+    checkpoint.params[3] = f32::NAN;
+    checkpoint.save(&dir.join("nan.safetensors")).expect("saves");
+}
+
+/// An MNIST-style dataset of two `side`×`side` images per split, gzip-compressed; the training
+/// images padded with zeros to `inflate_to` bytes (a decompression bomb when that is far more
+/// than their header promises).
+fn write_dataset(dir: &Path, side: u32, inflate_to: usize) {
+    std::fs::create_dir(dir).expect("mkdir");
+    let gz = |bytes: &[u8]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(bytes).expect("in-memory write");
+        enc.finish().expect("in-memory gzip")
+    };
+    let pixels: Vec<u8> = (0..2 * side * side).map(|i| (i * 37 % 256) as u8).collect();
+    let mut train_images = encode(IMAGES_MAGIC, &[2, side, side], &pixels);
+    if inflate_to > train_images.len() {
+        train_images.resize(inflate_to, 0);
+    }
+    let files: [(&str, Vec<u8>); 4] = [
+        ("train-images-idx3-ubyte.gz", train_images),
+        ("train-labels-idx1-ubyte.gz", encode(LABELS_MAGIC, &[2], &[0, 1])),
+        (
+            "t10k-images-idx3-ubyte.gz",
+            encode(IMAGES_MAGIC, &[2, side, side], &pixels),
+        ),
+        ("t10k-labels-idx1-ubyte.gz", encode(LABELS_MAGIC, &[2], &[0, 1])),
+    ];
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), gz(&bytes)).expect("write fixture");
+    }
+}
+
+/// A few hundred bytes of PNG whose header claims `width`×`height` 8-bit gray pixels.
+fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let chunk = |kind: &[u8], data: &[u8]| {
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+        out
+    };
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    let mut idat = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    idat.write_all(&[0; 4096]).expect("compress");
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    png.extend(chunk(b"IDAT", &idat.finish().expect("compress")));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
