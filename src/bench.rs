@@ -228,6 +228,7 @@ impl TrainSetup {
             test: synthetic_images(self.batch, 784, 10, 2),
             class_names: (0..10).map(|i| i.to_string()).collect(),
             warnings: Vec::new(),
+            table: None,
         })
     }
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts::write_atomic;
 use crate::backend::{Metrics, StepMetrics};
 use crate::config::Config;
+use crate::data::table::TableCodec;
 use crate::data::Affine;
 use crate::error::{Error, Result};
 use crate::model::{Activation, Loss, MlpSpec, ParamLayout};
@@ -48,6 +49,9 @@ pub struct Meta {
     /// (seed, step), so (seed, epoch, optimizer_steps) is all there is.
     pub seed: u64,
     pub config: Config,
+    /// For a model trained on a CSV table: how rows become its inputs.
+    #[serde(default)]
+    pub table: Option<TableCodec>,
 }
 
 impl Meta {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{StepMetrics, TrainOptions};
+use crate::data::table::{load_table, Missing, TableCodec, TableSource};
 use crate::data::{load, DatasetName, LoadOptions, Normalize, Splits};
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
@@ -20,6 +21,21 @@ use crate::train::{Monitor, TrainConfig};
 pub struct Config {
     pub dataset: DatasetName,
     pub data_dir: Option<PathBuf>,
+    /// A CSV table to train on instead of `dataset` (with `target`).
+    pub data: Option<PathBuf>,
+    /// The table's class column.
+    pub target: Option<String>,
+    /// The table's field delimiter.
+    pub delimiter: char,
+    /// Table columns to treat as categorical although their values are numbers.
+    pub categorical: Vec<String>,
+    /// Table columns that are not features.
+    pub ignore: Vec<String>,
+    /// What to do with a table's missing values.
+    pub missing: Missing,
+    /// A separate CSV file of test rows (else `test_split` of `data` is held out, stratified).
+    pub test_data: Option<PathBuf>,
+    pub test_split: f32,
     /// Use only the first N training samples.
     pub train_samples: Option<usize>,
     /// Points generated for a synthetic dataset (blobs, circle), 80% train / 20% test.
@@ -72,6 +88,14 @@ impl Default for Config {
         Config {
             dataset: DatasetName::Fashion,
             data_dir: None,
+            data: None,
+            target: None,
+            delimiter: ',',
+            categorical: Vec::new(),
+            ignore: Vec::new(),
+            missing: Missing::Error,
+            test_data: None,
+            test_split: 0.2,
             train_samples: None,
             samples: 1000,
             normalize: Normalize::Unit,
@@ -206,6 +230,12 @@ impl Config {
 
     fn from_table(path: &Path, table: toml::Table) -> Result<Config> {
         let lr_given = table.contains_key("lr");
+        if table.contains_key("data") && table.contains_key("dataset") {
+            return Err(invalid(
+                "data",
+                "trains on a CSV table instead of a --dataset: give one of them".into(),
+            ));
+        }
         let mut config = Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| Error::ConfigFile {
             path: path.into(),
             detail: match culprit_key(&table) {
@@ -299,7 +329,78 @@ impl Config {
         if self.activation.is_empty() {
             return Err(invalid("activation", "needs at least one activation".into()));
         }
+        self.validate_table()
+    }
+
+    /// A table needs its target; the table keys mean nothing without one.
+    fn validate_table(&self) -> Result<()> {
+        match (&self.data, &self.target) {
+            (Some(_), None) => {
+                return Err(invalid(
+                    "target",
+                    "names the class column of the --data table: it is required".into(),
+                ))
+            }
+            (None, Some(_)) => return Err(invalid("target", "needs a --data table".into())),
+            _ => {}
+        }
+        if self.data.is_none() && self.test_data.is_some() {
+            return Err(invalid("test_data", "needs a --data table to train on".into()));
+        }
+        if !(self.test_split.is_finite() && self.test_split > 0.0 && self.test_split < 1.0) {
+            return Err(invalid(
+                "test_split",
+                format!("must be in (0, 1), got {}", self.test_split),
+            ));
+        }
+        if !self.delimiter.is_ascii() || self.delimiter == '"' || self.delimiter == '\n' {
+            return Err(invalid(
+                "delimiter",
+                format!(
+                    "must be one ASCII character other than a quote or newline, got {:?}",
+                    self.delimiter
+                ),
+            ));
+        }
+        // `unit` is the default: for a table it means standardized columns.
+        if self.data.is_some() && self.normalize == Normalize::Pm1 {
+            return Err(invalid(
+                "normalize",
+                "a table's numeric columns are standardized (standard, the default) or left as they are (none)".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether the run trains on a CSV table.
+    pub fn is_table(&self) -> bool {
+        self.data.is_some()
+    }
+
+    /// How to read the `--data` table (None without one).
+    pub fn table_source(&self) -> Option<TableSource<'_>> {
+        Some(TableSource {
+            path: self.data.as_deref()?,
+            target: self.target.as_deref()?,
+            delimiter: self.delimiter as u8,
+            categorical: &self.categorical,
+            ignore: &self.ignore,
+            missing: self.missing,
+            test_data: self.test_data.as_deref(),
+            test_split: self.test_split,
+            val_split: self.val_split,
+            train_samples: self.train_samples,
+            seed: self.seed,
+            standardize: self.normalize != Normalize::None,
+        })
+    }
+
+    /// The table's splits encoded by `codec` (a saved model's), or by one fitted now.
+    pub fn load_table(&self, codec: Option<&TableCodec>) -> Result<Splits> {
+        let source = self
+            .table_source()
+            .ok_or_else(|| invalid("data", "no --data table is configured".into()))?;
+        load_table(&source, codec).map(|(splits, _)| splits)
     }
 
     /// The network for `inputs` features and `classes` classes.
@@ -339,6 +440,9 @@ impl Config {
 
     /// The dataset as configured: loaded, truncated, split for validation, normalized.
     pub fn load_data(&self) -> Result<Splits> {
+        if self.is_table() {
+            return self.load_table(None);
+        }
         if matches!(self.dataset, DatasetName::Blobs | DatasetName::Circle) {
             // Generated points: two f32 features and a label each, held about three times over
             // (generated, then split) — checked before generating.
@@ -376,7 +480,7 @@ impl Config {
     /// many per step) and differs in `other`: its flag, this value and `other`'s. A run
     /// interrupted mid-epoch can only continue where it stopped with all of them unchanged.
     pub fn batch_order_change(&self, other: &Config) -> Option<(&'static str, String, String)> {
-        let settings: [(&'static str, String, String); 7] = [
+        let settings: [(&'static str, String, String); 10] = [
             ("dataset", self.dataset.as_str().into(), other.dataset.as_str().into()),
             ("samples", self.samples.to_string(), other.samples.to_string()),
             (
@@ -392,6 +496,9 @@ impl Config {
                 format!("{:?}", self.data_dir),
                 format!("{:?}", other.data_dir),
             ),
+            ("data", format!("{:?}", self.data), format!("{:?}", other.data)),
+            ("test-split", self.test_split.to_string(), other.test_split.to_string()),
+            ("missing", format!("{:?}", self.missing), format!("{:?}", other.missing)),
         ];
         settings.into_iter().find(|(_, was, now)| was != now)
     }

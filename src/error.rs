@@ -22,6 +22,15 @@ pub enum Error {
         detail: String,
     },
 
+    /// A CSV table that cannot be used: the file, and where known the line and column.
+    #[error("{path}{}: {detail}", table_location(*.line, .column.as_deref()))]
+    Table {
+        path: PathBuf,
+        line: Option<u64>,
+        column: Option<String>,
+        detail: String,
+    },
+
     #[error("dataset `{name}` not found; looked in: {searched}. {hint}")]
     DatasetNotFound {
         name: String,
@@ -104,6 +113,7 @@ impl Error {
             Error::InvalidConfig { .. }
             | Error::ConfigFile { .. }
             | Error::Idx { .. }
+            | Error::Table { .. }
             | Error::DatasetMismatch { .. }
             | Error::Checkpoint { .. }
             | Error::RunExists { .. }
@@ -128,4 +138,13 @@ fn resume_hint(saved: Option<&std::path::Path>) -> String {
     saved.map_or(String::new(), |dir| {
         format!("; saved {0} (resume with --resume {0})", dir.display())
     })
+}
+
+fn table_location(line: Option<u64>, column: Option<&str>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(": line {line}, column `{column}`"),
+        (Some(line), None) => format!(": line {line}"),
+        (None, Some(column)) => format!(": column `{column}`"),
+        (None, None) => String::new(),
+    }
 }

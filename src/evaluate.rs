@@ -90,6 +90,10 @@ pub struct Evaluation {
 
 /// The test split of the checkpoint's dataset (or `dataset`), transformed as in training.
 pub fn test_data(checkpoint: &Checkpoint, dataset: Option<DatasetName>, data_dir: Option<&Path>) -> Result<Dataset> {
+    if let Some(codec) = &checkpoint.meta.table {
+        // The same rows as in training (same file, seed and split), encoded by the saved codec.
+        return Ok(checkpoint.meta.config.load_table(Some(codec))?.test);
+    }
     let mut opts = checkpoint.meta.config.load_options();
     if let Some(dir) = data_dir {
         opts.data_dir = Some(dir.to_path_buf());

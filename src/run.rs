@@ -329,6 +329,7 @@ fn checkpoint_of(
             optimizer_steps,
             seed: config.seed,
             config: config.clone(),
+            table: data.table.clone(),
         },
         params,
         optimizer_state,

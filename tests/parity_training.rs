@@ -29,6 +29,7 @@ fn splits_of(classes: usize, seed: u64, train: usize, test: usize) -> Arc<Splits
         test: synthetic_images(test, 784, classes, seed + 1000),
         class_names: (0..classes).map(|c| c.to_string()).collect(),
         warnings: Vec::new(),
+        table: None,
     })
 }
 

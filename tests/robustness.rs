@@ -562,6 +562,7 @@ fn a_model_over_the_device_limits_is_refused_with_numbers() {
         test: gpu_mlp::data::synthetic_images(4, 784, 10, 2),
         class_names: (0..10).map(|i| i.to_string()).collect(),
         warnings: Vec::new(),
+        table: None,
     });
     let err = gpu_mlp::gpu::GpuBackend::new(ctx, &spec, &params, data, &gpu_mlp::backend::TrainOptions::new(4))
         .err()

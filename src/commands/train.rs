@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use gpu_mlp::backend::Backend;
 use gpu_mlp::config::Config;
+use gpu_mlp::data::table::Missing;
 use gpu_mlp::data::{DatasetName, Normalize};
 use gpu_mlp::device::DeviceChoice;
 use gpu_mlp::model::{Activation, Init, Loss, ParamLayout};
@@ -42,8 +43,33 @@ pub struct TrainArgs {
     #[serde(skip)]
     force: bool,
     /// Dataset [default: fashion].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "data")]
     dataset: Option<DatasetName>,
+    /// Train on a CSV table instead (a header row; one sample per row), with --target.
+    #[arg(long, value_name = "FILE.csv")]
+    data: Option<PathBuf>,
+    /// The table's class column.
+    #[arg(long, value_name = "COLUMN", requires = "data")]
+    target: Option<String>,
+    /// The table's field delimiter [default: ,].
+    #[arg(long)]
+    delimiter: Option<char>,
+    /// Table columns to treat as categorical (one-hot) although their values are numbers, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    categorical: Option<Vec<String>>,
+    /// Table columns that are not features (ids, notes), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    ignore: Option<Vec<String>>,
+    /// Rows with missing values (empty, NA, NaN, ?): refuse the file, drop the rows, or fill
+    /// with the training mean / most frequent category [default: error].
+    #[arg(long, value_enum)]
+    missing: Option<Missing>,
+    /// A CSV file of test rows for the --data table [default: a stratified --test-split of it].
+    #[arg(long, value_name = "FILE.csv")]
+    test_data: Option<PathBuf>,
+    /// Fraction of the --data table held out for testing, stratified by class [default: 0.2].
+    #[arg(long)]
+    test_split: Option<f32>,
     /// Passes over the training set [default: 5].
     #[arg(long)]
     epochs: Option<usize>,
@@ -116,7 +142,8 @@ pub struct TrainArgs {
     /// Points generated for blobs/circle, split 80% train / 20% test [default: 1000].
     #[arg(long)]
     samples: Option<usize>,
-    /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std) [default: unit].
+    /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std), none; a table's
+    /// numeric columns are standardized each by its own unless none [default: unit].
     #[arg(long, value_enum)]
     normalize: Option<Normalize>,
     /// Refuse dataset files whose checksum is not the official one (default: warn).
@@ -212,15 +239,31 @@ fn print_header(run: &Run, quiet: bool) {
         return;
     }
     println!(
-        "dataset {}: {} train / {} validation / {} test samples, {} features, {} classes ({} normalization)",
+        "dataset {}: {} train / {} validation / {} test samples, {} features, {} classes{}",
         splits.name,
         splits.train.len(),
         splits.val.as_ref().map_or(0, |v| v.len()),
         splits.test.len(),
         splits.train.dim,
         splits.classes(),
-        flag(config.normalize)
+        match splits.table {
+            Some(_) => String::new(),
+            None => format!(" ({} normalization)", flag(config.normalize)),
+        }
     );
+    if let Some(table) = &splits.table {
+        println!(
+            "table columns: {}; target {} with classes {}{}",
+            table.describe(),
+            table.target,
+            table.classes.join(", "),
+            if config.normalize == Normalize::None {
+                " (numeric columns as they are)"
+            } else {
+                " (numeric columns standardized on the training split)"
+            }
+        );
+    }
     println!("device: {}", run.device());
     println!(
         "model {} ({} parameters, {} init, {}, dropout {}), {} lr {}{} ({} schedule), batch {}, {} epochs, seed {}",

@@ -112,6 +112,7 @@ fn synthetic_splits(name: &str, points: Dataset, class_names: &[&str]) -> Splits
         test: points.subset(&test),
         class_names: class_names.iter().map(|c| c.to_string()).collect(),
         warnings: Vec::new(),
+        table: None,
     }
 }
 
@@ -153,6 +154,7 @@ fn load_idx_dataset(
         test,
         class_names,
         warnings,
+        table: None,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod download;
 pub mod idx;
 pub mod locate;
 pub mod synthetic;
+pub mod table;
 
 mod catalog;
 
@@ -126,8 +127,11 @@ pub enum Normalize {
     Unit,
     /// Pixels to [−1, 1] ((x/255 − 0.5) / 0.5); real-valued features as they are.
     Pm1,
-    /// (x − mean) / std with the training split's mean and std over all features.
+    /// (x − mean) / std with the training split's mean and std over all features; for a
+    /// table, each numeric column by its own (the default for tables).
     Standard,
+    /// Features as they are (a table's numeric columns unscaled).
+    None,
 }
 
 /// A dataset's splits plus what its classes are called.
@@ -141,6 +145,8 @@ pub struct Splits {
     pub class_names: Vec<String>,
     /// Problems found that did not stop loading (e.g. a checksum that is not the official one).
     pub warnings: Vec<String>,
+    /// For a CSV table: how its rows became features (fitted on the training split).
+    pub table: Option<table::TableCodec>,
 }
 
 impl Splits {
@@ -207,7 +213,7 @@ impl Splits {
                 scale: 2.0 / 255.0,
                 shift: -1.0,
             },
-            (Normalize::Unit | Normalize::Pm1, false) => Affine::IDENTITY,
+            (Normalize::Unit | Normalize::Pm1, false) | (Normalize::None, _) => Affine::IDENTITY,
             (Normalize::Standard, _) => {
                 let (mean, std) = self.train.moments();
                 let std = if std > 0.0 { std } else { 1.0 };

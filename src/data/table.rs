@@ -1,0 +1,583 @@
+//! Tables from CSV files: a header row, one sample per row, a target column whose values are the
+//! classes. Each feature column is numeric or categorical (detected from the training rows, or
+//! named with `categorical`); numeric columns are standardized and categorical ones one-hot
+//! encoded, both fitted on the training split only. The fitted [`TableCodec`] is stored with the
+//! model, so evaluation and prediction encode new rows exactly as training did.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::{Affine, Dataset, Features, Splits};
+use crate::error::{Error, Result};
+
+/// What to do with a row that has a missing value (empty, `NA`, `NaN` or `?`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Missing {
+    /// Refuse the file, naming the row and column.
+    #[default]
+    Error,
+    /// Leave such rows out (and say how many).
+    Drop,
+    /// Fill with the training split's mean (numeric) or most frequent category.
+    Mean,
+}
+
+/// Where a table comes from and how to read and split it.
+#[derive(Debug, Clone)]
+pub struct TableSource<'a> {
+    pub path: &'a Path,
+    pub target: &'a str,
+    pub delimiter: u8,
+    /// Feature columns to treat as categorical even if their values are numbers.
+    pub categorical: &'a [String],
+    /// Columns that are not features (ids, notes).
+    pub ignore: &'a [String],
+    pub missing: Missing,
+    /// A separate test file; otherwise a stratified `test_split` of `path` is held out.
+    pub test_data: Option<&'a Path>,
+    pub test_split: f32,
+    pub val_split: f32,
+    /// Train on only the first N training rows.
+    pub train_samples: Option<usize>,
+    pub seed: u64,
+    /// Standardize numeric columns (else they are used as they are).
+    pub standardize: bool,
+}
+
+/// How a table's rows become the network's inputs and labels, fitted on the training split.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableCodec {
+    pub target: String,
+    /// The target's distinct values, sorted (numerically when they all are numbers).
+    pub classes: Vec<String>,
+    /// The feature columns in file order, each one input or one block of inputs.
+    pub columns: Vec<ColumnCodec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnCodec {
+    pub name: String,
+    #[serde(flatten)]
+    pub kind: ColumnKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ColumnKind {
+    /// One input: (x − mean) / scale; `fill` stands in for a missing value (`--missing mean`).
+    Numeric { mean: f64, scale: f64, fill: Option<f64> },
+    /// One input per category seen in training (one-hot); `fill` for a missing value.
+    Categorical {
+        categories: Vec<String>,
+        fill: Option<String>,
+    },
+}
+
+/// Values that stand for "missing".
+fn is_missing(value: &str) -> bool {
+    matches!(value.trim(), "" | "NA" | "NaN" | "nan" | "?")
+}
+
+/// A finite number, if `value` is one.
+fn number(value: &str) -> Option<f64> {
+    value.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn table_error(path: &Path, line: Option<u64>, column: Option<&str>, detail: impl Into<String>) -> Error {
+    Error::Table {
+        path: path.to_path_buf(),
+        line,
+        column: column.map(str::to_string),
+        detail: detail.into(),
+    }
+}
+
+/// A CSV file as read: its header and its records (with their line numbers).
+pub struct RawTable {
+    pub path: PathBuf,
+    pub headers: Vec<String>,
+    records: Vec<csv::StringRecord>,
+}
+
+impl RawTable {
+    /// Reads `path`: a regular file of bounded size, UTF-8 (a BOM is skipped), CRLF or LF,
+    /// quoted fields, every row as long as the header.
+    pub fn read(path: &Path, delimiter: u8) -> Result<RawTable> {
+        let refuse = |detail: String| table_error(path, None, None, detail);
+        let bytes = crate::files::read_bounded(path, crate::files::MAX_DATA_FILE_BYTES, refuse)?;
+        // Records hold the text once more, with per-field bounds: about twice the file.
+        crate::memory::check_fits(
+            "data",
+            &format!("the table {}", path.display()),
+            3 * bytes.len() as u128,
+            crate::memory::available_bytes(),
+        )?;
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(true)
+            .from_reader(body);
+        let csv_error = |e: csv::Error| {
+            let line = e.position().map(csv::Position::line);
+            let detail = match e.kind() {
+                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    format!("has {len} fields, the header {expected_len}")
+                }
+                csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text".into(),
+                _ => e.to_string(),
+            };
+            table_error(path, line, None, detail)
+        };
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(csv_error)?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        if headers.iter().all(String::is_empty) {
+            return Err(table_error(path, Some(1), None, "has no header row"));
+        }
+        let mut seen = BTreeSet::new();
+        if let Some(dup) = headers.iter().find(|h| !seen.insert(h.as_str())) {
+            return Err(table_error(path, Some(1), Some(dup), "appears twice in the header"));
+        }
+        let records = reader
+            .records()
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(csv_error)?;
+        if records.is_empty() {
+            return Err(table_error(path, None, None, "has a header and no rows"));
+        }
+        Ok(RawTable {
+            path: path.to_path_buf(),
+            headers,
+            records,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    fn line(&self, row: usize) -> Option<u64> {
+        self.records[row].position().map(csv::Position::line)
+    }
+
+    fn value(&self, row: usize, column: usize) -> &str {
+        self.records[row].get(column).unwrap_or("")
+    }
+
+    /// The index of column `name`.
+    pub fn column(&self, name: &str) -> Result<usize> {
+        self.headers.iter().position(|h| h == name).ok_or_else(|| {
+            table_error(
+                &self.path,
+                None,
+                Some(name),
+                format!("is not a column; the header has: {}", self.headers.join(", ")),
+            )
+        })
+    }
+
+    /// An error about row `row`'s value in `column`.
+    fn error_at(&self, row: usize, column: usize, detail: impl Into<String>) -> Error {
+        table_error(&self.path, self.line(row), Some(&self.headers[column]), detail)
+    }
+}
+
+/// Loads the table `source` describes: its splits (train, validation, test), encoded by
+/// `codec` when given (a saved model's), else by a codec fitted on the training split.
+pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Result<(Splits, TableCodec)> {
+    let main = RawTable::read(source.path, source.delimiter)?;
+    let target = main.column(source.target)?;
+    for name in source.categorical.iter().chain(source.ignore) {
+        main.column(name)?;
+    }
+    let features: Vec<usize> = (0..main.headers.len())
+        .filter(|&c| c != target && !source.ignore.contains(&main.headers[c]))
+        .collect();
+    if features.is_empty() {
+        return Err(table_error(
+            source.path,
+            None,
+            None,
+            "has no feature columns besides the target",
+        ));
+    }
+    let mut warnings = Vec::new();
+    let used: Vec<usize> = std::iter::once(target).chain(features.iter().copied()).collect();
+    let rows = kept_rows(&main, &used, source.missing, &mut warnings)?;
+    let classes = match codec {
+        Some(codec) => codec.classes.clone(),
+        None => class_names(&main, target, &rows),
+    };
+    let labels = labels_of(&main, target, &rows, &classes)?;
+    // The test rows: another file's, or a stratified share of this one's.
+    let (mut train, test, test_table) = match source.test_data {
+        Some(path) => {
+            let table = RawTable::read(path, source.delimiter)?;
+            let test_target = table.column(source.target)?;
+            let columns: Vec<usize> = features
+                .iter()
+                .map(|&c| table.column(&main.headers[c]))
+                .collect::<Result<_>>()?;
+            let test_used: Vec<usize> = std::iter::once(test_target).chain(columns.iter().copied()).collect();
+            let test_rows = kept_rows(&table, &test_used, source.missing, &mut warnings)?;
+            (rows.clone(), test_rows, Some(table))
+        }
+        None => {
+            let (train, test) = stratified_split(&rows, &labels, source.test_split, source.seed)?;
+            (train, test, None)
+        }
+    };
+    if let Some(n) = source.train_samples {
+        train.sort_unstable();
+        train.truncate(n);
+    }
+    let val = hold_out(&mut train, source.val_split, source.seed)?;
+    let codec = match codec {
+        Some(codec) => codec.clone(),
+        None => TableCodec::fit(&main, target, &features, &train, &classes, source)?,
+    };
+    let encode = |table: &RawTable, rows: &[usize]| codec.encode(table, rows, true);
+    let test_set = match &test_table {
+        Some(table) => encode(table, &test)?,
+        None => encode(&main, &test)?,
+    };
+    let splits = Splits {
+        name: source
+            .path
+            .file_stem()
+            .map_or_else(|| "table".into(), |s| s.to_string_lossy().into_owned()),
+        train: encode(&main, &train)?,
+        val: val.as_deref().map(|rows| encode(&main, rows)).transpose()?,
+        test: test_set,
+        class_names: classes,
+        warnings,
+        table: Some(codec.clone()),
+    };
+    splits.check_not_empty()?;
+    Ok((splits, codec))
+}
+
+/// The rows to use: all, or (with `Missing::Drop`) those without a missing value in `used`
+/// columns; `Missing::Error` refuses the first missing value, and `Missing::Mean` the first
+/// missing target (a label cannot be filled in).
+fn kept_rows(table: &RawTable, used: &[usize], missing: Missing, warnings: &mut Vec<String>) -> Result<Vec<usize>> {
+    let target = used[0];
+    let mut kept = Vec::with_capacity(table.len());
+    for row in 0..table.len() {
+        let gap = used.iter().copied().find(|&c| is_missing(table.value(row, c)));
+        match (gap, missing) {
+            (None, _) => kept.push(row),
+            (Some(_), Missing::Drop) => {}
+            (Some(c), Missing::Mean) if c != target => kept.push(row),
+            (Some(c), Missing::Mean) => {
+                return Err(table.error_at(
+                    row,
+                    c,
+                    "the target is missing (a label cannot be filled in: --missing drop)",
+                ))
+            }
+            (Some(c), Missing::Error) => {
+                return Err(table.error_at(
+                    row,
+                    c,
+                    format!(
+                        "missing value `{}`: pass --missing drop or --missing mean",
+                        table.value(row, c)
+                    ),
+                ))
+            }
+        }
+    }
+    let dropped = table.len() - kept.len();
+    if dropped > 0 {
+        warnings.push(format!(
+            "{}: dropped {dropped} of {} rows with missing values (--missing drop)",
+            table.path.display(),
+            table.len()
+        ));
+    }
+    Ok(kept)
+}
+
+/// The target's distinct values, sorted numerically when all are numbers, else as text.
+fn class_names(table: &RawTable, target: usize, rows: &[usize]) -> Vec<String> {
+    let distinct: BTreeSet<String> = rows
+        .iter()
+        .map(|&r| table.value(r, target).trim().to_string())
+        .collect();
+    let mut names: Vec<String> = distinct.into_iter().collect();
+    if names.iter().all(|n| number(n).is_some()) {
+        names.sort_by(|a, b| number(a).unwrap_or(0.0).total_cmp(&number(b).unwrap_or(0.0)));
+    }
+    names
+}
+
+fn labels_of(table: &RawTable, target: usize, rows: &[usize], classes: &[String]) -> Result<Vec<u32>> {
+    let index: HashMap<&str, u32> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i as u32))
+        .collect();
+    rows.iter()
+        .map(|&r| {
+            let value = table.value(r, target).trim();
+            index.get(value).copied().ok_or_else(|| {
+                table.error_at(
+                    r,
+                    target,
+                    format!("class `{value}` is not one of the model's: {}", classes.join(", ")),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Splits `rows` into (train, test) with `fraction` of each class in test, seeded; both keep
+/// file order.
+fn stratified_split(rows: &[usize], labels: &[u32], fraction: f32, seed: u64) -> Result<(Vec<usize>, Vec<usize>)> {
+    let mut by_class: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (&row, &label) in rows.iter().zip(labels) {
+        by_class.entry(label).or_default().push(row);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7E57_5EED);
+    let (mut train, mut test) = (Vec::new(), Vec::new());
+    for members in by_class.values_mut() {
+        members.shuffle(&mut rng);
+        let n_test = (members.len() as f64 * f64::from(fraction)).round() as usize;
+        test.extend_from_slice(&members[..n_test]);
+        train.extend_from_slice(&members[n_test..]);
+    }
+    if test.is_empty() || train.is_empty() {
+        return Err(Error::InvalidConfig {
+            field: "test-split",
+            detail: format!(
+                "{fraction} of {} rows leaves {} test and {} training rows: both need at least one",
+                rows.len(),
+                test.len(),
+                train.len()
+            ),
+        });
+    }
+    train.sort_unstable();
+    test.sort_unstable();
+    Ok((train, test))
+}
+
+/// Moves a seeded `fraction` of `train` into a validation split (none for 0).
+fn hold_out(train: &mut Vec<usize>, fraction: f32, seed: u64) -> Result<Option<Vec<usize>>> {
+    if fraction <= 0.0 {
+        return Ok(None);
+    }
+    let n = train.len();
+    let n_val = (n as f64 * f64::from(fraction)).round() as usize;
+    if n_val == 0 || n_val >= n {
+        return Err(Error::InvalidConfig {
+            field: "val-split",
+            detail: format!(
+                "{fraction} of {n} training rows is {n_val} validation rows: expected at least 1 and fewer than {n}"
+            ),
+        });
+    }
+    train.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_F7A1));
+    let mut val = train.split_off(n - n_val);
+    train.sort_unstable();
+    val.sort_unstable();
+    Ok(Some(val))
+}
+
+impl TableCodec {
+    /// Fits each feature column on the training rows `train` of `table`.
+    fn fit(
+        table: &RawTable,
+        target: usize,
+        features: &[usize],
+        train: &[usize],
+        classes: &[String],
+        source: &TableSource<'_>,
+    ) -> Result<TableCodec> {
+        let columns = features
+            .iter()
+            .map(|&c| {
+                let name = &table.headers[c];
+                let values: Vec<&str> = train
+                    .iter()
+                    .map(|&r| table.value(r, c))
+                    .filter(|v| !is_missing(v))
+                    .collect();
+                let numbers: Option<Vec<f64>> = values.iter().map(|v| number(v)).collect();
+                let kind = match numbers {
+                    Some(numbers) if !source.categorical.contains(name) && !numbers.is_empty() => {
+                        numeric_codec(&numbers, source)
+                    }
+                    _ => categorical_codec(&values, source.missing),
+                };
+                ColumnCodec {
+                    name: name.clone(),
+                    kind,
+                }
+            })
+            .collect();
+        Ok(TableCodec {
+            target: table.headers[target].clone(),
+            classes: classes.to_vec(),
+            columns,
+        })
+    }
+
+    /// Inputs per row: one per numeric column, one per category of a categorical one.
+    pub fn dim(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| match &c.kind {
+                ColumnKind::Numeric { .. } => 1,
+                ColumnKind::Categorical { categories, .. } => categories.len(),
+            })
+            .sum()
+    }
+
+    /// Encodes rows `rows` of `table` (columns found by name), with their labels when
+    /// `labelled` (else labels 0: rows to predict, whose target column, if any, is ignored).
+    pub fn encode(&self, table: &RawTable, rows: &[usize], labelled: bool) -> Result<Dataset> {
+        let columns: Vec<usize> = self
+            .columns
+            .iter()
+            .map(|c| table.column(&c.name))
+            .collect::<Result<_>>()?;
+        let labels = if labelled {
+            labels_of(table, table.column(&self.target)?, rows, &self.classes)?
+        } else {
+            vec![0; rows.len()]
+        };
+        let dim = self.dim();
+        let mut features = Vec::with_capacity(rows.len() * dim);
+        for &row in rows {
+            for (codec, &c) in self.columns.iter().zip(&columns) {
+                codec
+                    .encode(table.value(row, c), &mut features)
+                    .map_err(|detail| table.error_at(row, c, detail))?;
+            }
+        }
+        Ok(Dataset {
+            features: Features::F32(features),
+            labels,
+            dim,
+            transform: Affine::IDENTITY,
+        })
+    }
+
+    /// Every row of the CSV file `path` encoded for prediction (missing values filled as in
+    /// training, else refused), with each row's line number.
+    pub fn encode_file(&self, path: &Path, delimiter: u8) -> Result<(Dataset, Vec<u64>)> {
+        let table = RawTable::read(path, delimiter)?;
+        let rows: Vec<usize> = (0..table.len()).collect();
+        let data = self.encode(&table, &rows, false)?;
+        let lines = rows.iter().map(|&r| table.line(r).unwrap_or(r as u64 + 2)).collect();
+        Ok((data, lines))
+    }
+
+    /// One line per column for the run's header: `name (numeric)` or `name (3 categories)`.
+    pub fn describe(&self) -> String {
+        self.columns
+            .iter()
+            .map(|c| match &c.kind {
+                ColumnKind::Numeric { .. } => format!("{} (numeric)", c.name),
+                ColumnKind::Categorical { categories, .. } => {
+                    format!("{} ({} categories)", c.name, categories.len())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn numeric_codec(numbers: &[f64], source: &TableSource<'_>) -> ColumnKind {
+    let n = numbers.len() as f64;
+    let mean = numbers.iter().sum::<f64>() / n;
+    let var = numbers.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+    // A column constant in training carries no information; scale 1 keeps it finite (0).
+    let std = if var > 0.0 { var.sqrt() } else { 1.0 };
+    let fill = (source.missing == Missing::Mean).then_some(mean);
+    if source.standardize {
+        ColumnKind::Numeric { mean, scale: std, fill }
+    } else {
+        ColumnKind::Numeric {
+            mean: 0.0,
+            scale: 1.0,
+            fill,
+        }
+    }
+}
+
+fn categorical_codec(values: &[&str], missing: Missing) -> ColumnKind {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in values {
+        *counts.entry(v.trim()).or_default() += 1;
+    }
+    // Most frequent, the first in sorted order on ties.
+    let most = counts
+        .iter()
+        .fold(None, |best: Option<(&str, usize)>, (&v, &n)| match best {
+            Some((_, m)) if m >= n => best,
+            _ => Some((v, n)),
+        })
+        .map(|(v, _)| v.to_string());
+    ColumnKind::Categorical {
+        categories: counts.keys().map(|c| c.to_string()).collect(),
+        fill: if missing == Missing::Mean { most } else { None },
+    }
+}
+
+impl ColumnCodec {
+    /// Appends `value`'s inputs to `out`; the error's detail otherwise.
+    fn encode(&self, value: &str, out: &mut Vec<f32>) -> std::result::Result<(), String> {
+        let missing = is_missing(value);
+        match &self.kind {
+            ColumnKind::Numeric { mean, scale, fill } => {
+                let x = match (missing, fill) {
+                    (true, Some(fill)) => *fill,
+                    (true, None) => {
+                        return Err(format!(
+                            "missing value `{value}`: pass --missing drop or --missing mean"
+                        ))
+                    }
+                    (false, _) => {
+                        number(value).ok_or_else(|| format!("`{value}` is not a number (the column is numeric)"))?
+                    }
+                };
+                out.push(((x - mean) / scale) as f32);
+            }
+            ColumnKind::Categorical { categories, fill } => {
+                let value = match (missing, fill) {
+                    (true, Some(fill)) => fill.as_str(),
+                    (true, None) => {
+                        return Err(format!(
+                            "missing value `{value}`: pass --missing drop or --missing mean"
+                        ))
+                    }
+                    (false, _) => value.trim(),
+                };
+                let hot = categories.iter().position(|c| c == value).ok_or_else(|| {
+                    format!(
+                        "category `{value}` was not seen in training (known: {})",
+                        categories.join(", ")
+                    )
+                })?;
+                out.extend((0..categories.len()).map(|i| if i == hot { 1.0 } else { 0.0 }));
+            }
+        }
+        Ok(())
+    }
+}
