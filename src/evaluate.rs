@@ -48,6 +48,13 @@ pub fn probabilities(loss: Loss, outputs: &[f32]) -> Vec<f32> {
     }
 }
 
+/// Every class with its probability from one sample's outputs, most probable first.
+pub fn ranked(loss: Loss, outputs: &[f32]) -> Vec<(usize, f32)> {
+    let mut ranked: Vec<(usize, f32)> = probabilities(loss, outputs).into_iter().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
+}
+
 /// The predicted class: the first most probable one (for one logit: z > 0).
 pub fn predicted_class(loss: Loss, outputs: &[f32]) -> usize {
     match loss {

@@ -1,6 +1,7 @@
-//! `gpu-mlp predict`: the top classes of one test image or an image file.
+//! `gpu-mlp predict`: the top classes of one test image, an image file, a point of a 2-D toy
+//! set, or every row of a CSV table.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use gpu_mlp::checkpoint::{self, Checkpoint};
 use gpu_mlp::data::{Dataset, Features};
@@ -8,7 +9,7 @@ use gpu_mlp::evaluate;
 use gpu_mlp::Error;
 
 #[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["index", "image"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["index", "image", "data", "point"])))]
 pub struct PredictArgs {
     /// A checkpoint written by `train`, or a run directory (its best checkpoint).
     #[arg(long)]
@@ -19,6 +20,17 @@ pub struct PredictArgs {
     /// A PNG or PGM file, converted to 28×28 grayscale (light strokes on dark, like the datasets).
     #[arg(long)]
     image: Option<PathBuf>,
+    /// A CSV file of rows to classify, with the training table's feature columns (its target
+    /// column, if present, is ignored): one line of predictions per row.
+    #[arg(long, value_name = "ROWS.csv")]
+    data: Option<PathBuf>,
+    /// Where to write the --data predictions as CSV [default: standard output].
+    #[arg(long, requires = "data")]
+    out: Option<PathBuf>,
+    /// One sample's features, comma-separated (e.g. `0.5,-1.2` for blobs or circle), before
+    /// normalization.
+    #[arg(long, value_name = "X,Y", value_delimiter = ',', allow_negative_numbers = true)]
+    point: Option<Vec<f32>>,
     /// How many classes to list (≥ 1).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     top_k: u32,
@@ -35,6 +47,12 @@ pub struct PredictArgs {
 
 pub fn run(args: &PredictArgs) -> Result<(), Error> {
     let checkpoint = Checkpoint::load(&checkpoint::resolve(&args.checkpoint)?)?;
+    if let Some(rows) = &args.data {
+        return predict_table(&checkpoint, rows, args.out.as_deref(), args.top_k as usize);
+    }
+    if let Some(point) = &args.point {
+        return predict_point(&checkpoint, point, args.top_k as usize);
+    }
     let spec = checkpoint.meta.spec()?;
     let side = (spec.inputs() as f64).sqrt() as usize;
     let (pixels, truth) = match (&args.image, args.index) {
@@ -86,16 +104,93 @@ pub fn run(args: &PredictArgs) -> Result<(), Error> {
         dim: spec.inputs(),
         transform: checkpoint.meta.input_transform(),
     };
-    let outputs = evaluate::outputs(&checkpoint, &sample)?;
-    let probs = evaluate::probabilities(spec.loss, &outputs);
-    let mut ranked: Vec<(usize, f32)> = probs.iter().copied().enumerate().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     let names = &checkpoint.meta.class_names;
     if let Some(t) = truth {
         println!("true class: {t} {}", names[t]);
     }
-    for (rank, (class, p)) in ranked.iter().take(args.top_k as usize).enumerate() {
+    print_ranked(&checkpoint, &sample, args.top_k as usize)
+}
+
+/// The classes of the single sample in `sample`, most probable first: `rank. index name p%`.
+fn print_ranked(checkpoint: &Checkpoint, sample: &Dataset, top_k: usize) -> Result<(), Error> {
+    let outputs = evaluate::outputs(checkpoint, sample)?;
+    let names = &checkpoint.meta.class_names;
+    for (rank, (class, p)) in evaluate::ranked(checkpoint.meta.loss, &outputs)
+        .iter()
+        .take(top_k)
+        .enumerate()
+    {
         println!("{}. {class} {:<12} {:6.2}%", rank + 1, names[*class], 100.0 * p);
+    }
+    Ok(())
+}
+
+/// One sample given by its features, transformed as in training.
+fn predict_point(checkpoint: &Checkpoint, point: &[f32], top_k: usize) -> Result<(), Error> {
+    let spec = checkpoint.meta.spec()?;
+    if checkpoint.meta.table.is_some() || point.len() != spec.inputs() {
+        return Err(Error::InvalidConfig {
+            field: "point",
+            detail: match checkpoint.meta.table {
+                Some(_) => "the model reads table rows: give them with --data ROWS.csv".into(),
+                None => format!(
+                    "{} values given; the model takes {} features",
+                    point.len(),
+                    spec.inputs()
+                ),
+            },
+        });
+    }
+    let sample = Dataset {
+        features: Features::F32(point.to_vec()),
+        labels: vec![0],
+        dim: spec.inputs(),
+        transform: checkpoint.meta.input_transform(),
+    };
+    print_ranked(checkpoint, &sample, top_k)
+}
+
+/// Every row of `rows` encoded as in training, as CSV: its line in `rows`, the predicted class
+/// and its probability, then the next most probable classes up to `top_k`.
+fn predict_table(checkpoint: &Checkpoint, rows: &Path, out: Option<&Path>, top_k: usize) -> Result<(), Error> {
+    let Some(codec) = &checkpoint.meta.table else {
+        return Err(Error::InvalidConfig {
+            field: "data",
+            detail: "the model was not trained on a table: predict images with --index or --image".into(),
+        });
+    };
+    let (data, lines) = codec.encode_file(rows, checkpoint.meta.config.delimiter as u8)?;
+    let outputs = evaluate::outputs(checkpoint, &data)?;
+    let names = &checkpoint.meta.class_names;
+    let top_k = top_k.min(names.len());
+    let mut header = vec!["line".to_string(), "predicted".into(), "probability".into()];
+    for k in 2..=top_k {
+        header.extend([format!("top{k}"), format!("top{k}_probability")]);
+    }
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let units = outputs.len() / data.len().max(1);
+    let write_error = |e: csv::Error| Error::Table {
+        path: out.unwrap_or(Path::new("standard output")).to_path_buf(),
+        line: None,
+        column: None,
+        detail: e.to_string(),
+    };
+    csv.write_record(&header).map_err(write_error)?;
+    for (line, row) in lines.iter().zip(outputs.chunks_exact(units)) {
+        let mut record = vec![line.to_string()];
+        for (class, p) in evaluate::ranked(checkpoint.meta.loss, row).iter().take(top_k) {
+            record.extend([names[*class].clone(), format!("{p:.6}")]);
+        }
+        csv.write_record(&record).map_err(write_error)?;
+    }
+    // Writing into memory cannot fail.
+    let text = csv.into_inner().expect("an in-memory CSV writer flushes");
+    match out {
+        Some(path) => {
+            gpu_mlp::artifacts::write_atomic(path, &text)?;
+            eprintln!("wrote {} predictions to {}", lines.len(), path.display());
+        }
+        None => print!("{}", String::from_utf8_lossy(&text)),
     }
     Ok(())
 }
