@@ -540,6 +540,12 @@ fn categorical_codec(values: &[&str], missing: Missing) -> ColumnKind {
     }
 }
 
+/// Training refuses or drops such rows before encoding; a model trained with `--missing mean`
+/// fills them, others cannot.
+fn missing_without_fill(value: &str) -> String {
+    format!("missing value `{value}`: the model has no value to fill in (it was not trained with --missing mean)")
+}
+
 impl ColumnCodec {
     /// Appends `value`'s inputs to `out`; the error's detail otherwise.
     fn encode(&self, value: &str, out: &mut Vec<f32>) -> std::result::Result<(), String> {
@@ -548,11 +554,7 @@ impl ColumnCodec {
             ColumnKind::Numeric { mean, scale, fill } => {
                 let x = match (missing, fill) {
                     (true, Some(fill)) => *fill,
-                    (true, None) => {
-                        return Err(format!(
-                            "missing value `{value}`: pass --missing drop or --missing mean"
-                        ))
-                    }
+                    (true, None) => return Err(missing_without_fill(value)),
                     (false, _) => {
                         number(value).ok_or_else(|| format!("`{value}` is not a number (the column is numeric)"))?
                     }
@@ -562,11 +564,7 @@ impl ColumnCodec {
             ColumnKind::Categorical { categories, fill } => {
                 let value = match (missing, fill) {
                     (true, Some(fill)) => fill.as_str(),
-                    (true, None) => {
-                        return Err(format!(
-                            "missing value `{value}`: pass --missing drop or --missing mean"
-                        ))
-                    }
+                    (true, None) => return Err(missing_without_fill(value)),
                     (false, _) => value.trim(),
                 };
                 let hot = categories.iter().position(|c| c == value).ok_or_else(|| {
