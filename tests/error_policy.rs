@@ -6,18 +6,16 @@
 
 #![cfg(unix)]
 
+mod common;
+
 use std::io::Write as _;
-use std::os::unix::process::CommandExt as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use gpu_mlp::data::idx::{encode, IMAGES_MAGIC, LABELS_MAGIC};
 
 /// Address space each case may use: far below what the bombs would take.
 const MEMORY_LIMIT: u64 = 3 << 30;
-/// A case still running after this has hung.
-const DEADLINE: Duration = Duration::from_secs(60);
 
 struct Case {
     name: &'static str,
@@ -282,7 +280,8 @@ fn every_bad_input_gets_its_exit_code_and_a_message_naming_it() {
             .iter()
             .map(|a| a.replace("{dir}", &dir.display().to_string()))
             .collect();
-        let (code, stderr) = run_bounded(&args);
+        let out = common::run_bounded(env!("CARGO_BIN_EXE_gpu-mlp"), &args, MEMORY_LIMIT);
+        let (code, stderr) = (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned());
         let mut wrong = Vec::new();
         if code != Some(case.code) {
             wrong.push(format!("exit {code:?}, expected {}", case.code));
@@ -304,36 +303,6 @@ fn every_bad_input_gets_its_exit_code_and_a_message_naming_it() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-/// Runs gpu-mlp with `args` under [`MEMORY_LIMIT`] and [`DEADLINE`]: its exit code and stderr.
-fn run_bounded(args: &[String]) -> (Option<i32>, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"));
-    command.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    // SAFETY: setrlimit is async-signal-safe, as code between fork and exec must be.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: MEMORY_LIMIT,
-                rlim_max: MEMORY_LIMIT,
-            };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().expect("gpu-mlp starts");
-    let start = Instant::now();
-    while child.try_wait().expect("waits").is_none() {
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("gpu-mlp {} hung for {DEADLINE:?}", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("exits");
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// The files the cases name: bad configs, a FIFO, a gzip bomb, a PNG header bomb, a trained run

@@ -112,3 +112,57 @@ pub fn step_table(ctx: &GpuContext, infos: &[gpu_mlp::gpu::kernels::StepInfo]) -
         usage: wgpu::BufferUsages::UNIFORM,
     })
 }
+
+/// Runs `program` with `args` under an address-space limit of `memory` bytes (unix) and a
+/// deadline of two minutes (a child still running then has hung: the test fails).
+pub fn run_bounded<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S], memory: u64) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut command = Command::new(program);
+    command.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: setrlimit is async-signal-safe, as code between fork and exec must be.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: memory,
+                    rlim_max: memory,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = command.spawn().expect("the program starts");
+    // Drain the pipes while waiting, so a chatty child cannot block on a full pipe.
+    let (mut stdout, mut stderr) = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+        buf
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+        buf
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("{program} hung for two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: out_reader.join().expect("reader"),
+        stderr: err_reader.join().expect("reader"),
+    }
+}

@@ -1,0 +1,299 @@
+//! Training on CSV tables: Palmer penguins (Debian's r-cran-palmerpenguins, extracted by .ci/run),
+//! generated edge files, CPU↔GPU parity on a table run, and one line naming the file, line and
+//! column for every bad file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gpu_mlp::config::Config;
+use gpu_mlp::data::Features;
+use gpu_mlp::run::Run;
+use gpu_mlp::train::Event;
+
+fn gpu_mlp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+/// Where .ci/run extracts penguins.csv from the Debian package (or `$GPU_MLP_PENGUINS`).
+fn penguins_or_skip(test: &str) -> Option<PathBuf> {
+    let csv = std::env::var_os("GPU_MLP_PENGUINS").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/penguins/usr/lib/R/site-library/palmerpenguins/extdata/penguins.csv")
+        },
+        PathBuf::from,
+    );
+    if csv.is_file() {
+        Some(csv)
+    } else {
+        common::skip_unless_ci(test, &format!("{} is missing (.ci/run extracts it)", csv.display()));
+        None
+    }
+}
+
+fn config(text: &str) -> Config {
+    let table: toml::Table = toml::from_str(text).expect("valid TOML");
+    Config::resolve(None, &table).expect("valid config")
+}
+
+/// Palmer penguins end to end, as the README shows it: train with `--missing drop`, evaluate,
+/// predict rows.
+#[test]
+fn penguins_species_above_95_percent() {
+    let Some(csv) = penguins_or_skip("penguins_species_above_95_percent") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let run = tmp.path().join("run");
+    let trained = gpu_mlp(&[
+        "train",
+        "--config",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/configs/penguins.toml"),
+        "--data",
+        path(&csv),
+        "--device",
+        "cpu",
+        "--out",
+        path(&run),
+    ]);
+    let text = String::from_utf8_lossy(&trained.stdout);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    assert!(
+        stderr(&trained).contains("dropped 11 of 344 rows"),
+        "{}",
+        stderr(&trained)
+    );
+    assert!(text.contains("classes Adelie, Chinstrap, Gentoo"), "{text}");
+    let eval = gpu_mlp(&["eval", "--checkpoint", path(&run), "--json"]);
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let result: serde_json::Value = serde_json::from_slice(&eval.stdout).expect("JSON");
+    let accuracy = result["accuracy"].as_f64().expect("accuracy");
+    assert!(accuracy >= 0.95, "test accuracy {accuracy}");
+    assert_eq!(result["samples"].as_u64(), Some(67), "a stratified fifth of 333 rows");
+    // The first three rows (Adelie), target column left in: it is ignored.
+    let rows = tmp.path().join("rows.csv");
+    let all = std::fs::read_to_string(&csv).expect("csv");
+    let head: Vec<&str> = all.lines().take(4).collect();
+    std::fs::write(&rows, head.join("\n")).expect("write");
+    let predicted = gpu_mlp(&["predict", "--checkpoint", path(&run), "--data", path(&rows)]);
+    assert!(predicted.status.success(), "{}", stderr(&predicted));
+    let lines: Vec<String> = String::from_utf8_lossy(&predicted.stdout)
+        .lines()
+        .map(String::from)
+        .collect();
+    assert!(lines[0].starts_with("line,predicted,probability,top2"), "{lines:?}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[1..].iter().all(|l| l.contains(",Adelie,")), "{lines:?}");
+}
+
+/// Quoted fields with commas, a BOM, CRLF line ends, a categorical column, a constant column
+/// and missing values filled with the training mean: the features come out as documented.
+#[test]
+fn edge_files_are_read_and_encoded_as_documented() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let csv = tmp.path().join("edge.csv");
+    let mut text = String::from("\u{feff}id,size,\"colour, shade\",constant,label\r\n");
+    for i in 0..40 {
+        let colour = ["\"red, dark\"", "blue", "green"][i % 3];
+        let size = if i == 7 { "NA".to_string() } else { (i % 5).to_string() };
+        text.push_str(&format!("{i},{size},{colour},3.5,{}\r\n", ["yes", "no"][i % 2]));
+    }
+    std::fs::write(&csv, text).expect("write");
+    let data = config(&format!(
+        "data = {:?}\ntarget = \"label\"\nignore = [\"id\"]\nmissing = \"mean\"\ndevice = \"cpu\"",
+        path(&csv)
+    ))
+    .load_data()
+    .expect("loads");
+    let codec = data.table.as_ref().expect("a table codec");
+    assert_eq!(data.class_names, ["no", "yes"]);
+    assert_eq!(
+        codec.describe(),
+        "size (numeric), colour, shade (3 categories), constant (numeric)"
+    );
+    assert_eq!(data.train.dim, 5);
+    assert_eq!((data.train.len(), data.test.len()), (32, 8), "a stratified fifth");
+    let Features::F32(values) = &data.train.features else {
+        panic!("tables are f32")
+    };
+    assert!(values.iter().all(|v| v.is_finite()), "a constant column gives no NaN");
+    for row in values.chunks_exact(5) {
+        assert_eq!(row[4], 0.0, "the constant column standardizes to 0");
+        assert_eq!(row[1..4].iter().sum::<f32>(), 1.0, "one-hot: {row:?}");
+    }
+    // The numeric column has mean 0 and variance 1 over the training rows.
+    let size: Vec<f64> = values.chunks_exact(5).map(|r| f64::from(r[0])).collect();
+    let mean = size.iter().sum::<f64>() / size.len() as f64;
+    assert!(mean.abs() < 1e-5, "mean {mean}");
+}
+
+/// A run on a table trains the same on the GPU as on the CPU (f32 features through the gather
+/// kernel): final weights within 1e-4.
+#[test]
+fn a_table_run_trains_the_same_on_the_gpu() {
+    if common::gpu_or_skip("a_table_run_trains_the_same_on_the_gpu").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let csv = tmp.path().join("t.csv");
+    let mut text = String::from("a,b,kind,c,class\n");
+    for i in 0..301u32 {
+        let (a, b) = ((i * 37 % 101) as f32 / 10.0, (i * 53 % 89) as f32 - 40.0);
+        let class = if a * 3.0 + b > 10.0 { "high" } else { "low" };
+        text.push_str(&format!(
+            "{a},{b},{},{},{class}\n",
+            ["x", "y", "z"][i as usize % 3],
+            i % 7
+        ));
+    }
+    std::fs::write(&csv, text).expect("write");
+    let params = |device: &str| {
+        let mut run = Run::new(&config(&format!(
+            "data = {:?}\ntarget = \"class\"\nhidden = [9, 7]\nbatch_size = 13\nepochs = 3\noptimizer = \"adam\"\ndevice = \"{device}\"",
+            path(&csv)
+        )))
+        .expect("run builds");
+        run.train(&mut |_: Event<'_>| {}).expect("trains");
+        run.backend().parameters().expect("parameters")
+    };
+    common::assert_close("table run weights", &params("gpu"), &params("cpu"), 1e-4);
+}
+
+/// A million rows load in seconds, within a bounded address space.
+#[test]
+fn a_million_rows_load_in_seconds_with_bounded_memory() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let csv = tmp.path().join("big.csv");
+    let mut text = String::with_capacity(30 << 20);
+    text.push_str("x,y,group,label\n");
+    for i in 0..1_000_000u64 {
+        text.push_str(&format!("{},{},g{},{}\n", i % 1000, (i * 7) % 113, i % 4, i % 3));
+    }
+    std::fs::write(&csv, text).expect("write");
+    let start = std::time::Instant::now();
+    let out = common::run_bounded(
+        env!("CARGO_BIN_EXE_gpu-mlp"),
+        &[
+            "train",
+            "--data",
+            path(&csv),
+            "--target",
+            "label",
+            "--device",
+            "cpu",
+            "--hidden",
+            "4",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "4096",
+            "--out",
+            path(&tmp.path().join("run")),
+            "--quiet",
+        ],
+        2 << 30,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
+}
+
+/// Every bad file or setting: exit 2, one line naming the file (and the line and column where
+/// there is one), and no run directory.
+#[test]
+fn bad_tables_name_the_file_line_and_column() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let good = "a,colour,label\n1,red,x\n2,blue,y\n3,red,x\n4,blue,y\n5,red,x\n6,blue,y\n";
+    write("good.csv", good);
+    write("header-only.csv", "a,colour,label\n");
+    write("one-row.csv", "a,colour,label\n1,red,x\n");
+    write("ragged.csv", "a,colour,label\n1,red,x\n2,blue\n");
+    write("missing.csv", "a,colour,label\n1,red,x\nNA,blue,y\n");
+    write("unseen.csv", "a,colour,label\n1,green,x\n2,blue,y\n");
+    write("empty.csv", "");
+    std::fs::write(dir.join("latin1.csv"), b"a,colour,label\n1,r\xe9d,x\n2,blue,y\n").expect("write");
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["--data", "header-only.csv", "--target", "label"],
+            &["header-only.csv", "no rows"],
+        ),
+        (
+            &["--data", "one-row.csv", "--target", "label"],
+            &["test-split", "1 rows"],
+        ),
+        (
+            &["--data", "ragged.csv", "--target", "label"],
+            &["ragged.csv: line 3", "2 fields, the header 3"],
+        ),
+        (
+            &["--data", "missing.csv", "--target", "label"],
+            &["missing.csv: line 3, column `a`", "--missing"],
+        ),
+        (
+            &["--data", "good.csv", "--target", "labels"],
+            &["good.csv: column `labels`", "a, colour, label"],
+        ),
+        (
+            &["--data", "good.csv", "--target", "label", "--ignore", "b"],
+            &["column `b`"],
+        ),
+        (
+            &["--data", "good.csv", "--target", "label", "--test-data", "unseen.csv"],
+            &["unseen.csv: line 2, column `colour`", "`green`"],
+        ),
+        (&["--data", "empty.csv", "--target", "label"], &["empty.csv"]),
+        (&["--data", "latin1.csv", "--target", "label"], &["latin1.csv", "UTF-8"]),
+        (&["--data", "good.csv"], &["target", "required"]),
+        (
+            &["--data", "good.csv", "--target", "label", "--normalize", "pm1"],
+            &["normalize"],
+        ),
+        (
+            &["--data", "good.csv", "--target", "label", "--test-split", "1.5"],
+            &["test-split"],
+        ),
+        (
+            &["--data", "missing-file.csv", "--target", "label"],
+            &["missing-file.csv", "does not exist"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (args, says) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+            .arg("train")
+            .args(*args)
+            .args(["--device", "cpu", "--out", "run"])
+            .current_dir(dir)
+            .output()
+            .expect("runs");
+        let err = stderr(&out);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning:")).collect();
+        let fine = out.status.code() == Some(2)
+            && lines.len() == 1
+            && says.iter().all(|s| err.contains(s))
+            && !dir.join("run").exists();
+        if !fine {
+            failures.push(format!("{args:?}: exit {:?}: {err}", out.status.code()));
+        }
+        let _ = std::fs::remove_dir_all(dir.join("run"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
