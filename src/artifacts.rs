@@ -45,6 +45,9 @@ pub struct HistoryRow {
     pub lr: f32,
     pub seconds: f64,
     pub samples_per_second: f64,
+    /// Test ROC AUC (see `Evaluation::roc_auc`), recorded for table runs.
+    #[serde(default)]
+    pub test_auc: Option<f64>,
 }
 
 impl From<&EpochReport> for HistoryRow {
@@ -60,6 +63,7 @@ impl From<&EpochReport> for HistoryRow {
             lr: r.lr,
             seconds: r.train_seconds,
             samples_per_second: r.samples_per_second,
+            test_auc: None,
         }
     }
 }
@@ -227,11 +231,11 @@ impl RunDir {
         write_atomic(&self.file("history.json"), json.as_bytes())?;
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
         let mut csv = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_second\n",
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_second,test_auc\n",
         );
         for r in rows {
             csv += &format!(
-                "{},{:.6},{:.6},{},{},{:.6},{:.6},{},{:.3},{:.1}\n",
+                "{},{:.6},{:.6},{},{},{:.6},{:.6},{},{:.3},{:.1},{}\n",
                 r.epoch,
                 r.train_loss,
                 r.train_accuracy,
@@ -241,7 +245,8 @@ impl RunDir {
                 r.test_accuracy,
                 r.lr,
                 r.seconds,
-                r.samples_per_second
+                r.samples_per_second,
+                opt(r.test_auc)
             );
         }
         write_atomic(&self.file("history.csv"), csv.as_bytes())

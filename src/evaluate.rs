@@ -10,14 +10,18 @@ use std::path::Path;
 
 use crate::data::{load, Dataset, DatasetName};
 use crate::error::{Error, Result};
-use crate::model::{Loss, ParamLayout};
+use crate::model::{Loss, MlpSpec, ParamLayout};
 
 const BATCH: usize = 256;
 
 /// The output layer's values for every sample of `data`, row by row (`units` per sample).
 pub fn outputs(checkpoint: &Checkpoint, data: &Dataset) -> Result<Vec<f32>> {
-    let spec = checkpoint.meta.spec()?;
-    let layout = ParamLayout::new(&spec);
+    Ok(outputs_of(&checkpoint.meta.spec()?, &checkpoint.params, data))
+}
+
+/// The outputs of the network `spec` with parameters `params` for every sample of `data`.
+pub fn outputs_of(spec: &MlpSpec, params: &[f32], data: &Dataset) -> Vec<f32> {
+    let layout = ParamLayout::new(spec);
     let units = spec.outputs();
     let mut ws = Workspace::<f32>::new(&layout, BATCH);
     let mut out = Vec::with_capacity(data.len() * units);
@@ -26,10 +30,10 @@ pub fn outputs(checkpoint: &Checkpoint, data: &Dataset) -> Result<Vec<f32>> {
         for r in 0..rows {
             data.write_row(start + r, &mut ws.acts[0][r * data.dim..(r + 1) * data.dim]);
         }
-        forward(&layout, &checkpoint.params, &mut ws, rows, None);
+        forward(&layout, params, &mut ws, rows, None);
         out.extend_from_slice(&ws.logits()[..rows * units]);
     }
-    Ok(out)
+    out
 }
 
 /// Class probabilities from one sample's outputs: softmax, or [1 − σ(z), σ(z)] for one logit.
@@ -90,9 +94,79 @@ pub struct Evaluation {
     /// `confusion[true][predicted]`.
     pub confusion: Vec<Vec<u64>>,
     pub classes: Vec<ClassScores>,
+    /// Means over the classes present in the evaluated set (support > 0).
     pub macro_precision: f64,
     pub macro_recall: f64,
     pub macro_f1: f64,
+    /// Classes present in the evaluated set (what the macro averages are over).
+    pub classes_present: usize,
+    /// ROC AUC: of class 1's probability for two classes; else the mean one-vs-rest AUC over
+    /// the classes that are present and not the only class present (None if there is none).
+    pub roc_auc: Option<f64>,
+}
+
+/// The area under the ROC curve of `scores` for telling `positive` samples from the others
+/// (the Mann–Whitney statistic, ties counted half); None without both kinds of sample.
+pub fn roc_auc(scores: &[f32], positive: &[bool]) -> Option<f64> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Average ranks (1-based) over runs of equal scores.
+    let mut rank_sum = 0f64;
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start;
+        while end + 1 < order.len() && scores[order[end + 1]] == scores[order[start]] {
+            end += 1;
+        }
+        let rank = (start + end) as f64 / 2.0 + 1.0;
+        rank_sum += rank * order[start..=end].iter().filter(|&&i| positive[i]).count() as f64;
+        start = end + 1;
+    }
+    let n_pos = positive.iter().filter(|&&p| p).count() as f64;
+    let n_neg = positive.len() as f64 - n_pos;
+    (n_pos > 0.0 && n_neg > 0.0).then(|| (rank_sum - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg))
+}
+
+/// The ROC curve's points (false positive rate, true positive rate), from (0, 0) to (1, 1),
+/// one per distinct threshold.
+pub fn roc_curve(scores: &[f32], positive: &[bool]) -> Vec<(f64, f64)> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let n_pos = positive.iter().filter(|&&p| p).count().max(1) as f64;
+    let n_neg = (positive.len() as f64 - positive.iter().filter(|&&p| p).count() as f64).max(1.0);
+    let (mut tp, mut fp) = (0f64, 0f64);
+    let mut points = vec![(0.0, 0.0)];
+    for (k, &i) in order.iter().enumerate() {
+        if positive[i] {
+            tp += 1.0;
+        } else {
+            fp += 1.0;
+        }
+        let last_of_threshold = order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]);
+        if last_of_threshold {
+            points.push((fp / n_neg, tp / n_pos));
+        }
+    }
+    points
+}
+
+/// Class probabilities of every sample, row by row.
+pub fn all_probabilities(loss: Loss, outputs: &[f32], units: usize) -> Vec<Vec<f32>> {
+    outputs
+        .chunks_exact(units)
+        .map(|row| probabilities(loss, row))
+        .collect()
+}
+
+/// ROC AUC as [`Evaluation::roc_auc`] defines it, from every sample's class probabilities.
+pub fn auc_of(probabilities: &[Vec<f32>], labels: &[u32], classes: usize) -> Option<f64> {
+    let score = |c: usize| -> Vec<f32> { probabilities.iter().map(|p| p[c]).collect() };
+    let is = |c: usize| -> Vec<bool> { labels.iter().map(|&l| l as usize == c).collect() };
+    if classes == 2 {
+        return roc_auc(&score(1), &is(1));
+    }
+    let aucs: Vec<f64> = (0..classes).filter_map(|c| roc_auc(&score(c), &is(c))).collect();
+    (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
 }
 
 /// The test split of the checkpoint's dataset (or `dataset`), transformed as in training.
@@ -160,8 +234,11 @@ pub fn evaluate(checkpoint: &Checkpoint, data: &Dataset) -> Result<Evaluation> {
             }
         })
         .collect();
-    let mean = |f: fn(&ClassScores) -> f64| classes.iter().map(f).sum::<f64>() / classes.len().max(1) as f64;
+    // A class absent from the evaluated set has no recall to speak of: it is not averaged in.
+    let present: Vec<&ClassScores> = classes.iter().filter(|c| c.support > 0).collect();
+    let mean = |f: fn(&ClassScores) -> f64| present.iter().map(|c| f(c)).sum::<f64>() / present.len().max(1) as f64;
     let n = data.len().max(1) as f64;
+    let probabilities = all_probabilities(spec.loss, &outputs, units);
     Ok(Evaluation {
         samples: data.len(),
         loss: loss.loss_sum / n,
@@ -169,6 +246,8 @@ pub fn evaluate(checkpoint: &Checkpoint, data: &Dataset) -> Result<Evaluation> {
         macro_precision: mean(|c| c.precision),
         macro_recall: mean(|c| c.recall),
         macro_f1: mean(|c| c.f1),
+        classes_present: present.len(),
+        roc_auc: auc_of(&probabilities, &data.labels, names.len()),
         confusion,
         classes,
     })
@@ -209,6 +288,50 @@ impl Evaluation {
             "{:>width$} {:>9.4} {:>9.4} {:>9.4} {:>8}\n",
             "macro avg", self.macro_precision, self.macro_recall, self.macro_f1, self.samples
         );
+        s += &format!(
+            "(macro averages over the {} of {} classes present in this set)\n",
+            self.classes_present,
+            self.classes.len()
+        );
+        if let Some(auc) = self.roc_auc {
+            let how = if self.classes.len() == 2 {
+                format!("of {}", self.classes[1].name)
+            } else {
+                "macro one-vs-rest".to_string()
+            };
+            s += &format!("ROC AUC ({how}): {auc:.4}\n");
+        }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// scikit-learn's `roc_auc_score` example: 0.75; ties count half; one kind alone: none.
+    #[test]
+    fn roc_auc_matches_known_values() {
+        let auc = roc_auc(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]);
+        assert_eq!(auc, Some(0.75));
+        assert_eq!(roc_auc(&[0.5, 0.5], &[false, true]), Some(0.5));
+        assert_eq!(roc_auc(&[0.2, 0.9], &[true, true]), None);
+        let curve = roc_curve(&[0.1, 0.4, 0.35, 0.8], &[false, false, true, true]);
+        assert_eq!(curve, [(0.0, 0.0), (0.0, 0.5), (0.5, 0.5), (0.5, 1.0), (1.0, 1.0)]);
+    }
+
+    /// Three classes, the third absent: the one-vs-rest mean is over the two present.
+    #[test]
+    fn macro_auc_averages_the_classes_present() {
+        let probabilities = vec![
+            vec![0.8, 0.1, 0.1],
+            vec![0.3, 0.6, 0.1],
+            vec![0.6, 0.3, 0.1],
+            vec![0.2, 0.7, 0.1],
+        ];
+        let labels = [0, 1, 0, 1];
+        assert_eq!(auc_of(&probabilities, &labels, 3), Some(1.0));
+        let two = vec![vec![0.9, 0.1], vec![0.4, 0.6], vec![0.95, 0.05]];
+        assert_eq!(auc_of(&two, &[0, 1, 1], 2), Some(0.5));
     }
 }

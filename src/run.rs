@@ -352,7 +352,14 @@ impl Observer for Recorder<'_> {
     }
 
     fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
-        self.history.push(HistoryRow::from(report));
+        let mut row = HistoryRow::from(report);
+        // Tables are small: their test AUC per epoch costs one CPU pass over the test rows.
+        if self.data.table.is_some() {
+            let outputs = crate::evaluate::outputs_of(self.spec, &backend.parameters()?, &self.data.test);
+            let probabilities = crate::evaluate::all_probabilities(self.spec.loss, &outputs, self.spec.outputs());
+            row.test_auc = crate::evaluate::auc_of(&probabilities, &self.data.test.labels, self.data.classes());
+        }
+        self.history.push(row);
         let at = Position {
             epoch: report.epoch,
             steps_into_epoch: 0,

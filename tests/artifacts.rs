@@ -182,13 +182,14 @@ fn plots_are_drawn_from_a_run_directory() {
     let written = gpu_mlp::report::plot_run(dir.path()).expect("plots");
     assert_eq!(
         written.len(),
-        6,
-        "loss, accuracy, confusion (no example images for 2-D points): {written:?}"
+        8,
+        "loss, accuracy, confusion, ROC for two classes (no example images for 2-D points): {written:?}"
     );
     for (name, size) in [
         ("loss", (800, 500)),
         ("accuracy", (800, 500)),
         ("confusion", (720, 720)),
+        ("roc", (640, 600)),
     ] {
         let bytes = std::fs::read(dir.path().join(format!("{name}.png"))).expect("png written");
         let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))

@@ -83,6 +83,19 @@ fn penguins_species_above_95_percent() {
     let accuracy = result["accuracy"].as_f64().expect("accuracy");
     assert!(accuracy >= 0.95, "test accuracy {accuracy}");
     assert_eq!(result["samples"].as_u64(), Some(67), "a stratified fifth of 333 rows");
+    let auc = result["roc_auc"].as_f64().expect("macro one-vs-rest AUC");
+    assert!(auc >= 0.95, "AUC {auc}");
+    assert_eq!(result["classes_present"].as_u64(), Some(3));
+    // The history records the test AUC of every epoch.
+    let history = std::fs::read_to_string(run.join("history.csv")).expect("history");
+    assert!(
+        history.lines().next().is_some_and(|h| h.ends_with(",test_auc")),
+        "{history}"
+    );
+    assert!(
+        history.lines().skip(1).all(|l| !l.ends_with(',')),
+        "an AUC on every line: {history}"
+    );
     // The first three rows (Adelie), target column left in: it is ignored.
     let rows = tmp.path().join("rows.csv");
     let all = std::fs::read_to_string(&csv).expect("csv");

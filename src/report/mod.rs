@@ -50,6 +50,13 @@ enum Plot<'a> {
     },
     Confusion(&'a Evaluation),
     Examples(&'a [Example]),
+    /// A two-class model's ROC curve on the test split: (false, true positive rate) points,
+    /// the positive class's name and the area under the curve.
+    Roc {
+        points: &'a [(f64, f64)],
+        positive: &'a str,
+        auc: f64,
+    },
 }
 
 impl Plot<'_> {
@@ -58,6 +65,7 @@ impl Plot<'_> {
             Plot::Curves { title, y_label, series } => curves(root, title, y_label, series),
             Plot::Confusion(eval) => confusion(root, eval),
             Plot::Examples(examples) => grid(root, examples),
+            Plot::Roc { points, positive, auc } => roc(root, points, positive, *auc),
         }
     }
 }
@@ -241,6 +249,39 @@ fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluatio
     Ok(())
 }
 
+fn roc<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    points: &[(f64, f64)],
+    positive: &str,
+    auc: f64,
+) -> Result<()> {
+    root.fill(&WHITE).map_err(plot_error)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(format!("ROC curve of {positive} (AUC {auc:.4})"), ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..1.0f64, 0.0..1.0f64)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .x_desc("false positive rate")
+        .y_desc("true positive rate")
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(plot_error)?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, 0.0), (1.0, 1.0)],
+            RGBColor(160, 160, 160).stroke_width(1),
+        ))
+        .map_err(plot_error)?;
+    chart
+        .draw_series(LineSeries::new(points.iter().copied(), BLUE.stroke_width(2)))
+        .map_err(plot_error)?;
+    Ok(())
+}
+
 /// Height of each example's two title lines (label, prediction).
 const EXAMPLE_TITLE_PX: u32 = 42;
 
@@ -330,7 +371,24 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
     let test = evaluate::test_data(&checkpoint, None, None)?;
     let eval = evaluate::evaluate(&checkpoint, &test)?;
     let examples = examples(&checkpoint, &test)?;
-    write_plots(dir, &history, Some(&eval), &examples)
+    let mut written = write_plots(dir, &history, Some(&eval), &examples)?;
+    if let (2, Some(auc)) = (eval.classes.len(), eval.roc_auc) {
+        let outputs = evaluate::outputs(&checkpoint, &test)?;
+        let units = outputs.len() / test.len().max(1);
+        let scores: Vec<f32> = evaluate::all_probabilities(checkpoint.meta.loss, &outputs, units)
+            .iter()
+            .map(|p| p[1])
+            .collect();
+        let positive: Vec<bool> = test.labels.iter().map(|&l| l == 1).collect();
+        let points = evaluate::roc_curve(&scores, &positive);
+        let plot = Plot::Roc {
+            points: &points,
+            positive: &eval.classes[1].name,
+            auc,
+        };
+        written.extend(both_formats(dir, "roc", (640, 600), &plot)?);
+    }
+    Ok(written)
 }
 
 /// The first nine test images with their predictions, when the inputs are square u8 images.
