@@ -519,7 +519,7 @@ fn sigkill_never_leaves_a_corrupt_file() {
         }
         if let Ok(csv) = std::fs::read_to_string(run.join("history.csv")) {
             assert!(
-                csv.ends_with('\n') && csv.lines().all(|l| l.split(',').count() == 10),
+                csv.ends_with('\n') && csv.lines().all(|l| l.split(',').count() == 11),
                 "trial {trial}: torn history.csv"
             );
         }
