@@ -372,6 +372,18 @@ impl Config {
         Ok(())
     }
 
+    /// The same configuration with its file paths (data directory, tables) made absolute
+    /// against the current directory.
+    pub fn with_absolute_paths(&self) -> Config {
+        let absolute = |p: &Option<PathBuf>| p.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()));
+        Config {
+            data_dir: absolute(&self.data_dir),
+            data: absolute(&self.data),
+            test_data: absolute(&self.test_data),
+            ..self.clone()
+        }
+    }
+
     /// Whether the run trains on a CSV table.
     pub fn is_table(&self) -> bool {
         self.data.is_some()

@@ -75,6 +75,9 @@ impl Run {
     /// Like [`Run::new`], writing artifacts to `out` (or `runs/run-<time>`), which must not
     /// hold a run already unless `force` (which moves that run aside; see [`RunDir::create`]).
     pub fn with_dir(config: &Config, out: Option<&Path>, force: bool) -> Result<Run> {
+        // The run directory's config (and each checkpoint's) is read later from anywhere:
+        // `eval` and `predict` in another working directory must find the same files.
+        let config = &config.with_absolute_paths();
         let mut run = Run::build(config, None)?;
         let (dir, lock, moved) = RunDir::create(out, force)?;
         write_atomic(&dir.file("config.toml"), config.to_toml().as_bytes())?;

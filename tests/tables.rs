@@ -97,6 +97,27 @@ fn penguins_species_above_95_percent() {
         "an AUC on every line: {history}"
     );
     // The first three rows (Adelie), target column left in: it is ignored.
+    // From another working directory, with the table given relative to the first: the run
+    // recorded where it is.
+    let copy = tmp.path().join("penguins.csv");
+    std::fs::copy(&csv, &copy).expect("copy");
+    let relative = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args([
+            "train",
+            "--data",
+            "penguins.csv",
+            "--target",
+            "species",
+            "--missing",
+            "drop",
+        ])
+        .args(["--epochs", "1", "--device", "cpu", "--quiet", "--out", "relative"])
+        .current_dir(tmp.path())
+        .output()
+        .expect("trains");
+    assert!(relative.status.success(), "{}", stderr(&relative));
+    let elsewhere = gpu_mlp(&["eval", "--checkpoint", path(&tmp.path().join("relative"))]);
+    assert!(elsewhere.status.success(), "{}", stderr(&elsewhere));
     let rows = tmp.path().join("rows.csv");
     let all = std::fs::read_to_string(&csv).expect("csv");
     let head: Vec<&str> = all.lines().take(4).collect();
