@@ -412,7 +412,7 @@ impl Config {
         let source = self
             .table_source()
             .ok_or_else(|| invalid("data", "no --data table is configured".into()))?;
-        load_table(&source, codec).map(|(splits, _)| splits)
+        load_table(&source, codec)
     }
 
     /// The network for `inputs` features and `classes` classes.

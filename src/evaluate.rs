@@ -103,6 +103,9 @@ pub struct Evaluation {
     /// ROC AUC: of class 1's probability for two classes; else the mean one-vs-rest AUC over
     /// the classes that are present and not the only class present (None if there is none).
     pub roc_auc: Option<f64>,
+    /// For two classes: the ROC curve of the second class's probability (for the plot).
+    #[serde(skip)]
+    pub roc_curve: Option<Vec<(f64, f64)>>,
 }
 
 /// The area under the ROC curve of `scores` for telling `positive` samples from the others
@@ -239,6 +242,11 @@ pub fn evaluate(checkpoint: &Checkpoint, data: &Dataset) -> Result<Evaluation> {
     let mean = |f: fn(&ClassScores) -> f64| present.iter().map(|c| f(c)).sum::<f64>() / present.len().max(1) as f64;
     let n = data.len().max(1) as f64;
     let probabilities = all_probabilities(spec.loss, &outputs, units);
+    let roc_curve = (names.len() == 2).then(|| {
+        let scores: Vec<f32> = probabilities.iter().map(|p| p[1]).collect();
+        let positive: Vec<bool> = data.labels.iter().map(|&l| l == 1).collect();
+        roc_curve(&scores, &positive)
+    });
     Ok(Evaluation {
         samples: data.len(),
         loss: loss.loss_sum / n,
@@ -248,6 +256,7 @@ pub fn evaluate(checkpoint: &Checkpoint, data: &Dataset) -> Result<Evaluation> {
         macro_f1: mean(|c| c.f1),
         classes_present: present.len(),
         roc_auc: auc_of(&probabilities, &data.labels, names.len()),
+        roc_curve,
         confusion,
         classes,
     })

@@ -356,9 +356,14 @@ impl Observer for Recorder<'_> {
 
     fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
         let mut row = HistoryRow::from(report);
-        // Tables are small: their test AUC per epoch costs one CPU pass over the test rows.
-        if self.data.table.is_some() {
-            let outputs = crate::evaluate::outputs_of(self.spec, &backend.parameters()?, &self.data.test);
+        // Tables are small: their test AUC per epoch costs one CPU pass over the test rows,
+        // with the parameters the checkpoint below is written from.
+        let params = match self.data.table {
+            Some(_) => Some(backend.parameters()?),
+            None => None,
+        };
+        if let Some(params) = &params {
+            let outputs = crate::evaluate::outputs_of(self.spec, params, &self.data.test);
             let probabilities = crate::evaluate::all_probabilities(self.spec.loss, &outputs, self.spec.outputs());
             row.test_auc = crate::evaluate::auc_of(&probabilities, &self.data.test.labels, self.data.classes());
         }
@@ -371,7 +376,7 @@ impl Observer for Recorder<'_> {
         };
         // Without a validation split the latest epoch is the best one we can name.
         let best = improved || self.data.val.is_none();
-        self.save(backend, at, best)?;
+        self.save(backend, params, at, best)?;
         self.inner.epoch(backend, report, improved)
     }
 
@@ -386,25 +391,22 @@ impl Observer for Recorder<'_> {
             steps_so_far: so_far,
             val: None,
         };
-        self.save(backend, at, false)?;
+        self.save(backend, None, at, false)?;
         self.inner.stopped(backend, epoch, steps, so_far)
     }
 }
 
 impl Recorder<'_> {
-    /// Writes last.safetensors (and best.safetensors when `best`), meta.json and the history.
-    fn save(&mut self, backend: &mut dyn Backend, at: Position, best: bool) -> Result<()> {
+    /// Writes last.safetensors (and best.safetensors when `best`), meta.json and the history;
+    /// `params`: the backend's parameters if already read back.
+    fn save(&mut self, backend: &mut dyn Backend, params: Option<Vec<f32>>, at: Position, best: bool) -> Result<()> {
         let Some(dir) = &self.run_dir else { return Ok(()) };
+        let params = match params {
+            Some(params) => params,
+            None => backend.parameters()?,
+        };
         let (optimizer_state, steps) = backend.optimizer_state()?;
-        let checkpoint = checkpoint_of(
-            self.config,
-            self.spec,
-            self.data,
-            at,
-            backend.parameters()?,
-            optimizer_state,
-            steps,
-        );
+        let checkpoint = checkpoint_of(self.config, self.spec, self.data, at, params, optimizer_state, steps);
         checkpoint.save(&dir.file("last.safetensors"))?;
         if best {
             checkpoint.save(&dir.file("best.safetensors"))?;

@@ -166,20 +166,25 @@ fn wait_for(path: &std::path::Path) {
     }
 }
 
-/// Starts a long run in `run`, sends it `signal` once it has saved an epoch, checks it exits
-/// with `code` saying where it stopped, and returns the checkpoint it left.
-fn interrupt(run: &std::path::Path, signal: &str, code: i32) -> Checkpoint {
-    let child = long_run(run, "1000").spawn().expect("starts");
-    wait_for(&run.join("history.json"));
-    std::thread::sleep(std::time::Duration::from_millis(150));
+/// Sends `signal` (`-TERM`, …) to `child` with kill(1) and waits: its exit code and stderr.
+fn signal_and_wait(child: std::process::Child, signal: &str) -> (Option<i32>, String) {
     let status = std::process::Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
     let out = child.wait_with_output().expect("exits");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "{signal}: {stderr}");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Starts a long run in `run`, sends it `signal` once it has saved an epoch, checks it exits
+/// with `code` saying where it stopped, and returns the checkpoint it left.
+fn interrupt(run: &std::path::Path, signal: &str, code: i32) -> Checkpoint {
+    let child = long_run(run, "1000").spawn().expect("starts");
+    wait_for(&run.join("history.json"));
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let (exit, stderr) = signal_and_wait(child, signal);
+    assert_eq!(exit, Some(code), "{signal}: {stderr}");
     assert!(stderr.contains("interrupted in epoch"), "{signal}: {stderr}");
     Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint")
 }
@@ -317,14 +322,8 @@ fn a_signal_while_loading_data_exits_at_once_writing_nothing() {
             .expect("starts");
         std::thread::sleep(std::time::Duration::from_millis(300));
         let sent = std::time::Instant::now();
-        let status = std::process::Command::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        let out = child.wait_with_output().expect("exits");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{signal}: {stderr}");
+        let (exit, stderr) = signal_and_wait(child, signal);
+        assert_eq!(exit, Some(code), "{signal}: {stderr}");
         assert!(
             stderr.contains("stopped before anything was written"),
             "{signal}: {stderr}"

@@ -110,6 +110,34 @@ impl Dataset {
     }
 }
 
+/// Which of `n` training samples stay (first) and which a seeded random `fraction` holds out
+/// for validation (second), each in their original order so a prefix of either is
+/// reproducible; None for a fraction of 0. A fraction that rounds to no validation sample, or
+/// to all of them, is an error.
+pub(crate) fn validation_positions(n: usize, fraction: f32, seed: u64) -> Result<Option<(Vec<usize>, Vec<usize>)>> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    if fraction <= 0.0 {
+        return Ok(None);
+    }
+    let n_val = ((n as f64) * f64::from(fraction)).round() as usize;
+    if n_val == 0 || n_val >= n {
+        return Err(Error::InvalidConfig {
+            field: "val-split",
+            detail: format!(
+                "{fraction} of {n} training samples is {n_val} validation samples: expected at least 1 and fewer than {n}"
+            ),
+        });
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_F7A1));
+    let (val, train) = order.split_at(n_val);
+    let (mut val, mut train) = (val.to_vec(), train.to_vec());
+    val.sort_unstable();
+    train.sort_unstable();
+    Ok(Some((train, val)))
+}
+
 /// Rows `indices` of a row-major `[_, dim]` array.
 fn gather_rows<T: Copy>(values: &[T], dim: usize, indices: &[usize]) -> Vec<T> {
     indices
@@ -157,30 +185,10 @@ impl Splits {
     /// Moves a seeded random `fraction` of the training samples into a validation split.
     /// A fraction that rounds to no validation sample, or to all of them, is an error.
     pub fn split_validation(&mut self, fraction: f32, seed: u64) -> Result<()> {
-        use rand::seq::SliceRandom;
-        use rand::SeedableRng;
-        if fraction <= 0.0 {
-            return Ok(());
+        if let Some((train, val)) = validation_positions(self.train.len(), fraction, seed)? {
+            self.val = Some(self.train.subset(&val));
+            self.train = self.train.subset(&train);
         }
-        let n = self.train.len();
-        let n_val = ((n as f64) * f64::from(fraction)).round() as usize;
-        if n_val == 0 || n_val >= n {
-            return Err(Error::InvalidConfig {
-                field: "val-split",
-                detail: format!(
-                    "{fraction} of {n} training samples is {n_val} validation samples: expected at least 1 and fewer than {n}"
-                ),
-            });
-        }
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_F7A1));
-        let (val, train) = order.split_at(n_val);
-        let (mut val, mut train) = (val.to_vec(), train.to_vec());
-        // Keep the original order inside each split, so a prefix of either is reproducible.
-        val.sort_unstable();
-        train.sort_unstable();
-        self.val = Some(self.train.subset(&val));
-        self.train = self.train.subset(&train);
         Ok(())
     }
 

@@ -197,7 +197,7 @@ impl RawTable {
 
 /// Loads the table `source` describes: its splits (train, validation, test), encoded by
 /// `codec` when given (a saved model's), else by a codec fitted on the training split.
-pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Result<(Splits, TableCodec)> {
+pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Result<Splits> {
     let main = RawTable::read(source.path, source.delimiter)?;
     let target = main.column(source.target)?;
     for name in source.categorical.iter().chain(source.ignore) {
@@ -233,15 +233,15 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
                 .collect::<Result<_>>()?;
             let test_used: Vec<usize> = std::iter::once(test_target).chain(columns.iter().copied()).collect();
             let test_rows = kept_rows(&table, &test_used, source.missing, &mut warnings)?;
-            (rows.clone(), test_rows, Some(table))
+            (rows, test_rows, Some(table))
         }
         None => {
             let (train, test) = stratified_split(&rows, &labels, source.test_split, source.seed)?;
             (train, test, None)
         }
     };
+    // `train` is in file order: the first N training rows.
     if let Some(n) = source.train_samples {
-        train.sort_unstable();
         train.truncate(n);
     }
     let val = hold_out(&mut train, source.val_split, source.seed)?;
@@ -264,10 +264,10 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
         test: test_set,
         class_names: classes,
         warnings,
-        table: Some(codec.clone()),
+        table: Some(codec),
     };
     splits.check_not_empty()?;
-    Ok((splits, codec))
+    Ok(splits)
 }
 
 /// The rows to use: all, or (with `Missing::Drop`) those without a missing value in `used`
@@ -376,25 +376,14 @@ fn stratified_split(rows: &[usize], labels: &[u32], fraction: f32, seed: u64) ->
     Ok((train, test))
 }
 
-/// Moves a seeded `fraction` of `train` into a validation split (none for 0).
+/// Moves a seeded `fraction` of the rows `train` (in file order) into a validation split,
+/// chosen as [`Splits::split_validation`] chooses samples (none for 0).
 fn hold_out(train: &mut Vec<usize>, fraction: f32, seed: u64) -> Result<Option<Vec<usize>>> {
-    if fraction <= 0.0 {
+    let Some((kept, val)) = super::validation_positions(train.len(), fraction, seed)? else {
         return Ok(None);
-    }
-    let n = train.len();
-    let n_val = (n as f64 * f64::from(fraction)).round() as usize;
-    if n_val == 0 || n_val >= n {
-        return Err(Error::InvalidConfig {
-            field: "val-split",
-            detail: format!(
-                "{fraction} of {n} training rows is {n_val} validation rows: expected at least 1 and fewer than {n}"
-            ),
-        });
-    }
-    train.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_F7A1));
-    let mut val = train.split_off(n - n_val);
-    train.sort_unstable();
-    val.sort_unstable();
+    };
+    let val = val.iter().map(|&p| train[p]).collect();
+    *train = kept.iter().map(|&p| train[p]).collect();
     Ok(Some(val))
 }
 

@@ -317,7 +317,8 @@ fn grid<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, examples: &[Example])
     Ok(())
 }
 
-/// Writes loss, accuracy, confusion and examples plots (PNG and SVG) into `dir`.
+/// Writes loss, accuracy, confusion (and for two classes ROC) and examples plots (PNG and SVG)
+/// into `dir`.
 pub fn write_plots(
     dir: &Path,
     history: &[HistoryRow],
@@ -346,6 +347,14 @@ pub fn write_plots(
     written.extend(both_formats(dir, "accuracy", (800, 500), &accuracy_plot)?);
     if let Some(eval) = eval {
         written.extend(both_formats(dir, "confusion", (720, 720), &Plot::Confusion(eval))?);
+        if let (Some(points), Some(auc)) = (&eval.roc_curve, eval.roc_auc) {
+            let roc = Plot::Roc {
+                points,
+                positive: &eval.classes[1].name,
+                auc,
+            };
+            written.extend(both_formats(dir, "roc", (640, 600), &roc)?);
+        }
     }
     if !examples.is_empty() {
         written.extend(both_formats(dir, "examples", (600, 720), &Plot::Examples(examples))?);
@@ -371,24 +380,7 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
     let test = evaluate::test_data(&checkpoint, None, None)?;
     let eval = evaluate::evaluate(&checkpoint, &test)?;
     let examples = examples(&checkpoint, &test)?;
-    let mut written = write_plots(dir, &history, Some(&eval), &examples)?;
-    if let (2, Some(auc)) = (eval.classes.len(), eval.roc_auc) {
-        let outputs = evaluate::outputs(&checkpoint, &test)?;
-        let units = outputs.len() / test.len().max(1);
-        let scores: Vec<f32> = evaluate::all_probabilities(checkpoint.meta.loss, &outputs, units)
-            .iter()
-            .map(|p| p[1])
-            .collect();
-        let positive: Vec<bool> = test.labels.iter().map(|&l| l == 1).collect();
-        let points = evaluate::roc_curve(&scores, &positive);
-        let plot = Plot::Roc {
-            points: &points,
-            positive: &eval.classes[1].name,
-            auc,
-        };
-        written.extend(both_formats(dir, "roc", (640, 600), &plot)?);
-    }
-    Ok(written)
+    write_plots(dir, &history, Some(&eval), &examples)
 }
 
 /// The first nine test images with their predictions, when the inputs are square u8 images.
