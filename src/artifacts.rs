@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::diagnostics::LayerDiagnostics;
 use crate::error::{Error, Result};
 use crate::train::EpochReport;
 
@@ -48,6 +49,9 @@ pub struct HistoryRow {
     /// Test ROC AUC (see `Evaluation::roc_auc`), recorded for table runs.
     #[serde(default)]
     pub test_auc: Option<f64>,
+    /// Per layer, the epoch's diagnostics.
+    #[serde(default)]
+    pub layers: Vec<LayerDiagnostics>,
 }
 
 impl From<&EpochReport> for HistoryRow {
@@ -64,9 +68,21 @@ impl From<&EpochReport> for HistoryRow {
             seconds: r.train_seconds,
             samples_per_second: r.samples_per_second,
             test_auc: None,
+            layers: r.layers.clone(),
         }
     }
 }
+
+/// history.csv's columns per layer, each prefixed `layer<N>_` (see [`LayerDiagnostics`]).
+const LAYER_COLUMNS: [&str; 7] = [
+    "weight_grad_norm",
+    "bias_grad_norm",
+    "weight_norm",
+    "update_ratio",
+    "activation_mean",
+    "activation_std",
+    "dead_fraction",
+];
 
 /// Whether `path` holds a run (any of its config, metadata, checkpoint or history).
 pub fn holds_run(path: &Path) -> bool {
@@ -230,12 +246,20 @@ impl RunDir {
         let json = serde_json::to_string_pretty(rows).map_err(|e| Error::io(self.file("history.json"), e.into()))?;
         write_atomic(&self.file("history.json"), json.as_bytes())?;
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
+        let sci = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6e}"));
+        let layers = rows.iter().map(|r| r.layers.len()).max().unwrap_or(0);
         let mut csv = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_second,test_auc\n",
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_second,test_auc",
         );
+        for l in 1..=layers {
+            for column in LAYER_COLUMNS {
+                csv += &format!(",layer{l}_{column}");
+            }
+        }
+        csv.push('\n');
         for r in rows {
             csv += &format!(
-                "{},{:.6},{:.6},{},{},{:.6},{:.6},{},{:.3},{:.1},{}\n",
+                "{},{:.6},{:.6},{},{},{:.6},{:.6},{},{:.3},{:.1},{}",
                 r.epoch,
                 r.train_loss,
                 r.train_accuracy,
@@ -248,6 +272,22 @@ impl RunDir {
                 r.samples_per_second,
                 opt(r.test_auc)
             );
+            for l in 0..layers {
+                let d = r.layers.get(l);
+                let values = [
+                    d.map(|d| d.weight_grad_norm),
+                    d.map(|d| d.bias_grad_norm),
+                    d.map(|d| d.weight_norm),
+                    d.map(|d| d.update_ratio),
+                    d.and_then(|d| d.activation_mean),
+                    d.and_then(|d| d.activation_std),
+                    d.and_then(|d| d.dead_fraction),
+                ];
+                for v in values {
+                    csv += &format!(",{}", sci(v));
+                }
+            }
+            csv.push('\n');
         }
         write_atomic(&self.file("history.csv"), csv.as_bytes())
     }

@@ -1,6 +1,7 @@
 //! What a training loop needs from a compute backend; implemented by the CPU reference and the GPU.
 
 use crate::data::{Dataset, Splits};
+use crate::diagnostics::RawDiagnostics;
 use crate::error::{Error, Result};
 use crate::model::{MlpSpec, ParamLayout};
 use crate::optim::Optimizer;
@@ -142,6 +143,11 @@ pub trait Backend {
 
     /// Training work scheduled since the backend was built (evaluation not counted).
     fn schedule_stats(&self) -> ScheduleStats;
+
+    /// What the training steps since the last call measured for the per-layer diagnostics
+    /// (the activations of all of them, the parameters at the latest one), then starts
+    /// counting anew; `None` when no step ran since.
+    fn diagnostics(&mut self) -> Result<Option<RawDiagnostics>>;
 }
 
 /// Checks that parameters, data and batch size fit the model; shared by both backends.

@@ -36,6 +36,7 @@ pub mod config;
 pub mod cpu;
 pub mod data;
 pub mod device;
+pub mod diagnostics;
 pub mod dropout;
 pub mod error;
 pub mod evaluate;

@@ -340,3 +340,105 @@ fn fill(values: &mut [f32], dist: impl Distribution<f32>, rng: &mut ChaCha8Rng) 
         *v = dist.sample(rng);
     }
 }
+
+/// One row of [`MlpSpec::summary`]: a dense layer as Keras' `model.summary()` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerSummary {
+    /// `dense_1`, `dense_2`, … (the last one the output layer).
+    pub name: String,
+    pub inputs: usize,
+    pub outputs: usize,
+    /// The hidden activation, or what the loss applies to the outputs.
+    pub activation: &'static str,
+    /// Dropout after the layer while training (hidden layers only).
+    pub dropout: Option<f32>,
+    /// Weights plus biases.
+    pub params: usize,
+}
+
+impl MlpSpec {
+    /// The network layer by layer, with `dropout` after each hidden layer.
+    pub fn summary(&self, dropout: f32) -> Vec<LayerSummary> {
+        ParamLayout::new(self)
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, slots)| LayerSummary {
+                name: format!("dense_{}", l + 1),
+                inputs: slots.fan_in,
+                outputs: slots.fan_out,
+                activation: match slots.activation {
+                    Some(Activation::Relu) => "relu",
+                    Some(Activation::Tanh) => "tanh",
+                    Some(Activation::Sigmoid) => "sigmoid",
+                    None => match self.loss {
+                        Loss::SoftmaxCrossEntropy => "softmax (in the loss)",
+                        Loss::SoftmaxProbCrossEntropy => "softmax",
+                        Loss::BinaryCrossEntropy => "sigmoid (in the loss)",
+                    },
+                },
+                dropout: slots.activation.map(|_| dropout),
+                params: slots.weight.len() + slots.bias.len(),
+            })
+            .collect()
+    }
+
+    /// [`MlpSpec::summary`] as a table: one row per layer with its input and output shape
+    /// (`batch` standing for the mini-batch dimension), activation, dropout and parameter count,
+    /// then the total.
+    pub fn summary_table(&self, dropout: f32) -> String {
+        let rows = self.summary(dropout);
+        let shape = |n: usize| format!("(batch, {n})");
+        let header = format!(
+            "{:<16} {:<14} {:<14} {:<22} {:>7} {:>12}",
+            "Layer", "Input shape", "Output shape", "Activation", "Dropout", "Params"
+        );
+        let rule = "─".repeat(header.chars().count());
+        let mut out = format!("{header}\n{rule}\n");
+        for r in &rows {
+            let name = if r.dropout.is_none() {
+                format!("{} (output)", r.name)
+            } else {
+                r.name.clone()
+            };
+            out += &format!(
+                "{:<16} {:<14} {:<14} {:<22} {:>7} {:>12}\n",
+                name,
+                shape(r.inputs),
+                shape(r.outputs),
+                r.activation,
+                r.dropout.map_or("-".into(), |p| p.to_string()),
+                thousands(r.params)
+            );
+        }
+        let total: usize = rows.iter().map(|r| r.params).sum();
+        out += &format!(
+            "{rule}\nTotal params: {} ({}, f32), all trainable\n",
+            thousands(total),
+            bytes(4 * total)
+        );
+        out
+    }
+}
+
+/// `407050` as `407,050`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A byte count in B, KiB or MiB.
+fn bytes(n: usize) -> String {
+    match n {
+        n if n < 1024 => format!("{n} B"),
+        n if n < 1024 * 1024 => format!("{:.2} KiB", n as f64 / 1024.0),
+        n => format!("{:.2} MiB", n as f64 / (1024.0 * 1024.0)),
+    }
+}

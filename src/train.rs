@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{Backend, EvalSplit, Metrics, StepMetrics};
+use crate::diagnostics::LayerDiagnostics;
 use crate::error::{Error, Result};
 use crate::optim::Schedule;
 
@@ -83,6 +84,9 @@ pub struct EpochReport {
     /// Wall time of the training steps (evaluation excluded).
     pub train_seconds: f64,
     pub samples_per_second: f64,
+    /// Per layer, what the epoch's training steps measured inside the network (empty when the
+    /// epoch ran no step in this process).
+    pub layers: Vec<LayerDiagnostics>,
 }
 
 /// A progress tick inside an epoch: the running mean since the last tick.
@@ -247,6 +251,7 @@ pub fn train(
             }
         }
         let train_seconds = start.elapsed().as_secs_f64();
+        let layers = backend.diagnostics()?.map_or_else(Vec::new, |raw| raw.layers());
         let trained = Metrics::from_steps(&steps);
         let train = Metrics::from_steps(&[carried, StepMetrics::total(&steps)]);
         let val = if has_val {
@@ -262,6 +267,7 @@ pub fn train(
             lr: lrs[0],
             train_seconds,
             samples_per_second: trained.samples as f64 / train_seconds.max(1e-9),
+            layers,
         };
         let improved = match val {
             Some(val) => outcome

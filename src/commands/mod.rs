@@ -8,6 +8,7 @@ mod export;
 mod info;
 mod plot;
 mod predict;
+mod summary;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Train an MLP and print per-epoch train/test loss and accuracy.
     Train(Box<train::TrainArgs>),
+    /// Print the network a config and flags describe, layer by layer (shapes, activation,
+    /// dropout, parameters), as Keras' `model.summary()` does; `train` prints it too.
+    Summary(Box<train::TrainArgs>),
     /// Score a checkpoint on its dataset's test split: loss, accuracy, confusion matrix,
     /// per-class precision/recall/F1 (computed by the CPU reference).
     Eval(eval::EvalArgs),
@@ -53,6 +57,7 @@ impl Command {
     pub fn run(self) -> Result<(), Error> {
         match self {
             Command::Train(args) => train::run(&args),
+            Command::Summary(args) => summary::run(&args),
             Command::Eval(args) => eval::run(&args),
             Command::Predict(args) => predict::run(&args),
             Command::Download(args) => {

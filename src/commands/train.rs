@@ -193,6 +193,16 @@ fn parse_hidden(s: &str) -> Result<Hidden, String> {
     Ok(Hidden(widths))
 }
 
+impl TrainArgs {
+    pub fn config_file(&self) -> Option<&std::path::Path> {
+        self.config.as_deref()
+    }
+
+    pub fn resume_dir(&self) -> Option<&std::path::Path> {
+        self.resume.as_deref()
+    }
+}
+
 pub fn run(args: &TrainArgs) -> Result<(), Error> {
     gpu_mlp::signals::install();
     let mut run = open(args)?;
@@ -284,6 +294,7 @@ fn print_header(run: &Run, quiet: bool) {
         config.epochs,
         config.seed
     );
+    print!("{}", run.spec().summary_table(config.dropout));
     if let Some(old) = run.moved_aside() {
         println!("moved the run that was there to {}", old.display());
     }

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::net::{forward, loss_and_gradients, Workspace};
-use super::ops::{loss_and_grad, optimizer_step};
+use super::ops::{accumulate_unit_stats, loss_and_grad, optimizer_step, param_sums};
 use crate::backend::{
     check_order, check_params_len, check_setup, Backend, EvalSplit, Metrics, ScheduleStats, StepMetrics, TrainOptions,
 };
 use crate::data::{Dataset, Splits};
+use crate::diagnostics::RawDiagnostics;
 use crate::dropout::{fold_seed, Dropout};
 use crate::error::Result;
 use crate::model::{Loss, MlpSpec, ParamLayout};
@@ -30,6 +31,10 @@ pub struct CpuBackend {
     optimizer_state: Vec<f32>,
     /// Optimizer steps taken (Adam's t).
     steps: u64,
+    /// The activation statistics since the diagnostics were last read.
+    unit_stats: RawDiagnostics,
+    /// The parameters before the latest step, for the size of its update.
+    before: Vec<f32>,
 }
 
 impl CpuBackend {
@@ -42,7 +47,6 @@ impl CpuBackend {
             loss: spec.loss,
             grads: vec![0.0; layout.len],
             ws: Workspace::new(&layout, batch_size),
-            layout,
             params,
             data,
             batch_size,
@@ -51,6 +55,9 @@ impl CpuBackend {
             seed: fold_seed(opts.seed),
             optimizer_state: vec![0.0; layout_len * opts.optimizer.kind.state_per_param()],
             steps: 0,
+            unit_stats: RawDiagnostics::empty(&layout),
+            before: vec![0.0; layout_len],
+            layout,
         })
     }
 
@@ -70,7 +77,8 @@ impl CpuBackend {
     fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
         let data = Arc::clone(&self.data);
         let mut steps = Vec::with_capacity(lrs.len());
-        for (batch, &lr) in order.chunks(self.batch_size).zip(lrs) {
+        let last = lrs.len().saturating_sub(1);
+        for (i, (batch, &lr)) in order.chunks(self.batch_size).zip(lrs).enumerate() {
             self.gather(&data.train, batch);
             let rows = batch.len();
             self.steps += 1;
@@ -88,6 +96,10 @@ impl CpuBackend {
                 &mut self.grads,
                 dropout.as_ref(),
             );
+            self.record_unit_stats(rows);
+            if i == last {
+                self.before.copy_from_slice(&self.params);
+            }
             let update = self.optimizer.step(self.steps, lr);
             optimizer_step(
                 &self.optimizer,
@@ -103,6 +115,15 @@ impl CpuBackend {
             });
         }
         Ok(steps)
+    }
+
+    /// Adds the hidden activations of the batch just trained on to the unit statistics.
+    fn record_unit_stats(&mut self, rows: usize) {
+        let stats = &mut self.unit_stats;
+        for (l, units) in stats.units.iter_mut().enumerate() {
+            accumulate_unit_stats(&self.ws.acts[l + 1], rows, self.layout.layers[l].fan_out, units);
+        }
+        stats.samples += rows as u64;
     }
 }
 
@@ -169,6 +190,27 @@ impl Backend for CpuBackend {
         self.optimizer_state.copy_from_slice(state);
         self.steps = steps;
         Ok(())
+    }
+
+    fn diagnostics(&mut self) -> Result<Option<RawDiagnostics>> {
+        if self.unit_stats.samples == 0 {
+            return Ok(None);
+        }
+        let mut raw = std::mem::replace(&mut self.unit_stats, RawDiagnostics::empty(&self.layout));
+        let sums = |range: &std::ops::Range<usize>| {
+            param_sums(
+                &self.grads[range.clone()],
+                &self.params[range.clone()],
+                &self.before[range.clone()],
+            )
+        };
+        raw.params = self
+            .layout
+            .layers
+            .iter()
+            .map(|slots| [sums(&slots.weight), sums(&slots.bias)])
+            .collect();
+        Ok(Some(raw))
     }
 
     fn schedule_stats(&self) -> ScheduleStats {

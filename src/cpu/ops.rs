@@ -377,3 +377,37 @@ pub fn optimizer_step<T: Real>(opt: &Optimizer, step: &UpdateStep, params: &mut 
 
 /// Parameters per task of the parallel optimizer update.
 const UPDATE_CHUNK: usize = 1 << 14;
+
+/// Adds `rows` rows of a hidden layer's activations `a [rows, width]` to the epoch's per-unit
+/// statistics: `stats` holds the sums, then the sums of squares, then whether each unit fired
+/// (1 once any of its outputs was non-zero), `width` values each. Each unit's batch is summed
+/// first, in f32, then added: the order `unit_stats.wgsl` sums in.
+pub fn accumulate_unit_stats<T: Real>(a: &[T], rows: usize, width: usize, stats: &mut [f32]) {
+    let (sums, rest) = stats.split_at_mut(width);
+    let (squares, fired) = rest.split_at_mut(width);
+    for unit in 0..width {
+        let (mut sum, mut square, mut any) = (0.0f32, 0.0f32, false);
+        for row in 0..rows {
+            let v = a[row * width + unit].to_f64() as f32;
+            sum += v;
+            square += v * v;
+            any |= v != 0.0;
+        }
+        sums[unit] += sum;
+        squares[unit] += square;
+        if any {
+            fired[unit] = 1.0;
+        }
+    }
+}
+
+/// One parameter tensor's sums of squares: of its gradient, of its values, and of its change
+/// since `before` (its values before the latest step): `[‖g‖², ‖p‖², ‖p − before‖²]`.
+pub fn param_sums<T: Real>(grads: &[T], params: &[T], before: &[T]) -> [f64; 3] {
+    let square = |x: T| x.to_f64() * x.to_f64();
+    [
+        grads.iter().map(|&g| square(g)).sum(),
+        params.iter().map(|&p| square(p)).sum(),
+        params.iter().zip(before).map(|(&p, &b)| square(p - b)).sum(),
+    ]
+}

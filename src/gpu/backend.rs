@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::context::GpuContext;
+use super::kernels::diagnostics::{ParamNorms, ParamNormsBinding, ParamNormsOperands, UnitStats, UnitStatsBinding};
 use super::kernels::gather::{GatherBinding, GatherOperands, ResidentDataset};
 use super::kernels::loss::{LossBinding, LossOperands, StepMetric};
 use super::kernels::matmul::{MatmulBinding, MatmulOperands};
@@ -20,6 +21,7 @@ use crate::backend::{
     StepMetrics, TrainOptions,
 };
 use crate::data::Splits;
+use crate::diagnostics::RawDiagnostics;
 use crate::dropout::fold_seed;
 use crate::error::{Error, Result};
 use crate::model::{MlpSpec, ParamLayout, Product};
@@ -31,6 +33,8 @@ struct Kernels {
     matmul: Matmul,
     loss: LossGrad,
     optim: Optim,
+    unit_stats: UnitStats,
+    param_norms: ParamNorms,
 }
 
 /// What one entry of a step's schedule computes; layers count from 0.
@@ -42,6 +46,7 @@ pub enum StepDispatch {
     WeightGrad(usize),
     InputGrad(usize),
     Update,
+    ActivationStats(usize),
 }
 
 impl std::fmt::Display for StepDispatch {
@@ -53,6 +58,7 @@ impl std::fmt::Display for StepDispatch {
             StepDispatch::WeightGrad(l) => write!(f, "layer {} dW, db", l + 1),
             StepDispatch::InputGrad(l) => write!(f, "layer {} dX", l + 1),
             StepDispatch::Update => write!(f, "optimizer update"),
+            StepDispatch::ActivationStats(l) => write!(f, "layer {} activation stats", l + 1),
         }
     }
 }
@@ -64,6 +70,7 @@ enum Op<'a> {
     Product(&'a MatmulBinding),
     Loss,
     Update,
+    UnitStats(&'a UnitStatsBinding),
 }
 
 /// A step's work in recording order.
@@ -87,6 +94,15 @@ struct Buffers {
     steps: wgpu::Buffer,
     metrics: wgpu::Buffer,
     metrics_staging: wgpu::Buffer,
+    /// Per hidden layer: the epoch's activation statistics (`unit_stats.wgsl`).
+    unit_stats: Vec<wgpu::Buffer>,
+    /// The parameters before the latest training step.
+    before: wgpu::Buffer,
+    /// Each layer's weight and bias as `(first, length)`, and their three sums of squares.
+    segments: wgpu::Buffer,
+    param_sums: wgpu::Buffer,
+    /// The unit statistics, then the parameter sums, read back together.
+    diagnostics_staging: wgpu::Buffer,
 }
 
 impl Buffers {
@@ -109,6 +125,15 @@ impl Buffers {
                 .collect::<Result<Vec<_>>>()
         };
         let identity: Vec<u32> = (0..longest as u32).collect();
+        let layout = ParamLayout::new(spec);
+        let segments: Vec<u32> = layout
+            .layers
+            .iter()
+            .flat_map(|l| [l.weight.start, l.weight.len(), l.bias.start, l.bias.len()])
+            .map(|v| v as u32)
+            .collect();
+        let hidden = &spec.sizes[1..spec.sizes.len() - 1];
+        let diagnostics_bytes = f32s(3 * hidden.iter().sum::<usize>() + 6 * layout.layers.len());
         let metric_bytes = (max_steps * std::mem::size_of::<StepMetric>()) as u64;
         Ok(Buffers {
             params: ctx.storage_buffer_init("parameters", bytemuck::cast_slice(params))?,
@@ -126,6 +151,15 @@ impl Buffers {
             }),
             metrics: ctx.storage_buffer("metrics", metric_bytes)?,
             metrics_staging: ctx.staging_buffer(metric_bytes),
+            unit_stats: hidden
+                .iter()
+                .enumerate()
+                .map(|(l, w)| ctx.storage_buffer(&format!("unit stats {l}"), f32s(3 * w)))
+                .collect::<Result<Vec<_>>>()?,
+            before: ctx.storage_buffer("parameters before the step", f32s(params.len()))?,
+            segments: ctx.storage_buffer_init("parameter segments", bytemuck::cast_slice(&segments))?,
+            param_sums: ctx.storage_buffer("parameter sums", f32s(6 * layout.layers.len()))?,
+            diagnostics_staging: ctx.staging_buffer(diagnostics_bytes),
         })
     }
 }
@@ -230,6 +264,11 @@ pub struct GpuBackend {
     layers: Vec<LayerProducts>,
     loss: LossBinding,
     optim: OptimBinding,
+    /// Per hidden layer, its activation statistics.
+    unit_stats: Vec<UnitStatsBinding>,
+    param_norms: ParamNormsBinding,
+    /// Training samples since the diagnostics were last read.
+    stat_samples: u64,
     optimizer: Optimizer,
     dropout: f32,
     seed: u32,
@@ -262,6 +301,8 @@ impl GpuBackend {
             matmul: Matmul::new(&ctx),
             loss: LossGrad::new(&ctx),
             optim: Optim::new(&ctx),
+            unit_stats: UnitStats::new(&ctx),
+            param_norms: ParamNorms::new(&ctx),
         };
         let held_out: Vec<(EvalSplit, &crate::data::Dataset)> = [EvalSplit::Val, EvalSplit::Test]
             .into_iter()
@@ -326,6 +367,29 @@ impl GpuBackend {
             Region::all(&buffers.params),
             Region::all(&buffers.grads),
         )?;
+        let unit_stats = buffers
+            .unit_stats
+            .iter()
+            .enumerate()
+            .map(|(l, stats)| {
+                let width = layout.layers[l].fan_out;
+                let acts = Region::all(&buffers.acts[l + 1]);
+                kernels
+                    .unit_stats
+                    .bind(&ctx, &buffers.steps, acts, width, Region::all(stats))
+            })
+            .collect();
+        let param_norms = kernels.param_norms.bind(
+            &ctx,
+            &ParamNormsOperands {
+                segments: &buffers.segments,
+                segment_count: 2 * layout.layers.len(),
+                grads: Region::all(&buffers.grads),
+                params: Region::all(&buffers.params),
+                before: Region::all(&buffers.before),
+                sums: Region::all(&buffers.param_sums),
+            },
+        );
         Ok(GpuBackend {
             ctx,
             kernels,
@@ -339,6 +403,9 @@ impl GpuBackend {
             layers,
             loss,
             optim,
+            unit_stats,
+            param_norms,
+            stat_samples: 0,
             optimizer: opts.optimizer,
             dropout: opts.dropout,
             seed: fold_seed(opts.seed),
@@ -359,9 +426,13 @@ impl GpuBackend {
         ops
     }
 
-    /// A whole training step, as `cpu::net::loss_and_gradients` then the optimizer update.
+    /// A whole training step, as `cpu::net::loss_and_gradients`, the hidden activations'
+    /// statistics, then the optimizer update.
     fn train_schedule(&self) -> Schedule<'_> {
         let mut ops = self.forward_schedule(&self.train_gather);
+        for (l, stats) in self.unit_stats.iter().enumerate() {
+            ops.push((StepDispatch::ActivationStats(l), Op::UnitStats(stats)));
+        }
         for (l, layer) in self.layers.iter().enumerate().rev() {
             ops.push((StepDispatch::WeightGrad(l), Op::Product(&layer.weight_grad)));
             if let Some(input_grad) = &layer.input_grad {
@@ -380,6 +451,7 @@ impl GpuBackend {
             Op::Product(product) => k.matmul.dispatch(pass, product, step_offset),
             Op::Loss => k.loss.dispatch(pass, &self.loss, step_offset),
             Op::Update => k.optim.dispatch(pass, &self.optim, step_offset),
+            Op::UnitStats(stats) => k.unit_stats.dispatch(pass, stats, step_offset),
         }
     }
 
@@ -390,6 +462,7 @@ impl GpuBackend {
             Op::Product(product) => product.launches(),
             Op::Loss => vec![self.loss.launch()],
             Op::Update => vec![self.optim.launch()],
+            Op::UnitStats(stats) => vec![stats.launch()],
         }
     }
 
@@ -404,11 +477,13 @@ impl GpuBackend {
 
     /// Writes the step table, records `infos.len()` steps of `schedule`, submits once and reads
     /// back each step's metrics. Returns the metrics and the dispatch count; with `timestamps`,
-    /// marks the time after every schedule entry.
+    /// marks the time after every schedule entry. `training`: the parameters are copied aside
+    /// just before the last step, so the diagnostics can measure its update.
     fn run_steps(
         &self,
         infos: &[StepInfo],
         schedule: &Schedule<'_>,
+        training: bool,
         mut timestamps: Option<&mut Timestamps>,
     ) -> Result<(Vec<StepMetrics>, u64)> {
         if infos.is_empty() {
@@ -417,12 +492,18 @@ impl GpuBackend {
         let b = &self.buffers;
         self.ctx.queue.write_buffer(&b.steps, 0, &encode_step_table(infos));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            if let Some(t) = timestamps.as_deref_mut() {
-                t.start(&mut pass);
+        let last = if training { infos.len() - 1 } else { infos.len() };
+        let mut started = false;
+        for steps in [0..last, last..infos.len()].into_iter().filter(|r| !r.is_empty()) {
+            if steps.start == last {
+                encoder.copy_buffer_to_buffer(&b.params, 0, &b.before, 0, b.params.size());
             }
-            for step in 0..infos.len() {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            if let (Some(t), false) = (timestamps.as_deref_mut(), started) {
+                t.start(&mut pass);
+                started = true;
+            }
+            for step in steps {
                 for (dispatch, op) in schedule {
                     self.record(&mut pass, *op, step_offset(step));
                     if let Some(t) = timestamps.as_deref_mut() {
@@ -461,7 +542,8 @@ impl GpuBackend {
             .queue
             .write_buffer(&self.buffers.train_order, 0, bytemuck::cast_slice(order));
         let infos = self.plan(order.len(), Some(lrs));
-        let (steps, dispatches) = self.run_steps(&infos, &self.train_schedule(), timestamps)?;
+        let (steps, dispatches) = self.run_steps(&infos, &self.train_schedule(), true, timestamps)?;
+        self.stat_samples += order.len() as u64;
         let mut stats = self.stats.get();
         stats.steps += steps.len() as u64;
         stats.dispatches += dispatches;
@@ -545,12 +627,55 @@ impl Backend for GpuBackend {
             .ok_or_else(missing_val_split)?;
         let infos = self.plan(self.eval_sets[index].1, None);
         let schedule = self.forward_schedule(&self.eval_sets[index].2);
-        let (steps, _) = self.run_steps(&infos, &schedule, None)?;
+        let (steps, _) = self.run_steps(&infos, &schedule, false, None)?;
         Ok(Metrics::from_steps(&steps))
     }
 
     fn schedule_stats(&self) -> ScheduleStats {
         self.stats.get()
+    }
+
+    fn diagnostics(&mut self) -> Result<Option<RawDiagnostics>> {
+        if self.stat_samples == 0 {
+            return Ok(None);
+        }
+        let b = &self.buffers;
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            self.kernels.param_norms.dispatch(&mut pass, &self.param_norms);
+        }
+        let mut out = RawDiagnostics::empty(&self.layout);
+        // Each buffer's values (its padding left out), one after the other.
+        let lens: Vec<usize> = out
+            .units
+            .iter()
+            .map(Vec::len)
+            .chain([6 * self.layout.layers.len()])
+            .collect();
+        let mut offset = 0;
+        for (source, len) in b.unit_stats.iter().chain([&b.param_sums]).zip(&lens) {
+            let bytes = (len * 4) as u64;
+            encoder.copy_buffer_to_buffer(source, 0, &b.diagnostics_staging, offset, bytes);
+            offset += bytes;
+        }
+        for stats in &b.unit_stats {
+            encoder.clear_buffer(stats, 0, None);
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        let raw: Vec<f32> = bytemuck::pod_collect_to_vec(&self.ctx.map_staging(&b.diagnostics_staging, offset)?);
+        let (unit_values, param_values) = raw.split_at(offset as usize / 4 - lens[lens.len() - 1]);
+        let mut rest = unit_values;
+        for units in out.units.iter_mut() {
+            let (mine, after) = rest.split_at(units.len());
+            units.copy_from_slice(mine);
+            rest = after;
+        }
+        for (layer, sums) in out.params.iter_mut().zip(param_values.chunks_exact(6)) {
+            *layer = [0, 3].map(|s| [0, 1, 2].map(|i| f64::from(sums[s + i])));
+        }
+        out.samples = std::mem::take(&mut self.stat_samples);
+        Ok(Some(out))
     }
 
     fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)> {

@@ -12,6 +12,7 @@ macro_rules! shader_source {
     };
 }
 
+pub mod diagnostics;
 pub mod gather;
 pub mod loss;
 pub mod matmul;
