@@ -101,8 +101,21 @@ pub enum Error {
         saved: Option<PathBuf>,
     },
 
-    #[error("training diverged at epoch {epoch}: {detail}")]
-    Diverged { epoch: usize, detail: String },
+    /// `findings`: what the diagnostics of the epochs so far say (see `diagnostics::findings`).
+    #[error("training diverged at epoch {epoch}: {detail}{}", findings_list(.findings))]
+    Diverged {
+        epoch: usize,
+        detail: String,
+        findings: Vec<String>,
+    },
+}
+
+/// Findings as an indented list after a message (nothing when there are none).
+fn findings_list(findings: &[String]) -> String {
+    match findings {
+        [] => String::new(),
+        _ => "\nfindings:".to_string() + &findings.iter().map(|f| format!("\n  - {f}")).collect::<String>(),
+    }
 }
 
 impl Error {

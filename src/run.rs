@@ -11,6 +11,7 @@ use crate::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::config::Config;
 use crate::data::Splits;
 use crate::device::create_backend;
+use crate::diagnostics::{findings, RunFacts};
 use crate::error::{Error, Result};
 use crate::model::{initialize, MlpSpec, ParamLayout};
 use crate::train::{train, Best, EpochReport, Observer, Outcome, Tick};
@@ -60,6 +61,8 @@ pub struct Summary {
     pub epochs: usize,
     /// The plots written to the run directory.
     pub plots: Vec<PathBuf>,
+    /// What the diagnostics say went wrong, in plain language (empty when nothing did).
+    pub findings: Vec<String>,
 }
 
 /// Progress ticks per epoch when the config asks for none: often enough that a stop signal
@@ -239,7 +242,15 @@ impl Run {
             self.data.val.is_some(),
             &cfg,
             &mut recorder,
-        )?;
+        )
+        .map_err(|e| match e {
+            Error::Diverged { epoch, detail, .. } => Error::Diverged {
+                epoch,
+                detail,
+                findings: findings(&self.history, &self.facts()),
+            },
+            e => e,
+        })?;
         match (outcome.interrupted, crate::signals::requested()) {
             (Some((epoch, steps)), Some(signal)) => Err(Error::TrainingStopped {
                 signal,
@@ -248,6 +259,16 @@ impl Run {
                 saved: self.dir().map(Path::to_path_buf),
             }),
             _ => Ok(outcome),
+        }
+    }
+
+    /// What the findings need to know of the run.
+    fn facts(&self) -> RunFacts {
+        RunFacts {
+            chance: majority_fraction(&self.data.train.labels, self.data.classes()),
+            lr: self.config.lr,
+            optimizer: format!("{:?}", self.config.optimizer).to_lowercase(),
+            lr_defaulted: self.config.lr_defaulted,
         }
     }
 
@@ -271,8 +292,18 @@ impl Run {
             schedule: self.backend.schedule_stats(),
             epochs: outcome.reports.len(),
             plots,
+            findings: findings(&self.history, &self.facts()),
         })
     }
+}
+
+/// The fraction of `labels` in the most frequent class: the accuracy of a constant guess.
+fn majority_fraction(labels: &[u32], classes: usize) -> f64 {
+    let mut counts = vec![0usize; classes];
+    for &label in labels {
+        counts[label as usize] += 1;
+    }
+    counts.iter().max().copied().unwrap_or(0) as f64 / labels.len().max(1) as f64
 }
 
 /// Refuses a network whose parameters, gradients, optimizer state and batch activations
@@ -356,6 +387,11 @@ impl Observer for Recorder<'_> {
 
     fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
         let mut row = HistoryRow::from(report);
+        if report.diverged.is_some() {
+            // Kept for the findings, never saved: the files keep the last good epoch.
+            self.history.push(row);
+            return self.inner.epoch(backend, report, improved);
+        }
         // Tables are small: their test AUC per epoch costs one CPU pass over the test rows,
         // with the parameters the checkpoint below is written from.
         let params = match self.data.table {

@@ -87,6 +87,9 @@ pub struct EpochReport {
     /// Per layer, what the epoch's training steps measured inside the network (empty when the
     /// epoch ran no step in this process).
     pub layers: Vec<LayerDiagnostics>,
+    /// The training loss blew up in this epoch (how): it stopped there, and the run ends after
+    /// the epoch is reported, without saving it.
+    pub diverged: Option<String>,
 }
 
 /// A progress tick inside an epoch: the running mean since the last tick.
@@ -217,6 +220,7 @@ pub fn train(
         };
         let start = Instant::now();
         let mut steps = Vec::with_capacity(steps_per_epoch);
+        let mut blew_up = None;
         let remaining = order[(skip * batch).min(order.len())..]
             .chunks(tick * batch)
             .zip(lrs[skip..].chunks(tick));
@@ -232,14 +236,22 @@ pub fn train(
             let recent = Metrics::from_steps(&done);
             steps.extend(done);
             if let Some(detail) = diverged(&recent) {
-                return Err(Error::Diverged {
-                    epoch,
-                    detail: format!(
-                        "after batch {} {detail} (learning rate {} is probably too high; try a lower --lr)",
-                        skip + steps.len(),
-                        chunk_lrs[0]
-                    ),
-                });
+                let detail = format!(
+                    "after batch {} {detail} (learning rate {} is probably too high; try a lower --lr)",
+                    skip + steps.len(),
+                    chunk_lrs[0]
+                );
+                // Numbers that are no longer numbers tell nothing more; a loss that only blew
+                // up still lets the epoch's held-out accuracy be measured for the findings.
+                if !recent.loss.is_finite() {
+                    return Err(Error::Diverged {
+                        epoch,
+                        detail,
+                        findings: Vec::new(),
+                    });
+                }
+                blew_up = Some(detail);
+                break;
             }
             if cfg.log_every.is_some() {
                 observer.tick(&Tick {
@@ -268,6 +280,7 @@ pub fn train(
             train_seconds,
             samples_per_second: trained.samples as f64 / train_seconds.max(1e-9),
             layers,
+            diverged: blew_up.clone(),
         };
         let improved = match val {
             Some(val) => outcome
@@ -276,6 +289,14 @@ pub fn train(
                 .is_none_or(|b| cfg.monitor.score(&val) > cfg.monitor.score(&b.val)),
             None => false,
         };
+        if let Some(detail) = blew_up {
+            observer.epoch(backend, &report, false)?;
+            return Err(Error::Diverged {
+                epoch,
+                detail,
+                findings: Vec::new(),
+            });
+        }
         observer.epoch(backend, &report, improved)?;
         outcome.reports.push(report);
         if let Some(val) = val {

@@ -12,6 +12,7 @@ use gpu_mlp::config::Config;
 use gpu_mlp::data::table::Missing;
 use gpu_mlp::data::{DatasetName, Normalize};
 use gpu_mlp::device::DeviceChoice;
+use gpu_mlp::diagnostics::LayerDiagnostics;
 use gpu_mlp::model::{Activation, Init, Loss, ParamLayout};
 use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
 use gpu_mlp::run::{Run, Summary};
@@ -346,6 +347,12 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
             100.0 * test.accuracy
         );
     }
+    if !summary.findings.is_empty() {
+        println!("findings:");
+        for finding in &summary.findings {
+            println!("  - {finding}");
+        }
+    }
     if quiet {
         return;
     }
@@ -437,10 +444,36 @@ impl Observer for Console {
             r.train_seconds,
             r.samples_per_second
         ));
+        if self.log_every {
+            for (l, d) in r.layers.iter().enumerate() {
+                self.line(describe_layer(l, d));
+            }
+        }
         if let Some(bar) = &self.bar {
             bar.reset();
         }
         self.epoch_start = std::time::Instant::now();
         Ok(())
     }
+}
+
+/// One layer's diagnostics on one line.
+fn describe_layer(l: usize, d: &LayerDiagnostics) -> String {
+    let activations = match (d.activation_mean, d.activation_std, d.dead_fraction) {
+        (Some(mean), Some(std), Some(dead)) => {
+            format!(
+                ", activations mean {mean:.3} std {std:.3}, {:.0}% units dead",
+                100.0 * dead
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "      layer {}: |dW| {:.2e}, |db| {:.2e}, |W| {:.3}, update/weight {:.1e}{activations}",
+        l + 1,
+        d.weight_grad_norm,
+        d.bias_grad_norm,
+        d.weight_norm,
+        d.update_ratio
+    )
 }
