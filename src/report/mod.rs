@@ -14,6 +14,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::artifacts::{write_atomic, HistoryRow, RunDir};
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Features};
+use crate::diagnostics::LayerDiagnostics;
 use crate::error::{Error, Result};
 use crate::evaluate::{self, Evaluation};
 
@@ -48,6 +49,11 @@ enum Plot<'a> {
         y_label: &'a str,
         series: &'a [Series],
     },
+    /// Several curve charts in a grid of `columns` columns.
+    Panels {
+        panels: &'a [Panel],
+        columns: usize,
+    },
     Confusion(&'a Evaluation),
     Examples(&'a [Example]),
     /// A two-class model's ROC curve on the test split: (false, true positive rate) points,
@@ -63,6 +69,13 @@ impl Plot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         match self {
             Plot::Curves { title, y_label, series } => curves(root, title, y_label, series),
+            Plot::Panels { panels, columns } => {
+                let rows = panels.len().div_ceil(*columns);
+                for (area, panel) in root.split_evenly((rows, *columns)).iter().zip(panels.iter()) {
+                    curves(area, &panel.title, &panel.y_label, &panel.series)?;
+                }
+                Ok(())
+            }
             Plot::Confusion(eval) => confusion(root, eval),
             Plot::Examples(examples) => grid(root, examples),
             Plot::Roc { points, positive, auc } => roc(root, points, positive, *auc),
@@ -104,7 +117,7 @@ fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Re
     Ok(vec![png_path, svg_path])
 }
 
-type Series = (&'static str, Vec<(f64, f64)>, RGBColor);
+type Series = (String, Vec<(f64, f64)>, RGBColor);
 
 fn curves<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -138,7 +151,7 @@ fn curves<DB: DrawingBackend>(
         chart
             .draw_series(LineSeries::new(data.iter().copied(), color.stroke_width(2)))
             .map_err(plot_error)?
-            .label(*name)
+            .label(name.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
         chart
             .draw_series(data.iter().map(|&p| Circle::new(p, 3, color.filled())))
@@ -153,6 +166,66 @@ fn curves<DB: DrawingBackend>(
         .map_err(plot_error)
 }
 
+/// One chart of a [`Plot::Panels`] figure.
+struct Panel {
+    title: String,
+    y_label: String,
+    series: Vec<Series>,
+}
+
+/// Distinct line colours for series drawn together (layers, runs).
+fn palette(i: usize) -> RGBColor {
+    const COLORS: [RGBColor; 8] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+    ];
+    COLORS[i % COLORS.len()]
+}
+
+/// The diagnostics per epoch, one line per layer: log₁₀ of the weight gradient norm and of the
+/// update-to-weight ratio, and for hidden layers the activations' standard deviation and the
+/// percentage of dead units.
+fn diagnostics_panels(history: &[HistoryRow]) -> Vec<Panel> {
+    let layers = history.iter().map(|r| r.layers.len()).max().unwrap_or(0);
+    type Pick = fn(&LayerDiagnostics) -> Option<f64>;
+    let panel = |title: &str, y_label: &str, pick: Pick| Panel {
+        title: title.into(),
+        y_label: y_label.into(),
+        series: (0..layers)
+            .map(|l| {
+                let points = history
+                    .iter()
+                    .filter_map(|r| {
+                        let v = pick(r.layers.get(l)?)?;
+                        v.is_finite().then_some((r.epoch as f64, v))
+                    })
+                    .collect();
+                (format!("layer {}", l + 1), points, palette(l))
+            })
+            .filter(|s: &Series| !s.1.is_empty())
+            .collect(),
+    };
+    vec![
+        panel("weight gradient norm", "log10 |dW|", |d| log10(d.weight_grad_norm)),
+        panel("update / weight", "log10 |ΔW| / |W|", |d| log10(d.update_ratio)),
+        panel("activation std (hidden layers)", "std", |d| d.activation_std),
+        panel("dead units (hidden layers)", "% never fired", |d| {
+            d.dead_fraction.map(|f| 100.0 * f)
+        }),
+    ]
+}
+
+/// log₁₀ of a positive value (none for 0, whose logarithm the chart cannot show).
+fn log10(v: f64) -> Option<f64> {
+    (v > 0.0).then(|| v.log10())
+}
+
 fn history_series(history: &[HistoryRow], pick: fn(&HistoryRow) -> (f64, Option<f64>, f64)) -> Vec<Series> {
     let col = |f: &dyn Fn(&HistoryRow) -> Option<f64>| -> Vec<(f64, f64)> {
         history
@@ -161,9 +234,9 @@ fn history_series(history: &[HistoryRow], pick: fn(&HistoryRow) -> (f64, Option<
             .collect()
     };
     vec![
-        ("train", col(&|r| Some(pick(r).0)), BLUE),
-        ("validation", col(&|r| pick(r).1), RGBColor(230, 120, 0)),
-        ("test", col(&|r| Some(pick(r).2)), RGBColor(0, 150, 60)),
+        ("train".into(), col(&|r| Some(pick(r).0)), BLUE),
+        ("validation".into(), col(&|r| pick(r).1), RGBColor(230, 120, 0)),
+        ("test".into(), col(&|r| Some(pick(r).2)), RGBColor(0, 150, 60)),
     ]
 }
 
@@ -345,6 +418,14 @@ pub fn write_plots(
     };
     let mut written = both_formats(dir, "loss", (800, 500), &loss_plot)?;
     written.extend(both_formats(dir, "accuracy", (800, 500), &accuracy_plot)?);
+    if history.iter().any(|r| !r.layers.is_empty()) {
+        let panels = diagnostics_panels(history);
+        let diagnostics = Plot::Panels {
+            panels: &panels,
+            columns: 2,
+        };
+        written.extend(both_formats(dir, "diagnostics", (1100, 800), &diagnostics)?);
+    }
     if let Some(eval) = eval {
         written.extend(both_formats(dir, "confusion", (720, 720), &Plot::Confusion(eval))?);
         if let (Some(points), Some(auc)) = (&eval.roc_curve, eval.roc_auc) {

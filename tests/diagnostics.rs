@@ -1,0 +1,311 @@
+//! The per-layer diagnostics: each kernel against its CPU twin, the whole epoch's numbers CPU
+//! against GPU, a known dead-ReLU network detected, and the findings that fire (and do not).
+//! Tolerances: kernels ≤ 1e-5 relative; whole runs ≤ 1e-3 (the two backends' weights drift apart
+//! by rounding, and the norms are summed in other orders).
+
+mod common;
+
+use std::process::Command;
+use std::sync::Arc;
+
+use common::{assert_close, gpu_or_skip, random_vec, read_f32, rng, step_table};
+use gpu_mlp::backend::{Backend, TrainOptions};
+use gpu_mlp::cpu::{ops, CpuBackend};
+use gpu_mlp::data::{load, synthetic_images, DatasetName, LoadOptions, Splits};
+use gpu_mlp::diagnostics::{findings, LayerDiagnostics, RunFacts};
+use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, ParamNormsOperands, UnitStats};
+use gpu_mlp::gpu::kernels::{step_offset, Region, StepInfo};
+use gpu_mlp::gpu::{GpuBackend, GpuContext};
+use gpu_mlp::model::{initialize, Activation, Init, MlpSpec, ParamLayout, TENSOR_ALIGN};
+use gpu_mlp::optim::{Optimizer, OptimizerKind};
+use gpu_mlp::train::{train, Event, TrainConfig};
+use rand::Rng;
+
+fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
+    ctx.storage_buffer_init(label, bytemuck::cast_slice(values))
+        .expect("buffer")
+}
+
+#[test]
+fn unit_stats_kernel_matches_accumulate_unit_stats() {
+    let Some(ctx) = gpu_or_skip("unit_stats_kernel_matches_accumulate_unit_stats") else {
+        return;
+    };
+    let kernel = UnitStats::new(&ctx);
+    let mut r = rng(11);
+    let batch = 13;
+    for width in [1, 7, 129, 785] {
+        // ReLU-like activations, with every third unit never firing.
+        let mut acts: Vec<f32> = random_vec(&mut r, batch * width).iter().map(|v| v.max(0.0)).collect();
+        for (i, a) in acts.iter_mut().enumerate() {
+            if (i % width) % 3 == 0 {
+                *a = 0.0;
+            }
+        }
+        // Earlier totals, so accumulation (not overwriting) is what passes.
+        let mut want: Vec<f32> = (0..3 * width)
+            .map(|i| if i < 2 * width { r.random_range(0.0..5.0) } else { 0.0 })
+            .collect();
+        let stats = upload(&ctx, "stats", &want);
+        let steps = step_table(
+            &ctx,
+            &[13, 5].map(|rows| StepInfo {
+                rows,
+                ..Default::default()
+            }),
+        );
+        let act_buf = upload(&ctx, "acts", &acts);
+        let binding = kernel.bind(&ctx, &steps, Region::all(&act_buf), width, Region::all(&stats));
+        ctx.submit_pass("unit stats", |pass| {
+            kernel.dispatch(pass, &binding, step_offset(0));
+            kernel.dispatch(pass, &binding, step_offset(1));
+        });
+        ops::accumulate_unit_stats(&acts, 13, width, &mut want);
+        ops::accumulate_unit_stats(&acts, 5, width, &mut want);
+        let got = read_f32(&ctx, &stats, 3 * width);
+        assert_close(&format!("unit stats, width {width}"), &got, &want, 1e-5);
+        assert!(
+            want[2 * width..].contains(&0.0),
+            "width {width}: some units never fired"
+        );
+    }
+}
+
+#[test]
+fn param_norms_kernel_matches_param_sums() {
+    let Some(ctx) = gpu_or_skip("param_norms_kernel_matches_param_sums") else {
+        return;
+    };
+    let kernel = ParamNorms::new(&ctx);
+    let mut r = rng(12);
+    let lens = [1usize, 7, 129, 785, 100_000];
+    let mut starts = Vec::new();
+    let mut end = 0;
+    for len in lens {
+        starts.push(end);
+        end = (end + len).next_multiple_of(TENSOR_ALIGN);
+    }
+    let (grads, params, before) = (
+        random_vec(&mut r, end),
+        random_vec(&mut r, end),
+        random_vec(&mut r, end),
+    );
+    let segments: Vec<u32> = starts
+        .iter()
+        .zip(lens)
+        .flat_map(|(&s, l)| [s as u32, l as u32])
+        .collect();
+    let (g, p, b) = (
+        upload(&ctx, "g", &grads),
+        upload(&ctx, "p", &params),
+        upload(&ctx, "b", &before),
+    );
+    let sums = ctx
+        .storage_buffer_init("sums", &common::nan_bytes(3 * lens.len()))
+        .expect("buffer");
+    let seg = ctx
+        .storage_buffer_init("segments", bytemuck::cast_slice(&segments))
+        .expect("buffer");
+    let binding = kernel.bind(
+        &ctx,
+        &ParamNormsOperands {
+            segments: &seg,
+            segment_count: lens.len(),
+            grads: Region::all(&g),
+            params: Region::all(&p),
+            before: Region::all(&b),
+            sums: Region::all(&sums),
+        },
+    );
+    ctx.submit_pass("param norms", |pass| kernel.dispatch(pass, &binding));
+    let got = read_f32(&ctx, &sums, 3 * lens.len());
+    let want: Vec<f32> = starts
+        .iter()
+        .zip(lens)
+        .flat_map(|(&s, l)| ops::param_sums(&grads[s..s + l], &params[s..s + l], &before[s..s + l]).map(|v| v as f32))
+        .collect();
+    assert_close("parameter sums of squares", &got, &want, 1e-5);
+}
+
+fn random_splits(train: usize) -> Arc<Splits> {
+    Arc::new(Splits {
+        name: "random images".into(),
+        train: synthetic_images(train, 784, 10, 3),
+        val: None,
+        test: synthetic_images(50, 784, 10, 4),
+        class_names: (0..10).map(|c| c.to_string()).collect(),
+        warnings: Vec::new(),
+        table: None,
+    })
+}
+
+/// Two epochs of the same training on `backend`; each epoch's diagnostics.
+fn epochs_of(backend: &mut dyn Backend, train_len: usize) -> Vec<Vec<LayerDiagnostics>> {
+    let outcome = train(
+        backend,
+        train_len,
+        false,
+        &TrainConfig::constant(2, 0.001, 9),
+        &mut |_: Event<'_>| {},
+    )
+    .expect("trains");
+    outcome.reports.into_iter().map(|r| r.layers).collect()
+}
+
+fn as_vec(d: &LayerDiagnostics) -> Vec<f32> {
+    let mut v = vec![d.weight_grad_norm, d.bias_grad_norm, d.weight_norm, d.update_ratio];
+    v.extend(
+        [d.activation_mean, d.activation_std, d.dead_fraction]
+            .into_iter()
+            .flatten(),
+    );
+    v.into_iter().map(|x| x as f32).collect()
+}
+
+#[test]
+fn diagnostics_agree_between_cpu_and_gpu_training() {
+    let Some(ctx) = gpu_or_skip("diagnostics_agree_between_cpu_and_gpu_training") else {
+        return;
+    };
+    let spec = MlpSpec::new(784, &[129, 7], 10)
+        .and_then(|s| s.with_activations(&[Activation::Relu, Activation::Tanh]))
+        .expect("spec");
+    let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 5);
+    let opts = TrainOptions {
+        optimizer: Optimizer {
+            kind: OptimizerKind::Adam,
+            ..Optimizer::default()
+        },
+        ..TrainOptions::new(13)
+    };
+    let data = random_splits(200);
+    let mut cpu = CpuBackend::new(&spec, params.clone(), Arc::clone(&data), &opts).expect("cpu");
+    let mut gpu = GpuBackend::new(ctx, &spec, &params, Arc::clone(&data), &opts).expect("gpu");
+    let (want, got) = (epochs_of(&mut cpu, 200), epochs_of(&mut gpu, 200));
+    assert_eq!(want.len(), 2);
+    for (epoch, (w, g)) in want.iter().zip(&got).enumerate() {
+        assert_eq!(w.len(), 3, "one entry per layer");
+        assert!(
+            w[0].dead_fraction.is_some() && w[2].dead_fraction.is_none(),
+            "hidden layers only"
+        );
+        for (l, (w, g)) in w.iter().zip(g).enumerate() {
+            assert_close(
+                &format!("epoch {} layer {}", epoch + 1, l + 1),
+                &as_vec(g),
+                &as_vec(w),
+                1e-3,
+            );
+        }
+    }
+}
+
+/// Blobs through a 2-8-2 ReLU network whose first four hidden units start with bias −100:
+/// their outputs are 0 for every sample, no gradient reaches them, and they stay dead.
+fn dead_relu_on(backend: impl FnOnce(&MlpSpec, Vec<f32>, Arc<Splits>) -> Box<dyn Backend>) {
+    let data = Arc::new(load(DatasetName::Blobs, &LoadOptions::default()).expect("blobs"));
+    let spec = MlpSpec::new(2, &[8], 2).expect("spec");
+    let layout = ParamLayout::new(&spec);
+    let mut params = initialize(&layout, Init::HeUniform, 1);
+    let bias = layout.layers[0].bias.clone();
+    params[bias.start..bias.start + 4].fill(-100.0);
+    let train_len = data.train.len();
+    let mut backend = backend(&spec, params, data);
+    let epochs = epochs_of(backend.as_mut(), train_len);
+    for layers in &epochs {
+        assert_eq!(layers[0].dead_fraction, Some(0.5), "four of eight units dead");
+    }
+    let history: Vec<_> = epochs
+        .into_iter()
+        .enumerate()
+        .map(|(i, layers)| gpu_mlp::artifacts::HistoryRow {
+            epoch: i + 1,
+            train_loss: 0.1,
+            train_accuracy: 0.95,
+            val_loss: None,
+            val_accuracy: None,
+            test_loss: 0.1,
+            test_accuracy: 0.95,
+            lr: 0.001,
+            seconds: 0.0,
+            samples_per_second: 0.0,
+            test_auc: None,
+            layers,
+        })
+        .collect();
+    let said = findings(&history, &facts()).join("\n");
+    assert!(said.contains("50% of hidden layer 1's units never fired"), "{said}");
+}
+
+fn facts() -> RunFacts {
+    RunFacts {
+        chance: 0.5,
+        lr: 0.001,
+        optimizer: "sgd".into(),
+        lr_defaulted: false,
+    }
+}
+
+#[test]
+fn a_large_negative_bias_shows_as_dead_units_on_the_cpu() {
+    dead_relu_on(|spec, params, data| {
+        Box::new(CpuBackend::new(spec, params, data, &TrainOptions::new(32)).expect("cpu"))
+    });
+}
+
+#[test]
+fn a_large_negative_bias_shows_as_dead_units_on_the_gpu() {
+    let Some(ctx) = gpu_or_skip("a_large_negative_bias_shows_as_dead_units_on_the_gpu") else {
+        return;
+    };
+    dead_relu_on(|spec, params, data| {
+        Box::new(GpuBackend::new(ctx, spec, &params, data, &TrainOptions::new(32)).expect("gpu"))
+    });
+}
+
+fn train_blobs(lr: Option<&str>, out: &std::path::Path) -> std::process::Output {
+    let mut args = vec![
+        "train",
+        "--dataset",
+        "blobs",
+        "--hidden",
+        "16",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+    ];
+    args.extend(["--out", out.to_str().expect("utf-8 path")]);
+    if let Some(lr) = lr {
+        args.extend(["--lr", lr]);
+    }
+    Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(&args)
+        .output()
+        .expect("runs")
+}
+
+const CHANCE: &str = "no better than always guessing the most frequent class";
+
+#[test]
+fn the_chance_finding_fires_for_lr_50_on_blobs_and_not_for_the_default() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let blown = train_blobs(Some("50"), &dir.path().join("lr50"));
+    let text = String::from_utf8_lossy(&blown.stdout).to_string() + &String::from_utf8_lossy(&blown.stderr);
+    assert!(!blown.status.success(), "diverges:\n{text}");
+    assert!(text.contains(CHANCE) && text.contains("learning rate 50"), "{text}");
+
+    let fine = train_blobs(None, &dir.path().join("default"));
+    let text = String::from_utf8_lossy(&fine.stdout).to_string() + &String::from_utf8_lossy(&fine.stderr);
+    assert!(fine.status.success(), "{text}");
+    assert!(!text.contains(CHANCE) && !text.contains("findings:"), "{text}");
+    let run = dir.path().join("default");
+    let header = std::fs::read_to_string(run.join("history.csv")).expect("history");
+    assert!(
+        header.lines().next().is_some_and(|h| h.contains("layer1_dead_fraction")
+            && h.contains("layer2_update_ratio")
+            && h.split(',').count() == 11 + 2 * 7),
+        "{header}"
+    );
+    assert!(run.join("diagnostics.png").is_file() && run.join("diagnostics.svg").is_file());
+}
