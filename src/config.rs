@@ -213,14 +213,53 @@ where
 impl Config {
     /// The file's settings (if any) with `overrides` (flags that were given) on top, validated.
     pub fn resolve(file: Option<&Path>, overrides: &impl Serialize) -> Result<Config> {
+        // Flags that were not given serialize to nothing, so they do not override the file.
+        Config::resolve_with(file, overrides, toml::Table::new())
+    }
+
+    /// [`Config::resolve`] with `settings` (keys and values of one `--sweep` grid point) on top
+    /// of the file and the flags.
+    pub fn resolve_with(file: Option<&Path>, overrides: &impl Serialize, settings: toml::Table) -> Result<Config> {
         let mut table = match file {
             Some(path) => parse_toml(path, &read_config_text(path)?)?,
             None => toml::Table::new(),
         };
-        // Flags that were not given serialize to nothing, so they do not override the file.
         let flags = toml::Table::try_from(overrides).map_err(|e| invalid("flags", e.to_string()))?;
         table.extend(flags);
+        table.extend(settings);
         Config::from_table(file.unwrap_or(Path::new("command line")), table)
+    }
+
+    /// A setting's value as the command line spells it (`0.1`, `relu`, `128:64` for a list),
+    /// typed as the key's default value is: what a TOML file would hold for it.
+    pub fn setting_value(key: &str, text: &str) -> Result<toml::Value> {
+        let defaults = toml::Table::try_from(Config::default()).map_err(|e| invalid("flags", e.to_string()))?;
+        let bad = |expected: &str| Error::InvalidConfig {
+            field: "sweep",
+            detail: format!("`{key}={text}`: expected {expected}"),
+        };
+        let scalar = |text: &str, like: Option<&toml::Value>| -> Result<toml::Value> {
+            Ok(match like {
+                Some(toml::Value::Float(_)) => toml::Value::Float(text.parse().map_err(|_| bad("a number"))?),
+                Some(toml::Value::Integer(_)) => toml::Value::Integer(text.parse().map_err(|_| bad("a whole number"))?),
+                Some(toml::Value::Boolean(_)) => toml::Value::Boolean(text.parse().map_err(|_| bad("true or false"))?),
+                Some(_) => toml::Value::String(text.into()),
+                // An optional key with no default: a whole number, a number, else text.
+                None => text
+                    .parse::<i64>()
+                    .map(toml::Value::Integer)
+                    .or_else(|_| text.parse::<f64>().map(toml::Value::Float))
+                    .unwrap_or_else(|_| toml::Value::String(text.into())),
+            })
+        };
+        match defaults.get(key) {
+            Some(toml::Value::Array(items)) => Ok(toml::Value::Array(
+                text.split(':')
+                    .map(|part| scalar(part.trim(), items.first()))
+                    .collect::<Result<_>>()?,
+            )),
+            like => scalar(text, like),
+        }
     }
 
     /// A configuration from TOML text alone (`path` names it in errors), validated.

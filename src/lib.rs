@@ -49,6 +49,7 @@ pub mod optim;
 pub mod report;
 pub mod run;
 pub mod signals;
+pub mod sweep;
 pub mod train;
 
 pub use backend::{Backend, Metrics, StepMetrics};

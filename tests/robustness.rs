@@ -58,7 +58,7 @@ fn divergence_on(device: &str) {
     )
     .expect("run");
     let err = run.train(&mut |_: Event<'_>| {}).expect_err("diverges");
-    let Error::Diverged { epoch, ref detail } = err else {
+    let Error::Diverged { epoch, ref detail, .. } = err else {
         panic!("{device}: expected divergence, got {err}")
     };
     let msg = err.to_string();

@@ -1,4 +1,4 @@
-//! `gpu-mlp plot RUN`: redraw a run directory's plots.
+//! `gpu-mlp plot RUN [RUN …]`: redraw a run directory's plots, or draw several runs side by side.
 
 use std::path::PathBuf;
 
@@ -6,13 +6,46 @@ use gpu_mlp::Error;
 
 #[derive(clap::Args)]
 pub struct PlotArgs {
-    /// The run directory (e.g. runs/run-1700000000).
-    run: PathBuf,
+    /// The run directory (e.g. runs/run-1700000000); with several, their loss and accuracy
+    /// curves are overlaid in compare-loss and compare-accuracy plots, each run labelled by
+    /// the settings in which the runs differ.
+    #[arg(required = true)]
+    runs: Vec<PathBuf>,
+    /// Where the comparison plots go [default: the runs' common parent directory].
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 pub fn run(args: &PlotArgs) -> Result<(), Error> {
-    for file in gpu_mlp::report::plot_run(&args.run)? {
+    let written = match args.runs.as_slice() {
+        [one] if args.out.is_none() => gpu_mlp::report::plot_run(one)?,
+        runs => {
+            let out = args.out.clone().unwrap_or_else(|| common_parent(runs));
+            let labels = gpu_mlp::report::run_labels(runs)?;
+            for (run, label) in runs.iter().zip(&labels) {
+                println!("{}: {label}", run.display());
+            }
+            gpu_mlp::report::compare_runs(runs, &out)?
+        }
+    };
+    for file in written {
         println!("wrote {}", file.display());
     }
     Ok(())
+}
+
+/// The deepest directory holding all of `runs` (`.` when they share none).
+fn common_parent(runs: &[PathBuf]) -> PathBuf {
+    let absolute: Vec<PathBuf> = runs
+        .iter()
+        .map(|r| std::path::absolute(r).unwrap_or_else(|_| r.clone()))
+        .collect();
+    let mut parent = absolute[0].parent().map(PathBuf::from).unwrap_or_default();
+    while !absolute.iter().all(|r| r.starts_with(&parent)) {
+        match parent.parent() {
+            Some(up) => parent = up.to_path_buf(),
+            None => return PathBuf::from("."),
+        }
+    }
+    parent
 }

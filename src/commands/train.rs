@@ -16,6 +16,7 @@ use gpu_mlp::diagnostics::LayerDiagnostics;
 use gpu_mlp::model::{Activation, Init, Loss, ParamLayout};
 use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
 use gpu_mlp::run::{Run, Summary};
+use gpu_mlp::sweep::{SweepAxis, SweepResult};
 use gpu_mlp::train::{EpochReport, Monitor, Observer, Outcome, Tick};
 use gpu_mlp::Error;
 
@@ -162,6 +163,13 @@ pub struct TrainArgs {
     /// Print the running training loss every N batches.
     #[arg(long)]
     log_every: Option<usize>,
+    /// Train a grid of runs, one per combination of the values: KEY=V1,V2,… (repeatable), e.g.
+    /// `--sweep lr=1,0.1,0.001 --sweep activation=relu,tanh`; a list-valued setting separates
+    /// its items with `:` (`hidden=64,128:64`). Each run gets a directory under --out [default:
+    /// runs/sweep-<time>], which then holds the comparison plots; a table compares the runs.
+    #[arg(long, value_name = "KEY=V1,V2", conflicts_with = "resume")]
+    #[serde(skip)]
+    sweep: Vec<SweepAxis>,
     /// Print only errors and the final summary: no progress, no per-epoch lines.
     #[arg(long)]
     #[serde(skip)]
@@ -206,10 +214,26 @@ impl TrainArgs {
 
 pub fn run(args: &TrainArgs) -> Result<(), Error> {
     gpu_mlp::signals::install();
-    let mut run = open(args)?;
-    print_header(&run, args.quiet);
+    if !args.sweep.is_empty() {
+        return sweep(args);
+    }
+    let mut run = match &args.resume {
+        Some(dir) => Run::resume(dir, args)?,
+        None => open(
+            &Config::resolve(args.config.as_deref(), args)?,
+            args.out.as_deref(),
+            args,
+        )?,
+    };
+    train_and_report(&mut run, args.quiet)?;
+    Ok(())
+}
+
+/// Trains `run` with live progress between its header and its summary.
+fn train_and_report(run: &mut Run, quiet: bool) -> Result<(Outcome, Summary), Error> {
+    print_header(run, quiet);
     let (bar, outcome) = {
-        let mut console = Console::new(&run, args.quiet);
+        let mut console = Console::new(run, quiet);
         let outcome = run.train(&mut console);
         (console.bar, outcome)
     };
@@ -218,17 +242,13 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
     }
     let outcome = outcome?;
     let summary = run.finish(&outcome)?;
-    print_summary(&run, &outcome, &summary, args.quiet);
-    Ok(())
+    print_summary(run, &outcome, &summary, quiet);
+    Ok((outcome, summary))
 }
 
-/// Resumes the run `--resume` names, or starts one (downloading its data first with
-/// `--download` when it is not found).
-fn open(args: &TrainArgs) -> Result<Run, Error> {
-    if let Some(dir) = &args.resume {
-        return Run::resume(dir, args);
-    }
-    let config = Config::resolve(args.config.as_deref(), args)?;
+/// Starts a run of `config` in `out` (downloading its data first with `--download` when it is
+/// not found).
+fn open(config: &Config, out: Option<&std::path::Path>, args: &TrainArgs) -> Result<Run, Error> {
     if args.download && gpu_mlp::data::load(config.dataset, &config.load_options()).is_err() {
         super::download::fetch(
             config.dataset,
@@ -237,7 +257,59 @@ fn open(args: &TrainArgs) -> Result<Run, Error> {
             gpu_mlp::data::download::DEFAULT_TIMEOUT,
         )?;
     }
-    Run::with_dir(&config, args.out.as_deref(), args.force)
+    Run::with_dir(config, out, args.force)
+}
+
+/// Trains every point of the `--sweep` grid in turn, each in its own directory under one
+/// parent; a failed run (e.g. one that diverged) is reported and the sweep goes on. Then the
+/// comparison table and the overlaid plots.
+fn sweep(args: &TrainArgs) -> Result<(), Error> {
+    let points = gpu_mlp::sweep::plan(args.config.as_deref(), args, &args.sweep)?;
+    let parent = args.out.clone().unwrap_or_else(|| {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        PathBuf::from("runs").join(format!("sweep-{secs}"))
+    });
+    println!("sweep: {} runs into {}", points.len(), parent.display());
+    let mut results = Vec::new();
+    for (i, point) in points.iter().enumerate() {
+        println!("\n[{}/{}] {}", i + 1, points.len(), point.name);
+        let dir = parent.join(&point.name);
+        let start = std::time::Instant::now();
+        let trained = open(&point.config, Some(&dir), args).and_then(|mut run| train_and_report(&mut run, args.quiet));
+        let mut result = SweepResult {
+            name: point.name.clone(),
+            dir,
+            last_val: None,
+            last_test: None,
+            best: None,
+            seconds: start.elapsed().as_secs_f64(),
+            failure: None,
+        };
+        match trained {
+            Ok((outcome, summary)) => {
+                result.last_val = outcome.reports.last().and_then(|r| r.val);
+                result.last_test = outcome.reports.last().map(|r| r.test);
+                result.best = summary
+                    .best
+                    .map(|(best, test)| (best.epoch, best.val.accuracy, test.accuracy));
+            }
+            // A stop signal ends the whole sweep.
+            Err(e @ (Error::TrainingStopped { .. } | Error::Interrupted(_))) => return Err(e),
+            Err(e) => {
+                eprintln!("error: {e}");
+                result.failure = Some(e.to_string().lines().next().unwrap_or_default().to_string());
+            }
+        }
+        results.push(result);
+    }
+    println!("\n{}", gpu_mlp::sweep::comparison_table(&results));
+    let dirs: Vec<PathBuf> = results.iter().map(|r| r.dir.clone()).filter(|d| d.is_dir()).collect();
+    for file in gpu_mlp::report::compare_runs(&dirs, &parent)? {
+        println!("wrote {}", file.display());
+    }
+    Ok(())
 }
 
 /// What is about to train: the data, the device, the model and its settings, the directory.

@@ -488,3 +488,106 @@ fn examples(checkpoint: &Checkpoint, test: &Dataset) -> Result<Vec<Example>> {
         })
         .collect())
 }
+
+/// The runs in `dirs` side by side: `compare-loss` and `compare-accuracy` (PNG and SVG) in
+/// `out`, each with a training and a held-out (validation, else test) panel, one line per run
+/// labelled by the settings in which the runs differ. Returns the files written.
+pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
+    let labels = run_labels(dirs)?;
+    let histories = dirs
+        .iter()
+        .map(|d| RunDir { path: d.clone() }.read_history())
+        .collect::<Result<Vec<_>>>()?;
+    let lines = |pick: &dyn Fn(&HistoryRow) -> Option<f64>| -> Vec<Series> {
+        histories
+            .iter()
+            .zip(&labels)
+            .enumerate()
+            .map(|(i, (history, label))| {
+                let points = history
+                    .iter()
+                    .filter_map(|r| pick(r).filter(|v| v.is_finite()).map(|v| (r.epoch as f64, v)))
+                    .collect();
+                (label.clone(), points, palette(i))
+            })
+            .collect()
+    };
+    let held_out = |r: &HistoryRow, val: Option<f64>, test: f64| val.or(Some(test)).filter(|_| r.epoch > 0);
+    let panel = |title: &str, y_label: &str, series| Panel {
+        title: title.into(),
+        y_label: y_label.into(),
+        series,
+    };
+    let loss = [
+        panel("training loss", "mean loss", lines(&|r| Some(r.train_loss))),
+        panel(
+            "validation loss (test without one)",
+            "mean loss",
+            lines(&|r| held_out(r, r.val_loss, r.test_loss)),
+        ),
+    ];
+    let accuracy = [
+        panel(
+            "training accuracy",
+            "accuracy (%)",
+            lines(&|r| Some(100.0 * r.train_accuracy)),
+        ),
+        panel(
+            "validation accuracy (test without one)",
+            "accuracy (%)",
+            lines(&|r| held_out(r, r.val_accuracy, r.test_accuracy).map(|a| 100.0 * a)),
+        ),
+    ];
+    let mut written = Vec::new();
+    for (stem, panels) in [("compare-loss", &loss), ("compare-accuracy", &accuracy)] {
+        let plot = Plot::Panels { panels, columns: 2 };
+        written.extend(both_formats(out, stem, (1300, 520), &plot)?);
+    }
+    Ok(written)
+}
+
+/// A setting as `--sweep` spells it: text unquoted, a list's items joined by `:`.
+fn setting_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Array(items) => items.iter().map(setting_text).collect::<Vec<_>>().join(":"),
+        v => v.to_string(),
+    }
+}
+
+/// A label per run: the config settings in which the runs differ (`lr=0.1, activation=tanh`),
+/// or the directory's name when they differ in none.
+pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
+    let configs = dirs
+        .iter()
+        .map(|d| {
+            let path = d.join("config.toml");
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            toml::from_str::<toml::Table>(&text).map_err(|e| Error::ConfigFile {
+                path,
+                detail: e.message().to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut keys: Vec<&String> = configs.iter().flat_map(|c| c.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let differing: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| configs.iter().any(|c| c.get(*k) != configs[0].get(*k)))
+        .collect();
+    Ok(configs
+        .iter()
+        .zip(dirs)
+        .map(|(config, dir)| match differing.is_empty() {
+            true => dir
+                .file_name()
+                .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into()),
+            false => differing
+                .iter()
+                .map(|k| format!("{k}={}", config.get(*k).map_or("-".into(), setting_text)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect())
+}

@@ -1,0 +1,139 @@
+//! `train --sweep key=v1,v2 …`: the grid of settings, one run directory per point under one
+//! parent, and the table that compares the runs when they are done.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::backend::Metrics;
+use crate::config::Config;
+use crate::error::{Error, Result};
+
+/// One `--sweep` flag: a setting and the values to try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepAxis {
+    /// The config key (`lr`, `activation`, `hidden`, …).
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl FromStr for SweepAxis {
+    type Err = String;
+
+    /// `key=v1,v2,…`; a list-valued setting separates its items with `:` (`hidden=64,128:64`).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (key, values) = s
+            .split_once('=')
+            .ok_or_else(|| format!("`{s}`: expected KEY=V1,V2,… such as lr=1,0.1,0.001"))?;
+        let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+        if key.trim().is_empty() || values.iter().any(String::is_empty) {
+            return Err(format!("`{s}`: expected KEY=V1,V2,… with no empty key or value"));
+        }
+        Ok(SweepAxis {
+            key: key.trim().replace('-', "_"),
+            values,
+        })
+    }
+}
+
+/// One run of the grid: its settings, its resolved config, and its directory's name.
+#[derive(Debug, Clone)]
+pub struct SweepPoint {
+    pub settings: Vec<(String, String)>,
+    pub config: Config,
+    /// `lr=0.1_activation=tanh`.
+    pub name: String,
+}
+
+/// Every combination of the axes' values (the first axis varying slowest), each resolved on
+/// top of the config file and flags and validated before any run starts.
+pub fn plan(file: Option<&Path>, overrides: &impl Serialize, axes: &[SweepAxis]) -> Result<Vec<SweepPoint>> {
+    if let Some(key) = axes
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| axes[..i].iter().any(|b| b.key == a.key).then_some(a.key.as_str()))
+    {
+        return Err(Error::InvalidConfig {
+            field: "sweep",
+            detail: format!("`{key}` is swept twice: give each setting one --sweep"),
+        });
+    }
+    let mut grid: Vec<Vec<(String, String)>> = vec![Vec::new()];
+    for axis in axes {
+        grid = grid
+            .into_iter()
+            .flat_map(|point| {
+                axis.values.iter().map(move |v| {
+                    let mut point = point.clone();
+                    point.push((axis.key.clone(), v.clone()));
+                    point
+                })
+            })
+            .collect();
+    }
+    grid.into_iter()
+        .map(|settings| {
+            let mut table = toml::Table::new();
+            for (key, value) in &settings {
+                table.insert(key.clone(), Config::setting_value(key, value)?);
+            }
+            let config = Config::resolve_with(file, overrides, table)?;
+            let name = settings
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.replace(['/', '\\'], "-")))
+                .collect::<Vec<_>>()
+                .join("_");
+            Ok(SweepPoint { settings, config, name })
+        })
+        .collect()
+}
+
+/// How one run of a sweep ended.
+#[derive(Debug, Clone)]
+pub struct SweepResult {
+    pub name: String,
+    pub dir: PathBuf,
+    /// The last epoch's validation (if any) and test metrics.
+    pub last_val: Option<Metrics>,
+    pub last_test: Option<Metrics>,
+    /// The best epoch by the monitored validation metric, its validation and test accuracy.
+    pub best: Option<(usize, f64, f64)>,
+    pub seconds: f64,
+    /// Why the run failed (e.g. it diverged), if it did.
+    pub failure: Option<String>,
+}
+
+/// The runs side by side: last and best validation and test metrics, and time.
+pub fn comparison_table(results: &[SweepResult]) -> String {
+    let width = results.iter().map(|r| r.name.len()).max().unwrap_or(3).max(3);
+    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
+    let loss = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+    let mut out = format!(
+        "{:<width$} {:>9} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>8}\n",
+        "run", "val_loss", "val_acc", "test_loss", "test_acc", "best_epoch", "best_val", "best_test", "seconds"
+    );
+    for r in results {
+        if let Some(failure) = &r.failure {
+            out += &format!("{:<width$} failed: {failure}\n", r.name);
+            continue;
+        }
+        let (best_epoch, best_val, best_test) = match r.best {
+            Some((epoch, val, test)) => (epoch.to_string(), pct(Some(val)), pct(Some(test))),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        out += &format!(
+            "{:<width$} {:>9} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>8.1}\n",
+            r.name,
+            loss(r.last_val.map(|m| m.loss)),
+            pct(r.last_val.map(|m| m.accuracy)),
+            loss(r.last_test.map(|m| m.loss)),
+            pct(r.last_test.map(|m| m.accuracy)),
+            best_epoch,
+            best_val,
+            best_test,
+            r.seconds
+        );
+    }
+    out
+}
