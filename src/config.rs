@@ -78,6 +78,8 @@ pub struct Config {
     pub monitor: Monitor,
     /// Print the running training loss every N batches.
     pub log_every: Option<usize>,
+    /// Draw the decision regions every N epochs into boundary.gif (two-input models).
+    pub boundary_every: Option<usize>,
     pub seed: u64,
     pub device: DeviceChoice,
 }
@@ -124,6 +126,7 @@ impl Default for Config {
             patience: None,
             monitor: Monitor::ValLoss,
             log_every: None,
+            boundary_every: None,
             seed: 42,
             device: DeviceChoice::Auto,
         }
@@ -335,6 +338,9 @@ impl Config {
                     "early stopping watches a validation metric: set --val-split too".into(),
                 ));
             }
+        }
+        if let Some(n) = self.boundary_every {
+            at_least_one("boundary_every", n)?;
         }
         if let Some(n) = self.log_every {
             at_least_one("log_every", n)?;

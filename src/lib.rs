@@ -31,6 +31,7 @@
 pub mod artifacts;
 pub mod backend;
 pub mod bench;
+pub mod boundary;
 pub mod checkpoint;
 pub mod config;
 pub mod cpu;

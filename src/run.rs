@@ -33,6 +33,8 @@ pub struct Run {
     history: Vec<HistoryRow>,
     /// Where `--force` moved an earlier run that was in the run directory.
     moved_aside: Option<PathBuf>,
+    /// Parameters at the epochs `boundary_every` picks, for boundary.gif.
+    boundary_frames: Vec<(usize, Vec<f32>)>,
     /// Held while this process may write to the run directory.
     _lock: Option<RunLock>,
 }
@@ -139,6 +141,15 @@ impl Run {
         let data = Arc::new(config.load_data()?);
         let spec = config.spec(data.train.dim, data.classes())?;
         check_model_fits(config, &spec)?;
+        if config.boundary_every.is_some() && spec.inputs() != 2 {
+            return Err(Error::InvalidConfig {
+                field: "boundary_every",
+                detail: format!(
+                    "(--boundary-every) draws the decision regions of a model with 2 inputs; this one has {}",
+                    spec.inputs()
+                ),
+            });
+        }
         let params = match from {
             Some(c) if c.meta.spec()? != spec => {
                 return Err(Error::Checkpoint {
@@ -165,6 +176,7 @@ impl Run {
             resumed: Resumed::default(),
             history: Vec::new(),
             moved_aside: None,
+            boundary_frames: Vec::new(),
             _lock: None,
         })
     }
@@ -234,6 +246,7 @@ impl Run {
             spec: &self.spec,
             data: &self.data,
             history: &mut self.history,
+            boundary_frames: &mut self.boundary_frames,
             inner: observer,
         };
         let outcome = train(
@@ -282,10 +295,13 @@ impl Run {
             }
             None => None,
         };
-        let plots = match self.dir() {
+        let mut plots = match self.dir() {
             Some(dir) => crate::report::plot_run(dir)?,
             None => Vec::new(),
         };
+        if let (Some(dir), false) = (self.dir(), self.boundary_frames.is_empty()) {
+            plots.extend(crate::report::boundary_gif(dir, &self.boundary_frames)?);
+        }
         Ok(Summary {
             best,
             stopped_early: outcome.stopped_early,
@@ -377,6 +393,7 @@ struct Recorder<'a> {
     spec: &'a MlpSpec,
     data: &'a Splits,
     history: &'a mut Vec<HistoryRow>,
+    boundary_frames: &'a mut Vec<(usize, Vec<f32>)>,
     inner: &'a mut dyn Observer,
 }
 
@@ -404,6 +421,11 @@ impl Observer for Recorder<'_> {
             row.test_auc = crate::evaluate::auc_of(&probabilities, &self.data.test.labels, self.data.classes());
         }
         self.history.push(row);
+        if let Some(every) = self.config.boundary_every {
+            if report.epoch == 1 || report.epoch % every == 0 {
+                self.boundary_frames.push((report.epoch, backend.parameters()?));
+            }
+        }
         let at = Position {
             epoch: report.epoch,
             steps_into_epoch: 0,

@@ -170,6 +170,10 @@ pub struct TrainArgs {
     #[arg(long, value_name = "KEY=V1,V2", conflicts_with = "resume")]
     #[serde(skip)]
     sweep: Vec<SweepAxis>,
+    /// Draw the decision regions every N epochs (and after the first) into boundary.gif, to
+    /// watch the boundary form; two-input models only (blobs, circle, two numeric columns).
+    #[arg(long, value_name = "N")]
+    boundary_every: Option<usize>,
     /// Print only errors and the final summary: no progress, no per-epoch lines.
     #[arg(long)]
     #[serde(skip)]

@@ -12,6 +12,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::artifacts::{write_atomic, HistoryRow, RunDir};
+use crate::boundary::{Plane, Regions};
 use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Features};
 use crate::diagnostics::LayerDiagnostics;
@@ -55,6 +56,8 @@ enum Plot<'a> {
         columns: usize,
     },
     Confusion(&'a Evaluation),
+    /// A two-input model's class regions with the test points on them.
+    Boundary(&'a BoundaryView),
     Examples(&'a [Example]),
     /// A two-class model's ROC curve on the test split: (false, true positive rate) points,
     /// the positive class's name and the area under the curve.
@@ -77,6 +80,7 @@ impl Plot<'_> {
                 Ok(())
             }
             Plot::Confusion(eval) => confusion(root, eval),
+            Plot::Boundary(view) => boundary(root, view),
             Plot::Examples(examples) => grid(root, examples),
             Plot::Roc { points, positive, auc } => roc(root, points, positive, *auc),
         }
@@ -89,13 +93,7 @@ fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Re
     if let Some(signal) = crate::signals::requested() {
         return Err(Error::Interrupted(signal));
     }
-    register_font();
-    let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
-    {
-        let root = text::Bitmap::new(BitMapBackend::with_buffer(&mut rgb, size)).into_drawing_area();
-        plot.draw(&root)?;
-        root.present().map_err(plot_error)?;
-    }
+    let rgb = render_rgb(plot, size)?;
     let mut png_bytes = Vec::new();
     {
         let mut encoder = png::Encoder::new(&mut png_bytes, size.0, size.1);
@@ -115,6 +113,18 @@ fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Re
     let svg_path = dir.join(format!("{stem}.svg"));
     write_atomic(&svg_path, svg.as_bytes())?;
     Ok(vec![png_path, svg_path])
+}
+
+/// `plot` drawn into an RGB pixel buffer of `size`.
+fn render_rgb(plot: &Plot<'_>, size: (u32, u32)) -> Result<Vec<u8>> {
+    register_font();
+    let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
+    {
+        let root = text::Bitmap::new(BitMapBackend::with_buffer(&mut rgb, size)).into_drawing_area();
+        plot.draw(&root)?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(rgb)
 }
 
 type Series = (String, Vec<(f64, f64)>, RGBColor);
@@ -390,6 +400,84 @@ fn grid<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, examples: &[Example])
     Ok(())
 }
 
+/// What a decision-boundary figure shows.
+pub struct BoundaryView {
+    pub title: String,
+    pub regions: Regions,
+    /// Test points in plane coordinates, with their true class.
+    pub points: Vec<(f64, f64, usize)>,
+    pub axes: [String; 2],
+    pub classes: Vec<String>,
+}
+
+impl BoundaryView {
+    /// The regions of the network `checkpoint` describes with parameters `params`, over the
+    /// plane around `test`'s points.
+    pub fn new(checkpoint: &Checkpoint, params: &[f32], plane: &Plane, test: &Dataset, title: String) -> Result<Self> {
+        let (x, y) = plane.bounds(test);
+        let regions = Regions::compute(&checkpoint.meta.spec()?, params, plane, x, y, BOUNDARY_RESOLUTION);
+        let points = (0..test.len())
+            .map(|i| {
+                let (x, y) = plane.point(test, i);
+                (x, y, test.labels[i] as usize)
+            })
+            .collect();
+        Ok(BoundaryView {
+            title,
+            regions,
+            points,
+            axes: plane.names.clone(),
+            classes: checkpoint.meta.class_names.clone(),
+        })
+    }
+}
+
+/// Grid cells per side of a decision-boundary plot.
+pub const BOUNDARY_RESOLUTION: usize = 100;
+
+fn boundary<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, view: &BoundaryView) -> Result<()> {
+    root.fill(&WHITE).map_err(plot_error)?;
+    let regions = &view.regions;
+    let mut chart = ChartBuilder::on(root)
+        .caption(&view.title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(regions.x.clone(), regions.y.clone())
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(view.axes[0].as_str())
+        .y_desc(view.axes[1].as_str())
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(plot_error)?;
+    let (w, h) = regions.cell_size();
+    let cells = regions.classes.iter().enumerate().map(|(cell, &class)| {
+        let (cx, cy) = regions.cell_center(cell % regions.resolution, cell / regions.resolution);
+        let corners = [(cx - w / 2.0, cy - h / 2.0), (cx + w / 2.0, cy + h / 2.0)];
+        Rectangle::new(corners, palette(class).mix(0.25).filled())
+    });
+    chart.draw_series(cells).map_err(plot_error)?;
+    for (class, name) in view.classes.iter().enumerate() {
+        let color = palette(class);
+        let points = view.points.iter().filter(|p| p.2 == class);
+        chart
+            .draw_series(points.map(|&(x, y, _)| Circle::new((x, y), 4, color.filled())))
+            .map_err(plot_error)?
+            .label(name.as_str())
+            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(plot_error)
+}
+
 /// Writes loss, accuracy, confusion (and for two classes ROC) and examples plots (PNG and SVG)
 /// into `dir`.
 pub fn write_plots(
@@ -461,7 +549,48 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
     let test = evaluate::test_data(&checkpoint, None, None)?;
     let eval = evaluate::evaluate(&checkpoint, &test)?;
     let examples = examples(&checkpoint, &test)?;
-    write_plots(dir, &history, Some(&eval), &examples)
+    let mut written = write_plots(dir, &history, Some(&eval), &examples)?;
+    if let Some(plane) = Plane::of(&checkpoint) {
+        let title = format!("decision regions, epoch {}, test points", checkpoint.meta.epoch);
+        let view = BoundaryView::new(&checkpoint, &checkpoint.params, &plane, &test, title)?;
+        written.extend(both_formats(dir, "boundary", (720, 640), &Plot::Boundary(&view))?);
+    }
+    Ok(written)
+}
+
+/// An animated GIF of the decision regions at each of `frames` (epoch, parameters), one
+/// second each, written to `boundary.gif` in `dir`.
+pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<PathBuf>> {
+    let checkpoint = Checkpoint::load(
+        &RunDir {
+            path: dir.to_path_buf(),
+        }
+        .file("last.safetensors"),
+    )?;
+    let Some(plane) = Plane::of(&checkpoint) else {
+        return Ok(None);
+    };
+    let test = evaluate::test_data(&checkpoint, None, None)?;
+    let size = (600u16, 540u16);
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = gif::Encoder::new(&mut bytes, size.0, size.1, &[]).map_err(plot_error)?;
+        encoder.set_repeat(gif::Repeat::Infinite).map_err(plot_error)?;
+        for (epoch, params) in frames {
+            if let Some(signal) = crate::signals::requested() {
+                return Err(Error::Interrupted(signal));
+            }
+            let title = format!("decision regions after epoch {epoch}");
+            let view = BoundaryView::new(&checkpoint, params, &plane, &test, title)?;
+            let rgb = render_rgb(&Plot::Boundary(&view), (u32::from(size.0), u32::from(size.1)))?;
+            let mut frame = gif::Frame::from_rgb_speed(size.0, size.1, &rgb, 10);
+            frame.delay = 100;
+            encoder.write_frame(&frame).map_err(plot_error)?;
+        }
+    }
+    let path = dir.join("boundary.gif");
+    write_atomic(&path, &bytes)?;
+    Ok(Some(path))
 }
 
 /// The first nine test images with their predictions, when the inputs are square u8 images.
