@@ -41,6 +41,7 @@ pub mod diagnostics;
 pub mod dropout;
 pub mod error;
 pub mod evaluate;
+pub mod explain;
 pub mod files;
 pub mod gpu;
 pub mod image;

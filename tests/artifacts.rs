@@ -182,14 +182,16 @@ fn plots_are_drawn_from_a_run_directory() {
     let written = gpu_mlp::report::plot_run(dir.path()).expect("plots");
     assert_eq!(
         written.len(),
-        8,
-        "loss, accuracy, confusion, ROC for two classes (no example images for 2-D points): {written:?}"
+        12,
+        "loss, accuracy, diagnostics, confusion, ROC for two classes, decision regions for 2-D points (no example images): {written:?}"
     );
     for (name, size) in [
         ("loss", (800, 500)),
         ("accuracy", (800, 500)),
         ("confusion", (720, 720)),
         ("roc", (640, 600)),
+        ("diagnostics", (1100, 800)),
+        ("boundary", (720, 640)),
     ] {
         let bytes = std::fs::read(dir.path().join(format!("{name}.png"))).expect("png written");
         let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))

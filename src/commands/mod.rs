@@ -4,6 +4,7 @@
 mod bench;
 mod download;
 mod eval;
+mod explain;
 mod export;
 mod info;
 mod plot;
@@ -33,6 +34,10 @@ pub enum Command {
     /// Print the network a config and flags describe, layer by layer (shapes, activation,
     /// dropout, parameters), as Keras' `model.summary()` does; `train` prints it too.
     Summary(Box<train::TrainArgs>),
+    /// One real mini-batch through the freshly initialized network, step by step: shapes,
+    /// statistics, logits, softmax, losses, gradients and the update, each naming the CPU
+    /// function and the WGSL kernel that compute it, with the GPU's value beside the CPU's.
+    Explain(Box<explain::ExplainArgs>),
     /// Score a checkpoint on its dataset's test split: loss, accuracy, confusion matrix,
     /// per-class precision/recall/F1 (computed by the CPU reference).
     Eval(eval::EvalArgs),
@@ -58,6 +63,7 @@ impl Command {
         match self {
             Command::Train(args) => train::run(&args),
             Command::Summary(args) => summary::run(&args),
+            Command::Explain(args) => explain::run(&args),
             Command::Eval(args) => eval::run(&args),
             Command::Predict(args) => predict::run(&args),
             Command::Download(args) => {

@@ -6,5 +6,5 @@ pub mod context;
 pub mod kernels;
 pub mod timestamps;
 
-pub use backend::GpuBackend;
+pub use backend::{GpuBackend, StepTrace};
 pub use context::{list_adapters, AdapterChoice, AdapterSummary, GpuContext};

@@ -1,0 +1,311 @@
+//! `gpu-mlp explain`: one real mini-batch through the network, step by step as a student writes
+//! it: shapes, statistics, the first samples' logits, softmax, losses and gradients, each
+//! weight gradient and the update, each step naming the `cpu::ops` function and the WGSL kernel
+//! that compute it, with the GPU's value beside the CPU's.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+use crate::backend::TrainOptions;
+use crate::config::Config;
+use crate::cpu::net::{loss_and_gradients, Workspace};
+use crate::cpu::ops::{activate, linear_forward, optimizer_step};
+use crate::data::Splits;
+use crate::error::{Error, Result};
+use crate::evaluate::probabilities;
+use crate::gpu::{AdapterChoice, GpuBackend, GpuContext, StepTrace};
+use crate::model::{initialize, MlpSpec, ParamLayout};
+use crate::train::epoch_order;
+
+/// Samples whose logits, probabilities and losses are printed one by one.
+const SHOWN: usize = 3;
+
+/// What the CPU reference computed for the batch, step by step.
+pub struct CpuTrace {
+    /// `acts[0]`: the input batch; `acts[l + 1]`: layer `l`'s output after its activation.
+    pub acts: Vec<Vec<f32>>,
+    /// Each layer's pre-activation `Z = X·Wᵀ + b`.
+    pub pre_activations: Vec<Vec<f32>>,
+    /// `deltas[l]`: ∂L/∂Z of layer `l`.
+    pub deltas: Vec<Vec<f32>>,
+    pub grads: Vec<f32>,
+    pub params_before: Vec<f32>,
+    pub params_after: Vec<f32>,
+    pub loss: f64,
+}
+
+/// One mini-batch explained.
+pub struct Explanation {
+    pub spec: MlpSpec,
+    /// Training-split indices of the batch's samples (epoch 1's order).
+    pub samples: Vec<u32>,
+    pub labels: Vec<u32>,
+    pub lr: f32,
+    pub cpu: CpuTrace,
+    /// The same step on the GPU, or why there is none.
+    pub gpu: std::result::Result<StepTrace, String>,
+}
+
+/// Batch `batch` of epoch 1 of `config`'s run, through freshly initialized weights, on the
+/// CPU reference and (when an adapter is found) on the GPU. Dropout is left out, so both
+/// backends compute the same deterministic step.
+pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
+    let data = Arc::new(config.load_data()?);
+    let spec = config.spec(data.train.dim, data.classes())?;
+    let layout = ParamLayout::new(&spec);
+    let params = initialize(&layout, config.init, config.seed);
+    let steps = data.train.len().div_ceil(config.batch_size);
+    if batch >= steps {
+        return Err(Error::InvalidConfig {
+            field: "batch",
+            detail: format!(
+                "epoch 1 has batches 0 to {} at --batch-size {}",
+                steps - 1,
+                config.batch_size
+            ),
+        });
+    }
+    let order = epoch_order(data.train.len(), config.seed, 1);
+    let samples = order[batch * config.batch_size..((batch + 1) * config.batch_size).min(order.len())].to_vec();
+    let lr = config.schedule(steps).lr(0, batch);
+    let cpu = cpu_trace(config, &spec, &data, &samples, &params, lr);
+    let opts = TrainOptions {
+        dropout: 0.0,
+        ..config.train_options()
+    };
+    let gpu = GpuContext::new(AdapterChoice::Any)
+        .and_then(|ctx| GpuBackend::new(ctx, &spec, &params, Arc::clone(&data), &opts))
+        .and_then(|mut gpu| gpu.trace_step(&samples, lr))
+        .map_err(|e| e.to_string());
+    Ok(Explanation {
+        labels: samples.iter().map(|&i| data.train.labels[i as usize]).collect(),
+        spec,
+        samples,
+        lr,
+        cpu,
+        gpu,
+    })
+}
+
+/// The step on the CPU, written out with the reference's functions.
+fn cpu_trace(config: &Config, spec: &MlpSpec, data: &Splits, samples: &[u32], params: &[f32], lr: f32) -> CpuTrace {
+    let layout = ParamLayout::new(spec);
+    let rows = samples.len();
+    let mut ws = Workspace::<f32>::new(&layout, rows);
+    for (r, &i) in samples.iter().enumerate() {
+        data.train.write_row(
+            i as usize,
+            &mut ws.acts[0][r * data.train.dim..(r + 1) * data.train.dim],
+        );
+        ws.labels[r] = data.train.labels[i as usize];
+    }
+    // The forward pass once more by hand, to keep each pre-activation.
+    let mut pre_activations = Vec::new();
+    let mut x = ws.acts[0].clone();
+    for slots in &layout.layers {
+        let mut z = vec![0.0; rows * slots.fan_out];
+        linear_forward(
+            &x,
+            &params[slots.weight.clone()],
+            &params[slots.bias.clone()],
+            rows,
+            &mut z,
+        );
+        pre_activations.push(z.clone());
+        if let Some(act) = slots.activation {
+            activate(&mut z, act);
+        }
+        x = z;
+    }
+    let mut grads = vec![0.0; layout.len];
+    let loss = loss_and_gradients(&layout, spec.loss, params, &mut ws, rows, &mut grads, None);
+    let optimizer = config.optimizer();
+    let mut params_after = params.to_vec();
+    let mut state = vec![0.0; layout.len * optimizer.kind.state_per_param()];
+    optimizer_step(
+        &optimizer,
+        &optimizer.step(1, lr),
+        &mut params_after,
+        &grads,
+        &mut state,
+    );
+    CpuTrace {
+        acts: ws.acts,
+        pre_activations,
+        deltas: ws.deltas,
+        grads,
+        params_before: params.to_vec(),
+        params_after,
+        loss: loss.loss_sum / rows as f64,
+    }
+}
+
+/// Mean, standard deviation, minimum and maximum.
+fn stats(v: &[f32]) -> String {
+    let n = v.len().max(1) as f64;
+    let mean = v.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let var = v.iter().map(|&x| (f64::from(x) - mean).powi(2)).sum::<f64>() / n;
+    let (lo, hi) = v.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
+        (lo.min(x), hi.max(x))
+    });
+    format!("mean {mean:+.4}, std {:.4}, min {lo:+.4}, max {hi:+.4}", var.sqrt())
+}
+
+fn norm(v: &[f32]) -> f64 {
+    v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt()
+}
+
+fn values(v: &[f32]) -> String {
+    let shown: Vec<String> = v.iter().map(|x| format!("{x:+.6}")).collect();
+    format!("[{}]", shown.join(", "))
+}
+
+impl Explanation {
+    /// `|CPU − GPU|` of one quantity: the largest absolute difference, or why there is none.
+    fn diff(&self, cpu: &[f32], gpu: impl Fn(&StepTrace) -> Option<Vec<f32>>) -> String {
+        match &self.gpu {
+            Ok(trace) => match gpu(trace) {
+                Some(g) => {
+                    let d = cpu.iter().zip(&g).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+                    format!("GPU differs by at most {d:.2e}")
+                }
+                None => "GPU: fused into the next kernel, not stored".into(),
+            },
+            Err(_) => "GPU: none".into(),
+        }
+    }
+
+    /// The whole explanation as text.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let layout = ParamLayout::new(&self.spec);
+        let rows = self.samples.len();
+        let cpu = &self.cpu;
+        let last = layout.layers.len() - 1;
+        let _ = writeln!(
+            out,
+            "one mini-batch of {rows} training samples (epoch 1's order: samples {}…) through {}, learning rate {}",
+            self.samples
+                .iter()
+                .take(SHOWN)
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.spec.describe(),
+            self.lr
+        );
+        match &self.gpu {
+            Ok(_) => out += "each step: CPU reference function (src/cpu/ops.rs) | WGSL kernel (shaders/) | the GPU's value of the same quantity against the CPU's\n\n",
+            Err(why) => out += &format!("no GPU to compare with ({why}): CPU values only\n\n"),
+        }
+        let _ = writeln!(
+            out,
+            "X  input batch [{rows}, {}]: {}\n   gather rows and normalize: Dataset::write_row | gather.wgsl | {}",
+            self.spec.inputs(),
+            stats(&cpu.acts[0]),
+            self.diff(&cpu.acts[0], |t| Some(t.acts[0].clone()))
+        );
+        for (l, slots) in layout.layers.iter().enumerate() {
+            let n = l + 1;
+            let z = &cpu.pre_activations[l];
+            let _ = writeln!(
+                out,
+                "\nlayer {n}: Z{n} = A{l}·W{n}ᵀ + b{n}  [{rows}, {}] · [{}, {}]ᵀ + [{}] → [{rows}, {}]: {}\n   linear_forward | matmul.wgsl (bias epilogue) | {}",
+                slots.fan_in,
+                slots.fan_out,
+                slots.fan_in,
+                slots.fan_out,
+                slots.fan_out,
+                stats(z),
+                match slots.activation {
+                    Some(_) => self.diff(z, |_| None),
+                    None => self.diff(z, |t| Some(t.acts[n].clone())),
+                }
+            );
+            if let Some(act) = slots.activation {
+                let a = &cpu.acts[n];
+                let zeros = a.iter().filter(|&&v| v == 0.0).count();
+                let _ = writeln!(
+                    out,
+                    "   A{n} = {act:?}(Z{n}) [{rows}, {}]: {} ({:.1}% exactly 0)\n   activate | matmul.wgsl (activation epilogue) | {}",
+                    slots.fan_out,
+                    stats(a),
+                    100.0 * zeros as f64 / a.len().max(1) as f64,
+                    self.diff(a, |t| Some(t.acts[n].clone()))
+                );
+            }
+        }
+        let units = self.spec.outputs();
+        let logits = &cpu.acts[last + 1];
+        let _ = writeln!(out, "\noutputs, the first {} samples:", SHOWN.min(rows));
+        for r in 0..SHOWN.min(rows) {
+            let z = &logits[r * units..(r + 1) * units];
+            let p = probabilities(self.spec.loss, z);
+            let label = self.labels[r] as usize;
+            let _ = writeln!(
+                out,
+                "   sample {}: label {label}, logits {}, softmax p {}, −log p_true = {:.4}",
+                self.samples[r],
+                values(z),
+                values(&p),
+                -(f64::from(p[label]).max(1e-12)).ln()
+            );
+        }
+        let _ = writeln!(
+            out,
+            "   mean loss over the batch L = {:.6}: loss_and_grad | loss.wgsl",
+            cpu.loss
+        );
+        let _ = writeln!(
+            out,
+            "\ngradient at the output: dL/dZ{} = (p − y) / {rows}  [{rows}, {units}]: {}\n   loss_and_grad | loss.wgsl | {}",
+            last + 1,
+            stats(&cpu.deltas[last]),
+            self.diff(&cpu.deltas[last], |t| Some(t.deltas[last].clone()))
+        );
+        for (l, slots) in layout.layers.iter().enumerate().rev() {
+            let n = l + 1;
+            let (dw, db) = (&cpu.grads[slots.weight.clone()], &cpu.grads[slots.bias.clone()]);
+            let _ = writeln!(
+                out,
+                "\nlayer {n}: dW{n} = dZ{n}ᵀ · A{l}  [{}, {}], ‖dW{n}‖ = {:.6e}; db{n} = Σ_batch dZ{n}, ‖db{n}‖ = {:.6e}\n   dW{n}, first {} values (row-major) = {}\n   linear_backward | matmul.wgsl (weight gradient, bias as row sums) | {}",
+                slots.fan_out,
+                slots.fan_in,
+                norm(dw),
+                norm(db),
+                SHOWN.min(dw.len()),
+                values(&dw[..SHOWN.min(dw.len())]),
+                self.diff(&cpu.grads[slots.weight.start..slots.bias.end], |t| {
+                    Some(t.grads[slots.weight.start..slots.bias.end].to_vec())
+                })
+            );
+            if l > 0 {
+                let act = layout.layers[l - 1].activation.map_or("?".into(), |a| format!("{a:?}"));
+                let _ = writeln!(
+                    out,
+                    "   dZ{l} = (dZ{n} · W{n}) ⊙ {act}′(A{l})  [{rows}, {}]: {}\n   linear_backward, activation_backward | matmul.wgsl (input gradient, activation-derivative epilogue) | {}",
+                    slots.fan_in,
+                    stats(&cpu.deltas[l - 1]),
+                    self.diff(&cpu.deltas[l - 1], |t| Some(t.deltas[l - 1].clone()))
+                );
+            }
+        }
+        let _ = writeln!(out, "\nupdate (the optimizer's first step):");
+        for (l, slots) in layout.layers.iter().enumerate() {
+            let before = &cpu.params_before[slots.weight.clone()];
+            let after = &cpu.params_after[slots.weight.clone()];
+            let delta: Vec<f32> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+            let _ = writeln!(
+                out,
+                "   layer {}: W ← W − lr·(step): ‖ΔW‖ = {:.6e}, ‖ΔW‖/‖W‖ = {:.3e}\n   optimizer_step | optim.wgsl | {}",
+                l + 1,
+                norm(&delta),
+                norm(&delta) / norm(before).max(f64::MIN_POSITIVE),
+                self.diff(&cpu.params_after[slots.weight.start..slots.bias.end], |t| {
+                    Some(t.params[slots.weight.start..slots.bias.end].to_vec())
+                })
+            );
+        }
+        out
+    }
+}
