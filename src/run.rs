@@ -422,7 +422,7 @@ impl Observer for Recorder<'_> {
         }
         self.history.push(row);
         if let Some(every) = self.config.boundary_every {
-            if report.epoch == 1 || report.epoch % every == 0 {
+            if report.epoch == 1 || report.epoch.is_multiple_of(every) {
                 self.boundary_frames.push((report.epoch, backend.parameters()?));
             }
         }
