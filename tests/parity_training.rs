@@ -234,6 +234,7 @@ fn profiled_step_times_every_dispatch_and_trains_the_same() {
             "layer 1 forward",
             "layer 2 forward",
             "loss + gradient",
+            "layer 1 activation stats",
             "layer 2 dW, db",
             "layer 2 dX",
             "layer 1 dW, db",
