@@ -409,22 +409,24 @@ impl Observer for Recorder<'_> {
             self.history.push(row);
             return self.inner.epoch(backend, report, improved);
         }
-        // Tables are small: their test AUC per epoch costs one CPU pass over the test rows,
-        // with the parameters the checkpoint below is written from.
-        let params = match self.data.table {
-            Some(_) => Some(backend.parameters()?),
-            None => None,
+        let frame = self
+            .config
+            .boundary_every
+            .is_some_and(|every| report.epoch == 1 || report.epoch.is_multiple_of(every));
+        // Read back once for the table's AUC, the boundary frame and the checkpoint below.
+        let params = match self.data.table.is_some() || frame {
+            true => Some(backend.parameters()?),
+            false => None,
         };
-        if let Some(params) = &params {
+        // Tables are small: their test AUC per epoch costs one CPU pass over the test rows.
+        if let (Some(params), Some(_)) = (&params, &self.data.table) {
             let outputs = crate::evaluate::outputs_of(self.spec, params, &self.data.test);
             let probabilities = crate::evaluate::all_probabilities(self.spec.loss, &outputs, self.spec.outputs());
             row.test_auc = crate::evaluate::auc_of(&probabilities, &self.data.test.labels, self.data.classes());
         }
         self.history.push(row);
-        if let Some(every) = self.config.boundary_every {
-            if report.epoch == 1 || report.epoch.is_multiple_of(every) {
-                self.boundary_frames.push((report.epoch, backend.parameters()?));
-            }
+        if let (Some(params), true) = (&params, frame) {
+            self.boundary_frames.push((report.epoch, params.clone()));
         }
         let at = Position {
             epoch: report.epoch,

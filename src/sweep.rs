@@ -49,14 +49,11 @@ pub struct SweepPoint {
 /// Every combination of the axes' values (the first axis varying slowest), each resolved on
 /// top of the config file and flags and validated before any run starts.
 pub fn plan(file: Option<&Path>, overrides: &impl Serialize, axes: &[SweepAxis]) -> Result<Vec<SweepPoint>> {
-    if let Some(key) = axes
-        .iter()
-        .enumerate()
-        .find_map(|(i, a)| axes[..i].iter().any(|b| b.key == a.key).then_some(a.key.as_str()))
-    {
+    let mut seen = std::collections::HashSet::new();
+    if let Some(axis) = axes.iter().find(|a| !seen.insert(a.key.as_str())) {
         return Err(Error::InvalidConfig {
             field: "sweep",
-            detail: format!("`{key}` is swept twice: give each setting one --sweep"),
+            detail: format!("`{}` is swept twice: give each setting one --sweep", axis.key),
         });
     }
     let mut grid: Vec<Vec<(String, String)>> = vec![Vec::new()];

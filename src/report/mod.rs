@@ -7,6 +7,7 @@ mod text;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -127,6 +128,19 @@ fn render_rgb(plot: &Plot<'_>, size: (u32, u32)) -> Result<Vec<u8>> {
     Ok(rgb)
 }
 
+/// The legend of the labelled series drawn on `chart`, boxed on a translucent white.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(plot_error)
+}
+
 type Series = (String, Vec<(f64, f64)>, RGBColor);
 
 fn curves<DB: DrawingBackend>(
@@ -167,13 +181,7 @@ fn curves<DB: DrawingBackend>(
             .draw_series(data.iter().map(|&p| Circle::new(p, 3, color.filled())))
             .map_err(plot_error)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(plot_error)
+    draw_legend(&mut chart)
 }
 
 /// One chart of a [`Plot::Panels`] figure.
@@ -469,13 +477,7 @@ fn boundary<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, view: &BoundaryVi
             .label(name.as_str())
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(plot_error)
+    draw_legend(&mut chart)
 }
 
 /// Writes loss, accuracy, confusion (and for two classes ROC) and examples plots (PNG and SVG)
