@@ -2,22 +2,9 @@
 
 mod common;
 
+use common::{gpu_mlp, gpu_mlp_in};
+
 use std::process::{Command, Output};
-
-/// Runs the binary in a fresh temporary directory (where its `runs/` go).
-fn gpu_mlp(args: &[&str]) -> Output {
-    let cwd = tempfile::tempdir().expect("temp dir");
-    gpu_mlp_in(cwd.path(), args)
-}
-
-fn gpu_mlp_in(cwd: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("GPU_MLP_DATA")
-        .output()
-        .expect("the binary runs")
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

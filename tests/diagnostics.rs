@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
 
 use common::{assert_close, gpu_or_skip, random_vec, read_f32, rng, step_table};
@@ -264,6 +263,7 @@ fn a_large_negative_bias_shows_as_dead_units_on_the_gpu() {
 }
 
 fn train_blobs(lr: Option<&str>, out: &std::path::Path) -> std::process::Output {
+    let out = out.to_str().expect("utf-8 path");
     let mut args = vec![
         "train",
         "--dataset",
@@ -274,15 +274,13 @@ fn train_blobs(lr: Option<&str>, out: &std::path::Path) -> std::process::Output 
         "2",
         "--device",
         "cpu",
+        "--out",
+        out,
     ];
-    args.extend(["--out", out.to_str().expect("utf-8 path")]);
     if let Some(lr) = lr {
         args.extend(["--lr", lr]);
     }
-    Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
-        .args(&args)
-        .output()
-        .expect("runs")
+    common::gpu_mlp(&args)
 }
 
 const CHANCE: &str = "no better than always guessing the most frequent class";
@@ -291,12 +289,12 @@ const CHANCE: &str = "no better than always guessing the most frequent class";
 fn the_chance_finding_fires_for_lr_50_on_blobs_and_not_for_the_default() {
     let dir = tempfile::tempdir().expect("temp dir");
     let blown = train_blobs(Some("50"), &dir.path().join("lr50"));
-    let text = String::from_utf8_lossy(&blown.stdout).to_string() + &String::from_utf8_lossy(&blown.stderr);
+    let text = common::output_text(&blown);
     assert!(!blown.status.success(), "diverges:\n{text}");
     assert!(text.contains(CHANCE) && text.contains("learning rate 50"), "{text}");
 
     let fine = train_blobs(None, &dir.path().join("default"));
-    let text = String::from_utf8_lossy(&fine.stdout).to_string() + &String::from_utf8_lossy(&fine.stderr);
+    let text = common::output_text(&fine);
     assert!(fine.status.success(), "{text}");
     assert!(!text.contains(CHANCE) && !text.contains("findings:"), "{text}");
     let run = dir.path().join("default");

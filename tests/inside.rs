@@ -2,8 +2,11 @@
 //! and comparison table, the decision-boundary plot against `predict --point`, and `explain`'s
 //! printed gradient against a finite difference.
 
+mod common;
+
+use common::{gpu_mlp, output_text};
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use gpu_mlp::boundary::Plane;
 use gpu_mlp::checkpoint::Checkpoint;
@@ -14,21 +17,10 @@ use gpu_mlp::model::{initialize, ParamLayout};
 use gpu_mlp::report::BoundaryView;
 use gpu_mlp::train::epoch_order;
 
-fn gpu_mlp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
-}
-
 #[test]
 fn summary_lists_each_layer_and_the_total() {
     let out = gpu_mlp(&["summary", "--dataset", "blobs", "--hidden", "16,8", "--dropout", "0.2"]);
-    let said = text(&out);
+    let said = output_text(&out);
     assert!(out.status.success(), "{said}");
     for row in [
         "dense_1          (batch, 2)     (batch, 16)    relu                       0.2           48",
@@ -64,7 +56,7 @@ fn a_sweep_trains_each_point_into_its_own_directory_and_compares_them() {
         "--out",
         parent.to_str().expect("utf-8"),
     ]);
-    let said = text(&out);
+    let said = output_text(&out);
     assert!(out.status.success(), "{said}");
     for name in [
         "lr=0.5_activation=relu",
@@ -104,9 +96,9 @@ fn a_sweep_trains_each_point_into_its_own_directory_and_compares_them() {
     );
     let bad = gpu_mlp(&["train", "--dataset", "blobs", "--sweep", "lr=0.1,fast"]);
     assert!(
-        !bad.status.success() && text(&bad).contains("`lr=fast`: expected a number"),
+        !bad.status.success() && output_text(&bad).contains("`lr=fast`: expected a number"),
         "{}",
-        text(&bad)
+        output_text(&bad)
     );
 }
 
@@ -121,7 +113,7 @@ fn predicted(run: &Path, x: f64, y: f64) -> String {
         "--top-k",
         "1",
     ]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     let line = String::from_utf8_lossy(&out.stdout).to_string();
     // "1. <index> <name>   <p>%"
     line.split_whitespace().nth(2).expect("a class name").to_string()
@@ -149,7 +141,7 @@ fn the_boundary_plot_regions_agree_with_predict_point() {
         "--out",
         run.to_str().expect("utf-8"),
     ]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     for file in ["boundary.png", "boundary.svg", "boundary.gif"] {
         assert!(run.join(file).is_file(), "{file}");
     }
@@ -172,9 +164,9 @@ fn the_boundary_plot_regions_agree_with_predict_point() {
     assert_eq!(seen.len(), 2, "the sampled cells cover both regions");
     let refused = gpu_mlp(&["train", "--dataset", "blobs", "--boundary-every", "0"]);
     assert!(
-        !refused.status.success() && text(&refused).contains("boundary-every"),
+        !refused.status.success() && output_text(&refused).contains("boundary-every"),
         "{}",
-        text(&refused)
+        output_text(&refused)
     );
 }
 
@@ -191,7 +183,7 @@ fn explain_prints_a_gradient_equal_to_a_finite_difference() {
         "3",
     ];
     let out = gpu_mlp(&[&["explain", "--batch", "2"][..], &args].concat());
-    let said = text(&out);
+    let said = output_text(&out);
     assert!(out.status.success(), "{said}");
     for step in [
         "linear_forward",

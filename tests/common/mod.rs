@@ -166,3 +166,24 @@ pub fn run_bounded<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S], memory:
         stderr: err_reader.join().expect("reader"),
     }
 }
+
+/// Runs the `gpu-mlp` binary in a fresh temporary directory (where its `runs/` go).
+pub fn gpu_mlp(args: &[&str]) -> std::process::Output {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    gpu_mlp_in(cwd.path(), args)
+}
+
+/// Runs the `gpu-mlp` binary in `cwd`, without `$GPU_MLP_DATA`.
+pub fn gpu_mlp_in(cwd: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("GPU_MLP_DATA")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A finished command's stdout then stderr, as text.
+pub fn output_text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
