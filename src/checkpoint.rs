@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::data::table::TableCodec;
 use crate::data::Affine;
 use crate::error::{Error, Result};
+use crate::files::Fingerprint;
 use crate::model::{Activation, Loss, MlpSpec, ParamLayout};
 
 pub const FORMAT: &str = "gpu-mlp checkpoint 1";
@@ -52,6 +53,9 @@ pub struct Meta {
     /// For a model trained on a CSV table: how rows become its inputs.
     #[serde(default)]
     pub table: Option<TableCodec>,
+    /// The table files as the run first read them (a resume refuses files that changed).
+    #[serde(default)]
+    pub data_files: Vec<Fingerprint>,
 }
 
 impl Meta {

@@ -10,7 +10,7 @@ use crate::data::table::{load_table, Missing, TableCodec, TableSource};
 use crate::data::{load, DatasetName, LoadOptions, Normalize, Splits};
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
-use crate::model::{Activation, Init, Loss, MlpSpec};
+use crate::model::{Activation, Init, Loss, MlpSpec, ParamLayout};
 use crate::optim::{Optimizer, OptimizerKind, Schedule, ScheduleKind};
 use crate::train::{Monitor, TrainConfig};
 
@@ -223,10 +223,30 @@ impl Config {
     /// [`Config::resolve`] with `settings` (keys and values of one `--sweep` grid point) on top
     /// of the file and the flags.
     pub fn resolve_with(file: Option<&Path>, overrides: &impl Serialize, settings: toml::Table) -> Result<Config> {
-        let mut table = match file {
+        let table = match file {
             Some(path) => parse_toml(path, &read_config_text(path)?)?,
             None => toml::Table::new(),
         };
+        Config::resolve_table(table, file, overrides, settings)
+    }
+
+    /// The configuration of the run whose config.toml is `file`, with `overrides` on top (a
+    /// resume). Earlier versions wrote the default `dataset` beside a table run's `data`: such
+    /// a file means the table.
+    pub fn resolve_run(file: &Path, overrides: &impl Serialize) -> Result<Config> {
+        let mut table = parse_toml(file, &read_config_text(file)?)?;
+        if table.contains_key("data") {
+            table.remove("dataset");
+        }
+        Config::resolve_table(table, Some(file), overrides, toml::Table::new())
+    }
+
+    fn resolve_table(
+        mut table: toml::Table,
+        file: Option<&Path>,
+        overrides: &impl Serialize,
+        settings: toml::Table,
+    ) -> Result<Config> {
         let flags = toml::Table::try_from(overrides).map_err(|e| invalid("flags", e.to_string()))?;
         table.extend(flags);
         table.extend(settings);
@@ -293,10 +313,15 @@ impl Config {
         Ok(config)
     }
 
-    /// The whole configuration as TOML (what a run directory records).
+    /// The whole configuration as TOML (what a run directory records, and what `--config`
+    /// reruns): a table run's without `dataset`, which it does not use.
     pub fn to_toml(&self) -> String {
         // Every field is a plain value, list or table, so serialization cannot fail.
-        toml::to_string(self).expect("a Config serializes to TOML")
+        let mut table = toml::Table::try_from(self).expect("a Config serializes to TOML");
+        if self.is_table() {
+            table.remove("dataset");
+        }
+        toml::to_string(&table).expect("a TOML table serializes")
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -465,6 +490,27 @@ impl Config {
         MlpSpec::for_classes(inputs, &self.hidden, classes, self.loss)?.with_activations(&self.activation)
     }
 
+    /// Refuses a network whose parameters, gradients, optimizer state and batch activations
+    /// (held once on the host even when training on the GPU), `copies` times over, would not
+    /// fit in memory.
+    pub fn check_memory(&self, spec: &MlpSpec, copies: u128) -> Result<()> {
+        let params = ParamLayout::new(spec).len as u128;
+        let arrays = 2 + self.optimizer.state_per_param() as u128;
+        let activations = 2 * self.batch_size as u128 * spec.sizes.iter().map(|&w| w as u128).sum::<u128>();
+        let what = format!(
+            "a {} network ({} parameters, batch {})",
+            spec.describe(),
+            params,
+            self.batch_size
+        );
+        crate::memory::check_fits(
+            "hidden",
+            &what,
+            4 * copies * (params * arrays + activations),
+            crate::memory::available_bytes(),
+        )
+    }
+
     pub fn optimizer(&self) -> Optimizer {
         Optimizer {
             kind: self.optimizer,
@@ -558,6 +604,36 @@ impl Config {
             ("missing", format!("{:?}", self.missing), format!("{:?}", other.missing)),
         ];
         settings.into_iter().find(|(_, was, now)| was != now)
+    }
+
+    /// The first setting that shapes the network, its inputs or its optimizer state and
+    /// differs in `other`: its TOML key, this value and `other`'s. A resume cannot change them.
+    pub fn model_change(&self, other: &Config) -> Option<(&'static str, String, String)> {
+        const FIXED: [&str; 12] = [
+            "dataset",
+            "data",
+            "target",
+            "test_data",
+            "delimiter",
+            "categorical",
+            "ignore",
+            "normalize",
+            "hidden",
+            "activation",
+            "loss",
+            "optimizer",
+        ];
+        let as_table = |c: &Config| toml::Table::try_from(c).expect("a Config serializes to TOML");
+        let (was, now) = (as_table(self), as_table(other));
+        let show = |t: &toml::Table, key: &str| match t.get(key) {
+            None => "none".to_string(),
+            Some(toml::Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+        };
+        FIXED.into_iter().find_map(|key| {
+            let (a, b) = (show(&was, key), show(&now, key));
+            (a != b).then_some((key, a, b))
+        })
     }
 
     /// The learning-rate schedule for a run of `steps_per_epoch` steps per epoch.

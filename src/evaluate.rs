@@ -12,7 +12,10 @@ use crate::data::{load, Dataset, DatasetName};
 use crate::error::{Error, Result};
 use crate::model::{Loss, MlpSpec, ParamLayout};
 
+/// Rows per forward pass, fewer for a wide network so that its activations stay within
+/// `ACTIVATION_BUDGET` values.
 const BATCH: usize = 256;
+const ACTIVATION_BUDGET: usize = 1 << 22;
 
 /// The output layer's values for every sample of `data`, row by row (`units` per sample).
 pub fn outputs(checkpoint: &Checkpoint, data: &Dataset) -> Result<Vec<f32>> {
@@ -23,10 +26,11 @@ pub fn outputs(checkpoint: &Checkpoint, data: &Dataset) -> Result<Vec<f32>> {
 pub fn outputs_of(spec: &MlpSpec, params: &[f32], data: &Dataset) -> Vec<f32> {
     let layout = ParamLayout::new(spec);
     let units = spec.outputs();
-    let mut ws = Workspace::<f32>::new(&layout, BATCH);
+    let batch = (ACTIVATION_BUDGET / spec.sizes.iter().sum::<usize>().max(1)).clamp(1, BATCH);
+    let mut ws = Workspace::<f32>::new(&layout, batch);
     let mut out = Vec::with_capacity(data.len() * units);
-    for start in (0..data.len()).step_by(BATCH) {
-        let rows = BATCH.min(data.len() - start);
+    for start in (0..data.len()).step_by(batch) {
+        let rows = batch.min(data.len() - start);
         for r in 0..rows {
             data.write_row(start + r, &mut ws.acts[0][r * data.dim..(r + 1) * data.dim]);
         }

@@ -52,6 +52,9 @@ pub struct Explanation {
 pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     let data = Arc::new(config.load_data()?);
     let spec = config.spec(data.train.dim, data.classes())?;
+    // The CPU's step and the GPU's (in host memory on a software adapter), each with the
+    // values it prints.
+    config.check_memory(&spec, 3)?;
     let layout = ParamLayout::new(&spec);
     let params = initialize(&layout, config.init, config.seed);
     let steps = data.train.len().div_ceil(config.batch_size);

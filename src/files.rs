@@ -3,7 +3,9 @@
 //! before anything is allocated and again while reading (a file that grows meanwhile).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
@@ -48,4 +50,62 @@ pub fn read_bounded(path: &Path, max: u64, refuse: impl Fn(String) -> Error) -> 
         return Err(refuse(format!("grew past {max} bytes while being read")));
     }
     Ok(bytes)
+}
+
+/// A data file as a run first read it: its size and SHA-256, recorded with the run so that a
+/// resume can tell the file changed, grew or vanished since (and say so, instead of training
+/// on other rows).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl Fingerprint {
+    /// `path`'s fingerprint now, read in blocks (it may be a large table).
+    pub fn of(path: &Path) -> Result<Fingerprint> {
+        use sha2::Digest;
+        let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut hasher = sha2::Sha256::new();
+        let bytes = std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(path, e))?;
+        let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Fingerprint {
+            path: path.to_path_buf(),
+            bytes,
+            sha256,
+        })
+    }
+
+    /// Fails, naming the file and what changed, unless it is still as recorded.
+    pub fn check_unchanged(&self) -> Result<()> {
+        let changed = |detail: String| Error::Table {
+            path: self.path.clone(),
+            line: None,
+            column: None,
+            detail: format!(
+                "{detail} since the run started; a resume trains on the rows the run started with: \
+                 restore the file, or start a new run on it"
+            ),
+        };
+        let now = match Fingerprint::of(&self.path) {
+            Ok(now) => now,
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                return Err(changed("is gone".into()))
+            }
+            Err(e) => return Err(e),
+        };
+        match (now.bytes.cmp(&self.bytes), now.sha256 == self.sha256) {
+            (std::cmp::Ordering::Equal, true) => Ok(()),
+            (std::cmp::Ordering::Greater, _) => {
+                Err(changed(format!("grew from {} to {} bytes", self.bytes, now.bytes)))
+            }
+            (std::cmp::Ordering::Less, _) => Err(changed(format!("shrank from {} to {} bytes", self.bytes, now.bytes))),
+            (std::cmp::Ordering::Equal, false) => Err(changed(format!(
+                "changed (SHA-256 {} then, {} now)",
+                &self.sha256[..12],
+                &now.sha256[..12]
+            ))),
+        }
+    }
 }

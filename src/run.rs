@@ -13,6 +13,7 @@ use crate::data::Splits;
 use crate::device::create_backend;
 use crate::diagnostics::{findings, RunFacts};
 use crate::error::{Error, Result};
+use crate::files::Fingerprint;
 use crate::model::{initialize, MlpSpec, ParamLayout};
 use crate::train::{train, Best, EpochReport, Observer, Outcome, Tick};
 
@@ -35,6 +36,8 @@ pub struct Run {
     moved_aside: Option<PathBuf>,
     /// Parameters at the epochs `boundary_every` picks, for boundary.gif.
     boundary_frames: Vec<(usize, Vec<f32>)>,
+    /// The table files as the run first read them, saved with every checkpoint.
+    data_files: Vec<Fingerprint>,
     /// Held while this process may write to the run directory.
     _lock: Option<RunLock>,
 }
@@ -83,7 +86,14 @@ impl Run {
         // The run directory's config (and each checkpoint's) is read later from anywhere:
         // `eval` and `predict` in another working directory must find the same files.
         let config = &config.with_absolute_paths();
+        let data_files = config
+            .data
+            .iter()
+            .chain(&config.test_data)
+            .map(|path| Fingerprint::of(path))
+            .collect::<Result<Vec<_>>>();
         let mut run = Run::build(config, None)?;
+        run.data_files = data_files?;
         let (dir, lock, moved) = RunDir::create(out, force)?;
         write_atomic(&dir.file("config.toml"), config.to_toml().as_bytes())?;
         run.dir = Some(dir);
@@ -96,9 +106,23 @@ impl Run {
     /// go on top of its config.toml; the network must stay the same.
     pub fn resume(dir: &Path, overrides: &impl serde::Serialize) -> Result<Run> {
         let (run_dir, lock) = RunDir::open(dir)?;
-        let config = Config::resolve(Some(&run_dir.file("config.toml")), overrides)?;
+        let config = Config::resolve_run(&run_dir.file("config.toml"), overrides)?;
         let checkpoint = Checkpoint::load(&run_dir.file("last.safetensors"))?;
         let meta = &checkpoint.meta;
+        if let Some((key, was, now)) = meta.config.model_change(&config) {
+            return Err(Error::InvalidConfig {
+                field: "resume",
+                detail: format!(
+                    "(--{}) the run in {} trained with {was}, the resume asks for {now}: a resume keeps the \
+                     network, its inputs and its optimizer; start a new run (--out) to change it",
+                    key.replace('_', "-"),
+                    dir.display()
+                ),
+            });
+        }
+        for file in &meta.data_files {
+            file.check_unchanged()?;
+        }
         if meta.steps_into_epoch > 0 {
             if let Some((flag, was, now)) = meta.config.batch_order_change(&config) {
                 return Err(Error::InvalidConfig {
@@ -128,6 +152,7 @@ impl Run {
                 })
             }),
         };
+        run.data_files = checkpoint.meta.data_files.clone();
         run.history = run_dir.read_history()?;
         run.history.truncate(run.resumed.epoch);
         write_atomic(&run_dir.file("config.toml"), config.to_toml().as_bytes())?;
@@ -138,9 +163,13 @@ impl Run {
 
     fn build(config: &Config, from: Option<&Checkpoint>) -> Result<Run> {
         let _nothing_to_save = crate::signals::exit_at_once();
-        let data = Arc::new(config.load_data()?);
+        // A resumed table run encodes its rows as it first did (its codec is in the checkpoint).
+        let data = Arc::new(match from.and_then(|c| c.meta.table.as_ref()) {
+            Some(codec) => config.load_table(Some(codec))?,
+            None => config.load_data()?,
+        });
         let spec = config.spec(data.train.dim, data.classes())?;
-        check_model_fits(config, &spec)?;
+        config.check_memory(&spec, 1)?;
         if config.boundary_every.is_some() && spec.inputs() != 2 {
             return Err(Error::InvalidConfig {
                 field: "boundary_every",
@@ -177,6 +206,7 @@ impl Run {
             history: Vec::new(),
             moved_aside: None,
             boundary_frames: Vec::new(),
+            data_files: Vec::new(),
             _lock: None,
         })
     }
@@ -243,6 +273,7 @@ impl Run {
         let mut recorder = Recorder {
             run_dir: self.dir.clone(),
             config: &self.config,
+            data_files: &self.data_files,
             spec: &self.spec,
             data: &self.data,
             history: &mut self.history,
@@ -322,26 +353,6 @@ fn majority_fraction(labels: &[u32], classes: usize) -> f64 {
     counts.iter().max().copied().unwrap_or(0) as f64 / labels.len().max(1) as f64
 }
 
-/// Refuses a network whose parameters, gradients, optimizer state and batch activations
-/// (held once on the host even when training on the GPU) would not fit in memory.
-fn check_model_fits(config: &Config, spec: &MlpSpec) -> Result<()> {
-    let params = ParamLayout::new(spec).len as u128;
-    let arrays = 2 + config.optimizer.state_per_param() as u128;
-    let activations = 2 * config.batch_size as u128 * spec.sizes.iter().map(|&w| w as u128).sum::<u128>();
-    let what = format!(
-        "a {} network ({} parameters, batch {})",
-        spec.describe(),
-        params,
-        config.batch_size
-    );
-    crate::memory::check_fits(
-        "hidden",
-        &what,
-        4 * (params * arrays + activations),
-        crate::memory::available_bytes(),
-    )
-}
-
 /// Where training stands: epochs completed and steps done of the next.
 #[derive(Clone, Copy)]
 struct Position {
@@ -353,43 +364,11 @@ struct Position {
     val: Option<Metrics>,
 }
 
-fn checkpoint_of(
-    config: &Config,
-    spec: &MlpSpec,
-    data: &Splits,
-    at: Position,
-    params: Vec<f32>,
-    optimizer_state: Vec<f32>,
-    optimizer_steps: u64,
-) -> Checkpoint {
-    Checkpoint {
-        meta: Meta {
-            format: FORMAT.into(),
-            crate_version: env!("CARGO_PKG_VERSION").into(),
-            sizes: spec.sizes.clone(),
-            activations: spec.activations.clone(),
-            loss: spec.loss,
-            class_names: data.class_names.clone(),
-            input_scale: data.train.transform.scale,
-            input_shift: data.train.transform.shift,
-            epoch: at.epoch,
-            steps_into_epoch: at.steps_into_epoch,
-            steps_so_far: at.steps_so_far,
-            val: at.val,
-            optimizer_steps,
-            seed: config.seed,
-            config: config.clone(),
-            table: data.table.clone(),
-        },
-        params,
-        optimizer_state,
-    }
-}
-
 /// Passes events on, and keeps the run directory current after each epoch.
 struct Recorder<'a> {
     run_dir: Option<RunDir>,
     config: &'a Config,
+    data_files: &'a [Fingerprint],
     spec: &'a MlpSpec,
     data: &'a Splits,
     history: &'a mut Vec<HistoryRow>,
@@ -457,6 +436,39 @@ impl Observer for Recorder<'_> {
 }
 
 impl Recorder<'_> {
+    fn checkpoint(
+        &self,
+        at: Position,
+        params: Vec<f32>,
+        optimizer_state: Vec<f32>,
+        optimizer_steps: u64,
+    ) -> Checkpoint {
+        let (config, data) = (self.config, self.data);
+        Checkpoint {
+            meta: Meta {
+                format: FORMAT.into(),
+                crate_version: env!("CARGO_PKG_VERSION").into(),
+                sizes: self.spec.sizes.clone(),
+                activations: self.spec.activations.clone(),
+                loss: self.spec.loss,
+                class_names: data.class_names.clone(),
+                input_scale: data.train.transform.scale,
+                input_shift: data.train.transform.shift,
+                epoch: at.epoch,
+                steps_into_epoch: at.steps_into_epoch,
+                steps_so_far: at.steps_so_far,
+                val: at.val,
+                optimizer_steps,
+                seed: config.seed,
+                config: config.clone(),
+                table: data.table.clone(),
+                data_files: self.data_files.to_vec(),
+            },
+            params,
+            optimizer_state,
+        }
+    }
+
     /// Writes last.safetensors (and best.safetensors when `best`), meta.json and the history;
     /// `params`: the backend's parameters if already read back.
     fn save(&mut self, backend: &mut dyn Backend, params: Option<Vec<f32>>, at: Position, best: bool) -> Result<()> {
@@ -466,7 +478,7 @@ impl Recorder<'_> {
             None => backend.parameters()?,
         };
         let (optimizer_state, steps) = backend.optimizer_state()?;
-        let checkpoint = checkpoint_of(self.config, self.spec, self.data, at, params, optimizer_state, steps);
+        let checkpoint = self.checkpoint(at, params, optimizer_state, steps);
         checkpoint.save(&dir.file("last.safetensors"))?;
         if best {
             checkpoint.save(&dir.file("best.safetensors"))?;

@@ -29,7 +29,7 @@ pub struct PredictArgs {
     out: Option<PathBuf>,
     /// One sample's features, comma-separated (e.g. `0.5,-1.2` for blobs or circle), before
     /// normalization.
-    #[arg(long, value_name = "X,Y", value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_name = "X,Y", value_delimiter = ',', allow_hyphen_values = true)]
     point: Option<Vec<f32>>,
     /// How many classes to list (≥ 1).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
@@ -128,6 +128,12 @@ fn print_ranked(checkpoint: &Checkpoint, sample: &Dataset, top_k: usize) -> Resu
 /// One sample given by its features, transformed as in training.
 fn predict_point(checkpoint: &Checkpoint, point: &[f32], top_k: usize) -> Result<(), Error> {
     let spec = checkpoint.meta.spec()?;
+    if let Some(v) = point.iter().find(|v| !v.is_finite()) {
+        return Err(Error::InvalidConfig {
+            field: "point",
+            detail: format!("(--point) every coordinate must be a finite number, got {v}"),
+        });
+    }
     if checkpoint.meta.table.is_some() || point.len() != spec.inputs() {
         return Err(Error::InvalidConfig {
             field: "point",

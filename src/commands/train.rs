@@ -70,16 +70,16 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.csv")]
     test_data: Option<PathBuf>,
     /// Fraction of the --data table held out for testing, stratified by class [default: 0.2].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     test_split: Option<f32>,
     /// Passes over the training set [default: 5].
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<usize>())]
     epochs: Option<usize>,
     /// Samples per mini-batch; the last batch of an epoch may be smaller [default: 128].
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<usize>())]
     batch_size: Option<usize>,
     /// Learning rate, a finite number > 0 [default: 0.1].
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     lr: Option<f32>,
     /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers [default: 512].
     #[arg(long, value_parser = parse_hidden)]
@@ -94,43 +94,43 @@ pub struct TrainArgs {
     #[arg(long, value_enum)]
     loss: Option<Loss>,
     /// Dropout probability after each hidden layer, training only (inverted scaling) [default: 0].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     dropout: Option<f32>,
     /// Optimizer [default: sgd].
     #[arg(long, value_enum)]
     optimizer: Option<OptimizerKind>,
     /// Momentum μ for `--optimizer momentum` [default: 0.9].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     momentum: Option<f32>,
     /// Nesterov momentum.
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     nesterov: Option<bool>,
     /// Adam β1 [default: 0.9].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     beta1: Option<f32>,
     /// Adam β2 [default: 0.999].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     beta2: Option<f32>,
     /// Adam ε [default: 1e-8].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     eps: Option<f32>,
     /// Weight decay: L2 for sgd/momentum/adam, decoupled for adamw [default: 0].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     weight_decay: Option<f32>,
     /// Learning-rate schedule [default: constant].
     #[arg(long, value_enum)]
     schedule: Option<ScheduleKind>,
     /// Step schedule: epochs between decays [default: 1].
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<usize>())]
     step_epochs: Option<usize>,
     /// Step schedule: decay factor [default: 0.5].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     gamma: Option<f32>,
     /// Cosine schedule: epochs of linear warm-up [default: 0].
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<usize>())]
     warmup_epochs: Option<usize>,
     /// Seed for initialization, shuffling and synthetic data: same seed, same run [default: 42].
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<u64>())]
     seed: Option<u64>,
     /// Where to compute: `auto` takes a hardware GPU if present, else the CPU [default: auto].
     #[arg(long, value_enum)]
@@ -139,10 +139,10 @@ pub struct TrainArgs {
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// Train on only the first N training samples (quick runs); the test set is used whole.
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<usize>())]
     train_samples: Option<usize>,
     /// Points generated for blobs/circle, split 80% train / 20% test [default: 1000].
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<usize>())]
     samples: Option<usize>,
     /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std), none; a table's
     /// numeric columns are standardized each by its own unless none [default: unit].
@@ -152,16 +152,16 @@ pub struct TrainArgs {
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     strict_data: Option<bool>,
     /// Fraction of the training data held out for validation, e.g. 0.1 [default: 0].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     val_split: Option<f32>,
     /// Stop after N epochs without improvement of --monitor (needs --val-split).
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<usize>())]
     patience: Option<usize>,
     /// Validation metric for early stopping and the best epoch [default: val-loss].
     #[arg(long, value_enum)]
     monitor: Option<Monitor>,
     /// Print the running training loss every N batches.
-    #[arg(long)]
+    #[arg(long, value_parser = super::whole_number::<usize>())]
     log_every: Option<usize>,
     /// Train a grid of runs, one per combination of the values: KEY=V1,V2,… (repeatable), e.g.
     /// `--sweep lr=1,0.1,0.001 --sweep activation=relu,tanh`; a list-valued setting separates
@@ -172,7 +172,7 @@ pub struct TrainArgs {
     sweep: Vec<SweepAxis>,
     /// Draw the decision regions every N epochs (and after the first) into boundary.gif, to
     /// watch the boundary form; two-input models only (blobs, circle, two numeric columns).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = super::whole_number::<usize>())]
     boundary_every: Option<usize>,
     /// Print only errors and the final summary: no progress, no per-epoch lines.
     #[arg(long)]

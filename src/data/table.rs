@@ -4,7 +4,7 @@
 //! encoded, both fitted on the training split only. The fitted [`TableCodec`] is stored with the
 //! model, so evaluation and prediction encode new rows exactly as training did.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rand::seq::SliceRandom;
@@ -84,9 +84,45 @@ fn is_missing(value: &str) -> bool {
     matches!(value.trim(), "" | "NA" | "NaN" | "nan" | "?")
 }
 
-/// A finite number, if `value` is one.
+/// A number a feature can hold: finite and within f32's range (inputs are f32 on both backends).
 fn number(value: &str) -> Option<f64> {
-    value.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    match cell(value) {
+        Cell::Number(x) => Some(x),
+        _ => None,
+    }
+}
+
+/// What a feature value is, as far as numbers go.
+enum Cell {
+    Number(f64),
+    /// Spelled as a number, but infinite or beyond f32's range (`1e400`, `1e300`, `inf`).
+    OutOfRange,
+    /// Starts like a number but is not one in decimal (`0x1A`, `1_000`, `3A`).
+    NumberLike,
+    Text,
+}
+
+fn cell(value: &str) -> Cell {
+    let value = value.trim();
+    match value.parse::<f64>() {
+        Ok(x) if x.is_finite() && x.abs() <= f64::from(f32::MAX) => Cell::Number(x),
+        Ok(_) => Cell::OutOfRange,
+        Err(_) => {
+            let digits = value.trim_start_matches(['+', '-']).trim_start_matches('.');
+            match digits.starts_with(|c: char| c.is_ascii_digit()) {
+                true => Cell::NumberLike,
+                false => Cell::Text,
+            }
+        }
+    }
+}
+
+/// Why `value` cannot be a numeric feature.
+fn not_a_number(value: &str) -> String {
+    match cell(value) {
+        Cell::OutOfRange => format!("`{value}` is beyond the range of a 32-bit float (±3.4e38)"),
+        _ => format!("`{value}` is not a decimal number (the column is numeric)"),
+    }
 }
 
 fn table_error(path: &Path, line: Option<u64>, column: Option<&str>, detail: impl Into<String>) -> Error {
@@ -102,6 +138,8 @@ fn table_error(path: &Path, line: Option<u64>, column: Option<&str>, detail: imp
 pub struct RawTable {
     pub path: PathBuf,
     pub headers: Vec<String>,
+    /// Each header's position, so looking columns up by name stays linear in their number.
+    index: HashMap<String, usize>,
     records: Vec<csv::StringRecord>,
 }
 
@@ -143,8 +181,12 @@ impl RawTable {
         if headers.iter().all(String::is_empty) {
             return Err(table_error(path, Some(1), None, "has no header row"));
         }
-        let mut seen = BTreeSet::new();
-        if let Some(dup) = headers.iter().find(|h| !seen.insert(h.as_str())) {
+        let mut index = HashMap::with_capacity(headers.len());
+        if let Some(dup) = headers
+            .iter()
+            .enumerate()
+            .find_map(|(i, h)| index.insert(h.clone(), i).map(|_| h))
+        {
             return Err(table_error(path, Some(1), Some(dup), "appears twice in the header"));
         }
         let records = reader
@@ -157,6 +199,7 @@ impl RawTable {
         Ok(RawTable {
             path: path.to_path_buf(),
             headers,
+            index,
             records,
         })
     }
@@ -179,7 +222,7 @@ impl RawTable {
 
     /// The index of column `name`.
     pub fn column(&self, name: &str) -> Result<usize> {
-        self.headers.iter().position(|h| h == name).ok_or_else(|| {
+        self.index.get(name).copied().ok_or_else(|| {
             table_error(
                 &self.path,
                 None,
@@ -203,8 +246,9 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
     for name in source.categorical.iter().chain(source.ignore) {
         main.column(name)?;
     }
+    let ignored: HashSet<&str> = source.ignore.iter().map(String::as_str).collect();
     let features: Vec<usize> = (0..main.headers.len())
-        .filter(|&c| c != target && !source.ignore.contains(&main.headers[c]))
+        .filter(|&c| c != target && !ignored.contains(main.headers[c].as_str()))
         .collect();
     if features.is_empty() {
         return Err(table_error(
@@ -397,28 +441,30 @@ impl TableCodec {
         classes: &[String],
         source: &TableSource<'_>,
     ) -> Result<TableCodec> {
+        let categorical: HashSet<&str> = source.categorical.iter().map(String::as_str).collect();
         let columns = features
             .iter()
             .map(|&c| {
                 let name = &table.headers[c];
-                let values: Vec<&str> = train
+                let present: Vec<usize> = train
                     .iter()
-                    .map(|&r| table.value(r, c))
-                    .filter(|v| !is_missing(v))
+                    .copied()
+                    .filter(|&r| !is_missing(table.value(r, c)))
                     .collect();
-                let numbers: Option<Vec<f64>> = values.iter().map(|v| number(v)).collect();
-                let kind = match numbers {
-                    Some(numbers) if !source.categorical.contains(name) && !numbers.is_empty() => {
-                        numeric_codec(&numbers, source)
-                    }
-                    _ => categorical_codec(&values, source.missing),
+                let values: Vec<&str> = present.iter().map(|&r| table.value(r, c)).collect();
+                let kind = match categorical.contains(name.as_str()) {
+                    true => categorical_codec(&values, source.missing),
+                    false => match numeric_column(table, c, &present)? {
+                        Some(numbers) => numeric_codec(&numbers, source),
+                        None => categorical_codec(&values, source.missing),
+                    },
                 };
-                ColumnCodec {
+                Ok(ColumnCodec {
                     name: name.clone(),
                     kind,
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(TableCodec {
             target: table.headers[target].clone(),
             classes: classes.to_vec(),
@@ -492,6 +538,35 @@ impl TableCodec {
     }
 }
 
+/// Column `c`'s values in `rows` as numbers when it is a numeric column; `None` when it holds
+/// text (a categorical column). A column of numbers with a stray value that is spelled like a
+/// number but is not one (`0x1A`, `1_000`, `1e400`) is an error naming that value, not a
+/// column of categories.
+fn numeric_column(table: &RawTable, c: usize, rows: &[usize]) -> Result<Option<Vec<f64>>> {
+    let mut numbers = Vec::with_capacity(rows.len());
+    let mut stray = None;
+    for &r in rows {
+        match cell(table.value(r, c)) {
+            Cell::Number(x) => numbers.push(x),
+            Cell::Text => return Ok(None),
+            Cell::OutOfRange => return Err(table.error_at(r, c, not_a_number(table.value(r, c)))),
+            Cell::NumberLike => stray = stray.or(Some(r)),
+        }
+    }
+    match (stray, numbers.is_empty()) {
+        (_, true) => Ok(None),
+        (None, false) => Ok(Some(numbers)),
+        (Some(r), false) => Err(table.error_at(
+            r,
+            c,
+            format!(
+                "{}; fix the value, or name the column in --categorical",
+                not_a_number(table.value(r, c))
+            ),
+        )),
+    }
+}
+
 fn numeric_codec(numbers: &[f64], source: &TableSource<'_>) -> ColumnKind {
     let n = numbers.len() as f64;
     let mean = numbers.iter().sum::<f64>() / n;
@@ -544,9 +619,7 @@ impl ColumnCodec {
                 let x = match (missing, fill) {
                     (true, Some(fill)) => *fill,
                     (true, None) => return Err(missing_without_fill(value)),
-                    (false, _) => {
-                        number(value).ok_or_else(|| format!("`{value}` is not a number (the column is numeric)"))?
-                    }
+                    (false, _) => number(value).ok_or_else(|| not_a_number(value))?,
                 };
                 out.push(((x - mean) / scale) as f32);
             }
