@@ -12,25 +12,91 @@ use crate::train::EpochReport;
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced, then
 /// renamed over `path`: readers see the old file or the new one, never a torn one.
+/// Errors name `path`, the file asked for, never the temporary one beside it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    check_output_file(path)?;
+    let dir = parent_of(path);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(path, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
     #[cfg(unix)]
     {
         // Temporary files are created private; artifacts are ordinary files.
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file()
-            .set_permissions(mode)
-            .map_err(|e| Error::io(tmp.path(), e))?;
+        tmp.as_file().set_permissions(mode).map_err(|e| Error::io(path, e))?;
     }
-    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// The folder `path` is in (`.` for a bare file name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Refuses, before any work, an output file path that cannot be written: a directory, or a
+/// path whose folder does not exist or is not a folder.
+pub fn check_output_file(path: &Path) -> Result<()> {
+    let refuse = |detail: String| Error::Output {
+        path: path.to_path_buf(),
+        detail,
+    };
+    if path.is_dir() {
+        return Err(refuse("is a directory: expected the path of a file to write".into()));
+    }
+    let dir = parent_of(path);
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(refuse(format!("{} is not a directory", dir.display()))),
+        Err(_) => Err(refuse(format!(
+            "its folder {} does not exist: create it first",
+            dir.display()
+        ))),
+    }
+}
+
+/// Refuses, before any work, an output directory path that is not one: a file, a device, or
+/// a symbolic link (working or dangling or a loop), which a run's files would follow
+/// elsewhere. A path that does not exist yet is fine: it is created.
+pub fn check_output_dir(path: &Path) -> Result<()> {
+    let refuse = |detail: String| Error::Output {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    let kind = if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path).map_or_else(|_| "?".into(), |t| t.display().to_string());
+        format!("is a symbolic link (to {target})")
+    } else if meta.is_file() {
+        "is a file".to_string()
+    } else if meta.is_dir() {
+        return Ok(());
+    } else {
+        "is not a regular directory (a device, FIFO or socket)".to_string()
+    };
+    Err(refuse(format!(
+        "{kind}: expected a directory for the output (give the real directory's path)"
+    )))
+}
+
+/// Refuses a `dir` that is not a run directory (for reading: `plot`, `eval`).
+pub fn check_run_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() && holds_run(dir) {
+        return Ok(());
+    }
+    Err(Error::Checkpoint {
+        path: dir.to_path_buf(),
+        detail: match dir.exists() {
+            false => "does not exist: expected a run directory".into(),
+            true if !dir.is_dir() => "is not a directory: expected a run directory".into(),
+            true => format!("is not a run directory (none of {})", RUN_FILES.join(", ")),
+        },
+    })
 }
 
 /// One row of the history: an epoch's metrics.
@@ -185,6 +251,7 @@ impl RunDir {
                     .unwrap_or(base)
             }
         };
+        check_output_dir(&path)?;
         let mut moved = None;
         if holds_run(&path) {
             if let Some(pid) = lock_holder(&path.join(LOCK_FILE)) {

@@ -546,6 +546,15 @@ impl Config {
         if self.is_table() {
             return self.load_table(None);
         }
+        if let Some(dir) = self.data_dir.as_deref().filter(|d| d.exists() && !d.is_dir()) {
+            return Err(invalid(
+                "data_dir",
+                format!(
+                    "{} is not a directory: give the folder holding the dataset",
+                    dir.display()
+                ),
+            ));
+        }
         if matches!(self.dataset, DatasetName::Blobs | DatasetName::Circle) {
             // Generated points: two f32 features and a label each, held about three times over
             // (generated, then split) — checked before generating.

@@ -77,6 +77,11 @@ pub enum Error {
     #[error("does not fit the GPU: {0}")]
     DeviceLimit(String),
 
+    /// An output path that cannot be written as asked (a file where a directory is needed, a
+    /// link, a missing folder).
+    #[error("{path}: {detail}")]
+    Output { path: PathBuf, detail: String },
+
     /// `--out` names a directory that already holds a run.
     #[error(
         "{path} already holds a run: continue it with `--resume {path}`, or pass --force to move it aside and start anew"
@@ -91,6 +96,13 @@ pub enum Error {
     /// download; nothing was written.
     #[error("interrupted by signal {0}; nothing was written")]
     Interrupted(i32),
+
+    /// A stop signal ended the drawing of a run's plots between files: those written are whole.
+    #[error(
+        "interrupted by signal {signal} while drawing the plots in {dir}: the files written so far are whole; \
+         redraw them all with `gpu-mlp plot {dir}`"
+    )]
+    PlotsInterrupted { signal: i32, dir: PathBuf },
 
     /// A stop signal ended training between steps; the position was saved in `saved`.
     #[error("interrupted in epoch {epoch} after {steps} steps{}", resume_hint(.saved.as_deref()))]
@@ -130,11 +142,12 @@ impl Error {
             | Error::DatasetMismatch { .. }
             | Error::Checkpoint { .. }
             | Error::RunExists { .. }
+            | Error::Output { .. }
             | Error::RunInUse { .. }
             | Error::Image { .. } => 2,
-            Error::Interrupted(signal) | Error::TrainingStopped { signal, .. } => {
-                crate::signals::exit_code(*signal) as u8
-            }
+            Error::Interrupted(signal)
+            | Error::TrainingStopped { signal, .. }
+            | Error::PlotsInterrupted { signal, .. } => crate::signals::exit_code(*signal) as u8,
             _ => 1,
         }
     }

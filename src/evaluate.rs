@@ -266,12 +266,11 @@ pub fn evaluate(checkpoint: &Checkpoint, data: &Dataset) -> Result<Evaluation> {
     })
 }
 
+/// The most classes whose confusion matrix is printed as text (a column each).
+const MAX_CONFUSION_TEXT_CLASSES: usize = 30;
+
 impl Evaluation {
-    /// The confusion matrix and per-class scores as aligned text tables.
-    pub fn table(&self) -> String {
-        let names: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
-        // Room for "index name" in the first column.
-        let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(4).max(6) + 3;
+    fn confusion_text(&self, names: &[&str], width: usize) -> String {
         let mut s = format!(
             "confusion matrix (rows: true class, columns: predicted)\n{:>width$}",
             ""
@@ -287,6 +286,20 @@ impl Evaluation {
             }
             s += "\n";
         }
+        s
+    }
+
+    /// The confusion matrix and per-class scores as aligned text tables.
+    pub fn table(&self) -> String {
+        let names: Vec<&str> = self.classes.iter().map(|c| c.name.as_str()).collect();
+        // Room for "index name" in the first column.
+        let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(4).max(6) + 3;
+        let mut s = match names.len() {
+            n if n > MAX_CONFUSION_TEXT_CLASSES => {
+                format!("confusion matrix: {n} classes, too many columns to print (`eval --json` holds it)\n")
+            }
+            _ => self.confusion_text(&names, width),
+        };
         s += &format!(
             "\n{:>width$} {:>9} {:>9} {:>9} {:>8}\n",
             "class", "precision", "recall", "f1", "support"

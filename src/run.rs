@@ -86,6 +86,9 @@ impl Run {
         // The run directory's config (and each checkpoint's) is read later from anywhere:
         // `eval` and `predict` in another working directory must find the same files.
         let config = &config.with_absolute_paths();
+        if let Some(out) = out {
+            crate::artifacts::check_output_dir(out)?;
+        }
         let data_files = config
             .data
             .iter()

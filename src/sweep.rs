@@ -46,14 +46,32 @@ pub struct SweepPoint {
     pub name: String,
 }
 
+/// The most runs one sweep may plan: each is a whole training run with its own directory.
+pub const MAX_SWEEP_RUNS: usize = 1000;
+
 /// Every combination of the axes' values (the first axis varying slowest), each resolved on
-/// top of the config file and flags and validated before any run starts.
+/// top of the config file and flags and validated before any run starts. A grid of more than
+/// [`MAX_SWEEP_RUNS`] is refused before it is built.
 pub fn plan(file: Option<&Path>, overrides: &impl Serialize, axes: &[SweepAxis]) -> Result<Vec<SweepPoint>> {
     let mut seen = std::collections::HashSet::new();
     if let Some(axis) = axes.iter().find(|a| !seen.insert(a.key.as_str())) {
         return Err(Error::InvalidConfig {
             field: "sweep",
             detail: format!("`{}` is swept twice: give each setting one --sweep", axis.key),
+        });
+    }
+    let runs = axes
+        .iter()
+        .try_fold(1usize, |n, axis| n.checked_mul(axis.values.len()))
+        .filter(|&n| n <= MAX_SWEEP_RUNS);
+    if runs.is_none() {
+        let sizes: Vec<String> = axes.iter().map(|a| format!("{} {}", a.values.len(), a.key)).collect();
+        return Err(Error::InvalidConfig {
+            field: "sweep",
+            detail: format!(
+                "the grid of {} values is more than the {MAX_SWEEP_RUNS} runs a sweep may have: sweep fewer values",
+                sizes.join(" × ")
+            ),
         });
     }
     let mut grid: Vec<Vec<(String, String)>> = vec![Vec::new()];

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use gpu_mlp::data::download::{download, DEFAULT_TIMEOUT, MAX_FILE_BYTES};
+use gpu_mlp::data::download::{download, Limits, MAX_FILE_BYTES};
 use gpu_mlp::data::{load, DatasetName, LoadOptions};
 
 const DEBIAN_DIR: &str = "/usr/share/datasets/fashion-mnist";
@@ -28,6 +28,8 @@ enum Behaviour {
     Silent,
     /// Answers with a body of no announced length that never ends (until the client leaves).
     Endless,
+    /// Promises a megabyte and sends a byte every half second: never a read timeout.
+    Trickle,
 }
 
 /// Serves the Debian files over HTTP on an ephemeral port until the test process ends;
@@ -66,6 +68,18 @@ fn serve(behaviour: fn(&str) -> Behaviour) -> (String, Arc<AtomicUsize>) {
                     let _ = reader.read_line(&mut line);
                     continue;
                 }
+                Behaviour::Trickle => {
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\nConnection: close\r\n\r\n");
+                    // Bounded: a minute at most, or until the client hangs up.
+                    for _ in 0..120 {
+                        if stream.write_all(b"x").and_then(|()| stream.flush()).is_err() {
+                            break;
+                        }
+                        thread::sleep(std::time::Duration::from_millis(500));
+                    }
+                    continue;
+                }
                 Behaviour::Endless => {
                     let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
                     let zeros = vec![0u8; 1 << 16];
@@ -91,7 +105,7 @@ fn serve(behaviour: fn(&str) -> Behaviour) -> (String, Arc<AtomicUsize>) {
                     body[mid] ^= 0xff;
                 }
                 Behaviour::Drop => body.truncate(full / 2),
-                Behaviour::Silent | Behaviour::Endless => {}
+                Behaviour::Silent | Behaviour::Endless | Behaviour::Trickle => {}
             }
             let header = format!("HTTP/1.1 200 OK\r\nContent-Length: {full}\r\nConnection: close\r\n\r\n");
             let _ = stream.write_all(header.as_bytes());
@@ -129,7 +143,7 @@ fn downloads_verifies_and_does_not_fetch_twice() {
         DatasetName::Fashion,
         &target,
         Some(&url),
-        DEFAULT_TIMEOUT,
+        Limits::DEFAULT,
         &mut |_, done, _| seen = seen.max(done),
     )
     .expect("downloads");
@@ -150,7 +164,7 @@ fn downloads_verifies_and_does_not_fetch_twice() {
         DatasetName::Fashion,
         &target,
         Some(&url),
-        DEFAULT_TIMEOUT,
+        Limits::DEFAULT,
         &mut |_, _, _| {},
     )
     .expect("nothing to do");
@@ -174,7 +188,7 @@ fn a_corrupted_file_is_rejected_and_not_written() {
         DatasetName::Fashion,
         dir.path(),
         Some(&url),
-        DEFAULT_TIMEOUT,
+        Limits::DEFAULT,
         &mut |_, _, _| {},
     )
     .expect_err("refused");
@@ -206,7 +220,7 @@ fn a_dropped_connection_is_an_error_not_a_truncated_file() {
         DatasetName::Fashion,
         dir.path(),
         Some(&url),
-        DEFAULT_TIMEOUT,
+        Limits::DEFAULT,
         &mut |_, _, _| {},
     )
     .expect_err("fails");
@@ -225,10 +239,34 @@ fn a_silent_mirror_times_out() {
     let (url, _) = serve(|_| Behaviour::Silent);
     let dir = tempfile::tempdir().expect("temp dir");
     let start = std::time::Instant::now();
-    let timeout = std::time::Duration::from_secs(1);
-    let err = download(DatasetName::Fashion, dir.path(), Some(&url), timeout, &mut |_, _, _| {}).expect_err("fails");
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(1),
+        ..Limits::DEFAULT
+    };
+    let err = download(DatasetName::Fashion, dir.path(), Some(&url), limits, &mut |_, _, _| {}).expect_err("fails");
     assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
     assert!(err.to_string().contains("train-images-idx3-ubyte.gz"), "{err}");
+    assert_nothing_written(dir.path());
+}
+
+/// A mirror that keeps the connection alive with a byte every half second never trips the
+/// per-read timeout; the total deadline gives up on it, naming the URL and the deadline.
+#[test]
+fn a_trickling_mirror_is_given_up_on_at_the_deadline() {
+    let (url, _) = serve(|_| Behaviour::Trickle);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = std::time::Instant::now();
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(30),
+        deadline: std::time::Duration::from_secs(2),
+    };
+    let err = download(DatasetName::Fashion, dir.path(), Some(&url), limits, &mut |_, _, _| {}).expect_err("fails");
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("{url}/train-images-idx3-ubyte.gz")) && msg.contains("deadline of 2 s"),
+        "{msg}"
+    );
     assert_nothing_written(dir.path());
 }
 
@@ -241,7 +279,7 @@ fn an_endless_body_is_cut_off_at_the_cap() {
         DatasetName::Fashion,
         dir.path(),
         Some(&url),
-        DEFAULT_TIMEOUT,
+        Limits::DEFAULT,
         &mut |_, _, _| {},
     )
     .expect_err("fails");

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use gpu_mlp::data::download::Limits;
 use gpu_mlp::data::DatasetName;
 use gpu_mlp::Error;
 
@@ -22,6 +23,9 @@ pub struct DownloadArgs {
     /// Seconds to wait for a connection, a response or the next bytes before giving up.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     timeout: u64,
+    /// Seconds one file may take in all before giving up, however steadily it arrives.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    deadline: u64,
 }
 
 pub fn run(args: &DownloadArgs) -> Result<(), Error> {
@@ -29,7 +33,10 @@ pub fn run(args: &DownloadArgs) -> Result<(), Error> {
         args.dataset,
         args.data_dir.as_deref(),
         args.mirror.as_deref(),
-        Duration::from_secs(args.timeout),
+        Limits {
+            timeout: Duration::from_secs(args.timeout),
+            deadline: Duration::from_secs(args.deadline),
+        },
     )?;
     for path in paths {
         println!("{}", path.display());
@@ -42,7 +49,7 @@ pub fn fetch(
     dataset: DatasetName,
     data_dir: Option<&Path>,
     mirror: Option<&str>,
-    timeout: Duration,
+    limits: Limits,
 ) -> Result<Vec<PathBuf>, Error> {
     let dir = data_dir.unwrap_or(Path::new("data")).join(dataset.as_str());
     let bar = ProgressBar::new(0).with_style(
@@ -50,7 +57,7 @@ pub fn fetch(
             .expect("a valid template")
             .progress_chars("=> "),
     );
-    let paths = gpu_mlp::data::download::download(dataset, &dir, mirror, timeout, &mut |file, done, total| {
+    let paths = gpu_mlp::data::download::download(dataset, &dir, mirror, limits, &mut |file, done, total| {
         bar.set_message(file.to_string());
         bar.set_length(total.unwrap_or(done));
         bar.set_position(done);

@@ -21,6 +21,7 @@ pub fn run(args: &ExportArgs) -> Result<(), Error> {
             detail: "already exists: choose another --out (nothing is overwritten)".into(),
         });
     }
+    gpu_mlp::artifacts::check_output_file(&args.out)?;
     let checkpoint = Checkpoint::load(&checkpoint::resolve(&args.run)?)?;
     checkpoint.export_weights(&args.out)?;
     println!(

@@ -17,6 +17,16 @@ pub struct PlotArgs {
 }
 
 pub fn run(args: &PlotArgs) -> Result<(), Error> {
+    for run in &args.runs {
+        gpu_mlp::artifacts::check_run_dir(run)?;
+    }
+    if let Some(out) = &args.out {
+        gpu_mlp::artifacts::check_output_dir(out)?;
+        std::fs::create_dir_all(out).map_err(|e| Error::Output {
+            path: out.clone(),
+            detail: format!("cannot be created: {e}"),
+        })?;
+    }
     let written = match args.runs.as_slice() {
         [one] if args.out.is_none() => gpu_mlp::report::plot_run(one)?,
         runs => {

@@ -159,6 +159,9 @@ fn predict_point(checkpoint: &Checkpoint, point: &[f32], top_k: usize) -> Result
 /// Every row of `rows` encoded as in training, as CSV: its line in `rows`, the predicted class
 /// and its probability, then the next most probable classes up to `top_k`.
 fn predict_table(checkpoint: &Checkpoint, rows: &Path, out: Option<&Path>, top_k: usize) -> Result<(), Error> {
+    if let Some(out) = out {
+        gpu_mlp::artifacts::check_output_file(out)?;
+    }
     let Some(codec) = &checkpoint.meta.table else {
         return Err(Error::InvalidConfig {
             field: "data",

@@ -258,7 +258,7 @@ fn open(config: &Config, out: Option<&std::path::Path>, args: &TrainArgs) -> Res
             config.dataset,
             config.data_dir.as_deref(),
             args.mirror.as_deref(),
-            gpu_mlp::data::download::DEFAULT_TIMEOUT,
+            gpu_mlp::data::download::Limits::DEFAULT,
         )?;
     }
     Run::with_dir(config, out, args.force)
@@ -275,6 +275,7 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
             .map_or(0, |d| d.as_secs());
         PathBuf::from("runs").join(format!("sweep-{secs}"))
     });
+    refuse_used_sweep_dir(&parent)?;
     println!("sweep: {} runs into {}", points.len(), parent.display());
     let mut results = Vec::new();
     for (i, point) in points.iter().enumerate() {
@@ -300,7 +301,9 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
                     .map(|(best, test)| (best.epoch, best.val.accuracy, test.accuracy));
             }
             // A stop signal ends the whole sweep.
-            Err(e @ (Error::TrainingStopped { .. } | Error::Interrupted(_))) => return Err(e),
+            Err(e @ (Error::TrainingStopped { .. } | Error::Interrupted(_) | Error::PlotsInterrupted { .. })) => {
+                return Err(e)
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 result.failure = Some(e.to_string().lines().next().unwrap_or_default().to_string());
@@ -314,6 +317,20 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
         println!("wrote {}", file.display());
     }
     Ok(())
+}
+
+/// A sweep writes its runs, table and overlays into a directory of its own: one that exists
+/// and holds anything (an earlier sweep) is refused and left as it is.
+fn refuse_used_sweep_dir(parent: &std::path::Path) -> Result<(), Error> {
+    gpu_mlp::artifacts::check_output_dir(parent)?;
+    let used = std::fs::read_dir(parent).is_ok_and(|mut entries| entries.next().is_some());
+    match used {
+        true => Err(Error::Output {
+            path: parent.to_path_buf(),
+            detail: "already holds files (an earlier sweep?): give the sweep a new --out directory".into(),
+        }),
+        false => Ok(()),
+    }
 }
 
 /// What is about to train: the data, the device, the model and its settings, the directory.

@@ -18,8 +18,23 @@ use crate::error::{Error, Result};
 /// Overrides the mirror when `--mirror` is not given.
 pub const MIRROR_ENV: &str = "GPU_MLP_MIRROR";
 
-/// Longest wait for a connection, a response or the next bytes of a body, by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a download may wait and take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest wait for a connection, a response or the next bytes of a body.
+    pub timeout: Duration,
+    /// Longest time one file may take in all, however steadily its bytes trickle in.
+    pub deadline: Duration,
+}
+
+impl Limits {
+    /// 30 s for each wait, 10 minutes a file (the largest official file is 26 MB: a
+    /// 50 KB/s link).
+    pub const DEFAULT: Limits = Limits {
+        timeout: Duration::from_secs(30),
+        deadline: Duration::from_secs(600),
+    };
+}
 
 /// Largest file accepted from a mirror: the largest official one (Fashion-MNIST's training
 /// images) is 26 MB compressed.
@@ -96,16 +111,17 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, Option<u64>);
 
 /// Downloads dataset `name` into `dir` from `mirror` (default: `$GPU_MLP_MIRROR`, then the
 /// official one). Files already there that verify are kept. Returns the four paths. Waits at
-/// most `timeout` for a connection, a response or the next bytes; stops a body past
-/// `MAX_FILE_BYTES`, and on a stop signal (`crate::signals`); nothing is written unless whole
-/// and verified.
+/// most `limits.timeout` for a connection, a response or the next bytes, and gives up on a
+/// file not whole after `limits.deadline`; stops a body past `MAX_FILE_BYTES`, and on a stop
+/// signal (`crate::signals`); nothing is written unless whole and verified.
 pub fn download(
     name: DatasetName,
     dir: &Path,
     mirror: Option<&str>,
-    timeout: Duration,
+    limits: Limits,
     progress: Progress<'_>,
 ) -> Result<Vec<PathBuf>> {
+    let timeout = limits.timeout;
     let (official, checks) = sources(name).ok_or_else(|| Error::InvalidConfig {
         field: "dataset",
         detail: format!("`{}` is generated, not downloaded", name.as_str()),
@@ -122,6 +138,7 @@ pub fn download(
         .timeout_send_request(Some(timeout))
         .timeout_recv_response(Some(timeout))
         .timeout_per_read(Some(timeout))
+        .timeout_global(Some(limits.deadline))
         .build()
         .into();
     let mut paths = Vec::new();
@@ -133,7 +150,7 @@ pub fn download(
             .is_some_and(|bytes| verify(&bytes, check).is_ok());
         if !present {
             let url = format!("{}/{file}", mirror.trim_end_matches('/'));
-            let bytes = fetch(&agent, &url, &file, progress)?;
+            let bytes = fetch(&agent, &url, &file, limits.deadline, progress)?;
             verify(&bytes, check).map_err(|detail| Error::Download {
                 url: url.clone(),
                 detail: format!("{detail}: the file is damaged or not the official one; nothing was written"),
@@ -145,12 +162,23 @@ pub fn download(
     Ok(paths)
 }
 
-fn fetch(agent: &ureq::Agent, url: &str, file: &str, progress: Progress<'_>) -> Result<Vec<u8>> {
+fn fetch(agent: &ureq::Agent, url: &str, file: &str, deadline: Duration, progress: Progress<'_>) -> Result<Vec<u8>> {
+    let started = std::time::Instant::now();
     let fail = |detail: String| Error::Download {
         url: url.to_string(),
         detail,
     };
-    let mut response = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
+    // Past the deadline, whatever the error says, the deadline is why.
+    let failed = |detail: String, received: usize| {
+        match started.elapsed() >= deadline {
+        true => fail(format!(
+            "not whole after the deadline of {} s ({received} bytes received; `gpu-mlp download --deadline` allows more); nothing was written",
+            deadline.as_secs_f64()
+        )),
+        false => fail(detail),
+    }
+    };
+    let mut response = agent.get(url).call().map_err(|e| failed(e.to_string(), 0))?;
     let total = response
         .headers()
         .get("content-length")
@@ -171,9 +199,12 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &str, progress: Progress<'_>) -> 
         if let Some(signal) = crate::signals::requested() {
             return Err(Error::Interrupted(signal));
         }
-        let n = reader
-            .read(&mut chunk)
-            .map_err(|e| fail(format!("connection failed after {} bytes: {e}", bytes.len())))?;
+        let n = reader.read(&mut chunk).map_err(|e| {
+            failed(
+                format!("connection failed after {} bytes: {e}", bytes.len()),
+                bytes.len(),
+            )
+        })?;
         if n == 0 {
             break;
         }

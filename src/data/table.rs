@@ -263,7 +263,7 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
     let rows = kept_rows(&main, &used, source.missing, &mut warnings)?;
     let classes = match codec {
         Some(codec) => codec.classes.clone(),
-        None => class_names(&main, target, &rows),
+        None => class_names(&main, target, &rows)?,
     };
     let labels = labels_of(&main, target, &rows, &classes)?;
     // The test rows: another file's, or a stratified share of this one's.
@@ -346,6 +346,17 @@ fn kept_rows(table: &RawTable, used: &[usize], missing: Missing, warnings: &mut 
         }
     }
     let dropped = table.len() - kept.len();
+    if kept.is_empty() {
+        return Err(table_error(
+            &table.path,
+            None,
+            None,
+            format!(
+                "every one of its {dropped} rows has a missing value, so --missing drop leaves none: \
+                 fill them with --missing mean, or --ignore the columns that are mostly missing"
+            ),
+        ));
+    }
     if dropped > 0 {
         warnings.push(format!(
             "{}: dropped {dropped} of {} rows with missing values (--missing drop)",
@@ -356,17 +367,32 @@ fn kept_rows(table: &RawTable, used: &[usize], missing: Missing, warnings: &mut 
     Ok(kept)
 }
 
-/// The target's distinct values, sorted numerically when all are numbers, else as text.
-fn class_names(table: &RawTable, target: usize, rows: &[usize]) -> Vec<String> {
-    let distinct: BTreeSet<String> = rows
-        .iter()
-        .map(|&r| table.value(r, target).trim().to_string())
-        .collect();
+/// The most classes a table's target may have: the output layer, the confusion matrix and the
+/// per-class tables grow with it (a column of ids or measurements is not a target).
+pub const MAX_CLASSES: usize = 1000;
+
+/// The target's distinct values, sorted numerically when all are numbers, else as text; more
+/// than [`MAX_CLASSES`] is refused as soon as it is seen.
+fn class_names(table: &RawTable, target: usize, rows: &[usize]) -> Result<Vec<String>> {
+    let mut distinct: BTreeSet<String> = BTreeSet::new();
+    for &r in rows {
+        distinct.insert(table.value(r, target).trim().to_string());
+        if distinct.len() > MAX_CLASSES {
+            return Err(table.error_at(
+                r,
+                target,
+                format!(
+                    "the target has more than {MAX_CLASSES} distinct values (classes) by this row: \
+                     is it the class column? a measurement or an id cannot be a class"
+                ),
+            ));
+        }
+    }
     let mut names: Vec<String> = distinct.into_iter().collect();
     if names.iter().all(|n| number(n).is_some()) {
         names.sort_by(|a, b| number(a).unwrap_or(0.0).total_cmp(&number(b).unwrap_or(0.0)));
     }
-    names
+    Ok(names)
 }
 
 fn labels_of(table: &RawTable, target: usize, rows: &[usize], classes: &[String]) -> Result<Vec<u32>> {
@@ -403,6 +429,17 @@ fn stratified_split(rows: &[usize], labels: &[u32], fraction: f32, seed: u64) ->
         let n_test = (members.len() as f64 * f64::from(fraction)).round() as usize;
         test.extend_from_slice(&members[..n_test]);
         train.extend_from_slice(&members[n_test..]);
+    }
+    let largest = by_class.values().map(Vec::len).max().unwrap_or(0);
+    if test.is_empty() && largest < 2 {
+        return Err(Error::InvalidConfig {
+            field: "test-split",
+            detail: format!(
+                "holding out a stratified test split needs two rows in some class, and each of the {} classes has one: \
+                 give the test rows with --test-data",
+                by_class.len()
+            ),
+        });
     }
     if test.is_empty() || train.is_empty() {
         return Err(Error::InvalidConfig {

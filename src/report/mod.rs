@@ -92,7 +92,10 @@ impl Plot<'_> {
 /// A stop signal ends plotting between files (each written whole or not at all).
 fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Result<Vec<PathBuf>> {
     if let Some(signal) = crate::signals::requested() {
-        return Err(Error::Interrupted(signal));
+        return Err(Error::PlotsInterrupted {
+            signal,
+            dir: dir.to_path_buf(),
+        });
     }
     let rgb = render_rgb(plot, size)?;
     let mut png_bytes = Vec::new();
@@ -423,7 +426,8 @@ impl BoundaryView {
     /// plane around `test`'s points.
     pub fn new(checkpoint: &Checkpoint, params: &[f32], plane: &Plane, test: &Dataset, title: String) -> Result<Self> {
         let (x, y) = plane.bounds(test);
-        let regions = Regions::compute(&checkpoint.meta.spec()?, params, plane, x, y, BOUNDARY_RESOLUTION);
+        let resolution = boundary_resolution(params.len());
+        let regions = Regions::compute(&checkpoint.meta.spec()?, params, plane, x, y, resolution);
         let points = (0..test.len())
             .map(|i| {
                 let (x, y) = plane.point(test, i);
@@ -440,8 +444,18 @@ impl BoundaryView {
     }
 }
 
-/// Grid cells per side of a decision-boundary plot.
+/// Grid cells per side of a decision-boundary plot…
 pub const BOUNDARY_RESOLUTION: usize = 100;
+/// …fewer for a network so large that the grid's forward passes would take more than about
+/// this many multiply-adds (a second or two), but never fewer than `MIN_BOUNDARY_RESOLUTION`.
+const BOUNDARY_WORK: usize = 2_000_000_000;
+const MIN_BOUNDARY_RESOLUTION: usize = 16;
+
+/// Grid cells per side for a network of `params` parameters.
+pub fn boundary_resolution(params: usize) -> usize {
+    let cells = BOUNDARY_WORK / params.max(1);
+    (cells.isqrt()).clamp(MIN_BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION)
+}
 
 fn boundary<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, view: &BoundaryView) -> Result<()> {
     root.fill(&WHITE).map_err(plot_error)?;
@@ -480,8 +494,12 @@ fn boundary<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, view: &BoundaryVi
     draw_legend(&mut chart)
 }
 
-/// Writes loss, accuracy, confusion (and for two classes ROC) and examples plots (PNG and SVG)
-/// into `dir`.
+/// The most classes a confusion plot draws: past it the cells are too small to read and the
+/// SVG too large to open (`eval --json` holds the whole matrix).
+pub const MAX_CONFUSION_PLOT_CLASSES: usize = 100;
+
+/// Writes loss, accuracy, confusion (up to [`MAX_CONFUSION_PLOT_CLASSES`]; for two classes
+/// ROC) and examples plots (PNG and SVG) into `dir`.
 pub fn write_plots(
     dir: &Path,
     history: &[HistoryRow],
@@ -516,7 +534,7 @@ pub fn write_plots(
         };
         written.extend(both_formats(dir, "diagnostics", (1100, 800), &diagnostics)?);
     }
-    if let Some(eval) = eval {
+    if let Some(eval) = eval.filter(|e| e.classes.len() <= MAX_CONFUSION_PLOT_CLASSES) {
         written.extend(both_formats(dir, "confusion", (720, 720), &Plot::Confusion(eval))?);
         if let (Some(points), Some(auc)) = (&eval.roc_curve, eval.roc_auc) {
             let roc = Plot::Roc {
@@ -580,7 +598,10 @@ pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<P
         encoder.set_repeat(gif::Repeat::Infinite).map_err(plot_error)?;
         for (epoch, params) in frames {
             if let Some(signal) = crate::signals::requested() {
-                return Err(Error::Interrupted(signal));
+                return Err(Error::PlotsInterrupted {
+                    signal,
+                    dir: dir.to_path_buf(),
+                });
             }
             let title = format!("decision regions after epoch {epoch}");
             let view = BoundaryView::new(&checkpoint, params, &plane, &test, title)?;
