@@ -48,6 +48,17 @@ const fn clap(name: &'static str, args: &'static [&'static str], says: &'static 
     }
 }
 
+/// Valid input that must succeed within the memory limit and the deadline.
+const fn good(name: &'static str, args: &'static [&'static str]) -> Case {
+    Case {
+        name,
+        args,
+        code: 0,
+        says: &[],
+        one_line: false,
+    }
+}
+
 const CASES: &[Case] = &[
     // clap: the whole message, valid values and suggestions included.
     clap(
@@ -250,6 +261,189 @@ const CASES: &[Case] = &[
         &["export", "{dir}/run", "--out", "{dir}/wrong-type.toml"],
         &["wrong-type.toml", "already exists"],
     ),
+    // Counts and seeds beyond what a config can hold name the flag and the range.
+    clap(
+        "epochs beyond range",
+        &["train", "--epochs", "10000000000000000000"],
+        &["--epochs", "0..=9223372036854775807"],
+    ),
+    clap(
+        "seed beyond range",
+        &["train", "--seed", "10000000000000000000"],
+        &["--seed", "0..=9223372036854775807"],
+    ),
+    clap(
+        "boundary-every beyond range",
+        &["train", "--boundary-every", "10000000000000000000"],
+        &["--boundary-every", "0..=9223372036854775807"],
+    ),
+    // Negative numbers are values, judged by the setting's range.
+    bad(
+        "lr -inf",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--lr", "-inf", "--out", "{dir}/out"],
+        &["--lr", "> 0", "-inf"],
+    ),
+    bad(
+        "negative dropout",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--dropout", "-0.1", "--out", "{dir}/out"],
+        &["--dropout", "[0, 1)", "-0.1"],
+    ),
+    bad(
+        "negative val-split",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--val-split", "-0.1", "--out", "{dir}/out"],
+        &["--val-split", "-0.1"],
+    ),
+    bad(
+        "negative test-split",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--test-split", "-0.5", "--out", "{dir}/out"],
+        &["--test-split", "-0.5"],
+    ),
+    good(
+        "a negative point",
+        &["predict", "--checkpoint", "{dir}/blobs-run", "--point", "-0.5,1.2"],
+    ),
+    bad(
+        "a NaN point",
+        &["predict", "--checkpoint", "{dir}/blobs-run", "--point", "nan,1"],
+        &["--point", "finite"],
+    ),
+    bad(
+        "an infinite point",
+        &["predict", "--checkpoint", "{dir}/blobs-run", "--point", "inf,0"],
+        &["--point", "finite"],
+    ),
+    // Table values a checkpoint could not hold, or spelled like numbers but not numbers.
+    bad(
+        "table value beyond f32",
+        &["train", "--data", "{dir}/e300.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
+        &["e300.csv: line 4, column `a`", "`1e300`", "32-bit float"],
+    ),
+    bad(
+        "table value beyond f64",
+        &["train", "--data", "{dir}/e400.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
+        &["e400.csv: line 4, column `a`", "`1e400`"],
+    ),
+    bad(
+        "table value in hex",
+        &["train", "--data", "{dir}/hex.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
+        &["hex.csv: line 4, column `a`", "`0x1A`", "--categorical"],
+    ),
+    bad(
+        "table value with underscores",
+        &["train", "--data", "{dir}/underscore.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
+        &["underscore.csv: line 4, column `a`", "`1_000`"],
+    ),
+    bad(
+        "too many classes",
+        &["train", "--data", "{dir}/classes.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
+        &["classes.csv: line 1002, column `y`", "more than 1000"],
+    ),
+    bad(
+        "stratifying one-row classes",
+        &["train", "--data", "{dir}/singletons.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
+        &["test-split", "two rows", "--test-data"],
+    ),
+    bad(
+        "dropping every row",
+        &[
+            "train", "--data", "{dir}/all-missing.csv", "--target", "y", "--missing", "drop", "--device", "cpu", "--out",
+            "{dir}/out",
+        ],
+        &["all-missing.csv", "--missing drop leaves none"],
+    ),
+    // Memory bounded by everything the input declares.
+    good(
+        "a wide layer's plots within memory",
+        &[
+            "train", "--dataset", "blobs", "--samples", "100", "--hidden", "1000000", "--epochs", "1", "--device", "cpu",
+            "--quiet", "--out", "{dir}/wide",
+        ],
+    ),
+    bad(
+        "explain beyond memory",
+        &["explain", "--dataset", "blobs", "--device", "cpu", "--hidden", "100000000"],
+        &["hidden", "GiB"],
+    ),
+    bad(
+        "sweep grid too large",
+        &[
+            "train", "--dataset", "blobs", "--device", "cpu", "--sweep", "lr=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40", "--sweep", "seed=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30", "--out",
+            "{dir}/out",
+        ],
+        &["sweep", "40 lr × 30 seed", "1000 runs"],
+    ),
+    // Output paths: one line, exit 2, before any work.
+    bad(
+        "out onto a file",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--out", "{dir}/wrong-type.toml"],
+        &["wrong-type.toml", "is a file"],
+    ),
+    bad(
+        "out onto a device",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--out", "/dev/null"],
+        &["/dev/null", "not a regular directory"],
+    ),
+    bad(
+        "out onto a symlink",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--out", "{dir}/link"],
+        &["link", "symbolic link"],
+    ),
+    bad(
+        "out onto a dangling link",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--out", "{dir}/dangling"],
+        &["dangling", "symbolic link"],
+    ),
+    bad(
+        "out onto a link loop",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--out", "{dir}/loop1"],
+        &["loop1", "symbolic link"],
+    ),
+    bad(
+        "data-dir is a file",
+        &["train", "--dataset", "mnist", "--data-dir", "{dir}/wrong-type.toml", "--out", "{dir}/out"],
+        &["--data-dir", "not a directory"],
+    ),
+    bad(
+        "plot of a file",
+        &["plot", "{dir}/wrong-type.toml"],
+        &["wrong-type.toml", "expected a run directory"],
+    ),
+    bad(
+        "plot of a missing second run",
+        &["plot", "{dir}/run", "{dir}/no-such-run"],
+        &["no-such-run", "does not exist"],
+    ),
+    bad(
+        "plot out onto a file",
+        &["plot", "{dir}/run", "{dir}/blobs-run", "--out", "{dir}/wrong-type.toml"],
+        &["wrong-type.toml", "is a file"],
+    ),
+    bad(
+        "predict rows out onto a directory",
+        &["predict", "--checkpoint", "{dir}/run", "--data", "{dir}/hex.csv", "--out", "{dir}/empty"],
+        &["empty", "is a directory"],
+    ),
+    bad(
+        "export under a missing folder",
+        &["export", "{dir}/run", "--out", "{dir}/no-folder/model.safetensors"],
+        &["no-folder/model.safetensors", "does not exist"],
+    ),
+    bad(
+        "sweep into a used sweep directory",
+        &["train", "--dataset", "blobs", "--device", "cpu", "--sweep", "lr=0.1,0.2", "--out", "{dir}/used-sweep"],
+        &["used-sweep", "already holds files"],
+    ),
+    // A resume keeps the network and its optimizer, and names what the flags would change.
+    bad(
+        "resume with another optimizer",
+        &["train", "--resume", "{dir}/run", "--optimizer", "adam"],
+        &["--optimizer", "sgd", "adam"],
+    ),
+    bad(
+        "resume with another loss",
+        &["train", "--resume", "{dir}/run", "--loss", "binary-cross-entropy"],
+        &["--loss", "softmax-cross-entropy", "binary-cross-entropy"],
+    ),
     // Missing data: exit 1, where it looked, and how to get it.
     Case {
         name: "data dir without the dataset",
@@ -294,6 +488,10 @@ fn every_bad_input_gets_its_exit_code_and_a_message_naming_it() {
         if case.one_line && stderr.trim_end().lines().count() != 1 {
             wrong.push("not one line".into());
         }
+        // The fixture directory is itself a temporary one: only a name under it counts.
+        if stderr.replace(&dir.display().to_string(), "{dir}").contains(".tmp") {
+            wrong.push("names a temporary file".into());
+        }
         if dir.join("out").exists() {
             wrong.push("wrote a run directory".into());
             let _ = std::fs::remove_dir_all(dir.join("out"));
@@ -303,6 +501,15 @@ fn every_bad_input_gets_its_exit_code_and_a_message_naming_it() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let untouched: Vec<_> = std::fs::read_dir(dir.join("used-sweep"))
+        .expect("the used sweep directory")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        untouched,
+        ["table.txt"],
+        "a refused sweep leaves its directory as it was"
+    );
 }
 
 /// The files the cases name: bad configs, a FIFO, a gzip bomb, a PNG header bomb, a trained run
@@ -319,6 +526,35 @@ fn write_fixtures(dir: &Path) {
         .expect("mkfifo runs");
     assert!(made.success());
     std::fs::create_dir(dir.join("empty")).expect("mkdir");
+    write_tables(dir);
+    std::fs::create_dir(dir.join("used-sweep")).expect("mkdir");
+    write("used-sweep/table.txt", b"an earlier sweep's table\n");
+    for (link, target) in [
+        ("link", "empty"),
+        ("dangling", "nowhere"),
+        ("loop1", "loop2"),
+        ("loop2", "loop1"),
+    ] {
+        std::os::unix::fs::symlink(target, dir.join(link)).expect("symlink");
+    }
+    let blobs = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args([
+            "train",
+            "--dataset",
+            "blobs",
+            "--epochs",
+            "1",
+            "--hidden",
+            "4",
+            "--quiet",
+            "--device",
+            "cpu",
+        ])
+        .arg("--out")
+        .arg(dir.join("blobs-run"))
+        .output()
+        .expect("trains");
+    assert!(blobs.status.success(), "{}", String::from_utf8_lossy(&blobs.stderr));
     write_dataset(&dir.join("bomb"), 4, 64 << 20);
     write_dataset(&dir.join("tiny"), 4, 0);
     // A 4×4-image model, so `predict --image` reads the image.
@@ -334,6 +570,37 @@ fn write_fixtures(dir: &Path) {
     let mut checkpoint = gpu_mlp::checkpoint::Checkpoint::load(&dir.join("run/last.safetensors")).expect("loads");
     checkpoint.params[3] = f32::NAN;
     checkpoint.save(&dir.join("nan.safetensors")).expect("saves");
+}
+
+/// CSV tables with one bad value at line 4 (`a` of the third row), too many classes, one-row
+/// classes and no complete row.
+fn write_tables(dir: &Path) {
+    let numbers = |bad: &str| {
+        let mut text = String::from("a,b,y\n");
+        for i in 0..20 {
+            let a = if i == 2 {
+                bad.to_string()
+            } else {
+                format!("{}.5", i % 7)
+            };
+            text += &format!("{a},{},{}\n", i % 3, ["p", "q"][i % 2]);
+        }
+        text
+    };
+    for (name, bad) in [
+        ("e300", "1e300"),
+        ("e400", "1e400"),
+        ("hex", "0x1A"),
+        ("underscore", "1_000"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.csv")), numbers(bad)).expect("write fixture");
+    }
+    let many: String = (0..1500).map(|i| format!("{i},{},class{i}\n", i % 5)).collect();
+    std::fs::write(dir.join("classes.csv"), format!("a,b,y\n{many}")).expect("write fixture");
+    let singletons: String = (0..10).map(|i| format!("{i},{},c{i}\n", i % 3)).collect();
+    std::fs::write(dir.join("singletons.csv"), format!("a,b,y\n{singletons}")).expect("write fixture");
+    let holes: String = (0..10).map(|i| format!("{i},NA,c{}\n", i % 2)).collect();
+    std::fs::write(dir.join("all-missing.csv"), format!("a,b,y\n{holes}")).expect("write fixture");
 }
 
 /// An MNIST-style dataset of two `side`×`side` images per split, gzip-compressed; the training

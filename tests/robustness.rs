@@ -157,33 +157,13 @@ fn long_run(dir: &std::path::Path, epochs: &str) -> std::process::Command {
     cmd
 }
 
-/// Waits until `path` exists (the run has written its first checkpoint), at most 60 s.
-fn wait_for(path: &std::path::Path) {
-    let start = std::time::Instant::now();
-    while !path.exists() {
-        assert!(start.elapsed().as_secs() < 60, "{} never appeared", path.display());
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
-/// Sends `signal` (`-TERM`, …) to `child` with kill(1) and waits: its exit code and stderr.
-fn signal_and_wait(child: std::process::Child, signal: &str) -> (Option<i32>, String) {
-    let status = std::process::Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("exits");
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
 /// Starts a long run in `run`, sends it `signal` once it has saved an epoch, checks it exits
 /// with `code` saying where it stopped, and returns the checkpoint it left.
 fn interrupt(run: &std::path::Path, signal: &str, code: i32) -> Checkpoint {
     let child = long_run(run, "1000").spawn().expect("starts");
-    wait_for(&run.join("history.json"));
+    common::wait_for(&run.join("history.json"));
     std::thread::sleep(std::time::Duration::from_millis(150));
-    let (exit, stderr) = signal_and_wait(child, signal);
+    let (exit, stderr) = common::signal_and_wait(child, signal);
     assert_eq!(exit, Some(code), "{signal}: {stderr}");
     assert!(stderr.contains("interrupted in epoch"), "{signal}: {stderr}");
     Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint")
@@ -322,7 +302,7 @@ fn a_signal_while_loading_data_exits_at_once_writing_nothing() {
             .expect("starts");
         std::thread::sleep(std::time::Duration::from_millis(300));
         let sent = std::time::Instant::now();
-        let (exit, stderr) = signal_and_wait(child, signal);
+        let (exit, stderr) = common::signal_and_wait(child, signal);
         assert_eq!(exit, Some(code), "{signal}: {stderr}");
         assert!(
             stderr.contains("stopped before anything was written"),
@@ -395,7 +375,7 @@ fn a_run_in_progress_is_locked() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let run = tmp.path().join("run");
     let mut child = long_run(&run, "1000").spawn().expect("starts");
-    wait_for(&run.join("history.json"));
+    common::wait_for(&run.join("history.json"));
     for attempt in [blobs_run(&run, &["--force"]), {
         std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
             .args(["train", "--resume"])
@@ -498,7 +478,7 @@ fn sigkill_never_leaves_a_corrupt_file() {
         let dir = tempfile::tempdir().expect("temp dir");
         let run = dir.path().join("run");
         let mut child = long_run(&run, "1000").spawn().expect("starts");
-        wait_for(&run.join("config.toml"));
+        common::wait_for(&run.join("config.toml"));
         std::thread::sleep(std::time::Duration::from_millis(300 + delay_ms));
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");

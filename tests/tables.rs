@@ -274,7 +274,7 @@ fn bad_tables_name_the_file_line_and_column() {
         ),
         (
             &["--data", "one-row.csv", "--target", "label"],
-            &["test-split", "1 rows"],
+            &["test-split", "two rows"],
         ),
         (
             &["--data", "ragged.csv", "--target", "label"],
@@ -333,4 +333,138 @@ fn bad_tables_name_the_file_line_and_column() {
         let _ = std::fs::remove_dir_all(dir.join("run"));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A table of `rows` rows: six numeric columns, a categorical one and a class that depends on
+/// them (seeded, so every call writes the same file).
+fn write_table(path: &Path, rows: usize) {
+    use rand::Rng as _;
+    let mut rng = common::rng(11);
+    let mut text = String::from("x1,x2,x3,x4,x5,x6,colour,class\n");
+    for _ in 0..rows {
+        let x: Vec<f32> = (0..6).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let colour = ["red", "green", "blue"][rng.random_range(0..3)];
+        let class = ["low", "mid", "high"][usize::from(x[0] + x[1] > 0.5) + usize::from(x[2] > 1.0)];
+        let cells: Vec<String> = x.iter().map(|v| format!("{v:.4}")).collect();
+        text += &format!("{},{colour},{class}\n", cells.join(","));
+    }
+    std::fs::write(path, text).expect("write table");
+}
+
+/// A CPU table run long enough to be interrupted mid-epoch.
+fn table_run(csv: &Path, run: &Path, epochs: usize) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"));
+    cmd.args(["train", "--data", path(csv), "--target", "class", "--device", "cpu"])
+        .args([
+            "--hidden",
+            "64",
+            "--batch-size",
+            "8",
+            "--optimizer",
+            "adam",
+            "--val-split",
+            "0.1",
+        ])
+        .args(["--epochs", &epochs.to_string(), "--out", path(run)])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+fn last_checkpoint(run: &Path) -> gpu_mlp::checkpoint::Checkpoint {
+    gpu_mlp::checkpoint::Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint")
+}
+
+/// Ctrl-C, SIGTERM and kill -9 during a table run: each resumes (the run's own config.toml,
+/// the table checked unchanged) and ends with exactly the weights and optimizer state of a run
+/// that was never stopped.
+#[test]
+fn an_interrupted_table_run_resumes_exactly() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let csv = tmp.path().join("table.csv");
+    write_table(&csv, 20_000);
+    for (signal, code) in [("-INT", Some(130)), ("-TERM", Some(143)), ("-KILL", None)] {
+        let run = tmp.path().join(format!("run{signal}"));
+        let child = table_run(&csv, &run, 1000).spawn().expect("starts");
+        common::wait_for(&run.join("history.json"));
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let (exit, said) = common::signal_and_wait(child, signal);
+        assert_eq!(exit, code, "{signal}: {said}");
+        let saved = last_checkpoint(&run);
+        let target = saved.meta.epoch + 1;
+        let resumed = gpu_mlp(&[
+            "train",
+            "--resume",
+            path(&run),
+            "--epochs",
+            &target.to_string(),
+            "--quiet",
+        ]);
+        assert!(resumed.status.success(), "{signal}: {}", stderr(&resumed));
+        let straight_dir = tmp.path().join(format!("straight{signal}"));
+        let straight = table_run(&csv, &straight_dir, target).output().expect("runs");
+        assert!(straight.status.success(), "{}", stderr(&straight));
+        let (x, y) = (last_checkpoint(&run), last_checkpoint(&straight_dir));
+        assert_eq!(x.meta.epoch, target);
+        assert!(
+            x.params == y.params && x.optimizer_state == y.optimizer_state,
+            "{signal}: resumed weights differ from an uninterrupted run (stopped at epoch {} + {} steps)",
+            saved.meta.epoch,
+            saved.meta.steps_into_epoch
+        );
+    }
+}
+
+/// A table run's config.toml trains the same run again; a resume whose table grew, changed or
+/// vanished since the run started is refused naming the file and what happened to it.
+#[test]
+fn a_table_run_reruns_from_its_config_and_refuses_a_changed_table() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let csv = tmp.path().join("table.csv");
+    write_table(&csv, 300);
+    let run = tmp.path().join("run");
+    let first = table_run(&csv, &run, 2).output().expect("runs");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let config = std::fs::read_to_string(run.join("config.toml")).expect("config.toml");
+    assert!(
+        !config.contains("dataset"),
+        "a table run's config names no dataset:\n{config}"
+    );
+    let rerun_dir = tmp.path().join("rerun");
+    let rerun = gpu_mlp(&[
+        "train",
+        "--config",
+        path(&run.join("config.toml")),
+        "--out",
+        path(&rerun_dir),
+        "--quiet",
+    ]);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    assert!(last_checkpoint(&rerun_dir).params == last_checkpoint(&run).params);
+
+    let original = std::fs::read(&csv).expect("read table");
+    let mut changed = original.clone();
+    let digit = changed.iter().position(u8::is_ascii_digit).expect("a digit");
+    changed[digit] = if changed[digit] == b'1' { b'2' } else { b'1' };
+    let mut grown = original.clone();
+    grown.extend_from_slice(b"0.1,0.2,0.3,0.4,0.5,0.6,red,low\n");
+    for (what, bytes) in [
+        ("grew from", Some(grown)),
+        ("changed (SHA-256", Some(changed)),
+        ("is gone", None),
+    ] {
+        match bytes {
+            Some(bytes) => std::fs::write(&csv, bytes).expect("rewrite table"),
+            None => std::fs::remove_file(&csv).expect("remove table"),
+        }
+        let resumed = gpu_mlp(&["train", "--resume", path(&run), "--epochs", "3"]);
+        let err = stderr(&resumed);
+        assert_eq!(resumed.status.code(), Some(2), "{err}");
+        assert!(err.contains("table.csv") && err.contains(what), "{what}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    std::fs::write(&csv, original).expect("restore table");
+    let resumed = gpu_mlp(&["train", "--resume", path(&run), "--epochs", "3", "--quiet"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(last_checkpoint(&run).meta.epoch, 3);
 }

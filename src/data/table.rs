@@ -121,7 +121,9 @@ fn cell(value: &str) -> Cell {
 fn not_a_number(value: &str) -> String {
     match cell(value) {
         Cell::OutOfRange => format!("`{value}` is beyond the range of a 32-bit float (±3.4e38)"),
-        _ => format!("`{value}` is not a decimal number (the column is numeric)"),
+        _ => format!(
+            "`{value}` is not a decimal number (the column is numeric): fix it, or name the column in --categorical"
+        ),
     }
 }
 
@@ -593,14 +595,7 @@ fn numeric_column(table: &RawTable, c: usize, rows: &[usize]) -> Result<Option<V
     match (stray, numbers.is_empty()) {
         (_, true) => Ok(None),
         (None, false) => Ok(Some(numbers)),
-        (Some(r), false) => Err(table.error_at(
-            r,
-            c,
-            format!(
-                "{}; fix the value, or name the column in --categorical",
-                not_a_number(table.value(r, c))
-            ),
-        )),
+        (Some(r), false) => Err(table.error_at(r, c, not_a_number(table.value(r, c)))),
     }
 }
 

@@ -187,3 +187,23 @@ pub fn gpu_mlp_in(cwd: &std::path::Path, args: &[&str]) -> std::process::Output 
 pub fn output_text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
+
+/// Waits until `path` exists (the run has written its first checkpoint), at most 60 s.
+pub fn wait_for(path: &std::path::Path) {
+    let start = std::time::Instant::now();
+    while !path.exists() {
+        assert!(start.elapsed().as_secs() < 60, "{} never appeared", path.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Sends `signal` (`-TERM`, …) to `child` with kill(1) and waits: its exit code and stderr.
+pub fn signal_and_wait(child: std::process::Child, signal: &str) -> (Option<i32>, String) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("exits");
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
