@@ -17,7 +17,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     check_output_file(path)?;
     let dir = parent_of(path);
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(path, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    // The file itself: NamedTempFile's own writer adds the temporary path to its errors.
+    tmp.as_file_mut().write_all(bytes).map_err(|e| Error::io(path, e))?;
     #[cfg(unix)]
     {
         // Temporary files are created private; artifacts are ordinary files.

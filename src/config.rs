@@ -316,12 +316,17 @@ impl Config {
     /// The whole configuration as TOML (what a run directory records, and what `--config`
     /// reruns): a table run's without `dataset`, which it does not use.
     pub fn to_toml(&self) -> String {
-        // Every field is a plain value, list or table, so serialization cannot fail.
-        let mut table = toml::Table::try_from(self).expect("a Config serializes to TOML");
-        if self.is_table() {
-            table.remove("dataset");
+        // Every field is a plain value, list or table, so serialization cannot fail. Written
+        // from the struct itself, so f32 values keep their short spelling (0.9, not 0.8999…).
+        let text = toml::to_string(self).expect("a Config serializes to TOML");
+        match self.is_table() {
+            true => text
+                .lines()
+                .filter(|l| !l.starts_with("dataset = "))
+                .map(|l| format!("{l}\n"))
+                .collect(),
+            false => text,
         }
-        toml::to_string(&table).expect("a TOML table serializes")
     }
 
     pub fn validate(&self) -> Result<()> {

@@ -211,6 +211,13 @@ pub fn evaluate(checkpoint: &Checkpoint, data: &Dataset) -> Result<Evaluation> {
     let spec = checkpoint.meta.spec()?;
     let units = spec.outputs();
     let names = &checkpoint.meta.class_names;
+    // The outputs, the loss's scratch and the probabilities, one value per sample and class.
+    crate::memory::check_fits(
+        "data",
+        &format!("evaluating {} samples of {} classes", data.len(), names.len()),
+        3 * 4 * data.len() as u128 * names.len().max(units) as u128,
+        crate::memory::available_bytes(),
+    )?;
     let outputs = outputs(checkpoint, data)?;
     let mut scratch = vec![0.0f32; outputs.len()];
     let loss = loss_and_grad(spec.loss, &outputs, &data.labels, data.len(), units, &mut scratch);

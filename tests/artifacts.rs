@@ -111,7 +111,10 @@ fn a_checkpoint_for_another_network_is_refused() {
         .err()
         .expect("refused");
     let msg = err.to_string();
-    assert!(msg.contains("2-12(tanh)-6-2") && msg.contains("2-5(tanh)-6-2"), "{msg}");
+    assert!(
+        msg.contains("--hidden") && msg.contains("[12, 6]") && msg.contains("[5, 6]"),
+        "{msg}"
+    );
 }
 
 /// A checkpoint file's bytes with `from` replaced by `to` in its header (the metadata JSON).

@@ -339,6 +339,11 @@ const CASES: &[Case] = &[
         &["classes.csv: line 1002, column `y`", "more than 1000"],
     ),
     bad(
+        "one-hot columns beyond memory",
+        &["train", "--data", "{dir}/ids.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
+        &["ids.csv", "GiB"],
+    ),
+    bad(
         "stratifying one-row classes",
         &["train", "--data", "{dir}/singletons.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
         &["test-split", "two rows", "--test-data"],
@@ -537,24 +542,7 @@ fn write_fixtures(dir: &Path) {
     ] {
         std::os::unix::fs::symlink(target, dir.join(link)).expect("symlink");
     }
-    let blobs = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
-        .args([
-            "train",
-            "--dataset",
-            "blobs",
-            "--epochs",
-            "1",
-            "--hidden",
-            "4",
-            "--quiet",
-            "--device",
-            "cpu",
-        ])
-        .arg("--out")
-        .arg(dir.join("blobs-run"))
-        .output()
-        .expect("trains");
-    assert!(blobs.status.success(), "{}", String::from_utf8_lossy(&blobs.stderr));
+    train_blobs(&dir.join("blobs-run"));
     write_dataset(&dir.join("bomb"), 4, 64 << 20);
     write_dataset(&dir.join("tiny"), 4, 0);
     // A 4×4-image model, so `predict --image` reads the image.
@@ -570,6 +558,28 @@ fn write_fixtures(dir: &Path) {
     let mut checkpoint = gpu_mlp::checkpoint::Checkpoint::load(&dir.join("run/last.safetensors")).expect("loads");
     checkpoint.params[3] = f32::NAN;
     checkpoint.save(&dir.join("nan.safetensors")).expect("saves");
+}
+
+/// A one-epoch blobs run (a 2-4-2 model) in `run`.
+fn train_blobs(run: &Path) {
+    let trained = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args([
+            "train",
+            "--dataset",
+            "blobs",
+            "--epochs",
+            "1",
+            "--hidden",
+            "4",
+            "--quiet",
+            "--device",
+            "cpu",
+        ])
+        .arg("--out")
+        .arg(run)
+        .output()
+        .expect("trains");
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
 }
 
 /// CSV tables with one bad value at line 4 (`a` of the third row), too many classes, one-row
@@ -597,6 +607,8 @@ fn write_tables(dir: &Path) {
     }
     let many: String = (0..1500).map(|i| format!("{i},{},class{i}\n", i % 5)).collect();
     std::fs::write(dir.join("classes.csv"), format!("a,b,y\n{many}")).expect("write fixture");
+    let ids: String = (0..100_000).map(|i| format!("id{i},{}\n", i % 2)).collect();
+    std::fs::write(dir.join("ids.csv"), format!("id,y\n{ids}")).expect("write fixture");
     let singletons: String = (0..10).map(|i| format!("{i},{},c{i}\n", i % 3)).collect();
     std::fs::write(dir.join("singletons.csv"), format!("a,b,y\n{singletons}")).expect("write fixture");
     let holes: String = (0..10).map(|i| format!("{i},NA,c{}\n", i % 2)).collect();
@@ -654,4 +666,44 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
     png.extend(chunk(b"IDAT", &idat.finish().expect("compress")));
     png.extend(chunk(b"IEND", &[]));
     png
+}
+
+/// A disk that fills while a file is written (simulated with a file-size limit, whose signal
+/// is ignored so the write fails as on a full disk): the error names the file asked for, not
+/// the temporary file beside it, and neither is left behind.
+#[test]
+fn a_full_disk_names_the_file_being_written() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (run, out) = (tmp.path().join("run"), tmp.path().join("model.safetensors"));
+    train_blobs(&run);
+    let mut export = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"));
+    export.arg("export").arg(&run).arg("--out").arg(&out);
+    {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: setrlimit and signal are async-signal-safe, as code between fork and exec must be.
+        unsafe {
+            export.pre_exec(|| {
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let limit = libc::rlimit {
+                    rlim_cur: 256,
+                    rlim_max: 256,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let done = export.output().expect("runs");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("{}:", out.display())), "{stderr}");
+    let under_tmp = stderr.replace(&tmp.path().display().to_string(), "{tmp}");
+    assert!(!under_tmp.contains(".tmp"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(left, ["run"], "no file, whole or partial, is left behind");
 }

@@ -536,6 +536,13 @@ impl TableCodec {
             vec![0; rows.len()]
         };
         let dim = self.dim();
+        // One-hot blocks multiply: a column of many categories can declare far more than the file.
+        crate::memory::check_fits(
+            "data",
+            &format!("{} rows of {} inputs from {}", rows.len(), dim, table.path.display()),
+            4 * rows.len() as u128 * dim as u128,
+            crate::memory::available_bytes(),
+        )?;
         let mut features = Vec::with_capacity(rows.len() * dim);
         for &row in rows {
             for (codec, &c) in self.columns.iter().zip(&columns) {
