@@ -590,3 +590,30 @@ fn models_and_data_beyond_memory_are_refused_with_the_numbers() {
         assert!(!run.exists(), "{flags:?}: nothing written");
     }
 }
+
+/// A stop signal while `plot` draws ends it between files, saying that what was written is
+/// whole and how to redraw it, never that nothing was written.
+#[test]
+fn a_signal_while_plotting_says_what_is_whole() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let run = tmp.path().join("run");
+    // A wide model: evaluating it and its decision regions takes seconds.
+    let trained = blobs_run(&run, &["--samples", "100", "--hidden", "1000000"]);
+    assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .arg("plot")
+        .arg(&run)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (exit, stderr) = common::signal_and_wait(child, "-TERM");
+    assert_eq!(exit, Some(143), "{stderr}");
+    assert!(
+        stderr.contains("files written so far are whole")
+            && stderr.contains("gpu-mlp plot")
+            && !stderr.contains("nothing was written"),
+        "{stderr}"
+    );
+}
