@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::backend::{Backend, TrainOptions};
-use crate::cpu::ops;
+use crate::cpu::gemm;
 use crate::cpu::CpuBackend;
 use crate::data::{synthetic_images, Splits};
 use crate::error::{Error, Result};
@@ -71,7 +71,7 @@ impl CpuMatmul {
         let p = self.product;
         let start = Instant::now();
         for _ in 0..iters {
-            ops::matmul(p.m, p.k, p.n, &self.a, p.a, &self.b, p.b, &mut self.c);
+            gemm::matmul(p, &self.a, &self.b, &mut self.c);
         }
         start.elapsed()
     }

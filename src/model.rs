@@ -194,40 +194,55 @@ impl Product {
     pub fn flops(&self) -> u64 {
         2 * (self.m * self.k * self.n) as u64
     }
-}
 
-impl LayerSlots {
-    /// `Z[batch, out] = X · Wᵀ`.
-    pub fn forward_product(&self, batch: usize) -> Product {
+    /// A dense layer's forward product for `batch` rows: `Z[batch, out] = X · Wᵀ`.
+    pub fn forward(batch: usize, fan_in: usize, fan_out: usize) -> Product {
         Product {
             m: batch,
-            k: self.fan_in,
-            n: self.fan_out,
+            k: fan_in,
+            n: fan_out,
             a: Stored::AsIs,
             b: Stored::Transposed,
         }
     }
 
-    /// `dW[out, in] = dZᵀ · X`.
-    pub fn weight_grad_product(&self, batch: usize) -> Product {
+    /// Its weight gradient: `dW[out, in] = dZᵀ · X`.
+    pub fn weight_grad(batch: usize, fan_in: usize, fan_out: usize) -> Product {
         Product {
-            m: self.fan_out,
+            m: fan_out,
             k: batch,
-            n: self.fan_in,
+            n: fan_in,
             a: Stored::Transposed,
             b: Stored::AsIs,
         }
     }
 
-    /// `dX[batch, in] = dZ · W`.
-    pub fn input_grad_product(&self, batch: usize) -> Product {
+    /// Its input gradient: `dX[batch, in] = dZ · W`.
+    pub fn input_grad(batch: usize, fan_in: usize, fan_out: usize) -> Product {
         Product {
             m: batch,
-            k: self.fan_out,
-            n: self.fan_in,
+            k: fan_out,
+            n: fan_in,
             a: Stored::AsIs,
             b: Stored::AsIs,
         }
+    }
+}
+
+impl LayerSlots {
+    /// `Z[batch, out] = X · Wᵀ`.
+    pub fn forward_product(&self, batch: usize) -> Product {
+        Product::forward(batch, self.fan_in, self.fan_out)
+    }
+
+    /// `dW[out, in] = dZᵀ · X`.
+    pub fn weight_grad_product(&self, batch: usize) -> Product {
+        Product::weight_grad(batch, self.fan_in, self.fan_out)
+    }
+
+    /// `dX[batch, in] = dZ · W`.
+    pub fn input_grad_product(&self, batch: usize) -> Product {
+        Product::input_grad(batch, self.fan_in, self.fan_out)
     }
 }
 

@@ -11,12 +11,12 @@
 mod common;
 
 use common::{assert_close, gpu_or_skip, product_plans, random_vec, read_f32, rng, step_table};
-use gpu_mlp::cpu::ops;
+use gpu_mlp::cpu::{gemm, ops};
 use gpu_mlp::gpu::kernels::loss::LossOperands;
 use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
-use gpu_mlp::model::{Activation, Loss, Stored, TENSOR_ALIGN};
+use gpu_mlp::model::{Activation, Loss, Product, Stored, TENSOR_ALIGN};
 use gpu_mlp::optim::{Optimizer, OptimizerKind};
 use rand::Rng;
 
@@ -131,7 +131,18 @@ fn matmul_writes_nothing_outside_its_regions() {
         let kind = kinds[i % kinds.len()];
         let (a, b) = (random_vec(&mut r, m * k), random_vec(&mut r, k * n));
         let mut want = vec![0.0; m * n];
-        ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut want);
+        gemm::matmul(
+            Product {
+                m,
+                k,
+                n,
+                a: a_stored,
+                b: b_stored,
+            },
+            &a,
+            &b,
+            &mut want,
+        );
         let (operand, want_sums) = match kind {
             Kind::RowSums => {
                 // Σ_k A[row, k], whichever way A is stored.

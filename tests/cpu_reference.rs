@@ -4,9 +4,9 @@
 mod common;
 
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
-use gpu_mlp::cpu::ops;
+use gpu_mlp::cpu::{gemm, ops, reference};
 use gpu_mlp::dropout::Dropout;
-use gpu_mlp::model::{Activation, Loss, MlpSpec, ParamLayout, Stored};
+use gpu_mlp::model::{Activation, Loss, MlpSpec, ParamLayout, Product, Stored};
 use rand::Rng;
 
 /// Analytic gradients of the batch-mean loss against central differences, all in f64, for each
@@ -128,43 +128,52 @@ fn softmax_cross_entropy_is_stable_for_large_logits() {
     assert!(dz.iter().all(|g| g.is_finite()));
 }
 
-/// The strided GEMM wrapper against a triple loop, for every storage combination; the larger
-/// shapes are split by columns over threads, into parts that do not divide n evenly.
-#[test]
-fn matmul_matches_a_triple_loop() {
+/// The fast product against the plain reference, at one shape, for every storage combination.
+/// The larger shapes are split by columns over threads, into parts that do not divide n evenly.
+fn fast_product_matches_the_reference(m: usize, k: usize, n: usize) {
     let mut r = common::rng(22);
-    for (m, k, n) in [(5, 7, 3), (129, 130, 785), (128, 784, 17)] {
-        let a: Vec<f64> = (0..m * k).map(|_| r.random_range(-1.0..1.0)).collect();
-        let b: Vec<f64> = (0..k * n).map(|_| r.random_range(-1.0..1.0)).collect();
-        for a_stored in [Stored::AsIs, Stored::Transposed] {
-            for b_stored in [Stored::AsIs, Stored::Transposed] {
-                let at = |i: usize, p: usize| {
-                    if a_stored == Stored::AsIs {
-                        a[i * k + p]
-                    } else {
-                        a[p * m + i]
-                    }
-                };
-                let bt = |p: usize, j: usize| {
-                    if b_stored == Stored::AsIs {
-                        b[p * n + j]
-                    } else {
-                        b[j * k + p]
-                    }
-                };
-                let mut c = vec![f64::NAN; m * n];
-                ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut c);
-                for i in 0..m {
-                    for j in 0..n {
-                        let want: f64 = (0..k).map(|p| at(i, p) * bt(p, j)).sum();
-                        assert!(
-                            (c[i * n + j] - want).abs() < 1e-10,
-                            "{m}×{k}×{n} {a_stored:?}/{b_stored:?} at ({i},{j}): {} vs {want}",
-                            c[i * n + j]
-                        );
-                    }
-                }
+    let a: Vec<f64> = (0..m * k).map(|_| r.random_range(-1.0..1.0)).collect();
+    let b: Vec<f64> = (0..k * n).map(|_| r.random_range(-1.0..1.0)).collect();
+    for a_stored in [Stored::AsIs, Stored::Transposed] {
+        for b_stored in [Stored::AsIs, Stored::Transposed] {
+            let p = Product {
+                m,
+                k,
+                n,
+                a: a_stored,
+                b: b_stored,
+            };
+            let (mut fast, mut plain) = (vec![f64::NAN; m * n], vec![f64::NAN; m * n]);
+            gemm::matmul(p, &a, &b, &mut fast);
+            reference::matmul(p, &a, &b, &mut plain);
+            for (i, (got, want)) in fast.iter().zip(&plain).enumerate() {
+                assert!(
+                    (got - want).abs() < 1e-10,
+                    "{m}×{k}×{n} {a_stored:?}/{b_stored:?} at ({}, {}): {got} vs {want}",
+                    i / n,
+                    i % n
+                );
             }
         }
     }
+}
+
+/// One named test per shape, so one failure does not hide another.
+macro_rules! product_shapes {
+    ($($name:ident: ($m:expr, $k:expr, $n:expr);)*) => {$(
+        #[test]
+        fn $name() {
+            fast_product_matches_the_reference($m, $k, $n);
+        }
+    )*};
+}
+
+product_shapes! {
+    product_1x1x1: (1, 1, 1);
+    product_1x7x129: (1, 7, 129);
+    product_7x1x7: (7, 1, 7);
+    product_5x7x3: (5, 7, 3);
+    product_129x130x785: (129, 130, 785);
+    product_128x784x17: (128, 784, 17);
+    product_785x129x7: (785, 129, 7);
 }

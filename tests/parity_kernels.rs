@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_close, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, read_u32, rng, step_table};
-use gpu_mlp::cpu::ops;
+use gpu_mlp::cpu::{gemm, ops};
 use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::dropout::Dropout;
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
@@ -13,7 +13,7 @@ use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
 use gpu_mlp::gpu::kernels::matmul::{MatmulOperands, ProductPlan};
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
-use gpu_mlp::model::{Activation, Loss, Stored};
+use gpu_mlp::model::{Activation, Loss, Product, Stored};
 use gpu_mlp::optim::{Optimizer, OptimizerKind, UpdateStep};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -132,7 +132,18 @@ fn matmul_all_layouts_match_cpu() {
         for a_stored in [Stored::AsIs, Stored::Transposed] {
             for b_stored in [Stored::AsIs, Stored::Transposed] {
                 let mut want = vec![0.0; m * n];
-                ops::matmul(m, k, n, &a, a_stored, &b, b_stored, &mut want);
+                gemm::matmul(
+                    Product {
+                        m,
+                        k,
+                        n,
+                        a: a_stored,
+                        b: b_stored,
+                    },
+                    &a,
+                    &b,
+                    &mut want,
+                );
                 let got = gpu_matmul(
                     &ctx,
                     &kernel,
@@ -208,7 +219,7 @@ fn matmul_activation_grad_epilogue_matches_activation_backward() {
         let w = random_vec(&mut r, fan_out * fan_in);
         let z = random_vec(&mut r, rows * fan_in);
         let mut dz_w = vec![0.0; rows * fan_in];
-        ops::matmul(rows, fan_out, fan_in, &dz, Stored::AsIs, &w, Stored::AsIs, &mut dz_w);
+        gemm::matmul(Product::input_grad(rows, fan_in, fan_out), &dz, &w, &mut dz_w);
         for act in ACTIVATIONS {
             // The activation's output (for ReLU about half exact zeros).
             let mut out = z.clone();
@@ -592,14 +603,16 @@ fn dropout_masks_match_cpu() {
         let dz_next = random_vec(&mut r, rows * fan_in);
         let w2 = random_vec(&mut r, fan_in * fan_out);
         let mut want_grad = vec![0.0; rows * fan_out];
-        ops::matmul(
-            rows,
-            fan_in,
-            fan_out,
+        gemm::matmul(
+            Product {
+                m: rows,
+                k: fan_in,
+                n: fan_out,
+                a: Stored::AsIs,
+                b: Stored::AsIs,
+            },
             &dz_next,
-            Stored::AsIs,
             &w2,
-            Stored::AsIs,
             &mut want_grad,
         );
         ops::dropout_activation_backward(&mut want_grad, &want, act, &dropout, layer);

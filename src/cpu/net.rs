@@ -2,8 +2,9 @@
 
 use super::ops::{
     activate, activation_backward, dropout_activation_backward, dropout_forward, linear_backward, linear_forward,
-    loss_and_grad, BatchLoss, Real,
+    loss_and_grad, BatchLoss,
 };
+use super::Real;
 use crate::dropout::Dropout;
 use crate::model::{Loss, ParamLayout};
 

@@ -2,162 +2,21 @@
 //! so the same code runs in f32 (training) and f64 (finite-difference gradient checks).
 //!
 //! Shapes are row-major: a batch `x` is `[rows, in]`, a weight `w` is `[out, in]`, a bias `[out]`.
+//! A layer's products (`model::Product`) run on the fast [`super::gemm`]; the loops a student
+//! writes for them are [`super::reference`], which the fast one is tested against.
 
-use num_traits::Float;
 use rayon::prelude::*;
 
+use super::gemm::matmul;
+use super::Real;
 use crate::dropout::Dropout;
-use crate::model::{Activation, Loss, Stored};
+use crate::model::{Activation, Loss, Product};
 use crate::optim::{Optimizer, OptimizerKind, UpdateStep};
-
-/// A float the reference can compute in: f32 or f64.
-pub trait Real: Float + std::iter::Sum + Send + Sync + 'static {
-    fn from_f32(x: f32) -> Self;
-    fn to_f64(self) -> f64;
-    /// `c = a · b` for row/column strides as in `matrixmultiply`.
-    #[allow(clippy::too_many_arguments)]
-    fn gemm(
-        m: usize,
-        k: usize,
-        n: usize,
-        a: &[Self],
-        a_strides: (isize, isize),
-        b: &[Self],
-        b_strides: (isize, isize),
-        c: &mut [Self],
-    );
-}
-
-macro_rules! impl_real {
-    ($t:ty, $gemm:ident) => {
-        impl Real for $t {
-            fn from_f32(x: f32) -> Self {
-                x as $t
-            }
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            fn gemm(
-                m: usize,
-                k: usize,
-                n: usize,
-                a: &[Self],
-                (rsa, csa): (isize, isize),
-                b: &[Self],
-                (rsb, csb): (isize, isize),
-                c: &mut [Self],
-            ) {
-                let (parts, part_cols) = column_split(m, k, n);
-                let c_base = SharedMut(c.as_mut_ptr());
-                let part = |p: usize| {
-                    let col0 = p * part_cols;
-                    let cols = part_cols.min(n - col0);
-                    // The callers build the strides from the slices' own shapes and check the
-                    // lengths, so every index the kernel touches is inside `a`, `b` and `c`;
-                    // the parts write disjoint column ranges of `c`.
-                    unsafe {
-                        matrixmultiply::$gemm(
-                            m,
-                            k,
-                            cols,
-                            1.0,
-                            a.as_ptr(),
-                            rsa,
-                            csa,
-                            b.as_ptr().offset(col0 as isize * csb),
-                            rsb,
-                            csb,
-                            0.0,
-                            c_base.at(col0),
-                            n as isize,
-                            1,
-                        );
-                    }
-                };
-                if parts == 1 {
-                    part(0);
-                } else {
-                    (0..parts).into_par_iter().for_each(part);
-                }
-            }
-        }
-    };
-}
-
-/// Products smaller than this many multiply-adds run on one thread: splitting them costs more
-/// than it saves.
-const PARALLEL_MIN_WORK: usize = 1 << 20;
-
-/// How to split the columns of a product over the thread pool: the number of parts and the
-/// columns in each (a multiple of 16, the GEMM kernels' width).
-fn column_split(m: usize, k: usize, n: usize) -> (usize, usize) {
-    let threads = rayon::current_num_threads();
-    if threads == 1 || m * k * n < PARALLEL_MIN_WORK {
-        return (1, n);
-    }
-    let part_cols = n.div_ceil(threads).next_multiple_of(16);
-    (n.div_ceil(part_cols), part_cols)
-}
-
-/// The output pointer, shared by the threads that write disjoint parts of it.
-#[derive(Clone, Copy)]
-struct SharedMut<T>(*mut T);
-// Sound because each thread writes its own column range (see `gemm`).
-unsafe impl<T> Send for SharedMut<T> {}
-unsafe impl<T> Sync for SharedMut<T> {}
-
-impl<T> SharedMut<T> {
-    /// The pointer `offset` elements in. Taking `self` makes closures capture the whole
-    /// (Sync) wrapper rather than its raw-pointer field.
-    fn at(self, offset: usize) -> *mut T {
-        // In bounds: offset < n ≤ c.len().
-        unsafe { self.0.add(offset) }
-    }
-}
-
-impl_real!(f32, sgemm);
-impl_real!(f64, dgemm);
-
-/// `C[m×n] = A[m×k] · B[k×n]`, reading A or B through a transpose without copying it.
-/// The GPU's `matmul.wgsl` computes exactly this.
-#[allow(clippy::too_many_arguments)]
-pub fn matmul<T: Real>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &[T],
-    a_stored: Stored,
-    b: &[T],
-    b_stored: Stored,
-    c: &mut [T],
-) {
-    assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "matmul operand too short"
-    );
-    if m == 0 || n == 0 {
-        return;
-    }
-    let strides = |stored, cols: usize, rows: usize| match stored {
-        Stored::AsIs => (cols as isize, 1),
-        Stored::Transposed => (1, rows as isize),
-    };
-    T::gemm(
-        m,
-        k,
-        n,
-        a,
-        strides(a_stored, k, m),
-        b,
-        strides(b_stored, n, k),
-        &mut c[..m * n],
-    );
-}
 
 /// Dense layer forward: `z = x · wᵀ + b` for `x [rows, in]`, `w [out, in]`.
 pub fn linear_forward<T: Real>(x: &[T], w: &[T], b: &[T], rows: usize, z: &mut [T]) {
     let (fan_out, fan_in) = (b.len(), w.len() / b.len());
-    matmul(rows, fan_in, fan_out, x, Stored::AsIs, w, Stored::Transposed, z);
+    matmul(Product::forward(rows, fan_in, fan_out), x, w, z);
     for row in z[..rows * fan_out].chunks_exact_mut(fan_out) {
         for (zi, &bi) in row.iter_mut().zip(b) {
             *zi = *zi + bi;
@@ -230,10 +89,10 @@ pub fn linear_backward<T: Real>(
     dx: Option<&mut [T]>,
 ) {
     let (fan_out, fan_in) = (db.len(), dw.len() / db.len());
-    matmul(fan_out, rows, fan_in, dz, Stored::Transposed, x, Stored::AsIs, dw);
+    matmul(Product::weight_grad(rows, fan_in, fan_out), dz, x, dw);
     bias_grad(dz, rows, db);
     if let Some(dx) = dx {
-        matmul(rows, fan_out, fan_in, dz, Stored::AsIs, w, Stored::AsIs, dx);
+        matmul(Product::input_grad(rows, fan_in, fan_out), dz, w, dx);
     }
 }
 
