@@ -363,10 +363,7 @@ impl Config {
         if let Some(n) = self.patience {
             at_least_one("patience", n)?;
             if self.val_split == 0.0 {
-                return Err(invalid(
-                    "patience",
-                    "early stopping watches a validation metric: set --val-split too".into(),
-                ));
+                return Err(crate::train::patience_without_validation());
             }
         }
         if let Some(n) = self.boundary_every {

@@ -57,7 +57,7 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     config.check_memory(&spec, 3)?;
     let layout = ParamLayout::new(&spec);
     let params = initialize(&layout, config.init, config.seed);
-    let steps = data.train.len().div_ceil(config.batch_size);
+    let steps = crate::train::steps_per_epoch(data.train.len(), config.batch_size);
     if batch >= steps {
         return Err(Error::InvalidConfig {
             field: "batch",

@@ -34,6 +34,27 @@ impl OptimizerKind {
         }
     }
 
+    /// Every optimizer's default learning rate in words, as `--help` gives it: "0.1 for sgd and
+    /// momentum, 0.001 for adam and adamw".
+    pub fn default_lr_text() -> String {
+        use clap::ValueEnum as _;
+        let mut groups: Vec<(f32, Vec<String>)> = Vec::new();
+        for kind in OptimizerKind::value_variants() {
+            let name = kind
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string());
+            match groups.iter_mut().find(|(lr, _)| *lr == kind.default_lr()) {
+                Some((_, names)) => names.push(name),
+                None => groups.push((kind.default_lr(), vec![name])),
+            }
+        }
+        groups
+            .iter()
+            .map(|(lr, names)| format!("{lr} for {}", names.join(" and ")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn state_per_param(self) -> usize {
         match self {
             OptimizerKind::Sgd => 0,

@@ -253,7 +253,7 @@ impl Run {
 
     /// Batches per epoch.
     pub fn steps_per_epoch(&self) -> usize {
-        self.data.train.len().div_ceil(self.config.batch_size)
+        crate::train::steps_per_epoch(self.data.train.len(), self.config.batch_size)
     }
 
     /// Trains as configured, telling `observer` about ticks (every `log_every` batches, else

@@ -174,6 +174,19 @@ pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<u32> {
     order
 }
 
+/// Mini-batches in an epoch of `train_len` samples (the last one may be smaller).
+pub fn steps_per_epoch(train_len: usize, batch_size: usize) -> usize {
+    train_len.div_ceil(batch_size)
+}
+
+/// Early stopping without a validation split to watch.
+pub fn patience_without_validation() -> Error {
+    Error::InvalidConfig {
+        field: "patience",
+        detail: "early stopping watches a validation metric: set --val-split too".into(),
+    }
+}
+
 /// Trains epochs `cfg.start_epoch + 1 ..= cfg.epochs` over `train_len` samples, telling
 /// `observer` at each progress tick and after each epoch. `has_val`: the backend holds a
 /// validation split.
@@ -185,13 +198,10 @@ pub fn train(
     observer: &mut dyn Observer,
 ) -> Result<Outcome> {
     if cfg.patience.is_some() && !has_val {
-        return Err(Error::InvalidConfig {
-            field: "patience",
-            detail: "early stopping watches a validation metric: set --val-split too".into(),
-        });
+        return Err(patience_without_validation());
     }
     let batch = backend.batch_size();
-    let steps_per_epoch = train_len.div_ceil(batch);
+    let steps_per_epoch = steps_per_epoch(train_len, batch);
     let tick = cfg.log_every.unwrap_or(steps_per_epoch).max(1);
     let mut outcome = Outcome {
         reports: Vec::new(),

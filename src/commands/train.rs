@@ -78,8 +78,7 @@ pub struct TrainArgs {
     /// Samples per mini-batch; the last batch of an epoch may be smaller [default: 128].
     #[arg(long, value_parser = super::whole_number::<usize>())]
     batch_size: Option<usize>,
-    /// Learning rate, a finite number > 0 [default: 0.1].
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, allow_hyphen_values = true, help = lr_help())]
     lr: Option<f32>,
     /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers [default: 512].
     #[arg(long, value_parser = parse_hidden)]
@@ -186,6 +185,14 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(skip)]
     mirror: Option<String>,
+}
+
+/// `--lr`'s help: its default depends on the optimizer.
+fn lr_help() -> String {
+    format!(
+        "Learning rate, a finite number > 0 [default: {}]",
+        OptimizerKind::default_lr_text()
+    )
 }
 
 #[derive(Clone, Debug, Serialize)]
