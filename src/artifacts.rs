@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostics::LayerDiagnostics;
 use crate::error::{Error, Result};
-use crate::train::EpochReport;
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced, then
 /// renamed over `path`: readers see the old file or the new one, never a torn one.
@@ -119,25 +118,6 @@ pub struct HistoryRow {
     /// Per layer, the epoch's diagnostics.
     #[serde(default)]
     pub layers: Vec<LayerDiagnostics>,
-}
-
-impl From<&EpochReport> for HistoryRow {
-    fn from(r: &EpochReport) -> Self {
-        HistoryRow {
-            epoch: r.epoch,
-            train_loss: r.train.loss,
-            train_accuracy: r.train.accuracy,
-            val_loss: r.val.map(|v| v.loss),
-            val_accuracy: r.val.map(|v| v.accuracy),
-            test_loss: r.test.loss,
-            test_accuracy: r.test.accuracy,
-            lr: r.lr,
-            seconds: r.train_seconds,
-            samples_per_second: r.samples_per_second,
-            test_auc: None,
-            layers: r.layers.clone(),
-        }
-    }
 }
 
 /// history.csv's columns per layer, each prefixed `layer<N>_` (see [`LayerDiagnostics`]).

@@ -113,7 +113,7 @@ pub enum Error {
         saved: Option<PathBuf>,
     },
 
-    /// `findings`: what the diagnostics of the epochs so far say (see `diagnostics::findings`).
+    /// `findings`: what the diagnostics of the epochs so far say (see `findings::findings`).
     #[error("training diverged at epoch {epoch}: {detail}{}", findings_list(.findings))]
     Diverged {
         epoch: usize,

@@ -43,6 +43,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod files;
+pub mod findings;
 pub mod gpu;
 pub mod image;
 pub mod memory;

@@ -11,9 +11,9 @@ use crate::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::config::Config;
 use crate::data::Splits;
 use crate::device::create_backend;
-use crate::diagnostics::{findings, RunFacts};
 use crate::error::{Error, Result};
 use crate::files::Fingerprint;
+use crate::findings::{findings, RunFacts};
 use crate::model::{initialize, MlpSpec, ParamLayout};
 use crate::train::{train, Best, EpochReport, Observer, Outcome, Tick};
 
@@ -367,6 +367,25 @@ struct Position {
     val: Option<Metrics>,
 }
 
+/// The history's row for an epoch the loop reports (its test AUC, for tables, added by the
+/// recorder).
+fn history_row(r: &EpochReport) -> HistoryRow {
+    HistoryRow {
+        epoch: r.epoch,
+        train_loss: r.train.loss,
+        train_accuracy: r.train.accuracy,
+        val_loss: r.val.map(|v| v.loss),
+        val_accuracy: r.val.map(|v| v.accuracy),
+        test_loss: r.test.loss,
+        test_accuracy: r.test.accuracy,
+        lr: r.lr,
+        seconds: r.train_seconds,
+        samples_per_second: r.samples_per_second,
+        test_auc: None,
+        layers: r.layers.clone(),
+    }
+}
+
 /// Passes events on, and keeps the run directory current after each epoch.
 struct Recorder<'a> {
     run_dir: Option<RunDir>,
@@ -385,7 +404,7 @@ impl Observer for Recorder<'_> {
     }
 
     fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
-        let mut row = HistoryRow::from(report);
+        let mut row = history_row(report);
         if report.diverged.is_some() {
             // Kept for the findings, never saved: the files keep the last good epoch.
             self.history.push(row);

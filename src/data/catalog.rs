@@ -1,8 +1,13 @@
-//! The named datasets a user can ask for.
+//! The named datasets a user can ask for, and for those that are downloaded, where the official
+//! files are and how a copy is verified.
 
 use std::path::{Path, PathBuf};
 
-use super::{download, idx, locate, synthetic, Affine, Dataset, Features, Splits};
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use super::idx::{gunzip_file, is_gzip};
+use super::{idx, locate, synthetic, Affine, Dataset, Features, Splits};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -126,7 +131,7 @@ fn load_idx_dataset(
     let name = dataset.as_str();
     let dirs = locate::candidate_dirs(name, opts.data_dir.as_deref(), system_dir);
     let paths = locate::locate(name, &dirs, hint)?;
-    let checks = download::sources(dataset).map(|(_, checks)| checks);
+    let checks = sources(dataset).map(|(_, checks)| checks);
     let mut warnings = Vec::new();
     let mut contents = Vec::with_capacity(4);
     for (i, path) in paths.iter().enumerate() {
@@ -159,11 +164,11 @@ fn load_idx_dataset(
 }
 
 /// Reads a dataset file, decompressed, comparing it with its official checksum (see
-/// `download::sources`) on the way: a mismatch is an error when `strict`, else a warning.
+/// `sources`) on the way: a mismatch is an error when `strict`, else a warning.
 fn read_checked(
     dataset: DatasetName,
     path: &Path,
-    check: Option<download::Check>,
+    check: Option<Check>,
     strict: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>> {
@@ -177,7 +182,7 @@ fn read_checked(
         false => None,
     };
     let contents = unpacked.as_deref().unwrap_or(&file);
-    if let Some(detail) = check.and_then(|c| download::verify_contents(&file, contents, c).err()) {
+    if let Some(detail) = check.and_then(|c| verify_contents(&file, contents, c).err()) {
         let message = format!(
             "{}: {detail}: not the official file (damaged download?)",
             path.display()
@@ -228,4 +233,70 @@ fn idx_split(
         dim: images.rows * images.cols,
         transform: Affine::UNIT_PIXELS,
     })
+}
+
+/// How a downloaded file is known to be right.
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    /// MD5 of the `.gz` file as published.
+    Md5OfGz(&'static str),
+    /// SHA-256 of the decompressed bytes (a re-compressed copy still verifies).
+    Sha256OfRaw(&'static str),
+}
+
+/// The default mirror and each file's check, in [`FILES`] order.
+pub fn sources(name: DatasetName) -> Option<(&'static str, [Check; 4])> {
+    match name {
+        DatasetName::Mnist => Some((
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            [
+                Check::Md5OfGz("f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                Check::Md5OfGz("d53e105ee54ea40749a09fcbcd1e9432"),
+                Check::Md5OfGz("9fb629c4189551a2d022fa330f9573f3"),
+                Check::Md5OfGz("ec29112dd5afa0611ce80d1b7f02629c"),
+            ],
+        )),
+        DatasetName::Fashion => Some((
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            [
+                Check::Sha256OfRaw("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+                Check::Sha256OfRaw("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+                Check::Sha256OfRaw("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+                Check::Sha256OfRaw("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+            ],
+        )),
+        DatasetName::Blobs | DatasetName::Circle => None,
+    }
+}
+
+/// `Ok(())` when a file's bytes (gzip-compressed or not) pass `check`, else what was found.
+pub fn verify(file: &[u8], check: Check) -> std::result::Result<(), String> {
+    let unpacked;
+    let contents = if is_gzip(file) {
+        // Inflated no further than its IDX header promises: a downloaded bomb stops there.
+        unpacked = gunzip_file(Path::new("download"), file).map_err(|e| format!("not a valid IDX gzip file ({e})"))?;
+        &unpacked[..]
+    } else {
+        file
+    };
+    verify_contents(file, contents, check)
+}
+
+/// [`verify`] for a file (`file`, as stored) whose decompressed `contents` are already at hand.
+/// An uncompressed file cannot be held to the MD5 of its `.gz` and passes that check.
+pub fn verify_contents(file: &[u8], contents: &[u8], check: Check) -> std::result::Result<(), String> {
+    let (expected, found) = match check {
+        Check::Md5OfGz(_) if !is_gzip(file) => return Ok(()),
+        Check::Md5OfGz(md5) => (md5, hex(&Md5::digest(file))),
+        Check::Sha256OfRaw(sha) => (sha, hex(&Sha256::digest(contents))),
+    };
+    if found == expected {
+        Ok(())
+    } else {
+        Err(format!("checksum {found}, expected {expected}"))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

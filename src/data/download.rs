@@ -6,11 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use md5::Md5;
-use sha2::{Digest, Sha256};
-
-use super::catalog::DatasetName;
-use super::idx::{gunzip_file, is_gzip};
+use super::catalog::{sources, verify, DatasetName};
 use super::locate::FILES;
 use crate::artifacts::write_atomic;
 use crate::error::{Error, Result};
@@ -39,72 +35,6 @@ impl Limits {
 /// Largest file accepted from a mirror: the largest official one (Fashion-MNIST's training
 /// images) is 26 MB compressed.
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
-
-/// How a downloaded file is known to be right.
-#[derive(Debug, Clone, Copy)]
-pub enum Check {
-    /// MD5 of the `.gz` file as published.
-    Md5OfGz(&'static str),
-    /// SHA-256 of the decompressed bytes (a re-compressed copy still verifies).
-    Sha256OfRaw(&'static str),
-}
-
-/// The default mirror and each file's check, in [`FILES`] order.
-pub fn sources(name: DatasetName) -> Option<(&'static str, [Check; 4])> {
-    match name {
-        DatasetName::Mnist => Some((
-            "https://ossci-datasets.s3.amazonaws.com/mnist/",
-            [
-                Check::Md5OfGz("f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-                Check::Md5OfGz("d53e105ee54ea40749a09fcbcd1e9432"),
-                Check::Md5OfGz("9fb629c4189551a2d022fa330f9573f3"),
-                Check::Md5OfGz("ec29112dd5afa0611ce80d1b7f02629c"),
-            ],
-        )),
-        DatasetName::Fashion => Some((
-            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-            [
-                Check::Sha256OfRaw("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-                Check::Sha256OfRaw("bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-                Check::Sha256OfRaw("5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-                Check::Sha256OfRaw("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
-            ],
-        )),
-        DatasetName::Blobs | DatasetName::Circle => None,
-    }
-}
-
-/// `Ok(())` when a file's bytes (gzip-compressed or not) pass `check`, else what was found.
-pub fn verify(file: &[u8], check: Check) -> std::result::Result<(), String> {
-    let unpacked;
-    let contents = if is_gzip(file) {
-        // Inflated no further than its IDX header promises: a downloaded bomb stops there.
-        unpacked = gunzip_file(Path::new("download"), file).map_err(|e| format!("not a valid IDX gzip file ({e})"))?;
-        &unpacked[..]
-    } else {
-        file
-    };
-    verify_contents(file, contents, check)
-}
-
-/// [`verify`] for a file (`file`, as stored) whose decompressed `contents` are already at hand.
-/// An uncompressed file cannot be held to the MD5 of its `.gz` and passes that check.
-pub fn verify_contents(file: &[u8], contents: &[u8], check: Check) -> std::result::Result<(), String> {
-    let (expected, found) = match check {
-        Check::Md5OfGz(_) if !is_gzip(file) => return Ok(()),
-        Check::Md5OfGz(md5) => (md5, hex(&Md5::digest(file))),
-        Check::Sha256OfRaw(sha) => (sha, hex(&Sha256::digest(contents))),
-    };
-    if found == expected {
-        Ok(())
-    } else {
-        Err(format!("checksum {found}, expected {expected}"))
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Progress of one file: (file name, bytes so far, total bytes if the server said).
 pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, Option<u64>);

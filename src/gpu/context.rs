@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use wgpu::util::DeviceExt;
 
-use super::kernels::matmul::TilePolicy;
+use super::tiles::TilePolicy;
 use crate::error::{Error, Result};
 
 /// Which adapters a caller accepts.

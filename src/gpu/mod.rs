@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod context;
 pub mod kernels;
+pub mod tiles;
 pub mod timestamps;
 
 pub use backend::{GpuBackend, StepTrace};
