@@ -108,187 +108,231 @@ fn assert_each_plan(case: &str, got: &[(ProductPlan, Vec<f32>)], want: &[f32]) {
     }
 }
 
-const SHAPES: [(usize, usize, usize); 8] = [
-    (1, 1, 1),
-    (3, 7, 33),
-    (7, 785, 3),
-    (33, 129, 7),
-    (129, 33, 785),
-    (1, 785, 129),
-    (128, 784, 64),
-    (64, 128, 10),
-];
+/// One context and matmul kernel shared by the matmul cases, so that each case is its own test
+/// (run alone by name, failing alone) without building the pipelines again; `None` without an
+/// adapter (the case is skipped, and fails under CI).
+fn shared_matmul(case: &str) -> Option<&'static (GpuContext, Matmul)> {
+    static SHARED: std::sync::OnceLock<Option<(GpuContext, Matmul)>> = std::sync::OnceLock::new();
+    let shared = SHARED.get_or_init(|| {
+        GpuContext::new(gpu_mlp::gpu::AdapterChoice::Any).ok().map(|ctx| {
+            let kernel = Matmul::new(&ctx);
+            (ctx, kernel)
+        })
+    });
+    if shared.is_none() {
+        gpu_or_skip(case);
+    }
+    shared.as_ref()
+}
 
-#[test]
-fn matmul_all_layouts_match_cpu() {
-    let Some(ctx) = gpu_or_skip("matmul_all_layouts_match_cpu") else {
+/// One named test per case: `name: argument;` calls `check(name, argument)`.
+macro_rules! cases {
+    ($check:ident { $($name:ident: $args:expr;)* }) => {$(
+        #[test]
+        fn $name() {
+            $check(stringify!($name), $args);
+        }
+    )*};
+}
+
+/// A seed of its own for each case.
+fn case_rng(case: &str) -> rand_chacha::ChaCha8Rng {
+    rng(case
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))))
+}
+
+/// `C = A · B` of shape `(m, k, n)` for every storage of A and B, each plan against the CPU.
+fn matmul_layouts(case: &str, (m, k, n): (usize, usize, usize)) {
+    let Some((ctx, kernel)) = shared_matmul(case) else {
         return;
     };
-    let kernel = Matmul::new(&ctx);
-    let mut r = rng(1);
-    for &(m, k, n) in &SHAPES {
-        let a = random_vec(&mut r, m * k);
-        let b = random_vec(&mut r, k * n);
-        for a_stored in [Stored::AsIs, Stored::Transposed] {
-            for b_stored in [Stored::AsIs, Stored::Transposed] {
-                let mut want = vec![0.0; m * n];
-                gemm::matmul(
-                    Product {
-                        m,
-                        k,
-                        n,
-                        a: a_stored,
-                        b: b_stored,
-                    },
-                    &a,
-                    &b,
-                    &mut want,
-                );
-                let got = gpu_matmul(
-                    &ctx,
-                    &kernel,
-                    (m, k, n),
-                    (&a, a_stored),
-                    (&b, b_stored),
-                    &Tail::None,
-                    None,
-                );
-                assert_each_plan(
-                    &format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"),
-                    &got,
-                    &want,
-                );
-            }
+    let mut r = case_rng(case);
+    let a = random_vec(&mut r, m * k);
+    let b = random_vec(&mut r, k * n);
+    for a_stored in [Stored::AsIs, Stored::Transposed] {
+        for b_stored in [Stored::AsIs, Stored::Transposed] {
+            let mut want = vec![0.0; m * n];
+            gemm::matmul(
+                Product {
+                    m,
+                    k,
+                    n,
+                    a: a_stored,
+                    b: b_stored,
+                },
+                &a,
+                &b,
+                &mut want,
+            );
+            let got = gpu_matmul(
+                ctx,
+                kernel,
+                (m, k, n),
+                (&a, a_stored),
+                (&b, b_stored),
+                &Tail::None,
+                None,
+            );
+            assert_each_plan(
+                &format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"),
+                &got,
+                &want,
+            );
         }
     }
 }
 
-#[test]
-fn matmul_forward_epilogues_match_linear_forward() {
-    let Some(ctx) = gpu_or_skip("matmul_forward_epilogues_match_linear_forward") else {
+cases!(matmul_layouts {
+    matmul_layouts_1x1x1: (1, 1, 1);
+    matmul_layouts_3x7x33: (3, 7, 33);
+    matmul_layouts_7x785x3: (7, 785, 3);
+    matmul_layouts_33x129x7: (33, 129, 7);
+    matmul_layouts_129x33x785: (129, 33, 785);
+    matmul_layouts_1x785x129: (1, 785, 129);
+    matmul_layouts_128x784x64: (128, 784, 64);
+    matmul_layouts_64x128x10: (64, 128, 10);
+});
+
+/// A dense layer `(rows, fan_in, fan_out)`: the bias epilogue against `linear_forward`, and
+/// bias + each activation against `activate` after it.
+fn matmul_forward_epilogues(case: &str, (rows, fan_in, fan_out): (usize, usize, usize)) {
+    let Some((ctx, kernel)) = shared_matmul(case) else {
         return;
     };
-    let kernel = Matmul::new(&ctx);
-    let mut r = rng(2);
-    // (rows, fan_in, fan_out): batch sizes 1 and 128, odd widths.
-    for &(rows, fan_in, fan_out) in &[(1, 785, 129), (128, 784, 33), (7, 3, 10), (129, 2, 16)] {
-        let x = random_vec(&mut r, rows * fan_in);
-        // Scaled like an initialized layer (He-style), so pre-activations are O(1) as in training
-        // and the saturating activations are compared where they are not flat.
-        let scale = (3.0 / fan_in as f32).sqrt();
-        let w: Vec<f32> = random_vec(&mut r, fan_out * fan_in).iter().map(|v| v * scale).collect();
-        let bias = random_vec(&mut r, fan_out);
-        let mut want = vec![0.0; rows * fan_out];
-        ops::linear_forward(&x, &w, &bias, rows, &mut want);
+    let mut r = case_rng(case);
+    let x = random_vec(&mut r, rows * fan_in);
+    // Scaled like an initialized layer (He-style), so pre-activations are O(1) as in training
+    // and the saturating activations are compared where they are not flat.
+    let scale = (3.0 / fan_in as f32).sqrt();
+    let w: Vec<f32> = random_vec(&mut r, fan_out * fan_in).iter().map(|v| v * scale).collect();
+    let bias = random_vec(&mut r, fan_out);
+    let mut want = vec![0.0; rows * fan_out];
+    ops::linear_forward(&x, &w, &bias, rows, &mut want);
+    let got = gpu_matmul(
+        ctx,
+        kernel,
+        (rows, fan_in, fan_out),
+        (&x, Stored::AsIs),
+        (&w, Stored::Transposed),
+        &Tail::Bias(bias.clone()),
+        None,
+    );
+    assert_each_plan(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want);
+    for act in ACTIVATIONS {
+        let mut want_act = want.clone();
+        ops::activate(&mut want_act, act);
         let got = gpu_matmul(
-            &ctx,
-            &kernel,
+            ctx,
+            kernel,
             (rows, fan_in, fan_out),
             (&x, Stored::AsIs),
             (&w, Stored::Transposed),
-            &Tail::Bias(bias.clone()),
+            &Tail::BiasAct(bias.clone(), act),
             None,
         );
-        assert_each_plan(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want);
-        for act in ACTIVATIONS {
-            let mut want_act = want.clone();
-            ops::activate(&mut want_act, act);
-            let got = gpu_matmul(
-                &ctx,
-                &kernel,
-                (rows, fan_in, fan_out),
-                (&x, Stored::AsIs),
-                (&w, Stored::Transposed),
-                &Tail::BiasAct(bias.clone(), act),
-                None,
-            );
-            assert_each_plan(&format!("linear+{act:?} {rows}×{fan_in}→{fan_out}"), &got, &want_act);
-        }
+        assert_each_plan(&format!("linear+{act:?} {rows}×{fan_in}→{fan_out}"), &got, &want_act);
     }
 }
 
-#[test]
-fn matmul_activation_grad_epilogue_matches_activation_backward() {
-    let Some(ctx) = gpu_or_skip("matmul_activation_grad_epilogue_matches_activation_backward") else {
+// (rows, fan_in, fan_out): batch sizes 1 and 128, odd widths.
+cases!(matmul_forward_epilogues {
+    matmul_forward_1x785x129: (1, 785, 129);
+    matmul_forward_128x784x33: (128, 784, 33);
+    matmul_forward_7x3x10: (7, 3, 10);
+    matmul_forward_129x2x16: (129, 2, 16);
+});
+
+/// `dZ · W ⊙ act'` for `(rows, fan_out, fan_in)`, each activation, against `activation_backward`.
+fn matmul_activation_grad(case: &str, (rows, fan_out, fan_in): (usize, usize, usize)) {
+    let Some((ctx, kernel)) = shared_matmul(case) else {
         return;
     };
-    let kernel = Matmul::new(&ctx);
-    let mut r = rng(3);
-    for &(rows, fan_out, fan_in) in &[(1, 10, 785), (128, 10, 64), (33, 129, 7)] {
-        let dz = random_vec(&mut r, rows * fan_out);
-        let w = random_vec(&mut r, fan_out * fan_in);
-        let z = random_vec(&mut r, rows * fan_in);
-        let mut dz_w = vec![0.0; rows * fan_in];
-        gemm::matmul(Product::input_grad(rows, fan_in, fan_out), &dz, &w, &mut dz_w);
-        for act in ACTIVATIONS {
-            // The activation's output (for ReLU about half exact zeros).
-            let mut out = z.clone();
-            ops::activate(&mut out, act);
-            let mut want = dz_w.clone();
-            ops::activation_backward(&mut want, &out, act);
-            let got = gpu_matmul(
-                &ctx,
-                &kernel,
-                (rows, fan_out, fan_in),
-                (&dz, Stored::AsIs),
-                (&w, Stored::AsIs),
-                &Tail::ActGrad(out, act),
-                None,
-            );
-            assert_each_plan(&format!("dz·W ⊙ {act:?}' {rows}×{fan_out}→{fan_in}"), &got, &want);
-        }
+    let mut r = case_rng(case);
+    let dz = random_vec(&mut r, rows * fan_out);
+    let w = random_vec(&mut r, fan_out * fan_in);
+    let z = random_vec(&mut r, rows * fan_in);
+    let mut dz_w = vec![0.0; rows * fan_in];
+    gemm::matmul(Product::input_grad(rows, fan_in, fan_out), &dz, &w, &mut dz_w);
+    for act in ACTIVATIONS {
+        // The activation's output (for ReLU about half exact zeros).
+        let mut out = z.clone();
+        ops::activate(&mut out, act);
+        let mut want = dz_w.clone();
+        ops::activation_backward(&mut want, &out, act);
+        let got = gpu_matmul(
+            ctx,
+            kernel,
+            (rows, fan_out, fan_in),
+            (&dz, Stored::AsIs),
+            (&w, Stored::AsIs),
+            &Tail::ActGrad(out, act),
+            None,
+        );
+        assert_each_plan(&format!("dz·W ⊙ {act:?}' {rows}×{fan_out}→{fan_in}"), &got, &want);
     }
 }
 
-#[test]
-fn matmul_row_sums_give_the_bias_gradient() {
-    let Some(ctx) = gpu_or_skip("matmul_row_sums_give_the_bias_gradient") else {
+cases!(matmul_activation_grad {
+    matmul_activation_grad_1x10x785: (1, 10, 785);
+    matmul_activation_grad_128x10x64: (128, 10, 64);
+    matmul_activation_grad_33x129x7: (33, 129, 7);
+});
+
+/// The weight gradient `dZᵀ · X` of `(rows, fan_in, fan_out)` with its fused row sums, the bias
+/// gradient, against `linear_backward`, for every plan.
+fn matmul_row_sums(case: &str, (rows, fan_in, fan_out): (usize, usize, usize)) {
+    let Some((ctx, kernel)) = shared_matmul(case) else {
         return;
     };
-    let kernel = Matmul::new(&ctx);
-    let mut r = rng(4);
-    for &(rows, fan_in, fan_out) in &[(1, 1, 1), (128, 784, 10), (129, 33, 785), (7, 257, 129)] {
-        let dz = random_vec(&mut r, rows * fan_out);
-        let x = random_vec(&mut r, rows * fan_in);
-        let w = random_vec(&mut r, fan_out * fan_in);
-        let (mut dw, mut db) = (vec![0.0; fan_out * fan_in], vec![0.0; fan_out]);
-        ops::linear_backward(&dz, &x, &w, rows, &mut dw, &mut db, None);
-        let (dz_buf, x_buf) = (upload(&ctx, "dz", &dz), upload(&ctx, "x", &x));
-        for plan in product_plans(fan_out, rows, fan_in) {
-            let (dw_buf, db_buf) = (poisoned(&ctx, "dw", fan_out * fan_in), poisoned(&ctx, "db", fan_out));
-            let binding = kernel
-                .bind(
-                    &ctx,
-                    "test weight grad",
-                    &MatmulOperands {
-                        m: fan_out,
-                        k: rows,
-                        n: fan_in,
-                        a: Region::all(&dz_buf),
-                        a_stored: Stored::Transposed,
-                        b: Region::all(&x_buf),
-                        b_stored: Stored::AsIs,
-                        c: Region::all(&dw_buf),
-                        plan,
-                        partials: None,
-                        epilogue: Epilogue::None,
-                        row_sums: Some(Region::all(&db_buf)),
-                        dropout: None,
-                    },
-                )
-                .expect("fits");
-            ctx.submit_pass("weight grad", |pass| kernel.dispatch(pass, &binding, 0));
-            let case = format!("{rows} rows, {fan_in}→{fan_out}, {} slices", plan.slices);
-            assert_close(
-                &format!("dW {case}"),
-                &read_f32(&ctx, &dw_buf, fan_out * fan_in),
-                &dw,
-                TOL,
-            );
-            assert_close(&format!("db {case}"), &read_f32(&ctx, &db_buf, fan_out), &db, TOL);
-        }
+    let mut r = case_rng(case);
+    let dz = random_vec(&mut r, rows * fan_out);
+    let x = random_vec(&mut r, rows * fan_in);
+    let w = random_vec(&mut r, fan_out * fan_in);
+    let (mut dw, mut db) = (vec![0.0; fan_out * fan_in], vec![0.0; fan_out]);
+    ops::linear_backward(&dz, &x, &w, rows, &mut dw, &mut db, None);
+    let (dz_buf, x_buf) = (upload(ctx, "dz", &dz), upload(ctx, "x", &x));
+    for plan in product_plans(fan_out, rows, fan_in) {
+        let (dw_buf, db_buf) = (poisoned(ctx, "dw", fan_out * fan_in), poisoned(ctx, "db", fan_out));
+        let binding = kernel
+            .bind(
+                ctx,
+                "test weight grad",
+                &MatmulOperands {
+                    m: fan_out,
+                    k: rows,
+                    n: fan_in,
+                    a: Region::all(&dz_buf),
+                    a_stored: Stored::Transposed,
+                    b: Region::all(&x_buf),
+                    b_stored: Stored::AsIs,
+                    c: Region::all(&dw_buf),
+                    plan,
+                    partials: None,
+                    epilogue: Epilogue::None,
+                    row_sums: Some(Region::all(&db_buf)),
+                    dropout: None,
+                },
+            )
+            .expect("fits");
+        ctx.submit_pass("weight grad", |pass| kernel.dispatch(pass, &binding, 0));
+        let case = format!("{rows} rows, {fan_in}→{fan_out}, {} slices", plan.slices);
+        assert_close(
+            &format!("dW {case}"),
+            &read_f32(ctx, &dw_buf, fan_out * fan_in),
+            &dw,
+            TOL,
+        );
+        assert_close(&format!("db {case}"), &read_f32(ctx, &db_buf, fan_out), &db, TOL);
     }
 }
+
+cases!(matmul_row_sums {
+    matmul_row_sums_1x1x1: (1, 1, 1);
+    matmul_row_sums_128x784x10: (128, 784, 10);
+    matmul_row_sums_129x33x785: (129, 33, 785);
+    matmul_row_sums_7x257x129: (7, 257, 129);
+});
 
 /// Three updates of every optimizer, from zero state, against `cpu::ops::optimizer_step`:
 /// parameters and state (velocity, Adam's m and v) agree.
