@@ -144,10 +144,66 @@ pub trait Backend {
     /// Training work scheduled since the backend was built (evaluation not counted).
     fn schedule_stats(&self) -> ScheduleStats;
 
+    /// Trains one step on `batch` (sample indices of the training split) at learning rate `lr`
+    /// and returns every tensor it computed, by name: what `gpu-mlp explain` prints and the
+    /// CPU↔GPU step test compares.
+    fn trace_step(&mut self, batch: &[u32], lr: f32) -> Result<StepTrace>;
+
     /// What the training steps since the last call measured for the per-layer diagnostics
     /// (the activations of all of them, the parameters at the latest one), then starts
     /// counting anew; `None` when no step ran since.
     fn diagnostics(&mut self) -> Result<Option<RawDiagnostics>>;
+}
+
+/// Every tensor of one training step, read back (see [`Backend::trace_step`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepTrace {
+    /// `acts[0]`: the gathered, normalized input batch; `acts[l + 1]`: layer `l`'s output
+    /// (after its activation for hidden layers; the logits for the last).
+    pub acts: Vec<Vec<f32>>,
+    /// Each layer's pre-activation `Z = X·Wᵀ + b`, where the backend stores it (the CPU; the
+    /// GPU fuses the bias and activation into the product and never writes Z).
+    pub pre_activations: Option<Vec<Vec<f32>>>,
+    /// `deltas[l]`: the loss gradient with respect to layer `l`'s pre-activation output (the
+    /// last one: dlogits).
+    pub deltas: Vec<Vec<f32>>,
+    /// Every parameter's gradient, and the parameters after the update (flat layout).
+    pub grads: Vec<f32>,
+    pub params: Vec<f32>,
+}
+
+impl StepTrace {
+    /// Every tensor under its name: `input`, `layer1.activation` … `logits`, `dlogits`,
+    /// `layer<N>.dZ`, `layer<N>.dW`, `layer<N>.db`, `layer<N>.weight`, `layer<N>.bias` (after the
+    /// update), and `layer<N>.Z` where stored.
+    pub fn named(&self, layout: &ParamLayout) -> Vec<(String, &[f32])> {
+        let last = layout.layers.len() - 1;
+        let mut out: Vec<(String, &[f32])> = vec![("input".into(), &self.acts[0])];
+        for l in 0..layout.layers.len() {
+            let n = l + 1;
+            if let Some(z) = &self.pre_activations {
+                out.push((format!("layer{n}.Z"), &z[l]));
+            }
+            match l == last {
+                true => out.push(("logits".into(), &self.acts[n])),
+                false => out.push((format!("layer{n}.activation"), &self.acts[n])),
+            }
+        }
+        for (l, slots) in layout.layers.iter().enumerate().rev() {
+            let n = l + 1;
+            match l == last {
+                true => out.push(("dlogits".into(), &self.deltas[l])),
+                false => out.push((format!("layer{n}.dZ"), &self.deltas[l])),
+            }
+            out.push((format!("layer{n}.dW"), &self.grads[slots.weight.clone()]));
+            out.push((format!("layer{n}.db"), &self.grads[slots.bias.clone()]));
+        }
+        for (l, slots) in layout.layers.iter().enumerate() {
+            out.push((format!("layer{}.weight", l + 1), &self.params[slots.weight.clone()]));
+            out.push((format!("layer{}.bias", l + 1), &self.params[slots.bias.clone()]));
+        }
+        out
+    }
 }
 
 /// Checks that parameters, data and batch size fit the model; shared by both backends.

@@ -6,14 +6,14 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use crate::backend::TrainOptions;
+use crate::backend::{Backend, StepTrace, TrainOptions};
 use crate::config::Config;
-use crate::cpu::net::{loss_and_gradients, Workspace};
-use crate::cpu::ops::{activate, linear_forward, optimizer_step};
+use crate::cpu::ops::loss_and_grad;
+use crate::cpu::CpuBackend;
 use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::evaluate::probabilities;
-use crate::gpu::{AdapterChoice, GpuBackend, GpuContext, StepTrace};
+use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
 use crate::model::{initialize, MlpSpec, ParamLayout};
 use crate::train::epoch_order;
 
@@ -71,11 +71,11 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     let order = epoch_order(data.train.len(), config.seed, 1);
     let samples = order[batch * config.batch_size..((batch + 1) * config.batch_size).min(order.len())].to_vec();
     let lr = config.schedule(steps).lr(0, batch);
-    let cpu = cpu_trace(config, &spec, &data, &samples, &params, lr);
     let opts = TrainOptions {
         dropout: 0.0,
         ..config.train_options()
     };
+    let cpu = cpu_trace(&spec, &data, &samples, &params, lr, &opts)?;
     let gpu = GpuContext::new(AdapterChoice::Any)
         .and_then(|ctx| GpuBackend::new(ctx, &spec, &params, Arc::clone(&data), &opts))
         .and_then(|mut gpu| gpu.trace_step(&samples, lr))
@@ -90,57 +90,31 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     })
 }
 
-/// The step on the CPU, written out with the reference's functions.
-fn cpu_trace(config: &Config, spec: &MlpSpec, data: &Splits, samples: &[u32], params: &[f32], lr: f32) -> CpuTrace {
-    let layout = ParamLayout::new(spec);
+/// The step on the CPU backend, traced: every tensor it computed, and the batch's mean loss.
+fn cpu_trace(
+    spec: &MlpSpec,
+    data: &Arc<Splits>,
+    samples: &[u32],
+    params: &[f32],
+    lr: f32,
+    opts: &TrainOptions,
+) -> Result<CpuTrace> {
+    let mut cpu = CpuBackend::new(spec, params.to_vec(), Arc::clone(data), opts)?;
+    let step = cpu.trace_step(samples, lr)?;
     let rows = samples.len();
-    let mut ws = Workspace::<f32>::new(&layout, rows);
-    for (r, &i) in samples.iter().enumerate() {
-        data.train.write_row(
-            i as usize,
-            &mut ws.acts[0][r * data.train.dim..(r + 1) * data.train.dim],
-        );
-        ws.labels[r] = data.train.labels[i as usize];
-    }
-    // The forward pass once more by hand, to keep each pre-activation.
-    let mut pre_activations = Vec::new();
-    let mut x = ws.acts[0].clone();
-    for slots in &layout.layers {
-        let mut z = vec![0.0; rows * slots.fan_out];
-        linear_forward(
-            &x,
-            &params[slots.weight.clone()],
-            &params[slots.bias.clone()],
-            rows,
-            &mut z,
-        );
-        pre_activations.push(z.clone());
-        if let Some(act) = slots.activation {
-            activate(&mut z, act);
-        }
-        x = z;
-    }
-    let mut grads = vec![0.0; layout.len];
-    let loss = loss_and_gradients(&layout, spec.loss, params, &mut ws, rows, &mut grads, None);
-    let optimizer = config.optimizer();
-    let mut params_after = params.to_vec();
-    let mut state = vec![0.0; layout.len * optimizer.kind.state_per_param()];
-    optimizer_step(
-        &optimizer,
-        &optimizer.step(1, lr),
-        &mut params_after,
-        &grads,
-        &mut state,
-    );
-    CpuTrace {
-        acts: ws.acts,
-        pre_activations,
-        deltas: ws.deltas,
-        grads,
+    let labels: Vec<u32> = samples.iter().map(|&i| data.train.labels[i as usize]).collect();
+    let logits = &step.acts[step.acts.len() - 1];
+    let mut scratch = vec![0.0; logits.len()];
+    let loss = loss_and_grad(spec.loss, logits, &labels, rows, spec.outputs(), &mut scratch);
+    Ok(CpuTrace {
+        pre_activations: step.pre_activations.clone().unwrap_or_default(),
+        acts: step.acts,
+        deltas: step.deltas,
+        grads: step.grads,
         params_before: params.to_vec(),
-        params_after,
+        params_after: step.params,
         loss: loss.loss_sum / rows as f64,
-    }
+    })
 }
 
 /// Mean, standard deviation, minimum and maximum.

@@ -7,7 +7,8 @@ use rayon::prelude::*;
 use super::net::{forward, loss_and_gradients, Workspace};
 use super::ops::{accumulate_unit_stats, loss_and_grad, optimizer_step, param_sums};
 use crate::backend::{
-    check_order, check_params_len, check_setup, Backend, EvalSplit, Metrics, ScheduleStats, StepMetrics, TrainOptions,
+    check_order, check_params_len, check_setup, Backend, EvalSplit, Metrics, ScheduleStats, StepMetrics, StepTrace,
+    TrainOptions,
 };
 use crate::data::{Dataset, Splits};
 use crate::diagnostics::RawDiagnostics;
@@ -128,6 +129,39 @@ impl CpuBackend {
 }
 
 impl Backend for CpuBackend {
+    fn trace_step(&mut self, batch: &[u32], lr: f32) -> Result<StepTrace> {
+        check_order(batch, self.data.train.len(), &[lr], self.batch_size)?;
+        self.ws.keep_pre_activations();
+        let traced = self.train_steps(batch, &[lr]);
+        let pre_activations = self.ws.pre_acts.take();
+        traced?;
+        let rows = batch.len();
+        let first_rows = |v: &Vec<f32>, width: usize| v[..rows * width].to_vec();
+        let widths: Vec<usize> = std::iter::once(self.layout.layers[0].fan_in)
+            .chain(self.layout.layers.iter().map(|l| l.fan_out))
+            .collect();
+        Ok(StepTrace {
+            acts: self
+                .ws
+                .acts
+                .iter()
+                .zip(&widths)
+                .map(|(a, &w)| first_rows(a, w))
+                .collect(),
+            pre_activations: pre_activations
+                .map(|z| z.iter().zip(&widths[1..]).map(|(z, &w)| first_rows(z, w)).collect()),
+            deltas: self
+                .ws
+                .deltas
+                .iter()
+                .zip(&widths[1..])
+                .map(|(d, &w)| first_rows(d, w))
+                .collect(),
+            grads: self.grads.clone(),
+            params: self.params.clone(),
+        })
+    }
+
     fn describe(&self) -> String {
         "cpu (plain-Rust reference, matrixmultiply GEMM)".into()
     }

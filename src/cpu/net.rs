@@ -18,6 +18,9 @@ pub struct Workspace<T> {
     /// The batch's labels.
     pub labels: Vec<u32>,
     pub capacity: usize,
+    /// Each layer's pre-activation `Z` of the latest forward pass, when kept (a traced step:
+    /// training itself has no use for them once activated).
+    pub pre_acts: Option<Vec<Vec<T>>>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -34,7 +37,14 @@ impl<T: Real> Workspace<T> {
             deltas,
             labels: vec![0; capacity],
             capacity,
+            pre_acts: None,
         }
+    }
+
+    /// Keeps each layer's pre-activation from now on (see [`Workspace::pre_acts`]).
+    pub fn keep_pre_activations(&mut self) {
+        let widths = self.acts[1..].iter().map(Vec::len);
+        self.pre_acts = Some(widths.map(|len| vec![T::zero(); len]).collect());
     }
 
     /// The logits after [`forward`].
@@ -62,6 +72,9 @@ pub fn forward<T: Real>(
             rows,
             z,
         );
+        if let Some(pre) = ws.pre_acts.as_mut() {
+            pre[l][..z.len()].copy_from_slice(z);
+        }
         if let Some(act) = slots.activation {
             activate(z, act);
             if let Some(d) = dropout {

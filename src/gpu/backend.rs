@@ -18,7 +18,7 @@ use std::cell::Cell;
 
 use crate::backend::{
     check_order, check_params_len, check_setup, missing_val_split, Backend, EvalSplit, Metrics, ScheduleStats,
-    StepMetrics, TrainOptions,
+    StepMetrics, StepTrace, TrainOptions,
 };
 use crate::data::Splits;
 use crate::diagnostics::RawDiagnostics;
@@ -247,19 +247,6 @@ impl LayerProducts {
             input_grad,
         })
     }
-}
-
-/// What one training step left in the GPU's buffers, `rows` rows each.
-#[derive(Debug, Clone)]
-pub struct StepTrace {
-    /// `acts[0]`: the gathered, normalized input batch; `acts[l + 1]`: layer `l`'s output
-    /// (after its activation for hidden layers).
-    pub acts: Vec<Vec<f32>>,
-    /// `deltas[l]`: the loss gradient with respect to layer `l`'s pre-activation output.
-    pub deltas: Vec<Vec<f32>>,
-    /// Every parameter's gradient, and the parameters after the update (flat layout).
-    pub grads: Vec<f32>,
-    pub params: Vec<f32>,
 }
 
 pub struct GpuBackend {
@@ -576,39 +563,6 @@ impl GpuBackend {
         timestamps.read(&self.ctx)
     }
 
-    /// Trains one step on `batch` (sample indices of the training split) at learning rate `lr`
-    /// and reads back everything it computed: what `gpu-mlp explain` shows beside the CPU's.
-    pub fn trace_step(&mut self, batch: &[u32], lr: f32) -> Result<StepTrace> {
-        check_order(batch, self.train_len, &[lr], self.batch_size)?;
-        self.train_submit(batch, &[lr], None)?;
-        let read = |buffer: &wgpu::Buffer, len: usize| -> Result<Vec<f32>> {
-            Ok(bytemuck::pod_collect_to_vec(
-                &self.ctx.read_back(buffer, (len * 4) as u64)?,
-            ))
-        };
-        let rows = batch.len();
-        let b = &self.buffers;
-        let widths: Vec<usize> = std::iter::once(self.layout.layers[0].fan_in)
-            .chain(self.layout.layers.iter().map(|l| l.fan_out))
-            .collect();
-        Ok(StepTrace {
-            acts: b
-                .acts
-                .iter()
-                .zip(&widths)
-                .map(|(a, w)| read(a, rows * w))
-                .collect::<Result<_>>()?,
-            deltas: b
-                .deltas
-                .iter()
-                .zip(&widths[1..])
-                .map(|(d, w)| read(d, rows * w))
-                .collect::<Result<_>>()?,
-            grads: read(&b.grads, self.layout.len)?,
-            params: read(&b.params, self.layout.len)?,
-        })
-    }
-
     /// Whether `profile_train_step` can time this adapter's dispatches.
     pub fn has_timestamps(&self) -> bool {
         self.ctx.timestamps
@@ -644,6 +598,39 @@ impl GpuBackend {
 }
 
 impl Backend for GpuBackend {
+    fn trace_step(&mut self, batch: &[u32], lr: f32) -> Result<StepTrace> {
+        check_order(batch, self.train_len, &[lr], self.batch_size)?;
+        self.train_submit(batch, &[lr], None)?;
+        let read = |buffer: &wgpu::Buffer, len: usize| -> Result<Vec<f32>> {
+            Ok(bytemuck::pod_collect_to_vec(
+                &self.ctx.read_back(buffer, (len * 4) as u64)?,
+            ))
+        };
+        let rows = batch.len();
+        let b = &self.buffers;
+        let widths: Vec<usize> = std::iter::once(self.layout.layers[0].fan_in)
+            .chain(self.layout.layers.iter().map(|l| l.fan_out))
+            .collect();
+        Ok(StepTrace {
+            acts: b
+                .acts
+                .iter()
+                .zip(&widths)
+                .map(|(a, w)| read(a, rows * w))
+                .collect::<Result<_>>()?,
+            deltas: b
+                .deltas
+                .iter()
+                .zip(&widths[1..])
+                .map(|(d, w)| read(d, rows * w))
+                .collect::<Result<_>>()?,
+            grads: read(&b.grads, self.layout.len)?,
+            params: read(&b.params, self.layout.len)?,
+            // Fused into the products' epilogues: never stored.
+            pre_activations: None,
+        })
+    }
+
     fn describe(&self) -> String {
         let a = &self.ctx.adapter;
         format!("gpu: {} ({}, {:?})", a.name, a.backend, a.device_type)

@@ -7,5 +7,5 @@ pub mod kernels;
 pub mod tiles;
 pub mod timestamps;
 
-pub use backend::{GpuBackend, StepTrace};
+pub use backend::GpuBackend;
 pub use context::{list_adapters, AdapterChoice, AdapterSummary, GpuContext};
