@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::evaluate::probabilities;
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
 use crate::model::{initialize, MlpSpec, ParamLayout};
+use crate::step::StepDispatch;
 use crate::train::epoch_order;
 
 /// Samples whose logits, probabilities and losses are printed one by one.
@@ -117,6 +118,20 @@ fn cpu_trace(
     })
 }
 
+/// Where a value comes from, from the step table: the CPU functions `twins` of `dispatch`'s
+/// (all, or the forward product's linear or activation part), then its kernel with `note`.
+fn source(
+    dispatch: StepDispatch,
+    twins: impl std::slice::SliceIndex<[&'static str], Output = [&'static str]>,
+    note: &str,
+) -> String {
+    format!(
+        "{} | {}{note}",
+        dispatch.cpu_twin()[twins].join(", "),
+        dispatch.kernel()
+    )
+}
+
 /// Mean, standard deviation, minimum and maximum.
 fn stats(v: &[f32]) -> String {
     let n = v.len().max(1) as f64;
@@ -175,9 +190,10 @@ impl Explanation {
             Ok(_) => out += "each step: CPU reference function (src/cpu/ops.rs) | WGSL kernel (shaders/) | the GPU's value of the same quantity against the CPU's\n\n",
             Err(why) => out += &format!("no GPU to compare with ({why}): CPU values only\n\n"),
         }
+        let via = source(StepDispatch::Gather, .., "");
         let _ = writeln!(
             out,
-            "X  input batch [{rows}, {}]: {}\n   gather rows and normalize: Dataset::write_row | gather.wgsl | {}",
+            "X  input batch [{rows}, {}]: {}\n   gather rows and normalize: {via} | {}",
             self.spec.inputs(),
             stats(&cpu.acts[0]),
             self.diff(&cpu.acts[0], |t| Some(t.acts[0].clone()))
@@ -185,9 +201,10 @@ impl Explanation {
         for (l, slots) in layout.layers.iter().enumerate() {
             let n = l + 1;
             let z = &cpu.pre_activations[l];
+            let via = source(StepDispatch::Forward(l), ..1, " (bias epilogue)");
             let _ = writeln!(
                 out,
-                "\nlayer {n}: Z{n} = A{l}·W{n}ᵀ + b{n}  [{rows}, {}] · [{}, {}]ᵀ + [{}] → [{rows}, {}]: {}\n   linear_forward | matmul.wgsl (bias epilogue) | {}",
+                "\nlayer {n}: Z{n} = A{l}·W{n}ᵀ + b{n}  [{rows}, {}] · [{}, {}]ᵀ + [{}] → [{rows}, {}]: {}\n   {via} | {}",
                 slots.fan_in,
                 slots.fan_out,
                 slots.fan_in,
@@ -202,9 +219,10 @@ impl Explanation {
             if let Some(act) = slots.activation {
                 let a = &cpu.acts[n];
                 let zeros = a.iter().filter(|&&v| v == 0.0).count();
+                let via = source(StepDispatch::Forward(l), 1.., " (activation epilogue)");
                 let _ = writeln!(
                     out,
-                    "   A{n} = {act:?}(Z{n}) [{rows}, {}]: {} ({:.1}% exactly 0)\n   activate | matmul.wgsl (activation epilogue) | {}",
+                    "   A{n} = {act:?}(Z{n}) [{rows}, {}]: {} ({:.1}% exactly 0)\n   {via} | {}",
                     slots.fan_out,
                     stats(a),
                     100.0 * zeros as f64 / a.len().max(1) as f64,
@@ -228,14 +246,11 @@ impl Explanation {
                 -(f64::from(p[label]).max(1e-12)).ln()
             );
         }
+        let via = source(StepDispatch::Loss, .., "");
+        let _ = writeln!(out, "   mean loss over the batch L = {:.6}: {via}", cpu.loss);
         let _ = writeln!(
             out,
-            "   mean loss over the batch L = {:.6}: loss_and_grad | loss.wgsl",
-            cpu.loss
-        );
-        let _ = writeln!(
-            out,
-            "\ngradient at the output: dL/dZ{} = (p − y) / {rows}  [{rows}, {units}]: {}\n   loss_and_grad | loss.wgsl | {}",
+            "\ngradient at the output: dL/dZ{} = (p − y) / {rows}  [{rows}, {units}]: {}\n   {via} | {}",
             last + 1,
             stats(&cpu.deltas[last]),
             self.diff(&cpu.deltas[last], |t| Some(t.deltas[last].clone()))
@@ -243,9 +258,10 @@ impl Explanation {
         for (l, slots) in layout.layers.iter().enumerate().rev() {
             let n = l + 1;
             let (dw, db) = (&cpu.grads[slots.weight.clone()], &cpu.grads[slots.bias.clone()]);
+            let via = source(StepDispatch::WeightGrad(l), .., " (weight gradient, bias as row sums)");
             let _ = writeln!(
                 out,
-                "\nlayer {n}: dW{n} = dZ{n}ᵀ · A{l}  [{}, {}], ‖dW{n}‖ = {:.6e}; db{n} = Σ_batch dZ{n}, ‖db{n}‖ = {:.6e}\n   dW{n}, first {} values (row-major) = {}\n   linear_backward | matmul.wgsl (weight gradient, bias as row sums) | {}",
+                "\nlayer {n}: dW{n} = dZ{n}ᵀ · A{l}  [{}, {}], ‖dW{n}‖ = {:.6e}; db{n} = Σ_batch dZ{n}, ‖db{n}‖ = {:.6e}\n   dW{n}, first {} values (row-major) = {}\n   {via} | {}",
                 slots.fan_out,
                 slots.fan_in,
                 norm(dw),
@@ -258,9 +274,14 @@ impl Explanation {
             );
             if l > 0 {
                 let act = layout.layers[l - 1].activation.map_or("?".into(), |a| format!("{a:?}"));
+                let via = source(
+                    StepDispatch::InputGrad(l),
+                    ..,
+                    " (input gradient, activation-derivative epilogue)",
+                );
                 let _ = writeln!(
                     out,
-                    "   dZ{l} = (dZ{n} · W{n}) ⊙ {act}′(A{l})  [{rows}, {}]: {}\n   linear_backward, activation_backward | matmul.wgsl (input gradient, activation-derivative epilogue) | {}",
+                    "   dZ{l} = (dZ{n} · W{n}) ⊙ {act}′(A{l})  [{rows}, {}]: {}\n   {via} | {}",
                     slots.fan_in,
                     stats(&cpu.deltas[l - 1]),
                     self.diff(&cpu.deltas[l - 1], |t| Some(t.deltas[l - 1].clone()))
@@ -272,9 +293,10 @@ impl Explanation {
             let before = &cpu.params_before[slots.weight.clone()];
             let after = &cpu.params_after[slots.weight.clone()];
             let delta: Vec<f32> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+            let via = source(StepDispatch::Update, .., "");
             let _ = writeln!(
                 out,
-                "   layer {}: W ← W − lr·(step): ‖ΔW‖ = {:.6e}, ‖ΔW‖/‖W‖ = {:.3e}\n   optimizer_step | optim.wgsl | {}",
+                "   layer {}: W ← W − lr·(step): ‖ΔW‖ = {:.6e}, ‖ΔW‖/‖W‖ = {:.3e}\n   {via} | {}",
                 l + 1,
                 norm(&delta),
                 norm(&delta) / norm(before).max(f64::MIN_POSITIVE),

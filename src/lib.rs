@@ -52,6 +52,7 @@ pub mod optim;
 pub mod report;
 pub mod run;
 pub mod signals;
+pub mod step;
 pub mod sweep;
 pub mod train;
 

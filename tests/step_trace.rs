@@ -97,3 +97,23 @@ steps! {
         batch_size = 1
     "#;
 }
+
+/// The README's kernel table comes from the step table: for every dispatch of a training step,
+/// the row of its WGSL kernel names each of its CPU twins.
+#[test]
+fn the_readme_kernel_table_names_each_dispatch_twin() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    for dispatch in gpu_mlp::step::training_step(3) {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `shaders/{}", dispatch.kernel())))
+            .unwrap_or_else(|| panic!("no README kernel-table row for {} ({dispatch})", dispatch.kernel()));
+        for twin in dispatch.cpu_twin() {
+            assert!(
+                row.contains(twin),
+                "{dispatch}: the {} row does not name `{twin}`",
+                dispatch.kernel()
+            );
+        }
+    }
+}

@@ -26,6 +26,7 @@ use crate::dropout::fold_seed;
 use crate::error::{Error, Result};
 use crate::model::{MlpSpec, ParamLayout, Product};
 use crate::optim::Optimizer;
+pub use crate::step::StepDispatch;
 
 /// The compiled kernels, created once per run.
 struct Kernels {
@@ -37,33 +38,7 @@ struct Kernels {
     param_norms: ParamNorms,
 }
 
-/// What one entry of a step's schedule computes; layers count from 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepDispatch {
-    Gather,
-    Forward(usize),
-    Loss,
-    WeightGrad(usize),
-    InputGrad(usize),
-    Update,
-    ActivationStats(usize),
-}
-
-impl std::fmt::Display for StepDispatch {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StepDispatch::Gather => write!(f, "gather batch"),
-            StepDispatch::Forward(l) => write!(f, "layer {} forward", l + 1),
-            StepDispatch::Loss => write!(f, "loss + gradient"),
-            StepDispatch::WeightGrad(l) => write!(f, "layer {} dW, db", l + 1),
-            StepDispatch::InputGrad(l) => write!(f, "layer {} dX", l + 1),
-            StepDispatch::Update => write!(f, "optimizer update"),
-            StepDispatch::ActivationStats(l) => write!(f, "layer {} activation stats", l + 1),
-        }
-    }
-}
-
-/// The kernel binding behind one schedule entry.
+/// The kernel binding behind one dispatch of a step.
 #[derive(Clone, Copy)]
 enum Op<'a> {
     Gather(&'a GatherBinding),
@@ -74,7 +49,8 @@ enum Op<'a> {
 }
 
 /// A step's work in recording order.
-type Schedule<'a> = Vec<(StepDispatch, Op<'a>)>;
+/// A step's dispatches in order, each with its kernel binding.
+type StepOps<'a> = Vec<(StepDispatch, Op<'a>)>;
 
 /// Every buffer of a run, allocated once: the GPU's twin of `cpu::net::Workspace` plus the
 /// parameters, their gradients, and what a submit of many steps needs.
@@ -415,32 +391,29 @@ impl GpuBackend {
         })
     }
 
-    /// A step's forward pass and loss on the batch `gather` builds, as `cpu::net::forward`
-    /// and `loss_and_grad`.
-    fn forward_schedule<'a>(&'a self, gather: &'a GatherBinding) -> Schedule<'a> {
-        let mut ops = vec![(StepDispatch::Gather, Op::Gather(gather))];
-        for (l, layer) in self.layers.iter().enumerate() {
-            ops.push((StepDispatch::Forward(l), Op::Product(&layer.forward)));
-        }
-        ops.push((StepDispatch::Loss, Op::Loss));
-        ops
+    /// The dispatches of `step` (a list from [`crate::step`]) bound to this backend's
+    /// kernels, the batch gathered by `gather`.
+    fn step_ops<'a>(&'a self, step: &[StepDispatch], gather: &'a GatherBinding) -> StepOps<'a> {
+        step.iter()
+            .filter_map(|&dispatch| {
+                let op = match dispatch {
+                    StepDispatch::Gather => Op::Gather(gather),
+                    StepDispatch::Forward(l) => Op::Product(&self.layers[l].forward),
+                    StepDispatch::Loss => Op::Loss,
+                    StepDispatch::ActivationStats(l) => Op::UnitStats(&self.unit_stats[l]),
+                    StepDispatch::WeightGrad(l) => Op::Product(&self.layers[l].weight_grad),
+                    StepDispatch::InputGrad(l) => Op::Product(self.layers[l].input_grad.as_ref()?),
+                    StepDispatch::Update => Op::Update,
+                };
+                Some((dispatch, op))
+            })
+            .collect()
     }
 
     /// A whole training step, as `cpu::net::loss_and_gradients`, the hidden activations'
     /// statistics, then the optimizer update.
-    fn train_schedule(&self) -> Schedule<'_> {
-        let mut ops = self.forward_schedule(&self.train_gather);
-        for (l, stats) in self.unit_stats.iter().enumerate() {
-            ops.push((StepDispatch::ActivationStats(l), Op::UnitStats(stats)));
-        }
-        for (l, layer) in self.layers.iter().enumerate().rev() {
-            ops.push((StepDispatch::WeightGrad(l), Op::Product(&layer.weight_grad)));
-            if let Some(input_grad) = &layer.input_grad {
-                ops.push((StepDispatch::InputGrad(l), Op::Product(input_grad)));
-            }
-        }
-        ops.push((StepDispatch::Update, Op::Update));
-        ops
+    fn train_ops(&self) -> StepOps<'_> {
+        self.step_ops(&crate::step::training_step(self.layers.len()), &self.train_gather)
     }
 
     /// Records `op` for the step whose `StepInfo` is at `step_offset`.
@@ -469,7 +442,7 @@ impl GpuBackend {
     /// Each entry of a training step with the dispatches it records: what `gpu-mlp bench`
     /// shows of how a step fills the GPU.
     pub fn step_launches(&self) -> Vec<(StepDispatch, Vec<Launch>)> {
-        self.train_schedule()
+        self.train_ops()
             .into_iter()
             .map(|(dispatch, op)| (dispatch, self.launches(op)))
             .collect()
@@ -482,7 +455,7 @@ impl GpuBackend {
     fn run_steps(
         &self,
         infos: &[StepInfo],
-        schedule: &Schedule<'_>,
+        schedule: &StepOps<'_>,
         training: bool,
         mut timestamps: Option<&mut Timestamps>,
     ) -> Result<(Vec<StepMetrics>, u64)> {
@@ -542,7 +515,7 @@ impl GpuBackend {
             .queue
             .write_buffer(&self.buffers.train_order, 0, bytemuck::cast_slice(order));
         let infos = self.plan(order.len(), Some(lrs));
-        let (steps, dispatches) = self.run_steps(&infos, &self.train_schedule(), true, timestamps)?;
+        let (steps, dispatches) = self.run_steps(&infos, &self.train_ops(), true, timestamps)?;
         self.stat_samples += order.len() as u64;
         let mut stats = self.stats.get();
         stats.steps += steps.len() as u64;
@@ -558,7 +531,7 @@ impl GpuBackend {
     pub fn profile_train_step(&mut self, order: &[u32], lr: f32) -> Result<Vec<(String, Duration)>> {
         let batch = &order[..self.batch_size.min(order.len())];
         check_order(batch, self.train_len, &[lr], self.batch_size)?;
-        let mut timestamps = Timestamps::new(&self.ctx, self.train_schedule().len() as u32)?;
+        let mut timestamps = Timestamps::new(&self.ctx, self.train_ops().len() as u32)?;
         self.train_submit(batch, &[lr], Some(&mut timestamps))?;
         timestamps.read(&self.ctx)
     }
@@ -659,7 +632,7 @@ impl Backend for GpuBackend {
             .position(|(s, _, _)| *s == split)
             .ok_or_else(missing_val_split)?;
         let infos = self.plan(self.eval_sets[index].1, None);
-        let schedule = self.forward_schedule(&self.eval_sets[index].2);
+        let schedule = self.step_ops(&crate::step::forward_pass(self.layers.len()), &self.eval_sets[index].2);
         let (steps, _) = self.run_steps(&infos, &schedule, false, None)?;
         Ok(Metrics::from_steps(&steps))
     }
