@@ -114,3 +114,51 @@ fn matmul_tile_shapes_fit_the_shader() {
         assert!(d.wg_x * d.wg_y <= 256, "{shape:?}: WebGPU's default invocation limit");
     }
 }
+
+/// Each kernel's Rust bindings (`gpu::kernels::interfaces`) are its WGSL's: the same number, and
+/// at each `@binding` index the same variable name and access (uniform, storage read, storage
+/// read-write). A mismatch names the shader and the binding.
+#[test]
+fn every_kernel_binding_matches_its_wgsl() {
+    use gpu_mlp::gpu::kernels::{interfaces, Slot};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut mismatches = Vec::new();
+    for (file, bindings) in interfaces() {
+        let module = parse(&dir.join(file));
+        let mut declared: Vec<(u32, String, Slot)> = module
+            .global_variables
+            .iter()
+            .filter_map(|(_, var)| {
+                let binding = var.binding.as_ref()?;
+                let slot = match var.space {
+                    naga::AddressSpace::Uniform if var.name.as_deref() == Some("step") => Slot::Step,
+                    naga::AddressSpace::Uniform => Slot::Uniform,
+                    naga::AddressSpace::Storage { access } => Slot::Storage {
+                        read_only: !access.contains(naga::StorageAccess::STORE),
+                    },
+                    _ => return None,
+                };
+                Some((binding.binding, var.name.clone().unwrap_or_default(), slot))
+            })
+            .collect();
+        declared.sort_by_key(|(index, _, _)| *index);
+        if declared.len() != bindings.len() {
+            mismatches.push(format!(
+                "{file}: the WGSL declares {} bindings, the Rust {}",
+                declared.len(),
+                bindings.len()
+            ));
+        }
+        for (index, binding) in bindings.iter().enumerate() {
+            match declared.iter().find(|(i, _, _)| *i as usize == index) {
+                Some((_, name, slot)) if name == binding.name && *slot == binding.slot => {}
+                Some((_, name, slot)) => mismatches.push(format!(
+                    "{file}: @binding({index}) is `{name}` ({slot:?}) in the WGSL, `{}` ({:?}) in the Rust",
+                    binding.name, binding.slot
+                )),
+                None => mismatches.push(format!("{file}: no @binding({index}) for `{}`", binding.name)),
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

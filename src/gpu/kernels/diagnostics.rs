@@ -3,7 +3,7 @@
 //! totals; `shaders/param_norms.wgsl`, dispatched once when the diagnostics are read, gives each
 //! weight and bias its sums of squares (gradient, values, latest change).
 
-use super::{step_binding, Kernel, Launch, Region, Slot};
+use super::{step_binding, Binding, Kernel, Launch, Region};
 use crate::gpu::context::GpuContext;
 
 /// Threads per workgroup of `unit_stats.wgsl` (its `WORKGROUP` override).
@@ -32,6 +32,23 @@ impl UnitStatsBinding {
     }
 }
 
+/// `unit_stats.wgsl`'s bindings.
+pub const UNIT_STATS_BINDINGS: &[Binding] = &[
+    Binding::STEP,
+    Binding::uniform("params"),
+    Binding::read("acts"),
+    Binding::read_write("stats"),
+];
+
+/// `param_norms.wgsl`'s bindings.
+pub const PARAM_NORMS_BINDINGS: &[Binding] = &[
+    Binding::read("segments"),
+    Binding::read("grads"),
+    Binding::read("weights"),
+    Binding::read("before"),
+    Binding::read_write("sums"),
+];
+
 pub struct UnitStats {
     kernel: Kernel,
 }
@@ -42,12 +59,7 @@ impl UnitStats {
             ctx,
             "unit stats",
             shader_source!("unit_stats"),
-            &[
-                Slot::Step,
-                Slot::Uniform,
-                Slot::Storage { read_only: true },
-                Slot::Storage { read_only: false },
-            ],
+            UNIT_STATS_BINDINGS,
             &[("WORKGROUP", f64::from(UNIT_WORKGROUP))],
         );
         UnitStats { kernel }
@@ -73,10 +85,10 @@ impl UnitStats {
             ctx,
             "unit stats",
             &[
-                step_binding(steps),
-                uniform.as_entire_binding(),
-                acts.binding(),
-                stats.binding(),
+                ("step", step_binding(steps)),
+                ("params", uniform.as_entire_binding()),
+                ("acts", acts.binding()),
+                ("stats", stats.binding()),
             ],
         );
         UnitStatsBinding {
@@ -115,12 +127,11 @@ pub struct ParamNorms {
 
 impl ParamNorms {
     pub fn new(ctx: &GpuContext) -> Self {
-        let ro = Slot::Storage { read_only: true };
         let kernel = Kernel::new(
             ctx,
             "param norms",
             shader_source!("param_norms"),
-            &[ro, ro, ro, ro, Slot::Storage { read_only: false }],
+            PARAM_NORMS_BINDINGS,
             &[],
         );
         ParamNorms { kernel }
@@ -131,11 +142,11 @@ impl ParamNorms {
             ctx,
             "param norms",
             &[
-                op.segments.as_entire_binding(),
-                op.grads.binding(),
-                op.params.binding(),
-                op.before.binding(),
-                op.sums.binding(),
+                ("segments", op.segments.as_entire_binding()),
+                ("grads", op.grads.binding()),
+                ("weights", op.params.binding()),
+                ("before", op.before.binding()),
+                ("sums", op.sums.binding()),
             ],
         );
         ParamNormsBinding {

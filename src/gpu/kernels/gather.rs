@@ -1,7 +1,7 @@
 //! `shaders/gather.wgsl`: builds a step's input batch on the GPU from the resident dataset and
 //! the shuffled order, converting u8 pixels (or f32 features) to normalized f32.
 
-use super::{step_binding, Kernel, Launch, Slot, LINEAR_WORKGROUP};
+use super::{step_binding, Binding, Kernel, Launch, LINEAR_WORKGROUP};
 use crate::data::{Dataset, Features};
 use crate::error::{Error, Result};
 use crate::gpu::context::GpuContext;
@@ -80,6 +80,20 @@ impl ResidentDataset {
 }
 
 /// The buffers one gather reads and writes.
+/// `gather.wgsl`'s bindings: the dataset's labels and up to four chunks of its features.
+pub const BINDINGS: &[Binding] = &[
+    Binding::STEP,
+    Binding::uniform("params"),
+    Binding::read("labels"),
+    Binding::read("order"),
+    Binding::read_write("x"),
+    Binding::read_write("batch_labels"),
+    Binding::read("chunk0"),
+    Binding::read("chunk1"),
+    Binding::read("chunk2"),
+    Binding::read("chunk3"),
+];
+
 pub struct GatherOperands<'a> {
     pub data: &'a ResidentDataset,
     pub order: &'a wgpu::Buffer,
@@ -117,13 +131,10 @@ pub struct Gather {
 
 impl Gather {
     pub fn new(ctx: &GpuContext) -> Self {
-        let ro = Slot::Storage { read_only: true };
-        let rw = Slot::Storage { read_only: false };
-        let slots = [Slot::Step, Slot::Uniform, ro, ro, rw, rw, ro, ro, ro, ro];
         let source = shader_source!("gather");
         Gather {
-            bytes: Kernel::new(ctx, "gather u8", source, &slots, &[("BYTE_FEATURES", 1.0)]),
-            floats: Kernel::new(ctx, "gather f32", source, &slots, &[("BYTE_FEATURES", 0.0)]),
+            bytes: Kernel::new(ctx, "gather u8", source, BINDINGS, &[("BYTE_FEATURES", 1.0)]),
+            floats: Kernel::new(ctx, "gather f32", source, BINDINGS, &[("BYTE_FEATURES", 0.0)]),
             no_chunk: ctx.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("gather no chunk"),
                 size: 16,
@@ -156,16 +167,16 @@ impl Gather {
             ctx,
             "gather",
             &[
-                step_binding(op.steps),
-                uniform.as_entire_binding(),
-                op.data.labels.as_entire_binding(),
-                op.order.as_entire_binding(),
-                op.x.as_entire_binding(),
-                op.labels.as_entire_binding(),
-                chunk(0),
-                chunk(1),
-                chunk(2),
-                chunk(3),
+                ("step", step_binding(op.steps)),
+                ("params", uniform.as_entire_binding()),
+                ("labels", op.data.labels.as_entire_binding()),
+                ("order", op.order.as_entire_binding()),
+                ("x", op.x.as_entire_binding()),
+                ("batch_labels", op.labels.as_entire_binding()),
+                ("chunk0", chunk(0)),
+                ("chunk1", chunk(1)),
+                ("chunk2", chunk(2)),
+                ("chunk3", chunk(3)),
             ],
         );
         GatherBinding {

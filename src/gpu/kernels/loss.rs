@@ -2,7 +2,7 @@
 //! binary cross-entropy with logits), its gradient, and the step's summed loss and correct count,
 //! in one single-workgroup dispatch.
 
-use super::{step_binding, Kernel, Launch, Region, Slot};
+use super::{step_binding, Binding, Kernel, Launch, Region};
 use crate::gpu::context::GpuContext;
 use crate::model::Loss;
 
@@ -50,21 +50,23 @@ impl LossBinding {
     }
 }
 
+/// `loss.wgsl`'s bindings.
+pub const BINDINGS: &[Binding] = &[
+    Binding::STEP,
+    Binding::uniform("params"),
+    Binding::read("logits"),
+    Binding::read("labels"),
+    Binding::read_write("dlogits"),
+    Binding::read_write("metrics"),
+];
+
 pub struct LossGrad {
     kernel: Kernel,
 }
 
 impl LossGrad {
     pub fn new(ctx: &GpuContext) -> Self {
-        let ro = Slot::Storage { read_only: true };
-        let rw = Slot::Storage { read_only: false };
-        let kernel = Kernel::guarded(
-            ctx,
-            "loss",
-            shader_source!("loss"),
-            &[Slot::Step, Slot::Uniform, ro, ro, rw, rw],
-            &[],
-        );
+        let kernel = Kernel::guarded(ctx, "loss", shader_source!("loss"), BINDINGS, &[]);
         LossGrad { kernel }
     }
 
@@ -91,12 +93,12 @@ impl LossGrad {
             ctx,
             "loss",
             &[
-                step_binding(op.steps),
-                uniform.as_entire_binding(),
-                op.logits.binding(),
-                op.labels.as_entire_binding(),
-                op.dlogits.binding(),
-                op.metrics.as_entire_binding(),
+                ("step", step_binding(op.steps)),
+                ("params", uniform.as_entire_binding()),
+                ("logits", op.logits.binding()),
+                ("labels", op.labels.as_entire_binding()),
+                ("dlogits", op.dlogits.binding()),
+                ("metrics", op.metrics.as_entire_binding()),
             ],
         );
         LossBinding { group }

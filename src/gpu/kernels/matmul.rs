@@ -1,6 +1,6 @@
 //! `shaders/matmul.wgsl`: C = A · B with either operand stored transposed and a fused epilogue.
 
-use super::{step_binding, Kernel, KernelSource, Launch, Region, RuntimeChecks, Slot, STEP_STRIDE};
+use super::{step_binding, Binding, Kernel, KernelSource, Launch, Region, RuntimeChecks, STEP_STRIDE};
 use crate::error::Result;
 use crate::gpu::context::GpuContext;
 pub use crate::gpu::tiles::{ProductPlan, TileDims, TilePolicy, TileShape};
@@ -100,6 +100,21 @@ struct ShapeKernels {
     reduce: Kernel,
 }
 
+/// `matmul.wgsl`'s bindings: the parameters, A, B and C, the epilogue's operand, the row
+/// sums, A and B again as vec4s, the step table (for dropout) and the split-k partials.
+pub const BINDINGS: &[Binding] = &[
+    Binding::uniform("p"),
+    Binding::read("a"),
+    Binding::read("b"),
+    Binding::read_write("c"),
+    Binding::read("operand"),
+    Binding::read_write("sums"),
+    Binding::read("a4"),
+    Binding::read("b4"),
+    Binding::STEP,
+    Binding::read_write("partials"),
+];
+
 pub struct Matmul {
     /// One pair of pipelines per tile shape, in `TileShape::ALL`'s order.
     kernels: [ShapeKernels; 3],
@@ -113,8 +128,6 @@ pub struct Matmul {
 
 impl Matmul {
     pub fn new(ctx: &GpuContext) -> Self {
-        let ro = Slot::Storage { read_only: true };
-        let rw = Slot::Storage { read_only: false };
         let kernels = TileShape::ALL.map(|shape| {
             let dims = shape.dims();
             assert!(dims.fits_workgroup_memory(), "{shape:?} overflows matmul.wgsl's tiles");
@@ -123,7 +136,7 @@ impl Matmul {
                 &KernelSource {
                     label: &format!("matmul {shape:?}"),
                     wgsl: shader_source!("matmul"),
-                    slots: &[Slot::Uniform, ro, ro, rw, ro, rw, ro, ro, Slot::Step, rw],
+                    bindings: BINDINGS,
                     constants: &[
                         ("WG_X", f64::from(dims.wg_x)),
                         ("WG_Y", f64::from(dims.wg_y)),
@@ -214,19 +227,25 @@ impl Matmul {
             ctx,
             label,
             &[
-                uniform.as_entire_binding(),
-                op.a.binding(),
-                op.b.binding(),
-                op.c.binding(),
-                operand.binding(),
-                sums.binding(),
-                op.a.binding_vec4(),
-                op.b.binding_vec4(),
-                step_binding(op.dropout.map_or(&self.no_dropout, |(steps, _)| steps)),
-                op.partials
-                    .or(own_partials.as_ref().map(Region::all))
-                    .unwrap_or(Region::all(&self.unused_sums))
-                    .binding(),
+                ("p", uniform.as_entire_binding()),
+                ("a", op.a.binding()),
+                ("b", op.b.binding()),
+                ("c", op.c.binding()),
+                ("operand", operand.binding()),
+                ("sums", sums.binding()),
+                ("a4", op.a.binding_vec4()),
+                ("b4", op.b.binding_vec4()),
+                (
+                    "step",
+                    step_binding(op.dropout.map_or(&self.no_dropout, |(steps, _)| steps)),
+                ),
+                (
+                    "partials",
+                    op.partials
+                        .or(own_partials.as_ref().map(Region::all))
+                        .unwrap_or(Region::all(&self.unused_sums))
+                        .binding(),
+                ),
             ],
         );
         let (x, y) = plan.tiles(m, n);

@@ -76,15 +76,65 @@ pub struct Launch {
     pub k_per_workgroup: Option<usize>,
 }
 
-/// What a binding slot of a kernel holds.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Slot {
+/// What a binding of a kernel holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
     Uniform,
     /// The `StepInfo` array, bound with a dynamic offset.
     Step,
     Storage {
         read_only: bool,
     },
+}
+
+/// One binding of a kernel: the name its WGSL gives the variable and what it holds. Its
+/// `@binding` index is its place in the kernel's list; `tests/shaders_validate.rs` checks
+/// each list against its WGSL (index, name, access), and `Kernel::bind` takes resources by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    pub name: &'static str,
+    pub slot: Slot,
+}
+
+impl Binding {
+    /// The step table entry (`var<uniform> step: Step`), at a dynamic offset.
+    pub const STEP: Binding = Binding {
+        name: "step",
+        slot: Slot::Step,
+    };
+
+    pub const fn uniform(name: &'static str) -> Binding {
+        Binding {
+            name,
+            slot: Slot::Uniform,
+        }
+    }
+
+    pub const fn read(name: &'static str) -> Binding {
+        Binding {
+            name,
+            slot: Slot::Storage { read_only: true },
+        }
+    }
+
+    pub const fn read_write(name: &'static str) -> Binding {
+        Binding {
+            name,
+            slot: Slot::Storage { read_only: false },
+        }
+    }
+}
+
+/// Every kernel's WGSL file and bindings, for the test that holds one to the other.
+pub fn interfaces() -> [(&'static str, &'static [Binding]); 6] {
+    [
+        ("gather.wgsl", gather::BINDINGS),
+        ("loss.wgsl", loss::BINDINGS),
+        ("matmul.wgsl", matmul::BINDINGS),
+        ("optim.wgsl", optim::BINDINGS),
+        ("unit_stats.wgsl", diagnostics::UNIT_STATS_BINDINGS),
+        ("param_norms.wgsl", diagnostics::PARAM_NORMS_BINDINGS),
+    ]
 }
 
 /// Whether wgpu adds its per-access bounds checks to a kernel's shader.
@@ -101,7 +151,7 @@ pub(crate) enum RuntimeChecks {
 pub(crate) struct KernelSource<'a> {
     pub label: &'a str,
     pub wgsl: &'a str,
-    pub slots: &'a [Slot],
+    pub bindings: &'static [Binding],
     pub constants: &'a [(&'a str, f64)],
     pub checks: RuntimeChecks,
 }
@@ -110,31 +160,44 @@ pub(crate) struct KernelSource<'a> {
 pub(crate) struct Kernel {
     pub pipeline: wgpu::ComputePipeline,
     pub layout: wgpu::BindGroupLayout,
+    pub bindings: &'static [Binding],
 }
 
 impl Kernel {
     /// The entry point `main` of `source`, with wgpu's runtime checks on.
-    pub fn new(ctx: &GpuContext, label: &str, source: &str, slots: &[Slot], constants: &[(&str, f64)]) -> Self {
-        Kernel::main(ctx, label, source, slots, constants, RuntimeChecks::On)
+    pub fn new(
+        ctx: &GpuContext,
+        label: &str,
+        source: &str,
+        bindings: &'static [Binding],
+        constants: &[(&str, f64)],
+    ) -> Self {
+        Kernel::main(ctx, label, source, bindings, constants, RuntimeChecks::On)
     }
 
     /// The entry point `main` of a kernel that guards its own indices (`RuntimeChecks::GuardedByKernel`).
-    pub fn guarded(ctx: &GpuContext, label: &str, source: &str, slots: &[Slot], constants: &[(&str, f64)]) -> Self {
-        Kernel::main(ctx, label, source, slots, constants, RuntimeChecks::GuardedByKernel)
+    pub fn guarded(
+        ctx: &GpuContext,
+        label: &str,
+        source: &str,
+        bindings: &'static [Binding],
+        constants: &[(&str, f64)],
+    ) -> Self {
+        Kernel::main(ctx, label, source, bindings, constants, RuntimeChecks::GuardedByKernel)
     }
 
     fn main(
         ctx: &GpuContext,
         label: &str,
         wgsl: &str,
-        slots: &[Slot],
+        bindings: &'static [Binding],
         constants: &[(&str, f64)],
         checks: RuntimeChecks,
     ) -> Self {
         let source = KernelSource {
             label,
             wgsl,
-            slots,
+            bindings,
             constants,
             checks,
         };
@@ -147,10 +210,10 @@ impl Kernel {
     pub fn entry_points<const N: usize>(ctx: &GpuContext, source: &KernelSource<'_>, entries: [&str; N]) -> [Self; N] {
         let label = source.label;
         let layout_entries: Vec<wgpu::BindGroupLayoutEntry> = source
-            .slots
+            .bindings
             .iter()
             .enumerate()
-            .map(|(i, slot)| wgpu::BindGroupLayoutEntry {
+            .map(|(i, Binding { slot, .. })| wgpu::BindGroupLayoutEntry {
                 binding: i as u32,
                 visibility: wgpu::ShaderStages::COMPUTE,
                 ty: wgpu::BindingType::Buffer {
@@ -199,17 +262,38 @@ impl Kernel {
                 cache: None,
             }),
             layout: layout.clone(),
+            bindings: source.bindings,
         })
     }
 
-    /// A bind group whose entries are `resources`, in binding order.
-    pub fn bind(&self, ctx: &GpuContext, label: &str, resources: &[wgpu::BindingResource<'_>]) -> wgpu::BindGroup {
-        let entries: Vec<wgpu::BindGroupEntry> = resources
+    /// A bind group of `resources`, each given by its binding's name. Every binding takes
+    /// exactly one: a missing or unknown name is a bug in the kernel's Rust, caught by the
+    /// kernel's parity test.
+    pub fn bind(
+        &self,
+        ctx: &GpuContext,
+        label: &str,
+        resources: &[(&str, wgpu::BindingResource<'_>)],
+    ) -> wgpu::BindGroup {
+        assert_eq!(
+            resources.len(),
+            self.bindings.len(),
+            "{label}: one resource per binding of {:?}",
+            self.bindings.iter().map(|b| b.name).collect::<Vec<_>>()
+        );
+        let entries: Vec<wgpu::BindGroupEntry> = self
+            .bindings
             .iter()
             .enumerate()
-            .map(|(i, r)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource: r.clone(),
+            .map(|(i, binding)| {
+                let (_, resource) = resources
+                    .iter()
+                    .find(|(name, _)| *name == binding.name)
+                    .unwrap_or_else(|| panic!("{label}: no resource for binding `{}`", binding.name));
+                wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: resource.clone(),
+                }
             })
             .collect();
         ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {

@@ -1,7 +1,7 @@
 //! `shaders/optim.wgsl`: one optimizer update (SGD, momentum, Adam, AdamW) over the whole flat
 //! parameter buffer in one dispatch; the per-step rate and bias corrections come from the step table.
 
-use super::{step_binding, Kernel, Launch, Region, Slot, LINEAR_WORKGROUP};
+use super::{step_binding, Binding, Kernel, Launch, Region, LINEAR_WORKGROUP};
 use crate::error::Result;
 use crate::gpu::context::GpuContext;
 use crate::optim::Optimizer;
@@ -36,20 +36,22 @@ impl OptimBinding {
     }
 }
 
+/// `optim.wgsl`'s bindings.
+pub const BINDINGS: &[Binding] = &[
+    Binding::STEP,
+    Binding::uniform("params"),
+    Binding::read_write("weights"),
+    Binding::read("grads"),
+    Binding::read_write("state"),
+];
+
 pub struct Optim {
     kernel: Kernel,
 }
 
 impl Optim {
     pub fn new(ctx: &GpuContext) -> Self {
-        let rw = Slot::Storage { read_only: false };
-        let kernel = Kernel::guarded(
-            ctx,
-            "optim",
-            shader_source!("optim"),
-            &[Slot::Step, Slot::Uniform, rw, Slot::Storage { read_only: true }, rw],
-            &[],
-        );
+        let kernel = Kernel::guarded(ctx, "optim", shader_source!("optim"), BINDINGS, &[]);
         Optim { kernel }
     }
 
@@ -81,11 +83,11 @@ impl Optim {
             ctx,
             "optim",
             &[
-                step_binding(steps),
-                uniform.as_entire_binding(),
-                params.binding(),
-                grads.binding(),
-                state.as_entire_binding(),
+                ("step", step_binding(steps)),
+                ("params", uniform.as_entire_binding()),
+                ("weights", params.binding()),
+                ("grads", grads.binding()),
+                ("state", state.as_entire_binding()),
             ],
         );
         let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
