@@ -162,3 +162,75 @@ fn every_kernel_binding_matches_its_wgsl() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// Every struct a kernel shares with its WGSL has the host's layout: each WGSL member (padding
+/// aside) at the offset the host writes it, and the host's size the WGSL's rounded up at most to
+/// the next 16 bytes (a uniform's alignment). A mismatch names the shader, struct and member.
+#[test]
+fn every_shared_struct_matches_the_host_layout() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut mismatches = Vec::new();
+    for host in gpu_mlp::gpu::kernels::host_layouts() {
+        let module = parse(&dir.join(host.shader));
+        let Some((_, ty)) = module.types.iter().find(|(_, t)| t.name.as_deref() == Some(host.name)) else {
+            mismatches.push(format!("{}: no struct {}", host.shader, host.name));
+            continue;
+        };
+        let naga::TypeInner::Struct { members, span } = &ty.inner else {
+            mismatches.push(format!("{}: {} is not a struct", host.shader, host.name));
+            continue;
+        };
+        let named: Vec<(&str, u32)> = members
+            .iter()
+            .filter_map(|m| m.name.as_deref().filter(|n| !n.starts_with('_')).map(|n| (n, m.offset)))
+            .collect();
+        for (name, offset) in &named {
+            match host.members.iter().find(|(n, _)| n == name) {
+                Some((_, at)) if *at == *offset as usize => {}
+                Some((_, at)) => mismatches.push(format!(
+                    "{} {}.{name}: offset {offset} in the WGSL, {at} in the host",
+                    host.shader, host.name
+                )),
+                None => mismatches.push(format!(
+                    "{} {}.{name}: not in the host's struct",
+                    host.shader, host.name
+                )),
+            }
+        }
+        for (name, _) in &host.members {
+            if !named.iter().any(|(n, _)| n == name) {
+                mismatches.push(format!("{} {}.{name}: not in the WGSL struct", host.shader, host.name));
+            }
+        }
+        let span = *span as usize;
+        if host.size < span || host.size > span.next_multiple_of(16) {
+            mismatches.push(format!(
+                "{} {}: {span} bytes in the WGSL, {} in the host",
+                host.shader, host.name, host.size
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Every code a WGSL `const` shares with a Rust enum (epilogues, activations, losses,
+/// optimizers, workgroup sizes) has the value the host passes.
+#[test]
+fn every_shared_code_matches_the_host() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut mismatches = Vec::new();
+    for (shader, name, value) in gpu_mlp::gpu::kernels::shared_codes() {
+        let module = parse(&dir.join(shader));
+        let wgsl = module
+            .constants
+            .iter()
+            .find(|(_, c)| c.name.as_deref() == Some(name))
+            .map(|(_, c)| &module.global_expressions[c.init]);
+        match wgsl {
+            Some(naga::Expression::Literal(naga::Literal::U32(v))) if *v == value => {}
+            Some(other) => mismatches.push(format!("{shader} {name}: {other:?} in the WGSL, {value} in the host")),
+            None => mismatches.push(format!("{shader}: no const {name}")),
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

@@ -32,6 +32,10 @@ impl UnitStatsBinding {
     }
 }
 
+pub(super) fn host_layouts() -> Vec<super::HostLayout> {
+    vec![host_layout!("unit_stats.wgsl", UnitStatsParams { width })]
+}
+
 /// `unit_stats.wgsl`'s bindings.
 pub const UNIT_STATS_BINDINGS: &[Binding] = &[
     Binding::STEP,

@@ -81,6 +81,19 @@ impl ResidentDataset {
 
 /// The buffers one gather reads and writes.
 /// `gather.wgsl`'s bindings: the dataset's labels and up to four chunks of its features.
+pub(super) fn host_layouts() -> Vec<super::HostLayout> {
+    vec![host_layout!(
+        "gather.wgsl",
+        GatherParams {
+            dim,
+            batch,
+            scale,
+            shift,
+            samples_per_chunk,
+        }
+    )]
+}
+
 pub const BINDINGS: &[Binding] = &[
     Binding::STEP,
     Binding::uniform("params"),

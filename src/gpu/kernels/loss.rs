@@ -50,6 +50,13 @@ impl LossBinding {
     }
 }
 
+pub(super) fn host_layouts() -> Vec<super::HostLayout> {
+    vec![
+        host_layout!("loss.wgsl", LossParams { units, batch, loss }),
+        host_layout!("loss.wgsl", StepMetric { loss_sum, correct }),
+    ]
+}
+
 /// `loss.wgsl`'s bindings.
 pub const BINDINGS: &[Binding] = &[
     Binding::STEP,

@@ -6,6 +6,15 @@ use crate::gpu::context::GpuContext;
 pub use crate::gpu::tiles::{ProductPlan, TileDims, TilePolicy, TileShape};
 use crate::model::{Activation, Stored};
 
+/// An epilogue's code, as `matmul.wgsl`'s `EPILOGUE_*` constants number them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpilogueKind {
+    None = 0,
+    Bias = 1,
+    BiasAct = 2,
+    ActGrad = 3,
+}
+
 /// What happens to each accumulated value before it is stored.
 #[derive(Debug, Clone, Copy)]
 pub enum Epilogue<'a> {
@@ -100,6 +109,27 @@ struct ShapeKernels {
     reduce: Kernel,
 }
 
+pub(super) fn host_layouts() -> Vec<super::HostLayout> {
+    vec![host_layout!(
+        "matmul.wgsl",
+        MatmulParams {
+            m,
+            n,
+            k,
+            a_transposed,
+            b_transposed,
+            epilogue,
+            a_vec4,
+            b_vec4,
+            row_sums,
+            activation,
+            layer,
+            k_slice,
+            slices,
+        }
+    )]
+}
+
 /// `matmul.wgsl`'s bindings: the parameters, A, B and C, the epilogue's operand, the row
 /// sums, A and B again as vec4s, the step table (for dropout) and the split-k partials.
 pub const BINDINGS: &[Binding] = &[
@@ -174,11 +204,11 @@ impl Matmul {
         let unused = Region::all(&self.unused);
         let (m, k, n, plan) = (op.m, op.k, op.n, op.plan);
         // The epilogue's code, its operand and how much of it the shader reads.
-        let (code, operand, operand_len, activation) = match op.epilogue {
-            Epilogue::None => (0, unused, 0, Activation::Relu),
-            Epilogue::Bias(b) => (1, b, n, Activation::Relu),
-            Epilogue::BiasAct(b, act) => (2, b, n, act),
-            Epilogue::ActGrad(out, act) => (3, out, m * n, act),
+        let (kind, operand, operand_len, activation) = match op.epilogue {
+            Epilogue::None => (EpilogueKind::None, unused, 0, Activation::Relu),
+            Epilogue::Bias(b) => (EpilogueKind::Bias, b, n, Activation::Relu),
+            Epilogue::BiasAct(b, act) => (EpilogueKind::BiasAct, b, n, act),
+            Epilogue::ActGrad(out, act) => (EpilogueKind::ActGrad, out, m * n, act),
         };
         // The shader is compiled without runtime checks: these sizes are its bounds argument.
         assert!(
@@ -211,7 +241,7 @@ impl Matmul {
             k: op.k as u32,
             a_transposed: u32::from(op.a_stored == Stored::Transposed),
             b_transposed: u32::from(op.b_stored == Stored::Transposed),
-            epilogue: code,
+            epilogue: kind as u32,
             a_vec4: u32::from(contiguous(op.a_stored, op.m, op.k) % 4 == 0),
             b_vec4: u32::from(contiguous(op.b_stored, op.k, op.n) % 4 == 0),
             row_sums: u32::from(op.row_sums.is_some()),

@@ -12,6 +12,19 @@ macro_rules! shader_source {
     };
 }
 
+/// A struct's layout as the host writes it: `HostLayout` of `$ty` in `$shader`, its listed
+/// fields (the WGSL's members; the host's padding left out) with their offsets.
+macro_rules! host_layout {
+    ($shader:literal, $ty:ident { $($field:ident),* $(,)? }) => {
+        $crate::gpu::kernels::HostLayout {
+            shader: $shader,
+            name: stringify!($ty),
+            members: vec![$((stringify!($field), std::mem::offset_of!($ty, $field))),*],
+            size: std::mem::size_of::<$ty>(),
+        }
+    };
+}
+
 pub mod diagnostics;
 pub mod gather;
 pub mod loss;
@@ -123,6 +136,65 @@ impl Binding {
             slot: Slot::Storage { read_only: false },
         }
     }
+}
+
+/// A struct the host and a shader share, as the host lays it out (see `host_layout!`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostLayout {
+    pub shader: &'static str,
+    pub name: &'static str,
+    /// Each member the WGSL declares, with its byte offset in the host's struct.
+    pub members: Vec<(&'static str, usize)>,
+    pub size: usize,
+}
+
+/// Every struct the kernels share with their WGSL (the step table's `Step` included), for the
+/// test that checks each member's offset and the size against the WGSL's.
+pub fn host_layouts() -> Vec<HostLayout> {
+    let step = host_layout!(
+        "optim.wgsl",
+        StepInfo {
+            first,
+            rows,
+            slot,
+            lr,
+            bias_correction1,
+            bias_correction2,
+            seed,
+            index,
+            dropout,
+        }
+    );
+    let mut layouts = vec![HostLayout { name: "Step", ..step }];
+    layouts.extend(gather::host_layouts());
+    layouts.extend(loss::host_layouts());
+    layouts.extend(matmul::host_layouts());
+    layouts.extend(optim::host_layouts());
+    layouts.extend(diagnostics::host_layouts());
+    layouts
+}
+
+/// Every code a WGSL `const` shares with a Rust enum: the shader, the constant's name, and the
+/// value the host passes for it.
+pub fn shared_codes() -> Vec<(&'static str, &'static str, u32)> {
+    use crate::model::{Activation, Loss};
+    use crate::optim::OptimizerKind;
+    use matmul::EpilogueKind;
+    vec![
+        ("matmul.wgsl", "EPILOGUE_NONE", EpilogueKind::None as u32),
+        ("matmul.wgsl", "EPILOGUE_BIAS", EpilogueKind::Bias as u32),
+        ("matmul.wgsl", "EPILOGUE_BIAS_ACT", EpilogueKind::BiasAct as u32),
+        ("matmul.wgsl", "EPILOGUE_ACT_GRAD", EpilogueKind::ActGrad as u32),
+        ("matmul.wgsl", "ACT_RELU", Activation::Relu.code()),
+        ("matmul.wgsl", "ACT_TANH", Activation::Tanh.code()),
+        ("matmul.wgsl", "ACT_SIGMOID", Activation::Sigmoid.code()),
+        ("loss.wgsl", "PROB_CE", Loss::SoftmaxProbCrossEntropy.code()),
+        ("loss.wgsl", "BINARY_CE", Loss::BinaryCrossEntropy.code()),
+        ("loss.wgsl", "THREADS", LINEAR_WORKGROUP),
+        ("optim.wgsl", "SGD", OptimizerKind::Sgd.code()),
+        ("optim.wgsl", "MOMENTUM", OptimizerKind::Momentum.code()),
+        ("optim.wgsl", "ADAMW", OptimizerKind::Adamw.code()),
+    ]
 }
 
 /// Every kernel's WGSL file and bindings, for the test that holds one to the other.

@@ -36,6 +36,22 @@ impl OptimBinding {
     }
 }
 
+pub(super) fn host_layouts() -> Vec<super::HostLayout> {
+    vec![host_layout!(
+        "optim.wgsl",
+        OptimParams {
+            len,
+            kind,
+            nesterov,
+            momentum,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+        }
+    )]
+}
+
 /// `optim.wgsl`'s bindings.
 pub const BINDINGS: &[Binding] = &[
     Binding::STEP,
