@@ -17,9 +17,9 @@ fn training(c: &mut Criterion) {
             .ok();
         let (order, lrs) = (setup.order(), setup.lrs());
         for mut backend in setup.backends(gpu).expect("backends build") {
-            backend.train(&order, &lrs).expect("warm-up run");
+            backend.train_steps(&order, &lrs).expect("warm-up run");
             group.bench_function(backend.describe(), |b| {
-                b.iter(|| backend.train(&order, &lrs).expect("trains"));
+                b.iter(|| backend.train_steps(&order, &lrs).expect("trains"));
             });
         }
         group.finish();

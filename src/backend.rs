@@ -99,13 +99,13 @@ impl Metrics {
 /// How a backend's work was scheduled so far: training steps, and on the GPU the kernel
 /// dispatches recorded and command buffers submitted for them (0 on the CPU).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ScheduleStats {
+pub struct DispatchStats {
     pub steps: u64,
     pub dispatches: u64,
     pub submits: u64,
 }
 
-impl ScheduleStats {
+impl DispatchStats {
     pub fn dispatches_per_step(&self) -> f64 {
         self.dispatches as f64 / self.steps.max(1) as f64
     }
@@ -122,7 +122,7 @@ pub trait Backend {
     /// One optimizer step per consecutive `batch_size` slice of `order` (indices into the
     /// training split; the last slice may be shorter), step `i` at learning rate `lrs[i]`.
     /// Returns each step's metrics.
-    fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>>;
+    fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>>;
 
     /// Loss and accuracy on a held-out split, without changing the parameters. Asking for the
     /// validation split of data that has none is an error.
@@ -142,7 +142,7 @@ pub trait Backend {
     fn set_optimizer_state(&mut self, state: &[f32], steps: u64) -> Result<()>;
 
     /// Training work scheduled since the backend was built (evaluation not counted).
-    fn schedule_stats(&self) -> ScheduleStats;
+    fn dispatch_stats(&self) -> DispatchStats;
 
     /// Trains one step on `batch` (sample indices of the training split) at learning rate `lr`
     /// and returns every tensor it computed, by name: what `gpu-mlp explain` prints and the

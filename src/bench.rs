@@ -274,7 +274,7 @@ impl TrainSetup {
         let t = median_time(repeats, |iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                backend.train(&order, &lrs)?;
+                backend.train_steps(&order, &lrs)?;
             }
             Ok(start.elapsed())
         })?;
@@ -380,7 +380,7 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
         if ctx.is_ok() {
             let mut gpu = setup.gpu_backend(open()?)?;
             entry.gpu_samples_per_s = Some(setup.samples_per_second(&mut gpu, repeats)?);
-            entry.gpu_dispatches_per_step = Some(gpu.schedule_stats().dispatches_per_step());
+            entry.gpu_dispatches_per_step = Some(gpu.dispatch_stats().dispatches_per_step());
             entry.step = profile_step(&setup, &mut gpu)?;
         }
         for shape in setup.products() {

@@ -15,7 +15,7 @@
 //! use gpu_mlp::data::{load, DatasetName, LoadOptions};
 //! use gpu_mlp::device::{create_backend, DeviceChoice};
 //! use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
-//! use gpu_mlp::train::{train, Event, TrainConfig};
+//! use gpu_mlp::train::{fit, Event, TrainConfig};
 //!
 //! let data = load(DatasetName::Blobs, &LoadOptions { seed: 7, ..LoadOptions::default() })?;
 //! let spec = MlpSpec::new(2, &[16], 2)?;
@@ -23,7 +23,7 @@
 //! let train_len = data.train.len();
 //! let (mut backend, _why) = create_backend(DeviceChoice::Cpu, &spec, params, Arc::new(data), &TrainOptions::new(32))?;
 //! let cfg = TrainConfig::constant(5, 0.1, 7);
-//! let outcome = train(backend.as_mut(), train_len, false, &cfg, &mut |_: Event<'_>| {})?;
+//! let outcome = fit(backend.as_mut(), train_len, false, &cfg, &mut |_: Event<'_>| {})?;
 //! assert!(outcome.reports[4].test.accuracy > 0.9);
 //! # Ok::<(), gpu_mlp::Error>(())
 //! ```

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::artifacts::{write_atomic, HistoryRow, RunDir, RunLock};
-use crate::backend::{Backend, EvalSplit, Metrics, ScheduleStats, StepMetrics};
+use crate::backend::{Backend, DispatchStats, EvalSplit, Metrics, StepMetrics};
 use crate::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::config::Config;
 use crate::data::Splits;
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::files::Fingerprint;
 use crate::findings::{findings, RunFacts};
 use crate::model::{initialize, MlpSpec, ParamLayout};
-use crate::train::{train, Best, EpochReport, Observer, Outcome, Tick};
+use crate::train::{fit, Best, EpochReport, Observer, Outcome, Tick};
 
 /// A run, stage by stage: build it ([`Run::new`], [`Run::with_dir`] or [`Run::resume`]), then
 /// [`Run::train`], then [`Run::finish`].
@@ -61,7 +61,7 @@ pub struct Summary {
     pub best: Option<(Best, Metrics)>,
     /// Early stopping ended the run before its last epoch.
     pub stopped_early: bool,
-    pub schedule: ScheduleStats,
+    pub dispatches: DispatchStats,
     /// Epochs trained by this process.
     pub epochs: usize,
     /// The plots written to the run directory.
@@ -283,7 +283,7 @@ impl Run {
             boundary_frames: &mut self.boundary_frames,
             inner: observer,
         };
-        let outcome = train(
+        let outcome = fit(
             self.backend.as_mut(),
             train_len,
             self.data.val.is_some(),
@@ -339,7 +339,7 @@ impl Run {
         Ok(Summary {
             best,
             stopped_early: outcome.stopped_early,
-            schedule: self.backend.schedule_stats(),
+            dispatches: self.backend.dispatch_stats(),
             epochs: outcome.reports.len(),
             plots,
             findings: findings(&self.history, &self.facts()),

@@ -190,7 +190,7 @@ pub fn patience_without_validation() -> Error {
 /// Trains epochs `cfg.start_epoch + 1 ..= cfg.epochs` over `train_len` samples, telling
 /// `observer` at each progress tick and after each epoch. `has_val`: the backend holds a
 /// validation split.
-pub fn train(
+pub fn fit(
     backend: &mut dyn Backend,
     train_len: usize,
     has_val: bool,
@@ -242,7 +242,7 @@ pub fn train(
                 outcome.interrupted = Some((epoch, done));
                 return Ok(outcome);
             }
-            let done = backend.train(chunk, chunk_lrs)?;
+            let done = backend.train_steps(chunk, chunk_lrs)?;
             let recent = Metrics::from_steps(&done);
             steps.extend(done);
             if let Some(detail) = diverged(&recent) {

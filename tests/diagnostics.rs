@@ -18,7 +18,7 @@ use gpu_mlp::gpu::kernels::{step_offset, Region, StepInfo};
 use gpu_mlp::gpu::{GpuBackend, GpuContext};
 use gpu_mlp::model::{initialize, Activation, Init, MlpSpec, ParamLayout, TENSOR_ALIGN};
 use gpu_mlp::optim::{Optimizer, OptimizerKind};
-use gpu_mlp::train::{train, Event, TrainConfig};
+use gpu_mlp::train::{fit, Event, TrainConfig};
 use rand::Rng;
 
 fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
@@ -141,7 +141,7 @@ fn random_splits(train: usize) -> Arc<Splits> {
 
 /// Two epochs of the same training on `backend`; each epoch's diagnostics.
 fn epochs_of(backend: &mut dyn Backend, train_len: usize) -> Vec<Vec<LayerDiagnostics>> {
-    let outcome = train(
+    let outcome = fit(
         backend,
         train_len,
         false,

@@ -10,7 +10,7 @@ use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{load, DatasetName, LoadOptions, Splits};
 use gpu_mlp::gpu::GpuBackend;
 use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
-use gpu_mlp::train::{train, Event, TrainConfig};
+use gpu_mlp::train::{fit, Event, TrainConfig};
 
 fn fashion_or_skip(test: &str) -> Option<Splits> {
     match load(DatasetName::Fashion, &LoadOptions::default()) {
@@ -24,7 +24,7 @@ fn fashion_or_skip(test: &str) -> Option<Splits> {
 
 fn final_test_accuracy(backend: &mut dyn Backend, train_len: usize, epochs: usize) -> f64 {
     let cfg = TrainConfig::constant(epochs, 0.1, 1);
-    let outcome = train(backend, train_len, false, &cfg, &mut |_: Event<'_>| {}).expect("trains");
+    let outcome = fit(backend, train_len, false, &cfg, &mut |_: Event<'_>| {}).expect("trains");
     outcome.reports.last().expect("at least one epoch").test.accuracy
 }
 

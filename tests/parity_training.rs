@@ -63,8 +63,8 @@ fn compare_with_tiles(
     let mut cpu = CpuBackend::new(spec, params.clone(), Arc::clone(&data), opts).expect("cpu backend");
     let mut gpu = GpuBackend::new(ctx, spec, &params, data, opts).expect("gpu backend");
     let lrs = vec![lr; order.len().div_ceil(batch)];
-    let cpu_steps = cpu.train(order, &lrs).expect("cpu train");
-    let gpu_steps = gpu.train(order, &lrs).expect("gpu train");
+    let cpu_steps = cpu.train_steps(order, &lrs).expect("cpu train");
+    let gpu_steps = gpu.train_steps(order, &lrs).expect("gpu train");
     assert_eq!(cpu_steps.len(), order.len().div_ceil(batch));
     assert_eq!(gpu_steps.len(), cpu_steps.len());
     let mean = |s: &[gpu_mlp::StepMetrics]| -> Vec<f32> {
@@ -224,7 +224,7 @@ fn profiled_step_times_every_dispatch_and_trains_the_same() {
     )
     .expect("gpu backend");
     let mut profiled = GpuBackend::new(ctx, &spec, &params, data, &opts).expect("gpu backend");
-    plain.train(&order, &[0.1]).expect("train");
+    plain.train_steps(&order, &[0.1]).expect("train");
     let kernels = profiled.profile_train_step(&order, 0.1).expect("profile");
     let labels: Vec<&str> = kernels.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(

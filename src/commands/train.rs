@@ -456,11 +456,11 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
     if quiet {
         return;
     }
-    if summary.schedule.dispatches > 0 && summary.epochs > 0 {
+    if summary.dispatches.dispatches > 0 && summary.epochs > 0 {
         println!(
             "GPU schedule: {:.0} dispatches per step, {:.1} submits per epoch",
-            summary.schedule.dispatches_per_step(),
-            summary.schedule.submits as f64 / summary.epochs as f64
+            summary.dispatches.dispatches_per_step(),
+            summary.dispatches.submits as f64 / summary.epochs as f64
         );
     }
     if let Some(dir) = run.dir() {

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::net::{forward, loss_and_gradients, Workspace};
 use super::ops::{accumulate_unit_stats, loss_and_grad, optimizer_step, param_sums};
 use crate::backend::{
-    check_order, check_params_len, check_setup, Backend, EvalSplit, Metrics, ScheduleStats, StepMetrics, StepTrace,
+    check_order, check_params_len, check_setup, Backend, DispatchStats, EvalSplit, Metrics, StepMetrics, StepTrace,
     TrainOptions,
 };
 use crate::data::{Dataset, Splits};
@@ -74,8 +74,8 @@ impl CpuBackend {
         }
     }
 
-    /// The training steps of [`Backend::train`] for a checked `order`.
-    fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
+    /// The training steps of [`Backend::train_steps`] for a checked `order`.
+    fn run_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
         let data = Arc::clone(&self.data);
         let mut steps = Vec::with_capacity(lrs.len());
         let last = lrs.len().saturating_sub(1);
@@ -132,7 +132,7 @@ impl Backend for CpuBackend {
     fn trace_step(&mut self, batch: &[u32], lr: f32) -> Result<StepTrace> {
         check_order(batch, self.data.train.len(), &[lr], self.batch_size)?;
         self.ws.keep_pre_activations();
-        let traced = self.train_steps(batch, &[lr]);
+        let traced = self.run_steps(batch, &[lr]);
         let pre_activations = self.ws.pre_acts.take();
         traced?;
         let rows = batch.len();
@@ -170,12 +170,12 @@ impl Backend for CpuBackend {
         self.batch_size
     }
 
-    fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
+    fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
         check_order(order, self.data.train.len(), lrs, self.batch_size)?;
         // Run the steps on one of the pool's threads: each parallel product is then a fork the
         // other (still spinning) threads join, instead of a hand-off that puts the caller to sleep
         // and wakes it again for every product (+5–30% samples/s on two cores).
-        rayon::scope(|_| self.train_steps(order, lrs))
+        rayon::scope(|_| self.run_steps(order, lrs))
     }
 
     fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics> {
@@ -247,8 +247,8 @@ impl Backend for CpuBackend {
         Ok(Some(raw))
     }
 
-    fn schedule_stats(&self) -> ScheduleStats {
-        ScheduleStats {
+    fn dispatch_stats(&self) -> DispatchStats {
+        DispatchStats {
             steps: self.steps,
             ..Default::default()
         }

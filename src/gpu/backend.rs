@@ -17,7 +17,7 @@ use super::timestamps::Timestamps;
 use std::cell::Cell;
 
 use crate::backend::{
-    check_order, check_params_len, check_setup, missing_val_split, Backend, EvalSplit, Metrics, ScheduleStats,
+    check_order, check_params_len, check_setup, missing_val_split, Backend, DispatchStats, EvalSplit, Metrics,
     StepMetrics, StepTrace, TrainOptions,
 };
 use crate::data::Splits;
@@ -250,7 +250,7 @@ pub struct GpuBackend {
     seed: u32,
     /// Optimizer steps taken (Adam's t).
     step_count: u64,
-    stats: Cell<ScheduleStats>,
+    stats: Cell<DispatchStats>,
     // Kept alive for the gather bindings, never touched by the host after the upload.
     _datasets: Vec<ResidentDataset>,
 }
@@ -448,14 +448,14 @@ impl GpuBackend {
             .collect()
     }
 
-    /// Writes the step table, records `infos.len()` steps of `schedule`, submits once and reads
+    /// Writes the step table, records `infos.len()` steps of `ops`, submits once and reads
     /// back each step's metrics. Returns the metrics and the dispatch count; with `timestamps`,
-    /// marks the time after every schedule entry. `training`: the parameters are copied aside
+    /// marks the time after every dispatch. `training`: the parameters are copied aside
     /// just before the last step, so the diagnostics can measure its update.
     fn run_steps(
         &self,
         infos: &[StepInfo],
-        schedule: &StepOps<'_>,
+        ops: &StepOps<'_>,
         training: bool,
         mut timestamps: Option<&mut Timestamps>,
     ) -> Result<(Vec<StepMetrics>, u64)> {
@@ -477,7 +477,7 @@ impl GpuBackend {
                 started = true;
             }
             for step in steps {
-                for (dispatch, op) in schedule {
+                for (dispatch, op) in ops {
                     self.record(&mut pass, *op, step_offset(step));
                     if let Some(t) = timestamps.as_deref_mut() {
                         t.mark(&mut pass, dispatch.to_string());
@@ -485,7 +485,7 @@ impl GpuBackend {
                 }
             }
         }
-        let per_step: usize = schedule.iter().map(|(_, op)| self.launches(*op).len()).sum();
+        let per_step: usize = ops.iter().map(|(_, op)| self.launches(*op).len()).sum();
         let dispatches = (per_step * infos.len()) as u64;
         let bytes = (infos.len() * std::mem::size_of::<StepMetric>()) as u64;
         encoder.copy_buffer_to_buffer(&b.metrics, 0, &b.metrics_staging, 0, bytes);
@@ -613,7 +613,7 @@ impl Backend for GpuBackend {
         self.batch_size
     }
 
-    fn train(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
+    fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
         check_order(order, self.train_len, lrs, self.batch_size)?;
         let mut out = Vec::with_capacity(lrs.len());
         for (chunk, chunk_lrs) in order
@@ -632,12 +632,12 @@ impl Backend for GpuBackend {
             .position(|(s, _, _)| *s == split)
             .ok_or_else(missing_val_split)?;
         let infos = self.plan(self.eval_sets[index].1, None);
-        let schedule = self.step_ops(&crate::step::forward_pass(self.layers.len()), &self.eval_sets[index].2);
-        let (steps, _) = self.run_steps(&infos, &schedule, false, None)?;
+        let forward = self.step_ops(&crate::step::forward_pass(self.layers.len()), &self.eval_sets[index].2);
+        let (steps, _) = self.run_steps(&infos, &forward, false, None)?;
         Ok(Metrics::from_steps(&steps))
     }
 
-    fn schedule_stats(&self) -> ScheduleStats {
+    fn dispatch_stats(&self) -> DispatchStats {
         self.stats.get()
     }
 
