@@ -254,6 +254,14 @@ pub struct ParamLayout {
 }
 
 impl ParamLayout {
+    /// The width of each layer's input, then of the last layer's output: the input, each hidden
+    /// layer, the outputs.
+    pub fn widths(&self) -> Vec<usize> {
+        std::iter::once(self.layers[0].fan_in)
+            .chain(self.layers.iter().map(|l| l.fan_out))
+            .collect()
+    }
+
     pub fn new(spec: &MlpSpec) -> Self {
         let align = |x: usize| x.div_ceil(TENSOR_ALIGN) * TENSOR_ALIGN;
         let mut next = 0;

@@ -137,9 +137,7 @@ impl Backend for CpuBackend {
         traced?;
         let rows = batch.len();
         let first_rows = |v: &Vec<f32>, width: usize| v[..rows * width].to_vec();
-        let widths: Vec<usize> = std::iter::once(self.layout.layers[0].fan_in)
-            .chain(self.layout.layers.iter().map(|l| l.fan_out))
-            .collect();
+        let widths = self.layout.widths();
         Ok(StepTrace {
             acts: self
                 .ws

@@ -25,8 +25,11 @@ pub struct Workspace<T> {
 
 impl<T: Real> Workspace<T> {
     pub fn new(layout: &ParamLayout, capacity: usize) -> Self {
-        let widths = std::iter::once(layout.layers[0].fan_in).chain(layout.layers.iter().map(|l| l.fan_out));
-        let acts = widths.map(|w| vec![T::zero(); w * capacity]).collect();
+        let acts = layout
+            .widths()
+            .into_iter()
+            .map(|w| vec![T::zero(); w * capacity])
+            .collect();
         let deltas = layout
             .layers
             .iter()

@@ -581,9 +581,7 @@ impl Backend for GpuBackend {
         };
         let rows = batch.len();
         let b = &self.buffers;
-        let widths: Vec<usize> = std::iter::once(self.layout.layers[0].fan_in)
-            .chain(self.layout.layers.iter().map(|l| l.fan_out))
-            .collect();
+        let widths = self.layout.widths();
         Ok(StepTrace {
             acts: b
                 .acts
