@@ -531,102 +531,104 @@ fn softmax_xent_worked_example_on_gpu() {
     assert_eq!(metric.correct, 1, "only the third sample's arg-max (class 3) is right");
 }
 
-#[test]
-fn gather_matches_cpu_for_u8_and_f32_data() {
-    let Some(ctx) = gpu_or_skip("gather_matches_cpu_for_u8_and_f32_data") else {
+/// Gathers a short step (rows 5 and 6 of a batch of 7 come out as zeros) from a dataset of 37
+/// samples of `dim` features, u8 (normalized) or f32, uploaded whole or in four chunks of 12
+/// samples (as a dataset over one binding is), against `Dataset::write_row`.
+fn gather_matches_cpu(case: &str, (dim, bytes, chunked): (usize, bool, bool)) {
+    let Some(ctx) = shared_context(case) else {
         return;
     };
-    let kernel = Gather::new(&ctx);
-    let mut r = rng(7);
+    let kernel = Gather::new(ctx);
+    let mut r = case_rng(case);
     let (len, batch) = (37usize, 7usize);
-    for dim in [1usize, 3, 785] {
-        let u8_data = Dataset {
+    let labels: Vec<u32> = (0..len).map(|_| r.random_range(0..10)).collect();
+    let data = match bytes {
+        true => Dataset {
             features: Features::U8((0..len * dim).map(|_| r.random()).collect()),
-            labels: (0..len).map(|_| r.random_range(0..10)).collect(),
+            labels,
             dim,
             transform: Affine {
                 scale: 1.0 / 127.5,
                 shift: -1.0,
             },
-        };
-        let f32_data = Dataset {
+        },
+        false => Dataset {
             features: Features::F32(random_vec(&mut r, len * dim)),
+            labels,
+            dim,
             transform: Affine::IDENTITY,
-            ..u8_data.clone()
-        };
-        // Whole, and split into four chunks of 12 samples (as a dataset over one binding is).
-        let chunk_bytes = |d: &Dataset| {
-            12 * if matches!(d.features, Features::U8(_)) {
-                d.dim
-            } else {
-                4 * d.dim
-            } as u64
-        };
-        let cases = [
-            (chunk_bytes(&u8_data), u8_data.clone()),
-            (chunk_bytes(&f32_data), f32_data.clone()),
-            (u64::MAX, u8_data),
-            (u64::MAX, f32_data),
-        ];
-        for (max_chunk_bytes, data) in cases {
-            let mut order: Vec<u32> = (0..len as u32).collect();
-            order.shuffle(&mut r);
-            // Step 1 starts at order[3] and is short: rows 5 and 6 must come out as zeros.
-            let info = StepInfo {
-                first: 3,
-                rows: 5,
+        },
+    };
+    let max_chunk_bytes = match chunked {
+        true => 12 * dim as u64 * if bytes { 1 } else { 4 },
+        false => 1 << 26,
+    };
+    let mut order: Vec<u32> = (0..len as u32).collect();
+    order.shuffle(&mut r);
+    // Step 1 starts at order[3] and is short: rows 5 and 6 must come out as zeros.
+    let info = StepInfo {
+        first: 3,
+        rows: 5,
+        slot: 0,
+        ..Default::default()
+    };
+    let steps = step_table(
+        ctx,
+        &[
+            StepInfo {
+                first: 0,
+                rows: 7,
                 slot: 0,
                 ..Default::default()
-            };
-            let steps = step_table(
-                &ctx,
-                &[
-                    StepInfo {
-                        first: 0,
-                        rows: 7,
-                        slot: 0,
-                        ..Default::default()
-                    },
-                    info,
-                ],
-            );
-            let resident =
-                ResidentDataset::upload_in_chunks(&ctx, "test", &data, max_chunk_bytes.min(1 << 26)).expect("upload");
-            assert_eq!(resident.chunks.len(), if max_chunk_bytes == u64::MAX { 1 } else { 4 });
-            let order_buf = ctx
-                .storage_buffer_init("order", bytemuck::cast_slice(&order))
-                .expect("buffer");
-            let x = poisoned(&ctx, "x", batch * dim);
-            let labels = ctx.storage_buffer_init("labels", &[0xff; 4 * 7]).expect("buffer");
-            let binding = kernel.bind(
-                &ctx,
-                &GatherOperands {
-                    data: &resident,
-                    order: &order_buf,
-                    steps: &steps,
-                    x: &x,
-                    labels: &labels,
-                    batch,
-                },
-            );
-            ctx.submit_pass("gather", |pass| kernel.dispatch(pass, &binding, step_offset(1)));
-            let mut want = vec![0.0f32; batch * dim];
-            let mut want_labels = vec![0u32; batch];
-            for row in 0..info.rows as usize {
-                let sample = order[info.first as usize + row] as usize;
-                data.write_row(sample, &mut want[row * dim..(row + 1) * dim]);
-                want_labels[row] = data.labels[sample];
-            }
-            let case = format!(
-                "gather dim {dim} {:?} in {} chunks",
-                std::mem::discriminant(&data.features),
-                resident.chunks.len()
-            );
-            assert_close(&case, &read_f32(&ctx, &x, batch * dim), &want, TOL);
-            assert_eq!(read_u32(&ctx, &labels, batch), want_labels, "{case}: labels");
-        }
+            },
+            info,
+        ],
+    );
+    let resident = ResidentDataset::upload_in_chunks(ctx, "test", &data, max_chunk_bytes).expect("upload");
+    assert_eq!(resident.chunks.len(), if chunked { 4 } else { 1 }, "{case}: chunks");
+    let order_buf = ctx
+        .storage_buffer_init("order", bytemuck::cast_slice(&order))
+        .expect("buffer");
+    let x = poisoned(ctx, "x", batch * dim);
+    let labels = ctx.storage_buffer_init("labels", &[0xff; 4 * 7]).expect("buffer");
+    let binding = kernel.bind(
+        ctx,
+        &GatherOperands {
+            data: &resident,
+            order: &order_buf,
+            steps: &steps,
+            x: &x,
+            labels: &labels,
+            batch,
+        },
+    );
+    ctx.submit_pass("gather", |pass| kernel.dispatch(pass, &binding, step_offset(1)));
+    let mut want = vec![0.0f32; batch * dim];
+    let mut want_labels = vec![0u32; batch];
+    for row in 0..info.rows as usize {
+        let sample = order[info.first as usize + row] as usize;
+        data.write_row(sample, &mut want[row * dim..(row + 1) * dim]);
+        want_labels[row] = data.labels[sample];
     }
+    assert_close(case, &read_f32(ctx, &x, batch * dim), &want, TOL);
+    assert_eq!(read_u32(ctx, &labels, batch), want_labels, "{case}: labels");
 }
+
+// (features per sample, u8 rather than f32, in four chunks rather than one)
+cases!(gather_matches_cpu {
+    gather_u8_dim_1: (1, true, false);
+    gather_u8_dim_3: (3, true, false);
+    gather_u8_dim_785: (785, true, false);
+    gather_u8_dim_1_chunked: (1, true, true);
+    gather_u8_dim_3_chunked: (3, true, true);
+    gather_u8_dim_785_chunked: (785, true, true);
+    gather_f32_dim_1: (1, false, false);
+    gather_f32_dim_3: (3, false, false);
+    gather_f32_dim_785: (785, false, false);
+    gather_f32_dim_1_chunked: (1, false, true);
+    gather_f32_dim_3_chunked: (3, false, true);
+    gather_f32_dim_785_chunked: (785, false, true);
+});
 
 /// Dropout in the activation epilogues: the GPU draws exactly the CPU's mask (same seed, step,
 /// layer, element), forward and backward.
