@@ -630,15 +630,13 @@ cases!(gather_matches_cpu {
     gather_f32_dim_785_chunked: (785, false, true);
 });
 
-/// Dropout in the activation epilogues: the GPU draws exactly the CPU's mask (same seed, step,
-/// layer, element), forward and backward.
-#[test]
-fn dropout_masks_match_cpu() {
-    let Some(ctx) = gpu_or_skip("dropout_masks_match_cpu") else {
+/// Dropout in the activation epilogue of `act`: the GPU draws exactly the CPU's mask (same
+/// seed, step, layer, element), forward and backward.
+fn dropout_masks_match_cpu(case: &str, act: Activation) {
+    let Some((ctx, kernel)) = shared_matmul(case) else {
         return;
     };
-    let kernel = Matmul::new(&ctx);
-    let mut r = rng(8);
+    let mut r = case_rng(case);
     let (rows, fan_in, fan_out, layer) = (33, 129, 65, 1u32);
     let dropout = Dropout {
         p: 0.25,
@@ -655,55 +653,59 @@ fn dropout_masks_match_cpu() {
         dropout: dropout.p,
         ..Default::default()
     };
-    let steps = step_table(&ctx, &[StepInfo::default(), info]);
-    for act in ACTIVATIONS {
-        let mut want = vec![0.0; rows * fan_out];
-        ops::linear_forward(&x, &w, &bias, rows, &mut want);
-        ops::activate(&mut want, act);
-        ops::dropout_forward(&mut want, &dropout, layer);
-        let dropped = (0..want.len() as u32).filter(|&i| !dropout.keep(layer, i)).count() as f64 / want.len() as f64;
-        let masked = Some((&steps, layer, 1));
-        let got = gpu_matmul(
-            &ctx,
-            &kernel,
-            (rows, fan_in, fan_out),
-            (&x, Stored::AsIs),
-            (&w, Stored::Transposed),
-            &Tail::BiasAct(bias.clone(), act),
-            masked,
-        );
-        assert_each_plan(&format!("{act:?} + dropout forward"), &got, &want);
-        assert!(
-            (0.2..0.3).contains(&dropped),
-            "p = 0.25, but {dropped} of the units are dropped"
-        );
+    let steps = step_table(ctx, &[StepInfo::default(), info]);
+    let mut want = vec![0.0; rows * fan_out];
+    ops::linear_forward(&x, &w, &bias, rows, &mut want);
+    ops::activate(&mut want, act);
+    ops::dropout_forward(&mut want, &dropout, layer);
+    let dropped = (0..want.len() as u32).filter(|&i| !dropout.keep(layer, i)).count() as f64 / want.len() as f64;
+    let masked = Some((&steps, layer, 1));
+    let got = gpu_matmul(
+        ctx,
+        kernel,
+        (rows, fan_in, fan_out),
+        (&x, Stored::AsIs),
+        (&w, Stored::Transposed),
+        &Tail::BiasAct(bias.clone(), act),
+        masked,
+    );
+    assert_each_plan(&format!("{act:?} + dropout forward"), &got, &want);
+    assert!(
+        (0.2..0.3).contains(&dropped),
+        "p = 0.25, but {dropped} of the units are dropped"
+    );
 
-        // Backward through the same mask: dz = (dZ·W) ⊙ mask/(1 − p) ⊙ act'.
-        let dz_next = random_vec(&mut r, rows * fan_in);
-        let w2 = random_vec(&mut r, fan_in * fan_out);
-        let mut want_grad = vec![0.0; rows * fan_out];
-        gemm::matmul(
-            Product {
-                m: rows,
-                k: fan_in,
-                n: fan_out,
-                a: Stored::AsIs,
-                b: Stored::AsIs,
-            },
-            &dz_next,
-            &w2,
-            &mut want_grad,
-        );
-        ops::dropout_activation_backward(&mut want_grad, &want, act, &dropout, layer);
-        let got = gpu_matmul(
-            &ctx,
-            &kernel,
-            (rows, fan_in, fan_out),
-            (&dz_next, Stored::AsIs),
-            (&w2, Stored::AsIs),
-            &Tail::ActGrad(want.clone(), act),
-            masked,
-        );
-        assert_each_plan(&format!("{act:?} + dropout backward"), &got, &want_grad);
-    }
+    // Backward through the same mask: dz = (dZ·W) ⊙ mask/(1 − p) ⊙ act'.
+    let dz_next = random_vec(&mut r, rows * fan_in);
+    let w2 = random_vec(&mut r, fan_in * fan_out);
+    let mut want_grad = vec![0.0; rows * fan_out];
+    gemm::matmul(
+        Product {
+            m: rows,
+            k: fan_in,
+            n: fan_out,
+            a: Stored::AsIs,
+            b: Stored::AsIs,
+        },
+        &dz_next,
+        &w2,
+        &mut want_grad,
+    );
+    ops::dropout_activation_backward(&mut want_grad, &want, act, &dropout, layer);
+    let got = gpu_matmul(
+        ctx,
+        kernel,
+        (rows, fan_in, fan_out),
+        (&dz_next, Stored::AsIs),
+        (&w2, Stored::AsIs),
+        &Tail::ActGrad(want.clone(), act),
+        masked,
+    );
+    assert_each_plan(&format!("{act:?} + dropout backward"), &got, &want_grad);
 }
+
+cases!(dropout_masks_match_cpu {
+    dropout_relu: Activation::Relu;
+    dropout_tanh: Activation::Tanh;
+    dropout_sigmoid: Activation::Sigmoid;
+});
