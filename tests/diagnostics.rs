@@ -26,49 +26,63 @@ fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
         .expect("buffer")
 }
 
-#[test]
-fn unit_stats_kernel_matches_accumulate_unit_stats() {
-    let Some(ctx) = gpu_or_skip("unit_stats_kernel_matches_accumulate_unit_stats") else {
+/// Two steps (13 and 5 rows) of `width` ReLU-like units, every third never firing, added on top
+/// of earlier totals by `unit_stats.wgsl` and by `accumulate_unit_stats`.
+fn unit_stats_kernel_matches_accumulate_unit_stats(case: &str, width: usize) {
+    let Some(ctx) = gpu_or_skip(case) else {
         return;
     };
     let kernel = UnitStats::new(&ctx);
-    let mut r = rng(11);
+    let mut r = rng(11 + width as u64);
     let batch = 13;
-    for width in [1, 7, 129, 785] {
-        // ReLU-like activations, with every third unit never firing.
-        let mut acts: Vec<f32> = random_vec(&mut r, batch * width).iter().map(|v| v.max(0.0)).collect();
-        for (i, a) in acts.iter_mut().enumerate() {
-            if (i % width) % 3 == 0 {
-                *a = 0.0;
-            }
+    let mut acts: Vec<f32> = random_vec(&mut r, batch * width).iter().map(|v| v.max(0.0)).collect();
+    for (i, a) in acts.iter_mut().enumerate() {
+        if (i % width).is_multiple_of(3) {
+            *a = 0.0;
         }
-        // Earlier totals, so accumulation (not overwriting) is what passes.
-        let mut want: Vec<f32> = (0..3 * width)
-            .map(|i| if i < 2 * width { r.random_range(0.0..5.0) } else { 0.0 })
-            .collect();
-        let stats = upload(&ctx, "stats", &want);
-        let steps = step_table(
-            &ctx,
-            &[13, 5].map(|rows| StepInfo {
-                rows,
-                ..Default::default()
-            }),
-        );
-        let act_buf = upload(&ctx, "acts", &acts);
-        let binding = kernel.bind(&ctx, &steps, Region::all(&act_buf), width, Region::all(&stats));
-        ctx.submit_pass("unit stats", |pass| {
-            kernel.dispatch(pass, &binding, step_offset(0));
-            kernel.dispatch(pass, &binding, step_offset(1));
-        });
-        ops::accumulate_unit_stats(&acts, 13, width, &mut want);
-        ops::accumulate_unit_stats(&acts, 5, width, &mut want);
-        let got = read_f32(&ctx, &stats, 3 * width);
-        assert_close(&format!("unit stats, width {width}"), &got, &want, 1e-5);
-        assert!(
-            want[2 * width..].contains(&0.0),
-            "width {width}: some units never fired"
-        );
     }
+    // Earlier totals, so accumulation (not overwriting) is what passes.
+    let mut want: Vec<f32> = (0..3 * width)
+        .map(|i| if i < 2 * width { r.random_range(0.0..5.0) } else { 0.0 })
+        .collect();
+    let stats = upload(&ctx, "stats", &want);
+    let steps = step_table(
+        &ctx,
+        &[13, 5].map(|rows| StepInfo {
+            rows,
+            ..Default::default()
+        }),
+    );
+    let act_buf = upload(&ctx, "acts", &acts);
+    let binding = kernel.bind(&ctx, &steps, Region::all(&act_buf), width, Region::all(&stats));
+    ctx.submit_pass("unit stats", |pass| {
+        kernel.dispatch(pass, &binding, step_offset(0));
+        kernel.dispatch(pass, &binding, step_offset(1));
+    });
+    ops::accumulate_unit_stats(&acts, 13, width, &mut want);
+    ops::accumulate_unit_stats(&acts, 5, width, &mut want);
+    let got = read_f32(&ctx, &stats, 3 * width);
+    assert_close(&format!("unit stats, width {width}"), &got, &want, 1e-5);
+    assert!(
+        want[2 * width..].contains(&0.0),
+        "width {width}: some units never fired"
+    );
+}
+
+macro_rules! unit_stats_widths {
+    ($($name:ident: $width:expr;)*) => {$(
+        #[test]
+        fn $name() {
+            unit_stats_kernel_matches_accumulate_unit_stats(stringify!($name), $width);
+        }
+    )*};
+}
+
+unit_stats_widths! {
+    unit_stats_width_1: 1;
+    unit_stats_width_7: 7;
+    unit_stats_width_129: 129;
+    unit_stats_width_785: 785;
 }
 
 #[test]
