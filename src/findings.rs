@@ -45,7 +45,7 @@ pub fn findings(history: &[HistoryRow], facts: &RunFacts) -> Vec<String> {
         out.push(format!(
             "after epoch 1 the {split} accuracy was {:.1}%, no better than always guessing the most frequent class \
              ({:.1}%): the network is not learning. The learning rate {}{} is probably too high; try one 10× lower \
-             (the default 0.1 is meant for plain SGD; adam and adamw want about 0.001).",
+             (the defaults: {}).",
             100.0 * accuracy,
             100.0 * facts.chance,
             facts.lr,
@@ -53,7 +53,8 @@ pub fn findings(history: &[HistoryRow], facts: &RunFacts) -> Vec<String> {
                 format!(" (the default, with {})", facts.optimizer)
             } else {
                 String::new()
-            }
+            },
+            crate::optim::OptimizerKind::default_lr_text()
         ));
     }
     out.extend(gradient_findings(first, last));
