@@ -1,11 +1,36 @@
 //! gpu-mlp: train multi-layer perceptrons with hand-written WGSL kernels on wgpu, checked against
 //! a plain-Rust CPU reference that states the same math.
 //!
-//! - [`data`]: IDX files, dataset lookup, synthetic sets.
-//! - [`model`]: the network's shape, its flat parameter layout, initialization.
-//! - [`cpu`]: the reference math ([`cpu::ops`]) and a CPU [`Backend`].
-//! - [`gpu`]: the wgpu context, one struct per kernel, and the GPU [`Backend`].
-//! - [`train`]: the loop shared by both backends.
+//! Every module, in a line each:
+//!
+//! - [`config`]: a run's settings: TOML file, flag overrides, validation, builders.
+//! - [`data`]: IDX files, dataset lookup and downloads, synthetic sets, CSV tables.
+//! - [`model`]: the network's shape, its flat parameter layout, each layer's products, initialization.
+//! - [`optim`]: optimizer settings, per-step values, learning-rate schedules.
+//! - [`dropout`]: the counter-based dropout mask both backends draw.
+//! - [`step`]: a training step's dispatches, each with its CPU twin and WGSL kernel.
+//! - [`backend`]: the `Backend` trait both backends implement, step traces, setup checks.
+//! - [`cpu`]: the plain reference ([`cpu::reference`](mod@cpu::reference)), the fast product ([`cpu::gemm`]), the math
+//!   of a step ([`cpu::ops`], [`cpu::net`]) and the CPU [`Backend`].
+//! - [`gpu`]: the wgpu context, tile plans, one struct per kernel, and the GPU [`Backend`].
+//! - [`device`]: choosing where a run computes (`--device auto|gpu|cpu`).
+//! - [`train`]: the epoch loop shared by both backends ([`train::fit`]).
+//! - [`run`]: a run from its config: data, network, checkpoints, resume, signals, plots.
+//! - [`artifacts`]: the run directory, history files, atomic writes, output-path checks.
+//! - [`checkpoint`]: safetensors checkpoints and their metadata.
+//! - [`signals`]: stop signals: save and stop between steps, or exit at once.
+//! - [`files`]: bounded reads of users' files; data files' fingerprints.
+//! - [`memory`]: sizes checked against the memory available.
+//! - [`error`]: the one error type.
+//! - [`evaluate`]: outputs, loss, confusion matrix, precision/recall/F1, ROC AUC.
+//! - [`diagnostics`]: per-layer measurements of an epoch.
+//! - [`findings`]: what a run's history says went wrong, in plain language.
+//! - [`explain`]: one mini-batch, step by step, CPU beside GPU.
+//! - [`boundary`]: decision regions of two-input models.
+//! - [`sweep`]: `--sweep` grids and their comparison table.
+//! - [`report`]: plots (PNG and SVG).
+//! - [`image`]: PNG/PGM input for `predict`.
+//! - [`bench`](mod@bench): the reference configurations measured.
 //!
 //! Training a 2-16-2 network on the synthetic blobs with the CPU reference:
 //!

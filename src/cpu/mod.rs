@@ -1,6 +1,6 @@
 //! The CPU side: the math of training in plain Rust, and a backend built on it.
 //!
-//! - [`reference`]: each product as a student writes it, loops over rows, columns and k.
+//! - [`reference`](mod@reference): each product as a student writes it, loops over rows, columns and k.
 //! - [`gemm`]: the fast product the backend uses, tested against the reference.
 //! - [`ops`]: one function per operation of a training step (forward, loss, backward, update).
 //! - [`net`]: a whole network's pass, layer by layer from the ops.
