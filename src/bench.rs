@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::backend::{Backend, TrainOptions};
 use crate::cpu::gemm;
 use crate::cpu::CpuBackend;
 use crate::data::{synthetic_images, Splits};
@@ -16,8 +15,9 @@ use crate::error::{Error, Result};
 use crate::gpu::kernels::matmul::{MatmulBinding, MatmulOperands, TilePolicy};
 use crate::gpu::kernels::{Epilogue, Launch, Matmul, Region};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
-use crate::model::{initialize, Init, MlpSpec, ParamLayout, Product};
-use crate::train::epoch_order;
+use crate::nn::model::{initialize, Init, MlpSpec, ParamLayout, Product};
+use crate::training::backend::{Backend, TrainOptions};
+use crate::training::train::epoch_order;
 
 /// Deterministic operand values in [−1, 1).
 fn operand(len: usize, salt: usize) -> Vec<f32> {
@@ -42,8 +42,8 @@ impl MatmulShape {
                 m: size,
                 k: size,
                 n: size,
-                a: crate::model::Stored::AsIs,
-                b: crate::model::Stored::AsIs,
+                a: crate::nn::model::Stored::AsIs,
+                b: crate::nn::model::Stored::AsIs,
             },
         }
     }

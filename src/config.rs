@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{StepMetrics, TrainOptions};
 use crate::data::table::{load_table, Missing, TableCodec, TableSource};
 use crate::data::{load, DatasetName, LoadOptions, Normalize, Splits};
 use crate::device::DeviceChoice;
 use crate::error::{Error, Result};
-use crate::model::{Activation, Init, Loss, MlpSpec, ParamLayout};
-use crate::optim::{Optimizer, OptimizerKind, Schedule, ScheduleKind};
-use crate::train::{Monitor, TrainConfig};
+use crate::nn::model::{Activation, Init, Loss, MlpSpec, ParamLayout};
+use crate::nn::optim::{Optimizer, OptimizerKind, Schedule, ScheduleKind};
+use crate::training::backend::{StepMetrics, TrainOptions};
+use crate::training::train::{Monitor, TrainConfig};
 
 /// A run's full, resolved configuration. In a TOML file every key is optional (defaults below)
 /// and unknown keys are errors.
@@ -363,7 +363,7 @@ impl Config {
         if let Some(n) = self.patience {
             at_least_one("patience", n)?;
             if self.val_split == 0.0 {
-                return Err(crate::train::patience_without_validation());
+                return Err(crate::training::train::patience_without_validation());
             }
         }
         if let Some(n) = self.boundary_every {

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use crate::backend::{Backend, TrainOptions};
 use crate::cpu::CpuBackend;
 use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
-use crate::model::MlpSpec;
+use crate::nn::model::MlpSpec;
+use crate::training::backend::{Backend, TrainOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -92,7 +92,7 @@ pub enum Error {
     #[error("{path}: {detail}")]
     RunInUse { path: PathBuf, detail: String },
 
-    /// A stop signal (`crate::signals`) ended work that cannot be saved halfway, such as a
+    /// A stop signal (see `run::signals`) ended work that cannot be saved halfway, such as a
     /// download; nothing was written.
     #[error("interrupted by signal {0}; nothing was written")]
     Interrupted(i32),
@@ -147,7 +147,7 @@ impl Error {
             | Error::Image { .. } => 2,
             Error::Interrupted(signal)
             | Error::TrainingStopped { signal, .. }
-            | Error::PlotsInterrupted { signal, .. } => crate::signals::exit_code(*signal) as u8,
+            | Error::PlotsInterrupted { signal, .. } => signal_exit_code(*signal) as u8,
             _ => 1,
         }
     }
@@ -158,6 +158,11 @@ impl Error {
             source,
         }
     }
+}
+
+/// A process stopped by `signal` exits with 128 + the signal, as shells report it.
+pub fn signal_exit_code(signal: i32) -> i32 {
+    128 + signal
 }
 
 fn resume_hint(saved: Option<&std::path::Path>) -> String {

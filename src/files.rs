@@ -1,8 +1,9 @@
-//! Reading a user's file without trusting it: it must be a regular file (a FIFO or a device
+//! Reading a user's file without trusting it, and writing ours whole or not at all (atomic
+//! writes, output paths checked first). Reading: it must be a regular file (a FIFO or a device
 //! such as /dev/zero would block or never end) and no larger than what its kind can be, checked
 //! before anything is allocated and again while reading (a file that grows meanwhile).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -107,5 +108,54 @@ impl Fingerprint {
                 &now.sha256[..12]
             ))),
         }
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, synced, then
+/// renamed over `path`: readers see the old file or the new one, never a torn one.
+/// Errors name `path`, the file asked for, never the temporary one beside it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    check_output_file(path)?;
+    let dir = parent_of(path);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(path, e))?;
+    // The file itself: NamedTempFile's own writer adds the temporary path to its errors.
+    tmp.as_file_mut().write_all(bytes).map_err(|e| Error::io(path, e))?;
+    #[cfg(unix)]
+    {
+        // Temporary files are created private; artifacts are ordinary files.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::Permissions::from_mode(0o644);
+        tmp.as_file().set_permissions(mode).map_err(|e| Error::io(path, e))?;
+    }
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// The folder `path` is in (`.` for a bare file name).
+fn parent_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Refuses, before any work, an output file path that cannot be written: a directory, or a
+/// path whose folder does not exist or is not a folder.
+pub fn check_output_file(path: &Path) -> Result<()> {
+    let refuse = |detail: String| Error::Output {
+        path: path.to_path_buf(),
+        detail,
+    };
+    if path.is_dir() {
+        return Err(refuse("is a directory: expected the path of a file to write".into()));
+    }
+    let dir = parent_of(path);
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => Err(refuse(format!("{} is not a directory", dir.display()))),
+        Err(_) => Err(refuse(format!(
+            "its folder {} does not exist: create it first",
+            dir.display()
+        ))),
     }
 }

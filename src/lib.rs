@@ -1,34 +1,34 @@
 //! gpu-mlp: train multi-layer perceptrons with hand-written WGSL kernels on wgpu, checked against
 //! a plain-Rust CPU reference that states the same math.
 //!
-//! Every module, in a line each:
+//! Every module, in a line each (the folders are the program's layers):
 //!
 //! - [`config`]: a run's settings: TOML file, flag overrides, validation, builders.
 //! - [`data`]: IDX files, dataset lookup and downloads, synthetic sets, CSV tables.
-//! - [`model`]: the network's shape, its flat parameter layout, each layer's products, initialization.
-//! - [`optim`]: optimizer settings, per-step values, learning-rate schedules.
-//! - [`dropout`]: the counter-based dropout mask both backends draw.
-//! - [`step`]: a training step's dispatches, each with its CPU twin and WGSL kernel.
-//! - [`backend`]: the `Backend` trait both backends implement, step traces, setup checks.
-//! - [`cpu`]: the plain reference ([`cpu::reference`](mod@cpu::reference)), the fast product ([`cpu::gemm`]), the math
-//!   of a step ([`cpu::ops`], [`cpu::net`]) and the CPU [`Backend`].
+//! - [`nn`]: the math both backends share:
+//!   - [`nn::model`]: the network's shape, its flat parameter layout, each layer's products, initialization;
+//!   - [`nn::optim`]: optimizer settings, per-step values, learning-rate schedules;
+//!   - [`nn::dropout`]: the counter-based dropout mask both backends draw;
+//!   - [`nn::step`]: a training step's dispatches, each with its CPU twin and WGSL kernel.
+//! - [`training`]: [`training::backend`] (the `Backend` trait, step traces, setup checks),
+//!   [`training::diagnostics`] (the per-layer measurements both backends take) and
+//!   [`training::train`] (the epoch loop, [`training::train::fit`]).
+//! - [`cpu`]: the plain reference ([`cpu::reference`](mod@cpu::reference)), the fast product
+//!   ([`cpu::gemm`]), the math of a step ([`cpu::ops`], [`cpu::net`]) and the CPU [`Backend`].
 //! - [`gpu`]: the wgpu context, tile plans, one struct per kernel, and the GPU [`Backend`].
 //! - [`device`]: choosing where a run computes (`--device auto|gpu|cpu`).
-//! - [`train`]: the epoch loop shared by both backends ([`train::fit`]).
-//! - [`run`]: a run from its config: data, network, checkpoints, resume, signals, plots.
-//! - [`artifacts`]: the run directory, history files, atomic writes, output-path checks.
-//! - [`checkpoint`]: safetensors checkpoints and their metadata.
-//! - [`signals`]: stop signals: save and stop between steps, or exit at once.
-//! - [`files`]: bounded reads of users' files; data files' fingerprints.
-//! - [`memory`]: sizes checked against the memory available.
-//! - [`error`]: the one error type.
-//! - [`evaluate`]: outputs, loss, confusion matrix, precision/recall/F1, ROC AUC.
-//! - [`diagnostics`]: per-layer measurements of an epoch.
-//! - [`findings`]: what a run's history says went wrong, in plain language.
-//! - [`explain`]: one mini-batch, step by step, CPU beside GPU.
-//! - [`boundary`]: decision regions of two-input models.
+//! - [`run`]: a run from its config (data, network, resume, plots), with
+//!   [`run::artifacts`] (the run directory, its lock, history files, output directories checked),
+//!   [`run::checkpoint`] (safetensors checkpoints and their metadata) and [`run::signals`]
+//!   (save and stop between steps, or exit at once).
+//! - [`insight`]: [`insight::evaluate`] (loss, confusion, precision/recall/F1, ROC AUC),
+//!   [`insight::findings`] (what a run's diagnostics say went wrong), [`insight::explain`] (one batch step by step) and [`insight::boundary`]
+//!   (decision regions of two-input models).
 //! - [`sweep`]: `--sweep` grids and their comparison table.
 //! - [`report`]: plots (PNG and SVG).
+//! - [`files`]: bounded reads of users' files, atomic writes, data files' fingerprints.
+//! - [`memory`]: sizes checked against the memory available.
+//! - [`error`]: the one error type.
 //! - [`image`]: PNG/PGM input for `predict`.
 //! - [`bench`](mod@bench): the reference configurations measured.
 //!
@@ -36,11 +36,11 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use gpu_mlp::backend::TrainOptions;
+//! use gpu_mlp::training::backend::TrainOptions;
 //! use gpu_mlp::data::{load, DatasetName, LoadOptions};
 //! use gpu_mlp::device::{create_backend, DeviceChoice};
-//! use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
-//! use gpu_mlp::train::{fit, Event, TrainConfig};
+//! use gpu_mlp::nn::model::{initialize, Init, MlpSpec, ParamLayout};
+//! use gpu_mlp::training::train::{fit, Event, TrainConfig};
 //!
 //! let data = load(DatasetName::Blobs, &LoadOptions { seed: 7, ..LoadOptions::default() })?;
 //! let spec = MlpSpec::new(2, &[16], 2)?;
@@ -53,33 +53,22 @@
 //! # Ok::<(), gpu_mlp::Error>(())
 //! ```
 
-pub mod artifacts;
-pub mod backend;
 pub mod bench;
-pub mod boundary;
-pub mod checkpoint;
 pub mod config;
 pub mod cpu;
 pub mod data;
 pub mod device;
-pub mod diagnostics;
-pub mod dropout;
 pub mod error;
-pub mod evaluate;
-pub mod explain;
 pub mod files;
-pub mod findings;
 pub mod gpu;
 pub mod image;
+pub mod insight;
 pub mod memory;
-pub mod model;
-pub mod optim;
+pub mod nn;
 pub mod report;
 pub mod run;
-pub mod signals;
-pub mod step;
 pub mod sweep;
-pub mod train;
+pub mod training;
 
-pub use backend::{Backend, Metrics, StepMetrics};
 pub use error::{Error, Result};
+pub use training::backend::{Backend, Metrics, StepMetrics};

@@ -6,9 +6,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::backend::Metrics;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::training::backend::Metrics;
 
 /// One `--sweep` flag: a setting and the values to try.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,10 +5,10 @@ mod common;
 
 use std::path::Path;
 
-use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::config::Config;
+use gpu_mlp::run::checkpoint::Checkpoint;
 use gpu_mlp::run::Run;
-use gpu_mlp::train::Event;
+use gpu_mlp::training::train::Event;
 
 fn config(extra: &str) -> Config {
     let text = format!(

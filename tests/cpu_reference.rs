@@ -5,8 +5,8 @@ mod common;
 
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
 use gpu_mlp::cpu::{gemm, ops, reference};
-use gpu_mlp::dropout::Dropout;
-use gpu_mlp::model::{Activation, Loss, MlpSpec, ParamLayout, Product, Stored};
+use gpu_mlp::nn::dropout::Dropout;
+use gpu_mlp::nn::model::{Activation, Loss, MlpSpec, ParamLayout, Product, Stored};
 use rand::Rng;
 
 /// Analytic gradients of the batch-mean loss against central differences, all in f64, for each

@@ -8,17 +8,17 @@ mod common;
 use std::sync::Arc;
 
 use common::{assert_close, gpu_or_skip, random_vec, read_f32, rng, step_table};
-use gpu_mlp::backend::{Backend, TrainOptions};
 use gpu_mlp::cpu::{ops, CpuBackend};
 use gpu_mlp::data::{load, synthetic_images, DatasetName, LoadOptions, Splits};
-use gpu_mlp::diagnostics::LayerDiagnostics;
-use gpu_mlp::findings::{findings, RunFacts};
 use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, ParamNormsOperands, UnitStats};
 use gpu_mlp::gpu::kernels::{step_offset, Region, StepInfo};
 use gpu_mlp::gpu::{GpuBackend, GpuContext};
-use gpu_mlp::model::{initialize, Activation, Init, MlpSpec, ParamLayout, TENSOR_ALIGN};
-use gpu_mlp::optim::{Optimizer, OptimizerKind};
-use gpu_mlp::train::{fit, Event, TrainConfig};
+use gpu_mlp::insight::findings::{findings, RunFacts};
+use gpu_mlp::nn::model::{initialize, Activation, Init, MlpSpec, ParamLayout, TENSOR_ALIGN};
+use gpu_mlp::nn::optim::{Optimizer, OptimizerKind};
+use gpu_mlp::training::backend::{Backend, TrainOptions};
+use gpu_mlp::training::diagnostics::LayerDiagnostics;
+use gpu_mlp::training::train::{fit, Event, TrainConfig};
 use rand::Rng;
 
 fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
@@ -232,7 +232,7 @@ fn dead_relu_on(backend: impl FnOnce(&MlpSpec, Vec<f32>, Arc<Splits>) -> Box<dyn
     let history: Vec<_> = epochs
         .into_iter()
         .enumerate()
-        .map(|(i, layers)| gpu_mlp::artifacts::HistoryRow {
+        .map(|(i, layers)| gpu_mlp::run::artifacts::HistoryRow {
             epoch: i + 1,
             train_loss: 0.1,
             train_accuracy: 0.95,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use gpu_mlp::config::Config;
 use gpu_mlp::run::Run;
-use gpu_mlp::train::Event;
+use gpu_mlp::training::train::Event;
 
 fn config_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("configs").join(name)

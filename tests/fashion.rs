@@ -5,12 +5,12 @@ mod common;
 
 use std::sync::Arc;
 
-use gpu_mlp::backend::{Backend, TrainOptions};
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{load, DatasetName, LoadOptions, Splits};
 use gpu_mlp::gpu::GpuBackend;
-use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
-use gpu_mlp::train::{fit, Event, TrainConfig};
+use gpu_mlp::nn::model::{initialize, Init, MlpSpec, ParamLayout};
+use gpu_mlp::training::backend::{Backend, TrainOptions};
+use gpu_mlp::training::train::{fit, Event, TrainConfig};
 
 fn fashion_or_skip(test: &str) -> Option<Splits> {
     match load(DatasetName::Fashion, &LoadOptions::default()) {

@@ -3,13 +3,13 @@
 
 mod common;
 
-use gpu_mlp::backend::EvalSplit;
 use gpu_mlp::config::Config;
 use gpu_mlp::data::{load, DatasetName, LoadOptions, Normalize};
-use gpu_mlp::model::{initialize, Init, MlpSpec, ParamLayout};
-use gpu_mlp::optim::{Schedule, ScheduleKind};
+use gpu_mlp::nn::model::{initialize, Init, MlpSpec, ParamLayout};
+use gpu_mlp::nn::optim::{Schedule, ScheduleKind};
 use gpu_mlp::run::Run;
-use gpu_mlp::train::{Event, Monitor};
+use gpu_mlp::training::backend::EvalSplit;
+use gpu_mlp::training::train::{Event, Monitor};
 
 fn moments(v: &[f32]) -> (f64, f64, f32) {
     let n = v.len() as f64;

@@ -8,14 +8,14 @@ use common::{gpu_mlp, output_text};
 
 use std::path::Path;
 
-use gpu_mlp::boundary::Plane;
-use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::config::Config;
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
-use gpu_mlp::evaluate::test_data;
-use gpu_mlp::model::{initialize, ParamLayout};
+use gpu_mlp::insight::boundary::Plane;
+use gpu_mlp::insight::evaluate::test_data;
+use gpu_mlp::nn::model::{initialize, ParamLayout};
 use gpu_mlp::report::BoundaryView;
-use gpu_mlp::train::epoch_order;
+use gpu_mlp::run::checkpoint::Checkpoint;
+use gpu_mlp::training::train::epoch_order;
 
 #[test]
 fn summary_lists_each_layer_and_the_total() {

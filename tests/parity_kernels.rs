@@ -7,14 +7,14 @@ mod common;
 use common::{assert_close, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, read_u32, rng, step_table};
 use gpu_mlp::cpu::{gemm, ops};
 use gpu_mlp::data::{Affine, Dataset, Features};
-use gpu_mlp::dropout::Dropout;
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
 use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
 use gpu_mlp::gpu::kernels::matmul::{MatmulOperands, ProductPlan};
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
-use gpu_mlp::model::{Activation, Loss, Product, Stored};
-use gpu_mlp::optim::{Optimizer, OptimizerKind, UpdateStep};
+use gpu_mlp::nn::dropout::Dropout;
+use gpu_mlp::nn::model::{Activation, Loss, Product, Stored};
+use gpu_mlp::nn::optim::{Optimizer, OptimizerKind, UpdateStep};
 use rand::seq::SliceRandom;
 use rand::Rng;
 

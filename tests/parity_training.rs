@@ -6,14 +6,14 @@ mod common;
 use std::sync::Arc;
 
 use common::{assert_close, gpu_or_skip};
-use gpu_mlp::backend::{Backend, EvalSplit, TrainOptions};
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{synthetic_images, Splits};
 use gpu_mlp::gpu::kernels::matmul::TilePolicy;
 use gpu_mlp::gpu::GpuBackend;
-use gpu_mlp::model::{initialize, Activation, Init, Loss, MlpSpec, ParamLayout};
-use gpu_mlp::optim::{Optimizer, OptimizerKind};
-use gpu_mlp::train::epoch_order;
+use gpu_mlp::nn::model::{initialize, Activation, Init, Loss, MlpSpec, ParamLayout};
+use gpu_mlp::nn::optim::{Optimizer, OptimizerKind};
+use gpu_mlp::training::backend::{Backend, EvalSplit, TrainOptions};
+use gpu_mlp::training::train::epoch_order;
 
 const TOL: f64 = 1e-4;
 

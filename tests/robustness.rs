@@ -2,11 +2,11 @@
 
 mod common;
 
-use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::config::Config;
 use gpu_mlp::error::Error;
+use gpu_mlp::run::checkpoint::Checkpoint;
 use gpu_mlp::run::Run;
-use gpu_mlp::train::Event;
+use gpu_mlp::training::train::Event;
 
 fn config(extra: &str) -> Config {
     let text = format!("dataset = \"blobs\"\nsamples = 400\nhidden = [16, 8]\nbatch_size = 32\ndropout = 0.1\n{extra}");
@@ -535,8 +535,8 @@ fn a_model_over_the_device_limits_is_refused_with_numbers() {
     };
     let limit = ctx.limits.max_storage_buffer_binding_size;
     let width = (limit / 4 / 784 + 1) as usize; // one layer's weights just over the binding limit
-    let spec = gpu_mlp::model::MlpSpec::new(784, &[width], 10).expect("spec");
-    let layout = gpu_mlp::model::ParamLayout::new(&spec);
+    let spec = gpu_mlp::nn::model::MlpSpec::new(784, &[width], 10).expect("spec");
+    let layout = gpu_mlp::nn::model::ParamLayout::new(&spec);
     let params = vec![0.0f32; layout.len];
     let data = std::sync::Arc::new(gpu_mlp::data::Splits {
         name: "tiny".into(),
@@ -547,9 +547,15 @@ fn a_model_over_the_device_limits_is_refused_with_numbers() {
         warnings: Vec::new(),
         table: None,
     });
-    let err = gpu_mlp::gpu::GpuBackend::new(ctx, &spec, &params, data, &gpu_mlp::backend::TrainOptions::new(4))
-        .err()
-        .expect("refused");
+    let err = gpu_mlp::gpu::GpuBackend::new(
+        ctx,
+        &spec,
+        &params,
+        data,
+        &gpu_mlp::training::backend::TrainOptions::new(4),
+    )
+    .err()
+    .expect("refused");
     let msg = err.to_string();
     assert!(
         matches!(err, Error::DeviceLimit(_)) && msg.contains(&limit.to_string()),

@@ -6,12 +6,12 @@ mod common;
 
 use std::sync::Arc;
 
-use gpu_mlp::backend::{Backend, TrainOptions};
 use gpu_mlp::config::Config;
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::gpu::GpuBackend;
-use gpu_mlp::model::{initialize, ParamLayout};
-use gpu_mlp::train::epoch_order;
+use gpu_mlp::nn::model::{initialize, ParamLayout};
+use gpu_mlp::training::backend::{Backend, TrainOptions};
+use gpu_mlp::training::train::epoch_order;
 
 /// Largest error relative to the tensor's scale (see `common::rel_err`) a tensor may show.
 const TOL: f64 = 1e-4;
@@ -103,7 +103,7 @@ steps! {
 #[test]
 fn the_readme_kernel_table_names_each_dispatch_twin() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
-    for dispatch in gpu_mlp::step::training_step(3) {
+    for dispatch in gpu_mlp::nn::step::training_step(3) {
         let row = readme
             .lines()
             .find(|l| l.starts_with(&format!("| `shaders/{}", dispatch.kernel())))

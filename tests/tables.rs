@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use gpu_mlp::config::Config;
 use gpu_mlp::data::Features;
 use gpu_mlp::run::Run;
-use gpu_mlp::train::Event;
+use gpu_mlp::training::train::Event;
 
 fn gpu_mlp(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
@@ -371,8 +371,8 @@ fn table_run(csv: &Path, run: &Path, epochs: usize) -> Command {
     cmd
 }
 
-fn last_checkpoint(run: &Path) -> gpu_mlp::checkpoint::Checkpoint {
-    gpu_mlp::checkpoint::Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint")
+fn last_checkpoint(run: &Path) -> gpu_mlp::run::checkpoint::Checkpoint {
+    gpu_mlp::run::checkpoint::Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint")
 }
 
 /// Ctrl-C, SIGTERM and kill -9 during a table run: each resumes (the run's own config.toml,

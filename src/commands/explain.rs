@@ -16,7 +16,7 @@ pub struct ExplainArgs {
 
 pub fn run(args: &ExplainArgs) -> Result<(), Error> {
     let config = Config::resolve(args.settings.config_file(), &args.settings)?;
-    let explanation = gpu_mlp::explain::explain(&config, args.batch)?;
+    let explanation = gpu_mlp::insight::explain::explain(&config, args.batch)?;
     print!("{}", explanation.to_text());
     Ok(())
 }

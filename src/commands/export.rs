@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use gpu_mlp::checkpoint::{self, Checkpoint};
+use gpu_mlp::run::checkpoint::{self, Checkpoint};
 use gpu_mlp::Error;
 
 #[derive(clap::Args)]
@@ -21,7 +21,7 @@ pub fn run(args: &ExportArgs) -> Result<(), Error> {
             detail: "already exists: choose another --out (nothing is overwritten)".into(),
         });
     }
-    gpu_mlp::artifacts::check_output_file(&args.out)?;
+    gpu_mlp::files::check_output_file(&args.out)?;
     let checkpoint = Checkpoint::load(&checkpoint::resolve(&args.run)?)?;
     checkpoint.export_weights(&args.out)?;
     println!(

@@ -67,11 +67,11 @@ impl Command {
             Command::Eval(args) => eval::run(&args),
             Command::Predict(args) => predict::run(&args),
             Command::Download(args) => {
-                gpu_mlp::signals::install();
+                gpu_mlp::run::signals::install();
                 download::run(&args)
             }
             Command::Plot(args) => {
-                gpu_mlp::signals::install();
+                gpu_mlp::run::signals::install();
                 plot::run(&args)
             }
             Command::Export(args) => export::run(&args),

@@ -18,10 +18,10 @@ pub struct PlotArgs {
 
 pub fn run(args: &PlotArgs) -> Result<(), Error> {
     for run in &args.runs {
-        gpu_mlp::artifacts::check_run_dir(run)?;
+        gpu_mlp::run::artifacts::check_run_dir(run)?;
     }
     if let Some(out) = &args.out {
-        gpu_mlp::artifacts::check_output_dir(out)?;
+        gpu_mlp::run::artifacts::check_output_dir(out)?;
         std::fs::create_dir_all(out).map_err(|e| Error::Output {
             path: out.clone(),
             detail: format!("cannot be created: {e}"),

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use gpu_mlp::checkpoint::{self, Checkpoint};
 use gpu_mlp::data::{Dataset, Features};
-use gpu_mlp::evaluate;
+use gpu_mlp::insight::evaluate;
+use gpu_mlp::run::checkpoint::{self, Checkpoint};
 use gpu_mlp::Error;
 
 #[derive(clap::Args)]
@@ -160,7 +160,7 @@ fn predict_point(checkpoint: &Checkpoint, point: &[f32], top_k: usize) -> Result
 /// and its probability, then the next most probable classes up to `top_k`.
 fn predict_table(checkpoint: &Checkpoint, rows: &Path, out: Option<&Path>, top_k: usize) -> Result<(), Error> {
     if let Some(out) = out {
-        gpu_mlp::artifacts::check_output_file(out)?;
+        gpu_mlp::files::check_output_file(out)?;
     }
     let Some(codec) = &checkpoint.meta.table else {
         return Err(Error::InvalidConfig {
@@ -196,7 +196,7 @@ fn predict_table(checkpoint: &Checkpoint, rows: &Path, out: Option<&Path>, top_k
     let text = csv.into_inner().expect("an in-memory CSV writer flushes");
     match out {
         Some(path) => {
-            gpu_mlp::artifacts::write_atomic(path, &text)?;
+            gpu_mlp::files::write_atomic(path, &text)?;
             eprintln!("wrote {} predictions to {}", lines.len(), path.display());
         }
         None => print!("{}", String::from_utf8_lossy(&text)),

@@ -7,17 +7,17 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
-use gpu_mlp::backend::Backend;
 use gpu_mlp::config::Config;
 use gpu_mlp::data::table::Missing;
 use gpu_mlp::data::{DatasetName, Normalize};
 use gpu_mlp::device::DeviceChoice;
-use gpu_mlp::diagnostics::LayerDiagnostics;
-use gpu_mlp::model::{Activation, Init, Loss, ParamLayout};
-use gpu_mlp::optim::{OptimizerKind, ScheduleKind};
+use gpu_mlp::nn::model::{Activation, Init, Loss, ParamLayout};
+use gpu_mlp::nn::optim::{OptimizerKind, ScheduleKind};
 use gpu_mlp::run::{Run, Summary};
 use gpu_mlp::sweep::{SweepAxis, SweepResult};
-use gpu_mlp::train::{EpochReport, Monitor, Observer, Outcome, Tick};
+use gpu_mlp::training::backend::Backend;
+use gpu_mlp::training::diagnostics::LayerDiagnostics;
+use gpu_mlp::training::train::{EpochReport, Monitor, Observer, Outcome, Tick};
 use gpu_mlp::Error;
 
 use super::flag;
@@ -224,7 +224,7 @@ impl TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> Result<(), Error> {
-    gpu_mlp::signals::install();
+    gpu_mlp::run::signals::install();
     if !args.sweep.is_empty() {
         return sweep(args);
     }
@@ -329,7 +329,7 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
 /// A sweep writes its runs, table and overlays into a directory of its own: one that exists
 /// and holds anything (an earlier sweep) is refused and left as it is.
 fn refuse_used_sweep_dir(parent: &std::path::Path) -> Result<(), Error> {
-    gpu_mlp::artifacts::check_output_dir(parent)?;
+    gpu_mlp::run::artifacts::check_output_dir(parent)?;
     let used = std::fs::read_dir(parent).is_ok_and(|mut entries| entries.next().is_some());
     match used {
         true => Err(Error::Output {

@@ -6,16 +6,16 @@ use rayon::prelude::*;
 
 use super::net::{forward, loss_and_gradients, Workspace};
 use super::ops::{accumulate_unit_stats, loss_and_grad, optimizer_step, param_sums};
-use crate::backend::{
+use crate::data::{Dataset, Splits};
+use crate::error::Result;
+use crate::nn::dropout::{fold_seed, Dropout};
+use crate::nn::model::{Loss, MlpSpec, ParamLayout};
+use crate::nn::optim::Optimizer;
+use crate::training::backend::{
     check_order, check_params_len, check_setup, Backend, DispatchStats, EvalSplit, Metrics, StepMetrics, StepTrace,
     TrainOptions,
 };
-use crate::data::{Dataset, Splits};
-use crate::diagnostics::RawDiagnostics;
-use crate::dropout::{fold_seed, Dropout};
-use crate::error::Result;
-use crate::model::{Loss, MlpSpec, ParamLayout};
-use crate::optim::Optimizer;
+use crate::training::diagnostics::RawDiagnostics;
 
 pub struct CpuBackend {
     layout: ParamLayout,

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 
 use super::Real;
-use crate::model::{Product, Stored};
+use crate::nn::model::{Product, Stored};
 
 /// A float matrixmultiply has a kernel for.
 pub trait Gemm: Sized {

@@ -5,8 +5,8 @@ use super::ops::{
     loss_and_grad, BatchLoss,
 };
 use super::Real;
-use crate::dropout::Dropout;
-use crate::model::{Loss, ParamLayout};
+use crate::nn::dropout::Dropout;
+use crate::nn::model::{Loss, ParamLayout};
 
 /// Activations and their gradients for one batch of up to `capacity` rows, allocated once.
 pub struct Workspace<T> {
@@ -126,7 +126,7 @@ pub fn loss_and_gradients<T: Real>(
 }
 
 /// Disjoint mutable views of one layer's weight and bias gradients.
-fn split_weight_bias<'a, T>(grads: &'a mut [T], slots: &crate::model::LayerSlots) -> (&'a mut [T], &'a mut [T]) {
+fn split_weight_bias<'a, T>(grads: &'a mut [T], slots: &crate::nn::model::LayerSlots) -> (&'a mut [T], &'a mut [T]) {
     // The layout places each bias after its weight.
     let (head, tail) = grads.split_at_mut(slots.bias.start);
     (&mut head[slots.weight.clone()], &mut tail[..slots.bias.len()])

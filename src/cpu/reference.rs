@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::Real;
-use crate::model::{Product, Stored};
+use crate::nn::model::{Product, Stored};
 
 /// `C[m×n] = A[m×k] · B[k×n]`: `C[i][j] = Σ_p A[i][p] · B[p][j]`, where A is stored
 /// `[m, k]` (or, transposed, `[k, m]`) and B `[k, n]` (or `[n, k]`) as `p` says. Rows of C are

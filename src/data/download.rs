@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use super::catalog::{sources, verify, DatasetName};
 use super::locate::FILES;
-use crate::artifacts::write_atomic;
 use crate::error::{Error, Result};
+use crate::files::write_atomic;
 
 /// Overrides the mirror when `--mirror` is not given.
 pub const MIRROR_ENV: &str = "GPU_MLP_MIRROR";
@@ -43,7 +43,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, Option<u64>);
 /// official one). Files already there that verify are kept. Returns the four paths. Waits at
 /// most `limits.timeout` for a connection, a response or the next bytes, and gives up on a
 /// file not whole after `limits.deadline`; stops a body past `MAX_FILE_BYTES`, and on a stop
-/// signal (`crate::signals`); nothing is written unless whole and verified.
+/// signal (`crate::run::signals`); nothing is written unless whole and verified.
 pub fn download(
     name: DatasetName,
     dir: &Path,
@@ -126,7 +126,7 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &str, deadline: Duration, progres
     let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
     let mut chunk = vec![0u8; 1 << 16];
     loop {
-        if let Some(signal) = crate::signals::requested() {
+        if let Some(signal) = crate::run::signals::requested() {
             return Err(Error::Interrupted(signal));
         }
         let n = reader.read(&mut chunk).map_err(|e| {

@@ -16,17 +16,17 @@ use super::kernels::{
 use super::timestamps::Timestamps;
 use std::cell::Cell;
 
-use crate::backend::{
+use crate::data::Splits;
+use crate::error::{Error, Result};
+use crate::nn::dropout::fold_seed;
+use crate::nn::model::{MlpSpec, ParamLayout, Product};
+use crate::nn::optim::Optimizer;
+pub use crate::nn::step::StepDispatch;
+use crate::training::backend::{
     check_order, check_params_len, check_setup, missing_val_split, Backend, DispatchStats, EvalSplit, Metrics,
     StepMetrics, StepTrace, TrainOptions,
 };
-use crate::data::Splits;
-use crate::diagnostics::RawDiagnostics;
-use crate::dropout::fold_seed;
-use crate::error::{Error, Result};
-use crate::model::{MlpSpec, ParamLayout, Product};
-use crate::optim::Optimizer;
-pub use crate::step::StepDispatch;
+use crate::training::diagnostics::RawDiagnostics;
 
 /// The compiled kernels, created once per run.
 struct Kernels {
@@ -391,7 +391,7 @@ impl GpuBackend {
         })
     }
 
-    /// The dispatches of `step` (a list from [`crate::step`]) bound to this backend's
+    /// The dispatches of `step` (a list from [`crate::nn::step`]) bound to this backend's
     /// kernels, the batch gathered by `gather`.
     fn step_ops<'a>(&'a self, step: &[StepDispatch], gather: &'a GatherBinding) -> StepOps<'a> {
         step.iter()
@@ -413,7 +413,7 @@ impl GpuBackend {
     /// A whole training step, as `cpu::net::loss_and_gradients`, the hidden activations'
     /// statistics, then the optimizer update.
     fn train_ops(&self) -> StepOps<'_> {
-        self.step_ops(&crate::step::training_step(self.layers.len()), &self.train_gather)
+        self.step_ops(&crate::nn::step::training_step(self.layers.len()), &self.train_gather)
     }
 
     /// Records `op` for the step whose `StepInfo` is at `step_offset`.
@@ -630,7 +630,10 @@ impl Backend for GpuBackend {
             .position(|(s, _, _)| *s == split)
             .ok_or_else(missing_val_split)?;
         let infos = self.plan(self.eval_sets[index].1, None);
-        let forward = self.step_ops(&crate::step::forward_pass(self.layers.len()), &self.eval_sets[index].2);
+        let forward = self.step_ops(
+            &crate::nn::step::forward_pass(self.layers.len()),
+            &self.eval_sets[index].2,
+        );
         let (steps, _) = self.run_steps(&infos, &forward, false, None)?;
         Ok(Metrics::from_steps(&steps))
     }

@@ -12,13 +12,14 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::artifacts::{write_atomic, HistoryRow, RunDir};
-use crate::boundary::{Plane, Regions};
-use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Features};
-use crate::diagnostics::LayerDiagnostics;
 use crate::error::{Error, Result};
-use crate::evaluate::{self, Evaluation};
+use crate::files::write_atomic;
+use crate::insight::boundary::{Plane, Regions};
+use crate::insight::evaluate::{self, Evaluation};
+use crate::run::artifacts::{HistoryRow, RunDir};
+use crate::run::checkpoint::Checkpoint;
+use crate::training::diagnostics::LayerDiagnostics;
 
 /// The bundled font (DejaVu Sans, see fonts/LICENSE-DejaVu.txt), so PNG text needs no system fonts.
 static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
@@ -91,7 +92,7 @@ impl Plot<'_> {
 /// Draws `plot` into `<stem>.png` and `<stem>.svg` in `dir`; returns both paths.
 /// A stop signal ends plotting between files (each written whole or not at all).
 fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Result<Vec<PathBuf>> {
-    if let Some(signal) = crate::signals::requested() {
+    if let Some(signal) = crate::run::signals::requested() {
         return Err(Error::PlotsInterrupted {
             signal,
             dir: dir.to_path_buf(),
@@ -597,7 +598,7 @@ pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<P
         let mut encoder = gif::Encoder::new(&mut bytes, size.0, size.1, &[]).map_err(plot_error)?;
         encoder.set_repeat(gif::Repeat::Infinite).map_err(plot_error)?;
         for (epoch, params) in frames {
-            if let Some(signal) = crate::signals::requested() {
+            if let Some(signal) = crate::run::signals::requested() {
                 return Err(Error::PlotsInterrupted {
                     signal,
                     dir: dir.to_path_buf(),

@@ -4,7 +4,7 @@
 
 use super::{step_binding, Binding, Kernel, Launch, Region};
 use crate::gpu::context::GpuContext;
-use crate::model::Loss;
+use crate::nn::model::Loss;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

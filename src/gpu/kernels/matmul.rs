@@ -4,7 +4,7 @@ use super::{step_binding, Binding, Kernel, KernelSource, Launch, Region, Runtime
 use crate::error::Result;
 use crate::gpu::context::GpuContext;
 pub use crate::gpu::tiles::{ProductPlan, TileDims, TilePolicy, TileShape};
-use crate::model::{Activation, Stored};
+use crate::nn::model::{Activation, Stored};
 
 /// An epilogue's code, as `matmul.wgsl`'s `EPILOGUE_*` constants number them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

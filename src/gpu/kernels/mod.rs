@@ -177,8 +177,8 @@ pub fn host_layouts() -> Vec<HostLayout> {
 /// Every code a WGSL `const` shares with a Rust enum: the shader, the constant's name, and the
 /// value the host passes for it.
 pub fn shared_codes() -> Vec<(&'static str, &'static str, u32)> {
-    use crate::model::{Activation, Loss};
-    use crate::optim::OptimizerKind;
+    use crate::nn::model::{Activation, Loss};
+    use crate::nn::optim::OptimizerKind;
     use matmul::EpilogueKind;
     vec![
         ("matmul.wgsl", "EPILOGUE_NONE", EpilogueKind::None as u32),

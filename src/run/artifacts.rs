@@ -1,62 +1,14 @@
 //! What a run leaves behind, written so that a crash never leaves a half-written file: the run
-//! directory, the metrics history (CSV and JSON), and atomic file writes.
+//! directory, its lock, the metrics history (CSV and JSON), all written with `files::write_atomic`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostics::LayerDiagnostics;
 use crate::error::{Error, Result};
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, synced, then
-/// renamed over `path`: readers see the old file or the new one, never a torn one.
-/// Errors name `path`, the file asked for, never the temporary one beside it.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    check_output_file(path)?;
-    let dir = parent_of(path);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(path, e))?;
-    // The file itself: NamedTempFile's own writer adds the temporary path to its errors.
-    tmp.as_file_mut().write_all(bytes).map_err(|e| Error::io(path, e))?;
-    #[cfg(unix)]
-    {
-        // Temporary files are created private; artifacts are ordinary files.
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file().set_permissions(mode).map_err(|e| Error::io(path, e))?;
-    }
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
-}
-
-/// The folder `path` is in (`.` for a bare file name).
-fn parent_of(path: &Path) -> &Path {
-    path.parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
-
-/// Refuses, before any work, an output file path that cannot be written: a directory, or a
-/// path whose folder does not exist or is not a folder.
-pub fn check_output_file(path: &Path) -> Result<()> {
-    let refuse = |detail: String| Error::Output {
-        path: path.to_path_buf(),
-        detail,
-    };
-    if path.is_dir() {
-        return Err(refuse("is a directory: expected the path of a file to write".into()));
-    }
-    let dir = parent_of(path);
-    match std::fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => Ok(()),
-        Ok(_) => Err(refuse(format!("{} is not a directory", dir.display()))),
-        Err(_) => Err(refuse(format!(
-            "its folder {} does not exist: create it first",
-            dir.display()
-        ))),
-    }
-}
+use crate::files::write_atomic;
+use crate::training::diagnostics::LayerDiagnostics;
 
 /// Refuses, before any work, an output directory path that is not one: a file, a device, or
 /// a symbolic link (working or dangling or a loop), which a run's files would follow

@@ -2,20 +2,25 @@
 //! run directory — leaving behind config.toml, history.csv/json, last/best checkpoints and
 //! meta.json after every epoch, so it can be resumed.
 
+pub mod artifacts;
+pub mod checkpoint;
+pub mod signals;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::artifacts::{write_atomic, HistoryRow, RunDir, RunLock};
-use crate::backend::{Backend, DispatchStats, EvalSplit, Metrics, StepMetrics};
-use crate::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::config::Config;
 use crate::data::Splits;
 use crate::device::create_backend;
 use crate::error::{Error, Result};
+use crate::files::write_atomic;
 use crate::files::Fingerprint;
-use crate::findings::{findings, RunFacts};
-use crate::model::{initialize, MlpSpec, ParamLayout};
-use crate::train::{fit, Best, EpochReport, Observer, Outcome, Tick};
+use crate::insight::findings::{findings, RunFacts};
+use crate::nn::model::{initialize, MlpSpec, ParamLayout};
+use crate::run::artifacts::{HistoryRow, RunDir, RunLock};
+use crate::run::checkpoint::{Checkpoint, Meta, FORMAT};
+use crate::training::backend::{Backend, DispatchStats, EvalSplit, Metrics, StepMetrics};
+use crate::training::train::{fit, Best, EpochReport, Observer, Outcome, Tick};
 
 /// A run, stage by stage: build it ([`Run::new`], [`Run::with_dir`] or [`Run::resume`]), then
 /// [`Run::train`], then [`Run::finish`].
@@ -87,7 +92,7 @@ impl Run {
         // `eval` and `predict` in another working directory must find the same files.
         let config = &config.with_absolute_paths();
         if let Some(out) = out {
-            crate::artifacts::check_output_dir(out)?;
+            crate::run::artifacts::check_output_dir(out)?;
         }
         let data_files = config
             .data
@@ -165,7 +170,7 @@ impl Run {
     }
 
     fn build(config: &Config, from: Option<&Checkpoint>) -> Result<Run> {
-        let _nothing_to_save = crate::signals::exit_at_once();
+        let _nothing_to_save = crate::run::signals::exit_at_once();
         // A resumed table run encodes its rows as it first did (its codec is in the checkpoint).
         let data = Arc::new(match from.and_then(|c| c.meta.table.as_ref()) {
             Some(codec) => config.load_table(Some(codec))?,
@@ -253,19 +258,19 @@ impl Run {
 
     /// Batches per epoch.
     pub fn steps_per_epoch(&self) -> usize {
-        crate::train::steps_per_epoch(self.data.train.len(), self.config.batch_size)
+        crate::training::train::steps_per_epoch(self.data.train.len(), self.config.batch_size)
     }
 
     /// Trains as configured, telling `observer` about ticks (every `log_every` batches, else
     /// 20 times an epoch) and epochs, and writing the run directory's files after every epoch.
-    /// A stop signal ([`crate::signals`]) or the observer's [`Observer::should_stop`] ends
+    /// A stop signal ([`crate::run::signals`]) or the observer's [`Observer::should_stop`] ends
     /// training between ticks: the position is saved, and a signal gives
     /// [`Error::TrainingStopped`].
     pub fn train(&mut self, observer: &mut dyn Observer) -> Result<Outcome> {
         let train_len = self.data.train.len();
         let steps = self.steps_per_epoch();
         let base = self.config.train_config(steps);
-        let cfg = crate::train::TrainConfig {
+        let cfg = crate::training::train::TrainConfig {
             start_epoch: self.resumed.epoch,
             start_step: self.resumed.step,
             start_metrics: self.resumed.metrics,
@@ -298,7 +303,7 @@ impl Run {
             },
             e => e,
         })?;
-        match (outcome.interrupted, crate::signals::requested()) {
+        match (outcome.interrupted, crate::run::signals::requested()) {
             (Some((epoch, steps)), Some(signal)) => Err(Error::TrainingStopped {
                 signal,
                 epoch,
@@ -421,9 +426,11 @@ impl Observer for Recorder<'_> {
         };
         // Tables are small: their test AUC per epoch costs one CPU pass over the test rows.
         if let (Some(params), Some(_)) = (&params, &self.data.table) {
-            let outputs = crate::evaluate::outputs_of(self.spec, params, &self.data.test);
-            let probabilities = crate::evaluate::all_probabilities(self.spec.loss, &outputs, self.spec.outputs());
-            row.test_auc = crate::evaluate::auc_of(&probabilities, &self.data.test.labels, self.data.classes());
+            let outputs = crate::insight::evaluate::outputs_of(self.spec, params, &self.data.test);
+            let probabilities =
+                crate::insight::evaluate::all_probabilities(self.spec.loss, &outputs, self.spec.outputs());
+            row.test_auc =
+                crate::insight::evaluate::auc_of(&probabilities, &self.data.test.labels, self.data.classes());
         }
         self.history.push(row);
         if let (Some(params), true) = (&params, frame) {
@@ -442,7 +449,7 @@ impl Observer for Recorder<'_> {
     }
 
     fn should_stop(&mut self) -> bool {
-        crate::signals::requested().is_some() || self.inner.should_stop()
+        crate::run::signals::requested().is_some() || self.inner.should_stop()
     }
 
     fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize, so_far: StepMetrics) -> Result<()> {

@@ -8,14 +8,14 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
-use crate::artifacts::write_atomic;
-use crate::backend::{Metrics, StepMetrics};
 use crate::config::Config;
 use crate::data::table::TableCodec;
 use crate::data::Affine;
 use crate::error::{Error, Result};
+use crate::files::write_atomic;
 use crate::files::Fingerprint;
-use crate::model::{Activation, Loss, MlpSpec, ParamLayout};
+use crate::nn::model::{Activation, Loss, MlpSpec, ParamLayout};
+use crate::training::backend::{Metrics, StepMetrics};
 
 pub const FORMAT: &str = "gpu-mlp checkpoint 1";
 const METADATA_KEY: &str = "gpu_mlp";

@@ -21,11 +21,11 @@ static AT_ONCE: AtomicUsize = AtomicUsize::new(0);
 /// Records a signal; the second one, or any inside [`exit_at_once`], ends the process at once.
 fn on_signal(signal: i32) {
     if RECEIVED.fetch_add(1, Ordering::SeqCst) > 0 {
-        std::process::exit(128 + signal);
+        std::process::exit(crate::error::signal_exit_code(signal));
     }
     if AT_ONCE.load(Ordering::SeqCst) > 0 {
         eprintln!("\n{}: stopped before anything was written", name(signal));
-        std::process::exit(128 + signal);
+        std::process::exit(crate::error::signal_exit_code(signal));
     }
     FIRST.store(signal, Ordering::SeqCst);
     eprintln!(
@@ -90,9 +90,4 @@ pub fn requested() -> Option<i32> {
         0 => None,
         _ => Some(FIRST.load(Ordering::SeqCst)).filter(|&s| s != 0).or(Some(SIGINT)),
     }
-}
-
-/// The exit code for a run stopped by `signal`: 128 + its number.
-pub fn exit_code(signal: i32) -> i32 {
-    128 + signal
 }

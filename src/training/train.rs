@@ -8,10 +8,10 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{Backend, EvalSplit, Metrics, StepMetrics};
-use crate::diagnostics::LayerDiagnostics;
 use crate::error::{Error, Result};
-use crate::optim::Schedule;
+use crate::nn::optim::Schedule;
+use crate::training::backend::{Backend, EvalSplit, Metrics, StepMetrics};
+use crate::training::diagnostics::LayerDiagnostics;
 
 /// The validation metric that picks the best epoch and drives early stopping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ParamLayout;
+use crate::nn::model::ParamLayout;
 
 /// What a backend accumulated for the diagnostics since it was last asked.
 #[derive(Debug, Clone, PartialEq, Default)]

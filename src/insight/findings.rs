@@ -1,8 +1,8 @@
 //! What the diagnostics of a run say went wrong, in plain language: accuracy at chance after
 //! the first epoch, exploding or vanishing gradients, mostly dead hidden layers, overfitting.
-//! Read from the run's history (the measurements themselves are [`crate::diagnostics`]').
+//! Read from the run's history (the measurements themselves are [`crate::training::diagnostics`]').
 
-use crate::artifacts::HistoryRow;
+use crate::run::artifacts::HistoryRow;
 
 /// Held-out accuracy within this of chance after the first epoch means "not learning".
 const CHANCE_MARGIN: f64 = 0.02;
@@ -54,7 +54,7 @@ pub fn findings(history: &[HistoryRow], facts: &RunFacts) -> Vec<String> {
             } else {
                 String::new()
             },
-            crate::optim::OptimizerKind::default_lr_text()
+            crate::nn::optim::OptimizerKind::default_lr_text()
         ));
     }
     out.extend(gradient_findings(first, last));

@@ -6,17 +6,17 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use crate::backend::{Backend, StepTrace, TrainOptions};
 use crate::config::Config;
 use crate::cpu::ops::loss_and_grad;
 use crate::cpu::CpuBackend;
 use crate::data::Splits;
 use crate::error::{Error, Result};
-use crate::evaluate::probabilities;
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
-use crate::model::{initialize, MlpSpec, ParamLayout};
-use crate::step::StepDispatch;
-use crate::train::epoch_order;
+use crate::insight::evaluate::probabilities;
+use crate::nn::model::{initialize, MlpSpec, ParamLayout};
+use crate::nn::step::StepDispatch;
+use crate::training::backend::{Backend, StepTrace, TrainOptions};
+use crate::training::train::epoch_order;
 
 /// Samples whose logits, probabilities and losses are printed one by one.
 const SHOWN: usize = 3;
@@ -58,7 +58,7 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     config.check_memory(&spec, 3)?;
     let layout = ParamLayout::new(&spec);
     let params = initialize(&layout, config.init, config.seed);
-    let steps = crate::train::steps_per_epoch(data.train.len(), config.batch_size);
+    let steps = crate::training::train::steps_per_epoch(data.train.len(), config.batch_size);
     if batch >= steps {
         return Err(Error::InvalidConfig {
             field: "batch",

@@ -3,14 +3,14 @@
 
 use serde::Serialize;
 
-use crate::checkpoint::Checkpoint;
 use crate::cpu::net::{forward, Workspace};
 use crate::cpu::ops::{loss_and_grad, sigmoid};
+use crate::run::checkpoint::Checkpoint;
 use std::path::Path;
 
 use crate::data::{load, Dataset, DatasetName};
 use crate::error::{Error, Result};
-use crate::model::{Loss, MlpSpec, ParamLayout};
+use crate::nn::model::{Loss, MlpSpec, ParamLayout};
 
 /// Rows per forward pass, fewer for a wide network so that its activations stay within
 /// `ACTIVATION_BUDGET` values.

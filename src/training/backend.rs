@@ -1,10 +1,10 @@
 //! What a training loop needs from a compute backend; implemented by the CPU reference and the GPU.
 
 use crate::data::{Dataset, Splits};
-use crate::diagnostics::RawDiagnostics;
 use crate::error::{Error, Result};
-use crate::model::{MlpSpec, ParamLayout};
-use crate::optim::Optimizer;
+use crate::nn::model::{MlpSpec, ParamLayout};
+use crate::nn::optim::Optimizer;
+use crate::training::diagnostics::RawDiagnostics;
 
 /// A held-out split to evaluate on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +131,7 @@ pub trait Backend {
     /// Replaces the parameters (same layout), e.g. to go back to the best epoch's.
     fn set_parameters(&mut self, params: &[f32]) -> Result<()>;
 
-    /// The current parameters, in the flat [`crate::model::ParamLayout`].
+    /// The current parameters, in the flat [`crate::nn::model::ParamLayout`].
     fn parameters(&mut self) -> Result<Vec<f32>>;
 
     /// The optimizer's state (velocity, or Adam's m then v, each in the parameter layout;
