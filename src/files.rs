@@ -67,6 +67,16 @@ impl Fingerprint {
     /// `path`'s fingerprint now, read in blocks (it may be a large table).
     pub fn of(path: &Path) -> Result<Fingerprint> {
         use sha2::Digest;
+        // Never open a FIFO or a device: reading one could block or never end.
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if !meta.is_file() {
+            return Err(Error::Table {
+                path: path.to_path_buf(),
+                line: None,
+                column: None,
+                detail: "is not a regular file".into(),
+            });
+        }
         let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut hasher = sha2::Sha256::new();
         let bytes = std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(path, e))?;

@@ -334,6 +334,11 @@ const CASES: &[Case] = &[
         &["underscore.csv: line 4, column `a`", "`1_000`"],
     ),
     bad(
+        "table is a FIFO",
+        &["train", "--data", "{dir}/fifo", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
+        &["fifo", "not a regular file"],
+    ),
+    bad(
         "too many classes",
         &["train", "--data", "{dir}/classes.csv", "--target", "y", "--device", "cpu", "--out", "{dir}/out"],
         &["classes.csv: line 1002, column `y`", "more than 1000"],

@@ -94,14 +94,14 @@ impl Run {
         if let Some(out) = out {
             crate::run::artifacts::check_output_dir(out)?;
         }
-        let data_files = config
+        let mut run = Run::build(config, None)?;
+        // After loading, which refused anything but a bounded regular file (a FIFO would block).
+        run.data_files = config
             .data
             .iter()
             .chain(&config.test_data)
             .map(|path| Fingerprint::of(path))
-            .collect::<Result<Vec<_>>>();
-        let mut run = Run::build(config, None)?;
-        run.data_files = data_files?;
+            .collect::<Result<Vec<_>>>()?;
         let (dir, lock, moved) = RunDir::create(out, force)?;
         write_atomic(&dir.file("config.toml"), config.to_toml().as_bytes())?;
         run.dir = Some(dir);
