@@ -591,57 +591,61 @@ impl Config {
     }
 
     /// The first setting that decides an epoch's batches (which samples, in which order, how
-    /// many per step) and differs in `other`: its flag, this value and `other`'s. A run
+    /// many per step) and differs in `other`: its TOML key, this value and `other`'s. A run
     /// interrupted mid-epoch can only continue where it stopped with all of them unchanged.
     pub fn batch_order_change(&self, other: &Config) -> Option<(&'static str, String, String)> {
-        let settings: [(&'static str, String, String); 10] = [
-            ("dataset", self.dataset.as_str().into(), other.dataset.as_str().into()),
-            ("samples", self.samples.to_string(), other.samples.to_string()),
-            (
-                "train-samples",
-                format!("{:?}", self.train_samples),
-                format!("{:?}", other.train_samples),
-            ),
-            ("val-split", self.val_split.to_string(), other.val_split.to_string()),
-            ("batch-size", self.batch_size.to_string(), other.batch_size.to_string()),
-            ("seed", self.seed.to_string(), other.seed.to_string()),
-            (
-                "data-dir",
-                format!("{:?}", self.data_dir),
-                format!("{:?}", other.data_dir),
-            ),
-            ("data", format!("{:?}", self.data), format!("{:?}", other.data)),
-            ("test-split", self.test_split.to_string(), other.test_split.to_string()),
-            ("missing", format!("{:?}", self.missing), format!("{:?}", other.missing)),
-        ];
-        settings.into_iter().find(|(_, was, now)| was != now)
+        self.first_change(
+            other,
+            &[
+                "dataset",
+                "samples",
+                "train_samples",
+                "val_split",
+                "batch_size",
+                "seed",
+                "data_dir",
+                "data",
+                "test_split",
+                "missing",
+            ],
+        )
     }
 
     /// The first setting that shapes the network, its inputs or its optimizer state and
     /// differs in `other`: its TOML key, this value and `other`'s. A resume cannot change them.
     pub fn model_change(&self, other: &Config) -> Option<(&'static str, String, String)> {
-        const FIXED: [&str; 12] = [
-            "dataset",
-            "data",
-            "target",
-            "test_data",
-            "delimiter",
-            "categorical",
-            "ignore",
-            "normalize",
-            "hidden",
-            "activation",
-            "loss",
-            "optimizer",
-        ];
+        self.first_change(
+            other,
+            &[
+                "dataset",
+                "data",
+                "target",
+                "test_data",
+                "delimiter",
+                "categorical",
+                "ignore",
+                "normalize",
+                "hidden",
+                "activation",
+                "loss",
+                "optimizer",
+            ],
+        )
+    }
+
+    /// The first of `keys` whose value differs in `other`, with both values as a config file
+    /// spells them ("none" for an unset one).
+    fn first_change(&self, other: &Config, keys: &[&'static str]) -> Option<(&'static str, String, String)> {
         let as_table = |c: &Config| toml::Table::try_from(c).expect("a Config serializes to TOML");
         let (was, now) = (as_table(self), as_table(other));
         let show = |t: &toml::Table, key: &str| match t.get(key) {
             None => "none".to_string(),
             Some(toml::Value::String(s)) => s.clone(),
+            // Every float setting is an f32: shown as one (0.1, not 0.10000000149011612).
+            Some(toml::Value::Float(f)) => (*f as f32).to_string(),
             Some(v) => v.to_string(),
         };
-        FIXED.into_iter().find_map(|key| {
+        keys.iter().find_map(|&key| {
             let (a, b) = (show(&was, key), show(&now, key));
             (a != b).then_some((key, a, b))
         })

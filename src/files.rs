@@ -80,7 +80,7 @@ impl Fingerprint {
         let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut hasher = sha2::Sha256::new();
         let bytes = std::io::copy(&mut file, &mut hasher).map_err(|e| Error::io(path, e))?;
-        let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = hex(&hasher.finalize());
         Ok(Fingerprint {
             path: path.to_path_buf(),
             bytes,
@@ -119,6 +119,11 @@ impl Fingerprint {
             ))),
         }
     }
+}
+
+/// `bytes` in lowercase hexadecimal, as checksums are written.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced, then

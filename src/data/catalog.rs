@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::idx::{gunzip_file, is_gzip};
 use super::{idx, locate, synthetic, Affine, Dataset, Features, Splits};
 use crate::error::{Error, Result};
+use crate::files::hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -295,8 +296,4 @@ pub fn verify_contents(file: &[u8], contents: &[u8], check: Check) -> std::resul
     } else {
         Err(format!("checksum {found}, expected {expected}"))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

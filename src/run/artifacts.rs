@@ -163,7 +163,8 @@ impl RunDir {
     /// A new run directory at `out` (or `runs/run-<time>`, suffixed if taken), created and
     /// locked. A directory that already holds a run is refused, unless `force`, which first
     /// moves it aside to `<out>.old-<N>` (returned); a run another process trains in is
-    /// refused either way.
+    /// refused either way. `Run::with_dir` has checked `out` with [`check_output_dir`] before
+    /// loading anything.
     pub fn create(out: Option<&Path>, force: bool) -> Result<(RunDir, RunLock, Option<PathBuf>)> {
         let path = match out {
             Some(p) => p.to_path_buf(),
@@ -184,7 +185,6 @@ impl RunDir {
                     .unwrap_or(base)
             }
         };
-        check_output_dir(&path)?;
         let mut moved = None;
         if holds_run(&path) {
             if let Some(pid) = lock_holder(&path.join(LOCK_FILE)) {

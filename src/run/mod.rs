@@ -132,14 +132,15 @@ impl Run {
             file.check_unchanged()?;
         }
         if meta.steps_into_epoch > 0 {
-            if let Some((flag, was, now)) = meta.config.batch_order_change(&config) {
+            if let Some((key, was, now)) = meta.config.batch_order_change(&config) {
                 return Err(Error::InvalidConfig {
-                    field: flag,
+                    field: key,
                     detail: format!(
-                        "the run stopped {} steps into epoch {}, whose batches depend on --{flag}: it was {was}, now {now}; \
+                        "the run stopped {} steps into epoch {}, whose batches depend on --{}: it was {was}, now {now}; \
                          resume with the same value to finish that epoch where it stopped",
                         meta.steps_into_epoch,
-                        meta.epoch + 1
+                        meta.epoch + 1,
+                        key.replace('_', "-")
                     ),
                 });
             }
