@@ -3,11 +3,13 @@
 //!
 //! Every module, in a line each (the folders are the program's layers):
 //!
-//! - [`config`]: a run's settings: TOML file, flag overrides, validation, builders.
+//! - [`settings`]: every setting declared once ([`settings::groups`], with
+//!   [`settings::declare`]'s macro), the flags derived from them ([`settings::flags`]), and a
+//!   run's [`settings::Config`]: TOML file, flag and sweep overrides, validation, builders.
 //! - [`data`]: IDX files, dataset lookup and downloads, synthetic sets, CSV tables.
 //! - [`nn`]: the math both backends share:
 //!   - [`nn::model`]: the network's shape, its flat parameter layout, each layer's products, initialization;
-//!   - [`nn::optim`]: optimizer settings, per-step values, learning-rate schedules;
+//!   - [`nn::optim`]: an update's per-step values, learning-rate schedules;
 //!   - [`nn::dropout`]: the counter-based dropout mask both backends draw;
 //!   - [`nn::step`]: a training step's dispatches, each with its CPU twin and WGSL kernel.
 //! - [`training`]: [`training::backend`] (the `Backend` trait, step traces, setup checks),
@@ -54,7 +56,6 @@
 //! ```
 
 pub mod bench;
-pub mod config;
 pub mod cpu;
 pub mod data;
 pub mod device;
@@ -67,6 +68,7 @@ pub mod memory;
 pub mod nn;
 pub mod report;
 pub mod run;
+pub mod settings;
 pub mod sweep;
 pub mod training;
 

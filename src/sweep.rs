@@ -4,10 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use serde::Serialize;
-
-use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::settings::Config;
 use crate::training::backend::Metrics;
 
 /// One `--sweep` flag: a setting and the values to try.
@@ -52,7 +50,7 @@ pub const MAX_SWEEP_RUNS: usize = 1000;
 /// Every combination of the axes' values (the first axis varying slowest), each resolved on
 /// top of the config file and flags and validated before any run starts. A grid of more than
 /// [`MAX_SWEEP_RUNS`] is refused before it is built.
-pub fn plan(file: Option<&Path>, overrides: &impl Serialize, axes: &[SweepAxis]) -> Result<Vec<SweepPoint>> {
+pub fn plan(file: Option<&Path>, overrides: &toml::Table, axes: &[SweepAxis]) -> Result<Vec<SweepPoint>> {
     let mut seen = std::collections::HashSet::new();
     if let Some(axis) = axes.iter().find(|a| !seen.insert(a.key.as_str())) {
         return Err(Error::InvalidConfig {

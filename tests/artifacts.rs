@@ -5,9 +5,9 @@ mod common;
 
 use std::path::Path;
 
-use gpu_mlp::config::Config;
 use gpu_mlp::run::checkpoint::Checkpoint;
 use gpu_mlp::run::Run;
+use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::Event;
 
 fn config(extra: &str) -> Config {

@@ -17,7 +17,7 @@ use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
 use gpu_mlp::nn::model::{Activation, Loss, Product, Stored, TENSOR_ALIGN};
-use gpu_mlp::nn::optim::{Optimizer, OptimizerKind};
+use gpu_mlp::settings::{Optimizer, OptimizerKind};
 use rand::Rng;
 
 const TOL: f64 = 1e-5;

@@ -571,19 +571,3 @@ fn export_writes_the_weights_alone() {
     assert_eq!(top0.status.code(), Some(2));
     assert!(stderr(&top0).contains("--top-k"), "{}", stderr(&top0));
 }
-
-/// `--lr`'s default depends on the optimizer: `--help` and the README's settings table say so
-/// in the words `OptimizerKind::default_lr_text` derives from the defaults themselves.
-#[test]
-fn the_lr_default_is_given_per_optimizer() {
-    let words = gpu_mlp::nn::optim::OptimizerKind::default_lr_text();
-    assert_eq!(words, "0.1 for sgd and momentum, 0.001 for adam and adamw");
-    let help = gpu_mlp(&["train", "--help"]);
-    let text = String::from_utf8_lossy(&help.stdout)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    assert!(text.contains(&format!("[default: {words}]")), "{text}");
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
-    assert!(readme.contains(&format!("`lr` ({words};")), "README's settings table");
-}

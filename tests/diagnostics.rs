@@ -13,9 +13,9 @@ use gpu_mlp::data::{load, synthetic_images, DatasetName, LoadOptions, Splits};
 use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, ParamNormsOperands, UnitStats};
 use gpu_mlp::gpu::kernels::{step_offset, Region, StepInfo};
 use gpu_mlp::gpu::{GpuBackend, GpuContext};
-use gpu_mlp::insight::findings::{findings, RunFacts};
+use gpu_mlp::insight::findings::findings;
 use gpu_mlp::nn::model::{initialize, Activation, Init, MlpSpec, ParamLayout, TENSOR_ALIGN};
-use gpu_mlp::nn::optim::{Optimizer, OptimizerKind};
+use gpu_mlp::settings::{Optimizer, OptimizerKind};
 use gpu_mlp::training::backend::{Backend, TrainOptions};
 use gpu_mlp::training::diagnostics::LayerDiagnostics;
 use gpu_mlp::training::train::{fit, Event, TrainConfig};
@@ -247,17 +247,8 @@ fn dead_relu_on(backend: impl FnOnce(&MlpSpec, Vec<f32>, Arc<Splits>) -> Box<dyn
             layers,
         })
         .collect();
-    let said = findings(&history, &facts()).join("\n");
+    let said = findings(&history, &gpu_mlp::settings::Config::default(), 0.5).join("\n");
     assert!(said.contains("50% of hidden layer 1's units never fired"), "{said}");
-}
-
-fn facts() -> RunFacts {
-    RunFacts {
-        chance: 0.5,
-        lr: 0.001,
-        optimizer: "sgd".into(),
-        lr_defaulted: false,
-    }
 }
 
 #[test]

@@ -84,7 +84,7 @@ const CASES: &[Case] = &[
     clap(
         "bad hidden list",
         &["train", "--hidden", "64,x"],
-        &["`x` is not a layer width"],
+        &["invalid value 'x'", "expected a whole number"],
     ),
     // Settings: the flag and what was expected.
     bad(

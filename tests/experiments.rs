@@ -6,8 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use gpu_mlp::config::Config;
 use gpu_mlp::run::Run;
+use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::Event;
 
 fn config_path(name: &str) -> PathBuf {

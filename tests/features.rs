@@ -3,11 +3,12 @@
 
 mod common;
 
-use gpu_mlp::config::Config;
 use gpu_mlp::data::{load, DatasetName, LoadOptions, Normalize};
 use gpu_mlp::nn::model::{initialize, Init, MlpSpec, ParamLayout};
-use gpu_mlp::nn::optim::{Schedule, ScheduleKind};
+use gpu_mlp::nn::optim::Schedule;
 use gpu_mlp::run::Run;
+use gpu_mlp::settings::Config;
+use gpu_mlp::settings::ScheduleKind;
 use gpu_mlp::training::backend::EvalSplit;
 use gpu_mlp::training::train::{Event, Monitor};
 
@@ -199,7 +200,7 @@ fn early_stopping_on(device: &str) {
     let config = blobs_config(&format!(
         "epochs = 40\nlr = 0.1\nval_split = 0.25\npatience = 2\nmonitor = \"val-accuracy\"\ndevice = \"{device}\""
     ));
-    assert_eq!(config.monitor, Monitor::ValAccuracy);
+    assert_eq!(config.training.monitor, Monitor::ValAccuracy);
     let mut run = Run::new(&config).expect("run builds");
     let outcome = run.train(&mut |_: Event<'_>| {}).expect("trains");
     assert!(
@@ -267,10 +268,10 @@ fn the_default_learning_rate_follows_the_optimizer() {
     };
     for (optimizer, lr) in [("sgd", 0.1), ("momentum", 0.1), ("adam", 1e-3), ("adamw", 1e-3)] {
         let config = resolve(&format!("optimizer = \"{optimizer}\""));
-        assert_eq!((config.lr, config.lr_defaulted), (lr, true), "{optimizer}");
+        assert_eq!((config.optimizer.lr, config.lr_defaulted), (lr, true), "{optimizer}");
     }
     let given = resolve("optimizer = \"adam\"\nlr = 0.05");
-    assert_eq!((given.lr, given.lr_defaulted), (0.05, false));
+    assert_eq!((given.optimizer.lr, given.lr_defaulted), (0.05, false));
 }
 
 /// `--init pytorch` is `nn.Linear`'s default: weights and biases U(±1/√fan_in), biases too.

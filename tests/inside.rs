@@ -8,13 +8,13 @@ use common::{gpu_mlp, output_text};
 
 use std::path::Path;
 
-use gpu_mlp::config::Config;
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
 use gpu_mlp::insight::boundary::Plane;
 use gpu_mlp::insight::evaluate::test_data;
 use gpu_mlp::nn::model::{initialize, ParamLayout};
 use gpu_mlp::report::BoundaryView;
 use gpu_mlp::run::checkpoint::Checkpoint;
+use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::epoch_order;
 
 #[test]
@@ -79,7 +79,7 @@ fn a_sweep_trains_each_point_into_its_own_directory_and_compares_them() {
             &std::fs::read_to_string(run.join("config.toml")).expect("config"),
         )
         .expect("valid");
-        assert_eq!(config.lr, if name.contains("0.5") { 0.5 } else { 0.01 });
+        assert_eq!(config.optimizer.lr, if name.contains("0.5") { 0.5 } else { 0.01 });
     }
     for plot in [
         "compare-loss.png",
@@ -223,11 +223,11 @@ fn explain_prints_a_gradient_equal_to_a_finite_difference() {
     let data = config.load_data().expect("blobs");
     let spec = config.spec(2, 2).expect("spec");
     let layout = ParamLayout::new(&spec);
-    let params: Vec<f64> = initialize(&layout, config.init, config.seed)
+    let params: Vec<f64> = initialize(&layout, config.model.init, config.run.seed)
         .iter()
         .map(|&p| f64::from(p))
         .collect();
-    let order = epoch_order(data.train.len(), config.seed, 1);
+    let order = epoch_order(data.train.len(), config.run.seed, 1);
     let batch = &order[32..48];
     let mut ws = Workspace::<f64>::new(&layout, batch.len());
     for (r, &i) in batch.iter().enumerate() {

@@ -14,7 +14,8 @@ use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, LossGrad, Matmul, Opt
 use gpu_mlp::gpu::GpuContext;
 use gpu_mlp::nn::dropout::Dropout;
 use gpu_mlp::nn::model::{Activation, Loss, Product, Stored};
-use gpu_mlp::nn::optim::{Optimizer, OptimizerKind, UpdateStep};
+use gpu_mlp::nn::optim::UpdateStep;
+use gpu_mlp::settings::{Optimizer, OptimizerKind};
 use rand::seq::SliceRandom;
 use rand::Rng;
 

@@ -11,7 +11,7 @@ use gpu_mlp::data::{synthetic_images, Splits};
 use gpu_mlp::gpu::kernels::matmul::TilePolicy;
 use gpu_mlp::gpu::GpuBackend;
 use gpu_mlp::nn::model::{initialize, Activation, Init, Loss, MlpSpec, ParamLayout};
-use gpu_mlp::nn::optim::{Optimizer, OptimizerKind};
+use gpu_mlp::settings::{Optimizer, OptimizerKind};
 use gpu_mlp::training::backend::{Backend, EvalSplit, TrainOptions};
 use gpu_mlp::training::train::epoch_order;
 

@@ -2,10 +2,10 @@
 
 mod common;
 
-use gpu_mlp::config::Config;
 use gpu_mlp::error::Error;
 use gpu_mlp::run::checkpoint::Checkpoint;
 use gpu_mlp::run::Run;
+use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::Event;
 
 fn config(extra: &str) -> Config {

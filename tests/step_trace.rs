@@ -6,10 +6,10 @@ mod common;
 
 use std::sync::Arc;
 
-use gpu_mlp::config::Config;
 use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::gpu::GpuBackend;
 use gpu_mlp::nn::model::{initialize, ParamLayout};
+use gpu_mlp::settings::Config;
 use gpu_mlp::training::backend::{Backend, TrainOptions};
 use gpu_mlp::training::train::epoch_order;
 
@@ -25,12 +25,12 @@ fn every_tensor_of_a_step_matches(case: &str, settings: &str) {
     let data = Arc::new(config.load_data().expect("data"));
     let spec = config.spec(data.train.dim, data.classes()).expect("spec");
     let layout = ParamLayout::new(&spec);
-    let params = initialize(&layout, config.init, config.seed);
+    let params = initialize(&layout, config.model.init, config.run.seed);
     let opts = TrainOptions {
         dropout: 0.0,
         ..config.train_options()
     };
-    let batch: Vec<u32> = epoch_order(data.train.len(), config.seed, 1)[..config.batch_size].to_vec();
+    let batch: Vec<u32> = epoch_order(data.train.len(), config.run.seed, 1)[..config.training.batch_size].to_vec();
     let lr = 0.05;
     let mut cpu = CpuBackend::new(&spec, params.clone(), Arc::clone(&data), &opts).expect("cpu backend");
     let mut gpu = GpuBackend::new(ctx, &spec, &params, Arc::clone(&data), &opts).expect("gpu backend");

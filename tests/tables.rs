@@ -7,9 +7,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use gpu_mlp::config::Config;
 use gpu_mlp::data::Features;
 use gpu_mlp::run::Run;
+use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::Event;
 
 fn gpu_mlp(args: &[&str]) -> Output {

@@ -1,6 +1,6 @@
 //! `gpu-mlp explain`: one mini-batch through the network, printed step by step.
 
-use gpu_mlp::config::Config;
+use gpu_mlp::settings::Config;
 use gpu_mlp::Error;
 
 use super::train::TrainArgs;
@@ -15,7 +15,7 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: &ExplainArgs) -> Result<(), Error> {
-    let config = Config::resolve(args.settings.config_file(), &args.settings)?;
+    let config = Config::resolve(args.settings.config_file(), args.settings.settings())?;
     let explanation = gpu_mlp::insight::explain::explain(&config, args.batch)?;
     print!("{}", explanation.to_text());
     Ok(())

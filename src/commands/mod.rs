@@ -90,13 +90,3 @@ pub fn flag(value: impl clap::ValueEnum) -> String {
         .to_possible_value()
         .map_or_else(|| "?".into(), |v| v.get_name().to_string())
 }
-
-/// A count or seed flag's parser: a whole number a config file can hold too (TOML integers are
-/// signed 64-bit), so a value beyond it is refused naming the flag and the range.
-pub fn whole_number<T>() -> clap::builder::RangedU64ValueParser<T>
-where
-    T: TryFrom<u64> + Clone + Send + Sync + 'static,
-    <T as TryFrom<u64>>::Error: std::fmt::Display + Send + Sync + 'static,
-{
-    clap::builder::RangedU64ValueParser::new().range(0..=i64::MAX as u64)
-}

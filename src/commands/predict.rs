@@ -168,7 +168,7 @@ fn predict_table(checkpoint: &Checkpoint, rows: &Path, out: Option<&Path>, top_k
             detail: "the model was not trained on a table: predict images with --index or --image".into(),
         });
     };
-    let (data, lines) = codec.encode_file(rows, checkpoint.meta.config.delimiter as u8)?;
+    let (data, lines) = codec.encode_file(rows, checkpoint.meta.config.table.delimiter as u8)?;
     let outputs = evaluate::outputs(checkpoint, &data)?;
     let names = &checkpoint.meta.class_names;
     let top_k = top_k.min(names.len());

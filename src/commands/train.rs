@@ -4,213 +4,55 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
-
-use gpu_mlp::config::Config;
-use gpu_mlp::data::table::Missing;
-use gpu_mlp::data::{DatasetName, Normalize};
-use gpu_mlp::device::DeviceChoice;
-use gpu_mlp::nn::model::{Activation, Init, Loss, ParamLayout};
-use gpu_mlp::nn::optim::{OptimizerKind, ScheduleKind};
+use gpu_mlp::data::Normalize;
+use gpu_mlp::nn::model::ParamLayout;
 use gpu_mlp::run::{Run, Summary};
+use gpu_mlp::settings::flags::SettingFlags;
+use gpu_mlp::settings::Config;
 use gpu_mlp::sweep::{SweepAxis, SweepResult};
 use gpu_mlp::training::backend::Backend;
 use gpu_mlp::training::diagnostics::LayerDiagnostics;
-use gpu_mlp::training::train::{EpochReport, Monitor, Observer, Outcome, Tick};
+use gpu_mlp::training::train::{EpochReport, Observer, Outcome, Tick};
 use gpu_mlp::Error;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::flag;
 
-/// The flags of `train`. Each overrides the same key of `--config`; unset ones serialize to
-/// nothing, and `Config`'s defaults fill what neither gives.
-#[derive(clap::Args, Serialize)]
+/// The flags of `train`: the run's own, and one per setting (declared in `gpu_mlp::settings`),
+/// each overriding the same key of `--config`; the declared defaults fill what neither gives.
+#[derive(clap::Args)]
 pub struct TrainArgs {
     /// TOML file with any of the settings below (keys in snake_case); flags override it.
     #[arg(long)]
-    #[serde(skip)]
     config: Option<PathBuf>,
     /// Run directory for the config, history, checkpoints and plots [default: runs/run-<time>].
     #[arg(long)]
-    #[serde(skip)]
     out: Option<PathBuf>,
     /// Continue the run in this directory from its last checkpoint (its config.toml, with any
     /// flags given here on top, e.g. a larger --epochs).
     #[arg(long, conflicts_with_all = ["config", "out", "force"])]
-    #[serde(skip)]
     resume: Option<PathBuf>,
     /// Start anew in an --out directory that holds a run: the old run is moved aside to
     /// <out>.old-<N> first (never deleted).
     #[arg(long)]
-    #[serde(skip)]
     force: bool,
-    /// Dataset [default: fashion].
-    #[arg(long, value_enum, conflicts_with = "data")]
-    dataset: Option<DatasetName>,
-    /// Train on a CSV table instead (a header row; one sample per row), with --target.
-    #[arg(long, value_name = "FILE.csv")]
-    data: Option<PathBuf>,
-    /// The table's class column.
-    #[arg(long, value_name = "COLUMN", requires = "data")]
-    target: Option<String>,
-    /// The table's field delimiter [default: ,].
-    #[arg(long)]
-    delimiter: Option<char>,
-    /// Table columns to treat as categorical (one-hot) although their values are numbers, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
-    categorical: Option<Vec<String>>,
-    /// Table columns that are not features (ids, notes), comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
-    ignore: Option<Vec<String>>,
-    /// Rows with missing values (empty, NA, NaN, ?): refuse the file, drop the rows, or fill
-    /// with the training mean / most frequent category [default: error].
-    #[arg(long, value_enum)]
-    missing: Option<Missing>,
-    /// A CSV file of test rows for the --data table [default: a stratified --test-split of it].
-    #[arg(long, value_name = "FILE.csv")]
-    test_data: Option<PathBuf>,
-    /// Fraction of the --data table held out for testing, stratified by class [default: 0.2].
-    #[arg(long, allow_hyphen_values = true)]
-    test_split: Option<f32>,
-    /// Passes over the training set [default: 5].
-    #[arg(long, value_parser = super::whole_number::<usize>())]
-    epochs: Option<usize>,
-    /// Samples per mini-batch; the last batch of an epoch may be smaller [default: 128].
-    #[arg(long, value_parser = super::whole_number::<usize>())]
-    batch_size: Option<usize>,
-    #[arg(long, allow_hyphen_values = true, help = lr_help())]
-    lr: Option<f32>,
-    /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers [default: 512].
-    #[arg(long, value_parser = parse_hidden)]
-    hidden: Option<Hidden>,
-    /// Hidden activation(s): one for all layers, or a comma-separated list, one per layer [default: relu].
-    #[arg(long, value_enum, value_delimiter = ',')]
-    activation: Option<Vec<Activation>>,
-    /// Weight initialization (biases start at 0) [default: he-uniform].
-    #[arg(long, value_enum)]
-    init: Option<Init>,
-    /// Output layer and loss [default: softmax-cross-entropy].
-    #[arg(long, value_enum)]
-    loss: Option<Loss>,
-    /// Dropout probability after each hidden layer, training only (inverted scaling) [default: 0].
-    #[arg(long, allow_hyphen_values = true)]
-    dropout: Option<f32>,
-    /// Optimizer [default: sgd].
-    #[arg(long, value_enum)]
-    optimizer: Option<OptimizerKind>,
-    /// Momentum μ for `--optimizer momentum` [default: 0.9].
-    #[arg(long, allow_hyphen_values = true)]
-    momentum: Option<f32>,
-    /// Nesterov momentum.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    nesterov: Option<bool>,
-    /// Adam β1 [default: 0.9].
-    #[arg(long, allow_hyphen_values = true)]
-    beta1: Option<f32>,
-    /// Adam β2 [default: 0.999].
-    #[arg(long, allow_hyphen_values = true)]
-    beta2: Option<f32>,
-    /// Adam ε [default: 1e-8].
-    #[arg(long, allow_hyphen_values = true)]
-    eps: Option<f32>,
-    /// Weight decay: L2 for sgd/momentum/adam, decoupled for adamw [default: 0].
-    #[arg(long, allow_hyphen_values = true)]
-    weight_decay: Option<f32>,
-    /// Learning-rate schedule [default: constant].
-    #[arg(long, value_enum)]
-    schedule: Option<ScheduleKind>,
-    /// Step schedule: epochs between decays [default: 1].
-    #[arg(long, value_parser = super::whole_number::<usize>())]
-    step_epochs: Option<usize>,
-    /// Step schedule: decay factor [default: 0.5].
-    #[arg(long, allow_hyphen_values = true)]
-    gamma: Option<f32>,
-    /// Cosine schedule: epochs of linear warm-up [default: 0].
-    #[arg(long, value_parser = super::whole_number::<usize>())]
-    warmup_epochs: Option<usize>,
-    /// Seed for initialization, shuffling and synthetic data: same seed, same run [default: 42].
-    #[arg(long, value_parser = super::whole_number::<u64>())]
-    seed: Option<u64>,
-    /// Where to compute: `auto` takes a hardware GPU if present, else the CPU [default: auto].
-    #[arg(long, value_enum)]
-    device: Option<DeviceChoice>,
-    /// Folder with the dataset's IDX files (searched before $GPU_MLP_DATA, ./data/<name>/ and system folders).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
-    /// Train on only the first N training samples (quick runs); the test set is used whole.
-    #[arg(long, value_parser = super::whole_number::<usize>())]
-    train_samples: Option<usize>,
-    /// Points generated for blobs/circle, split 80% train / 20% test [default: 1000].
-    #[arg(long, value_parser = super::whole_number::<usize>())]
-    samples: Option<usize>,
-    /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std), none; a table's
-    /// numeric columns are standardized each by its own unless none [default: unit].
-    #[arg(long, value_enum)]
-    normalize: Option<Normalize>,
-    /// Refuse dataset files whose checksum is not the official one (default: warn).
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    strict_data: Option<bool>,
-    /// Fraction of the training data held out for validation, e.g. 0.1 [default: 0].
-    #[arg(long, allow_hyphen_values = true)]
-    val_split: Option<f32>,
-    /// Stop after N epochs without improvement of --monitor (needs --val-split).
-    #[arg(long, value_parser = super::whole_number::<usize>())]
-    patience: Option<usize>,
-    /// Validation metric for early stopping and the best epoch [default: val-loss].
-    #[arg(long, value_enum)]
-    monitor: Option<Monitor>,
-    /// Print the running training loss every N batches.
-    #[arg(long, value_parser = super::whole_number::<usize>())]
-    log_every: Option<usize>,
+    #[command(flatten)]
+    settings: SettingFlags,
     /// Train a grid of runs, one per combination of the values: KEY=V1,V2,… (repeatable), e.g.
     /// `--sweep lr=1,0.1,0.001 --sweep activation=relu,tanh`; a list-valued setting separates
     /// its items with `:` (`hidden=64,128:64`). Each run gets a directory under --out [default:
     /// runs/sweep-<time>], which then holds the comparison plots; a table compares the runs.
     #[arg(long, value_name = "KEY=V1,V2", conflicts_with = "resume")]
-    #[serde(skip)]
     sweep: Vec<SweepAxis>,
-    /// Draw the decision regions every N epochs (and after the first) into boundary.gif, to
-    /// watch the boundary form; two-input models only (blobs, circle, two numeric columns).
-    #[arg(long, value_name = "N", value_parser = super::whole_number::<usize>())]
-    boundary_every: Option<usize>,
     /// Print only errors and the final summary: no progress, no per-epoch lines.
     #[arg(long)]
-    #[serde(skip)]
     quiet: bool,
     /// Download MNIST / Fashion-MNIST first when it is not found locally.
     #[arg(long)]
-    #[serde(skip)]
     download: bool,
     /// Mirror for --download [default: $GPU_MLP_MIRROR, else the official one].
     #[arg(long)]
-    #[serde(skip)]
     mirror: Option<String>,
-}
-
-/// `--lr`'s help: its default depends on the optimizer.
-fn lr_help() -> String {
-    format!(
-        "Learning rate, a finite number > 0 [default: {}]",
-        OptimizerKind::default_lr_text()
-    )
-}
-
-#[derive(Clone, Debug, Serialize)]
-#[serde(transparent)]
-struct Hidden(Vec<usize>);
-
-fn parse_hidden(s: &str) -> Result<Hidden, String> {
-    let widths = s
-        .split(',')
-        .map(|w| match w.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(format!(
-                "`{}` is not a layer width ≥ 1 (expected e.g. `512` or `128,64`)",
-                w.trim()
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Hidden(widths))
 }
 
 impl TrainArgs {
@@ -221,6 +63,11 @@ impl TrainArgs {
     pub fn resume_dir(&self) -> Option<&std::path::Path> {
         self.resume.as_deref()
     }
+
+    /// The settings given as flags.
+    pub fn settings(&self) -> &toml::Table {
+        &self.settings.0
+    }
 }
 
 pub fn run(args: &TrainArgs) -> Result<(), Error> {
@@ -229,9 +76,9 @@ pub fn run(args: &TrainArgs) -> Result<(), Error> {
         return sweep(args);
     }
     let mut run = match &args.resume {
-        Some(dir) => Run::resume(dir, args)?,
+        Some(dir) => Run::resume(dir, args.settings())?,
         None => open(
-            &Config::resolve(args.config.as_deref(), args)?,
+            &Config::resolve(args.config.as_deref(), args.settings())?,
             args.out.as_deref(),
             args,
         )?,
@@ -260,10 +107,10 @@ fn train_and_report(run: &mut Run, quiet: bool) -> Result<(Outcome, Summary), Er
 /// Starts a run of `config` in `out` (downloading its data first with `--download` when it is
 /// not found).
 fn open(config: &Config, out: Option<&std::path::Path>, args: &TrainArgs) -> Result<Run, Error> {
-    if args.download && gpu_mlp::data::load(config.dataset, &config.load_options()).is_err() {
+    if args.download && gpu_mlp::data::load(config.data.dataset, &config.load_options()).is_err() {
         super::download::fetch(
-            config.dataset,
-            config.data_dir.as_deref(),
+            config.data.dataset,
+            config.data.data_dir.as_deref(),
             args.mirror.as_deref(),
             gpu_mlp::data::download::Limits::DEFAULT,
         )?;
@@ -275,7 +122,7 @@ fn open(config: &Config, out: Option<&std::path::Path>, args: &TrainArgs) -> Res
 /// parent; a failed run (e.g. one that diverged) is reported and the sweep goes on. Then the
 /// comparison table and the overlaid plots.
 fn sweep(args: &TrainArgs) -> Result<(), Error> {
-    let points = gpu_mlp::sweep::plan(args.config.as_deref(), args, &args.sweep)?;
+    let points = gpu_mlp::sweep::plan(args.config.as_deref(), args.settings(), &args.sweep)?;
     let parent = args.out.clone().unwrap_or_else(|| {
         let secs = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -359,7 +206,7 @@ fn print_header(run: &Run, quiet: bool) {
         splits.classes(),
         match splits.table {
             Some(_) => String::new(),
-            None => format!(" ({} normalization)", flag(config.normalize)),
+            None => format!(" ({} normalization)", flag(config.data.normalize)),
         }
     );
     if let Some(table) = &splits.table {
@@ -368,7 +215,7 @@ fn print_header(run: &Run, quiet: bool) {
             table.describe(),
             table.target,
             table.classes.join(", "),
-            if config.normalize == Normalize::None {
+            if config.data.normalize == Normalize::None {
                 " (numeric columns as they are)"
             } else {
                 " (numeric columns standardized on the training split)"
@@ -376,26 +223,27 @@ fn print_header(run: &Run, quiet: bool) {
         );
     }
     println!("device: {}", run.device());
+    let (model, optimizer) = (&config.model, &config.optimizer);
     println!(
         "model {} ({} parameters, {} init, {}, dropout {}), {} lr {}{} ({} schedule), batch {}, {} epochs, seed {}",
         run.spec().describe(),
         ParamLayout::new(run.spec()).count(),
-        flag(config.init),
-        flag(config.loss),
-        config.dropout,
-        flag(config.optimizer),
-        config.lr,
+        flag(model.init),
+        flag(model.loss),
+        model.dropout,
+        flag(optimizer.kind),
+        optimizer.lr,
         if config.lr_defaulted {
-            format!(" (the default for {}; --lr sets another)", flag(config.optimizer))
+            format!(" (the default for {}; --lr sets another)", flag(optimizer.kind))
         } else {
             String::new()
         },
-        flag(config.schedule),
-        config.batch_size,
-        config.epochs,
-        config.seed
+        flag(config.schedule.kind),
+        config.training.batch_size,
+        config.training.epochs,
+        config.run.seed
     );
-    print!("{}", run.spec().summary_table(config.dropout));
+    print!("{}", run.spec().summary_table(model.dropout));
     if let Some(old) = run.moved_aside() {
         println!("moved the run that was there to {}", old.display());
     }
@@ -432,15 +280,15 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
     if summary.stopped_early && !quiet {
         println!(
             "early stopping: no {} improvement for {} epochs",
-            flag(config.monitor),
-            config.patience.unwrap_or(0)
+            flag(config.training.monitor),
+            config.training.patience.unwrap_or(0)
         );
     }
     if let Some((best, test)) = &summary.best {
         println!(
             "best epoch {} by {}: val loss {:.4}, val accuracy {:.2}%; its test loss {:.4}, test accuracy {:.2}%",
             best.epoch,
-            flag(config.monitor),
+            flag(config.training.monitor),
             best.val.loss,
             100.0 * best.val.accuracy,
             test.loss,
@@ -495,8 +343,8 @@ impl Console {
         Console {
             bar,
             quiet,
-            log_every: run.config().log_every.is_some(),
-            batch_size: run.config().batch_size,
+            log_every: run.config().run.log_every.is_some(),
+            batch_size: run.config().training.batch_size,
             epoch_start: std::time::Instant::now(),
         }
     }

@@ -186,7 +186,7 @@ pub fn test_data(checkpoint: &Checkpoint, dataset: Option<DatasetName>, data_dir
     if let Some(dir) = data_dir {
         opts.data_dir = Some(dir.to_path_buf());
     }
-    let splits = load(dataset.unwrap_or(checkpoint.meta.config.dataset), &opts)?;
+    let splits = load(dataset.unwrap_or(checkpoint.meta.config.data.dataset), &opts)?;
     let spec = checkpoint.meta.spec()?;
     if splits.test.dim != spec.inputs() || splits.classes() != checkpoint.meta.class_names.len() {
         return Err(Error::DatasetMismatch {

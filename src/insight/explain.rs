@@ -6,7 +6,6 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
-use crate::config::Config;
 use crate::cpu::ops::loss_and_grad;
 use crate::cpu::CpuBackend;
 use crate::data::Splits;
@@ -15,6 +14,7 @@ use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
 use crate::insight::evaluate::probabilities;
 use crate::nn::model::{initialize, MlpSpec, ParamLayout};
 use crate::nn::step::StepDispatch;
+use crate::settings::Config;
 use crate::training::backend::{Backend, StepTrace, TrainOptions};
 use crate::training::train::epoch_order;
 
@@ -57,21 +57,22 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     // values it prints.
     config.check_memory(&spec, 3)?;
     let layout = ParamLayout::new(&spec);
-    let params = initialize(&layout, config.init, config.seed);
-    let steps = crate::training::train::steps_per_epoch(data.train.len(), config.batch_size);
+    let params = initialize(&layout, config.model.init, config.run.seed);
+    let steps = crate::training::train::steps_per_epoch(data.train.len(), config.training.batch_size);
     if batch >= steps {
         return Err(Error::InvalidConfig {
             field: "batch",
             detail: format!(
                 "epoch 1 has batches 0 to {} at --batch-size {}",
                 steps - 1,
-                config.batch_size
+                config.training.batch_size
             ),
         });
     }
-    let order = epoch_order(data.train.len(), config.seed, 1);
-    let samples = order[batch * config.batch_size..((batch + 1) * config.batch_size).min(order.len())].to_vec();
-    let lr = config.schedule(steps).lr(0, batch);
+    let order = epoch_order(data.train.len(), config.run.seed, 1);
+    let samples =
+        order[batch * config.training.batch_size..((batch + 1) * config.training.batch_size).min(order.len())].to_vec();
+    let lr = config.lr_schedule(steps).lr(0, batch);
     let opts = TrainOptions {
         dropout: 0.0,
         ..config.train_options()

@@ -1,22 +1,8 @@
-//! Optimizers and learning-rate schedules: their settings, and the per-step values both
-//! backends feed to the same update rule (`cpu::ops::optimizer_step`, `shaders/optim.wgsl`).
+//! Optimizers and learning-rate schedules (their settings are declared in [`crate::settings`]):
+//! the per-step values both backends feed to the same update rule (`cpu::ops::optimizer_step`,
+//! `shaders/optim.wgsl`) and the rate of each step.
 
-use serde::{Deserialize, Serialize};
-
-/// Which update rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OptimizerKind {
-    /// p ← p − lr·g
-    #[default]
-    Sgd,
-    /// v ← μv + g; p ← p − lr·v (Nesterov: p ← p − lr·(g + μv))
-    Momentum,
-    /// Adam with bias correction; weight decay as L2 (added to the gradient)
-    Adam,
-    /// Adam with decoupled weight decay
-    Adamw,
-}
+use crate::settings::{Optimizer, OptimizerKind, ScheduleKind};
 
 impl OptimizerKind {
     /// The code `optim.wgsl` switches on.
@@ -25,69 +11,11 @@ impl OptimizerKind {
     }
 
     /// How many f32 state values it keeps per parameter.
-    /// The learning rate when none is given: Adam's step is already normalized, so it takes
-    /// the 1e-3 its paper (and PyTorch) use; SGD and momentum take 0.1.
-    pub fn default_lr(self) -> f32 {
-        match self {
-            OptimizerKind::Sgd | OptimizerKind::Momentum => 0.1,
-            OptimizerKind::Adam | OptimizerKind::Adamw => 1e-3,
-        }
-    }
-
-    /// Every optimizer's default learning rate in words, as `--help` gives it: "0.1 for sgd and
-    /// momentum, 0.001 for adam and adamw".
-    pub fn default_lr_text() -> String {
-        use clap::ValueEnum as _;
-        let mut groups: Vec<(f32, Vec<String>)> = Vec::new();
-        for kind in OptimizerKind::value_variants() {
-            let name = kind
-                .to_possible_value()
-                .map_or_else(String::new, |v| v.get_name().to_string());
-            match groups.iter_mut().find(|(lr, _)| *lr == kind.default_lr()) {
-                Some((_, names)) => names.push(name),
-                None => groups.push((kind.default_lr(), vec![name])),
-            }
-        }
-        groups
-            .iter()
-            .map(|(lr, names)| format!("{lr} for {}", names.join(" and ")))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
     pub fn state_per_param(self) -> usize {
         match self {
             OptimizerKind::Sgd => 0,
             OptimizerKind::Momentum => 1,
             OptimizerKind::Adam | OptimizerKind::Adamw => 2,
-        }
-    }
-}
-
-/// An optimizer and its hyper-parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Optimizer {
-    pub kind: OptimizerKind,
-    /// μ, for momentum.
-    pub momentum: f32,
-    pub nesterov: bool,
-    pub beta1: f32,
-    pub beta2: f32,
-    pub eps: f32,
-    /// L2 penalty (SGD, momentum, Adam) or decoupled decay (AdamW).
-    pub weight_decay: f32,
-}
-
-impl Default for Optimizer {
-    fn default() -> Self {
-        Optimizer {
-            kind: OptimizerKind::Sgd,
-            momentum: 0.9,
-            nesterov: false,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
         }
     }
 }
@@ -112,18 +40,6 @@ impl Optimizer {
             bias_correction2: (1.0 - f64::from(self.beta2).powi(t)) as f32,
         }
     }
-}
-
-/// How the learning rate changes over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScheduleKind {
-    #[default]
-    Constant,
-    /// lr · γ^⌊epoch / step_epochs⌋
-    Step,
-    /// Cosine decay from lr to 0 over the run, after an optional linear warm-up.
-    Cosine,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

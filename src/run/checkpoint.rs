@@ -8,13 +8,13 @@ use std::path::Path;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
 use crate::data::table::TableCodec;
 use crate::data::Affine;
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::files::Fingerprint;
 use crate::nn::model::{Activation, Loss, MlpSpec, ParamLayout};
+use crate::settings::Config;
 use crate::training::backend::{Metrics, StepMetrics};
 
 pub const FORMAT: &str = "gpu-mlp checkpoint 1";
@@ -252,7 +252,7 @@ impl Checkpoint {
             )));
         }
         let layout = ParamLayout::new(&meta.spec().map_err(|e| bad(e.to_string()))?);
-        let arrays = meta.config.optimizer.state_per_param();
+        let arrays = meta.config.optimizer.kind.state_per_param();
         let read = |prefix: &str| -> Result<Vec<f32>> {
             let mut values = vec![0.0f32; layout.len];
             for (name, range, shape) in tensor_slots(&layout, prefix) {

@@ -9,16 +9,16 @@ pub mod signals;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::config::Config;
 use crate::data::Splits;
 use crate::device::create_backend;
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::files::Fingerprint;
-use crate::insight::findings::{findings, RunFacts};
+use crate::insight::findings::findings;
 use crate::nn::model::{initialize, MlpSpec, ParamLayout};
 use crate::run::artifacts::{HistoryRow, RunDir, RunLock};
 use crate::run::checkpoint::{Checkpoint, Meta, FORMAT};
+use crate::settings::Config;
 use crate::training::backend::{Backend, DispatchStats, EvalSplit, Metrics, StepMetrics};
 use crate::training::train::{fit, Best, EpochReport, Observer, Outcome, Tick};
 
@@ -97,9 +97,10 @@ impl Run {
         let mut run = Run::build(config, None)?;
         // After loading, which refused anything but a bounded regular file (a FIFO would block).
         run.data_files = config
+            .table
             .data
             .iter()
-            .chain(&config.test_data)
+            .chain(&config.table.test_data)
             .map(|path| Fingerprint::of(path))
             .collect::<Result<Vec<_>>>()?;
         let (dir, lock, moved) = RunDir::create(out, force)?;
@@ -112,7 +113,7 @@ impl Run {
 
     /// Continues the run in `dir` from its last checkpoint. `overrides` (e.g. more `epochs`)
     /// go on top of its config.toml; the network must stay the same.
-    pub fn resume(dir: &Path, overrides: &impl serde::Serialize) -> Result<Run> {
+    pub fn resume(dir: &Path, overrides: &toml::Table) -> Result<Run> {
         let (run_dir, lock) = RunDir::open(dir)?;
         let config = Config::resolve_run(&run_dir.file("config.toml"), overrides)?;
         let checkpoint = Checkpoint::load(&run_dir.file("last.safetensors"))?;
@@ -179,7 +180,7 @@ impl Run {
         });
         let spec = config.spec(data.train.dim, data.classes())?;
         config.check_memory(&spec, 1)?;
-        if config.boundary_every.is_some() && spec.inputs() != 2 {
+        if config.run.boundary_every.is_some() && spec.inputs() != 2 {
             return Err(Error::InvalidConfig {
                 field: "boundary_every",
                 detail: format!(
@@ -200,10 +201,15 @@ impl Run {
                 })
             }
             Some(c) => c.params.clone(),
-            None => initialize(&ParamLayout::new(&spec), config.init, config.seed),
+            None => initialize(&ParamLayout::new(&spec), config.model.init, config.run.seed),
         };
-        let (backend, device_note) =
-            create_backend(config.device, &spec, params, Arc::clone(&data), &config.train_options())?;
+        let (backend, device_note) = create_backend(
+            config.run.device,
+            &spec,
+            params,
+            Arc::clone(&data),
+            &config.train_options(),
+        )?;
         Ok(Run {
             config: config.clone(),
             data,
@@ -259,7 +265,7 @@ impl Run {
 
     /// Batches per epoch.
     pub fn steps_per_epoch(&self) -> usize {
-        crate::training::train::steps_per_epoch(self.data.train.len(), self.config.batch_size)
+        crate::training::train::steps_per_epoch(self.data.train.len(), self.config.training.batch_size)
     }
 
     /// Trains as configured, telling `observer` about ticks (every `log_every` batches, else
@@ -300,7 +306,7 @@ impl Run {
             Error::Diverged { epoch, detail, .. } => Error::Diverged {
                 epoch,
                 detail,
-                findings: findings(&self.history, &self.facts()),
+                findings: self.findings(),
             },
             e => e,
         })?;
@@ -315,14 +321,10 @@ impl Run {
         }
     }
 
-    /// What the findings need to know of the run.
-    fn facts(&self) -> RunFacts {
-        RunFacts {
-            chance: majority_fraction(&self.data.train.labels, self.data.classes()),
-            lr: self.config.lr,
-            optimizer: format!("{:?}", self.config.optimizer).to_lowercase(),
-            lr_defaulted: self.config.lr_defaulted,
-        }
+    /// What the history and the settings say went wrong.
+    fn findings(&self) -> Vec<String> {
+        let chance = majority_fraction(&self.data.train.labels, self.data.classes());
+        findings(&self.history, &self.config, chance)
     }
 
     /// After training: restores the best epoch's weights (with a validation split) and
@@ -348,7 +350,7 @@ impl Run {
             dispatches: self.backend.dispatch_stats(),
             epochs: outcome.reports.len(),
             plots,
-            findings: findings(&self.history, &self.facts()),
+            findings: self.findings(),
         })
     }
 }
@@ -418,6 +420,7 @@ impl Observer for Recorder<'_> {
         }
         let frame = self
             .config
+            .run
             .boundary_every
             .is_some_and(|every| report.epoch == 1 || report.epoch.is_multiple_of(every));
         // Read back once for the table's AUC, the boundary frame and the checkpoint below.
@@ -489,7 +492,7 @@ impl Recorder<'_> {
                 steps_so_far: at.steps_so_far,
                 val: at.val,
                 optimizer_steps,
-                seed: config.seed,
+                seed: config.run.seed,
                 config: config.clone(),
                 table: data.table.clone(),
                 data_files: self.data_files.to_vec(),

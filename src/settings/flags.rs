@@ -1,0 +1,80 @@
+//! The flags of every setting, derived from the declarations: `--batch-size` for `batch_size`,
+//! its help with the declared default, its parser and, for a choice, its possible values. The
+//! flags that were given become a TOML table laid over the config file, so an unset flag
+//! overrides nothing.
+
+use clap::builder::{PossibleValuesParser, TypedValueParser as _, ValueParser};
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Command};
+
+use super::declare::{Range, Setting};
+
+/// The settings given as flags, keyed as a config file keys them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingFlags(pub toml::Table);
+
+/// The flag of one setting.
+fn arg(setting: &Setting) -> Arg {
+    // As clap's derive does: a one-sentence help without its period.
+    let sentence = setting.help.strip_suffix('.').unwrap_or(&setting.help);
+    let help = match &setting.default {
+        Some(default) => format!("{sentence} [default: {default}]"),
+        None => sentence.to_string(),
+    };
+    let parser = match setting.choices.is_empty() {
+        true => ValueParser::new(setting.parse_item),
+        false => ValueParser::new(PossibleValuesParser::new(setting.choices.clone()).map(toml::Value::String)),
+    };
+    let arg = Arg::new(setting.key)
+        .long(setting.flag())
+        .help(help)
+        .value_name(
+            setting
+                .value_name
+                .map_or_else(|| setting.key.to_uppercase(), String::from),
+        )
+        .value_parser(parser)
+        // Negative numbers reach the range check, which names the setting and its range.
+        .allow_hyphen_values(setting.range != Range::Any);
+    match (setting.list, setting.switch) {
+        (true, _) => arg.action(ArgAction::Append).value_delimiter(','),
+        (false, true) => arg.num_args(0..=1).default_missing_value("true"),
+        (false, false) => arg,
+    }
+}
+
+impl clap::Args for SettingFlags {
+    fn augment_args(cmd: Command) -> Command {
+        cmd.args(super::all().iter().map(arg))
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for SettingFlags {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut given = toml::Table::new();
+        for setting in super::all() {
+            if matches.value_source(setting.key) != Some(ValueSource::CommandLine) {
+                continue;
+            }
+            let mut values: Vec<toml::Value> = matches
+                .get_many::<toml::Value>(setting.key)
+                .map(|values| values.cloned().collect())
+                .unwrap_or_default();
+            let value = match setting.list {
+                true => toml::Value::Array(values),
+                false => values.pop().expect("a given flag has a value"),
+            };
+            given.insert(setting.key.into(), value);
+        }
+        Ok(SettingFlags(given))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}

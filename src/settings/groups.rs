@@ -1,0 +1,220 @@
+//! Every setting of a run, declared once, group by group: its name, type, default, valid range
+//! and help. The flags of `train`, the keys of a config file and of `--sweep`, the validation and
+//! the README's table of defaults are all derived from these declarations.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::declare::{Extra, Range};
+use crate::data::table::Missing;
+use crate::data::{DatasetName, Normalize};
+use crate::device::DeviceChoice;
+use crate::nn::model::{Activation, Init, Loss};
+use crate::training::train::Monitor;
+
+crate::choice_setting!(
+    DatasetName,
+    Normalize,
+    Missing,
+    Activation,
+    Init,
+    Loss,
+    OptimizerKind,
+    ScheduleKind,
+    Monitor,
+    DeviceChoice
+);
+
+crate::settings_group! {
+    /// Which data, and how much of it.
+    pub struct DataSettings in "data" {
+        /// Dataset.
+        dataset: DatasetName = DatasetName::Fashion;
+        /// Folder with the dataset's IDX files (searched before $GPU_MLP_DATA, ./data/<name>/ and
+        /// system folders).
+        data_dir: Option<PathBuf> = None;
+        /// Train on only the first N training samples (quick runs); the test set is used whole.
+        train_samples: Option<usize> = None, Extra::range(Range::AtLeast(1));
+        /// Points generated for blobs/circle, split 80% train / 20% test.
+        samples: usize = 1000, Extra::range(Range::AtLeast(10));
+        /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std), none; a
+        /// table's numeric columns are standardized each by its own unless none.
+        normalize: Normalize = Normalize::Unit;
+        /// Fraction of the training data held out for validation, e.g. 0.1.
+        val_split: f32 = 0.0, Extra::range(Range::Fraction);
+        /// Refuse dataset files whose checksum is not the official one (else warn).
+        strict_data: bool = false;
+    }
+}
+
+crate::settings_group! {
+    /// A CSV table to train on instead of a dataset.
+    pub struct TableSettings in "table" {
+        /// Train on a CSV table instead (a header row; one sample per row), with --target.
+        data: Option<PathBuf> = None, Extra::value_name("FILE.csv");
+        /// The table's class column.
+        target: Option<String> = None, Extra::value_name("COLUMN");
+        /// The table's field delimiter.
+        delimiter: char = ',';
+        /// Table columns to treat as categorical (one-hot) although their values are numbers,
+        /// comma-separated.
+        categorical: Vec<String> = Vec::new(), Extra::value_name("COLUMNS");
+        /// Table columns that are not features (ids, notes), comma-separated.
+        ignore: Vec<String> = Vec::new(), Extra::value_name("COLUMNS");
+        /// Rows with missing values (empty, NA, NaN, ?): refuse the file, drop the rows, or fill
+        /// with the training mean / most frequent category.
+        missing: Missing = Missing::Error;
+        /// A CSV file of test rows for the --data table (else a stratified --test-split of it).
+        test_data: Option<PathBuf> = None, Extra::value_name("FILE.csv");
+        /// Fraction of the --data table held out for testing, stratified by class.
+        test_split: f32 = 0.2, Extra::range(Range::OpenFraction);
+    }
+}
+
+crate::settings_group! {
+    /// The network.
+    pub struct ModelSettings in "model" {
+        /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers.
+        hidden: Vec<usize> = vec![512], Extra::range(Range::AtLeast(1));
+        /// Hidden activation(s): one for all layers, or a comma-separated list, one per layer.
+        activation: Vec<Activation> = vec![Activation::Relu];
+        /// Weight initialization (biases start at 0).
+        init: Init = Init::HeUniform;
+        /// Output layer and loss.
+        loss: Loss = Loss::SoftmaxCrossEntropy;
+        /// Dropout probability after each hidden layer, training only (inverted scaling).
+        dropout: f32 = 0.0, Extra::range(Range::Fraction);
+    }
+}
+
+crate::settings_group! {
+    /// An optimizer and its hyper-parameters.
+    #[derive(Copy)]
+    pub struct Optimizer in "optimizer" {
+        /// Optimizer.
+        kind as "optimizer": OptimizerKind = OptimizerKind::Sgd;
+        /// Learning rate, a finite number > 0.
+        lr: f32 = OptimizerKind::Sgd.default_lr(), Extra {
+            range: Range::Positive,
+            default_text: Some(OptimizerKind::default_lr_text),
+            value_name: None,
+        };
+        /// Momentum μ for `--optimizer momentum`.
+        momentum: f32 = 0.9, Extra::range(Range::Fraction);
+        /// Nesterov momentum.
+        nesterov: bool = false;
+        /// Adam β1.
+        beta1: f32 = 0.9, Extra::range(Range::Fraction);
+        /// Adam β2.
+        beta2: f32 = 0.999, Extra::range(Range::Fraction);
+        /// Adam ε.
+        eps: f32 = 1e-8, Extra::range(Range::Positive);
+        /// Weight decay: L2 for sgd/momentum/adam, decoupled for adamw.
+        weight_decay: f32 = 0.0, Extra::range(Range::NonNegative);
+    }
+}
+
+crate::settings_group! {
+    /// How the learning rate changes over a run.
+    pub struct ScheduleSettings in "schedule" {
+        /// Learning-rate schedule.
+        kind as "schedule": ScheduleKind = ScheduleKind::Constant;
+        /// Step schedule: epochs between decays.
+        step_epochs: usize = 1, Extra::range(Range::AtLeast(1));
+        /// Step schedule: decay factor.
+        gamma: f32 = 0.5, Extra::range(Range::Positive);
+        /// Cosine schedule: epochs of linear warm-up.
+        warmup_epochs: usize = 0;
+    }
+}
+
+crate::settings_group! {
+    /// How long to train, on how many samples a step, and when to stop.
+    pub struct LoopSettings in "loop" {
+        /// Passes over the training set.
+        epochs: usize = 5, Extra::range(Range::AtLeast(1));
+        /// Samples per mini-batch; the last batch of an epoch may be smaller.
+        batch_size: usize = 128, Extra::range(Range::UpTo(65_535));
+        /// Stop after N epochs without improvement of --monitor (needs --val-split).
+        patience: Option<usize> = None, Extra::range(Range::AtLeast(1));
+        /// Validation metric for early stopping and the best epoch.
+        monitor: Monitor = Monitor::ValLoss;
+    }
+}
+
+crate::settings_group! {
+    /// Where the run computes, its seed, and what it shows while it trains.
+    pub struct RunSettings in "run" {
+        /// Seed for initialization, shuffling and synthetic data: same seed, same run.
+        seed: u64 = 42;
+        /// Where to compute: `auto` takes a hardware GPU if present, else the CPU.
+        device: DeviceChoice = DeviceChoice::Auto;
+        /// Print the running training loss every N batches.
+        log_every: Option<usize> = None, Extra::range(Range::AtLeast(1));
+        /// Draw the decision regions every N epochs (and after the first) into boundary.gif, to
+        /// watch the boundary form; two-input models only (blobs, circle, two numeric columns).
+        boundary_every: Option<usize> = None, Extra {
+            range: Range::AtLeast(1),
+            default_text: None,
+            value_name: Some("N"),
+        };
+    }
+}
+
+/// Which update rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// p ← p − lr·g
+    #[default]
+    Sgd,
+    /// v ← μv + g; p ← p − lr·v (Nesterov: p ← p − lr·(g + μv))
+    Momentum,
+    /// Adam with bias correction; weight decay as L2 (added to the gradient)
+    Adam,
+    /// Adam with decoupled weight decay
+    Adamw,
+}
+
+impl OptimizerKind {
+    /// The learning rate when none is given: Adam's step is already normalized, so it takes
+    /// the 1e-3 its paper (and PyTorch) use; SGD and momentum take 0.1.
+    pub fn default_lr(self) -> f32 {
+        match self {
+            OptimizerKind::Sgd | OptimizerKind::Momentum => 0.1,
+            OptimizerKind::Adam | OptimizerKind::Adamw => 1e-3,
+        }
+    }
+
+    /// Every optimizer's default learning rate in words, as `--help` gives it: "0.1 for sgd and
+    /// momentum, 0.001 for adam and adamw".
+    pub fn default_lr_text() -> String {
+        use clap::ValueEnum as _;
+        let mut groups: Vec<(f32, Vec<String>)> = Vec::new();
+        for kind in OptimizerKind::value_variants() {
+            let name = super::declare::choice_name(kind);
+            match groups.iter_mut().find(|(lr, _)| *lr == kind.default_lr()) {
+                Some((_, names)) => names.push(name),
+                None => groups.push((kind.default_lr(), vec![name])),
+            }
+        }
+        groups
+            .iter()
+            .map(|(lr, names)| format!("{lr} for {}", names.join(" and ")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// How the learning rate changes over a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleKind {
+    #[default]
+    Constant,
+    /// lr · γ^⌊epoch / step_epochs⌋
+    Step,
+    /// Cosine decay from lr to 0 over the run, after an optional linear warm-up.
+    Cosine,
+}
