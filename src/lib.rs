@@ -3,7 +3,7 @@
 //!
 //! Every module, in a line each (the folders are the program's layers):
 //!
-//! - [`settings`]: every setting declared once ([`settings::groups`], with
+//! - [`settings`]: every setting declared once ([`settings::groups`], [`settings::optimizer`], with
 //!   [`settings::declare`]'s macro), the flags derived from them ([`settings::flags`]), and a
 //!   run's [`settings::Config`]: TOML file, flag and sweep overrides, validation, builders.
 //! - [`data`]: IDX files, dataset lookup and downloads, synthetic sets, CSV tables.

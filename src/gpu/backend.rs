@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::nn::dropout::fold_seed;
 use crate::nn::model::{MlpSpec, ParamLayout, Product};
 pub use crate::nn::step::StepDispatch;
-use crate::settings::Optimizer;
+use crate::settings::optimizer::Optimizer;
 use crate::training::backend::{
     check_order, check_params_len, check_setup, missing_val_split, Backend, DispatchStats, EvalSplit, Metrics,
     StepMetrics, StepTrace, TrainOptions,

@@ -2,7 +2,7 @@
 //! the per-step values both backends feed to the same update rule (`cpu::ops::optimizer_step`,
 //! `shaders/optim.wgsl`) and the rate of each step.
 
-use crate::settings::{Optimizer, OptimizerKind, ScheduleKind};
+use crate::settings::optimizer::{Optimizer, OptimizerKind, ScheduleKind};
 
 impl OptimizerKind {
     /// The code `optim.wgsl` switches on.

@@ -1,4 +1,4 @@
-//! How a setting is declared. [`settings_group!`] turns one list of settings (name, type,
+//! How a setting is declared. [`settings_group!`](crate::settings_group) turns one list of settings (name, type,
 //! default, help, valid range) into a group struct (fields, serde for TOML, `Default`) and a
 //! table of [`Setting`]s; the flags, the sweep keys, the validation, `config.toml` and the
 //! README's table of defaults are all derived from that table.
@@ -313,7 +313,7 @@ impl Extra {
     }
 }
 
-/// The settings of one group, as [`settings_group!`] declares them.
+/// The settings of one group, as [`settings_group!`](crate::settings_group) declares them.
 pub trait Group: Default + serde::Serialize + serde::de::DeserializeOwned {
     /// Every setting of the group, in the order of the declaration.
     fn settings() -> Vec<Setting>;

@@ -1,12 +1,12 @@
 //! Every setting of a run, declared once, group by group: its name, type, default, valid range
-//! and help. The flags of `train`, the keys of a config file and of `--sweep`, the validation and
-//! the README's table of defaults are all derived from these declarations.
+//! and help (the optimizer's and the schedule's in [`super::optimizer`]). The flags of `train`,
+//! the keys of a config file and of `--sweep`, the validation and the README's table of
+//! defaults are all derived from these declarations.
 
 use std::path::PathBuf;
 
-use serde::{Deserialize, Serialize};
-
 use super::declare::{Extra, Range};
+use super::optimizer::{OptimizerKind, ScheduleKind};
 use crate::data::table::Missing;
 use crate::data::{DatasetName, Normalize};
 use crate::device::DeviceChoice;
@@ -31,14 +31,14 @@ crate::settings_group! {
     pub struct DataSettings in "data" {
         /// Dataset.
         dataset: DatasetName = DatasetName::Fashion;
-        /// Folder with the dataset's IDX files (searched before $GPU_MLP_DATA, ./data/<name>/ and
+        /// Folder with the dataset's IDX files (searched before $GPU_MLP_DATA, ./data/NAME/ and
         /// system folders).
         data_dir: Option<PathBuf> = None;
         /// Train on only the first N training samples (quick runs); the test set is used whole.
         train_samples: Option<usize> = None, Extra::range(Range::AtLeast(1));
         /// Points generated for blobs/circle, split 80% train / 20% test.
         samples: usize = 1000, Extra::range(Range::AtLeast(10));
-        /// Input normalization: unit [0,1], pm1 [−1,1], standard (train mean/std), none; a
+        /// Input normalization: unit `[0,1]`, pm1 `[−1,1]`, standard (train mean/std), none; a
         /// table's numeric columns are standardized each by its own unless none.
         normalize: Normalize = Normalize::Unit;
         /// Fraction of the training data held out for validation, e.g. 0.1.
@@ -89,47 +89,6 @@ crate::settings_group! {
 }
 
 crate::settings_group! {
-    /// An optimizer and its hyper-parameters.
-    #[derive(Copy)]
-    pub struct Optimizer in "optimizer" {
-        /// Optimizer.
-        kind as "optimizer": OptimizerKind = OptimizerKind::Sgd;
-        /// Learning rate, a finite number > 0.
-        lr: f32 = OptimizerKind::Sgd.default_lr(), Extra {
-            range: Range::Positive,
-            default_text: Some(OptimizerKind::default_lr_text),
-            value_name: None,
-        };
-        /// Momentum μ for `--optimizer momentum`.
-        momentum: f32 = 0.9, Extra::range(Range::Fraction);
-        /// Nesterov momentum.
-        nesterov: bool = false;
-        /// Adam β1.
-        beta1: f32 = 0.9, Extra::range(Range::Fraction);
-        /// Adam β2.
-        beta2: f32 = 0.999, Extra::range(Range::Fraction);
-        /// Adam ε.
-        eps: f32 = 1e-8, Extra::range(Range::Positive);
-        /// Weight decay: L2 for sgd/momentum/adam, decoupled for adamw.
-        weight_decay: f32 = 0.0, Extra::range(Range::NonNegative);
-    }
-}
-
-crate::settings_group! {
-    /// How the learning rate changes over a run.
-    pub struct ScheduleSettings in "schedule" {
-        /// Learning-rate schedule.
-        kind as "schedule": ScheduleKind = ScheduleKind::Constant;
-        /// Step schedule: epochs between decays.
-        step_epochs: usize = 1, Extra::range(Range::AtLeast(1));
-        /// Step schedule: decay factor.
-        gamma: f32 = 0.5, Extra::range(Range::Positive);
-        /// Cosine schedule: epochs of linear warm-up.
-        warmup_epochs: usize = 0;
-    }
-}
-
-crate::settings_group! {
     /// How long to train, on how many samples a step, and when to stop.
     pub struct LoopSettings in "loop" {
         /// Passes over the training set.
@@ -160,61 +119,4 @@ crate::settings_group! {
             value_name: Some("N"),
         };
     }
-}
-
-/// Which update rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OptimizerKind {
-    /// p ← p − lr·g
-    #[default]
-    Sgd,
-    /// v ← μv + g; p ← p − lr·v (Nesterov: p ← p − lr·(g + μv))
-    Momentum,
-    /// Adam with bias correction; weight decay as L2 (added to the gradient)
-    Adam,
-    /// Adam with decoupled weight decay
-    Adamw,
-}
-
-impl OptimizerKind {
-    /// The learning rate when none is given: Adam's step is already normalized, so it takes
-    /// the 1e-3 its paper (and PyTorch) use; SGD and momentum take 0.1.
-    pub fn default_lr(self) -> f32 {
-        match self {
-            OptimizerKind::Sgd | OptimizerKind::Momentum => 0.1,
-            OptimizerKind::Adam | OptimizerKind::Adamw => 1e-3,
-        }
-    }
-
-    /// Every optimizer's default learning rate in words, as `--help` gives it: "0.1 for sgd and
-    /// momentum, 0.001 for adam and adamw".
-    pub fn default_lr_text() -> String {
-        use clap::ValueEnum as _;
-        let mut groups: Vec<(f32, Vec<String>)> = Vec::new();
-        for kind in OptimizerKind::value_variants() {
-            let name = super::declare::choice_name(kind);
-            match groups.iter_mut().find(|(lr, _)| *lr == kind.default_lr()) {
-                Some((_, names)) => names.push(name),
-                None => groups.push((kind.default_lr(), vec![name])),
-            }
-        }
-        groups
-            .iter()
-            .map(|(lr, names)| format!("{lr} for {}", names.join(" and ")))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
-/// How the learning rate changes over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScheduleKind {
-    #[default]
-    Constant,
-    /// lr · γ^⌊epoch / step_epochs⌋
-    Step,
-    /// Cosine decay from lr to 0 over the run, after an optional linear warm-up.
-    Cosine,
 }

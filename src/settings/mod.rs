@@ -1,4 +1,4 @@
-//! Every setting of a run, declared once ([`groups`], with [`declare`]'s macro) and derived
+//! Every setting of a run, declared once ([`groups`] and [`optimizer`], with [`declare`]'s macro) and derived
 //! everywhere else: read from a TOML file (`--config`), overridden by flags ([`flags`]) or sweep
 //! values, validated once, recorded as `config.toml`, and turned into the pieces a run is built
 //! from.
@@ -6,6 +6,7 @@
 pub mod declare;
 pub mod flags;
 pub mod groups;
+pub mod optimizer;
 
 use std::path::{Path, PathBuf};
 
@@ -19,10 +20,8 @@ use crate::nn::optim::Schedule;
 use crate::training::backend::{StepMetrics, TrainOptions};
 use crate::training::train::TrainConfig;
 use declare::{Group, Setting};
-pub use groups::{
-    DataSettings, LoopSettings, ModelSettings, Optimizer, OptimizerKind, RunSettings, ScheduleKind, ScheduleSettings,
-    TableSettings,
-};
+pub use groups::{DataSettings, LoopSettings, ModelSettings, RunSettings, TableSettings};
+pub use optimizer::{Optimizer, OptimizerKind, ScheduleKind, ScheduleSettings};
 
 /// A run's full, resolved configuration, group by group. A TOML file holds the groups' keys
 /// flat (every key optional, defaults from the declarations; unknown keys are errors, checked

@@ -3,7 +3,7 @@
 use crate::data::{Dataset, Splits};
 use crate::error::{Error, Result};
 use crate::nn::model::{MlpSpec, ParamLayout};
-use crate::settings::Optimizer;
+use crate::settings::optimizer::Optimizer;
 use crate::training::diagnostics::RawDiagnostics;
 
 /// A held-out split to evaluate on.
