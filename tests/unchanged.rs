@@ -1,48 +1,56 @@
 //! Nothing changes for users across a rebuild: seeded runs covering every optimizer, activation,
-//! loss, schedule, dropout, an image dataset and a table give the same history (every column but
-//! the timings) and bit-identical weights and optimizer state as when their golden files in
-//! tests/golden/ were recorded (on a machine whose CPU GEMM rounds the same way; elsewhere
-//! within 1e-3). `GPU_MLP_BLESS=1 cargo test --release --test unchanged`
-//! records them anew, which only a change meant to alter results may do.
+//! loss, schedule, dropout, an image dataset and a table, on the CPU and on the GPU (lavapipe
+//! in CI), give the same history (every column but the timings) and bit-identical weights and
+//! optimizer state as when their golden files in tests/golden/ were recorded, on a machine that
+//! rounds the same way (the same CPU GEMM kernel; for the GPU also the same adapter and driver,
+//! recorded in machine.txt); elsewhere within 1e-3. `GPU_MLP_BLESS=1 cargo test --release --test
+//! unchanged` records them anew, which only a change meant to alter results may do.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-/// One seeded CPU run per case: its name (the golden folder) and its flags.
+/// One seeded run per case: its name (the golden folder), its device and its flags.
 macro_rules! unchanged {
-    ($($name:ident: [$($arg:expr),* $(,)?];)*) => {$(
+    ($($name:ident on $device:literal: [$($arg:expr),* $(,)?];)*) => {$(
         #[test]
         fn $name() {
-            check(stringify!($name), &[$($arg),*]);
+            check(stringify!($name), $device, &[$($arg),*]);
         }
     )*};
 }
 
 unchanged! {
-    blobs_sgd_relu: ["--dataset", "blobs", "--hidden", "16", "--epochs", "3"];
-    circle_nesterov_tanh_step_dropout: [
+    blobs_sgd_relu on "cpu": ["--dataset", "blobs", "--hidden", "16", "--epochs", "3"];
+    circle_nesterov_tanh_step_dropout on "cpu": [
         "--dataset", "circle", "--hidden", "16,8", "--activation", "tanh", "--optimizer", "momentum",
         "--nesterov", "--schedule", "step", "--gamma", "0.7", "--dropout", "0.2", "--weight-decay", "0.001",
         "--epochs", "3",
     ];
-    blobs_adam_sigmoid_prob_cosine_val: [
+    blobs_adam_sigmoid_prob_cosine_val on "cpu": [
         "--dataset", "blobs", "--hidden", "12", "--activation", "sigmoid", "--optimizer", "adam",
         "--loss", "softmax-prob-cross-entropy", "--schedule", "cosine", "--warmup-epochs", "1",
         "--val-split", "0.2", "--init", "glorot-uniform", "--epochs", "3",
     ];
-    circle_adamw_bce_mixed_activations: [
+    circle_adamw_bce_mixed_activations on "cpu": [
         "--dataset", "circle", "--hidden", "16,8", "--activation", "relu,tanh", "--optimizer", "adamw",
         "--weight-decay", "0.01", "--loss", "binary-cross-entropy", "--init", "pytorch", "--batch-size", "32",
         "--epochs", "3",
     ];
-    table_adam_missing_mean: [
+    table_adam_missing_mean on "cpu": [
         "--data", "{golden}/table.csv", "--target", "kind", "--missing", "mean", "--hidden", "8",
         "--optimizer", "adam", "--init", "he-normal", "--epochs", "4",
     ];
-    fashion_standard_normal_init: [
+    fashion_standard_normal_init on "cpu": [
         "--dataset", "fashion", "--train-samples", "2000", "--hidden", "32", "--normalize", "standard",
         "--init", "normal", "--lr", "0.05", "--epochs", "1",
+    ];
+    gpu_blobs_adam_relu_val on "gpu": [
+        "--dataset", "blobs", "--hidden", "16", "--optimizer", "adam", "--val-split", "0.2", "--epochs", "3",
+    ];
+    gpu_circle_momentum_tanh_dropout_cosine on "gpu": [
+        "--dataset", "circle", "--hidden", "16,8", "--activation", "tanh", "--optimizer", "momentum",
+        "--dropout", "0.2", "--schedule", "cosine", "--batch-size", "50", "--epochs", "3",
     ];
 }
 
@@ -87,6 +95,20 @@ fn gemm_kernel() -> &'static str {
     std::env::consts::ARCH
 }
 
+/// What decides float rounding for `device`: the CPU GEMM kernel, and for the GPU the adapter
+/// and its driver too (lavapipe's code depends on the host CPU). None: no GPU adapter.
+fn machine(device: &str) -> Option<String> {
+    match device {
+        "gpu" => {
+            let adapter = gpu_mlp::gpu::GpuContext::new(gpu_mlp::gpu::AdapterChoice::Any)
+                .ok()?
+                .adapter;
+            Some(format!("{} / {} / {}", adapter.name, adapter.driver, gemm_kernel()))
+        }
+        _ => Some(gemm_kernel().to_string()),
+    }
+}
+
 fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
@@ -98,10 +120,14 @@ fn f32s(bytes: &[u8]) -> Vec<f32> {
         .collect()
 }
 
-fn check(name: &str, args: &[&str]) {
+fn check(name: &str, device: &str, args: &[&str]) {
     if args.contains(&"fashion") && !common::fashion_or_skip(name) {
         return;
     }
+    let Some(machine) = machine(device) else {
+        common::skip_unless_ci(name, "no GPU adapter was found");
+        return;
+    };
     let tmp = tempfile::tempdir().expect("temp dir");
     let run = tmp.path().join("run");
     let golden = golden_dir();
@@ -110,7 +136,7 @@ fn check(name: &str, args: &[&str]) {
         .map(|a| a.replace("{golden}", &golden.display().to_string()))
         .collect();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
-        .args(["train", "--device", "cpu", "--seed", "7", "--quiet", "--out"])
+        .args(["train", "--device", device, "--seed", "7", "--quiet", "--out"])
         .arg(&run)
         .args(&args)
         .output()
@@ -123,7 +149,7 @@ fn check(name: &str, args: &[&str]) {
         ("history.csv", history.into_bytes()),
         ("params.f32", f32_bytes(&checkpoint.params)),
         ("optimizer_state.f32", f32_bytes(&checkpoint.optimizer_state)),
-        ("gemm.txt", gemm_kernel().as_bytes().to_vec()),
+        ("machine.txt", machine.clone().into_bytes()),
     ];
     if std::env::var_os("GPU_MLP_BLESS").is_some() {
         std::fs::create_dir_all(&dir).expect("golden dir");
@@ -136,8 +162,8 @@ fn check(name: &str, args: &[&str]) {
         std::fs::read(dir.join(file))
             .unwrap_or_else(|e| panic!("{name}: golden {file}: {e} (record with GPU_MLP_BLESS=1)"))
     };
-    let recorded_on = String::from_utf8_lossy(&read("gemm.txt")).into_owned();
-    if recorded_on == gemm_kernel() {
+    let recorded_on = String::from_utf8_lossy(&read("machine.txt")).into_owned();
+    if recorded_on == machine {
         for (file, bytes) in &files {
             assert!(
                 *bytes == read(file),
@@ -146,12 +172,11 @@ fn check(name: &str, args: &[&str]) {
         }
         return;
     }
-    // Another GEMM kernel rounds differently: the same run to float rounding.
+    // Another machine rounds differently: the same run to float rounding.
     use std::io::Write as _;
     let _ = writeln!(
         std::io::stderr().lock(),
-        "\n*** {name}: the goldens were recorded with the {recorded_on} GEMM, this machine has {}: compared within 1e-3 ***",
-        gemm_kernel()
+        "\n*** {name}: the goldens were recorded on {recorded_on}, this machine is {machine}: compared within 1e-3 ***"
     );
     for (file, bytes) in files.iter().filter(|(f, _)| f.ends_with(".f32")) {
         common::assert_close(&format!("{name}: {file}"), &f32s(bytes), &f32s(&read(file)), 1e-3);

@@ -1,7 +1,7 @@
-//! Every setting of a run, declared once ([`groups`] and [`optimizer`], with [`declare`]'s macro) and derived
-//! everywhere else: read from a TOML file (`--config`), overridden by flags ([`flags`]) or sweep
-//! values, validated once, recorded as `config.toml`, and turned into the pieces a run is built
-//! from.
+//! Every setting of a run, declared once ([`groups`] and [`optimizer`], with [`declare`]'s
+//! macro) and derived everywhere else: read from a TOML file (`--config`), overridden by flags
+//! ([`flags`]) or sweep values, validated once, recorded as `config.toml`, and turned into the
+//! pieces a run is built from.
 
 pub mod declare;
 pub mod flags;
@@ -24,8 +24,8 @@ pub use groups::{DataSettings, LoopSettings, ModelSettings, RunSettings, TableSe
 pub use optimizer::{Optimizer, OptimizerKind, ScheduleKind, ScheduleSettings};
 
 /// A run's full, resolved configuration, group by group. A TOML file holds the groups' keys
-/// flat (every key optional, defaults from the declarations; unknown keys are errors, checked
-/// before deserializing: a group takes only its own keys from the flat table).
+/// flat: every key optional (defaults from the declarations); a key no group declares is an
+/// error, checked before deserializing (each group picks its own keys from the flat table).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
     #[serde(flatten)]
