@@ -225,7 +225,7 @@ impl TrainSetup {
             name: "synthetic 28x28".into(),
             train: synthetic_images(self.samples(), 784, 10, 1),
             val: None,
-            test: synthetic_images(self.batch, 784, 10, 2),
+            test: Some(synthetic_images(self.batch, 784, 10, 2)),
             class_names: (0..10).map(|i| i.to_string()).collect(),
             warnings: Vec::new(),
             table: None,

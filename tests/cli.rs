@@ -369,7 +369,7 @@ fn predict_names_a_known_image() {
     assert!(text.contains('▓'), "--show draws the image:\n{text}");
     // The same image as a PGM file (P5, written from the test set).
     let splits = gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()).expect("data");
-    let gpu_mlp::data::Features::U8(pixels) = &splits.test.features else {
+    let gpu_mlp::data::Features::U8(pixels) = &splits.test.as_ref().expect("a test split").features else {
         panic!("images are u8")
     };
     let mut pgm = b"P5\n28 28\n255\n".to_vec();

@@ -18,7 +18,7 @@ use gpu_mlp::nn::model::{initialize, Activation, Init, MlpSpec, ParamLayout, TEN
 use gpu_mlp::settings::{Optimizer, OptimizerKind};
 use gpu_mlp::training::backend::{Backend, TrainOptions};
 use gpu_mlp::training::diagnostics::LayerDiagnostics;
-use gpu_mlp::training::train::{fit, Event, TrainConfig};
+use gpu_mlp::training::train::{fit, Event, HeldOut, TrainConfig};
 use rand::Rng;
 
 fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
@@ -146,7 +146,7 @@ fn random_splits(train: usize) -> Arc<Splits> {
         name: "random images".into(),
         train: synthetic_images(train, 784, 10, 3),
         val: None,
-        test: synthetic_images(50, 784, 10, 4),
+        test: Some(synthetic_images(50, 784, 10, 4)),
         class_names: (0..10).map(|c| c.to_string()).collect(),
         warnings: Vec::new(),
         table: None,
@@ -158,7 +158,7 @@ fn epochs_of(backend: &mut dyn Backend, train_len: usize) -> Vec<Vec<LayerDiagno
     let outcome = fit(
         backend,
         train_len,
-        false,
+        HeldOut::TEST,
         &TrainConfig::constant(2, 0.001, 9),
         &mut |_: Event<'_>| {},
     )
@@ -238,8 +238,8 @@ fn dead_relu_on(backend: impl FnOnce(&MlpSpec, Vec<f32>, Arc<Splits>) -> Box<dyn
             train_accuracy: 0.95,
             val_loss: None,
             val_accuracy: None,
-            test_loss: 0.1,
-            test_accuracy: 0.95,
+            test_loss: Some(0.1),
+            test_accuracy: Some(0.95),
             lr: 0.001,
             seconds: 0.0,
             samples_per_second: 0.0,

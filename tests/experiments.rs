@@ -24,7 +24,13 @@ fn config(name: &str, overrides: &str) -> Config {
 fn test_accuracy(config: &Config) -> f64 {
     let mut run = Run::new(config).expect("run builds");
     let outcome = run.train(&mut |_: Event<'_>| {}).expect("trains");
-    outcome.reports.last().expect("an epoch").test.accuracy
+    outcome
+        .reports
+        .last()
+        .expect("an epoch")
+        .test
+        .expect("a test split")
+        .accuracy
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn splits_of(classes: usize, seed: u64, train: usize, test: usize) -> Arc<Splits
         name: "random images".into(),
         train: synthetic_images(train, 784, classes, seed),
         val: None,
-        test: synthetic_images(test, 784, classes, seed + 1000),
+        test: Some(synthetic_images(test, 784, classes, seed + 1000)),
         class_names: (0..classes).map(|c| c.to_string()).collect(),
         warnings: Vec::new(),
         table: None,

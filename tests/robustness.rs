@@ -542,7 +542,7 @@ fn a_model_over_the_device_limits_is_refused_with_numbers() {
         name: "tiny".into(),
         train: gpu_mlp::data::synthetic_images(4, 784, 10, 1),
         val: None,
-        test: gpu_mlp::data::synthetic_images(4, 784, 10, 2),
+        test: Some(gpu_mlp::data::synthetic_images(4, 784, 10, 2)),
         class_names: (0..10).map(|i| i.to_string()).collect(),
         warnings: Vec::new(),
         table: None,

@@ -10,7 +10,7 @@ use gpu_mlp::run::{Run, Summary};
 use gpu_mlp::settings::flags::SettingFlags;
 use gpu_mlp::settings::Config;
 use gpu_mlp::sweep::{SweepAxis, SweepResult};
-use gpu_mlp::training::backend::Backend;
+use gpu_mlp::training::backend::{Backend, Metrics};
 use gpu_mlp::training::diagnostics::LayerDiagnostics;
 use gpu_mlp::training::train::{EpochReport, Observer, Outcome, Tick};
 use gpu_mlp::Error;
@@ -149,10 +149,10 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
         match trained {
             Ok((outcome, summary)) => {
                 result.last_val = outcome.reports.last().and_then(|r| r.val);
-                result.last_test = outcome.reports.last().map(|r| r.test);
+                result.last_test = outcome.reports.last().and_then(|r| r.test);
                 result.best = summary
                     .best
-                    .map(|(best, test)| (best.epoch, best.val.accuracy, test.accuracy));
+                    .map(|(best, test)| (best.epoch, best.val.accuracy, test.map_or(f64::NAN, |t| t.accuracy)));
             }
             // A stop signal ends the whole sweep.
             Err(e @ (Error::TrainingStopped { .. } | Error::Interrupted(_) | Error::PlotsInterrupted { .. })) => {
@@ -201,7 +201,7 @@ fn print_header(run: &Run, quiet: bool) {
         splits.name,
         splits.train.len(),
         splits.val.as_ref().map_or(0, |v| v.len()),
-        splits.test.len(),
+        splits.test.as_ref().map_or(0, |t| t.len()),
         splits.train.dim,
         splits.classes(),
         match splits.table {
@@ -269,12 +269,13 @@ fn print_header(run: &Run, quiet: bool) {
 fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
     let config = run.config();
     if let (true, Some(last)) = (quiet, outcome.reports.last()) {
+        let test = last.test.unwrap_or(Metrics::UNMEASURED);
         println!(
             "epoch {}: train loss {:.4}, test loss {:.4}, test accuracy {:.2}%",
             last.epoch,
             last.train.loss,
-            last.test.loss,
-            100.0 * last.test.accuracy
+            test.loss,
+            100.0 * test.accuracy
         );
     }
     if summary.stopped_early && !quiet {
@@ -285,6 +286,7 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
         );
     }
     if let Some((best, test)) = &summary.best {
+        let test = test.unwrap_or(Metrics::UNMEASURED);
         println!(
             "best epoch {} by {}: val loss {:.4}, val accuracy {:.2}%; its test loss {:.4}, test accuracy {:.2}%",
             best.epoch,
@@ -382,13 +384,14 @@ impl Observer for Console {
         let val = r.val.map_or(String::new(), |v| {
             format!(" {:>10.4} {:>8.2}%", v.loss, 100.0 * v.accuracy)
         });
+        let test = r.test.unwrap_or(Metrics::UNMEASURED);
         self.line(format!(
             "{:>5} {:>10.4} {:>8.2}%{val} {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
             r.epoch,
             r.train.loss,
             100.0 * r.train.accuracy,
-            r.test.loss,
-            100.0 * r.test.accuracy,
+            test.loss,
+            100.0 * test.accuracy,
             r.train_seconds,
             r.samples_per_second
         ));

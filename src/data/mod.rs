@@ -169,7 +169,9 @@ pub struct Splits {
     pub train: Dataset,
     /// Held out from the training data (`--val-split`), for model selection and early stopping.
     pub val: Option<Dataset>,
-    pub test: Dataset,
+    /// Scored after every epoch; none when the data came without test samples (a Python
+    /// `fit(x, y)`, which `evaluate` scores later).
+    pub test: Option<Dataset>,
     pub class_names: Vec<String>,
     /// Problems found that did not stop loading (e.g. a checksum that is not the official one).
     pub warnings: Vec<String>,
@@ -197,7 +199,7 @@ impl Splits {
         let splits = [
             ("training", Some(&self.train)),
             ("validation", self.val.as_ref()),
-            ("test", Some(&self.test)),
+            ("test", self.test.as_ref()),
         ];
         match splits.iter().find(|(_, d)| d.is_some_and(|d| d.is_empty())) {
             Some((which, _)) => Err(Error::DatasetMismatch {
@@ -205,7 +207,7 @@ impl Splits {
                 detail: format!(
                     "the {which} split is empty ({} training, {} test samples); a larger --samples or dataset is needed",
                     self.train.len(),
-                    self.test.len()
+                    self.test.as_ref().map_or(0, Dataset::len)
                 ),
             }),
             None => Ok(()),
@@ -231,7 +233,7 @@ impl Splits {
                 }
             }
         };
-        for split in [Some(&mut self.train), self.val.as_mut(), Some(&mut self.test)]
+        for split in [Some(&mut self.train), self.val.as_mut(), self.test.as_mut()]
             .into_iter()
             .flatten()
         {

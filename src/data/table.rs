@@ -307,7 +307,7 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
             .map_or_else(|| "table".into(), |s| s.to_string_lossy().into_owned()),
         train: encode(&main, &train)?,
         val: val.as_deref().map(|rows| encode(&main, rows)).transpose()?,
-        test: test_set,
+        test: Some(test_set),
         class_names: classes,
         warnings,
         table: Some(codec),

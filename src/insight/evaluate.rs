@@ -11,6 +11,7 @@ use std::path::Path;
 use crate::data::{load, Dataset, DatasetName};
 use crate::error::{Error, Result};
 use crate::nn::model::{Loss, MlpSpec, ParamLayout};
+use crate::training::backend::EvalSplit;
 
 /// Rows per forward pass, fewer for a wide network so that its activations stay within
 /// `ACTIVATION_BUDGET` values.
@@ -180,20 +181,22 @@ pub fn auc_of(probabilities: &[Vec<f32>], labels: &[u32], classes: usize) -> Opt
 pub fn test_data(checkpoint: &Checkpoint, dataset: Option<DatasetName>, data_dir: Option<&Path>) -> Result<Dataset> {
     if let Some(codec) = &checkpoint.meta.table {
         // The same rows as in training (same file, seed and split), encoded by the saved codec.
-        return Ok(checkpoint.meta.config.load_table(Some(codec))?.test);
+        let splits = checkpoint.meta.config.load_table(Some(codec))?;
+        return EvalSplit::Test.of(&splits).cloned();
     }
     let mut opts = checkpoint.meta.config.load_options();
     if let Some(dir) = data_dir {
         opts.data_dir = Some(dir.to_path_buf());
     }
     let splits = load(dataset.unwrap_or(checkpoint.meta.config.data.dataset), &opts)?;
+    let test = EvalSplit::Test.of(&splits)?;
     let spec = checkpoint.meta.spec()?;
-    if splits.test.dim != spec.inputs() || splits.classes() != checkpoint.meta.class_names.len() {
+    if test.dim != spec.inputs() || splits.classes() != checkpoint.meta.class_names.len() {
         return Err(Error::DatasetMismatch {
             name: splits.name.clone(),
             detail: format!(
                 "has {} features and {} classes; the checkpoint's {} model expects {} and {}",
-                splits.test.dim,
+                test.dim,
                 splits.classes(),
                 spec.describe(),
                 spec.inputs(),
@@ -203,7 +206,7 @@ pub fn test_data(checkpoint: &Checkpoint, dataset: Option<DatasetName>, data_dir
     }
     Ok(Dataset {
         transform: checkpoint.meta.input_transform(),
-        ..splits.test
+        ..test.clone()
     })
 }
 

@@ -30,9 +30,11 @@ pub fn findings(history: &[HistoryRow], settings: &Config, chance: f64) -> Vec<S
     let (Some(first), Some(last)) = (history.first(), history.last()) else {
         return Vec::new();
     };
-    let held_out = |r: &HistoryRow| match r.val_accuracy {
-        Some(a) => ("validation", a),
-        None => ("test", r.test_accuracy),
+    // The held-out accuracy (validation, else test, else training) and what it was measured on.
+    let held_out = |r: &HistoryRow| match (r.val_accuracy, r.test_accuracy) {
+        (Some(a), _) => ("validation", a),
+        (None, Some(a)) => ("test", a),
+        (None, None) => ("training", r.train_accuracy),
     };
     let mut out = Vec::new();
     let (split, accuracy) = held_out(first);

@@ -248,7 +248,10 @@ fn log10(v: f64) -> Option<f64> {
     (v > 0.0).then(|| v.log10())
 }
 
-fn history_series(history: &[HistoryRow], pick: fn(&HistoryRow) -> (f64, Option<f64>, f64)) -> Vec<Series> {
+/// One epoch's train, validation (if any) and test (if any) value of a metric.
+type EpochValues = (f64, Option<f64>, Option<f64>);
+
+fn history_series(history: &[HistoryRow], pick: fn(&HistoryRow) -> EpochValues) -> Vec<Series> {
     let col = |f: &dyn Fn(&HistoryRow) -> Option<f64>| -> Vec<(f64, f64)> {
         history
             .iter()
@@ -258,7 +261,7 @@ fn history_series(history: &[HistoryRow], pick: fn(&HistoryRow) -> (f64, Option<
     vec![
         ("train".into(), col(&|r| Some(pick(r).0)), BLUE),
         ("validation".into(), col(&|r| pick(r).1), RGBColor(230, 120, 0)),
-        ("test".into(), col(&|r| Some(pick(r).2)), RGBColor(0, 150, 60)),
+        ("test".into(), col(&|r| pick(r).2), RGBColor(0, 150, 60)),
     ]
 }
 
@@ -512,7 +515,7 @@ pub fn write_plots(
         (
             100.0 * r.train_accuracy,
             r.val_accuracy.map(|a| 100.0 * a),
-            100.0 * r.test_accuracy,
+            r.test_accuracy.map(|a| 100.0 * a),
         )
     });
     let loss_plot = Plot::Curves {
@@ -665,7 +668,7 @@ pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
             })
             .collect()
     };
-    let held_out = |r: &HistoryRow, val: Option<f64>, test: f64| val.or(Some(test)).filter(|_| r.epoch > 0);
+    let held_out = |r: &HistoryRow, val: Option<f64>, test: Option<f64>| val.or(test).filter(|_| r.epoch > 0);
     let panel = |title: &str, y_label: &str, series| Panel {
         title: title.into(),
         y_label: y_label.into(),

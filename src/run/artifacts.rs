@@ -59,8 +59,9 @@ pub struct HistoryRow {
     pub train_accuracy: f64,
     pub val_loss: Option<f64>,
     pub val_accuracy: Option<f64>,
-    pub test_loss: f64,
-    pub test_accuracy: f64,
+    /// None when the run has no test split.
+    pub test_loss: Option<f64>,
+    pub test_accuracy: Option<f64>,
     pub lr: f32,
     pub seconds: f64,
     pub samples_per_second: f64,
@@ -259,14 +260,14 @@ impl RunDir {
         csv.push('\n');
         for r in rows {
             csv += &format!(
-                "{},{:.6},{:.6},{},{},{:.6},{:.6},{},{:.3},{:.1},{}",
+                "{},{:.6},{:.6},{},{},{},{},{},{:.3},{:.1},{}",
                 r.epoch,
                 r.train_loss,
                 r.train_accuracy,
                 opt(r.val_loss),
                 opt(r.val_accuracy),
-                r.test_loss,
-                r.test_accuracy,
+                opt(r.test_loss),
+                opt(r.test_accuracy),
                 r.lr,
                 r.seconds,
                 r.samples_per_second,

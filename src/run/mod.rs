@@ -20,7 +20,7 @@ use crate::run::artifacts::{HistoryRow, RunDir, RunLock};
 use crate::run::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::settings::Config;
 use crate::training::backend::{Backend, DispatchStats, EvalSplit, Metrics, StepMetrics};
-use crate::training::train::{fit, Best, EpochReport, Observer, Outcome, Tick};
+use crate::training::train::{fit, Best, EpochReport, HeldOut, Observer, Outcome, Tick};
 
 /// A run, stage by stage: build it ([`Run::new`], [`Run::with_dir`] or [`Run::resume`]), then
 /// [`Run::train`], then [`Run::finish`].
@@ -63,7 +63,7 @@ struct Resumed {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     /// The best epoch by the monitored metric (with a validation split), and its test metrics.
-    pub best: Option<(Best, Metrics)>,
+    pub best: Option<(Best, Option<Metrics>)>,
     /// Early stopping ended the run before its last epoch.
     pub stopped_early: bool,
     pub dispatches: DispatchStats,
@@ -298,7 +298,7 @@ impl Run {
         let outcome = fit(
             self.backend.as_mut(),
             train_len,
-            self.data.val.is_some(),
+            HeldOut::of(&self.data),
             &cfg,
             &mut recorder,
         )
@@ -333,7 +333,8 @@ impl Run {
         let best = match &outcome.best {
             Some(best) => {
                 self.backend.set_parameters(&best.params)?;
-                Some((best.clone(), self.backend.evaluate(EvalSplit::Test)?))
+                let test = self.data.test.is_some().then(|| self.backend.evaluate(EvalSplit::Test));
+                Some((best.clone(), test.transpose()?))
             }
             None => None,
         };
@@ -384,8 +385,8 @@ fn history_row(r: &EpochReport) -> HistoryRow {
         train_accuracy: r.train.accuracy,
         val_loss: r.val.map(|v| v.loss),
         val_accuracy: r.val.map(|v| v.accuracy),
-        test_loss: r.test.loss,
-        test_accuracy: r.test.accuracy,
+        test_loss: r.test.map(|t| t.loss),
+        test_accuracy: r.test.map(|t| t.accuracy),
         lr: r.lr,
         seconds: r.train_seconds,
         samples_per_second: r.samples_per_second,
@@ -429,12 +430,11 @@ impl Observer for Recorder<'_> {
             false => None,
         };
         // Tables are small: their test AUC per epoch costs one CPU pass over the test rows.
-        if let (Some(params), Some(_)) = (&params, &self.data.table) {
-            let outputs = crate::insight::evaluate::outputs_of(self.spec, params, &self.data.test);
+        if let (Some(params), Some(_), Some(test)) = (&params, &self.data.table, &self.data.test) {
+            let outputs = crate::insight::evaluate::outputs_of(self.spec, params, test);
             let probabilities =
                 crate::insight::evaluate::all_probabilities(self.spec.loss, &outputs, self.spec.outputs());
-            row.test_auc =
-                crate::insight::evaluate::auc_of(&probabilities, &self.data.test.labels, self.data.classes());
+            row.test_auc = crate::insight::evaluate::auc_of(&probabilities, &test.labels, self.data.classes());
         }
         self.history.push(row);
         if let (Some(params), true) = (&params, frame) {

@@ -14,12 +14,19 @@ pub enum EvalSplit {
 }
 
 impl EvalSplit {
-    /// The split's data, or an error when there is no validation split.
+    /// The split's data, or an error when the data has no such split.
     pub fn of(self, data: &Splits) -> Result<&Dataset> {
         match self {
-            EvalSplit::Test => Ok(&data.test),
+            EvalSplit::Test => data.test.as_ref().ok_or_else(missing_test_split),
             EvalSplit::Val => data.val.as_ref().ok_or_else(missing_val_split),
         }
+    }
+}
+
+fn missing_test_split() -> Error {
+    Error::InvalidConfig {
+        field: "test",
+        detail: "no test split: these data came without test samples".into(),
     }
 }
 
@@ -82,6 +89,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// What a split that was not measured shows: NaN loss and accuracy.
+    pub const UNMEASURED: Metrics = Metrics {
+        loss: f64::NAN,
+        accuracy: f64::NAN,
+        samples: 0,
+    };
+
     /// Combines per-step sums into means.
     pub fn from_steps(steps: &[StepMetrics]) -> Metrics {
         let samples: usize = steps.iter().map(|s| s.samples as usize).sum();
@@ -217,7 +231,7 @@ pub(crate) fn check_setup(spec: &MlpSpec, params: &[f32], data: &Splits, batch_s
         });
     }
     let (inputs, outputs) = (spec.inputs(), spec.outputs());
-    let dims_match = [Some(&data.train), data.val.as_ref(), Some(&data.test)]
+    let dims_match = [Some(&data.train), data.val.as_ref(), data.test.as_ref()]
         .iter()
         .flatten()
         .all(|d| d.dim == inputs);

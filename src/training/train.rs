@@ -70,6 +70,25 @@ impl TrainConfig {
     }
 }
 
+/// Which held-out splits the data have, scored after every epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldOut {
+    pub val: bool,
+    pub test: bool,
+}
+
+impl HeldOut {
+    /// A test split and no validation split.
+    pub const TEST: HeldOut = HeldOut { val: false, test: true };
+
+    pub fn of(data: &crate::data::Splits) -> HeldOut {
+        HeldOut {
+            val: data.val.is_some(),
+            test: data.test.is_some(),
+        }
+    }
+}
+
 /// What one epoch did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochReport {
@@ -78,7 +97,8 @@ pub struct EpochReport {
     /// Mean loss and accuracy over the epoch's training steps (weights changing as it goes).
     pub train: Metrics,
     pub val: Option<Metrics>,
-    pub test: Metrics,
+    /// None when the data have no test split.
+    pub test: Option<Metrics>,
     /// The learning rate of the epoch's first step.
     pub lr: f32,
     /// Wall time of the training steps (evaluation excluded).
@@ -193,11 +213,11 @@ pub fn patience_without_validation() -> Error {
 pub fn fit(
     backend: &mut dyn Backend,
     train_len: usize,
-    has_val: bool,
+    held_out: HeldOut,
     cfg: &TrainConfig,
     observer: &mut dyn Observer,
 ) -> Result<Outcome> {
-    if cfg.patience.is_some() && !has_val {
+    if cfg.patience.is_some() && !held_out.val {
         return Err(patience_without_validation());
     }
     let batch = backend.batch_size();
@@ -276,16 +296,14 @@ pub fn fit(
         let layers = backend.diagnostics()?.map_or_else(Vec::new, |raw| raw.layers());
         let trained = Metrics::from_steps(&steps);
         let train = Metrics::from_steps(&[carried, StepMetrics::total(&steps)]);
-        let val = if has_val {
-            Some(backend.evaluate(EvalSplit::Val)?)
-        } else {
-            None
-        };
+        let evaluate = |backend: &mut dyn Backend, split, has: bool| has.then(|| backend.evaluate(split)).transpose();
+        let val = evaluate(backend, EvalSplit::Val, held_out.val)?;
+        let test = evaluate(backend, EvalSplit::Test, held_out.test)?;
         let report = EpochReport {
             epoch,
             train,
             val,
-            test: backend.evaluate(EvalSplit::Test)?,
+            test,
             lr: lrs[0],
             train_seconds,
             samples_per_second: trained.samples as f64 / train_seconds.max(1e-9),
