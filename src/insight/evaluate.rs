@@ -211,9 +211,17 @@ pub fn test_data(checkpoint: &Checkpoint, dataset: Option<DatasetName>, data_dir
 }
 
 pub fn evaluate(checkpoint: &Checkpoint, data: &Dataset) -> Result<Evaluation> {
-    let spec = checkpoint.meta.spec()?;
+    evaluate_params(
+        &checkpoint.meta.spec()?,
+        &checkpoint.params,
+        &checkpoint.meta.class_names,
+        data,
+    )
+}
+
+/// [`evaluate`] for the network `spec` with parameters `params`, classes named `names`.
+pub fn evaluate_params(spec: &MlpSpec, params: &[f32], names: &[String], data: &Dataset) -> Result<Evaluation> {
     let units = spec.outputs();
-    let names = &checkpoint.meta.class_names;
     // The outputs, the loss's scratch and the probabilities, one value per sample and class.
     crate::memory::check_fits(
         "data",
@@ -221,7 +229,7 @@ pub fn evaluate(checkpoint: &Checkpoint, data: &Dataset) -> Result<Evaluation> {
         3 * 4 * data.len() as u128 * names.len().max(units) as u128,
         crate::memory::available_bytes(),
     )?;
-    let outputs = outputs(checkpoint, data)?;
+    let outputs = outputs_of(spec, params, data);
     let mut scratch = vec![0.0f32; outputs.len()];
     let loss = loss_and_grad(spec.loss, &outputs, &data.labels, data.len(), units, &mut scratch);
     let mut confusion = vec![vec![0u64; names.len()]; names.len()];

@@ -171,6 +171,12 @@ impl Run {
         Ok(run)
     }
 
+    /// A run in memory on samples given as they are (from Python's arrays): prepared as
+    /// loaded data are ([`Config::prepare`]), the dataset settings of `config` unused.
+    pub fn from_splits(config: &Config, splits: Splits) -> Result<Run> {
+        Run::build_on(config, None, Arc::new(config.prepare(splits)?))
+    }
+
     fn build(config: &Config, from: Option<&Checkpoint>) -> Result<Run> {
         let _nothing_to_save = crate::run::signals::exit_at_once();
         // A resumed table run encodes its rows as it first did (its codec is in the checkpoint).
@@ -178,6 +184,10 @@ impl Run {
             Some(codec) => config.load_table(Some(codec))?,
             None => config.load_data()?,
         });
+        Run::build_on(config, from, data)
+    }
+
+    fn build_on(config: &Config, from: Option<&Checkpoint>, data: Arc<Splits>) -> Result<Run> {
         let spec = config.spec(data.train.dim, data.classes())?;
         config.check_memory(&spec, 1)?;
         if config.run.boundary_every.is_some() && spec.inputs() != 2 {
@@ -228,6 +238,11 @@ impl Run {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Every epoch so far.
+    pub fn history(&self) -> &[HistoryRow] {
+        &self.history
     }
 
     pub fn data(&self) -> &Splits {

@@ -410,7 +410,13 @@ impl Config {
             let what = format!("{} generated points", data.samples);
             crate::memory::check_fits("samples", &what, bytes, crate::memory::available_bytes())?;
         }
-        let mut splits = load(data.dataset, &self.load_options())?;
+        self.prepare(load(data.dataset, &self.load_options())?)
+    }
+
+    /// Loaded samples as the run trains on them: truncated (`train_samples`), split for
+    /// validation (`val_split`), normalized (`normalize`).
+    pub fn prepare(&self, mut splits: Splits) -> Result<Splits> {
+        let data = &self.data;
         if let Some(n) = data.train_samples {
             splits.train = splits.train.truncated(n);
         }

@@ -1,0 +1,214 @@
+"""gpu-mlp from Python: a Keras-like `MLP` on the same kernels, settings and checks as the
+`gpu-mlp` command line.
+
+    import gpu_mlp
+    (x_train, y_train), (x_test, y_test) = gpu_mlp.datasets.fashion_mnist.load_data()
+    model = gpu_mlp.MLP(hidden=[512], optimizer="adam", seed=42)
+    history = model.fit(x_train, y_train, epochs=5, batch_size=128, validation_split=0.1)
+    model.evaluate(x_test, y_test)
+
+Every keyword of `MLP` is a setting of `gpu-mlp train`, with the same name and default: the
+list comes from the settings' one declaration in the Rust library (`MLP.settings()`).
+"""
+
+import sys
+import time
+
+import numpy as np
+
+from . import _core, datasets
+
+__version__ = _core.__version__
+__all__ = ["MLP", "History", "datasets", "settings"]
+
+
+def settings():
+    """Every setting: key, group, help, default (as the command line spells it), choices."""
+    return _core.settings()
+
+
+_SETTINGS = {s["key"]: s for s in settings()}
+# Keras' names for the settings `fit` takes, and which setting each one is.
+_FIT_KEYWORDS = {"epochs": "epochs", "batch_size": "batch_size", "validation_split": "val_split"}
+
+
+def _nearest(key):
+    import difflib
+
+    close = difflib.get_close_matches(key, list(_SETTINGS), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_keywords(given):
+    for key in given:
+        if key not in _SETTINGS:
+            raise TypeError(f"unknown setting {key!r}{_nearest(key)}; the settings are {', '.join(_SETTINGS)}")
+
+
+def _rows(name, x):
+    """`x` as a C-contiguous 2-D array of uint8 or float32, one sample per row."""
+    x = np.asarray(x)
+    if x.ndim < 1 or x.shape[0] == 0:
+        raise ValueError(f"{name}: expected an array of samples, got shape {x.shape}")
+    if x.dtype == np.uint8:
+        kind = np.uint8
+    elif x.dtype.kind in "fiu" and x.dtype != np.bool_:
+        kind = np.float32
+    else:
+        raise ValueError(f"{name}: expected uint8, float32 or float64 values, got dtype {x.dtype}")
+    return np.ascontiguousarray(x.reshape(x.shape[0], -1), dtype=kind)
+
+
+class History:
+    """What `fit` returns, as Keras' does: `history.history["loss"]`, `["val_accuracy"]`, …
+    (per-epoch lists), and `history.epoch`."""
+
+    def __init__(self, rows):
+        self.epoch = [r["epoch"] - 1 for r in rows]
+        keys = ["loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "lr"]
+        self.history = {k: [r[k] for r in rows] for k in keys if rows and rows[0][k] is not None}
+
+    def __repr__(self):
+        return f"<History {len(self.epoch)} epochs: {', '.join(self.history)}>"
+
+
+class _Progress:
+    """Keras' lines, written to this process's own `sys.stdout` (a notebook's cell output):
+    verbose 1 a progress line per epoch redrawn at each tick, 2 one line per epoch, 0 nothing."""
+
+    def __init__(self, verbose, epochs):
+        self.verbose, self.epochs = verbose, epochs
+        self.started = time.monotonic()
+
+    def on_tick(self, epoch, batch, batches, loss, accuracy):
+        if self.verbose == 1:
+            done = int(30 * batch / max(batches, 1))
+            bar = "━" * done + "─" * (30 - done)
+            sys.stdout.write(f"\r{batch}/{batches} {bar} - accuracy: {accuracy:.4f} - loss: {loss:.4f}")
+            sys.stdout.flush()
+
+    def on_epoch(self, epoch, train, val, test, lr, seconds):
+        if self.verbose == 0:
+            return
+        parts = [f"accuracy: {train[1]:.4f}", f"loss: {train[0]:.4f}"]
+        for name, metrics in (("val", val), ("test", test)):
+            if metrics is not None:
+                parts += [f"{name}_accuracy: {metrics[1]:.4f}", f"{name}_loss: {metrics[0]:.4f}"]
+        line = f"Epoch {epoch}/{self.epochs} - {seconds:.1f}s - " + " - ".join(parts)
+        sys.stdout.write(("\r" if self.verbose == 1 else "") + line + "\n")
+        sys.stdout.flush()
+
+
+class MLP:
+    """A multi-layer perceptron trained by gpu-mlp's kernels (GPU) or its CPU reference.
+
+    Keywords: any setting of `gpu-mlp train` (`hidden`, `activation`, `optimizer`, `lr`,
+    `dropout`, `device`, `seed`, …; see `gpu_mlp.settings()`), with the same defaults. A bad
+    value raises `ValueError` naming the setting, as the command line does.
+    """
+
+    def __init__(self, **settings):
+        _check_keywords(settings)
+        self._settings = dict(settings)
+        self._model = _core.Model(self._settings)
+        self._classes = None
+        self.history = None
+
+    def get_config(self):
+        """The settings given (the others are their declared defaults)."""
+        return dict(self._settings)
+
+    def _labels(self, name, y, n, fit):
+        y = np.asarray(y)
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"{name}: expected {n} labels (one per sample), got shape {y.shape}")
+        if fit:
+            self._classes = np.unique(y)
+        index = np.searchsorted(self._classes, y)
+        unknown = (index >= len(self._classes)) | (self._classes[np.minimum(index, len(self._classes) - 1)] != y)
+        if unknown.any():
+            raise ValueError(
+                f"{name}: label {y[unknown][0].item()!r} is not one of the classes fitted: {self._classes.tolist()}"
+            )
+        return index.astype(np.uint32)
+
+    def _class_names(self):
+        return [str(c) for c in self._classes]
+
+    def fit(self, x, y, epochs=None, batch_size=None, validation_split=None, verbose=1, test_data=None, **settings):
+        """Trains a new network on samples `x` (any shape per sample, flattened) and labels `y`
+        (ints or strings). `epochs`, `batch_size`, `validation_split` and any other setting
+        given here override the model's for this fit. `test_data=(x, y)` is scored after every
+        epoch, as the command line scores its test split. Returns a `History`. Ctrl-C stops at
+        the next tick, keeps the weights trained so far and raises KeyboardInterrupt."""
+        given = {_FIT_KEYWORDS[k]: v for k, v in
+                 (("epochs", epochs), ("batch_size", batch_size), ("validation_split", validation_split))
+                 if v is not None}
+        _check_keywords(settings)
+        given.update(settings)
+        if given:
+            self._model = _core.Model({**self._settings, **given})
+        x = _rows("x", x)
+        labels = self._labels("y", y, x.shape[0], fit=True)
+        test = None
+        if test_data is not None:
+            tx = _rows("test_data[0]", test_data[0])
+            test = (tx, self._labels("test_data[1]", test_data[1], tx.shape[0], fit=False))
+            self._check_width("test_data[0]", tx, x.shape[1])
+        epochs_total = {**self._settings, **given}.get("epochs") or int(_SETTINGS["epochs"]["default"])
+        self._width = x.shape[1]
+        try:
+            self._model.fit(x, labels, self._class_names(), _Progress(verbose, epochs_total), test)
+        finally:
+            # Kept after Ctrl-C too: the epochs trained so far.
+            self.history = History(self._model.history())
+        return self.history
+
+    def _check_width(self, name, x, width):
+        if x.shape[1] != width:
+            raise ValueError(f"{name}: expected {width} features per sample, got {x.shape[1]} (shape {x.shape})")
+
+    def _built_rows(self, name, x):
+        if self._classes is None:
+            raise ValueError("this model has not been built yet: call fit() first")
+        x = _rows(name, x)
+        self._check_width(name, x, self._width)
+        return x
+
+    def predict(self, x):
+        """Class probabilities, shape (samples, classes), columns in the order of `classes_`."""
+        return self._model.predict(self._built_rows("x", x))
+
+    @property
+    def classes_(self):
+        """The labels seen by `fit`, sorted: column i of `predict` is class `classes_[i]`."""
+        return self._classes
+
+    def evaluate(self, x, y):
+        """A dict: loss, accuracy, auc, confusion (rows: true class), per_class
+        {name: (precision, recall, f1, support)}, macro_f1, samples."""
+        x = self._built_rows("x", x)
+        return self._model.evaluate(x, self._labels("y", y, x.shape[0], fit=False), self._class_names())
+
+    def summary(self):
+        """Prints the layer table, as Keras' `model.summary()` does."""
+        print(self._model.summary(), end="")
+
+    def get_weights(self):
+        """Keras' order and shapes: each layer's kernel (inputs, units), then its bias (units)."""
+        out = []
+        for weight, bias in self._model.weights():
+            out += [weight.T.copy(), bias]
+        return out
+
+    def count_params(self):
+        return self._model.count_params()
+
+    @property
+    def device(self):
+        """Where the last fit ran, and why."""
+        return self._model.device()
+
+    def config_toml(self):
+        """The full settings as a `gpu-mlp train --config` file holds them."""
+        return self._model.config_toml()

@@ -1,0 +1,386 @@
+//! `gpu_mlp._core`: the Rust side of the Python package. It converts Python values to the
+//! library's settings and arrays, trains with the GIL released, and hands back numbers; what a
+//! Python user sees (keywords, Keras-style lines, History) is shaped in `gpu_mlp/__init__.py`.
+
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use gpu_mlp::data::{Affine, Dataset, DatasetName, Features, LoadOptions, Splits};
+use gpu_mlp::insight::evaluate::{all_probabilities, evaluate_params, outputs_of};
+use gpu_mlp::nn::model::{MlpSpec, ParamLayout};
+use gpu_mlp::run::artifacts::HistoryRow;
+use gpu_mlp::run::Run;
+use gpu_mlp::settings::Config;
+use gpu_mlp::training::backend::Backend;
+use gpu_mlp::training::train::{EpochReport, Observer, Tick};
+
+/// A library error as the Python exception a caller expects: bad settings or data are
+/// `ValueError`, anything else (a device, a file) `RuntimeError`.
+fn to_py(e: gpu_mlp::Error) -> PyErr {
+    match e.exit_code() {
+        2 => PyValueError::new_err(e.to_string()),
+        _ => PyRuntimeError::new_err(e.to_string()),
+    }
+}
+
+/// A Python value as a TOML value: bool, int, float, str, or a list or tuple of them.
+fn to_toml(key: &str, value: &Bound<'_, PyAny>) -> PyResult<toml::Value> {
+    if value.is_instance_of::<PyBool>() {
+        return Ok(toml::Value::Boolean(value.extract()?));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return Ok(toml::Value::Integer(value.extract()?));
+    }
+    if value.is_instance_of::<PyFloat>() {
+        return Ok(toml::Value::Float(value.extract()?));
+    }
+    if value.is_instance_of::<PyString>() {
+        return Ok(toml::Value::String(value.extract()?));
+    }
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        let items: PyResult<Vec<toml::Value>> = value.try_iter()?.map(|item| to_toml(key, &item?)).collect();
+        return Ok(toml::Value::Array(items?));
+    }
+    Err(PyValueError::new_err(format!(
+        "{key}: expected a bool, int, float, str or list of them, got {}",
+        value.get_type().name()?
+    )))
+}
+
+/// The settings given as keywords (None: the declared default), validated as a config file is.
+fn resolve(settings: &Bound<'_, PyDict>) -> PyResult<Config> {
+    let mut table = toml::Table::new();
+    for (key, value) in settings.iter() {
+        let key: String = key.extract()?;
+        if !value.is_none() {
+            table.insert(key.clone(), to_toml(&key, &value)?);
+        }
+    }
+    Config::resolve(None, &table).map_err(to_py)
+}
+
+/// Every setting's declaration, for the keywords of `MLP` and `MLPClassifier`.
+#[pyfunction]
+fn settings(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
+    gpu_mlp::settings::all()
+        .into_iter()
+        .map(|s| {
+            let d = PyDict::new(py);
+            d.set_item("key", s.key)?;
+            d.set_item("group", s.group)?;
+            d.set_item("help", &s.help)?;
+            d.set_item("default", s.default.as_deref())?;
+            d.set_item("choices", s.choices.iter().map(|c| c.get_name()).collect::<Vec<_>>())?;
+            d.set_item("list", s.list)?;
+            Ok(d)
+        })
+        .collect()
+}
+
+/// `(x_train, y_train), (x_test, y_test), class_names` of an installed dataset, as stored
+/// (images as uint8 rows of 784).
+#[pyfunction]
+#[pyo3(signature = (name, data_dir=None))]
+#[allow(clippy::type_complexity)]
+fn load_dataset<'py>(
+    py: Python<'py>,
+    name: &str,
+    data_dir: Option<std::path::PathBuf>,
+) -> PyResult<(
+    (Bound<'py, PyAny>, Bound<'py, PyArray1<u32>>),
+    (Bound<'py, PyAny>, Bound<'py, PyArray1<u32>>),
+    Vec<String>,
+)> {
+    let name: DatasetName = clap::ValueEnum::from_str(name, false).map_err(PyValueError::new_err)?;
+    let options = LoadOptions {
+        data_dir,
+        ..LoadOptions::default()
+    };
+    let splits = py.detach(|| gpu_mlp::data::load(name, &options)).map_err(to_py)?;
+    let arrays = |d: &Dataset| -> PyResult<_> {
+        let x = match &d.features {
+            Features::U8(v) => PyArray1::from_slice(py, v).reshape([d.len(), d.dim])?.into_any(),
+            Features::F32(v) => PyArray1::from_slice(py, v).reshape([d.len(), d.dim])?.into_any(),
+        };
+        Ok((x, PyArray1::from_slice(py, &d.labels)))
+    };
+    let test = splits.test.as_ref().map(arrays).transpose()?;
+    let test = test.ok_or_else(|| PyValueError::new_err(format!("{} has no test split", splits.name)))?;
+    Ok((arrays(&splits.train)?, test, splits.class_names.clone()))
+}
+
+/// Samples as the library stores them: uint8 rows stay uint8 (scaled by `normalize`), float32
+/// rows as they are.
+fn dataset(x: &Bound<'_, PyAny>, labels: Vec<u32>) -> PyResult<Dataset> {
+    let (features, [rows, dim]) = if let Ok(x) = x.extract::<PyReadonlyArray2<'_, u8>>() {
+        (Features::U8(x.as_slice()?.to_vec()), [x.shape()[0], x.shape()[1]])
+    } else {
+        let x: PyReadonlyArray2<'_, f32> = x.extract()?;
+        (Features::F32(x.as_slice()?.to_vec()), [x.shape()[0], x.shape()[1]])
+    };
+    if labels.len() != rows {
+        return Err(PyValueError::new_err(format!(
+            "{rows} samples but {} labels",
+            labels.len()
+        )));
+    }
+    Ok(Dataset {
+        features,
+        labels,
+        dim,
+        transform: Affine::IDENTITY,
+    })
+}
+
+/// Calls the Python progress object (`on_tick`, `on_epoch`) with the GIL taken back for the
+/// moment, and turns Ctrl-C (KeyboardInterrupt) into a stop at the next tick.
+struct PythonObserver {
+    progress: Py<PyAny>,
+    interrupted: Option<PyErr>,
+    failed: Option<PyErr>,
+}
+
+impl PythonObserver {
+    fn call<A: for<'py> pyo3::call::PyCallArgs<'py>>(&mut self, method: &str, args: A) {
+        Python::attach(|py| {
+            if let Err(e) = self.progress.call_method1(py, method, args) {
+                self.failed.get_or_insert(e);
+            }
+        });
+    }
+}
+
+impl Observer for PythonObserver {
+    fn tick(&mut self, t: &Tick) {
+        self.call(
+            "on_tick",
+            (t.epoch, t.batch, t.batches, t.recent.loss, t.recent.accuracy),
+        );
+    }
+
+    fn epoch(&mut self, _backend: &mut dyn Backend, r: &EpochReport, _improved: bool) -> gpu_mlp::Result<()> {
+        let metrics = |m: Option<gpu_mlp::Metrics>| m.map(|m| (m.loss, m.accuracy));
+        self.call(
+            "on_epoch",
+            (
+                r.epoch,
+                (r.train.loss, r.train.accuracy),
+                metrics(r.val),
+                metrics(r.test),
+                r.lr,
+                r.train_seconds,
+            ),
+        );
+        Ok(())
+    }
+
+    fn should_stop(&mut self) -> bool {
+        if self.interrupted.is_none() {
+            self.interrupted = Python::attach(|py| py.check_signals().err());
+        }
+        self.interrupted.is_some() || self.failed.is_some()
+    }
+}
+
+/// A trained network: its settings, shape, weights, input transform and history.
+#[pyclass(module = "gpu_mlp._core")]
+struct Model {
+    config: Config,
+    spec: Option<MlpSpec>,
+    params: Vec<f32>,
+    transform: Affine,
+    history: Vec<HistoryRow>,
+    device: String,
+}
+
+/// One split's metrics as the library measured them.
+fn history_dicts<'py>(py: Python<'py>, rows: &[HistoryRow]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for r in rows {
+        let d = PyDict::new(py);
+        d.set_item("epoch", r.epoch)?;
+        d.set_item("loss", r.train_loss)?;
+        d.set_item("accuracy", r.train_accuracy)?;
+        d.set_item("val_loss", r.val_loss)?;
+        d.set_item("val_accuracy", r.val_accuracy)?;
+        d.set_item("test_loss", r.test_loss)?;
+        d.set_item("test_accuracy", r.test_accuracy)?;
+        d.set_item("lr", r.lr)?;
+        d.set_item("seconds", r.seconds)?;
+        list.append(d)?;
+    }
+    Ok(list)
+}
+
+#[pymethods]
+impl Model {
+    /// A model of `settings` (keywords named as the setting keys), validated now.
+    #[new]
+    fn new(settings: &Bound<'_, PyDict>) -> PyResult<Model> {
+        Ok(Model {
+            config: resolve(settings)?,
+            spec: None,
+            params: Vec::new(),
+            transform: Affine::IDENTITY,
+            history: Vec::new(),
+            device: String::new(),
+        })
+    }
+
+    /// Trains a new network on `(x, y)` (with `test` scored after each epoch when given),
+    /// calling `progress` as it goes; the GIL is released while it trains.
+    #[pyo3(signature = (x, y, class_names, progress, test=None))]
+    fn fit(
+        &mut self,
+        py: Python<'_>,
+        x: &Bound<'_, PyAny>,
+        y: PyReadonlyArray1<'_, u32>,
+        class_names: Vec<String>,
+        progress: Py<PyAny>,
+        test: Option<(Bound<'_, PyAny>, PyReadonlyArray1<'_, u32>)>,
+    ) -> PyResult<()> {
+        if let Some(&label) = y.as_slice()?.iter().find(|&&l| l as usize >= class_names.len()) {
+            return Err(PyValueError::new_err(format!(
+                "label {label} for {} classes",
+                class_names.len()
+            )));
+        }
+        let splits = Splits {
+            name: "arrays".into(),
+            train: dataset(x, y.as_slice()?.to_vec())?,
+            val: None,
+            test: test.map(|(x, y)| dataset(&x, y.as_slice()?.to_vec())).transpose()?,
+            class_names,
+            warnings: Vec::new(),
+            table: None,
+        };
+        let config = self.config.clone();
+        let mut observer = PythonObserver {
+            progress,
+            interrupted: None,
+            failed: None,
+        };
+        let trained = py.detach(|| -> gpu_mlp::Result<_> {
+            let mut run = Run::from_splits(&config, splits)?;
+            let outcome = run.train(&mut observer)?;
+            run.finish(&outcome)?;
+            let params = run.backend().parameters()?;
+            Ok((
+                run.spec().clone(),
+                params,
+                run.data().train.transform,
+                run.history().to_vec(),
+                run.device(),
+            ))
+        });
+        let (spec, params, transform, history, device) = trained.map_err(to_py)?;
+        (self.spec, self.params, self.transform, self.history, self.device) =
+            (Some(spec), params, transform, history, device);
+        if let Some(e) = observer.failed {
+            return Err(e);
+        }
+        match observer.interrupted {
+            Some(e) if e.is_instance_of::<PyKeyboardInterrupt>(py) => Err(e),
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Per epoch: loss, accuracy, val_loss, val_accuracy, test_loss, test_accuracy, lr, seconds.
+    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        history_dicts(py, &self.history)
+    }
+
+    /// Class probabilities of each row of `x`.
+    fn predict<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let spec = self.built()?;
+        // Unlabelled: the labels are not read.
+        let mut data = dataset(x, vec![0; x.len()?])?;
+        data.transform = self.transform;
+        let outputs = py.detach(|| outputs_of(spec, &self.params, &data));
+        let rows = all_probabilities(spec.loss, &outputs, spec.outputs());
+        Ok(PyArray2::from_vec2(py, &rows)?)
+    }
+
+    /// Loss, accuracy, ROC AUC, the confusion matrix and per-class precision, recall and F1 on
+    /// `(x, y)`, computed by the CPU reference as `gpu-mlp eval` does.
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: PyReadonlyArray1<'py, u32>,
+        class_names: Vec<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let spec = self.built()?;
+        let mut data = dataset(x, y.as_slice()?.to_vec())?;
+        data.transform = self.transform;
+        let eval = py
+            .detach(|| evaluate_params(spec, &self.params, &class_names, &data))
+            .map_err(to_py)?;
+        let d = PyDict::new(py);
+        d.set_item("samples", eval.samples)?;
+        d.set_item("loss", eval.loss)?;
+        d.set_item("accuracy", eval.accuracy)?;
+        d.set_item("auc", eval.roc_auc)?;
+        d.set_item("confusion", eval.confusion.clone())?;
+        let per_class = PyDict::new(py);
+        for c in &eval.classes {
+            per_class.set_item(&c.name, (c.precision, c.recall, c.f1, c.support))?;
+        }
+        d.set_item("per_class", per_class)?;
+        d.set_item("macro_f1", eval.macro_f1)?;
+        Ok(d)
+    }
+
+    /// The layer table Keras' `summary()` prints.
+    fn summary(&self) -> PyResult<String> {
+        Ok(self.built()?.summary_table(self.config.model.dropout))
+    }
+
+    /// The device the last `fit` ran on, and why.
+    fn device(&self) -> String {
+        self.device.clone()
+    }
+
+    /// The number of parameters.
+    fn count_params(&self) -> PyResult<usize> {
+        Ok(ParamLayout::new(self.built()?).count())
+    }
+
+    /// Each layer's weight `[out, in]` (as `nn.Linear` stores it) and bias `[out]`.
+    #[allow(clippy::type_complexity)]
+    fn weights<'py>(&self, py: Python<'py>) -> PyResult<Vec<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<f32>>)>> {
+        ParamLayout::new(self.built()?)
+            .layers
+            .iter()
+            .map(|l| {
+                let weight = PyArray1::from_slice(py, &self.params[l.weight.clone()]).reshape([l.fan_out, l.fan_in])?;
+                Ok((weight, PyArray1::from_slice(py, &self.params[l.bias.clone()])))
+            })
+            .collect()
+    }
+
+    /// The settings as a config file holds them.
+    fn config_toml(&self) -> String {
+        self.config.to_toml()
+    }
+}
+
+impl Model {
+    fn built(&self) -> PyResult<&MlpSpec> {
+        self.spec
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("this model has not been built yet: call fit() first"))
+    }
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(settings, m)?)?;
+    m.add_function(wrap_pyfunction!(load_dataset, m)?)?;
+    m.add_class::<Model>()?;
+    Ok(())
+}

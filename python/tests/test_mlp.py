@@ -1,0 +1,184 @@
+"""gpu_mlp.MLP as a Keras user calls it: settings as keywords, fit / evaluate / predict,
+History, errors that name the argument, Ctrl-C, the GIL released while training, and the same
+numbers as `gpu-mlp train` for the same settings and seed."""
+
+import csv
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import gpu_mlp
+
+from conftest import skip_unless_ci
+
+
+def test_every_setting_is_a_keyword_with_the_declared_default():
+    keys = [s["key"] for s in gpu_mlp.settings()]
+    assert {"hidden", "activation", "optimizer", "lr", "epochs", "batch_size", "device", "seed"} <= set(keys)
+    by_key = {s["key"]: s for s in gpu_mlp.settings()}
+    assert by_key["batch_size"]["default"] == "128"
+    assert by_key["lr"]["default"] == "0.1 for sgd and momentum, 0.001 for adam and adamw"
+    assert by_key["optimizer"]["choices"] == ["sgd", "momentum", "adam", "adamw"]
+    assert "batch_size = 128" in gpu_mlp.MLP().config_toml()
+
+
+def test_fit_evaluate_predict_on_blobs(blobs):
+    (x, y), (xt, yt) = blobs
+    model = gpu_mlp.MLP(hidden=[16], device="cpu", seed=1)
+    history = model.fit(x, y, epochs=3, batch_size=32, validation_split=0.2, verbose=0)
+    assert history.epoch == [0, 1, 2]
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
+    assert all(len(v) == 3 for v in history.history.values())
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    result = model.evaluate(xt, yt)
+    assert result["accuracy"] > 0.9 and result["samples"] == 100
+    assert len(result["confusion"]) == 2 and set(result["per_class"]) == {"0", "1"}
+    probabilities = model.predict(xt[:5])
+    assert probabilities.shape == (5, 2)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.count_params() == 2 * 16 + 16 + 16 * 2 + 2
+
+
+def test_string_labels_and_float64_inputs(blobs):
+    (x, y), (xt, yt) = blobs
+    names = np.array(["cat", "dog"])
+    model = gpu_mlp.MLP(hidden=[8], device="cpu", seed=2)
+    model.fit(x.astype(np.float64), names[y], epochs=2, verbose=0)
+    assert list(model.classes_) == ["cat", "dog"]
+    assert set(model.evaluate(xt, names[yt])["per_class"]) == {"cat", "dog"}
+
+
+def test_images_of_any_shape_are_flattened(fashion):
+    (x, y), _ = fashion
+    assert x.shape == (60000, 28, 28) and x.dtype == np.uint8 and y.dtype == np.uint8
+    model = gpu_mlp.MLP(hidden=[16], device="cpu")
+    model.fit(x[:500], y[:500], epochs=1, verbose=0)
+    assert model.predict(x[:3]).shape == (3, 10)
+    assert model.get_weights()[0].shape == (784, 16)
+
+
+def test_the_gpu_trains_the_same_model(blobs):
+    (x, y), (xt, yt) = blobs
+    model = gpu_mlp.MLP(hidden=[16], device="gpu", seed=1)
+    try:
+        model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    except RuntimeError as e:
+        skip_unless_ci(f"no GPU adapter: {e}")
+    assert "cpu" not in model.device.split()[0]
+    assert model.evaluate(xt, yt)["accuracy"] > 0.9
+
+
+@pytest.mark.parametrize(
+    "settings, says",
+    [
+        ({"lr": -1.0}, "lr"),
+        ({"optimizer": "adamx"}, "optimizer"),
+        ({"hidden": [64, 0]}, "hidden"),
+        ({"batch_size": "many"}, "batch_size"),
+    ],
+)
+def test_a_bad_setting_raises_value_error_naming_it(settings, says):
+    with pytest.raises(ValueError, match=says):
+        gpu_mlp.MLP(**settings)
+
+
+def test_an_unknown_keyword_suggests_the_nearest():
+    with pytest.raises(TypeError, match="did you mean 'batch_size'"):
+        gpu_mlp.MLP(bach_size=32)
+
+
+def test_bad_arrays_name_the_argument_and_the_shapes(blobs):
+    (x, y), _ = blobs
+    model = gpu_mlp.MLP(hidden=[4], device="cpu")
+    with pytest.raises(ValueError, match=r"y: expected 400 labels .* got shape \(399,\)"):
+        model.fit(x, y[:399], verbose=0)
+    with pytest.raises(ValueError, match="x: expected uint8, float32 or float64"):
+        model.fit(x.astype(str), y, verbose=0)
+    with pytest.raises(ValueError, match="not been built"):
+        model.predict(x)
+    model.fit(x, y, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"x: expected 2 features per sample, got 3"):
+        model.predict(np.zeros((4, 3), np.float32))
+    with pytest.raises(ValueError, match="label 7 is not one of the classes"):
+        model.evaluate(x[:2], np.array([0, 7]))
+
+
+def test_verbose_lines_go_to_python_stdout(blobs, capsys):
+    (x, y), _ = blobs
+    gpu_mlp.MLP(hidden=[4], device="cpu").fit(x, y, epochs=2, validation_split=0.25, verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Epoch 1/2 - ") and "val_accuracy: " in lines[0]
+    assert lines[1].startswith("Epoch 2/2 - ")
+    gpu_mlp.MLP(hidden=[4], device="cpu").fit(x, y, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_the_gil_is_released_while_training(fashion):
+    (x, y), _ = fashion
+    ticks = []
+    done = threading.Event()
+
+    def count():
+        while not done.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.005)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    start = time.monotonic()
+    gpu_mlp.MLP(hidden=[256], device="cpu").fit(x[:20000], y[:20000], epochs=1, verbose=0)
+    end = time.monotonic()
+    done.set()
+    counter.join()
+    during = [t for t in ticks if start < t < end]
+    # A thread blocked on the GIL would tick only at the 5 ms switch interval's mercy, if at all.
+    assert len(during) > 0.3 * (end - start) / 0.005, (len(during), end - start)
+
+
+def test_ctrl_c_stops_at_the_next_tick_and_keeps_the_weights(fashion):
+    (x, y), (xt, yt) = fashion
+    model = gpu_mlp.MLP(hidden=[256], device="cpu", seed=3)
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=50, verbose=0)
+    timer.cancel()
+    assert time.monotonic() - start < 20, "stopped at a tick, not after 50 epochs"
+    assert model.evaluate(xt[:500], yt[:500])["accuracy"] > 0.5, "the weights trained so far are kept"
+
+
+def read_history(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_same_run_as_the_command_line(fashion, cli, tmp_path):
+    """`gpu-mlp train` and `MLP.fit` with the same settings and seed: the same history (to the
+    digits history.csv prints) and bit-identical weights."""
+    from safetensors.numpy import load_file
+
+    (x, y), (xt, yt) = fashion
+    out = tmp_path / "run"
+    subprocess.run(
+        [str(cli), "train", "--dataset", "fashion", "--train-samples", "2000", "--hidden", "32", "--epochs", "2",
+         "--val-split", "0.1", "--optimizer", "adam", "--device", "cpu", "--seed", "7", "--quiet", "--out", str(out)],
+        check=True,
+    )
+    model = gpu_mlp.MLP(hidden=[32], optimizer="adam", device="cpu", seed=7)
+    history = model.fit(x[:2000], y[:2000], epochs=2, validation_split=0.1, test_data=(xt, yt), verbose=0)
+    rows = read_history(out / "history.csv")
+    for column, key in [("train_loss", "loss"), ("train_accuracy", "accuracy"), ("val_loss", "val_loss"),
+                        ("val_accuracy", "val_accuracy"), ("test_loss", "test_loss"),
+                        ("test_accuracy", "test_accuracy")]:
+        assert [r[column] for r in rows] == [f"{v:.6f}" for v in history.history[key]], column
+    saved = load_file(str(out / "last.safetensors"))
+    weights = model.get_weights()
+    for layer in range(2):
+        np.testing.assert_array_equal(weights[2 * layer], saved[f"layers.{layer}.weight"].T)
+        np.testing.assert_array_equal(weights[2 * layer + 1], saved[f"layers.{layer}.bias"])
