@@ -11,15 +11,19 @@ Every keyword of `MLP` is a setting of `gpu-mlp train`, with the same name and d
 list comes from the settings' one declaration in the Rust library (`MLP.settings()`).
 """
 
+import os
+import shutil
 import sys
+import tempfile
 import time
+import weakref
 
 import numpy as np
 
 from . import _core, datasets
 
 __version__ = _core.__version__
-__all__ = ["MLP", "History", "datasets", "settings"]
+__all__ = ["MLP", "History", "Image", "datasets", "load", "settings"]
 
 
 def settings():
@@ -59,14 +63,44 @@ def _rows(name, x):
     return np.ascontiguousarray(x.reshape(x.shape[0], -1), dtype=kind)
 
 
+class Image:
+    """A plot of a run (PNG), shown inline by Jupyter; `save(path)` writes it elsewhere."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def _repr_png_(self):
+        with open(self.path, "rb") as f:
+            return f.read()
+
+    def save(self, path):
+        shutil.copyfile(self.path, path)
+
+    def __repr__(self):
+        return f"<Image {self.path}>"
+
+
+def _plot(run_dir, kind):
+    """The run directory's plot `kind` (loss, accuracy, confusion, examples, …)."""
+    kinds = sorted(f[:-4] for f in os.listdir(run_dir) if f.endswith(".png")) if run_dir else []
+    if kind not in kinds:
+        raise ValueError(f"no {kind!r} plot for this run; it has: {', '.join(kinds) or 'none (fit it first)'}")
+    return Image(os.path.join(run_dir, kind + ".png"))
+
+
 class History:
     """What `fit` returns, as Keras' does: `history.history["loss"]`, `["val_accuracy"]`, …
-    (per-epoch lists), and `history.epoch`."""
+    (per-epoch lists), and `history.epoch`; `plot()` draws the curves."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, run_dir=None):
         self.epoch = [r["epoch"] - 1 for r in rows]
         keys = ["loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "lr"]
         self.history = {k: [r[k] for r in rows] for k in keys if rows and rows[0][k] is not None}
+        self._run_dir = run_dir
+
+    def plot(self, metric="loss"):
+        """The loss (or `metric="accuracy"`) curves per epoch, as the run directory has them."""
+        return _plot(self._run_dir, metric)
 
     def __repr__(self):
         return f"<History {len(self.epoch)} epochs: {', '.join(self.history)}>"
@@ -112,6 +146,7 @@ class MLP:
         self._settings = dict(settings)
         self._model = _core.Model(self._settings)
         self._classes = None
+        self._run_dir = None
         self.history = None
 
     def get_config(self):
@@ -124,6 +159,11 @@ class MLP:
             raise ValueError(f"{name}: expected {n} labels (one per sample), got shape {y.shape}")
         if fit:
             self._classes = np.unique(y)
+        elif self._classes.dtype.kind in "US" and y.dtype.kind in "iu":
+            # A model with named classes (a loaded run) takes class indices too, as Keras does.
+            if y.size and (y.min() < 0 or y.max() >= len(self._classes)):
+                raise ValueError(f"{name}: class indices must be in 0..{len(self._classes) - 1}")
+            return y.astype(np.uint32)
         index = np.searchsorted(self._classes, y)
         unknown = (index >= len(self._classes)) | (self._classes[np.minimum(index, len(self._classes) - 1)] != y)
         if unknown.any():
@@ -140,7 +180,10 @@ class MLP:
         (ints or strings). `epochs`, `batch_size`, `validation_split` and any other setting
         given here override the model's for this fit. `test_data=(x, y)` is scored after every
         epoch, as the command line scores its test split. Returns a `History`. Ctrl-C stops at
-        the next tick, keeps the weights trained so far and raises KeyboardInterrupt."""
+        the next tick, keeps the weights trained so far and raises KeyboardInterrupt.
+
+        Like `gpu-mlp train`, the fit writes a run directory (config.toml, history, checkpoints,
+        plots; a temporary one, which `save` copies)."""
         given = {_FIT_KEYWORDS[k]: v for k, v in
                  (("epochs", epochs), ("batch_size", batch_size), ("validation_split", validation_split))
                  if v is not None}
@@ -157,12 +200,28 @@ class MLP:
             self._check_width("test_data[0]", tx, x.shape[1])
         epochs_total = {**self._settings, **given}.get("epochs") or int(_SETTINGS["epochs"]["default"])
         self._width = x.shape[1]
+        self._run_dir = tempfile.mkdtemp(prefix="gpu-mlp-")
+        weakref.finalize(self, shutil.rmtree, self._run_dir, ignore_errors=True)
         try:
-            self._model.fit(x, labels, self._class_names(), _Progress(verbose, epochs_total), test)
+            self._model.fit(x, labels, self._class_names(), _Progress(verbose, epochs_total), test, self._run_dir)
         finally:
             # Kept after Ctrl-C too: the epochs trained so far.
-            self.history = History(self._model.history())
+            self.history = History(self._model.history(), self._run_dir)
         return self.history
+
+    def save(self, path):
+        """Writes the run directory to `path` (which must not hold files): what `gpu-mlp train
+        --out` writes, so `gpu-mlp eval`/`plot` and `gpu_mlp.load` read it."""
+        if self._run_dir is None:
+            raise ValueError("this model has not been built yet: call fit() first")
+        if os.path.isdir(path) and os.listdir(path):
+            raise ValueError(f"{path} already holds files: save into a new directory")
+        shutil.copytree(self._run_dir, path, dirs_exist_ok=True, ignore=shutil.ignore_patterns("train.lock"))
+
+    def plot(self, kind="confusion"):
+        """One of the run's plots (loss, accuracy, confusion, examples, roc, boundary…), shown
+        inline by Jupyter."""
+        return _plot(self._run_dir, kind)
 
     def _check_width(self, name, x, width):
         if x.shape[1] != width:
@@ -212,3 +271,16 @@ class MLP:
     def config_toml(self):
         """The full settings as a `gpu-mlp train --config` file holds them."""
         return self._model.config_toml()
+
+
+def load(path):
+    """The model of a run directory written by `gpu-mlp train` or `MLP.save`: its best weights
+    (else its last), settings and history. Its `classes_` are the run's class names; `evaluate`
+    takes class indices too."""
+    core, class_names = _core.Model.load(str(path))
+    model = MLP.__new__(MLP)
+    model._settings, model._model, model._run_dir = {}, core, str(path)
+    model._classes = np.array(class_names)
+    model._width = core.inputs()
+    model.history = History(core.history(), model._run_dir)
+    return model

@@ -10,7 +10,10 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use gpu_mlp::data::{Affine, Dataset, DatasetName, Features, LoadOptions, Splits};
 use gpu_mlp::insight::evaluate::{all_probabilities, evaluate_params, outputs_of};
 use gpu_mlp::nn::model::{MlpSpec, ParamLayout};
-use gpu_mlp::run::artifacts::HistoryRow;
+use std::path::PathBuf;
+
+use gpu_mlp::run::artifacts::{HistoryRow, RunDir};
+use gpu_mlp::run::checkpoint::{self, Checkpoint};
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::backend::Backend;
@@ -216,6 +219,26 @@ fn history_dicts<'py>(py: Python<'py>, rows: &[HistoryRow]) -> PyResult<Bound<'p
 
 #[pymethods]
 impl Model {
+    /// The model of a run directory (or checkpoint file): its best weights (else its last),
+    /// settings and history, as `gpu-mlp train` or `fit(out=…)` left them.
+    #[staticmethod]
+    fn load(path: PathBuf) -> PyResult<(Model, Vec<String>)> {
+        let file = checkpoint::resolve(&path).map_err(to_py)?;
+        let c = Checkpoint::load(&file).map_err(to_py)?;
+        let dir = RunDir {
+            path: file.parent().unwrap_or(&path).to_path_buf(),
+        };
+        let model = Model {
+            spec: Some(c.meta.spec().map_err(to_py)?),
+            transform: c.meta.input_transform(),
+            history: dir.read_history().map_err(to_py)?,
+            device: String::new(),
+            config: c.meta.config,
+            params: c.params,
+        };
+        Ok((model, c.meta.class_names))
+    }
+
     /// A model of `settings` (keywords named as the setting keys), validated now.
     #[new]
     fn new(settings: &Bound<'_, PyDict>) -> PyResult<Model> {
@@ -230,8 +253,10 @@ impl Model {
     }
 
     /// Trains a new network on `(x, y)` (with `test` scored after each epoch when given),
-    /// calling `progress` as it goes; the GIL is released while it trains.
-    #[pyo3(signature = (x, y, class_names, progress, test=None))]
+    /// calling `progress` as it goes, writing its run directory to `out` when given (as
+    /// `gpu-mlp train --out` does); the GIL is released while it trains.
+    #[pyo3(signature = (x, y, class_names, progress, test=None, out=None))]
+    #[allow(clippy::too_many_arguments)]
     fn fit(
         &mut self,
         py: Python<'_>,
@@ -240,6 +265,7 @@ impl Model {
         class_names: Vec<String>,
         progress: Py<PyAny>,
         test: Option<(Bound<'_, PyAny>, PyReadonlyArray1<'_, u32>)>,
+        out: Option<PathBuf>,
     ) -> PyResult<()> {
         if let Some(&label) = y.as_slice()?.iter().find(|&&l| l as usize >= class_names.len()) {
             return Err(PyValueError::new_err(format!(
@@ -263,7 +289,7 @@ impl Model {
             failed: None,
         };
         let trained = py.detach(|| -> gpu_mlp::Result<_> {
-            let mut run = Run::from_splits(&config, splits)?;
+            let mut run = Run::from_splits(&config, splits, out.as_deref())?;
             let outcome = run.train(&mut observer)?;
             run.finish(&outcome)?;
             let params = run.backend().parameters()?;
@@ -342,6 +368,11 @@ impl Model {
     /// The device the last `fit` ran on, and why.
     fn device(&self) -> String {
         self.device.clone()
+    }
+
+    /// Features per sample the network takes.
+    fn inputs(&self) -> PyResult<usize> {
+        Ok(self.built()?.inputs())
     }
 
     /// The number of parameters.

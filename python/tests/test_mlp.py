@@ -182,3 +182,41 @@ def test_the_same_run_as_the_command_line(fashion, cli, tmp_path):
     for layer in range(2):
         np.testing.assert_array_equal(weights[2 * layer], saved[f"layers.{layer}.weight"].T)
         np.testing.assert_array_equal(weights[2 * layer + 1], saved[f"layers.{layer}.bias"])
+
+
+def test_save_writes_a_run_the_command_line_reads(blobs, cli, tmp_path):
+    (x, y), (xt, yt) = blobs
+    model = gpu_mlp.MLP(hidden=[8], device="cpu", seed=4)
+    model.fit(x, y, epochs=2, test_data=(xt, yt), verbose=0)
+    assert model.plot("loss")._repr_png_().startswith(b"\x89PNG")
+    assert model.history.plot("accuracy")._repr_png_().startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="no 'nope' plot"):
+        model.plot("nope")
+    run = tmp_path / "run"
+    model.save(run)
+    assert (run / "config.toml").is_file() and (run / "test.safetensors").is_file()
+    assert "dataset" not in (run / "config.toml").read_text()
+    with pytest.raises(ValueError, match="already holds files"):
+        model.save(run)
+    said = subprocess.run([str(cli), "eval", "--checkpoint", str(run), "--json"], check=True,
+                          capture_output=True, text=True).stdout
+    import json
+    assert json.loads(said)["accuracy"] == pytest.approx(model.evaluate(xt, yt)["accuracy"])
+    loaded = gpu_mlp.load(run)
+    np.testing.assert_array_equal(loaded.predict(xt), model.predict(xt))
+    assert loaded.history.history["loss"] == model.history.history["loss"]
+    resumed = subprocess.run([str(cli), "train", "--resume", str(run)], capture_output=True, text=True)
+    assert resumed.returncode == 2 and "arrays from Python" in resumed.stderr
+
+
+def test_load_reads_a_command_line_run(fashion, cli, tmp_path):
+    (_, _), (xt, yt) = fashion
+    out = tmp_path / "run"
+    subprocess.run([str(cli), "train", "--dataset", "fashion", "--train-samples", "1000", "--hidden", "16",
+                    "--epochs", "1", "--device", "cpu", "--quiet", "--out", str(out)], check=True)
+    model = gpu_mlp.load(out)
+    assert model.classes_[0] == "T-shirt/top"
+    said = subprocess.run([str(cli), "eval", "--checkpoint", str(out), "--json"], check=True,
+                          capture_output=True, text=True).stdout
+    import json
+    assert model.evaluate(xt, yt)["accuracy"] == pytest.approx(json.loads(said)["accuracy"])

@@ -24,8 +24,10 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: &EvalArgs) -> Result<(), Error> {
-    let checkpoint = Checkpoint::load(&checkpoint::resolve(&args.checkpoint)?)?;
-    let data = evaluate::test_data(&checkpoint, args.dataset, args.data_dir.as_deref())?;
+    let file = checkpoint::resolve(&args.checkpoint)?;
+    let checkpoint = Checkpoint::load(&file)?;
+    let run_dir = file.parent().unwrap_or(std::path::Path::new("."));
+    let data = evaluate::test_data(&checkpoint, args.dataset, args.data_dir.as_deref(), run_dir)?;
     let result = evaluate::evaluate(&checkpoint, &data)?;
     if args.json {
         // Plain numbers and strings: serialization cannot fail.

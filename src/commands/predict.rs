@@ -46,7 +46,9 @@ pub struct PredictArgs {
 }
 
 pub fn run(args: &PredictArgs) -> Result<(), Error> {
-    let checkpoint = Checkpoint::load(&checkpoint::resolve(&args.checkpoint)?)?;
+    let file = checkpoint::resolve(&args.checkpoint)?;
+    let checkpoint = Checkpoint::load(&file)?;
+    let run_dir = file.parent().unwrap_or(std::path::Path::new("."));
     if let Some(rows) = &args.data {
         return predict_table(&checkpoint, rows, args.out.as_deref(), args.top_k as usize);
     }
@@ -75,7 +77,7 @@ pub fn run(args: &PredictArgs) -> Result<(), Error> {
             (pixels, None)
         }
         (None, index) => {
-            let data = evaluate::test_data(&checkpoint, None, args.data_dir.as_deref())?;
+            let data = evaluate::test_data(&checkpoint, None, args.data_dir.as_deref(), run_dir)?;
             let index = index.unwrap_or(0);
             let Features::U8(all) = &data.features else {
                 return Err(Error::InvalidConfig {

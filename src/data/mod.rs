@@ -1,6 +1,7 @@
 //! Datasets: where they come from (IDX files, synthetic generators) and how a sample becomes the
 //! f32 row a network sees.
 
+pub mod arrays;
 pub mod download;
 pub mod idx;
 pub mod locate;

@@ -177,8 +177,27 @@ pub fn auc_of(probabilities: &[Vec<f32>], labels: &[u32], classes: usize) -> Opt
     (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
 }
 
-/// The test split of the checkpoint's dataset (or `dataset`), transformed as in training.
-pub fn test_data(checkpoint: &Checkpoint, dataset: Option<DatasetName>, data_dir: Option<&Path>) -> Result<Dataset> {
+/// The test split of the checkpoint's dataset (or `dataset`), transformed as in training. A
+/// model trained on arrays from Python is scored on the test arrays saved in its run directory
+/// (`run_dir`), unless `dataset` names another.
+pub fn test_data(
+    checkpoint: &Checkpoint,
+    dataset: Option<DatasetName>,
+    data_dir: Option<&Path>,
+    run_dir: &Path,
+) -> Result<Dataset> {
+    if let (true, None) = (checkpoint.meta.from_arrays, dataset) {
+        let file = run_dir.join(crate::data::arrays::TEST_ARRAYS);
+        if !file.is_file() {
+            return Err(Error::Checkpoint {
+                path: run_dir.into(),
+                detail: "trained on arrays from Python without test data: there is nothing to score it on (give \
+                         --dataset, or evaluate it from Python)"
+                    .into(),
+            });
+        }
+        return crate::data::arrays::load(&file, checkpoint.meta.input_transform());
+    }
     if let Some(codec) = &checkpoint.meta.table {
         // The same rows as in training (same file, seed and split), encoded by the saved codec.
         let splits = checkpoint.meta.config.load_table(Some(codec))?;

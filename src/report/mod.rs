@@ -570,7 +570,11 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
             detail: "no best.safetensors or last.safetensors: not a run directory".into(),
         })?;
     let checkpoint = Checkpoint::load(&checkpoint_path)?;
-    let test = evaluate::test_data(&checkpoint, None, None)?;
+    // A model trained on arrays without test samples has curves only.
+    if checkpoint.meta.from_arrays && !dir.join(crate::data::arrays::TEST_ARRAYS).is_file() {
+        return write_plots(dir, &history, None, &[]);
+    }
+    let test = evaluate::test_data(&checkpoint, None, None, dir)?;
     let eval = evaluate::evaluate(&checkpoint, &test)?;
     let examples = examples(&checkpoint, &test)?;
     let mut written = write_plots(dir, &history, Some(&eval), &examples)?;
@@ -594,7 +598,10 @@ pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<P
     let Some(plane) = Plane::of(&checkpoint) else {
         return Ok(None);
     };
-    let test = evaluate::test_data(&checkpoint, None, None)?;
+    if checkpoint.meta.from_arrays && !dir.join(crate::data::arrays::TEST_ARRAYS).is_file() {
+        return Ok(None);
+    }
+    let test = evaluate::test_data(&checkpoint, None, None, dir)?;
     let size = (600u16, 540u16);
     let mut bytes = Vec::new();
     {

@@ -56,6 +56,10 @@ pub struct Meta {
     /// The table files as the run first read them (a resume refuses files that changed).
     #[serde(default)]
     pub data_files: Vec<Fingerprint>,
+    /// Trained on arrays given from Python, not on `config`'s dataset: its test samples (if
+    /// any) are the run directory's `test.safetensors`.
+    #[serde(default)]
+    pub from_arrays: bool,
 }
 
 impl Meta {

@@ -9,7 +9,7 @@ pub mod signals;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::data::Splits;
+use crate::data::{arrays, Splits};
 use crate::device::create_backend;
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
@@ -43,6 +43,8 @@ pub struct Run {
     boundary_frames: Vec<(usize, Vec<f32>)>,
     /// The table files as the run first read them, saved with every checkpoint.
     data_files: Vec<Fingerprint>,
+    /// The data came as arrays ([`Run::from_splits`]), not from `config`'s dataset.
+    from_arrays: bool,
     /// Held while this process may write to the run directory.
     _lock: Option<RunLock>,
 }
@@ -118,6 +120,15 @@ impl Run {
         let config = Config::resolve_run(&run_dir.file("config.toml"), overrides)?;
         let checkpoint = Checkpoint::load(&run_dir.file("last.safetensors"))?;
         let meta = &checkpoint.meta;
+        if meta.from_arrays {
+            return Err(Error::InvalidConfig {
+                field: "resume",
+                detail: format!(
+                    "the run in {} trained on arrays from Python, which the command line does not have: train it again from Python",
+                    dir.display()
+                ),
+            });
+        }
         if let Some((key, was, now)) = meta.config.model_change(&config) {
             return Err(Error::InvalidConfig {
                 field: "resume",
@@ -171,10 +182,26 @@ impl Run {
         Ok(run)
     }
 
-    /// A run in memory on samples given as they are (from Python's arrays): prepared as
-    /// loaded data are ([`Config::prepare`]), the dataset settings of `config` unused.
-    pub fn from_splits(config: &Config, splits: Splits) -> Result<Run> {
-        Run::build_on(config, None, Arc::new(config.prepare(splits)?))
+    /// A run on samples given as arrays (from Python), prepared as loaded data are
+    /// ([`Config::prepare`]; the dataset settings of `config` unused), writing its artifacts to
+    /// `out` when given (which must not hold a run): config.toml without `dataset`, the test
+    /// samples as [`arrays::TEST_ARRAYS`] for `eval` and `plot`, then what every run writes.
+    pub fn from_splits(config: &Config, splits: Splits, out: Option<&Path>) -> Result<Run> {
+        if let Some(out) = out {
+            crate::run::artifacts::check_output_dir(out)?;
+        }
+        let mut run = Run::build_on(config, None, Arc::new(config.prepare(splits)?))?;
+        run.from_arrays = true;
+        if let Some(out) = out {
+            let (dir, lock, _) = RunDir::create(Some(out), false)?;
+            write_atomic(&dir.file("config.toml"), config.to_toml_for_arrays().as_bytes())?;
+            if let Some(test) = &run.data.test {
+                arrays::save(&dir.file(arrays::TEST_ARRAYS), test)?;
+            }
+            run.dir = Some(dir);
+            run._lock = Some(lock);
+        }
+        Ok(run)
     }
 
     fn build(config: &Config, from: Option<&Checkpoint>) -> Result<Run> {
@@ -232,6 +259,7 @@ impl Run {
             moved_aside: None,
             boundary_frames: Vec::new(),
             data_files: Vec::new(),
+            from_arrays: false,
             _lock: None,
         })
     }
@@ -304,6 +332,7 @@ impl Run {
             run_dir: self.dir.clone(),
             config: &self.config,
             data_files: &self.data_files,
+            from_arrays: self.from_arrays,
             spec: &self.spec,
             data: &self.data,
             history: &mut self.history,
@@ -415,6 +444,7 @@ struct Recorder<'a> {
     run_dir: Option<RunDir>,
     config: &'a Config,
     data_files: &'a [Fingerprint],
+    from_arrays: bool,
     spec: &'a MlpSpec,
     data: &'a Splits,
     history: &'a mut Vec<HistoryRow>,
@@ -511,6 +541,7 @@ impl Recorder<'_> {
                 config: config.clone(),
                 table: data.table.clone(),
                 data_files: self.data_files.to_vec(),
+                from_arrays: self.from_arrays,
             },
             params,
             optimizer_state,

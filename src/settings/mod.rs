@@ -229,10 +229,19 @@ impl Config {
     /// The whole configuration as TOML (what a run directory records, and what `--config`
     /// reruns): a table run's without `dataset`, which it does not use.
     pub fn to_toml(&self) -> String {
+        self.toml_text(!self.is_table())
+    }
+
+    /// [`Config::to_toml`] of a run whose data came as arrays: without `dataset`.
+    pub fn to_toml_for_arrays(&self) -> String {
+        self.toml_text(false)
+    }
+
+    fn toml_text(&self, with_dataset: bool) -> String {
         // Every field is a plain value, list or table, so serialization cannot fail. Written
         // from the struct itself, so f32 values keep their short spelling (0.9, not 0.8999…).
         let text = toml::to_string(self).expect("a Config serializes to TOML");
-        match self.is_table() {
+        match !with_dataset {
             true => text
                 .lines()
                 .filter(|l| !l.starts_with("dataset = "))
