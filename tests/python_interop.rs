@@ -60,7 +60,7 @@ fn numpy_recomputes_the_logits_from_the_checkpoint() {
     run.train(&mut |_: Event<'_>| {}).expect("trains");
     let path = dir.path().join("last.safetensors");
     let checkpoint = Checkpoint::load(&path).expect("loads");
-    let test = evaluate::test_data(&checkpoint, None, None)
+    let test = evaluate::test_data(&checkpoint, None, None, dir.path())
         .expect("test data")
         .truncated(8);
     let logits = evaluate::outputs(&checkpoint, &test).expect("outputs");
