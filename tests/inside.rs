@@ -149,7 +149,7 @@ fn the_boundary_plot_regions_agree_with_predict_point() {
     assert!(gif.starts_with(b"GIF89a"), "a GIF");
     let checkpoint = Checkpoint::load(&run.join("best.safetensors")).expect("checkpoint");
     let plane = Plane::of(&checkpoint).expect("two inputs");
-    let test = test_data(&checkpoint, None, None).expect("test data");
+    let test = test_data(&checkpoint, None, None, &run).expect("test data");
     let view = BoundaryView::new(&checkpoint, &checkpoint.params, &plane, &test, String::new()).expect("regions");
     let regions = &view.regions;
     let n = regions.resolution;
