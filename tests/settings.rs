@@ -127,7 +127,6 @@ fn every_range_is_checked_naming_the_setting() {
             Range::Positive => "0.0",
             Range::NonNegative => "-1.0",
             Range::Fraction => "1.0",
-            Range::OpenFraction => "0.0",
             Range::AtLeast(0) => continue,
             Range::AtLeast(min) => &(min - 1).to_string(),
             Range::UpTo(max) => &(max + 1).to_string(),

@@ -23,7 +23,7 @@ import numpy as np
 from . import _core, datasets
 
 __version__ = _core.__version__
-__all__ = ["MLP", "History", "Image", "datasets", "load", "settings"]
+__all__ = ["MLP", "MLPClassifier", "History", "Image", "datasets", "load", "settings"]
 
 
 def settings():
@@ -247,7 +247,18 @@ class MLP:
         """A dict: loss, accuracy, auc, confusion (rows: true class), per_class
         {name: (precision, recall, f1, support)}, macro_f1, samples."""
         x = self._built_rows("x", x)
-        return self._model.evaluate(x, self._labels("y", y, x.shape[0], fit=False), self._class_names())
+        return self._model.evaluate(x, self._labels("y", y, x.shape[0], fit=False))
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_model"] = self._model.state()
+        # The run directory is this object's own (temporary) one: a copy does not share it.
+        state["_run_dir"] = None
+        return state
+
+    def __setstate__(self, state):
+        state["_model"] = _core.Model.from_state(*state["_model"])
+        self.__dict__.update(state)
 
     def summary(self):
         """Prints the layer table, as Keras' `model.summary()` does."""
@@ -277,10 +288,19 @@ def load(path):
     """The model of a run directory written by `gpu-mlp train` or `MLP.save`: its best weights
     (else its last), settings and history. Its `classes_` are the run's class names; `evaluate`
     takes class indices too."""
-    core, class_names = _core.Model.load(str(path))
+    core = _core.Model.load(str(path))
     model = MLP.__new__(MLP)
     model._settings, model._model, model._run_dir = {}, core, str(path)
+    model._width, class_names = core.shape()
     model._classes = np.array(class_names)
-    model._width = core.inputs()
     model.history = History(core.history(), model._run_dir)
     return model
+
+
+def __getattr__(name):
+    # MLPClassifier needs scikit-learn, which gpu_mlp.MLP does not: imported on first use.
+    if name == "MLPClassifier":
+        from .sklearn import MLPClassifier
+
+        return MLPClassifier
+    raise AttributeError(f"module 'gpu_mlp' has no attribute {name!r}")

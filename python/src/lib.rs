@@ -3,13 +3,13 @@
 //! Python user sees (keywords, Keras-style lines, History) is shaped in `gpu_mlp/__init__.py`.
 
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use gpu_mlp::data::{Affine, Dataset, DatasetName, Features, LoadOptions, Splits};
 use gpu_mlp::insight::evaluate::{all_probabilities, evaluate_params, outputs_of};
-use gpu_mlp::nn::model::{MlpSpec, ParamLayout};
+use gpu_mlp::nn::model::ParamLayout;
 use std::path::PathBuf;
 
 use gpu_mlp::run::artifacts::{HistoryRow, RunDir};
@@ -187,18 +187,17 @@ impl Observer for PythonObserver {
     }
 }
 
-/// A trained network: its settings, shape, weights, input transform and history.
+/// A model: the settings a new fit trains with, and once trained (or loaded) its checkpoint
+/// (shape, weights, input transform, class names, a table's codec) and history.
 #[pyclass(module = "gpu_mlp._core")]
 struct Model {
     config: Config,
-    spec: Option<MlpSpec>,
-    params: Vec<f32>,
-    transform: Affine,
+    trained: Option<Checkpoint>,
     history: Vec<HistoryRow>,
     device: String,
 }
 
-/// One split's metrics as the library measured them.
+/// Each epoch's metrics as a dict.
 fn history_dicts<'py>(py: Python<'py>, rows: &[HistoryRow]) -> PyResult<Bound<'py, PyList>> {
     let list = PyList::empty(py);
     for r in rows {
@@ -217,37 +216,81 @@ fn history_dicts<'py>(py: Python<'py>, rows: &[HistoryRow]) -> PyResult<Bound<'p
     Ok(list)
 }
 
-#[pymethods]
+/// Where a model's state is named in errors (it is not a file).
+const STATE: &str = "pickled model";
+
 impl Model {
-    /// The model of a run directory (or checkpoint file): its best weights (else its last),
-    /// settings and history, as `gpu-mlp train` or `fit(out=…)` left them.
-    #[staticmethod]
-    fn load(path: PathBuf) -> PyResult<(Model, Vec<String>)> {
-        let file = checkpoint::resolve(&path).map_err(to_py)?;
-        let c = Checkpoint::load(&file).map_err(to_py)?;
-        let dir = RunDir {
-            path: file.parent().unwrap_or(&path).to_path_buf(),
-        };
-        let model = Model {
-            spec: Some(c.meta.spec().map_err(to_py)?),
-            transform: c.meta.input_transform(),
-            history: dir.read_history().map_err(to_py)?,
-            device: String::new(),
-            config: c.meta.config,
-            params: c.params,
-        };
-        Ok((model, c.meta.class_names))
+    fn built(&self) -> PyResult<&Checkpoint> {
+        self.trained
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("this model has not been built yet: call fit() first"))
     }
 
+    /// Trains `run` to the end, with the GIL released, and keeps what it made.
+    fn train(
+        &mut self,
+        py: Python<'_>,
+        progress: Py<PyAny>,
+        open: impl Send + FnOnce() -> gpu_mlp::Result<Run>,
+    ) -> PyResult<()> {
+        let mut observer = PythonObserver {
+            progress,
+            interrupted: None,
+            failed: None,
+        };
+        let trained = py.detach(|| -> gpu_mlp::Result<_> {
+            let mut run = open()?;
+            let outcome = run.train(&mut observer)?;
+            run.finish(&outcome)?;
+            Ok((run.checkpoint()?, run.history().to_vec(), run.device()))
+        });
+        let (checkpoint, history, device) = trained.map_err(to_py)?;
+        (self.trained, self.history, self.device) = (Some(checkpoint), history, device);
+        match (observer.failed, observer.interrupted) {
+            (Some(e), _) | (None, Some(e)) => Err(e),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// Probabilities of each sample of `data` (stored features; transformed as in training).
+    fn probabilities<'py>(&self, py: Python<'py>, mut data: Dataset) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let c = self.built()?;
+        let spec = c.meta.spec().map_err(to_py)?;
+        data.transform = c.meta.input_transform();
+        let outputs = py.detach(|| outputs_of(&spec, &c.params, &data));
+        Ok(PyArray2::from_vec2(
+            py,
+            &all_probabilities(spec.loss, &outputs, spec.outputs()),
+        )?)
+    }
+}
+
+#[pymethods]
+impl Model {
     /// A model of `settings` (keywords named as the setting keys), validated now.
     #[new]
     fn new(settings: &Bound<'_, PyDict>) -> PyResult<Model> {
         Ok(Model {
             config: resolve(settings)?,
-            spec: None,
-            params: Vec::new(),
-            transform: Affine::IDENTITY,
+            trained: None,
             history: Vec::new(),
+            device: String::new(),
+        })
+    }
+
+    /// The model of a run directory (or checkpoint file): its best weights (else its last),
+    /// settings and history, as `gpu-mlp train` or `fit(out=…)` left them.
+    #[staticmethod]
+    fn load(path: PathBuf) -> PyResult<Model> {
+        let file = checkpoint::resolve(&path).map_err(to_py)?;
+        let c = Checkpoint::load(&file).map_err(to_py)?;
+        let dir = RunDir {
+            path: file.parent().unwrap_or(&path).to_path_buf(),
+        };
+        Ok(Model {
+            config: c.meta.config.clone(),
+            history: dir.read_history().map_err(to_py)?,
+            trained: Some(c),
             device: String::new(),
         })
     }
@@ -283,35 +326,18 @@ impl Model {
             table: None,
         };
         let config = self.config.clone();
-        let mut observer = PythonObserver {
-            progress,
-            interrupted: None,
-            failed: None,
-        };
-        let trained = py.detach(|| -> gpu_mlp::Result<_> {
-            let mut run = Run::from_splits(&config, splits, out.as_deref())?;
-            let outcome = run.train(&mut observer)?;
-            run.finish(&outcome)?;
-            let params = run.backend().parameters()?;
-            Ok((
-                run.spec().clone(),
-                params,
-                run.data().train.transform,
-                run.history().to_vec(),
-                run.device(),
-            ))
-        });
-        let (spec, params, transform, history, device) = trained.map_err(to_py)?;
-        (self.spec, self.params, self.transform, self.history, self.device) =
-            (Some(spec), params, transform, history, device);
-        if let Some(e) = observer.failed {
-            return Err(e);
-        }
-        match observer.interrupted {
-            Some(e) if e.is_instance_of::<PyKeyboardInterrupt>(py) => Err(e),
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        self.train(py, progress, move || Run::from_splits(&config, splits, out.as_deref()))
+    }
+
+    /// Trains a new network on the CSV table `path` (class column `target`), encoded as
+    /// `gpu-mlp train --data` encodes a table, all rows training (`test_split` 0) unless the
+    /// settings hold some out; in memory.
+    fn fit_table(&mut self, py: Python<'_>, path: PathBuf, target: String, progress: Py<PyAny>) -> PyResult<()> {
+        let mut config = self.config.clone();
+        config.table.data = Some(path);
+        config.table.target = Some(target);
+        config.validate().map_err(to_py)?;
+        self.train(py, progress, move || Run::new(&config))
     }
 
     /// Per epoch: loss, accuracy, val_loss, val_accuracy, test_loss, test_accuracy, lr, seconds.
@@ -321,13 +347,23 @@ impl Model {
 
     /// Class probabilities of each row of `x`.
     fn predict<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let spec = self.built()?;
         // Unlabelled: the labels are not read.
-        let mut data = dataset(x, vec![0; x.len()?])?;
-        data.transform = self.transform;
-        let outputs = py.detach(|| outputs_of(spec, &self.params, &data));
-        let rows = all_probabilities(spec.loss, &outputs, spec.outputs());
-        Ok(PyArray2::from_vec2(py, &rows)?)
+        let data = dataset(x, vec![0; x.len()?])?;
+        self.probabilities(py, data)
+    }
+
+    /// Class probabilities of each row of the CSV table `path`, encoded by the fitted codec.
+    fn predict_table<'py>(&self, py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        let c = self.built()?;
+        let codec = c
+            .meta
+            .table
+            .as_ref()
+            .ok_or_else(|| PyValueError::new_err("this model was not fitted on a table"))?;
+        let (data, _) = codec
+            .encode_file(&path, c.meta.config.table.delimiter as u8)
+            .map_err(to_py)?;
+        self.probabilities(py, data)
     }
 
     /// Loss, accuracy, ROC AUC, the confusion matrix and per-class precision, recall and F1 on
@@ -337,13 +373,13 @@ impl Model {
         py: Python<'py>,
         x: &Bound<'py, PyAny>,
         y: PyReadonlyArray1<'py, u32>,
-        class_names: Vec<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let spec = self.built()?;
+        let c = self.built()?;
         let mut data = dataset(x, y.as_slice()?.to_vec())?;
-        data.transform = self.transform;
+        data.transform = c.meta.input_transform();
+        let spec = c.meta.spec().map_err(to_py)?;
         let eval = py
-            .detach(|| evaluate_params(spec, &self.params, &class_names, &data))
+            .detach(|| evaluate_params(&spec, &c.params, &c.meta.class_names, &data))
             .map_err(to_py)?;
         let d = PyDict::new(py);
         d.set_item("samples", eval.samples)?;
@@ -362,7 +398,8 @@ impl Model {
 
     /// The layer table Keras' `summary()` prints.
     fn summary(&self) -> PyResult<String> {
-        Ok(self.built()?.summary_table(self.config.model.dropout))
+        let spec = self.built()?.meta.spec().map_err(to_py)?;
+        Ok(spec.summary_table(self.config.model.dropout))
     }
 
     /// The device the last `fit` ran on, and why.
@@ -370,25 +407,27 @@ impl Model {
         self.device.clone()
     }
 
-    /// Features per sample the network takes.
-    fn inputs(&self) -> PyResult<usize> {
-        Ok(self.built()?.inputs())
+    /// Features per sample the network takes, and its class names.
+    fn shape(&self) -> PyResult<(usize, Vec<String>)> {
+        let c = self.built()?;
+        Ok((c.meta.sizes[0], c.meta.class_names.clone()))
     }
 
     /// The number of parameters.
     fn count_params(&self) -> PyResult<usize> {
-        Ok(ParamLayout::new(self.built()?).count())
+        Ok(ParamLayout::new(&self.built()?.meta.spec().map_err(to_py)?).count())
     }
 
     /// Each layer's weight `[out, in]` (as `nn.Linear` stores it) and bias `[out]`.
     #[allow(clippy::type_complexity)]
     fn weights<'py>(&self, py: Python<'py>) -> PyResult<Vec<(Bound<'py, PyArray2<f32>>, Bound<'py, PyArray1<f32>>)>> {
-        ParamLayout::new(self.built()?)
+        let c = self.built()?;
+        ParamLayout::new(&c.meta.spec().map_err(to_py)?)
             .layers
             .iter()
             .map(|l| {
-                let weight = PyArray1::from_slice(py, &self.params[l.weight.clone()]).reshape([l.fan_out, l.fan_in])?;
-                Ok((weight, PyArray1::from_slice(py, &self.params[l.bias.clone()])))
+                let weight = PyArray1::from_slice(py, &c.params[l.weight.clone()]).reshape([l.fan_out, l.fan_in])?;
+                Ok((weight, PyArray1::from_slice(py, &c.params[l.bias.clone()])))
             })
             .collect()
     }
@@ -397,13 +436,34 @@ impl Model {
     fn config_toml(&self) -> String {
         self.config.to_toml()
     }
-}
 
-impl Model {
-    fn built(&self) -> PyResult<&MlpSpec> {
-        self.spec
-            .as_ref()
-            .ok_or_else(|| PyValueError::new_err("this model has not been built yet: call fit() first"))
+    /// Everything the model holds, for pickle: its settings (TOML), its checkpoint (the bytes of
+    /// a .safetensors file) and its history (JSON).
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<(String, Option<Bound<'py, PyBytes>>, String)> {
+        let checkpoint = match &self.trained {
+            Some(c) => Some(PyBytes::new(
+                py,
+                &c.to_bytes(std::path::Path::new(STATE)).map_err(to_py)?,
+            )),
+            None => None,
+        };
+        let history = serde_json::to_string(&self.history).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok((self.config.to_toml(), checkpoint, history))
+    }
+
+    /// The model [`Model::state`] described.
+    #[staticmethod]
+    fn from_state(settings: &str, checkpoint: Option<&[u8]>, history: &str) -> PyResult<Model> {
+        let path = std::path::Path::new(STATE);
+        Ok(Model {
+            config: Config::from_toml(path, settings).map_err(to_py)?,
+            trained: checkpoint
+                .map(|b| Checkpoint::from_bytes(path, b))
+                .transpose()
+                .map_err(to_py)?,
+            history: serde_json::from_str(history).map_err(|e| PyValueError::new_err(e.to_string()))?,
+            device: String::new(),
+        })
     }
 }
 

@@ -268,7 +268,7 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
         None => class_names(&main, target, &rows)?,
     };
     let labels = labels_of(&main, target, &rows, &classes)?;
-    // The test rows: another file's, or a stratified share of this one's.
+    // The test rows: another file's, a stratified share of this one's, or none.
     let (mut train, test, test_table) = match source.test_data {
         Some(path) => {
             let table = RawTable::read(path, source.delimiter)?;
@@ -281,6 +281,7 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
             let test_rows = kept_rows(&table, &test_used, source.missing, &mut warnings)?;
             (rows, test_rows, Some(table))
         }
+        None if source.test_split == 0.0 => (rows, Vec::new(), None),
         None => {
             let (train, test) = stratified_split(&rows, &labels, source.test_split, source.seed)?;
             (train, test, None)
@@ -297,8 +298,9 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
     };
     let encode = |table: &RawTable, rows: &[usize]| codec.encode(table, rows, true);
     let test_set = match &test_table {
-        Some(table) => encode(table, &test)?,
-        None => encode(&main, &test)?,
+        Some(table) => Some(encode(table, &test)?),
+        None if source.test_split == 0.0 => None,
+        None => Some(encode(&main, &test)?),
     };
     let splits = Splits {
         name: source
@@ -307,7 +309,7 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
             .map_or_else(|| "table".into(), |s| s.to_string_lossy().into_owned()),
         train: encode(&main, &train)?,
         val: val.as_deref().map(|rows| encode(&main, rows)).transpose()?,
-        test: Some(test_set),
+        test: test_set,
         class_names: classes,
         warnings,
         table: Some(codec),

@@ -177,6 +177,17 @@ pub fn auc_of(probabilities: &[Vec<f32>], labels: &[u32], classes: usize) -> Opt
     (!aucs.is_empty()).then(|| aucs.iter().sum::<f64>() / aucs.len() as f64)
 }
 
+/// Whether the model has test samples to be scored on: a dataset's test split, a table's
+/// held-out rows or test file, or the test arrays saved in its run directory `run_dir`.
+pub fn has_test_data(checkpoint: &Checkpoint, run_dir: &Path) -> bool {
+    let (meta, table) = (&checkpoint.meta, &checkpoint.meta.config.table);
+    match (meta.from_arrays, &meta.table) {
+        (true, _) => run_dir.join(crate::data::arrays::TEST_ARRAYS).is_file(),
+        (false, Some(_)) => table.test_data.is_some() || table.test_split > 0.0,
+        (false, None) => true,
+    }
+}
+
 /// The test split of the checkpoint's dataset (or `dataset`), transformed as in training. A
 /// model trained on arrays from Python is scored on the test arrays saved in its run directory
 /// (`run_dir`), unless `dataset` names another.

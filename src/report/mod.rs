@@ -570,8 +570,8 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
             detail: "no best.safetensors or last.safetensors: not a run directory".into(),
         })?;
     let checkpoint = Checkpoint::load(&checkpoint_path)?;
-    // A model trained on arrays without test samples has curves only.
-    if checkpoint.meta.from_arrays && !dir.join(crate::data::arrays::TEST_ARRAYS).is_file() {
+    // A model without test samples has curves only.
+    if !evaluate::has_test_data(&checkpoint, dir) {
         return write_plots(dir, &history, None, &[]);
     }
     let test = evaluate::test_data(&checkpoint, None, None, dir)?;
@@ -598,7 +598,7 @@ pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<P
     let Some(plane) = Plane::of(&checkpoint) else {
         return Ok(None);
     };
-    if checkpoint.meta.from_arrays && !dir.join(crate::data::arrays::TEST_ARRAYS).is_file() {
+    if !evaluate::has_test_data(&checkpoint, dir) {
         return Ok(None);
     }
     let test = evaluate::test_data(&checkpoint, None, None, dir)?;

@@ -183,17 +183,19 @@ impl Checkpoint {
 
     /// Writes the checkpoint atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let meta = serde_json::to_string(&self.meta).map_err(|e| Error::Checkpoint {
+        write_atomic(path, &self.to_bytes(path)?)
+    }
+
+    /// The file [`Checkpoint::save`] writes, as bytes (`path` names it in errors);
+    /// [`Checkpoint::from_bytes`] reads them back.
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>> {
+        let failed = |detail: String| Error::Checkpoint {
             path: path.into(),
-            detail: e.to_string(),
-        })?;
-        let bytes =
-            safetensors::tensor::serialize(self.tensors()?, Some(HashMap::from([(METADATA_KEY.to_string(), meta)])))
-                .map_err(|e| Error::Checkpoint {
-                    path: path.into(),
-                    detail: e.to_string(),
-                })?;
-        write_atomic(path, &bytes)
+            detail,
+        };
+        let meta = serde_json::to_string(&self.meta).map_err(|e| failed(e.to_string()))?;
+        safetensors::tensor::serialize(self.tensors()?, Some(HashMap::from([(METADATA_KEY.to_string(), meta)])))
+            .map_err(|e| failed(e.to_string()))
     }
 
     /// Writes the weights alone (no optimizer state, no gpu-mlp metadata beyond the layer sizes,

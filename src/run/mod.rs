@@ -268,6 +268,33 @@ impl Run {
         &self.config
     }
 
+    /// The model as it stands (after [`Run::finish`], the best epoch's weights with a
+    /// validation split), as a checkpoint at the end of the last epoch trained.
+    pub fn checkpoint(&mut self) -> Result<Checkpoint> {
+        let params = self.backend.parameters()?;
+        let (optimizer_state, steps) = self.backend.optimizer_state()?;
+        let at = Position {
+            epoch: self.history.len(),
+            steps_into_epoch: 0,
+            steps_so_far: StepMetrics::default(),
+            val: self.history.last().and_then(|r| {
+                Some(Metrics {
+                    loss: r.val_loss?,
+                    accuracy: r.val_accuracy?,
+                    samples: self.data.val.as_ref().map_or(0, |v| v.len()),
+                })
+            }),
+        };
+        let record = RunRecord {
+            config: &self.config,
+            data: &self.data,
+            spec: &self.spec,
+            data_files: &self.data_files,
+            from_arrays: self.from_arrays,
+        };
+        Ok(record.checkpoint(at, params, optimizer_state, steps))
+    }
+
     /// Every epoch so far.
     pub fn history(&self) -> &[HistoryRow] {
         &self.history
@@ -330,11 +357,13 @@ impl Run {
         };
         let mut recorder = Recorder {
             run_dir: self.dir.clone(),
-            config: &self.config,
-            data_files: &self.data_files,
-            from_arrays: self.from_arrays,
-            spec: &self.spec,
-            data: &self.data,
+            run: RunRecord {
+                config: &self.config,
+                data_files: &self.data_files,
+                from_arrays: self.from_arrays,
+                spec: &self.spec,
+                data: &self.data,
+            },
             history: &mut self.history,
             boundary_frames: &mut self.boundary_frames,
             inner: observer,
@@ -439,81 +468,16 @@ fn history_row(r: &EpochReport) -> HistoryRow {
     }
 }
 
-/// Passes events on, and keeps the run directory current after each epoch.
-struct Recorder<'a> {
-    run_dir: Option<RunDir>,
+/// What a checkpoint records of its run besides its position and numbers.
+struct RunRecord<'a> {
     config: &'a Config,
+    data: &'a Splits,
+    spec: &'a MlpSpec,
     data_files: &'a [Fingerprint],
     from_arrays: bool,
-    spec: &'a MlpSpec,
-    data: &'a Splits,
-    history: &'a mut Vec<HistoryRow>,
-    boundary_frames: &'a mut Vec<(usize, Vec<f32>)>,
-    inner: &'a mut dyn Observer,
 }
 
-impl Observer for Recorder<'_> {
-    fn tick(&mut self, tick: &Tick) {
-        self.inner.tick(tick);
-    }
-
-    fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
-        let mut row = history_row(report);
-        if report.diverged.is_some() {
-            // Kept for the findings, never saved: the files keep the last good epoch.
-            self.history.push(row);
-            return self.inner.epoch(backend, report, improved);
-        }
-        let frame = self
-            .config
-            .run
-            .boundary_every
-            .is_some_and(|every| report.epoch == 1 || report.epoch.is_multiple_of(every));
-        // Read back once for the table's AUC, the boundary frame and the checkpoint below.
-        let params = match self.data.table.is_some() || frame {
-            true => Some(backend.parameters()?),
-            false => None,
-        };
-        // Tables are small: their test AUC per epoch costs one CPU pass over the test rows.
-        if let (Some(params), Some(_), Some(test)) = (&params, &self.data.table, &self.data.test) {
-            let outputs = crate::insight::evaluate::outputs_of(self.spec, params, test);
-            let probabilities =
-                crate::insight::evaluate::all_probabilities(self.spec.loss, &outputs, self.spec.outputs());
-            row.test_auc = crate::insight::evaluate::auc_of(&probabilities, &test.labels, self.data.classes());
-        }
-        self.history.push(row);
-        if let (Some(params), true) = (&params, frame) {
-            self.boundary_frames.push((report.epoch, params.clone()));
-        }
-        let at = Position {
-            epoch: report.epoch,
-            steps_into_epoch: 0,
-            steps_so_far: StepMetrics::default(),
-            val: report.val,
-        };
-        // Without a validation split the latest epoch is the best one we can name.
-        let best = improved || self.data.val.is_none();
-        self.save(backend, params, at, best)?;
-        self.inner.epoch(backend, report, improved)
-    }
-
-    fn should_stop(&mut self) -> bool {
-        crate::run::signals::requested().is_some() || self.inner.should_stop()
-    }
-
-    fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize, so_far: StepMetrics) -> Result<()> {
-        let at = Position {
-            epoch: epoch - 1,
-            steps_into_epoch: steps,
-            steps_so_far: so_far,
-            val: None,
-        };
-        self.save(backend, None, at, false)?;
-        self.inner.stopped(backend, epoch, steps, so_far)
-    }
-}
-
-impl Recorder<'_> {
+impl RunRecord<'_> {
     fn checkpoint(
         &self,
         at: Position,
@@ -547,7 +511,80 @@ impl Recorder<'_> {
             optimizer_state,
         }
     }
+}
 
+/// Passes events on, and keeps the run directory current after each epoch.
+struct Recorder<'a> {
+    run_dir: Option<RunDir>,
+    run: RunRecord<'a>,
+    history: &'a mut Vec<HistoryRow>,
+    boundary_frames: &'a mut Vec<(usize, Vec<f32>)>,
+    inner: &'a mut dyn Observer,
+}
+
+impl Observer for Recorder<'_> {
+    fn tick(&mut self, tick: &Tick) {
+        self.inner.tick(tick);
+    }
+
+    fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
+        let mut row = history_row(report);
+        if report.diverged.is_some() {
+            // Kept for the findings, never saved: the files keep the last good epoch.
+            self.history.push(row);
+            return self.inner.epoch(backend, report, improved);
+        }
+        let frame = self
+            .run
+            .config
+            .run
+            .boundary_every
+            .is_some_and(|every| report.epoch == 1 || report.epoch.is_multiple_of(every));
+        // Read back once for the table's AUC, the boundary frame and the checkpoint below.
+        let params = match self.run.data.table.is_some() || frame {
+            true => Some(backend.parameters()?),
+            false => None,
+        };
+        // Tables are small: their test AUC per epoch costs one CPU pass over the test rows.
+        if let (Some(params), Some(_), Some(test)) = (&params, &self.run.data.table, &self.run.data.test) {
+            let outputs = crate::insight::evaluate::outputs_of(self.run.spec, params, test);
+            let probabilities =
+                crate::insight::evaluate::all_probabilities(self.run.spec.loss, &outputs, self.run.spec.outputs());
+            row.test_auc = crate::insight::evaluate::auc_of(&probabilities, &test.labels, self.run.data.classes());
+        }
+        self.history.push(row);
+        if let (Some(params), true) = (&params, frame) {
+            self.boundary_frames.push((report.epoch, params.clone()));
+        }
+        let at = Position {
+            epoch: report.epoch,
+            steps_into_epoch: 0,
+            steps_so_far: StepMetrics::default(),
+            val: report.val,
+        };
+        // Without a validation split the latest epoch is the best one we can name.
+        let best = improved || self.run.data.val.is_none();
+        self.save(backend, params, at, best)?;
+        self.inner.epoch(backend, report, improved)
+    }
+
+    fn should_stop(&mut self) -> bool {
+        crate::run::signals::requested().is_some() || self.inner.should_stop()
+    }
+
+    fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize, so_far: StepMetrics) -> Result<()> {
+        let at = Position {
+            epoch: epoch - 1,
+            steps_into_epoch: steps,
+            steps_so_far: so_far,
+            val: None,
+        };
+        self.save(backend, None, at, false)?;
+        self.inner.stopped(backend, epoch, steps, so_far)
+    }
+}
+
+impl Recorder<'_> {
     /// Writes last.safetensors (and best.safetensors when `best`), meta.json and the history;
     /// `params`: the backend's parameters if already read back.
     fn save(&mut self, backend: &mut dyn Backend, params: Option<Vec<f32>>, at: Position, best: bool) -> Result<()> {
@@ -557,7 +594,7 @@ impl Recorder<'_> {
             None => backend.parameters()?,
         };
         let (optimizer_state, steps) = backend.optimizer_state()?;
-        let checkpoint = self.checkpoint(at, params, optimizer_state, steps);
+        let checkpoint = self.run.checkpoint(at, params, optimizer_state, steps);
         checkpoint.save(&dir.file("last.safetensors"))?;
         if best {
             checkpoint.save(&dir.file("best.safetensors"))?;

@@ -61,8 +61,6 @@ pub enum Range {
     NonNegative,
     /// In [0, 1).
     Fraction,
-    /// In (0, 1).
-    OpenFraction,
     /// A whole number ≥ the bound.
     AtLeast(u64),
     /// A whole number in [1, the bound].
@@ -76,7 +74,6 @@ impl Range {
             Range::Positive => v.is_finite() && v > 0.0,
             Range::NonNegative => v.is_finite() && v >= 0.0,
             Range::Fraction => v.is_finite() && (0.0..1.0).contains(&v),
-            Range::OpenFraction => v.is_finite() && v > 0.0 && v < 1.0,
             _ => true,
         };
         (!ok).then(|| format!("must be {}, got {v}", self.describe()))
@@ -98,7 +95,6 @@ impl Range {
             Range::Positive => "a finite number > 0".into(),
             Range::NonNegative => "a finite number ≥ 0".into(),
             Range::Fraction => "in [0, 1)".into(),
-            Range::OpenFraction => "in (0, 1)".into(),
             Range::AtLeast(min) => format!("≥ {min}"),
             Range::UpTo(max) => format!("in 1..={max}"),
         }

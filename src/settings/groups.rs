@@ -67,8 +67,9 @@ crate::settings_group! {
         missing: Missing = Missing::Error;
         /// A CSV file of test rows for the --data table (else a stratified --test-split of it).
         test_data: Option<PathBuf> = None, Extra::value_name("FILE.csv");
-        /// Fraction of the --data table held out for testing, stratified by class.
-        test_split: f32 = 0.2, Extra::range(Range::OpenFraction);
+        /// Fraction of the --data table held out for testing, stratified by class (0: none, all
+        /// rows train and no test metrics are reported).
+        test_split: f32 = 0.2, Extra::range(Range::Fraction);
     }
 }
 
