@@ -6,7 +6,8 @@
 //! - [`settings`]: every setting declared once ([`settings::groups`], [`settings::optimizer`], with
 //!   [`settings::declare`]'s macro), the flags derived from them ([`settings::flags`]), and a
 //!   run's [`settings::Config`]: TOML file, flag and sweep overrides, validation, builders.
-//! - [`data`]: IDX files, dataset lookup and downloads, synthetic sets, CSV tables.
+//! - [`data`]: IDX files, dataset lookup and downloads, synthetic sets, CSV tables, samples
+//!   given as arrays (from Python).
 //! - [`nn`]: the math both backends share:
 //!   - [`nn::model`]: the network's shape, its flat parameter layout, each layer's products, initialization;
 //!   - [`nn::optim`]: an update's per-step values, learning-rate schedules;

@@ -23,7 +23,16 @@ import numpy as np
 from . import _core, datasets
 
 __version__ = _core.__version__
-__all__ = ["MLP", "MLPClassifier", "History", "Image", "datasets", "load", "settings"]
+__all__ = ["MLP", "MLPClassifier", "History", "Image", "datasets", "explain", "load", "settings"]
+
+
+def explain(batch=0, **settings):
+    """One mini-batch (`batch` of the first epoch) of the run these settings describe, through
+    its freshly initialized network step by step: shapes, statistics, logits, softmax, losses,
+    gradients and the update, the CPU reference's values beside the GPU kernel's (the text of
+    `gpu-mlp explain`)."""
+    _check_keywords(settings)
+    return _core.explain(settings, batch)
 
 
 def settings():
@@ -92,8 +101,10 @@ class History:
     """What `fit` returns, as Keras' does: `history.history["loss"]`, `["val_accuracy"]`, …
     (per-epoch lists), and `history.epoch`; `plot()` draws the curves."""
 
-    def __init__(self, rows, run_dir=None):
+    def __init__(self, rows, run_dir=None, diagnostics=None):
         self.epoch = [r["epoch"] - 1 for r in rows]
+        # Per epoch, per layer: gradient and weight norms, update/weight ratio, activations.
+        self.diagnostics = diagnostics or []
         keys = ["loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "lr"]
         self.history = {k: [r[k] for r in rows] for k in keys if rows and rows[0][k] is not None}
         self._run_dir = run_dir
@@ -206,8 +217,17 @@ class MLP:
             self._model.fit(x, labels, self._class_names(), _Progress(verbose, epochs_total), test, self._run_dir)
         finally:
             # Kept after Ctrl-C too: the epochs trained so far.
-            self.history = History(self._model.history(), self._run_dir)
+            self.history = History(self._model.history(), self._run_dir, self._model.diagnostics())
         return self.history
+
+    @property
+    def findings(self):
+        """What the last fit's diagnostics say went wrong, in plain language (empty if healthy)."""
+        return self._model.findings()
+
+    def boundary(self):
+        """The decision regions of a two-input model, with its test points."""
+        return self.plot("boundary")
 
     def save(self, path):
         """Writes the run directory to `path` (which must not hold files): what `gpu-mlp train
@@ -293,7 +313,7 @@ def load(path):
     model._settings, model._model, model._run_dir = {}, core, str(path)
     model._width, class_names = core.shape()
     model._classes = np.array(class_names)
-    model.history = History(core.history(), model._run_dir)
+    model.history = History(core.history(), model._run_dir, core.diagnostics())
     return model
 
 

@@ -64,6 +64,18 @@ fn resolve(settings: &Bound<'_, PyDict>) -> PyResult<Config> {
     Config::resolve(None, &table).map_err(to_py)
 }
 
+/// One mini-batch of the run `settings` describe through its freshly initialized network, step
+/// by step, the CPU reference's values beside the GPU kernel's (`gpu-mlp explain`).
+#[pyfunction]
+#[pyo3(signature = (settings, batch=0))]
+fn explain(py: Python<'_>, settings: &Bound<'_, PyDict>, batch: usize) -> PyResult<String> {
+    let config = resolve(settings)?;
+    let explanation = py
+        .detach(|| gpu_mlp::insight::explain::explain(&config, batch))
+        .map_err(to_py)?;
+    Ok(explanation.to_text())
+}
+
 /// Every setting's declaration, for the keywords of `MLP` and `MLPClassifier`.
 #[pyfunction]
 fn settings(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
@@ -195,6 +207,8 @@ struct Model {
     trained: Option<Checkpoint>,
     history: Vec<HistoryRow>,
     device: String,
+    /// What the last fit's diagnostics say went wrong.
+    findings: Vec<String>,
 }
 
 /// Each epoch's metrics as a dict.
@@ -241,11 +255,16 @@ impl Model {
         let trained = py.detach(|| -> gpu_mlp::Result<_> {
             let mut run = open()?;
             let outcome = run.train(&mut observer)?;
-            run.finish(&outcome)?;
-            Ok((run.checkpoint()?, run.history().to_vec(), run.device()))
+            let summary = run.finish(&outcome)?;
+            Ok((
+                run.checkpoint()?,
+                run.history().to_vec(),
+                run.device(),
+                summary.findings,
+            ))
         });
-        let (checkpoint, history, device) = trained.map_err(to_py)?;
-        (self.trained, self.history, self.device) = (Some(checkpoint), history, device);
+        let (checkpoint, history, device, findings) = trained.map_err(to_py)?;
+        (self.trained, self.history, self.device, self.findings) = (Some(checkpoint), history, device, findings);
         match (observer.failed, observer.interrupted) {
             (Some(e), _) | (None, Some(e)) => Err(e),
             (None, None) => Ok(()),
@@ -275,6 +294,7 @@ impl Model {
             trained: None,
             history: Vec::new(),
             device: String::new(),
+            findings: Vec::new(),
         })
     }
 
@@ -292,6 +312,7 @@ impl Model {
             history: dir.read_history().map_err(to_py)?,
             trained: Some(c),
             device: String::new(),
+            findings: Vec::new(),
         })
     }
 
@@ -402,6 +423,32 @@ impl Model {
         Ok(spec.summary_table(self.config.model.dropout))
     }
 
+    /// What the last fit's diagnostics say went wrong, in plain language.
+    fn findings(&self) -> Vec<String> {
+        self.findings.clone()
+    }
+
+    /// Per epoch, per layer: what the training steps measured inside the network.
+    fn diagnostics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let epochs = PyList::empty(py);
+        for row in &self.history {
+            let layers = PyList::empty(py);
+            for d in &row.layers {
+                let layer = PyDict::new(py);
+                layer.set_item("weight_grad_norm", d.weight_grad_norm)?;
+                layer.set_item("bias_grad_norm", d.bias_grad_norm)?;
+                layer.set_item("weight_norm", d.weight_norm)?;
+                layer.set_item("update_ratio", d.update_ratio)?;
+                layer.set_item("activation_mean", d.activation_mean)?;
+                layer.set_item("activation_std", d.activation_std)?;
+                layer.set_item("dead_fraction", d.dead_fraction)?;
+                layers.append(layer)?;
+            }
+            epochs.append(layers)?;
+        }
+        Ok(epochs)
+    }
+
     /// The device the last `fit` ran on, and why.
     fn device(&self) -> String {
         self.device.clone()
@@ -463,6 +510,7 @@ impl Model {
                 .map_err(to_py)?,
             history: serde_json::from_str(history).map_err(|e| PyValueError::new_err(e.to_string()))?,
             device: String::new(),
+            findings: Vec::new(),
         })
     }
 }
@@ -472,6 +520,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(settings, m)?)?;
     m.add_function(wrap_pyfunction!(load_dataset, m)?)?;
+    m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_class::<Model>()?;
     Ok(())
 }

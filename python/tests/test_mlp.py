@@ -220,3 +220,23 @@ def test_load_reads_a_command_line_run(fashion, cli, tmp_path):
                           capture_output=True, text=True).stdout
     import json
     assert model.evaluate(xt, yt)["accuracy"] == pytest.approx(json.loads(said)["accuracy"])
+
+
+def test_diagnostics_findings_explain_and_the_boundary(blobs):
+    (x, y), (xt, yt) = blobs
+    model = gpu_mlp.MLP(hidden=[8], device="cpu", seed=4)
+    history = model.fit(x, y, epochs=2, test_data=(xt, yt), verbose=0)
+    assert len(history.diagnostics) == 2 and len(history.diagnostics[0]) == 2
+    assert {"weight_grad_norm", "update_ratio", "dead_fraction"} <= set(history.diagnostics[0][0])
+    assert model.findings == []
+    assert model.boundary()._repr_png_().startswith(b"\x89PNG")
+    # Labels that are noise: the network cannot beat guessing, and the findings say so.
+    rng = np.random.default_rng(5)
+    noise = rng.integers(0, 2, 400)
+    lost = gpu_mlp.MLP(hidden=[8], device="cpu", seed=4)
+    lost.fit(x, noise, epochs=2, test_data=(xt, rng.integers(0, 2, 100)), verbose=0)
+    assert any("not learning" in f for f in lost.findings), lost.findings
+    text = gpu_mlp.explain(dataset="blobs", hidden=[4], batch_size=8, device="cpu")
+    assert "softmax" in text and "optimizer_step" in text, text[:500]
+    with pytest.raises(TypeError, match="did you mean 'hidden'"):
+        gpu_mlp.explain(hiden=[4])
