@@ -225,6 +225,7 @@ fn history_dicts<'py>(py: Python<'py>, rows: &[HistoryRow]) -> PyResult<Bound<'p
         d.set_item("test_accuracy", r.test_accuracy)?;
         d.set_item("lr", r.lr)?;
         d.set_item("seconds", r.seconds)?;
+        d.set_item("samples_per_second", r.samples_per_second)?;
         list.append(d)?;
     }
     Ok(list)
@@ -361,7 +362,8 @@ impl Model {
         self.train(py, progress, move || Run::new(&config))
     }
 
-    /// Per epoch: loss, accuracy, val_loss, val_accuracy, test_loss, test_accuracy, lr, seconds.
+    /// Per epoch: loss, accuracy, val_loss, val_accuracy, test_loss, test_accuracy, lr, seconds,
+    /// samples_per_second.
     fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         history_dicts(py, &self.history)
     }
