@@ -136,8 +136,9 @@ def test_the_gil_is_released_while_training(fashion):
     done.set()
     counter.join()
     during = [t for t in ticks if start < t < end]
-    # A thread blocked on the GIL would tick only at the 5 ms switch interval's mercy, if at all.
-    assert len(during) > 0.3 * (end - start) / 0.005, (len(during), end - start)
+    # With the GIL held by fit the counter could not run at all until fit returned; released, it
+    # ticks throughout (fewer than every 5 ms when training's threads fill the cores).
+    assert len(during) >= 10 and max(during) - min(during) > 0.5 * (end - start), (len(during), end - start)
 
 
 def test_ctrl_c_stops_at_the_next_tick_and_keeps_the_weights(fashion):
@@ -240,3 +241,14 @@ def test_diagnostics_findings_explain_and_the_boundary(blobs):
     assert "softmax" in text and "optimizer_step" in text, text[:500]
     with pytest.raises(TypeError, match="did you mean 'hidden'"):
         gpu_mlp.explain(hiden=[4])
+
+
+def test_a_pickled_model_predicts_the_same(blobs):
+    import pickle
+
+    (x, y), (xt, _) = blobs
+    model = gpu_mlp.MLP(hidden=[8], device="cpu", seed=6)
+    model.fit(x, y, epochs=1, verbose=0)
+    again = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(again.predict(xt), model.predict(xt))
+    assert again.history.history == model.history.history and list(again.classes_) == [0, 1]
