@@ -11,6 +11,7 @@ Every keyword of `MLP` is a setting of `gpu-mlp train`, with the same name and d
 list comes from the settings' one declaration in the Rust library (`MLP.settings()`).
 """
 
+import json
 import os
 import shutil
 import sys
@@ -97,16 +98,25 @@ def _plot(run_dir, kind):
     return Image(os.path.join(run_dir, kind + ".png"))
 
 
+# Keras' name of each history.json column History keeps.
+_KERAS_NAMES = {"train_loss": "loss", "train_accuracy": "accuracy", "val_loss": "val_loss",
+                "val_accuracy": "val_accuracy", "test_loss": "test_loss", "test_accuracy": "test_accuracy",
+                "lr": "lr"}
+
+
 class History:
     """What `fit` returns, as Keras' does: `history.history["loss"]`, `["val_accuracy"]`, …
-    (per-epoch lists), and `history.epoch`; `plot()` draws the curves."""
+    (per-epoch lists), and `history.epoch`; `diagnostics` (per epoch, per layer: gradient and
+    weight norms, update/weight ratio, activation statistics, dead units); `plot()` draws the
+    curves."""
 
-    def __init__(self, rows, run_dir=None, diagnostics=None):
+    def __init__(self, history_json, run_dir=None):
+        rows = json.loads(history_json)
         self.epoch = [r["epoch"] - 1 for r in rows]
-        # Per epoch, per layer: gradient and weight norms, update/weight ratio, activations.
-        self.diagnostics = diagnostics or []
-        keys = ["loss", "accuracy", "val_loss", "val_accuracy", "test_loss", "test_accuracy", "lr"]
-        self.history = {k: [r[k] for r in rows] for k in keys if rows and rows[0][k] is not None}
+        self.diagnostics = [r["layers"] for r in rows]
+        self.history = {keras: [r[column] for r in rows] for column, keras in _KERAS_NAMES.items()
+                        if rows and rows[0][column] is not None}
+        self.samples_per_second = [r["samples_per_second"] for r in rows]
         self._run_dir = run_dir
 
     def plot(self, metric="loss"):
@@ -217,7 +227,7 @@ class MLP:
             self._model.fit(x, labels, self._class_names(), _Progress(verbose, epochs_total), test, self._run_dir)
         finally:
             # Kept after Ctrl-C too: the epochs trained so far.
-            self.history = History(self._model.history(), self._run_dir, self._model.diagnostics())
+            self.history = History(self._model.history(), self._run_dir)
         return self.history
 
     @property
@@ -313,7 +323,7 @@ def load(path):
     model._settings, model._model, model._run_dir = {}, core, str(path)
     model._width, class_names = core.shape()
     model._classes = np.array(class_names)
-    model.history = History(core.history(), model._run_dir, core.diagnostics())
+    model.history = History(core.history(), model._run_dir)
     return model
 
 

@@ -10,7 +10,7 @@ import tempfile
 
 import numpy as np
 
-from . import _SETTINGS, _Progress, _core
+from . import _SETTINGS, History, _Progress, _core
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin
@@ -93,7 +93,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
             _write_table(path, X, names, target)
             model.fit_table(path, _TARGET, _Progress(0, epochs))
         self.model_ = model
-        self.history_ = model.history()
+        self.history_ = History(model.history())
         return self
 
     def predict_proba(self, X):

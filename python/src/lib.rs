@@ -211,26 +211,6 @@ struct Model {
     findings: Vec<String>,
 }
 
-/// Each epoch's metrics as a dict.
-fn history_dicts<'py>(py: Python<'py>, rows: &[HistoryRow]) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for r in rows {
-        let d = PyDict::new(py);
-        d.set_item("epoch", r.epoch)?;
-        d.set_item("loss", r.train_loss)?;
-        d.set_item("accuracy", r.train_accuracy)?;
-        d.set_item("val_loss", r.val_loss)?;
-        d.set_item("val_accuracy", r.val_accuracy)?;
-        d.set_item("test_loss", r.test_loss)?;
-        d.set_item("test_accuracy", r.test_accuracy)?;
-        d.set_item("lr", r.lr)?;
-        d.set_item("seconds", r.seconds)?;
-        d.set_item("samples_per_second", r.samples_per_second)?;
-        list.append(d)?;
-    }
-    Ok(list)
-}
-
 /// Where a model's state is named in errors (it is not a file).
 const STATE: &str = "pickled model";
 
@@ -362,10 +342,10 @@ impl Model {
         self.train(py, progress, move || Run::new(&config))
     }
 
-    /// Per epoch: loss, accuracy, val_loss, val_accuracy, test_loss, test_accuracy, lr, seconds,
-    /// samples_per_second.
-    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        history_dicts(py, &self.history)
+    /// Every epoch's row of history.json, as JSON: metrics, lr, timing and each layer's
+    /// diagnostics.
+    fn history(&self) -> PyResult<String> {
+        serde_json::to_string(&self.history).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Class probabilities of each row of `x`.
@@ -428,27 +408,6 @@ impl Model {
     /// What the last fit's diagnostics say went wrong, in plain language.
     fn findings(&self) -> Vec<String> {
         self.findings.clone()
-    }
-
-    /// Per epoch, per layer: what the training steps measured inside the network.
-    fn diagnostics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let epochs = PyList::empty(py);
-        for row in &self.history {
-            let layers = PyList::empty(py);
-            for d in &row.layers {
-                let layer = PyDict::new(py);
-                layer.set_item("weight_grad_norm", d.weight_grad_norm)?;
-                layer.set_item("bias_grad_norm", d.bias_grad_norm)?;
-                layer.set_item("weight_norm", d.weight_norm)?;
-                layer.set_item("update_ratio", d.update_ratio)?;
-                layer.set_item("activation_mean", d.activation_mean)?;
-                layer.set_item("activation_std", d.activation_std)?;
-                layer.set_item("dead_fraction", d.dead_fraction)?;
-                layers.append(layer)?;
-            }
-            epochs.append(layers)?;
-        }
-        Ok(epochs)
     }
 
     /// The device the last `fit` ran on, and why.

@@ -71,7 +71,7 @@ def test_a_dataframe_trains_as_the_command_line_trains_its_csv(cli, tmp_path):
     clf.fit(X, y)
     with open(out / "history.csv") as f:
         rows = list(csv.DictReader(f))
-    assert [r["train_loss"] for r in rows] == [f"{h['loss']:.6f}" for h in clf.history_]
+    assert [r["train_loss"] for r in rows] == [f"{v:.6f}" for v in clf.history_.history["loss"]]
     assert rows[0]["test_loss"] == "", "no test split"
     assert list(clf.classes_) == ["Adelie", "Chinstrap", "Gentoo"]
     assert clf.score(X, y) > 0.6
