@@ -165,6 +165,8 @@ class MLP:
     def __init__(self, **settings):
         _check_keywords(settings)
         self._settings = dict(settings)
+        # A loaded run's settings, under the keywords (None: the declared defaults).
+        self._base = None
         self._model = _core.Model(self._settings)
         self._classes = None
         self._run_dir = None
@@ -210,8 +212,7 @@ class MLP:
                  if v is not None}
         _check_keywords(settings)
         given.update(settings)
-        if given:
-            self._model = _core.Model({**self._settings, **given})
+        self._model = _core.Model({**self._settings, **given}, self._base)
         x = _rows("x", x)
         labels = self._labels("y", y, x.shape[0], fit=True)
         test = None
@@ -219,12 +220,11 @@ class MLP:
             tx = _rows("test_data[0]", test_data[0])
             test = (tx, self._labels("test_data[1]", test_data[1], tx.shape[0], fit=False))
             self._check_width("test_data[0]", tx, x.shape[1])
-        epochs_total = {**self._settings, **given}.get("epochs") or int(_SETTINGS["epochs"]["default"])
         self._width = x.shape[1]
         self._run_dir = tempfile.mkdtemp(prefix="gpu-mlp-")
         weakref.finalize(self, shutil.rmtree, self._run_dir, ignore_errors=True)
         try:
-            self._model.fit(x, labels, self._class_names(), _Progress(verbose, epochs_total), test, self._run_dir)
+            self._model.fit(x, labels, self._class_names(), _Progress(verbose, self._model.epochs()), test, self._run_dir)
         finally:
             # Kept after Ctrl-C too: the epochs trained so far.
             self.history = History(self._model.history(), self._run_dir)
@@ -321,6 +321,7 @@ def load(path):
     core = _core.Model.load(str(path))
     model = MLP.__new__(MLP)
     model._settings, model._model, model._run_dir = {}, core, str(path)
+    model._base = core.config_toml()
     model._width, class_names = core.shape()
     model._classes = np.array(class_names)
     model.history = History(core.history(), model._run_dir)

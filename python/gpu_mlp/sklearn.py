@@ -87,11 +87,10 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"y: needs at least 2 classes, got {len(self.classes_)} class")
         model = _core.Model({**self._settings(), "test_split": 0.0})
-        epochs = self.epochs or int(_SETTINGS["epochs"]["default"])
         with tempfile.TemporaryDirectory(prefix="gpu-mlp-") as tmp:
             path = os.path.join(tmp, "train.csv")
             _write_table(path, X, names, target)
-            model.fit_table(path, _TARGET, _Progress(0, epochs))
+            model.fit_table(path, _TARGET, _Progress(0, model.epochs()))
         self.model_ = model
         self.history_ = History(model.history())
         return self

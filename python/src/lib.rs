@@ -52,9 +52,13 @@ fn to_toml(key: &str, value: &Bound<'_, PyAny>) -> PyResult<toml::Value> {
     )))
 }
 
-/// The settings given as keywords (None: the declared default), validated as a config file is.
-fn resolve(settings: &Bound<'_, PyDict>) -> PyResult<Config> {
-    let mut table = toml::Table::new();
+/// The settings given as keywords (None: the declared default) on top of `base` (a run's
+/// config.toml, or nothing), validated as a config file is.
+fn resolve_on(base: Option<&str>, settings: &Bound<'_, PyDict>) -> PyResult<Config> {
+    let mut table = match base {
+        Some(text) => toml::from_str::<toml::Table>(text).map_err(|e| PyValueError::new_err(e.to_string()))?,
+        None => toml::Table::new(),
+    };
     for (key, value) in settings.iter() {
         let key: String = key.extract()?;
         if !value.is_none() {
@@ -62,6 +66,10 @@ fn resolve(settings: &Bound<'_, PyDict>) -> PyResult<Config> {
         }
     }
     Config::resolve(None, &table).map_err(to_py)
+}
+
+fn resolve(settings: &Bound<'_, PyDict>) -> PyResult<Config> {
+    resolve_on(None, settings)
 }
 
 /// One mini-batch of the run `settings` describe through its freshly initialized network, step
@@ -267,11 +275,13 @@ impl Model {
 
 #[pymethods]
 impl Model {
-    /// A model of `settings` (keywords named as the setting keys), validated now.
+    /// A model of `settings` (keywords named as the setting keys) on top of `base` (a loaded
+    /// run's config.toml), validated now.
     #[new]
-    fn new(settings: &Bound<'_, PyDict>) -> PyResult<Model> {
+    #[pyo3(signature = (settings, base=None))]
+    fn new(settings: &Bound<'_, PyDict>, base: Option<&str>) -> PyResult<Model> {
         Ok(Model {
-            config: resolve(settings)?,
+            config: resolve_on(base, settings)?,
             trained: None,
             history: Vec::new(),
             device: String::new(),
@@ -438,6 +448,11 @@ impl Model {
                 Ok((weight, PyArray1::from_slice(py, &c.params[l.bias.clone()])))
             })
             .collect()
+    }
+
+    /// The epochs a fit of these settings trains (for the progress lines).
+    fn epochs(&self) -> usize {
+        self.config.training.epochs
     }
 
     /// The settings as a config file holds them.

@@ -252,3 +252,15 @@ def test_a_pickled_model_predicts_the_same(blobs):
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict(xt), model.predict(xt))
     assert again.history.history == model.history.history and list(again.classes_) == [0, 1]
+
+
+def test_a_loaded_model_refits_with_its_runs_settings(blobs, tmp_path):
+    (x, y), _ = blobs
+    model = gpu_mlp.MLP(hidden=[6], device="cpu", seed=6)
+    model.fit(x, y, epochs=1, verbose=0)
+    model.fit(x, y, verbose=0)
+    assert len(model.history.epoch) == 5, "a setting given to one fit is for that fit only"
+    model.save(tmp_path / "run")
+    loaded = gpu_mlp.load(tmp_path / "run")
+    loaded.fit(x, y, epochs=2, verbose=0)
+    assert loaded.count_params() == 2 * 6 + 6 + 6 * 2 + 2, "the run's hidden=[6], not the default"
