@@ -488,7 +488,7 @@ fn toml_type_errors_name_the_key_and_one_activation_is_accepted() {
 }
 
 /// No loader chatter: a run on a Vulkan adapter prints nothing about display servers; with
-/// --quiet it prints its final summary alone.
+/// --quiet it prints its final summary and where the run went.
 #[test]
 fn no_display_server_noise_on_stderr() {
     if common::gpu_or_skip("no_display_server_noise_on_stderr").is_none() {
@@ -510,10 +510,15 @@ fn no_display_server_noise_on_stderr() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stderr(&out).contains("XDG_RUNTIME_DIR"), "{}", stderr(&out));
-    // --quiet: the final summary alone.
+    // --quiet: the final summary and where the run went, nothing else.
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(stdout.lines().count(), 1, "{stdout}");
-    assert!(stdout.starts_with("epoch 1: train loss"), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("epoch 1: train loss"), "{stdout}");
+    assert!(
+        lines[1].starts_with("wrote ") && lines[1].ends_with(&format!("to {}", run.display())),
+        "{stdout}"
+    );
     let info = gpu_mlp(&["info"]);
     assert!(!stderr(&info).contains("XDG_RUNTIME_DIR"), "{}", stderr(&info));
 }
@@ -570,4 +575,37 @@ fn export_writes_the_weights_alone() {
     let top0 = gpu_mlp(&["predict", "--checkpoint", run_arg, "--index", "0", "--top-k", "0"]);
     assert_eq!(top0.status.code(), Some(2));
     assert!(stderr(&top0).contains("--top-k"), "{}", stderr(&top0));
+}
+
+/// The header counts "1 epoch"; resuming a run that has trained all its epochs says so and how
+/// to train further, and changes nothing.
+#[test]
+fn resuming_a_finished_run_says_how_to_train_further() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = dir.path().join("run");
+    let run_arg = run.to_str().expect("utf-8");
+    let trained = gpu_mlp(&[
+        "train",
+        "--dataset",
+        "blobs",
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--out",
+        run_arg,
+    ]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    assert!(String::from_utf8_lossy(&trained.stdout).contains(", 1 epoch, seed 42"));
+    let before = std::fs::read(run.join("last.safetensors")).expect("checkpoint");
+    let again = gpu_mlp(&["train", "--resume", run_arg]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("has finished: epoch 1 was its last; resume with --epochs 2 or more"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(std::fs::read(run.join("last.safetensors")).expect("checkpoint"), before);
+    let further = gpu_mlp(&["train", "--resume", run_arg, "--epochs", "2", "--quiet"]);
+    assert!(further.status.success(), "{}", stderr(&further));
 }

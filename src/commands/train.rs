@@ -225,7 +225,7 @@ fn print_header(run: &Run, quiet: bool) {
     println!("device: {}", run.device());
     let (model, optimizer) = (&config.model, &config.optimizer);
     println!(
-        "model {} ({} parameters, {} init, {}, dropout {}), {} lr {}{} ({} schedule), batch {}, {} epochs, seed {}",
+        "model {} ({} parameters, {} init, {}, dropout {}), {} lr {}{} ({} schedule), batch {}, {}, seed {}",
         run.spec().describe(),
         ParamLayout::new(run.spec()).count(),
         flag(model.init),
@@ -240,7 +240,7 @@ fn print_header(run: &Run, quiet: bool) {
         },
         flag(config.schedule.kind),
         config.training.batch_size,
-        config.training.epochs,
+        count(config.training.epochs, "epoch"),
         config.run.seed
     );
     print!("{}", run.spec().summary_table(model.dropout));
@@ -265,7 +265,7 @@ fn print_header(run: &Run, quiet: bool) {
 }
 
 /// The best epoch, early stopping, the GPU schedule and where the files went (with `--quiet`,
-/// the last epoch and the best one only).
+/// the last epoch, the best one and where the files went only).
 fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
     let config = run.config();
     if let (true, Some(last)) = (quiet, outcome.reports.last()) {
@@ -280,9 +280,9 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
     }
     if summary.stopped_early && !quiet {
         println!(
-            "early stopping: no {} improvement for {} epochs",
+            "early stopping: no {} improvement for {}",
             flag(config.training.monitor),
-            config.training.patience.unwrap_or(0)
+            count(config.training.patience.unwrap_or(0), "epoch")
         );
     }
     if let Some((best, test)) = &summary.best {
@@ -303,16 +303,14 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
             println!("  - {finding}");
         }
     }
-    if quiet {
-        return;
-    }
-    if summary.dispatches.dispatches > 0 && summary.epochs > 0 {
+    if summary.dispatches.dispatches > 0 && summary.epochs > 0 && !quiet {
         println!(
             "GPU schedule: {:.0} dispatches per step, {:.1} submits per epoch",
             summary.dispatches.dispatches_per_step(),
             summary.dispatches.submits as f64 / summary.epochs as f64
         );
     }
+    // Even with --quiet: where the run went is what a script needs next.
     if let Some(dir) = run.dir() {
         println!(
             "wrote {} plots and the checkpoints to {}",
@@ -427,4 +425,12 @@ fn describe_layer(l: usize, d: &LayerDiagnostics) -> String {
         d.weight_norm,
         d.update_ratio
     )
+}
+
+/// `1 epoch`, `5 epochs`.
+fn count(n: usize, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }

@@ -140,6 +140,18 @@ impl Run {
                 ),
             });
         }
+        if meta.steps_into_epoch == 0 && meta.epoch >= config.training.epochs {
+            return Err(Error::InvalidConfig {
+                field: "epochs",
+                detail: format!(
+                    "(--epochs) the run in {} has finished: epoch {} was its last; resume with --epochs {} or \
+                     more to train it further",
+                    dir.display(),
+                    meta.epoch,
+                    meta.epoch + 1
+                ),
+            });
+        }
         for file in &meta.data_files {
             file.check_unchanged()?;
         }
