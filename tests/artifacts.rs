@@ -59,7 +59,7 @@ fn resume_equals_an_uninterrupted_run_on_the_cpu() {
     );
     train_in(a.path(), &config("epochs = 2\ndevice = \"cpu\""));
     let mut resumed = Run::resume(a.path(), &overrides("epochs = 4")).expect("resumes");
-    assert_eq!(resumed.resumed_after(), 2);
+    assert_eq!(resumed.resumed_after(), (2, 0));
     resumed.train(&mut |_: Event<'_>| {}).expect("trains");
     let straight = train_in(b.path(), &config("epochs = 4\ndevice = \"cpu\""));
     let continued = Checkpoint::load(&a.path().join("last.safetensors")).expect("loads");

@@ -217,6 +217,14 @@ fn sigint_saves_and_resume_continues_exactly() {
         .output()
         .expect("resumes");
     assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    // The header says where in the epoch it picks up.
+    let said = String::from_utf8_lossy(&resumed.stdout);
+    let where_ = format!(
+        "in epoch {} after its {} batch",
+        saved.meta.epoch + 1,
+        saved.meta.steps_into_epoch
+    );
+    assert!(said.contains(&where_), "{where_}: {said}");
     let run_b = b.path().join("run");
     let straight = long_run(&run_b, &target.to_string()).output().expect("runs");
     assert!(straight.status.success());

@@ -249,8 +249,14 @@ fn print_header(run: &Run, quiet: bool) {
     }
     if let Some(dir) = run.dir() {
         match run.resumed_after() {
-            0 => println!("run directory: {}", dir.display()),
-            done => println!("resuming {} after epoch {done}", dir.display()),
+            (0, 0) => println!("run directory: {}", dir.display()),
+            (done, 0) => println!("resuming {} after epoch {done}", dir.display()),
+            (done, steps) => println!(
+                "resuming {} in epoch {} after its {}",
+                dir.display(),
+                done + 1,
+                count(steps, "batch")
+            ),
         }
     }
     let val_header = if splits.val.is_some() {
@@ -335,7 +341,7 @@ impl Console {
         let steps = run.steps_per_epoch() as u64;
         let bar = (!quiet && std::io::stdout().is_terminal()).then(|| {
             ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stdout()).with_style(
-                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches {msg}")
+                ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} batches, {eta} left {msg}")
                     .expect("a valid template")
                     .progress_chars("=> "),
             )
@@ -380,15 +386,15 @@ impl Observer for Console {
 
     fn epoch(&mut self, _backend: &mut dyn Backend, r: &EpochReport, _improved: bool) -> Result<(), Error> {
         let val = r.val.map_or(String::new(), |v| {
-            format!(" {:>10.4} {:>8.2}%", v.loss, 100.0 * v.accuracy)
+            format!(" {:>10} {:>8.2}%", loss_cell(v.loss), 100.0 * v.accuracy)
         });
         let test = r.test.unwrap_or(Metrics::UNMEASURED);
         self.line(format!(
-            "{:>5} {:>10.4} {:>8.2}%{val} {:>10.4} {:>8.2}% {:>8.2} {:>10.0}",
+            "{:>5} {:>10} {:>8.2}%{val} {:>10} {:>8.2}% {:>8.2} {:>10.0}",
             r.epoch,
-            r.train.loss,
+            loss_cell(r.train.loss),
             100.0 * r.train.accuracy,
-            test.loss,
+            loss_cell(test.loss),
             100.0 * test.accuracy,
             r.train_seconds,
             r.samples_per_second
@@ -432,5 +438,35 @@ fn count(n: usize, noun: &str) -> String {
     match n {
         1 => format!("1 {noun}"),
         n => format!("{n} {noun}s"),
+    }
+}
+
+/// A loss as the epoch table prints it: four decimals, or scientific notation when that would
+/// not fit its column (a diverging run's 1.8e8).
+fn loss_cell(loss: f64) -> String {
+    match loss.abs() < 1e5 || !loss.is_finite() {
+        true => format!("{loss:.4}"),
+        false => format!("{loss:.3e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{count, loss_cell};
+
+    #[test]
+    fn losses_keep_their_column_however_large() {
+        assert_eq!(loss_cell(0.23456), "0.2346");
+        assert_eq!(loss_cell(1.796e8), "1.796e8");
+        assert!(loss_cell(f64::MAX).len() <= 10);
+        assert_eq!(loss_cell(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(
+            (count(1, "epoch"), count(3, "epoch")),
+            ("1 epoch".into(), "3 epochs".into())
+        );
     }
 }

@@ -335,9 +335,10 @@ impl Run {
         self.dir.as_ref().map(|d| d.path.as_path())
     }
 
-    /// Epochs already done when this process took over (0 for a new run).
-    pub fn resumed_after(&self) -> usize {
-        self.resumed.epoch
+    /// Epochs already done when this process took over (0 for a new run), and steps done of
+    /// the next (a run stopped mid-epoch).
+    pub fn resumed_after(&self) -> (usize, usize) {
+        (self.resumed.epoch, self.resumed.step)
     }
 
     /// Where `--force` moved the run that was in the directory before.
