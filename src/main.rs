@@ -33,7 +33,14 @@ fn main() -> ExitCode {
     }
     // Bad arguments: clap's whole message (what was wrong, valid values, "did you mean",
     // the usage line) and exit code 2; --help and --version print and exit 0.
-    let cli = commands::Cli::parse();
+    let args: Vec<String> = std::env::args().collect();
+    let cli = commands::Cli::try_parse_from(&args).unwrap_or_else(|e| {
+        let _ = e.print();
+        if let Some(tip) = commands::list_tip(&e, &args) {
+            eprintln!("\n  tip: {tip}");
+        }
+        std::process::exit(e.exit_code());
+    });
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -86,6 +86,11 @@ const CASES: &[Case] = &[
         &["train", "--hidden", "64,x"],
         &["invalid value 'x'", "expected a whole number"],
     ),
+    clap(
+        "list given as separate words",
+        &["train", "--hidden", "128", "64"],
+        &["unexpected argument '64'", "tip: --hidden takes a comma-separated list: --hidden 128,64"],
+    ),
     // Settings: the flag and what was expected.
     bad(
         "negative lr",

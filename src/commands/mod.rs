@@ -90,3 +90,32 @@ pub fn flag(value: impl clap::ValueEnum) -> String {
         .to_possible_value()
         .map_or_else(|| "?".into(), |v| v.get_name().to_string())
 }
+
+/// For a list setting given as separate words (`--hidden 128 64`), which clap reads as an
+/// unexpected `64`: the spelling it takes (`--hidden 128,64`).
+pub fn list_tip(error: &clap::Error, args: &[String]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(unexpected)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let at = args.iter().position(|a| a == unexpected)?;
+    // Back over the words before it to the flag they follow.
+    let start = args[..at].iter().rposition(|a| a.starts_with("--"))?;
+    let setting = gpu_mlp::settings::find(&args[start].trim_start_matches("--").replace('-', "_"))?;
+    let words: Vec<&str> = args[start + 1..]
+        .iter()
+        .take_while(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
+    (setting.list && words.len() > 1).then(|| {
+        format!(
+            "{} takes a comma-separated list: {} {}",
+            args[start],
+            args[start],
+            words.join(",")
+        )
+    })
+}
