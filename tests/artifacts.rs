@@ -247,3 +247,43 @@ fn resume_keeps_the_best_epoch_across_the_break() {
     assert_eq!(best.meta.val.expect("val metrics").accuracy, accuracy(best_row));
     assert_eq!(outcome.best.expect("a best epoch").epoch, best.meta.epoch);
 }
+
+/// Run directories are named by the time (UTC) and the data, the civil date right across leap
+/// days and centuries.
+#[test]
+fn run_directories_are_named_by_date_time_and_dataset() {
+    use gpu_mlp::run::artifacts::utc_timestamp;
+    for (secs, want) in [
+        (0, "1970-01-01_00-00-00"),
+        (951_782_400, "2000-02-29_00-00-00"),
+        (1_764_513_912, "2025-11-30_14-45-12"),
+        (4_107_542_399, "2100-02-28_23-59-59"),
+    ] {
+        assert_eq!(utc_timestamp(secs), want);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "train",
+        "--dataset",
+        "blobs",
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--quiet",
+    ];
+    for _ in 0..2 {
+        let out = common::gpu_mlp_in(dir.path(), &args);
+        assert!(out.status.success(), "{}", common::output_text(&out));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("runs"))
+        .expect("runs/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}: never an existing directory");
+    for name in &names {
+        let (stamp, rest) = name.split_at(19);
+        assert!(stamp.as_bytes()[10] == b'_' && rest.starts_with("-blobs"), "{name}");
+    }
+}

@@ -25,7 +25,8 @@ pub struct TrainArgs {
     /// TOML file with any of the settings below (keys in snake_case); flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Run directory for the config, history, checkpoints and plots [default: runs/run-<time>].
+    /// Run directory for the config, history, checkpoints and plots [default:
+    /// runs/<date>_<time>-<dataset>, UTC, e.g. runs/2026-11-30_14-05-12-fashion].
     #[arg(long)]
     out: Option<PathBuf>,
     /// Continue the run in this directory from its last checkpoint (its config.toml, with any
@@ -41,7 +42,7 @@ pub struct TrainArgs {
     /// Train a grid of runs, one per combination of the values: KEY=V1,V2,… (repeatable), e.g.
     /// `--sweep lr=1,0.1,0.001 --sweep activation=relu,tanh`; a list-valued setting separates
     /// its items with `:` (`hidden=64,128:64`). Each run gets a directory under --out [default:
-    /// runs/sweep-<time>], which then holds the comparison plots; a table compares the runs.
+    /// runs/<date>_<time>-sweep], which then holds the comparison plots; a table compares the runs.
     #[arg(long, value_name = "KEY=V1,V2", conflicts_with = "resume")]
     sweep: Vec<SweepAxis>,
     /// Print only errors and the final summary: no progress, no per-epoch lines.
@@ -123,12 +124,10 @@ fn open(config: &Config, out: Option<&std::path::Path>, args: &TrainArgs) -> Res
 /// comparison table and the overlaid plots.
 fn sweep(args: &TrainArgs) -> Result<(), Error> {
     let points = gpu_mlp::sweep::plan(args.config.as_deref(), args.settings(), &args.sweep)?;
-    let parent = args.out.clone().unwrap_or_else(|| {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        PathBuf::from("runs").join(format!("sweep-{secs}"))
-    });
+    let parent = args
+        .out
+        .clone()
+        .unwrap_or_else(|| gpu_mlp::run::artifacts::new_run_path("sweep"));
     refuse_used_sweep_dir(&parent)?;
     println!("sweep: {} runs into {}", points.len(), parent.display());
     let mut results = Vec::new();

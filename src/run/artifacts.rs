@@ -95,6 +95,47 @@ pub struct RunDir {
     pub path: PathBuf,
 }
 
+/// A directory under `runs/` named by the time and `label` (the dataset, `sweep`):
+/// `runs/2026-11-30_14-05-12-fashion`, in UTC, with `-2`, `-3`, … when taken. Never an existing one.
+pub fn new_run_path(label: &str) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let base = format!("{}-{label}", utc_timestamp(secs));
+    (1..)
+        .map(|i| match i {
+            1 => Path::new("runs").join(&base),
+            i => Path::new("runs").join(format!("{base}-{i}")),
+        })
+        .find(|p| !p.exists())
+        .expect("some numbered name is free")
+}
+
+/// `secs` after the Unix epoch as `YYYY-MM-DD_HH-MM-SS` (UTC): the civil date from the day
+/// count (Howard Hinnant's `civil_from_days`).
+pub fn utc_timestamp(secs: u64) -> String {
+    let (days, day_secs) = (secs / 86_400, secs % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}_{:02}-{:02}-{:02}",
+        day_secs / 3600,
+        day_secs % 3600 / 60,
+        day_secs % 60
+    )
+}
+
 /// Files whose presence means a directory holds a run.
 const RUN_FILES: [&str; 4] = ["config.toml", "meta.json", "last.safetensors", "history.json"];
 
@@ -161,30 +202,15 @@ fn lock_holder(lock: &Path) -> Option<u32> {
 }
 
 impl RunDir {
-    /// A new run directory at `out` (or `runs/run-<time>`, suffixed if taken), created and
+    /// A new run directory at `out` (or [`new_run_path`] of `label`), created and
     /// locked. A directory that already holds a run is refused, unless `force`, which first
     /// moves it aside to `<out>.old-<N>` (returned); a run another process trains in is
     /// refused either way. `Run::with_dir` has checked `out` with [`check_output_dir`] before
     /// loading anything.
-    pub fn create(out: Option<&Path>, force: bool) -> Result<(RunDir, RunLock, Option<PathBuf>)> {
+    pub fn create(out: Option<&Path>, label: &str, force: bool) -> Result<(RunDir, RunLock, Option<PathBuf>)> {
         let path = match out {
             Some(p) => p.to_path_buf(),
-            None => {
-                let secs = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let base = Path::new("runs").join(format!("run-{secs}"));
-                (0..)
-                    .map(|i| {
-                        if i == 0 {
-                            base.clone()
-                        } else {
-                            base.with_extension(i.to_string())
-                        }
-                    })
-                    .find(|p| !p.exists())
-                    .unwrap_or(base)
-            }
+            None => new_run_path(label),
         };
         let mut moved = None;
         if holds_run(&path) {

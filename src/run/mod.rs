@@ -105,7 +105,7 @@ impl Run {
             .chain(&config.table.test_data)
             .map(|path| Fingerprint::of(path))
             .collect::<Result<Vec<_>>>()?;
-        let (dir, lock, moved) = RunDir::create(out, force)?;
+        let (dir, lock, moved) = RunDir::create(out, &config.data_label(), force)?;
         write_atomic(&dir.file("config.toml"), config.to_toml().as_bytes())?;
         run.dir = Some(dir);
         run.moved_aside = moved;
@@ -205,7 +205,7 @@ impl Run {
         let mut run = Run::build_on(config, None, Arc::new(config.prepare(splits)?))?;
         run.from_arrays = true;
         if let Some(out) = out {
-            let (dir, lock, _) = RunDir::create(Some(out), false)?;
+            let (dir, lock, _) = RunDir::create(Some(out), "arrays", false)?;
             write_atomic(&dir.file("config.toml"), config.to_toml_for_arrays().as_bytes())?;
             if let Some(test) = &run.data.test {
                 arrays::save(&dir.file(arrays::TEST_ARRAYS), test)?;

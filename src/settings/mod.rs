@@ -320,6 +320,17 @@ impl Config {
         config
     }
 
+    /// What the run trains on, in a word for its directory's name: the dataset, or the table
+    /// file's stem.
+    pub fn data_label(&self) -> String {
+        match &self.table.data {
+            Some(path) => path
+                .file_stem()
+                .map_or_else(|| "table".into(), |s| s.to_string_lossy().into_owned()),
+            None => declare::choice_name(&self.data.dataset),
+        }
+    }
+
     /// Whether the run trains on a CSV table.
     pub fn is_table(&self) -> bool {
         self.table.data.is_some()
