@@ -68,16 +68,12 @@ fn resolve_on(base: Option<&str>, settings: &Bound<'_, PyDict>) -> PyResult<Conf
     Config::resolve(None, &table).map_err(to_py)
 }
 
-fn resolve(settings: &Bound<'_, PyDict>) -> PyResult<Config> {
-    resolve_on(None, settings)
-}
-
 /// One mini-batch of the run `settings` describe through its freshly initialized network, step
 /// by step, the CPU reference's values beside the GPU kernel's (`gpu-mlp explain`).
 #[pyfunction]
 #[pyo3(signature = (settings, batch=0))]
 fn explain(py: Python<'_>, settings: &Bound<'_, PyDict>, batch: usize) -> PyResult<String> {
-    let config = resolve(settings)?;
+    let config = resolve_on(None, settings)?;
     let explanation = py
         .detach(|| gpu_mlp::insight::explain::explain(&config, batch))
         .map_err(to_py)?;

@@ -84,13 +84,6 @@ impl Command {
     }
 }
 
-/// A setting as its flag spells it (`he-uniform`, `softmax-cross-entropy`), not its Rust name.
-pub fn flag(value: impl clap::ValueEnum) -> String {
-    value
-        .to_possible_value()
-        .map_or_else(|| "?".into(), |v| v.get_name().to_string())
-}
-
 /// For a list setting given as separate words (`--hidden 128 64`), which clap reads as an
 /// unexpected `64`: the spelling it takes (`--hidden 128,64`).
 pub fn list_tip(error: &clap::Error, args: &[String]) -> Option<String> {

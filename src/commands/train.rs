@@ -16,7 +16,7 @@ use gpu_mlp::training::train::{EpochReport, Observer, Outcome, Tick};
 use gpu_mlp::Error;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::flag;
+use gpu_mlp::settings::declare::choice_name;
 
 /// The flags of `train`: the run's own, and one per setting (declared in `gpu_mlp::settings`),
 /// each overriding the same key of `--config`; the declared defaults fill what neither gives.
@@ -205,7 +205,7 @@ fn print_header(run: &Run, quiet: bool) {
         splits.classes(),
         match splits.table {
             Some(_) => String::new(),
-            None => format!(" ({} normalization)", flag(config.data.normalize)),
+            None => format!(" ({} normalization)", choice_name(&config.data.normalize)),
         }
     );
     if let Some(table) = &splits.table {
@@ -227,17 +227,17 @@ fn print_header(run: &Run, quiet: bool) {
         "model {} ({} parameters, {} init, {}, dropout {}), {} lr {}{} ({} schedule), batch {}, {}, seed {}",
         run.spec().describe(),
         ParamLayout::new(run.spec()).count(),
-        flag(model.init),
-        flag(model.loss),
+        choice_name(&model.init),
+        choice_name(&model.loss),
         model.dropout,
-        flag(optimizer.kind),
+        choice_name(&optimizer.kind),
         optimizer.lr,
         if config.lr_defaulted {
-            format!(" (the default for {}; --lr sets another)", flag(optimizer.kind))
+            format!(" (the default for {}; --lr sets another)", choice_name(&optimizer.kind))
         } else {
             String::new()
         },
-        flag(config.schedule.kind),
+        choice_name(&config.schedule.kind),
         config.training.batch_size,
         count(config.training.epochs, "epoch"),
         config.run.seed
@@ -286,7 +286,7 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
     if summary.stopped_early && !quiet {
         println!(
             "early stopping: no {} improvement for {}",
-            flag(config.training.monitor),
+            choice_name(&config.training.monitor),
             count(config.training.patience.unwrap_or(0), "epoch")
         );
     }
@@ -295,7 +295,7 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
         println!(
             "best epoch {} by {}: val loss {:.4}, val accuracy {:.2}%; its test loss {:.4}, test accuracy {:.2}%",
             best.epoch,
-            flag(config.training.monitor),
+            choice_name(&config.training.monitor),
             best.val.loss,
             100.0 * best.val.accuracy,
             test.loss,

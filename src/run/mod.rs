@@ -87,8 +87,9 @@ impl Run {
         Run::build(config, None)
     }
 
-    /// Like [`Run::new`], writing artifacts to `out` (or `runs/run-<time>`), which must not
-    /// hold a run already unless `force` (which moves that run aside; see [`RunDir::create`]).
+    /// Like [`Run::new`], writing artifacts to `out` (or a new directory under `runs/`), which
+    /// must not hold a run already unless `force` (which moves that run aside; see
+    /// [`RunDir::create`]).
     pub fn with_dir(config: &Config, out: Option<&Path>, force: bool) -> Result<Run> {
         // The run directory's config (and each checkpoint's) is read later from anywhere:
         // `eval` and `predict` in another working directory must find the same files.
@@ -105,12 +106,21 @@ impl Run {
             .chain(&config.table.test_data)
             .map(|path| Fingerprint::of(path))
             .collect::<Result<Vec<_>>>()?;
-        let (dir, lock, moved) = RunDir::create(out, &config.data_label(), force)?;
-        write_atomic(&dir.file("config.toml"), config.to_toml().as_bytes())?;
-        run.dir = Some(dir);
-        run.moved_aside = moved;
-        run._lock = Some(lock);
+        run.open_dir(out, force)?;
         Ok(run)
+    }
+
+    /// Creates the run directory (`out`, or a new one named by the time and the data) and
+    /// writes its config.toml (without `dataset` when the data came as arrays).
+    fn open_dir(&mut self, out: Option<&Path>, force: bool) -> Result<()> {
+        let (label, toml) = match self.from_arrays {
+            true => ("arrays".to_string(), self.config.to_toml_for_arrays()),
+            false => (self.config.data_label(), self.config.to_toml()),
+        };
+        let (dir, lock, moved) = RunDir::create(out, &label, force)?;
+        write_atomic(&dir.file("config.toml"), toml.as_bytes())?;
+        (self.dir, self.moved_aside, self._lock) = (Some(dir), moved, Some(lock));
+        Ok(())
     }
 
     /// Continues the run in `dir` from its last checkpoint. `overrides` (e.g. more `epochs`)
@@ -205,13 +215,10 @@ impl Run {
         let mut run = Run::build_on(config, None, Arc::new(config.prepare(splits)?))?;
         run.from_arrays = true;
         if let Some(out) = out {
-            let (dir, lock, _) = RunDir::create(Some(out), "arrays", false)?;
-            write_atomic(&dir.file("config.toml"), config.to_toml_for_arrays().as_bytes())?;
-            if let Some(test) = &run.data.test {
+            run.open_dir(Some(out), false)?;
+            if let (Some(dir), Some(test)) = (&run.dir, &run.data.test) {
                 arrays::save(&dir.file(arrays::TEST_ARRAYS), test)?;
             }
-            run.dir = Some(dir);
-            run._lock = Some(lock);
         }
         Ok(run)
     }
