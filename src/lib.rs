@@ -71,6 +71,7 @@ pub mod report;
 pub mod run;
 pub mod settings;
 pub mod sweep;
+pub mod tensorboard;
 pub mod training;
 
 pub use error::{Error, Result};

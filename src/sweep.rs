@@ -102,6 +102,21 @@ pub fn plan(file: Option<&Path>, overrides: &toml::Table, axes: &[SweepAxis]) ->
         .collect()
 }
 
+/// Creates the sweep's directory `parent` with the columns of TensorBoard's HParams view:
+/// the swept settings and the final metrics.
+pub fn write_experiment(parent: &Path, axes: &[SweepAxis], points: &[SweepPoint]) -> Result<()> {
+    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    let axes = axes
+        .iter()
+        .map(|axis| {
+            let values = axis.values.iter().map(|v| Config::setting_value(&axis.key, v));
+            Ok((axis.key.clone(), values.collect::<Result<Vec<_>>>()?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let with_val = points.iter().any(|p| p.config.data.val_split > 0.0);
+    crate::run::board::sweep_experiment(parent, &axes, with_val)
+}
+
 /// How one run of a sweep ended.
 #[derive(Debug, Clone)]
 pub struct SweepResult {

@@ -129,6 +129,7 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
         .clone()
         .unwrap_or_else(|| gpu_mlp::run::artifacts::new_run_path("sweep"));
     refuse_used_sweep_dir(&parent)?;
+    gpu_mlp::sweep::write_experiment(&parent, &args.sweep, &points)?;
     println!("sweep: {} runs into {}", points.len(), parent.display());
     let mut results = Vec::new();
     for (i, point) in points.iter().enumerate() {

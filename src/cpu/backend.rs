@@ -207,6 +207,10 @@ impl Backend for CpuBackend {
         Ok(self.params.clone())
     }
 
+    fn gradients(&mut self) -> Result<Vec<f32>> {
+        Ok(self.grads.clone())
+    }
+
     fn set_parameters(&mut self, params: &[f32]) -> Result<()> {
         check_params_len(params, self.params.len())?;
         self.params.copy_from_slice(params);

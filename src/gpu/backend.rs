@@ -718,4 +718,9 @@ impl Backend for GpuBackend {
         let raw = self.ctx.read_back(&self.buffers.params, (self.layout.len * 4) as u64)?;
         Ok(bytemuck::pod_collect_to_vec(&raw))
     }
+
+    fn gradients(&mut self) -> Result<Vec<f32>> {
+        let raw = self.ctx.read_back(&self.buffers.grads, (self.layout.len * 4) as u64)?;
+        Ok(bytemuck::pod_collect_to_vec(&raw))
+    }
 }

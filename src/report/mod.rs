@@ -98,15 +98,7 @@ fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Re
             dir: dir.to_path_buf(),
         });
     }
-    let rgb = render_rgb(plot, size)?;
-    let mut png_bytes = Vec::new();
-    {
-        let mut encoder = png::Encoder::new(&mut png_bytes, size.0, size.1);
-        encoder.set_color(png::ColorType::Rgb);
-        encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(plot_error)?;
-        writer.write_image_data(&rgb).map_err(plot_error)?;
-    }
+    let png_bytes = png_of(&render_rgb(plot, size)?, size)?;
     let png_path = dir.join(format!("{stem}.png"));
     write_atomic(&png_path, &png_bytes)?;
     let mut svg = String::new();
@@ -118,6 +110,19 @@ fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Re
     let svg_path = dir.join(format!("{stem}.svg"));
     write_atomic(&svg_path, svg.as_bytes())?;
     Ok(vec![png_path, svg_path])
+}
+
+/// A PNG file of the RGB pixels `rgb` of `size`.
+pub fn png_of(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>> {
+    let mut png_bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png_bytes, size.0, size.1);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().map_err(plot_error)?;
+        writer.write_image_data(rgb).map_err(plot_error)?;
+    }
+    Ok(png_bytes)
 }
 
 /// `plot` drawn into an RGB pixel buffer of `size`.
@@ -586,9 +591,13 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// An animated GIF of the decision regions at each of `frames` (epoch, parameters), one
-/// second each, written to `boundary.gif` in `dir`.
-pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<PathBuf>> {
+/// Each frame of boundary.gif, in pixels.
+pub const BOUNDARY_FRAME_SIZE: (u32, u32) = (600, 540);
+
+/// The decision regions at each of `frames` (epoch, parameters) as RGB pixels of
+/// [`BOUNDARY_FRAME_SIZE`], or `None` when the run in `dir` has no plane to draw or no test
+/// points to draw on it.
+pub fn boundary_frames(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<Vec<(usize, Vec<u8>)>>> {
     let checkpoint = Checkpoint::load(
         &RunDir {
             path: dir.to_path_buf(),
@@ -602,29 +611,38 @@ pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<P
         return Ok(None);
     }
     let test = evaluate::test_data(&checkpoint, None, None, dir)?;
-    let size = (600u16, 540u16);
+    let mut drawn = Vec::with_capacity(frames.len());
+    for (epoch, params) in frames {
+        if let Some(signal) = crate::run::signals::requested() {
+            return Err(Error::PlotsInterrupted {
+                signal,
+                dir: dir.to_path_buf(),
+            });
+        }
+        let title = format!("decision regions after epoch {epoch}");
+        let view = BoundaryView::new(&checkpoint, params, &plane, &test, title)?;
+        drawn.push((*epoch, render_rgb(&Plot::Boundary(&view), BOUNDARY_FRAME_SIZE)?));
+    }
+    Ok(Some(drawn))
+}
+
+/// An animated GIF of `frames` (from [`boundary_frames`]), one second each, written to
+/// `boundary.gif` in `dir`.
+pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<u8>)]) -> Result<PathBuf> {
+    let (width, height) = (BOUNDARY_FRAME_SIZE.0 as u16, BOUNDARY_FRAME_SIZE.1 as u16);
     let mut bytes = Vec::new();
     {
-        let mut encoder = gif::Encoder::new(&mut bytes, size.0, size.1, &[]).map_err(plot_error)?;
+        let mut encoder = gif::Encoder::new(&mut bytes, width, height, &[]).map_err(plot_error)?;
         encoder.set_repeat(gif::Repeat::Infinite).map_err(plot_error)?;
-        for (epoch, params) in frames {
-            if let Some(signal) = crate::run::signals::requested() {
-                return Err(Error::PlotsInterrupted {
-                    signal,
-                    dir: dir.to_path_buf(),
-                });
-            }
-            let title = format!("decision regions after epoch {epoch}");
-            let view = BoundaryView::new(&checkpoint, params, &plane, &test, title)?;
-            let rgb = render_rgb(&Plot::Boundary(&view), (u32::from(size.0), u32::from(size.1)))?;
-            let mut frame = gif::Frame::from_rgb_speed(size.0, size.1, &rgb, 10);
+        for (_, rgb) in frames {
+            let mut frame = gif::Frame::from_rgb_speed(width, height, rgb, 10);
             frame.delay = 100;
             encoder.write_frame(&frame).map_err(plot_error)?;
         }
     }
     let path = dir.join("boundary.gif");
     write_atomic(&path, &bytes)?;
-    Ok(Some(path))
+    Ok(path)
 }
 
 /// The first nine test images with their predictions, when the inputs are square u8 images.

@@ -84,6 +84,85 @@ const LAYER_COLUMNS: [&str; 7] = [
     "dead_fraction",
 ];
 
+/// How history.csv writes a column's numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvFormat {
+    /// This many decimals.
+    Fixed(usize),
+    /// Scientific notation with six decimals.
+    Scientific,
+    /// The shortest spelling that reads back as the same f32 (the learning rate).
+    Shortest,
+}
+
+impl CsvFormat {
+    fn apply(self, v: f64) -> String {
+        match self {
+            CsvFormat::Fixed(digits) => format!("{v:.digits$}"),
+            CsvFormat::Scientific => format!("{v:.6e}"),
+            CsvFormat::Shortest => format!("{}", v as f32),
+        }
+    }
+}
+
+impl HistoryRow {
+    /// history.csv's columns after `epoch`, for rows of up to `layers` layers: each name and
+    /// how it is written.
+    pub fn columns(layers: usize) -> Vec<(String, CsvFormat)> {
+        let fixed = [
+            ("train_loss", CsvFormat::Fixed(6)),
+            ("train_accuracy", CsvFormat::Fixed(6)),
+            ("val_loss", CsvFormat::Fixed(6)),
+            ("val_accuracy", CsvFormat::Fixed(6)),
+            ("test_loss", CsvFormat::Fixed(6)),
+            ("test_accuracy", CsvFormat::Fixed(6)),
+            ("lr", CsvFormat::Shortest),
+            ("seconds", CsvFormat::Fixed(3)),
+            ("samples_per_second", CsvFormat::Fixed(1)),
+            ("test_auc", CsvFormat::Fixed(6)),
+        ];
+        let per_layer = (1..=layers).flat_map(|l| {
+            LAYER_COLUMNS
+                .iter()
+                .map(move |column| (format!("layer{l}_{column}"), CsvFormat::Scientific))
+        });
+        fixed
+            .into_iter()
+            .map(|(name, format)| (name.to_string(), format))
+            .chain(per_layer)
+            .collect()
+    }
+
+    /// This row's value in each of [`HistoryRow::columns`]`(layers)` (`None`: not measured).
+    pub fn values(&self, layers: usize) -> Vec<Option<f64>> {
+        let mut values = vec![
+            Some(self.train_loss),
+            Some(self.train_accuracy),
+            self.val_loss,
+            self.val_accuracy,
+            self.test_loss,
+            self.test_accuracy,
+            Some(f64::from(self.lr)),
+            Some(self.seconds),
+            Some(self.samples_per_second),
+            self.test_auc,
+        ];
+        for l in 0..layers {
+            let d = self.layers.get(l);
+            values.extend([
+                d.map(|d| d.weight_grad_norm),
+                d.map(|d| d.bias_grad_norm),
+                d.map(|d| d.weight_norm),
+                d.map(|d| d.update_ratio),
+                d.and_then(|d| d.activation_mean),
+                d.and_then(|d| d.activation_std),
+                d.and_then(|d| d.dead_fraction),
+            ]);
+        }
+        values
+    }
+}
+
 /// Whether `path` holds a run (any of its config, metadata, checkpoint or history).
 pub fn holds_run(path: &Path) -> bool {
     RUN_FILES.iter().any(|f| path.join(f).exists())
@@ -272,47 +351,14 @@ impl RunDir {
     pub fn write_history(&self, rows: &[HistoryRow]) -> Result<()> {
         let json = serde_json::to_string_pretty(rows).map_err(|e| Error::io(self.file("history.json"), e.into()))?;
         write_atomic(&self.file("history.json"), json.as_bytes())?;
-        let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
-        let sci = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6e}"));
         let layers = rows.iter().map(|r| r.layers.len()).max().unwrap_or(0);
-        let mut csv = String::from(
-            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,lr,seconds,samples_per_second,test_auc",
-        );
-        for l in 1..=layers {
-            for column in LAYER_COLUMNS {
-                csv += &format!(",layer{l}_{column}");
-            }
-        }
-        csv.push('\n');
+        let header: Vec<String> = HistoryRow::columns(layers).into_iter().map(|(name, _)| name).collect();
+        let mut csv = format!("epoch,{}\n", header.join(","));
         for r in rows {
-            csv += &format!(
-                "{},{:.6},{:.6},{},{},{},{},{},{:.3},{:.1},{}",
-                r.epoch,
-                r.train_loss,
-                r.train_accuracy,
-                opt(r.val_loss),
-                opt(r.val_accuracy),
-                opt(r.test_loss),
-                opt(r.test_accuracy),
-                r.lr,
-                r.seconds,
-                r.samples_per_second,
-                opt(r.test_auc)
-            );
-            for l in 0..layers {
-                let d = r.layers.get(l);
-                let values = [
-                    d.map(|d| d.weight_grad_norm),
-                    d.map(|d| d.bias_grad_norm),
-                    d.map(|d| d.weight_norm),
-                    d.map(|d| d.update_ratio),
-                    d.and_then(|d| d.activation_mean),
-                    d.and_then(|d| d.activation_std),
-                    d.and_then(|d| d.dead_fraction),
-                ];
-                for v in values {
-                    csv += &format!(",{}", sci(v));
-                }
+            csv += &r.epoch.to_string();
+            for (value, (_, format)) in r.values(layers).into_iter().zip(HistoryRow::columns(layers)) {
+                csv.push(',');
+                csv += &value.map_or(String::new(), |v| format.apply(v));
             }
             csv.push('\n');
         }

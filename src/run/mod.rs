@@ -4,6 +4,7 @@
 
 pub mod artifacts;
 pub mod checkpoint;
+pub mod board;
 pub mod signals;
 
 use std::path::{Path, PathBuf};
@@ -17,8 +18,10 @@ use crate::files::Fingerprint;
 use crate::insight::findings::findings;
 use crate::nn::model::{initialize, MlpSpec, ParamLayout};
 use crate::run::artifacts::{HistoryRow, RunDir, RunLock};
+use crate::run::board::Board;
 use crate::run::checkpoint::{Checkpoint, Meta, FORMAT};
 use crate::settings::Config;
+use crate::tensorboard::Status;
 use crate::training::backend::{Backend, DispatchStats, EvalSplit, Metrics, StepMetrics};
 use crate::training::train::{fit, Best, EpochReport, HeldOut, Observer, Outcome, Tick};
 
@@ -45,6 +48,8 @@ pub struct Run {
     data_files: Vec<Fingerprint>,
     /// The data came as arrays ([`Run::from_splits`]), not from `config`'s dataset.
     from_arrays: bool,
+    /// The run's TensorBoard event file, opened when training starts in a run directory.
+    board: Option<Board>,
     /// Held while this process may write to the run directory.
     _lock: Option<RunLock>,
 }
@@ -279,6 +284,7 @@ impl Run {
             boundary_frames: Vec::new(),
             data_files: Vec::new(),
             from_arrays: false,
+            board: None,
             _lock: None,
         })
     }
@@ -375,6 +381,9 @@ impl Run {
             log_every: base.log_every.or(Some(steps.div_ceil(TICKS_PER_EPOCH).max(1))),
             ..base
         };
+        if let (None, Some(dir)) = (&self.board, &self.dir) {
+            self.board = Some(Board::open(&dir.path, &self.config, steps)?);
+        }
         let mut recorder = Recorder {
             run_dir: self.dir.clone(),
             run: RunRecord {
@@ -386,6 +395,8 @@ impl Run {
             },
             history: &mut self.history,
             boundary_frames: &mut self.boundary_frames,
+            board: self.board.as_mut(),
+            board_error: None,
             inner: observer,
         };
         let outcome = fit(
@@ -402,7 +413,12 @@ impl Run {
                 findings: self.findings(),
             },
             e => e,
-        })?;
+        });
+        if let (Err(_), Some(board)) = (&outcome, &mut self.board) {
+            // Best effort: the run's own error is the one to report.
+            let _ = board.end(Status::Failure);
+        }
+        let outcome = outcome?;
         match (outcome.interrupted, crate::run::signals::requested()) {
             (Some((epoch, steps)), Some(signal)) => Err(Error::TrainingStopped {
                 signal,
@@ -435,8 +451,20 @@ impl Run {
             Some(dir) => crate::report::plot_run(dir)?,
             None => Vec::new(),
         };
+        let mut frames = None;
         if let (Some(dir), false) = (self.dir(), self.boundary_frames.is_empty()) {
-            plots.extend(crate::report::boundary_gif(dir, &self.boundary_frames)?);
+            frames = crate::report::boundary_frames(dir, &self.boundary_frames)?;
+            if let Some(frames) = &frames {
+                plots.push(crate::report::boundary_gif(dir, frames)?);
+            }
+        }
+        if let (Some(board), Some(dir)) = (&mut self.board, &self.dir) {
+            // plot_run drew the confusion matrix of best.safetensors: the best epoch, or the last.
+            let shown = best.as_ref().map(|(b, _)| b.epoch).or(self.history.last().map(|r| r.epoch));
+            let confusion = dir.file("confusion.png");
+            let confusion = shown.filter(|_| confusion.is_file()).map(|epoch| (epoch, confusion.as_path()));
+            board.images(confusion, frames.as_deref().unwrap_or_default())?;
+            board.end(Status::Success)?;
         }
         Ok(Summary {
             best,
@@ -539,11 +567,17 @@ struct Recorder<'a> {
     run: RunRecord<'a>,
     history: &'a mut Vec<HistoryRow>,
     boundary_frames: &'a mut Vec<(usize, Vec<f32>)>,
+    board: Option<&'a mut Board>,
+    /// The first failure to write a tick to the board, reported at the end of the epoch.
+    board_error: Option<Error>,
     inner: &'a mut dyn Observer,
 }
 
 impl Observer for Recorder<'_> {
     fn tick(&mut self, tick: &Tick) {
+        if let (Some(board), None) = (&mut self.board, &self.board_error) {
+            self.board_error = board.tick(tick).err();
+        }
         self.inner.tick(tick);
     }
 
@@ -560,8 +594,11 @@ impl Observer for Recorder<'_> {
             .run
             .boundary_every
             .is_some_and(|every| report.epoch == 1 || report.epoch.is_multiple_of(every));
-        // Read back once for the table's AUC, the boundary frame and the checkpoint below.
-        let params = match self.run.data.table.is_some() || frame {
+        if let Some(e) = self.board_error.take() {
+            return Err(e);
+        }
+        // Read back once for the table's AUC, the boundary frame, the board and the checkpoint.
+        let params = match self.run.data.table.is_some() || frame || self.board.is_some() {
             true => Some(backend.parameters()?),
             false => None,
         };
@@ -571,6 +608,10 @@ impl Observer for Recorder<'_> {
             let probabilities =
                 crate::insight::evaluate::all_probabilities(self.run.spec.loss, &outputs, self.run.spec.outputs());
             row.test_auc = crate::insight::evaluate::auc_of(&probabilities, &test.labels, self.run.data.classes());
+        }
+        if let (Some(board), Some(params)) = (&mut self.board, &params) {
+            let layout = ParamLayout::new(self.run.spec);
+            board.epoch(&row, &layout, params, &backend.gradients()?)?;
         }
         self.history.push(row);
         if let (Some(params), true) = (&params, frame) {

@@ -148,6 +148,10 @@ pub trait Backend {
     /// The current parameters, in the flat [`crate::nn::model::ParamLayout`].
     fn parameters(&mut self) -> Result<Vec<f32>>;
 
+    /// The gradient of every parameter at the latest training step (flat layout; zeros before
+    /// the first).
+    fn gradients(&mut self) -> Result<Vec<f32>>;
+
     /// The optimizer's state (velocity, or Adam's m then v, each in the parameter layout;
     /// empty for plain SGD) and the number of optimizer steps taken.
     fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)>;
