@@ -131,14 +131,106 @@ fn exploding_gradients_name_the_lr_and_only_inits_not_in_use() {
     );
 }
 
+/// Rows at chance (test accuracy 0.1 of ten classes) with these training losses and accuracies.
+fn at_chance(losses_and_train_accuracy: &[(f64, f64)]) -> Vec<HistoryRow> {
+    losses_and_train_accuracy
+        .iter()
+        .enumerate()
+        .map(|(i, &(loss, train_accuracy))| HistoryRow {
+            train_loss: loss,
+            ..row(
+                i + 1,
+                train_accuracy,
+                0.1,
+                vec![layer(1.0, Some(0.0)), layer(1.0, None)],
+            )
+        })
+        .collect()
+}
+
 #[test]
-fn not_learning_names_the_runs_optimizer_and_its_default_lr() {
-    let at_chance = vec![row(1, 0.1, 0.1, vec![layer(1.0, Some(0.0)), layer(1.0, None)])];
-    let adam = said(&at_chance, &config("optimizer = \"adam\""));
-    assert!(adam.contains("0.001 (the default, with adam)"), "{adam}");
-    let given = said(&at_chance, &config("lr = 0.3"));
+fn a_blown_up_loss_at_chance_names_the_runs_lr_as_too_high() {
+    let blown_up = at_chance(&[(2.3, 0.1), (40.0, 0.1)]);
+    let sgd = said(&blown_up, &config(""));
+    assert!(sgd.contains("not learning"), "{sgd}");
     assert!(
-        given.contains("learning rate 0.3 is") && !given.contains("the default, with"),
-        "{given}"
+        sgd.contains("learning rate 0.1 (the default, with sgd) is too high"),
+        "{sgd}"
     );
+    let given = said(&blown_up, &config("optimizer = \"adam\"\nlr = 0.3"));
+    assert!(given.contains("learning rate 0.3 is too high"), "{given}");
+}
+
+#[test]
+fn adam_at_its_default_lr_is_never_told_to_lower_it() {
+    let adam = config("optimizer = \"adam\"");
+    let blown_up = said(&at_chance(&[(2.3, 0.1), (40.0, 0.1)]), &adam);
+    assert!(
+        blown_up.contains("not learning") && !blown_up.contains("10× lower"),
+        "{blown_up}"
+    );
+    let dead = said(&dead_units(), &adam);
+    assert!(
+        dead.contains("units never fired") && !dead.contains("learning rate below"),
+        "{dead}"
+    );
+    let exploding = vec![
+        row(1, 0.9, 0.9, vec![layer(1.0, Some(0.0)), layer(1.0, None)]),
+        row(2, 0.9, 0.9, vec![layer(1e4, Some(0.0)), layer(1.0, None)]),
+    ];
+    let exploding = said(&exploding, &adam);
+    assert!(
+        exploding.contains("exploding") && !exploding.contains("Lower the learning rate"),
+        "{exploding}"
+    );
+}
+
+#[test]
+fn one_epoch_at_chance_is_too_little_evidence_for_advice() {
+    let once = said(&at_chance(&[(2.3, 0.1)]), &config(""));
+    assert!(
+        once.contains("after epoch 1") && once.contains("too little to tell"),
+        "{once}"
+    );
+    assert!(!once.contains("learning rate"), "{once}");
+}
+
+#[test]
+fn a_run_that_leaves_chance_behind_is_not_told_it_is_not_learning() {
+    // circle with Adam: at chance after epoch 1, 94.5% by the end.
+    let mut rising = at_chance(&[(0.69, 0.55), (0.5, 0.7), (0.2, 0.95)]);
+    rising[2].test_accuracy = Some(0.945);
+    assert_eq!(said(&rising, &config("optimizer = \"adam\"")), "");
+}
+
+#[test]
+fn a_training_set_learned_while_held_out_stays_at_chance_blames_the_labels_not_the_lr() {
+    // Random labels: the training loss falls and training accuracy rises as it memorizes.
+    let memorizing = said(&at_chance(&[(2.3, 0.1), (1.5, 0.45)]), &config(""));
+    assert!(memorizing.contains("labels follow from the inputs"), "{memorizing}");
+    assert!(!memorizing.contains("learning rate"), "{memorizing}");
+}
+
+#[test]
+fn a_falling_loss_at_chance_asks_for_more_epochs_and_a_flat_one_names_both_causes() {
+    let falling = said(&at_chance(&[(2.3, 0.1), (2.0, 0.1)]), &config(""));
+    assert!(
+        falling.contains("still falling") && !falling.contains("learning rate"),
+        "{falling}"
+    );
+    let flat = said(&at_chance(&[(2.3, 0.1), (2.29, 0.1)]), &config("lr = 0.0001"));
+    assert!(flat.contains("inputs do not predict the labels"), "{flat}");
+    assert!(flat.contains("learning rate 0.0001 is too low"), "{flat}");
+}
+
+#[test]
+fn vanishing_gradients_at_chance_give_no_learning_rate_advice() {
+    let mut history = at_chance(&[(2.3, 0.1), (2.3, 0.1)]);
+    history[1].layers = vec![layer(1e-6, Some(0.0)), layer(1e-2, Some(0.0)), layer(1.0, None)];
+    let said = said(&history, &config("hidden = [64, 64]\nactivation = \"sigmoid\""));
+    assert!(
+        said.contains("vanishing gradients") && said.contains("not learning"),
+        "{said}"
+    );
+    assert!(!said.contains("learning rate"), "{said}");
 }

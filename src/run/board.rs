@@ -127,10 +127,14 @@ impl Board {
         }
         for (l, slots) in layout.layers.iter().enumerate() {
             let n = l + 1;
-            self.events.histogram(&format!("layer{n}/weight"), step, &params[slots.weight.clone()])?;
-            self.events.histogram(&format!("layer{n}/bias"), step, &params[slots.bias.clone()])?;
-            self.events.histogram(&format!("layer{n}/weight_grad"), step, &grads[slots.weight.clone()])?;
-            self.events.histogram(&format!("layer{n}/bias_grad"), step, &grads[slots.bias.clone()])?;
+            self.events
+                .histogram(&format!("layer{n}/weight"), step, &params[slots.weight.clone()])?;
+            self.events
+                .histogram(&format!("layer{n}/bias"), step, &params[slots.bias.clone()])?;
+            self.events
+                .histogram(&format!("layer{n}/weight_grad"), step, &grads[slots.weight.clone()])?;
+            self.events
+                .histogram(&format!("layer{n}/bias_grad"), step, &grads[slots.bias.clone()])?;
         }
         self.events.flush()
     }
@@ -148,7 +152,8 @@ impl Board {
         }
         for (epoch, rgb) in frames {
             let png = png_of(rgb, BOUNDARY_FRAME_SIZE)?;
-            self.events.image("decision_boundary", *epoch as i64, png, BOUNDARY_FRAME_SIZE)?;
+            self.events
+                .image("decision_boundary", *epoch as i64, png, BOUNDARY_FRAME_SIZE)?;
         }
         self.events.flush()
     }

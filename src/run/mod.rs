@@ -3,8 +3,8 @@
 //! meta.json after every epoch, so it can be resumed.
 
 pub mod artifacts;
-pub mod checkpoint;
 pub mod board;
+pub mod checkpoint;
 pub mod signals;
 
 use std::path::{Path, PathBuf};
@@ -460,9 +460,14 @@ impl Run {
         }
         if let (Some(board), Some(dir)) = (&mut self.board, &self.dir) {
             // plot_run drew the confusion matrix of best.safetensors: the best epoch, or the last.
-            let shown = best.as_ref().map(|(b, _)| b.epoch).or(self.history.last().map(|r| r.epoch));
+            let shown = best
+                .as_ref()
+                .map(|(b, _)| b.epoch)
+                .or(self.history.last().map(|r| r.epoch));
             let confusion = dir.file("confusion.png");
-            let confusion = shown.filter(|_| confusion.is_file()).map(|epoch| (epoch, confusion.as_path()));
+            let confusion = shown
+                .filter(|_| confusion.is_file())
+                .map(|epoch| (epoch, confusion.as_path()));
             board.images(confusion, frames.as_deref().unwrap_or_default())?;
             board.end(Status::Success)?;
         }

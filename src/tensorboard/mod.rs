@@ -299,7 +299,10 @@ mod tests {
         assert_eq!(h.bucket[HISTOGRAM_BUCKETS - 1], 2.0);
         assert_eq!(*h.bucket_limit.last().unwrap(), 3.0);
         let constant = histogram(&[0.5; 4]).unwrap();
-        assert_eq!((constant.bucket.clone(), constant.bucket_limit.clone()), (vec![4.0], vec![0.5]));
+        assert_eq!(
+            (constant.bucket.clone(), constant.bucket_limit.clone()),
+            (vec![4.0], vec![0.5])
+        );
         assert!(histogram(&[f32::NAN]).is_none());
     }
 }
