@@ -509,3 +509,103 @@ fn a_table_of_two_hundred_thousand_columns_trains_within_the_deadline() {
     let checkpoint = last_checkpoint(&run);
     assert_eq!(checkpoint.meta.sizes[0], columns);
 }
+
+/// Rows to predict: an id, the training columns, a quoted note spanning two lines (row 2), and
+/// a bad value on the file's line 6 when `bad`; `newline` ends every line.
+fn rows_to_predict(newline: &str, bad: bool) -> String {
+    let rows = [
+        ("a7", "0.5", "\"fine\""),
+        ("b2", "-1.0", "\"two\nlines\""),
+        ("c9", "1.5", "\"x\""),
+        ("d4", if bad { "oops" } else { "0.1" }, "\"y\""),
+    ];
+    let mut text = format!("id,x1,x2,x3,x4,x5,x6,colour,note{newline}");
+    for (id, x1, note) in rows {
+        text += &format!(
+            "{id},{x1},0.2,0.3,0.4,0.5,0.6,red,{}{newline}",
+            note.replace('\n', newline)
+        );
+    }
+    text
+}
+
+/// Line numbers are the file's physical lines (header: line 1), the same with LF and CRLF, in
+/// predictions and in errors; `--keep` carries key columns through, and by default the columns
+/// training ignored.
+#[test]
+fn predictions_name_physical_lines_and_carry_key_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("train.csv");
+    write_table(&csv, 300);
+    let with_id = dir.path().join("train_id.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    let mut with_ids = format!("id,{}\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        with_ids += &format!("r{i},{line}\n");
+    }
+    std::fs::write(&with_id, with_ids).unwrap();
+    let run = dir.path().join("run");
+    let trained = gpu_mlp(&[
+        "train",
+        "--data",
+        path(&with_id),
+        "--target",
+        "class",
+        "--ignore",
+        "id",
+        "--device",
+        "cpu",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        path(&run),
+    ]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    for newline in ["\n", "\r\n"] {
+        let rows = dir.path().join("rows.csv");
+        std::fs::write(&rows, rows_to_predict(newline, false)).unwrap();
+        let predict = |extra: &[&str]| {
+            let mut args = vec!["predict", "--checkpoint", path(&run), "--data", path(&rows)];
+            args.extend(extra);
+            let out = gpu_mlp(&args);
+            assert!(out.status.success(), "{}", stderr(&out));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let by_default = predict(&[]);
+        let table: Vec<Vec<&str>> = by_default.lines().map(|l| l.split(',').collect()).collect();
+        assert_eq!(table[0][..3], ["line", "id", "predicted"], "{by_default}");
+        let lines_and_ids: Vec<(&str, &str)> = table[1..].iter().map(|r| (r[0], r[1])).collect();
+        assert_eq!(
+            lines_and_ids,
+            [("2", "a7"), ("3", "b2"), ("5", "c9"), ("6", "d4")],
+            "{newline:?}"
+        );
+        let kept = predict(&["--keep", "note,id"]);
+        assert!(kept.starts_with("line,note,id,predicted"), "{kept}");
+        assert!(kept.contains(&format!("3,\"two{newline}lines\",b2,")), "{kept}");
+        let missing = gpu_mlp(&[
+            "predict",
+            "--checkpoint",
+            path(&run),
+            "--data",
+            path(&rows),
+            "--keep",
+            "key",
+        ]);
+        assert_eq!(missing.status.code(), Some(2));
+        assert!(
+            stderr(&missing).contains("`key`") && stderr(&missing).contains("is not a column"),
+            "{}",
+            stderr(&missing)
+        );
+        std::fs::write(&rows, rows_to_predict(newline, true)).unwrap();
+        let bad = gpu_mlp(&["predict", "--checkpoint", path(&run), "--data", path(&rows)]);
+        assert!(
+            stderr(&bad).contains("rows.csv: line 6, column `x1`"),
+            "{newline:?}: {}",
+            stderr(&bad)
+        );
+    }
+}

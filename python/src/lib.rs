@@ -369,10 +369,10 @@ impl Model {
             .table
             .as_ref()
             .ok_or_else(|| PyValueError::new_err("this model was not fitted on a table"))?;
-        let (data, _) = codec
-            .encode_file(&path, c.meta.config.table.delimiter as u8)
+        let rows = codec
+            .encode_file(&path, c.meta.config.table.delimiter as u8, &Default::default())
             .map_err(to_py)?;
-        self.probabilities(py, data)
+        self.probabilities(py, rows.data)
     }
 
     /// Loss, accuracy, ROC AUC, the confusion matrix and per-class precision, recall and F1 on

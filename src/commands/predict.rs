@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use gpu_mlp::data::table::{KeepColumns, RowsToPredict};
 use gpu_mlp::data::{Dataset, Features};
 use gpu_mlp::insight::evaluate;
 use gpu_mlp::run::checkpoint::{self, Checkpoint};
@@ -24,6 +25,10 @@ pub struct PredictArgs {
     /// column, if present, is ignored): one line of predictions per row.
     #[arg(long, value_name = "ROWS.csv")]
     data: Option<PathBuf>,
+    /// Columns of the --data rows to copy into the predictions (keys such as `id,name`), so
+    /// they join back by key [default: the columns training ignored (--ignore) that the file has].
+    #[arg(long, requires = "data", value_delimiter = ',', value_name = "COLUMNS")]
+    keep: Option<Vec<String>>,
     /// Where to write the --data predictions as CSV [default: standard output].
     #[arg(long, requires = "data")]
     out: Option<PathBuf>,
@@ -50,7 +55,21 @@ pub fn run(args: &PredictArgs) -> Result<(), Error> {
     let checkpoint = Checkpoint::load(&file)?;
     let run_dir = file.parent().unwrap_or(std::path::Path::new("."));
     if let Some(rows) = &args.data {
-        return predict_table(&checkpoint, rows, args.out.as_deref(), args.top_k as usize);
+        let keep = match &args.keep {
+            Some(names) => KeepColumns {
+                names: names
+                    .iter()
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect(),
+                required: true,
+            },
+            None => KeepColumns {
+                names: checkpoint.meta.config.table.ignore.clone(),
+                required: false,
+            },
+        };
+        return predict_table(&checkpoint, rows, &keep, args.out.as_deref(), args.top_k as usize);
     }
     if let Some(point) = &args.point {
         return predict_point(&checkpoint, point, args.top_k as usize);
@@ -158,9 +177,15 @@ fn predict_point(checkpoint: &Checkpoint, point: &[f32], top_k: usize) -> Result
     print_ranked(checkpoint, &sample, top_k)
 }
 
-/// Every row of `rows` encoded as in training, as CSV: its line in `rows`, the predicted class
-/// and its probability, then the next most probable classes up to `top_k`.
-fn predict_table(checkpoint: &Checkpoint, rows: &Path, out: Option<&Path>, top_k: usize) -> Result<(), Error> {
+/// Every row of `rows` encoded as in training, as CSV: its line in `rows`, the `keep` columns,
+/// the predicted class and its probability, then the next most probable classes up to `top_k`.
+fn predict_table(
+    checkpoint: &Checkpoint,
+    rows: &Path,
+    keep: &KeepColumns,
+    out: Option<&Path>,
+    top_k: usize,
+) -> Result<(), Error> {
     if let Some(out) = out {
         gpu_mlp::files::check_output_file(out)?;
     }
@@ -170,11 +195,14 @@ fn predict_table(checkpoint: &Checkpoint, rows: &Path, out: Option<&Path>, top_k
             detail: "the model was not trained on a table: predict images with --index or --image".into(),
         });
     };
-    let (data, lines) = codec.encode_file(rows, checkpoint.meta.config.table.delimiter as u8)?;
+    let RowsToPredict { data, lines, kept } =
+        codec.encode_file(rows, checkpoint.meta.config.table.delimiter as u8, keep)?;
     let outputs = evaluate::outputs(checkpoint, &data)?;
     let names = &checkpoint.meta.class_names;
     let top_k = top_k.min(names.len());
-    let mut header = vec!["line".to_string(), "predicted".into(), "probability".into()];
+    let mut header = vec!["line".to_string()];
+    header.extend(kept.iter().map(|(name, _)| name.clone()));
+    header.extend(["predicted".into(), "probability".into()]);
     for k in 2..=top_k {
         header.extend([format!("top{k}"), format!("top{k}_probability")]);
     }
@@ -187,8 +215,9 @@ fn predict_table(checkpoint: &Checkpoint, rows: &Path, out: Option<&Path>, top_k
         detail: e.to_string(),
     };
     csv.write_record(&header).map_err(write_error)?;
-    for (line, row) in lines.iter().zip(outputs.chunks_exact(units)) {
+    for (i, (line, row)) in lines.iter().zip(outputs.chunks_exact(units)).enumerate() {
         let mut record = vec![line.to_string()];
+        record.extend(kept.iter().map(|(_, values)| values[i].clone()));
         for (class, p) in evaluate::ranked(checkpoint.meta.loss, row).iter().take(top_k) {
             record.extend([names[*class].clone(), format!("{p:.6}")]);
         }

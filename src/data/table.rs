@@ -136,6 +136,23 @@ fn table_error(path: &Path, line: Option<u64>, column: Option<&str>, detail: imp
     }
 }
 
+/// Columns of a table to carry through to its predictions, so they join back by key.
+#[derive(Debug, Clone, Default)]
+pub struct KeepColumns {
+    pub names: Vec<String>,
+    /// A named column missing from the file is an error (else it is left out).
+    pub required: bool,
+}
+
+/// A table's rows encoded for prediction.
+pub struct RowsToPredict {
+    pub data: Dataset,
+    /// Each row's physical line in the file (the header is line 1).
+    pub lines: Vec<u64>,
+    /// The kept columns: name and each row's value as written.
+    pub kept: Vec<(String, Vec<String>)>,
+}
+
 /// A CSV file as read: its header and its records (with their line numbers).
 pub struct RawTable {
     pub path: PathBuf,
@@ -143,6 +160,33 @@ pub struct RawTable {
     /// Each header's position, so looking columns up by name stays linear in their number.
     index: HashMap<String, usize>,
     records: Vec<csv::StringRecord>,
+    lines: LineIndex,
+}
+
+/// Where each physical line of a file starts, to name the line of a byte offset. Counted here,
+/// not taken from the csv crate, whose line count differs between LF and CRLF files: a line
+/// ends at LF, CRLF or a lone CR, and the header is line 1. A CRLF line's successor starts at
+/// its LF, where the csv crate puts the position of the record after a CRLF.
+struct LineIndex {
+    starts: Vec<u64>,
+}
+
+impl LineIndex {
+    fn of(text: &[u8]) -> LineIndex {
+        let mut starts = vec![0];
+        for (i, &b) in text.iter().enumerate() {
+            let ends_line = b == b'\r' || (b == b'\n' && (i == 0 || text[i - 1] != b'\r'));
+            if ends_line {
+                starts.push(i as u64 + 1);
+            }
+        }
+        LineIndex { starts }
+    }
+
+    /// The 1-based line holding byte `offset`.
+    fn line(&self, offset: u64) -> u64 {
+        self.starts.partition_point(|&start| start <= offset) as u64
+    }
 }
 
 impl RawTable {
@@ -159,12 +203,13 @@ impl RawTable {
             crate::memory::available_bytes(),
         )?;
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let lines = LineIndex::of(body);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(true)
             .from_reader(body);
         let csv_error = |e: csv::Error| {
-            let line = e.position().map(csv::Position::line);
+            let line = e.position().map(|p| lines.line(p.byte()));
             let detail = match e.kind() {
                 csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
                     format!("has {len} fields, the header {expected_len}")
@@ -203,6 +248,7 @@ impl RawTable {
             headers,
             index,
             records,
+            lines,
         })
     }
 
@@ -214,8 +260,9 @@ impl RawTable {
         self.records.is_empty()
     }
 
+    /// The physical line on which row `row`'s record starts.
     fn line(&self, row: usize) -> Option<u64> {
-        self.records[row].position().map(csv::Position::line)
+        self.records[row].position().map(|p| self.lines.line(p.byte()))
     }
 
     fn value(&self, row: usize, column: usize) -> &str {
@@ -562,13 +609,24 @@ impl TableCodec {
     }
 
     /// Every row of the CSV file `path` encoded for prediction (missing values filled as in
-    /// training, else refused), with each row's line number.
-    pub fn encode_file(&self, path: &Path, delimiter: u8) -> Result<(Dataset, Vec<u64>)> {
+    /// training, else refused), with each row's physical line and the values of the `keep`
+    /// columns.
+    pub fn encode_file(&self, path: &Path, delimiter: u8, keep: &KeepColumns) -> Result<RowsToPredict> {
         let table = RawTable::read(path, delimiter)?;
         let rows: Vec<usize> = (0..table.len()).collect();
         let data = self.encode(&table, &rows, false)?;
         let lines = rows.iter().map(|&r| table.line(r).unwrap_or(r as u64 + 2)).collect();
-        Ok((data, lines))
+        let mut kept = Vec::new();
+        for name in &keep.names {
+            let column = match (table.index.get(name.as_str()), keep.required) {
+                (Some(&column), _) => column,
+                (None, false) => continue,
+                (None, true) => return Err(table.column(name).expect_err("a missing column")),
+            };
+            let values = rows.iter().map(|&r| table.value(r, column).to_string()).collect();
+            kept.push((name.clone(), values));
+        }
+        Ok(RowsToPredict { data, lines, kept })
     }
 
     /// One line per column for the run's header: `name (numeric)` or `name (3 categories)`.
