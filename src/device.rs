@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::cpu::CpuBackend;
 use crate::data::Splits;
 use crate::error::{Error, Result};
-use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
+use crate::gpu::{AdapterChoice, GpuBackend, GpuContext, GraphicsApi};
 use crate::nn::model::MlpSpec;
 use crate::training::backend::{Backend, TrainOptions};
 
@@ -21,9 +21,11 @@ pub enum DeviceChoice {
     Cpu,
 }
 
-/// Builds the backend `choice` asks for; returns it with a sentence saying what was chosen and why.
+/// Builds the backend `choice` asks for (a GPU through `api`); returns it with a sentence
+/// saying what was chosen and why.
 pub fn create_backend(
     choice: DeviceChoice,
+    api: GraphicsApi,
     spec: &MlpSpec,
     params: Vec<f32>,
     data: Arc<Splits>,
@@ -38,10 +40,10 @@ pub fn create_backend(
             "--device cpu".into(),
         )),
         DeviceChoice::Gpu => {
-            let ctx = GpuContext::new(AdapterChoice::Any)?;
+            let ctx = GpuContext::on(AdapterChoice::Any, api)?;
             Ok((gpu(ctx, &params, data)?, "--device gpu".into()))
         }
-        DeviceChoice::Auto => match GpuContext::new(AdapterChoice::HardwareOnly) {
+        DeviceChoice::Auto => match GpuContext::on(AdapterChoice::HardwareOnly, api) {
             Ok(ctx) => Ok((gpu(ctx, &params, data)?, "--device auto found a hardware GPU".into())),
             Err(Error::NoAdapter(why)) => Ok((
                 Box::new(CpuBackend::new(spec, params, data, opts)?),

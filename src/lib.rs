@@ -42,6 +42,7 @@
 //! use gpu_mlp::training::backend::TrainOptions;
 //! use gpu_mlp::data::{load, DatasetName, LoadOptions};
 //! use gpu_mlp::device::{create_backend, DeviceChoice};
+//! use gpu_mlp::gpu::GraphicsApi;
 //! use gpu_mlp::nn::model::{initialize, Init, MlpSpec, ParamLayout};
 //! use gpu_mlp::training::train::{fit, Event, HeldOut, TrainConfig};
 //!
@@ -49,7 +50,7 @@
 //! let spec = MlpSpec::new(2, &[16], 2)?;
 //! let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 7);
 //! let train_len = data.train.len();
-//! let (mut backend, _why) = create_backend(DeviceChoice::Cpu, &spec, params, Arc::new(data), &TrainOptions::new(32))?;
+//! let (mut backend, _why) = create_backend(DeviceChoice::Cpu, GraphicsApi::Auto, &spec, params, Arc::new(data), &TrainOptions::new(32))?;
 //! let cfg = TrainConfig::constant(5, 0.1, 7);
 //! let outcome = fit(backend.as_mut(), train_len, HeldOut::TEST, &cfg, &mut |_: Event<'_>| {})?;
 //! assert!(outcome.reports[4].test.expect("a test split").accuracy > 0.9);

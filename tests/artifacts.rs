@@ -19,6 +19,11 @@ fn config(extra: &str) -> Config {
     Config::resolve(None, &table).expect("valid config")
 }
 
+/// Exactly these settings over the defaults.
+fn settings(text: &str) -> Config {
+    Config::resolve(None, &toml::from_str(text).expect("valid TOML")).expect("valid config")
+}
+
 fn overrides(text: &str) -> toml::Table {
     toml::from_str(text).expect("valid TOML")
 }
@@ -189,12 +194,12 @@ fn plots_are_drawn_from_a_run_directory() {
         "loss, accuracy, diagnostics, confusion, ROC for two classes, decision regions for 2-D points (no example images): {written:?}"
     );
     for (name, size) in [
-        ("loss", (800, 500)),
-        ("accuracy", (800, 500)),
+        ("loss", (960, 500)),
+        ("accuracy", (960, 500)),
         ("confusion", (720, 720)),
         ("roc", (640, 600)),
-        ("diagnostics", (1100, 800)),
-        ("boundary", (720, 640)),
+        ("diagnostics", (1300, 800)),
+        ("boundary", (900, 640)),
     ] {
         let bytes = std::fs::read(dir.path().join(format!("{name}.png"))).expect("png written");
         let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
@@ -221,6 +226,112 @@ fn plots_are_drawn_from_a_run_directory() {
         let labels = confusion.matches(&format!(">\n{name}\n<")).count();
         assert_eq!(labels, 2, "class {name} is named {labels} times in confusion.svg");
     }
+}
+
+/// The SVG text elements of a plot.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split(">\n")
+        .filter_map(|part| part.split_once("\n<").map(|(text, _)| text.trim().to_string()))
+        .collect()
+}
+
+/// Each plot says what it shows: the best epoch marked, the confusion matrix's epoch, the
+/// misclassified points counted, no dead-unit panel where units cannot die, no "-0.0" tick.
+#[test]
+fn plots_say_what_they_show() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tanh = settings("dataset = \"blobs\"\nsamples = 300\nhidden = [12, 6]\nactivation = \"tanh\"\nval_split = 0.2\nepochs = 3\ndevice = \"cpu\"");
+    let best = train_in(dir.path(), &tanh);
+    gpu_mlp::report::plot_run(dir.path()).expect("plots");
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect("svg written");
+    let best_epoch = Checkpoint::load(&dir.path().join("best.safetensors"))
+        .expect("best")
+        .meta
+        .epoch;
+    assert!(best.meta.epoch >= best_epoch);
+    for curve in ["loss.svg", "accuracy.svg"] {
+        let texts = svg_texts(&read(curve));
+        assert!(
+            texts.contains(&format!("best epoch ({best_epoch})")),
+            "{curve}: {texts:?}"
+        );
+        assert!(texts.iter().any(|t| t == "validation"), "{curve}: {texts:?}");
+    }
+    let confusion = svg_texts(&read("confusion.svg"));
+    assert!(
+        confusion
+            .iter()
+            .any(|t| t.contains(&format!("weights of epoch {best_epoch}"))),
+        "{confusion:?}"
+    );
+    let diagnostics = svg_texts(&read("diagnostics.svg"));
+    assert!(
+        !diagnostics.iter().any(|t| t.contains("dead units")),
+        "tanh units cannot die: {diagnostics:?}"
+    );
+    assert!(diagnostics.iter().any(|t| t == "layer 2"), "{diagnostics:?}");
+    for plot in ["loss.svg", "accuracy.svg", "diagnostics.svg", "boundary.svg"] {
+        let texts = svg_texts(&read(plot));
+        let minus_zero = texts
+            .iter()
+            .find(|t| t.starts_with('-') && t[1..].chars().all(|c| c == '0' || c == '.'));
+        assert!(minus_zero.is_none(), "{plot} has the tick {minus_zero:?}");
+    }
+    let boundary = svg_texts(&read("boundary.svg"));
+    assert!(
+        boundary.iter().any(|t| t.starts_with("misclassified (")),
+        "{boundary:?}"
+    );
+
+    let relu = tempfile::tempdir().expect("temp dir");
+    train_in(
+        relu.path(),
+        &settings("dataset = \"blobs\"\nsamples = 300\nhidden = [12]\ndevice = \"cpu\"\nepochs = 1"),
+    );
+    gpu_mlp::report::plot_run(relu.path()).expect("plots");
+    let dead = std::fs::read_to_string(relu.path().join("diagnostics.svg")).expect("svg");
+    assert!(svg_texts(&dead).iter().any(|t| t == "dead units (hidden layers)"));
+    assert!(
+        svg_texts(&dead).iter().any(|t| t == "100"),
+        "the dead-unit axis reads to 100%"
+    );
+}
+
+/// Comparison labels name the settings that differ and change what is learned, not `device`.
+#[test]
+fn comparison_labels_leave_out_where_a_run_computed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, extra: &str| {
+        let run = dir.path().join(name);
+        std::fs::create_dir_all(&run).expect("dir");
+        std::fs::write(run.join("config.toml"), settings(extra).to_toml()).expect("config");
+        run
+    };
+    let runs = [
+        write("a", "device = \"cpu\"\nlr = 0.1"),
+        write("b", "device = \"gpu\"\nlr = 0.01"),
+    ];
+    assert_eq!(
+        gpu_mlp::report::run_labels(&runs).expect("labels"),
+        ["lr=0.1", "lr=0.01"]
+    );
+    let same = [
+        write("c", "device = \"cpu\""),
+        write("d", "device = \"gpu\"\nlog_every = 5"),
+    ];
+    assert_eq!(gpu_mlp::report::run_labels(&same).expect("labels"), ["c", "d"]);
+}
+
+/// A run with no finished epoch has nothing to plot, and says so.
+#[test]
+fn a_run_without_a_finished_epoch_has_nothing_to_plot_yet() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    train_in(dir.path(), &config("epochs = 1\ndevice = \"cpu\""));
+    std::fs::write(dir.path().join("history.json"), "[]").expect("history");
+    let err = gpu_mlp::report::plot_run(dir.path())
+        .expect_err("nothing to plot")
+        .to_string();
+    assert!(err.contains("no finished epoch yet: nothing to plot"), "{err}");
 }
 
 /// A resumed run keeps comparing with the best epoch before the interruption: best.safetensors

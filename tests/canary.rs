@@ -331,3 +331,30 @@ fn optimizer_writes_nothing_outside_its_region() {
         }
     }
 }
+
+/// CI runs the GPU suites a second time with `WGPU_BACKEND=gl` (Mesa's llvmpipe through EGL):
+/// the adapter must then be that API's, or the second run would prove nothing about it. Says
+/// which adapter the suite ran on, where a person sees it.
+#[test]
+fn the_suite_runs_on_the_requested_graphics_api() {
+    let Some(ctx) = gpu_or_skip("the_suite_runs_on_the_requested_graphics_api") else {
+        return;
+    };
+    use std::io::Write as _;
+    let adapter = &ctx.adapter;
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "GPU suites run on {} ({}, {:?})",
+        adapter.name,
+        adapter.backend,
+        adapter.device_type
+    );
+    if let Ok(wanted) = std::env::var("WGPU_BACKEND") {
+        assert!(
+            wanted.eq_ignore_ascii_case(&adapter.backend),
+            "WGPU_BACKEND={wanted}, but the adapter is {} ({})",
+            adapter.name,
+            adapter.backend
+        );
+    }
+}

@@ -50,8 +50,9 @@ pub enum Command {
     /// Write a run's weights alone (no optimizer state) as safetensors for other tools:
     /// `layers.{i}.weight` [out, in] and `layers.{i}.bias`, as nn.Linear stores them.
     Export(export::ExportArgs),
-    /// List the GPU adapters wgpu sees, their backend, type and key limits.
-    Info,
+    /// List the GPU adapters wgpu sees on every graphics API (or --backend's), their type,
+    /// key limits and features, and which one --device auto and --device gpu take.
+    Info(info::InfoArgs),
     /// Measure this machine on the reference configurations: training samples/s (CPU and GPU
     /// side by side), each GPU step's dispatches with their workgroups and GPU time, and the
     /// GFLOP/s of every product the configuration runs.
@@ -75,8 +76,8 @@ impl Command {
                 plot::run(&args)
             }
             Command::Export(args) => export::run(&args),
-            Command::Info => {
-                info::run();
+            Command::Info(args) => {
+                info::run(&args);
                 Ok(())
             }
             Command::Bench(args) => bench::run(&args),

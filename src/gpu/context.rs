@@ -16,6 +16,47 @@ pub enum AdapterChoice {
     HardwareOnly,
 }
 
+/// Which graphics API wgpu drives the GPU through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GraphicsApi {
+    /// `$WGPU_BACKEND` when set (wgpu's own variable: `vulkan`, `gl`, …), else Vulkan, Metal or
+    /// DX12, else OpenGL.
+    #[default]
+    Auto,
+    Vulkan,
+    /// OpenGL (ES) through EGL, e.g. Mesa's llvmpipe with no display.
+    Gl,
+    Metal,
+    Dx12,
+}
+
+impl GraphicsApi {
+    /// The backends to look for adapters on, in order of preference; `None`: one after the
+    /// other, the primary ones, then OpenGL when they have none.
+    fn backends(self) -> Vec<wgpu::Backends> {
+        match self {
+            GraphicsApi::Auto => match wgpu::Backends::from_env() {
+                Some(from_env) => vec![from_env],
+                None => vec![wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY],
+            },
+            GraphicsApi::Vulkan => vec![wgpu::Backends::VULKAN],
+            GraphicsApi::Gl => vec![wgpu::Backends::GL],
+            GraphicsApi::Metal => vec![wgpu::Backends::METAL],
+            GraphicsApi::Dx12 => vec![wgpu::Backends::DX12],
+        }
+    }
+
+    /// How a user asks for it, for messages.
+    fn request(self) -> String {
+        match (self, std::env::var("WGPU_BACKEND")) {
+            (GraphicsApi::Auto, Ok(env)) => format!("WGPU_BACKEND={env}"),
+            (GraphicsApi::Auto, Err(_)) => "any graphics API".into(),
+            (api, _) => format!("--backend {}", crate::settings::declare::choice_name(&api)),
+        }
+    }
+}
+
 /// What a user needs to know about an adapter.
 #[derive(Debug, Clone)]
 pub struct AdapterSummary {
@@ -29,6 +70,8 @@ pub struct AdapterSummary {
     pub max_invocations: u32,
     /// Features that matter to compute kernels: f16, subgroups (with their sizes), timestamps.
     pub notable_features: Vec<String>,
+    /// What this adapter cannot do that gpu-mlp would use, and what runs instead.
+    pub fallbacks: Vec<String>,
 }
 
 impl AdapterSummary {
@@ -45,6 +88,7 @@ impl AdapterSummary {
             max_workgroup_storage: limits.max_compute_workgroup_storage_size,
             max_invocations: limits.max_compute_invocations_per_workgroup,
             notable_features: notable_features(adapter.features(), &info),
+            fallbacks: fallbacks(adapter.features(), &info),
         }
     }
 
@@ -61,6 +105,35 @@ fn record(failures: &Mutex<Vec<String>>, message: String) {
 /// them can also be bound as `array<vec4<f32>>`.
 fn padded_size(bytes: u64) -> u64 {
     bytes.max(16).next_multiple_of(16)
+}
+
+/// The features wgpu must grant for timestamps between the dispatches of a compute pass.
+const PROFILING: wgpu::Features = wgpu::Features::TIMESTAMP_QUERY.union(wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES);
+
+/// What the adapter lacks, each with what gpu-mlp does instead.
+fn fallbacks(features: wgpu::Features, info: &wgpu::AdapterInfo) -> Vec<String> {
+    let mut out = Vec::new();
+    if !features.contains(PROFILING) {
+        out.push(
+            "no timestamp queries inside compute passes: `bench` times each step by the wall clock and shows no \
+             per-dispatch GPU time"
+                .to_string(),
+        );
+    }
+    if !unchecked_shaders(info.backend) {
+        out.push(format!(
+            "unchecked shaders: {:?} ignores wgpu's ShaderRuntimeChecks, so the matmul kernel keeps its bounds \
+             checks (same results, somewhat slower)",
+            info.backend
+        ));
+    }
+    out
+}
+
+/// Whether wgpu's backend for `backend` compiles a shader without its runtime bounds checks
+/// when asked (`create_shader_module_trusted`): its OpenGL backend ignores the request.
+pub fn unchecked_shaders(backend: wgpu::Backend) -> bool {
+    backend != wgpu::Backend::Gl
 }
 
 fn notable_features(features: wgpu::Features, info: &wgpu::AdapterInfo) -> Vec<String> {
@@ -86,14 +159,17 @@ fn instance(backends: wgpu::Backends) -> wgpu::Instance {
     wgpu::Instance::new(desc)
 }
 
-/// Every adapter of the primary backends (Vulkan, Metal, DX12), best first; only when there is
-/// none, those of the secondary ones (OpenGL): probing GL's EGL/Wayland path prints loader
-/// noise (`XDG_RUNTIME_DIR is invalid…`) a run that has Vulkan never needs to show.
-fn adapters() -> Vec<wgpu::Adapter> {
+/// Every adapter of `api`, best first. For `Auto` those of the primary backends (Vulkan, Metal,
+/// DX12), and only when there is none those of OpenGL: probing GL's EGL/Wayland path prints
+/// loader noise (`XDG_RUNTIME_DIR is invalid…`) a run that has Vulkan never needs to show.
+fn adapters(api: GraphicsApi) -> Vec<wgpu::Adapter> {
     let probe = |backends| pollster::block_on(instance(backends).enumerate_adapters(backends));
-    let mut found = probe(wgpu::Backends::PRIMARY);
-    if found.is_empty() {
-        found = probe(wgpu::Backends::SECONDARY);
+    let mut found = Vec::new();
+    for backends in api.backends() {
+        found = probe(backends);
+        if !found.is_empty() {
+            break;
+        }
     }
     found.sort_by_key(|a| rank(a.get_info().device_type));
     found
@@ -109,9 +185,17 @@ fn rank(device_type: wgpu::DeviceType) -> u8 {
     }
 }
 
-/// Every adapter wgpu can see, best first.
-pub fn list_adapters() -> Vec<AdapterSummary> {
-    adapters().iter().map(AdapterSummary::of).collect()
+/// Every adapter wgpu can see through `api`, best first.
+pub fn list_adapters(api: GraphicsApi) -> Vec<AdapterSummary> {
+    adapters(api).iter().map(AdapterSummary::of).collect()
+}
+
+/// Every adapter wgpu can see on every graphics API, best first.
+pub fn list_every_adapter() -> Vec<AdapterSummary> {
+    let all = wgpu::Backends::all();
+    let mut found = pollster::block_on(instance(all).enumerate_adapters(all));
+    found.sort_by_key(|a| rank(a.get_info().device_type));
+    found.iter().map(AdapterSummary::of).collect()
 }
 
 /// The device, its queue and what it can do: created once per run and shared by every kernel.
@@ -130,17 +214,33 @@ pub struct GpuContext {
 }
 
 impl GpuContext {
-    /// Opens the best adapter `choice` allows (discrete > integrated > virtual > software).
+    /// Opens the best adapter `choice` allows (discrete > integrated > virtual > software) on
+    /// the default graphics API ([`GraphicsApi::Auto`]: `$WGPU_BACKEND` when set).
     pub fn new(choice: AdapterChoice) -> Result<Self> {
-        let adapter = adapters()
+        GpuContext::on(choice, GraphicsApi::Auto)
+    }
+
+    /// Opens the best adapter `choice` allows through `api`.
+    pub fn on(choice: AdapterChoice, api: GraphicsApi) -> Result<Self> {
+        let adapter = adapters(api)
             .into_iter()
             .find(|a| choice == AdapterChoice::Any || AdapterSummary::of(a).is_hardware())
             .ok_or_else(|| {
-                Error::NoAdapter(match choice {
-                    AdapterChoice::Any => "wgpu sees no adapter (install a Vulkan/Metal/DX12 driver; on Debian, \
-                                          `apt-get install mesa-vulkan-drivers` gives the lavapipe software driver)"
-                        .into(),
-                    AdapterChoice::HardwareOnly => "wgpu sees no hardware adapter".into(),
+                Error::NoAdapter(match (choice, api) {
+                    (AdapterChoice::Any, GraphicsApi::Auto) => format!(
+                        "wgpu sees no adapter through {} (install a Vulkan/Metal/DX12 driver; on Debian, \
+                         `apt-get install mesa-vulkan-drivers` gives the lavapipe software driver)",
+                        api.request()
+                    ),
+                    (AdapterChoice::Any, GraphicsApi::Gl) => format!(
+                        "wgpu sees no adapter through {} (on Debian, `apt-get install libegl1 libgl1-mesa-dri` \
+                         gives Mesa's llvmpipe through EGL)",
+                        api.request()
+                    ),
+                    (AdapterChoice::Any, _) => format!("wgpu sees no adapter through {}", api.request()),
+                    (AdapterChoice::HardwareOnly, _) => {
+                        format!("wgpu sees no hardware adapter through {}", api.request())
+                    }
                 })
             })?;
         let available = adapter.limits();
@@ -151,7 +251,7 @@ impl GpuContext {
             ..wgpu::Limits::default()
         };
         // Timestamps between the dispatches of a pass, for `GpuBackend::profile_train_step`.
-        let profiling = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES;
+        let profiling = PROFILING;
         let timestamps = adapter.features().contains(profiling);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gpu-mlp"),

@@ -8,4 +8,4 @@ pub mod tiles;
 pub mod timestamps;
 
 pub use backend::GpuBackend;
-pub use context::{list_adapters, AdapterChoice, AdapterSummary, GpuContext};
+pub use context::{list_adapters, list_every_adapter, AdapterChoice, AdapterSummary, GpuContext, GraphicsApi};

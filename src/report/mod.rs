@@ -2,12 +2,12 @@
 //! heat map with the class names on both axes, and a 3×3 grid of test images, each titled with
 //! its label and the prediction (wrong ones in red).
 
+mod legend;
 mod text;
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -20,6 +20,7 @@ use crate::insight::evaluate::{self, Evaluation};
 use crate::run::artifacts::{HistoryRow, RunDir};
 use crate::run::checkpoint::Checkpoint;
 use crate::training::diagnostics::LayerDiagnostics;
+use legend::{LegendEntry, Swatch};
 
 /// The bundled font (DejaVu Sans, see fonts/LICENSE-DejaVu.txt), so PNG text needs no system fonts.
 static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
@@ -47,17 +48,16 @@ pub struct Example {
 
 /// One figure, drawable on any plotters backend.
 enum Plot<'a> {
-    Curves {
-        title: &'a str,
-        y_label: &'a str,
-        series: &'a [Series],
-    },
-    /// Several curve charts in a grid of `columns` columns.
+    /// Curve charts in a grid of `columns` columns, with one legend beside them for all.
     Panels {
         panels: &'a [Panel],
         columns: usize,
     },
-    Confusion(&'a Evaluation),
+    /// The test confusion matrix of the weights of `epoch`.
+    Confusion {
+        eval: &'a Evaluation,
+        epoch: usize,
+    },
     /// A two-input model's class regions with the test points on them.
     Boundary(&'a BoundaryView),
     Examples(&'a [Example]),
@@ -73,15 +73,16 @@ enum Plot<'a> {
 impl Plot<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         match self {
-            Plot::Curves { title, y_label, series } => curves(root, title, y_label, series),
             Plot::Panels { panels, columns } => {
+                root.fill(&WHITE).map_err(plot_error)?;
+                let figure = legend::beside(root, &panels_legend(panels))?;
                 let rows = panels.len().div_ceil(*columns);
-                for (area, panel) in root.split_evenly((rows, *columns)).iter().zip(panels.iter()) {
-                    curves(area, &panel.title, &panel.y_label, &panel.series)?;
+                for (area, panel) in figure.split_evenly((rows, *columns)).iter().zip(panels.iter()) {
+                    curves(area, panel)?;
                 }
                 Ok(())
             }
-            Plot::Confusion(eval) => confusion(root, eval),
+            Plot::Confusion { eval, epoch } => confusion(root, eval, *epoch),
             Plot::Boundary(view) => boundary(root, view),
             Plot::Examples(examples) => grid(root, examples),
             Plot::Roc { points, positive, auc } => roc(root, points, positive, *auc),
@@ -137,60 +138,84 @@ fn render_rgb(plot: &Plot<'_>, size: (u32, u32)) -> Result<Vec<u8>> {
     Ok(rgb)
 }
 
-/// The legend of the labelled series drawn on `chart`, boxed on a translucent white.
-fn draw_legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-) -> Result<()> {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(plot_error)
-}
-
 type Series = (String, Vec<(f64, f64)>, RGBColor);
 
-fn curves<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    y_label: &str,
-    series: &[Series],
-) -> Result<()> {
-    root.fill(&WHITE).map_err(plot_error)?;
-    let points = series.iter().flat_map(|s| s.1.iter());
-    let (x_max, y_max) = points.fold((1.0f64, 0.0f64), |(x, y), p| (x.max(p.0), y.max(p.1)));
-    let y_min = series.iter().flat_map(|s| s.1.iter()).fold(y_max, |m, p| m.min(p.1));
-    let pad = ((y_max - y_min) * 0.05).max(1e-3);
+/// The best epoch's mark on curves.
+const BEST_EPOCH_COLOR: RGBColor = RGBColor(120, 120, 120);
+
+/// One entry per distinct series name of `panels` (in order), then the best epoch's mark.
+fn panels_legend(panels: &[Panel]) -> Vec<LegendEntry> {
+    let mut entries: Vec<LegendEntry> = Vec::new();
+    for (name, _, color) in panels.iter().flat_map(|p| p.series.iter()).filter(|s| !s.1.is_empty()) {
+        if !entries.iter().any(|e| &e.label == name) {
+            entries.push(LegendEntry {
+                label: name.clone(),
+                swatch: Swatch::Line(*color),
+            });
+        }
+    }
+    if let Some(best) = panels.iter().find_map(|p| p.best_epoch) {
+        entries.push(LegendEntry {
+            label: format!("best epoch ({best})"),
+            swatch: Swatch::Marker(BEST_EPOCH_COLOR),
+        });
+    }
+    entries
+}
+
+/// One panel's curves per epoch, with the best epoch marked (its legend is drawn beside the
+/// figure).
+fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, panel: &Panel) -> Result<()> {
+    let series = &panel.series;
+    let points = || series.iter().flat_map(|s| s.1.iter());
+    let x_max = points().fold(1.0f64, |x, p| x.max(p.0));
+    let (y_min, y_max) = match panel.y_range {
+        Some(range) => range,
+        None => {
+            let y_max = points().fold(f64::NEG_INFINITY, |y, p| y.max(p.1));
+            let y_min = points().fold(f64::INFINITY, |y, p| y.min(p.1));
+            let (y_min, y_max) = if y_min <= y_max { (y_min, y_max) } else { (0.0, 1.0) };
+            let pad = ((y_max - y_min) * 0.05).max(1e-3);
+            (y_min - pad, y_max + pad)
+        }
+    };
     let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 24))
+        .caption(&panel.title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(1.0..x_max.max(2.0), (y_min - pad)..(y_max + pad))
+        .build_cartesian_2d(1.0..x_max.max(2.0), y_min..y_max)
         .map_err(plot_error)?;
+    let span = y_max - y_min;
     chart
         .configure_mesh()
         .x_desc("epoch")
         .x_labels((x_max as usize).clamp(2, 12))
         .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_desc(y_label)
+        .y_label_formatter(&|y| legend::tick_text(*y, span))
+        .y_desc(panel.y_label.as_str())
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(plot_error)?;
-    for (name, data, color) in series.iter().filter(|s| !s.1.is_empty()) {
+    if let Some(best) = panel.best_epoch {
+        let best = best as f64;
+        chart
+            .draw_series(LineSeries::new(
+                [(best, y_min), (best, y_max)],
+                BEST_EPOCH_COLOR.stroke_width(2),
+            ))
+            .map_err(plot_error)?;
+    }
+    for (_, data, color) in series.iter().filter(|s| !s.1.is_empty()) {
         let color = *color;
         chart
             .draw_series(LineSeries::new(data.iter().copied(), color.stroke_width(2)))
-            .map_err(plot_error)?
-            .label(name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            .map_err(plot_error)?;
         chart
             .draw_series(data.iter().map(|&p| Circle::new(p, 3, color.filled())))
             .map_err(plot_error)?;
     }
-    draw_legend(&mut chart)
+    Ok(())
 }
 
 /// One chart of a [`Plot::Panels`] figure.
@@ -198,6 +223,22 @@ struct Panel {
     title: String,
     y_label: String,
     series: Vec<Series>,
+    /// The y axis' range (else the data's, padded).
+    y_range: Option<(f64, f64)>,
+    /// The epoch to mark as the best one.
+    best_epoch: Option<usize>,
+}
+
+impl Panel {
+    fn new(title: &str, y_label: &str, series: Vec<Series>) -> Panel {
+        Panel {
+            title: title.into(),
+            y_label: y_label.into(),
+            series,
+            y_range: None,
+            best_epoch: None,
+        }
+    }
 }
 
 /// Distinct line colours for series drawn together (layers, runs).
@@ -216,14 +257,17 @@ fn palette(i: usize) -> RGBColor {
 }
 
 /// The diagnostics per epoch, one line per layer: log₁₀ of the weight gradient norm and of the
-/// update-to-weight ratio, and for hidden layers the activations' standard deviation and the
-/// percentage of dead units.
-fn diagnostics_panels(history: &[HistoryRow]) -> Vec<Panel> {
+/// update-to-weight ratio, and for hidden layers the activations' standard deviation and, when
+/// `units_can_die` (some hidden layer is ReLU: others never output exactly 0), the percentage
+/// of dead units on a 0–100% axis.
+fn diagnostics_panels(history: &[HistoryRow], units_can_die: bool) -> Vec<Panel> {
     let layers = history.iter().map(|r| r.layers.len()).max().unwrap_or(0);
     type Pick = fn(&LayerDiagnostics) -> Option<f64>;
     let panel = |title: &str, y_label: &str, pick: Pick| Panel {
         title: title.into(),
         y_label: y_label.into(),
+        y_range: None,
+        best_epoch: None,
         series: (0..layers)
             .map(|l| {
                 let points = history
@@ -238,14 +282,20 @@ fn diagnostics_panels(history: &[HistoryRow]) -> Vec<Panel> {
             .filter(|s: &Series| !s.1.is_empty())
             .collect(),
     };
-    vec![
+    let mut panels = vec![
         panel("weight gradient norm", "log10 |dW|", |d| log10(d.weight_grad_norm)),
         panel("update / weight", "log10 |ΔW| / |W|", |d| log10(d.update_ratio)),
         panel("activation std (hidden layers)", "std", |d| d.activation_std),
-        panel("dead units (hidden layers)", "% never fired", |d| {
-            d.dead_fraction.map(|f| 100.0 * f)
-        }),
-    ]
+    ];
+    if units_can_die {
+        panels.push(Panel {
+            y_range: Some((0.0, 100.0)),
+            ..panel("dead units (hidden layers)", "% never fired", |d| {
+                d.dead_fraction.map(|f| 100.0 * f)
+            })
+        });
+    }
+    panels
 }
 
 /// log₁₀ of a positive value (none for 0, whose logarithm the chart cannot show).
@@ -270,12 +320,15 @@ fn history_series(history: &[HistoryRow], pick: fn(&HistoryRow) -> EpochValues) 
     ]
 }
 
-fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluation) -> Result<()> {
+fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluation, epoch: usize) -> Result<()> {
     root.fill(&WHITE).map_err(plot_error)?;
     let n = eval.confusion.len() as i32;
     let mut chart = ChartBuilder::on(root)
         .caption(
-            format!("confusion matrix (accuracy {:.2}%)", 100.0 * eval.accuracy),
+            format!(
+                "test confusion matrix, weights of epoch {epoch} (accuracy {:.2}%)",
+                100.0 * eval.accuracy
+            ),
             ("sans-serif", 22),
         )
         .margin(12)
@@ -426,6 +479,8 @@ pub struct BoundaryView {
     pub regions: Regions,
     /// Test points in plane coordinates, with their true class.
     pub points: Vec<(f64, f64, usize)>,
+    /// Per test point: the network's prediction differs from its class.
+    pub misclassified: Vec<bool>,
     pub axes: [String; 2],
     pub classes: Vec<String>,
 }
@@ -443,10 +498,18 @@ impl BoundaryView {
                 (x, y, test.labels[i] as usize)
             })
             .collect();
+        let spec = checkpoint.meta.spec()?;
+        let outputs = evaluate::outputs_of(&spec, params, test);
+        let misclassified = outputs
+            .chunks_exact(spec.outputs())
+            .zip(&test.labels)
+            .map(|(out, &label)| evaluate::predicted_class(spec.loss, out) != label as usize)
+            .collect();
         Ok(BoundaryView {
             title,
             regions,
             points,
+            misclassified,
             axes: plane.names.clone(),
             classes: checkpoint.meta.class_names.clone(),
         })
@@ -466,21 +529,44 @@ pub fn boundary_resolution(params: usize) -> usize {
     (cells.isqrt()).clamp(MIN_BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION)
 }
 
+/// Ring colour around misclassified test points.
+const MISCLASSIFIED: RGBColor = RGBColor(0, 0, 0);
+
 fn boundary<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, view: &BoundaryView) -> Result<()> {
     root.fill(&WHITE).map_err(plot_error)?;
+    let mut entries: Vec<LegendEntry> = view
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(class, name)| LegendEntry {
+            label: name.clone(),
+            swatch: Swatch::Dot(palette(class)),
+        })
+        .collect();
+    let wrong = view.misclassified.iter().filter(|&&w| w).count();
+    if wrong > 0 {
+        entries.push(LegendEntry {
+            label: format!("misclassified ({wrong} of {})", view.points.len()),
+            swatch: Swatch::Ring(MISCLASSIFIED),
+        });
+    }
+    let figure = legend::beside(root, &entries)?;
     let regions = &view.regions;
-    let mut chart = ChartBuilder::on(root)
-        .caption(&view.title, ("sans-serif", 22))
+    let mut chart = ChartBuilder::on(&figure)
+        .caption(&view.title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
         .build_cartesian_2d(regions.x.clone(), regions.y.clone())
         .map_err(plot_error)?;
+    let (x_span, y_span) = (regions.x.end - regions.x.start, regions.y.end - regions.y.start);
     chart
         .configure_mesh()
         .disable_mesh()
         .x_desc(view.axes[0].as_str())
         .y_desc(view.axes[1].as_str())
+        .x_label_formatter(&|x| legend::tick_text(*x, x_span))
+        .y_label_formatter(&|y| legend::tick_text(*y, y_span))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(plot_error)?;
@@ -491,27 +577,41 @@ fn boundary<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, view: &BoundaryVi
         Rectangle::new(corners, palette(class).mix(0.25).filled())
     });
     chart.draw_series(cells).map_err(plot_error)?;
-    for (class, name) in view.classes.iter().enumerate() {
-        let color = palette(class);
-        let points = view.points.iter().filter(|p| p.2 == class);
-        chart
-            .draw_series(points.map(|&(x, y, _)| Circle::new((x, y), 4, color.filled())))
-            .map_err(plot_error)?
-            .label(name.as_str())
-            .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
-    }
-    draw_legend(&mut chart)
+    let dots = view
+        .points
+        .iter()
+        .map(|&(x, y, class)| Circle::new((x, y), 4, palette(class).filled()));
+    chart.draw_series(dots).map_err(plot_error)?;
+    let rings = view
+        .points
+        .iter()
+        .zip(&view.misclassified)
+        .filter(|(_, &wrong)| wrong)
+        .map(|(&(x, y, _), _)| Circle::new((x, y), 7, MISCLASSIFIED.stroke_width(2)));
+    chart.draw_series(rings).map_err(plot_error)?;
+    Ok(())
 }
 
 /// The most classes a confusion plot draws: past it the cells are too small to read and the
 /// SVG too large to open (`eval --json` holds the whole matrix).
 pub const MAX_CONFUSION_PLOT_CLASSES: usize = 100;
 
-/// Writes loss, accuracy, confusion (up to [`MAX_CONFUSION_PLOT_CLASSES`]; for two classes
-/// ROC) and examples plots (PNG and SVG) into `dir`.
+/// What a run's plots show besides its history.
+pub struct RunFacts {
+    /// The epoch whose weights the confusion matrix, examples and boundary show.
+    pub shown_epoch: usize,
+    /// The best epoch by the monitored validation metric (none without a validation split).
+    pub best_epoch: Option<usize>,
+    /// Some hidden layer is ReLU, whose units can die (output 0 for every sample).
+    pub units_can_die: bool,
+}
+
+/// Writes loss, accuracy, diagnostics, confusion (up to [`MAX_CONFUSION_PLOT_CLASSES`]; for two
+/// classes ROC) and examples plots (PNG and SVG) into `dir`.
 pub fn write_plots(
     dir: &Path,
     history: &[HistoryRow],
+    facts: &RunFacts,
     eval: Option<&Evaluation>,
     examples: &[Example],
 ) -> Result<Vec<PathBuf>> {
@@ -523,28 +623,32 @@ pub fn write_plots(
             r.test_accuracy.map(|a| 100.0 * a),
         )
     });
-    let loss_plot = Plot::Curves {
-        title: "loss",
-        y_label: "mean loss",
-        series: &loss,
-    };
-    let accuracy_plot = Plot::Curves {
-        title: "accuracy",
-        y_label: "accuracy (%)",
-        series: &accuracy,
-    };
-    let mut written = both_formats(dir, "loss", (800, 500), &loss_plot)?;
-    written.extend(both_formats(dir, "accuracy", (800, 500), &accuracy_plot)?);
+    let mut written = Vec::new();
+    for (stem, y_label, series) in [("loss", "mean loss", loss), ("accuracy", "accuracy (%)", accuracy)] {
+        let panel = Panel {
+            best_epoch: facts.best_epoch,
+            ..Panel::new(stem, y_label, series)
+        };
+        let plot = Plot::Panels {
+            panels: std::slice::from_ref(&panel),
+            columns: 1,
+        };
+        written.extend(both_formats(dir, stem, (960, 500), &plot)?);
+    }
     if history.iter().any(|r| !r.layers.is_empty()) {
-        let panels = diagnostics_panels(history);
+        let panels = diagnostics_panels(history, facts.units_can_die);
         let diagnostics = Plot::Panels {
             panels: &panels,
             columns: 2,
         };
-        written.extend(both_formats(dir, "diagnostics", (1100, 800), &diagnostics)?);
+        written.extend(both_formats(dir, "diagnostics", (1300, 800), &diagnostics)?);
     }
     if let Some(eval) = eval.filter(|e| e.classes.len() <= MAX_CONFUSION_PLOT_CLASSES) {
-        written.extend(both_formats(dir, "confusion", (720, 720), &Plot::Confusion(eval))?);
+        let confusion = Plot::Confusion {
+            eval,
+            epoch: facts.shown_epoch,
+        };
+        written.extend(both_formats(dir, "confusion", (720, 720), &confusion)?);
         if let (Some(points), Some(auc)) = (&eval.roc_curve, eval.roc_auc) {
             let roc = Plot::Roc {
                 points,
@@ -566,6 +670,12 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
         path: dir.to_path_buf(),
     };
     let history = run_dir.read_history()?;
+    if history.is_empty() {
+        return Err(Error::Checkpoint {
+            path: dir.to_path_buf(),
+            detail: "has no finished epoch yet: nothing to plot (train it further with --resume)".into(),
+        });
+    }
     let checkpoint_path = ["best.safetensors", "last.safetensors"]
         .iter()
         .map(|f| run_dir.file(f))
@@ -575,21 +685,37 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
             detail: "no best.safetensors or last.safetensors: not a run directory".into(),
         })?;
     let checkpoint = Checkpoint::load(&checkpoint_path)?;
+    let with_val = history.iter().any(|r| r.val_loss.is_some());
+    let facts = RunFacts {
+        shown_epoch: checkpoint.meta.epoch,
+        // best.safetensors holds the best epoch when there is a validation split.
+        best_epoch: with_val.then_some(checkpoint.meta.epoch),
+        units_can_die: checkpoint
+            .meta
+            .activations
+            .contains(&crate::nn::model::Activation::Relu),
+    };
     // A model without test samples has curves only.
     if !evaluate::has_test_data(&checkpoint, dir) {
-        return write_plots(dir, &history, None, &[]);
+        return write_plots(dir, &history, &facts, None, &[]);
     }
     let test = evaluate::test_data(&checkpoint, None, None, dir)?;
     let eval = evaluate::evaluate(&checkpoint, &test)?;
     let examples = examples(&checkpoint, &test)?;
-    let mut written = write_plots(dir, &history, Some(&eval), &examples)?;
+    let mut written = write_plots(dir, &history, &facts, Some(&eval), &examples)?;
     if let Some(plane) = Plane::of(&checkpoint) {
-        let title = format!("decision regions, epoch {}, test points", checkpoint.meta.epoch);
+        let title = format!(
+            "decision regions, weights of epoch {}, test points",
+            checkpoint.meta.epoch
+        );
         let view = BoundaryView::new(&checkpoint, &checkpoint.params, &plane, &test, title)?;
-        written.extend(both_formats(dir, "boundary", (720, 640), &Plot::Boundary(&view))?);
+        written.extend(both_formats(dir, "boundary", (900, 640), &Plot::Boundary(&view))?);
     }
     Ok(written)
 }
+
+/// One drawn frame: its epoch and RGB pixels.
+pub type Frame = (usize, Vec<u8>);
 
 /// Each frame of boundary.gif, in pixels.
 pub const BOUNDARY_FRAME_SIZE: (u32, u32) = (600, 540);
@@ -597,7 +723,7 @@ pub const BOUNDARY_FRAME_SIZE: (u32, u32) = (600, 540);
 /// The decision regions at each of `frames` (epoch, parameters) as RGB pixels of
 /// [`BOUNDARY_FRAME_SIZE`], or `None` when the run in `dir` has no plane to draw or no test
 /// points to draw on it.
-pub fn boundary_frames(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<Vec<(usize, Vec<u8>)>>> {
+pub fn boundary_frames(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<Vec<Frame>>> {
     let checkpoint = Checkpoint::load(
         &RunDir {
             path: dir.to_path_buf(),
@@ -628,7 +754,7 @@ pub fn boundary_frames(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Optio
 
 /// An animated GIF of `frames` (from [`boundary_frames`]), one second each, written to
 /// `boundary.gif` in `dir`.
-pub fn boundary_gif(dir: &Path, frames: &[(usize, Vec<u8>)]) -> Result<PathBuf> {
+pub fn boundary_gif(dir: &Path, frames: &[Frame]) -> Result<PathBuf> {
     let (width, height) = (BOUNDARY_FRAME_SIZE.0 as u16, BOUNDARY_FRAME_SIZE.1 as u16);
     let mut bytes = Vec::new();
     {
@@ -693,36 +819,40 @@ pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
             })
             .collect()
     };
-    let held_out = |r: &HistoryRow, val: Option<f64>, test: Option<f64>| val.or(test).filter(|_| r.epoch > 0);
-    let panel = |title: &str, y_label: &str, series| Panel {
-        title: title.into(),
-        y_label: y_label.into(),
-        series,
+    let held_out = |val: Option<f64>, test: Option<f64>| val.or(test);
+    let with_val = histories
+        .iter()
+        .filter(|h| h.iter().any(|r| r.val_loss.is_some()))
+        .count();
+    let held_out_name = match with_val {
+        0 => "test",
+        n if n == histories.len() => "validation",
+        _ => "validation (test for runs without one)",
     };
     let loss = [
-        panel("training loss", "mean loss", lines(&|r| Some(r.train_loss))),
-        panel(
-            "validation loss (test without one)",
+        Panel::new("training loss", "mean loss", lines(&|r| Some(r.train_loss))),
+        Panel::new(
+            &format!("{held_out_name} loss"),
             "mean loss",
-            lines(&|r| held_out(r, r.val_loss, r.test_loss)),
+            lines(&|r| held_out(r.val_loss, r.test_loss)),
         ),
     ];
     let accuracy = [
-        panel(
+        Panel::new(
             "training accuracy",
             "accuracy (%)",
             lines(&|r| Some(100.0 * r.train_accuracy)),
         ),
-        panel(
-            "validation accuracy (test without one)",
+        Panel::new(
+            &format!("{held_out_name} accuracy"),
             "accuracy (%)",
-            lines(&|r| held_out(r, r.val_accuracy, r.test_accuracy).map(|a| 100.0 * a)),
+            lines(&|r| held_out(r.val_accuracy, r.test_accuracy).map(|a| 100.0 * a)),
         ),
     ];
     let mut written = Vec::new();
     for (stem, panels) in [("compare-loss", &loss), ("compare-accuracy", &accuracy)] {
         let plot = Plot::Panels { panels, columns: 2 };
-        written.extend(both_formats(out, stem, (1300, 520), &plot)?);
+        written.extend(both_formats(out, stem, (1400, 520), &plot)?);
     }
     Ok(written)
 }
@@ -736,8 +866,12 @@ fn setting_text(value: &toml::Value) -> String {
     }
 }
 
+/// Settings that change where or how visibly a run computes, not what it learns: never in a
+/// run's label.
+const LABEL_IGNORES: [&str; 5] = ["device", "backend", "log_every", "boundary_every", "data_dir"];
+
 /// A label per run: the config settings in which the runs differ (`lr=0.1, activation=tanh`),
-/// or the directory's name when they differ in none.
+/// those in [`LABEL_IGNORES`] aside, or the directory's name when they differ in none.
 pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
     let configs = dirs
         .iter()
@@ -755,6 +889,7 @@ pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
     keys.dedup();
     let differing: Vec<&String> = keys
         .into_iter()
+        .filter(|k| !LABEL_IGNORES.contains(&k.as_str()))
         .filter(|k| configs.iter().any(|c| c.get(*k) != configs[0].get(*k)))
         .collect();
     Ok(configs

@@ -266,6 +266,7 @@ impl Run {
         };
         let (backend, device_note) = create_backend(
             config.run.device,
+            config.run.backend,
             &spec,
             params,
             Arc::clone(&data),

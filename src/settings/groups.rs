@@ -10,6 +10,7 @@ use super::optimizer::{OptimizerKind, ScheduleKind};
 use crate::data::table::Missing;
 use crate::data::{DatasetName, Normalize};
 use crate::device::DeviceChoice;
+use crate::gpu::GraphicsApi;
 use crate::nn::model::{Activation, Init, Loss};
 use crate::training::train::Monitor;
 
@@ -23,7 +24,8 @@ crate::choice_setting!(
     OptimizerKind,
     ScheduleKind,
     Monitor,
-    DeviceChoice
+    DeviceChoice,
+    GraphicsApi
 );
 
 crate::settings_group! {
@@ -110,6 +112,9 @@ crate::settings_group! {
         seed: u64 = 42;
         /// Where to compute: `auto` takes a hardware GPU if present, else the CPU.
         device: DeviceChoice = DeviceChoice::Auto;
+        /// The graphics API for the GPU: `auto` takes $WGPU_BACKEND when set, else Vulkan, Metal or
+        /// DX12, else OpenGL.
+        backend: GraphicsApi = GraphicsApi::Auto;
         /// Print the running training loss every N batches.
         log_every: Option<usize> = None, Extra::range(Range::AtLeast(1));
         /// Draw the decision regions every N epochs (and after the first) into boundary.gif, to
