@@ -122,7 +122,8 @@ pub fn write_experiment(parent: &Path, axes: &[SweepAxis], points: &[SweepPoint]
 pub struct SweepResult {
     pub name: String,
     pub dir: PathBuf,
-    /// The last epoch's validation (if any) and test metrics.
+    /// The last epoch's training, validation (if any) and test metrics.
+    pub last_train: Option<Metrics>,
     pub last_val: Option<Metrics>,
     pub last_test: Option<Metrics>,
     /// The best epoch by the monitored validation metric, its validation and test accuracy.
@@ -132,14 +133,27 @@ pub struct SweepResult {
     pub failure: Option<String>,
 }
 
-/// The runs side by side: last and best validation and test metrics, and time.
+/// The runs side by side: the last epoch's training loss and accuracy and its held-out ones
+/// (validation when the runs have a validation split, else test, titled so), the best epoch
+/// with its validation and test accuracy, and time.
 pub fn comparison_table(results: &[SweepResult]) -> String {
     let width = results.iter().map(|r| r.name.len()).max().unwrap_or(3).max(3);
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2}%", 100.0 * v));
     let loss = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+    let with_val = results.iter().any(|r| r.last_val.is_some());
+    let held_out = |r: &SweepResult| if with_val { r.last_val } else { r.last_test };
+    let split = if with_val { "val" } else { "test" };
     let mut out = format!(
-        "{:<width$} {:>9} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>8}\n",
-        "run", "val_loss", "val_acc", "test_loss", "test_acc", "best_epoch", "best_val", "best_test", "seconds"
+        "{:<width$} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>8}\n",
+        "run",
+        "train_loss",
+        "train_acc",
+        format!("{split}_loss"),
+        format!("{split}_acc"),
+        "best_epoch",
+        "best_val",
+        "best_test",
+        "seconds"
     );
     for r in results {
         if let Some(failure) = &r.failure {
@@ -151,12 +165,12 @@ pub fn comparison_table(results: &[SweepResult]) -> String {
             None => ("-".into(), "-".into(), "-".into()),
         };
         out += &format!(
-            "{:<width$} {:>9} {:>8} {:>9} {:>9} {:>10} {:>9} {:>10} {:>8.1}\n",
+            "{:<width$} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>8.1}\n",
             r.name,
-            loss(r.last_val.map(|m| m.loss)),
-            pct(r.last_val.map(|m| m.accuracy)),
-            loss(r.last_test.map(|m| m.loss)),
-            pct(r.last_test.map(|m| m.accuracy)),
+            loss(r.last_train.map(|m| m.loss)),
+            pct(r.last_train.map(|m| m.accuracy)),
+            loss(held_out(r).map(|m| m.loss)),
+            pct(held_out(r).map(|m| m.accuracy)),
             best_epoch,
             best_val,
             best_test,

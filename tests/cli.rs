@@ -347,7 +347,7 @@ fn predict_names_a_known_image() {
     // an ankle boot.
     let examples = std::fs::read_to_string(cwd.path().join("run/examples.svg")).expect("examples.svg");
     assert!(
-        examples.contains(">\nlabel: Ankle boot\n<") && examples.contains(">\npredicted: "),
+        examples.contains(">\n#0 label: Ankle boot\n<") && examples.contains(">\npredicted: "),
         "examples.svg titles"
     );
     let by_index = gpu_mlp_in(
@@ -387,6 +387,29 @@ fn predict_names_a_known_image() {
             .collect::<Vec<_>>()
     };
     assert_eq!(ranking(&file_text), ranking(&text), "same probabilities from the file");
+    // Several indices, all ten classes: each image under its heading, the columns aligned.
+    let several = gpu_mlp_in(
+        cwd.path(),
+        &["predict", "--checkpoint", "run", "--index", "0,1", "--top-k", "10"],
+    );
+    let several = String::from_utf8_lossy(&several.stdout).into_owned();
+    assert!(
+        several.contains("test image 0\n") && several.contains("\ntest image 1\n"),
+        "{several}"
+    );
+    let ranks: Vec<&str> = several.lines().filter(|l| l.contains('%')).collect();
+    assert_eq!(ranks.len(), 20, "{several}");
+    let percent_at: Vec<usize> = ranks.iter().map(|l| l.find('%').expect("a percentage")).collect();
+    assert!(percent_at.iter().all(|&p| p == percent_at[0]), "aligned:\n{several}");
+    assert!(
+        ranks[9].starts_with("10. ") && ranks[0].starts_with(" 1. "),
+        "{several}"
+    );
+    // examples.png of the images the model gets wrong.
+    let plotted = gpu_mlp_in(cwd.path(), &["plot", "run", "--examples", "misclassified"]);
+    assert!(plotted.status.success(), "{}", stderr(&plotted));
+    let examples = std::fs::read_to_string(cwd.path().join("run/examples.svg")).expect("examples.svg");
+    assert_eq!(examples.matches(" ✗\n<").count(), 9, "nine misclassified images");
 }
 
 /// A damaged data file is bad input: one line naming the file and field, exit code 2.
@@ -608,4 +631,34 @@ fn resuming_a_finished_run_says_how_to_train_further() {
     assert_eq!(std::fs::read(run.join("last.safetensors")).expect("checkpoint"), before);
     let further = gpu_mlp(&["train", "--resume", run_arg, "--epochs", "2", "--quiet"]);
     assert!(further.status.success(), "{}", stderr(&further));
+}
+
+/// `explain --help` offers what one explained step depends on, nothing of `train`'s own.
+#[test]
+fn explain_offers_only_the_flags_it_uses() {
+    let help = gpu_mlp(&["explain", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout).into_owned();
+    for used in [
+        "--batch",
+        "--config",
+        "--lr",
+        "--hidden",
+        "--batch-size",
+        "--seed",
+        "--backend",
+    ] {
+        assert!(text.contains(&format!("{used} ")), "{used} missing:\n{text}");
+    }
+    for unused in [
+        "--out",
+        "--resume",
+        "--sweep",
+        "--quiet",
+        "--device",
+        "--dropout",
+        "--patience",
+        "--log-every",
+    ] {
+        assert!(!text.contains(&format!("{unused} ")), "{unused} offered:\n{text}");
+    }
 }

@@ -81,6 +81,13 @@ fn a_sweep_trains_each_point_into_its_own_directory_and_compares_them() {
         .expect("valid");
         assert_eq!(config.optimizer.lr, if name.contains("0.5") { 0.5 } else { 0.01 });
     }
+    let header = said.lines().find(|l| l.starts_with("run ")).expect("a table header");
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        columns[1..5],
+        ["train_loss", "train_acc", "val_loss", "val_acc"],
+        "training and validation metrics, titled: {header}"
+    );
     for plot in [
         "compare-loss.png",
         "compare-loss.svg",

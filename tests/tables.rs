@@ -609,3 +609,81 @@ fn predictions_name_physical_lines_and_carry_key_columns() {
         );
     }
 }
+
+/// `--missing mean` says how many values it filled, per column; a model of a two-column table
+/// predicts a `--point` as it predicts the same row from a file.
+#[test]
+fn mean_filling_is_counted_and_a_two_column_table_takes_a_point() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("two.csv");
+    let mut text = String::from("x,y,label\n");
+    for i in 0..200 {
+        let (x, y) = ((i % 20) as f32 / 10.0 - 1.0, (i / 20) as f32 / 5.0 - 1.0);
+        let x = if i % 50 == 3 { "NA".to_string() } else { x.to_string() };
+        let y = if i % 40 == 7 { String::new() } else { y.to_string() };
+        text += &format!("{x},{y},{}\n", if i % 20 < 10 { "left" } else { "right" });
+    }
+    std::fs::write(&csv, text).unwrap();
+    let run = dir.path().join("run");
+    let trained = gpu_mlp(&[
+        "train",
+        "--data",
+        path(&csv),
+        "--target",
+        "label",
+        "--missing",
+        "mean",
+        "--device",
+        "cpu",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--out",
+        path(&run),
+    ]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    assert!(
+        stderr(&trained).contains("two.csv: filled 9 missing values") && stderr(&trained).contains(": x 4, y 5"),
+        "{}",
+        stderr(&trained)
+    );
+    let by_point = gpu_mlp(&[
+        "predict",
+        "--checkpoint",
+        path(&run),
+        "--point=0.7,-0.2",
+        "--top-k",
+        "2",
+    ]);
+    assert!(by_point.status.success(), "{}", stderr(&by_point));
+    let rows = dir.path().join("rows.csv");
+    std::fs::write(&rows, "x,y\n0.7,-0.2\n").unwrap();
+    let by_row = gpu_mlp(&["predict", "--checkpoint", path(&run), "--data", path(&rows)]);
+    let row = String::from_utf8_lossy(&by_row.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let fields: Vec<&str> = row.split(',').collect();
+    let point = String::from_utf8_lossy(&by_point.stdout).into_owned();
+    let first = point.lines().next().unwrap();
+    let percent: f64 = first
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_end_matches('%')
+        .parse()
+        .unwrap();
+    assert!(first.contains(fields[1]), "{point} vs {row}");
+    assert!(
+        (percent - 100.0 * fields[2].parse::<f64>().unwrap()).abs() < 0.01,
+        "{point} vs {row}"
+    );
+    let wrong = gpu_mlp(&["predict", "--checkpoint", path(&run), "--point=1,2,3"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("3 values given; the model reads 2 columns: x, y"),
+        "{}",
+        stderr(&wrong)
+    );
+}

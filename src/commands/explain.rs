@@ -1,21 +1,26 @@
 //! `gpu-mlp explain`: one mini-batch through the network, printed step by step.
 
+use std::path::PathBuf;
+
+use gpu_mlp::settings::flags::{OneStep, SettingFlags};
 use gpu_mlp::settings::Config;
 use gpu_mlp::Error;
 
-use super::train::TrainArgs;
-
+/// The flags of `explain`: the batch, and the settings one training step depends on.
 #[derive(clap::Args)]
 pub struct ExplainArgs {
     /// Which mini-batch of the first epoch (0-based).
     #[arg(long, default_value_t = 0)]
     batch: usize,
+    /// TOML file with any of the settings below (keys in snake_case); flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
     #[command(flatten)]
-    settings: TrainArgs,
+    settings: SettingFlags<OneStep>,
 }
 
 pub fn run(args: &ExplainArgs) -> Result<(), Error> {
-    let config = Config::resolve(args.settings.config_file(), args.settings.settings())?;
+    let config = Config::resolve(args.config.as_deref(), &args.settings.0)?;
     let explanation = gpu_mlp::insight::explain::explain(&config, args.batch)?;
     print!("{}", explanation.to_text());
     Ok(())

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use gpu_mlp::report::ExampleChoice;
 use gpu_mlp::Error;
 
 #[derive(clap::Args)]
@@ -11,9 +12,14 @@ pub struct PlotArgs {
     /// the settings in which the runs differ.
     #[arg(required = true)]
     runs: Vec<PathBuf>,
-    /// Where the comparison plots go [default: the runs' common parent directory].
+    /// Where the comparison plots go, created if missing [default: the runs' common parent
+    /// directory].
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Which test images examples.png shows (one run): first, misclassified (the first nine the
+    /// model gets wrong), or up to nine test indices such as 3,17,42.
+    #[arg(long, value_name = "WHICH", default_value = "first")]
+    examples: ExampleChoice,
 }
 
 pub fn run(args: &PlotArgs) -> Result<(), Error> {
@@ -28,7 +34,7 @@ pub fn run(args: &PlotArgs) -> Result<(), Error> {
         })?;
     }
     let written = match args.runs.as_slice() {
-        [one] if args.out.is_none() => gpu_mlp::report::plot_run(one)?,
+        [one] if args.out.is_none() => gpu_mlp::report::plot_run_with(one, &args.examples)?,
         runs => {
             let out = args.out.clone().unwrap_or_else(|| common_parent(runs));
             let labels = gpu_mlp::report::run_labels(runs)?;

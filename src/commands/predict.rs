@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use gpu_mlp::data::table::{KeepColumns, RowsToPredict};
-use gpu_mlp::data::{Dataset, Features};
+use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::insight::evaluate;
 use gpu_mlp::run::checkpoint::{self, Checkpoint};
 use gpu_mlp::Error;
@@ -15,9 +15,9 @@ pub struct PredictArgs {
     /// A checkpoint written by `train`, or a run directory (its best checkpoint).
     #[arg(long)]
     checkpoint: PathBuf,
-    /// Index of an image in the test split.
-    #[arg(long)]
-    index: Option<usize>,
+    /// Index of an image in the test split, or several comma-separated (3,17,42).
+    #[arg(long, value_delimiter = ',', value_name = "I[,J…]")]
+    index: Option<Vec<usize>>,
     /// A PNG or PGM file, converted to 28×28 grayscale (light strokes on dark, like the datasets).
     #[arg(long)]
     image: Option<PathBuf>,
@@ -76,7 +76,8 @@ pub fn run(args: &PredictArgs) -> Result<(), Error> {
     }
     let spec = checkpoint.meta.spec()?;
     let side = (spec.inputs() as f64).sqrt() as usize;
-    let (pixels, truth) = match (&args.image, args.index) {
+    // Each image to classify, with its heading and true class when it has one.
+    let images: Vec<(Vec<u8>, Option<String>, Option<usize>)> = match (&args.image, &args.index) {
         (Some(path), _) => {
             if side * side != spec.inputs() {
                 return Err(Error::InvalidConfig {
@@ -93,86 +94,112 @@ pub fn run(args: &PredictArgs) -> Result<(), Error> {
                     path.display()
                 );
             }
-            (pixels, None)
+            vec![(pixels, None, None)]
         }
-        (None, index) => {
+        (None, indices) => {
             let data = evaluate::test_data(&checkpoint, None, args.data_dir.as_deref(), run_dir)?;
-            let index = index.unwrap_or(0);
             let Features::U8(all) = &data.features else {
                 return Err(Error::InvalidConfig {
                     field: "index",
                     detail: "predict --index needs an image dataset".into(),
                 });
             };
-            if index >= data.len() {
+            let indices = indices.clone().unwrap_or_else(|| vec![0]);
+            if let Some(past) = indices.iter().find(|&&i| i >= data.len()) {
                 return Err(Error::InvalidConfig {
                     field: "index",
-                    detail: format!("{index} is past the test split's {} images", data.len()),
+                    detail: format!("{past} is past the test split's {} images", data.len()),
                 });
             }
-            (
-                all[index * data.dim..(index + 1) * data.dim].to_vec(),
-                Some(data.labels[index] as usize),
-            )
+            let several = indices.len() > 1;
+            indices
+                .iter()
+                .map(|&i| {
+                    let heading = several.then(|| format!("test image {i}"));
+                    (
+                        all[i * data.dim..(i + 1) * data.dim].to_vec(),
+                        heading,
+                        Some(data.labels[i] as usize),
+                    )
+                })
+                .collect()
         }
     };
-    if args.show && side * side == pixels.len() {
-        print!("{}", gpu_mlp::image::render(&pixels, side));
-    }
-    let sample = Dataset {
-        features: Features::U8(pixels),
-        labels: vec![0],
-        dim: spec.inputs(),
-        transform: checkpoint.meta.input_transform(),
-    };
     let names = &checkpoint.meta.class_names;
-    if let Some(t) = truth {
-        println!("true class: {t} {}", names[t]);
+    for (n, (pixels, heading, truth)) in images.into_iter().enumerate() {
+        if let Some(heading) = heading {
+            println!("{}{heading}", if n > 0 { "\n" } else { "" });
+        }
+        if args.show && side * side == pixels.len() {
+            print!("{}", gpu_mlp::image::render(&pixels, side));
+        }
+        if let Some(t) = truth {
+            println!("true class: {t} {}", names[t]);
+        }
+        let sample = Dataset {
+            features: Features::U8(pixels),
+            labels: vec![0],
+            dim: spec.inputs(),
+            transform: checkpoint.meta.input_transform(),
+        };
+        print_ranked(&checkpoint, &sample, args.top_k as usize)?;
     }
-    print_ranked(&checkpoint, &sample, args.top_k as usize)
+    Ok(())
 }
 
 /// The classes of the single sample in `sample`, most probable first: `rank. index name p%`.
 fn print_ranked(checkpoint: &Checkpoint, sample: &Dataset, top_k: usize) -> Result<(), Error> {
     let outputs = evaluate::outputs(checkpoint, sample)?;
     let names = &checkpoint.meta.class_names;
-    for (rank, (class, p)) in evaluate::ranked(checkpoint.meta.loss, &outputs)
-        .iter()
+    let ranked: Vec<(usize, f32)> = evaluate::ranked(checkpoint.meta.loss, &outputs)
+        .into_iter()
         .take(top_k)
-        .enumerate()
-    {
-        println!("{}. {class} {:<12} {:6.2}%", rank + 1, names[*class], 100.0 * p);
+        .collect();
+    // Columns as wide as their widest entry, so ten or more lines stay aligned.
+    let rank_width = ranked.len().to_string().len() + 1;
+    let class_width = names.len().saturating_sub(1).to_string().len();
+    let name_width = ranked.iter().map(|(c, _)| names[*c].chars().count()).max().unwrap_or(0);
+    for (rank, (class, p)) in ranked.iter().enumerate() {
+        let rank = format!("{}.", rank + 1);
+        println!(
+            "{rank:>rank_width$} {class:>class_width$} {:<name_width$} {:6.2}%",
+            names[*class],
+            100.0 * p
+        );
     }
     Ok(())
 }
 
-/// One sample given by its features, transformed as in training.
+/// One sample given by its features, transformed as in training: a toy set's coordinates, or
+/// a table model's numeric columns in their order (encoded as its rows are).
 fn predict_point(checkpoint: &Checkpoint, point: &[f32], top_k: usize) -> Result<(), Error> {
     let spec = checkpoint.meta.spec()?;
+    let refuse = |detail: String| Error::InvalidConfig {
+        field: "point",
+        detail: format!("(--point) {detail}"),
+    };
     if let Some(v) = point.iter().find(|v| !v.is_finite()) {
-        return Err(Error::InvalidConfig {
-            field: "point",
-            detail: format!("(--point) every coordinate must be a finite number, got {v}"),
-        });
+        return Err(refuse(format!("every coordinate must be a finite number, got {v}")));
     }
-    if checkpoint.meta.table.is_some() || point.len() != spec.inputs() {
-        return Err(Error::InvalidConfig {
-            field: "point",
-            detail: match checkpoint.meta.table {
-                Some(_) => "the model reads table rows: give them with --data ROWS.csv".into(),
-                None => format!(
-                    "{} values given; the model takes {} features",
-                    point.len(),
-                    spec.inputs()
-                ),
-            },
-        });
-    }
+    let (features, transform) = match &checkpoint.meta.table {
+        Some(codec) => {
+            let values: Vec<String> = point.iter().map(f32::to_string).collect();
+            (codec.encode_values(&values).map_err(refuse)?, Affine::IDENTITY)
+        }
+        None if point.len() != spec.inputs() => {
+            return Err(refuse(format!(
+                "{} values given; the model takes {} features",
+                point.len(),
+                spec.inputs()
+            )))
+        }
+        None => (point.to_vec(), checkpoint.meta.input_transform()),
+    };
     let sample = Dataset {
-        features: Features::F32(point.to_vec()),
+        features: Features::F32(features),
         labels: vec![0],
         dim: spec.inputs(),
-        transform: checkpoint.meta.input_transform(),
+        transform,
     };
     print_ranked(checkpoint, &sample, top_k)
 }

@@ -140,6 +140,7 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
         let mut result = SweepResult {
             name: point.name.clone(),
             dir,
+            last_train: None,
             last_val: None,
             last_test: None,
             best: None,
@@ -148,6 +149,7 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
         };
         match trained {
             Ok((outcome, summary)) => {
+                result.last_train = outcome.reports.last().map(|r| r.train);
                 result.last_val = outcome.reports.last().and_then(|r| r.val);
                 result.last_test = outcome.reports.last().and_then(|r| r.test);
                 result.best = summary

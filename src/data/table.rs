@@ -371,12 +371,19 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
 fn kept_rows(table: &RawTable, used: &[usize], missing: Missing, warnings: &mut Vec<String>) -> Result<Vec<usize>> {
     let target = used[0];
     let mut kept = Vec::with_capacity(table.len());
+    // Per used column, the values --missing mean fills.
+    let mut filled = vec![0usize; used.len()];
     for row in 0..table.len() {
         let gap = used.iter().copied().find(|&c| is_missing(table.value(row, c)));
         match (gap, missing) {
             (None, _) => kept.push(row),
             (Some(_), Missing::Drop) => {}
-            (Some(c), Missing::Mean) if c != target => kept.push(row),
+            (Some(c), Missing::Mean) if c != target => {
+                for (count, &column) in filled.iter_mut().zip(used) {
+                    *count += usize::from(is_missing(table.value(row, column)));
+                }
+                kept.push(row);
+            }
             (Some(c), Missing::Mean) => {
                 return Err(table.error_at(
                     row,
@@ -413,6 +420,21 @@ fn kept_rows(table: &RawTable, used: &[usize], missing: Missing, warnings: &mut 
             "{}: dropped {dropped} of {} rows with missing values (--missing drop)",
             table.path.display(),
             table.len()
+        ));
+    }
+    let per_column: Vec<String> = used
+        .iter()
+        .zip(&filled)
+        .filter(|(_, &n)| n > 0)
+        .map(|(&c, n)| format!("{} {n}", table.headers[c]))
+        .collect();
+    if !per_column.is_empty() {
+        warnings.push(format!(
+            "{}: filled {} missing values (--missing mean: a numeric column's training mean, a categorical \
+             one's most frequent category): {}",
+            table.path.display(),
+            filled.iter().sum::<usize>(),
+            per_column.join(", ")
         ));
     }
     Ok(kept)
@@ -520,6 +542,27 @@ fn hold_out(train: &mut Vec<usize>, fraction: f32, seed: u64) -> Result<Option<V
 }
 
 impl TableCodec {
+    /// One row given as its feature values in column order (`--point`), encoded as in
+    /// training; the detail of what is wrong otherwise.
+    pub fn encode_values(&self, values: &[String]) -> std::result::Result<Vec<f32>, String> {
+        if values.len() != self.columns.len() {
+            let names: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(format!(
+                "{} values given; the model reads {} columns: {}",
+                values.len(),
+                names.len(),
+                names.join(", ")
+            ));
+        }
+        let mut out = Vec::new();
+        for (column, value) in self.columns.iter().zip(values) {
+            column
+                .encode(value, &mut out)
+                .map_err(|e| format!("column `{}`: {e}", column.name))?;
+        }
+        Ok(out)
+    }
+
     /// Fits each feature column on the training rows `train` of `table`.
     fn fit(
         table: &RawTable,

@@ -318,19 +318,22 @@ pub fn evaluate_params(spec: &MlpSpec, params: &[f32], names: &[String], data: &
 const MAX_CONFUSION_TEXT_CLASSES: usize = 30;
 
 impl Evaluation {
+    /// The matrix with a row label `index name` (index right-aligned, name left-aligned) in
+    /// `width` columns, and every count column as wide as its widest number.
     fn confusion_text(&self, names: &[&str], width: usize) -> String {
-        let mut s = format!(
-            "confusion matrix (rows: true class, columns: predicted)\n{:>width$}",
-            ""
-        );
+        let index_width = names.len().saturating_sub(1).to_string().len();
+        let name_width = width.saturating_sub(index_width + 1);
+        let largest = self.confusion.iter().flatten().max().copied().unwrap_or(0);
+        let cell = largest.to_string().len().max(index_width).max(6);
+        let mut s = format!("confusion matrix (rows: true class, columns: predicted)\n{:width$}", "");
         for (j, _) in names.iter().enumerate() {
-            s += &format!(" {j:>6}");
+            s += &format!(" {j:>cell$}");
         }
         s += "\n";
         for (i, row) in self.confusion.iter().enumerate() {
-            s += &format!("{:>width$}", format!("{i} {}", names[i]));
+            s += &format!("{i:>index_width$} {:<name_width$}", names[i]);
             for v in row {
-                s += &format!(" {v:>6}");
+                s += &format!(" {v:>cell$}");
             }
             s += "\n";
         }

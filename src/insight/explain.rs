@@ -78,7 +78,7 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
         ..config.train_options()
     };
     let cpu = cpu_trace(&spec, &data, &samples, &params, lr, &opts)?;
-    let gpu = GpuContext::new(AdapterChoice::Any)
+    let gpu = GpuContext::on(AdapterChoice::Any, config.run.backend)
         .and_then(|ctx| GpuBackend::new(ctx, &spec, &params, Arc::clone(&data), &opts))
         .and_then(|mut gpu| gpu.trace_step(&samples, lr))
         .map_err(|e| e.to_string());

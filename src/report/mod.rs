@@ -38,8 +38,10 @@ fn plot_error(e: impl std::fmt::Display) -> Error {
     Error::Plot(e.to_string())
 }
 
-/// One test image for the grid: 28×28 u8 pixels, true and predicted class names.
+/// One test image for the grid: its index in the test split, 28×28 u8 pixels, true and
+/// predicted class names.
 pub struct Example {
+    pub index: usize,
     pub pixels: Vec<u8>,
     pub side: usize,
     pub truth: String,
@@ -457,7 +459,7 @@ fn grid<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, examples: &[Example])
                     .pos(Pos::new(HPos::Center, VPos::Top)),
             ))
         };
-        line(format!("label: {}", ex.truth), 6, BLACK).map_err(plot_error)?;
+        line(format!("#{} label: {}", ex.index, ex.truth), 6, BLACK).map_err(plot_error)?;
         let predicted = format!("predicted: {}{}", ex.predicted, if wrong { " ✗" } else { "" });
         line(predicted, 23, if wrong { RED } else { BLACK }).map_err(plot_error)?;
         let (w, h) = image.dim_in_pixel();
@@ -666,6 +668,11 @@ pub fn write_plots(
 
 /// Regenerates a run directory's plots from its history.json and best (else last) checkpoint.
 pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
+    plot_run_with(dir, &ExampleChoice::First)
+}
+
+/// [`plot_run`], with examples.png showing the `examples` chosen.
+pub fn plot_run_with(dir: &Path, examples_shown: &ExampleChoice) -> Result<Vec<PathBuf>> {
     let run_dir = RunDir {
         path: dir.to_path_buf(),
     };
@@ -701,7 +708,7 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     let test = evaluate::test_data(&checkpoint, None, None, dir)?;
     let eval = evaluate::evaluate(&checkpoint, &test)?;
-    let examples = examples(&checkpoint, &test)?;
+    let examples = examples(&checkpoint, &test, examples_shown)?;
     let mut written = write_plots(dir, &history, &facts, Some(&eval), &examples)?;
     if let Some(plane) = Plane::of(&checkpoint) {
         let title = format!(
@@ -771,8 +778,49 @@ pub fn boundary_gif(dir: &Path, frames: &[Frame]) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The first nine test images with their predictions, when the inputs are square u8 images.
-fn examples(checkpoint: &Checkpoint, test: &Dataset) -> Result<Vec<Example>> {
+/// Which test images examples.png shows (nine at most: a 3×3 grid).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ExampleChoice {
+    /// The first nine.
+    #[default]
+    First,
+    /// The first nine the model gets wrong.
+    Misclassified,
+    /// These test indices.
+    Indices(Vec<usize>),
+}
+
+/// Images in the examples grid.
+pub const EXAMPLES_SHOWN: usize = 9;
+
+impl std::str::FromStr for ExampleChoice {
+    type Err = String;
+
+    /// `first`, `misclassified`, or test indices such as `3,17,42`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.trim() {
+            "first" => Ok(ExampleChoice::First),
+            "misclassified" => Ok(ExampleChoice::Misclassified),
+            list => {
+                let indices = list
+                    .split(',')
+                    .map(|i| i.trim().parse::<usize>())
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|_| format!("`{s}`: expected first, misclassified, or test indices such as 3,17,42"))?;
+                if indices.len() > EXAMPLES_SHOWN {
+                    return Err(format!(
+                        "`{s}`: {} indices, the grid shows {EXAMPLES_SHOWN}",
+                        indices.len()
+                    ));
+                }
+                Ok(ExampleChoice::Indices(indices))
+            }
+        }
+    }
+}
+
+/// The chosen test images with their predictions, when the inputs are square u8 images.
+fn examples(checkpoint: &Checkpoint, test: &Dataset, choice: &ExampleChoice) -> Result<Vec<Example>> {
     let side = (test.dim as f64).sqrt() as usize;
     let Features::U8(pixels) = &test.features else {
         return Ok(Vec::new());
@@ -780,18 +828,53 @@ fn examples(checkpoint: &Checkpoint, test: &Dataset) -> Result<Vec<Example>> {
     if side * side != test.dim {
         return Ok(Vec::new());
     }
-    let first = test.truncated(9);
-    let outputs = evaluate::outputs(checkpoint, &first)?;
-    let units = outputs.len() / first.len().max(1);
+    let loss = checkpoint.meta.loss;
+    let predictions = |data: &Dataset| -> Result<Vec<usize>> {
+        let outputs = evaluate::outputs(checkpoint, data)?;
+        let units = outputs.len() / data.len().max(1);
+        Ok(outputs
+            .chunks_exact(units)
+            .map(|out| evaluate::predicted_class(loss, out))
+            .collect())
+    };
+    let (indices, predicted) = match choice {
+        ExampleChoice::First => {
+            let indices: Vec<usize> = (0..test.len().min(EXAMPLES_SHOWN)).collect();
+            let predicted = predictions(&test.subset(&indices))?;
+            (indices, predicted)
+        }
+        ExampleChoice::Misclassified => {
+            let all = predictions(test)?;
+            (0..test.len())
+                .filter(|&i| all[i] != test.labels[i] as usize)
+                .take(EXAMPLES_SHOWN)
+                .map(|i| (i, all[i]))
+                .unzip()
+        }
+        ExampleChoice::Indices(indices) => {
+            if let Some(&past) = indices.iter().find(|&&i| i >= test.len()) {
+                return Err(Error::InvalidConfig {
+                    field: "examples",
+                    detail: format!(
+                        "(--examples) index {past} is past the test split's {} images",
+                        test.len()
+                    ),
+                });
+            }
+            let predicted = predictions(&test.subset(indices))?;
+            (indices.clone(), predicted)
+        }
+    };
     let names = &checkpoint.meta.class_names;
-    Ok(outputs
-        .chunks_exact(units)
-        .enumerate()
-        .map(|(i, out)| Example {
+    Ok(indices
+        .iter()
+        .zip(predicted)
+        .map(|(&i, predicted)| Example {
+            index: i,
             pixels: pixels[i * test.dim..(i + 1) * test.dim].to_vec(),
             side,
             truth: names[test.labels[i] as usize].clone(),
-            predicted: names[evaluate::predicted_class(checkpoint.meta.loss, out)].clone(),
+            predicted: names[predicted].clone(),
         })
         .collect())
 }

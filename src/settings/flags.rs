@@ -9,9 +9,49 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 
 use super::declare::{Range, Setting};
 
-/// The settings given as flags, keyed as a config file keys them.
+/// The settings given as flags, keyed as a config file keys them; `S` picks which settings a
+/// command offers as flags.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct SettingFlags(pub toml::Table);
+pub struct SettingFlags<S: Selection = Every>(pub toml::Table, std::marker::PhantomData<S>);
+
+/// Which settings a command takes as flags.
+pub trait Selection: Clone + Default + Send + Sync + 'static {
+    fn offers(key: &str) -> bool;
+}
+
+/// Every setting (`train`, `summary`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Every;
+
+impl Selection for Every {
+    fn offers(_: &str) -> bool {
+        true
+    }
+}
+
+/// What one explained step depends on (`explain`): not the device (it runs both), dropout (left
+/// out so both compute the same step), or what only later epochs and the display use.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OneStep;
+
+impl Selection for OneStep {
+    fn offers(key: &str) -> bool {
+        ![
+            "device",
+            "dropout",
+            "patience",
+            "monitor",
+            "log_every",
+            "boundary_every",
+        ]
+        .contains(&key)
+    }
+}
+
+/// The settings `S` offers.
+fn offered<S: Selection>() -> impl Iterator<Item = Setting> {
+    super::all().into_iter().filter(|s| S::offers(s.key))
+}
 
 /// The flag of one setting.
 fn arg(setting: &Setting) -> Arg {
@@ -43,9 +83,9 @@ fn arg(setting: &Setting) -> Arg {
     }
 }
 
-impl clap::Args for SettingFlags {
+impl<S: Selection> clap::Args for SettingFlags<S> {
     fn augment_args(cmd: Command) -> Command {
-        cmd.args(super::all().iter().map(arg))
+        cmd.args(offered::<S>().map(|s| arg(&s)))
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {
@@ -53,10 +93,10 @@ impl clap::Args for SettingFlags {
     }
 }
 
-impl clap::FromArgMatches for SettingFlags {
+impl<S: Selection> clap::FromArgMatches for SettingFlags<S> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let mut given = toml::Table::new();
-        for setting in super::all() {
+        for setting in offered::<S>() {
             if matches.value_source(setting.key) != Some(ValueSource::CommandLine) {
                 continue;
             }
@@ -70,7 +110,7 @@ impl clap::FromArgMatches for SettingFlags {
             };
             given.insert(setting.key.into(), value);
         }
-        Ok(SettingFlags(given))
+        Ok(SettingFlags(given, std::marker::PhantomData))
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
