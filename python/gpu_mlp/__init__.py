@@ -198,7 +198,8 @@ class MLP:
     def _class_names(self):
         return [str(c) for c in self._classes]
 
-    def fit(self, x, y, epochs=None, batch_size=None, validation_split=None, verbose=1, test_data=None, **settings):
+    def fit(self, x, y, epochs=None, batch_size=None, validation_split=None, verbose=1, test_data=None,
+            log_dir=None, **settings):
         """Trains a new network on samples `x` (any shape per sample, flattened) and labels `y`
         (ints or strings). `epochs`, `batch_size`, `validation_split` and any other setting
         given here override the model's for this fit. `test_data=(x, y)` is scored after every
@@ -206,7 +207,9 @@ class MLP:
         the next tick, keeps the weights trained so far and raises KeyboardInterrupt.
 
         Like `gpu-mlp train`, the fit writes a run directory (config.toml, history, checkpoints,
-        plots; a temporary one, which `save` copies)."""
+        plots, TensorBoard's event file): a temporary one, which `save` copies, or with
+        `log_dir="runs"` a new one under that folder, kept, as Keras' TensorBoard callback keeps
+        its logs (`%tensorboard --logdir runs` then shows the fit live)."""
         given = {_FIT_KEYWORDS[k]: v for k, v in
                  (("epochs", epochs), ("batch_size", batch_size), ("validation_split", validation_split))
                  if v is not None}
@@ -221,8 +224,11 @@ class MLP:
             test = (tx, self._labels("test_data[1]", test_data[1], tx.shape[0], fit=False))
             self._check_width("test_data[0]", tx, x.shape[1])
         self._width = x.shape[1]
-        self._run_dir = tempfile.mkdtemp(prefix="gpu-mlp-")
-        weakref.finalize(self, shutil.rmtree, self._run_dir, ignore_errors=True)
+        if log_dir is None:
+            self._run_dir = tempfile.mkdtemp(prefix="gpu-mlp-")
+            weakref.finalize(self, shutil.rmtree, self._run_dir, ignore_errors=True)
+        else:
+            self._run_dir = str(_core.new_run_dir(str(log_dir)))
         try:
             self._model.fit(x, labels, self._class_names(), _Progress(verbose, self._model.epochs()), test, self._run_dir)
         finally:

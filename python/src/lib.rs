@@ -80,6 +80,13 @@ fn explain(py: Python<'_>, settings: &Bound<'_, PyDict>, batch: usize) -> PyResu
     Ok(explanation.to_text())
 }
 
+/// A new run directory's path under `parent`, named as the command line names them
+/// (`<parent>/2026-11-30_14-05-12-arrays`), never an existing one.
+#[pyfunction]
+fn new_run_dir(parent: std::path::PathBuf) -> std::path::PathBuf {
+    gpu_mlp::run::artifacts::new_run_path_in(&parent, "arrays")
+}
+
 /// Every setting's declaration, for the keywords of `MLP` and `MLPClassifier`.
 #[pyfunction]
 fn settings(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
@@ -491,6 +498,7 @@ impl Model {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(settings, m)?)?;
+    m.add_function(wrap_pyfunction!(new_run_dir, m)?)?;
     m.add_function(wrap_pyfunction!(load_dataset, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_class::<Model>()?;

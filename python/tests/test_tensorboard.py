@@ -168,3 +168,18 @@ def test_a_running_job_shows_up_and_a_killed_one_leaves_a_readable_file(cli, tmp
     board = events(out)
     steps = [e.step for e in board.Scalars("batch/train_loss")]
     assert len(steps) >= 30 and steps == sorted(steps)
+
+
+def test_a_notebook_fit_with_log_dir_shows_in_tensorboard(blobs, tmp_path):
+    import gpu_mlp
+
+    (x, y), (xt, yt) = blobs
+    model = gpu_mlp.MLP(hidden=[8], device="cpu", seed=2)
+    history = model.fit(x, y, epochs=2, test_data=(xt, yt), verbose=0, log_dir=tmp_path / "runs")
+    (run_dir,) = list((tmp_path / "runs").iterdir())
+    assert run_dir.name.endswith("-arrays")
+    board = events(run_dir)
+    logged = [e.value for e in board.Scalars("epoch/test_accuracy")]
+    assert len(logged) == 2
+    for value, expected in zip(logged, history.history["test_accuracy"]):
+        assert abs(value - expected) < 1e-6

@@ -177,14 +177,19 @@ pub struct RunDir {
 /// A directory under `runs/` named by the time and `label` (the dataset, `sweep`):
 /// `runs/2026-11-30_14-05-12-fashion`, in UTC, with `-2`, `-3`, … when taken. Never an existing one.
 pub fn new_run_path(label: &str) -> PathBuf {
+    new_run_path_in(Path::new("runs"), label)
+}
+
+/// [`new_run_path`] under `parent` instead of `runs/`.
+pub fn new_run_path_in(parent: &Path, label: &str) -> PathBuf {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let base = format!("{}-{label}", utc_timestamp(secs));
     (1..)
         .map(|i| match i {
-            1 => Path::new("runs").join(&base),
-            i => Path::new("runs").join(format!("{base}-{i}")),
+            1 => parent.join(&base),
+            i => parent.join(format!("{base}-{i}")),
         })
         .find(|p| !p.exists())
         .expect("some numbered name is free")
