@@ -96,6 +96,18 @@ fn a_sweep_trains_each_point_into_its_own_directory_and_compares_them() {
     ] {
         assert!(parent.join(plot).is_file(), "{plot}");
     }
+    // `plot A B --out NEWDIR` creates NEWDIR for the comparison.
+    let new_dir = dir.path().join("new/deeper");
+    let runs = ["lr=0.5_activation=relu", "lr=0.01_activation=tanh"].map(|n| parent.join(n));
+    let plotted = gpu_mlp(&[
+        "plot",
+        runs[0].to_str().expect("utf-8"),
+        runs[1].to_str().expect("utf-8"),
+        "--out",
+        new_dir.to_str().expect("utf-8"),
+    ]);
+    assert!(plotted.status.success(), "{}", output_text(&plotted));
+    assert!(new_dir.join("compare-accuracy.png").is_file());
     let svg = std::fs::read_to_string(parent.join("compare-loss.svg")).expect("svg");
     assert!(
         svg.contains("activation=tanh, lr=0.01"),

@@ -243,9 +243,10 @@ impl Panel {
     }
 }
 
-/// Distinct line colours for series drawn together (layers, runs).
+/// Distinct line colours for series drawn together (layers, runs): Tableau's 10, then 6 more
+/// dark ones, so a sweep of up to 16 runs repeats no colour.
 fn palette(i: usize) -> RGBColor {
-    const COLORS: [RGBColor; 8] = [
+    const COLORS: [RGBColor; 16] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
         RGBColor(44, 160, 44),
@@ -254,6 +255,14 @@ fn palette(i: usize) -> RGBColor {
         RGBColor(140, 86, 75),
         RGBColor(227, 119, 194),
         RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+        RGBColor(0, 0, 128),
+        RGBColor(128, 0, 0),
+        RGBColor(0, 100, 0),
+        RGBColor(85, 26, 139),
+        RGBColor(139, 69, 19),
+        RGBColor(0, 0, 0),
     ];
     COLORS[i % COLORS.len()]
 }
