@@ -376,7 +376,7 @@ const CASES: &[Case] = &[
     ),
     bad(
         "explain beyond memory",
-        &["explain", "--dataset", "blobs", "--device", "cpu", "--hidden", "100000000"],
+        &["explain", "--dataset", "blobs", "--hidden", "100000000"],
         &["hidden", "GiB"],
     ),
     bad(
