@@ -448,9 +448,10 @@ impl Run {
             }
             None => None,
         };
-        let mut plots = match self.dir() {
-            Some(dir) => crate::report::plot_run(dir)?,
-            None => Vec::new(),
+        // A run stopped before its first epoch ended has nothing to draw yet.
+        let mut plots = match (self.dir(), self.history.is_empty()) {
+            (Some(dir), false) => crate::report::plot_run(dir)?,
+            _ => Vec::new(),
         };
         let mut frames = None;
         if let (Some(dir), false) = (self.dir(), self.boundary_frames.is_empty()) {
@@ -470,7 +471,10 @@ impl Run {
                 .filter(|_| confusion.is_file())
                 .map(|epoch| (epoch, confusion.as_path()));
             board.images(confusion, frames.as_deref().unwrap_or_default())?;
-            board.end(Status::Success)?;
+            // A run stopped on request may go on later: its session has not ended.
+            if outcome.interrupted.is_none() {
+                board.end(Status::Success)?;
+            }
         }
         Ok(Summary {
             best,
