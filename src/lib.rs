@@ -19,15 +19,16 @@
 //! - [`cpu`]: the plain reference ([`cpu::reference`](mod@cpu::reference)), the fast product
 //!   ([`cpu::gemm`]), the math of a step ([`cpu::ops`], [`cpu::net`]) and the CPU [`Backend`].
 //! - [`gpu`]: the wgpu context, tile plans, one struct per kernel, and the GPU [`Backend`].
-//! - [`device`]: choosing where a run computes (`--device auto|gpu|cpu`).
+//! - [`device`]: choosing where a run computes (`--device auto|gpu|cpu`, through `--backend`'s API).
 //! - [`run`]: a run from its config (data, network, resume, plots), with
 //!   [`run::artifacts`] (the run directory, its lock, history files, output directories checked),
-//!   [`run::checkpoint`] (safetensors checkpoints and their metadata) and [`run::signals`]
-//!   (save and stop between steps, or exit at once).
+//!   [`run::checkpoint`] (safetensors checkpoints and their metadata), [`run::board`] (what a
+//!   run shows in TensorBoard) and [`run::signals`] (save and stop between steps, or exit at once).
 //! - [`insight`]: [`insight::evaluate`] (loss, confusion, precision/recall/F1, ROC AUC),
 //!   [`insight::findings`] (what a run's diagnostics say went wrong), [`insight::explain`] (one batch step by step) and [`insight::boundary`]
 //!   (decision regions of two-input models).
-//! - [`sweep`]: `--sweep` grids and their comparison table.
+//! - [`sweep`]: `--sweep` grids, their comparison table and HParams experiment.
+//! - [`tensorboard`]: TensorBoard event files (TFRecords of prost-encoded events).
 //! - [`report`]: plots (PNG and SVG).
 //! - [`files`]: bounded reads of users' files, atomic writes, data files' fingerprints.
 //! - [`memory`]: sizes checked against the memory available.
