@@ -37,7 +37,7 @@ pub fn activate<T: Real>(z: &mut [T], act: Activation) {
 }
 
 /// Back through an activation: `dz = da ⊙ act'(z)`, in place on `da`, with the derivative
-/// written in terms of the activation's output `a`: ReLU [a > 0], tanh 1 − a², sigmoid a(1 − a).
+/// written in terms of the activation's output `a`: ReLU \[a > 0\], tanh 1 − a², sigmoid a(1 − a).
 pub fn activation_backward<T: Real>(da: &mut [T], a: &[T], act: Activation) {
     for (g, &y) in da.iter_mut().zip(a) {
         let slope = match act {

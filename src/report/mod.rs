@@ -963,7 +963,7 @@ fn setting_text(value: &toml::Value) -> String {
 const LABEL_IGNORES: [&str; 5] = ["device", "backend", "log_every", "boundary_every", "data_dir"];
 
 /// A label per run: the config settings in which the runs differ (`lr=0.1, activation=tanh`),
-/// those in [`LABEL_IGNORES`] aside, or the directory's name when they differ in none.
+/// those in `LABEL_IGNORES` aside, or the directory's name when they differ in none.
 pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
     let configs = dirs
         .iter()

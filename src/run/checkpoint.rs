@@ -1,5 +1,5 @@
 //! Checkpoints: weights and optimizer state in safetensors, named and shaped like PyTorch's
-//! `nn.Linear` (`layers.{i}.weight` [out, in], `layers.{i}.bias` [out]), with the run's metadata
+//! `nn.Linear` (`layers.{i}.weight` \[out, in\], `layers.{i}.bias` \[out\]), with the run's metadata
 //! as JSON both inside the file (`__metadata__["gpu_mlp"]`) and, in a run directory, as meta.json.
 
 use std::collections::HashMap;
