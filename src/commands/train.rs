@@ -251,7 +251,14 @@ fn print_header(run: &Run, quiet: bool) {
     }
     if let Some(dir) = run.dir() {
         match run.resumed_after() {
-            (0, 0) => println!("run directory: {}", dir.display()),
+            (0, 0) => {
+                let logdir = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(dir);
+                println!(
+                    "run directory: {} (live: tensorboard --logdir {})",
+                    dir.display(),
+                    logdir.display()
+                )
+            }
             (done, 0) => println!("resuming {} after epoch {done}", dir.display()),
             (done, steps) => println!(
                 "resuming {} in epoch {} after its {}",
