@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::nn::model::ParamLayout;
-use crate::report::{png_of, BOUNDARY_FRAME_SIZE};
+use crate::report::{png_of, Frame, BOUNDARY_FRAME_SIZE};
 use crate::run::artifacts::HistoryRow;
 use crate::settings::Config;
 use crate::tensorboard::{EventFile, HParam, Status};
@@ -139,13 +139,15 @@ impl Board {
         self.events.flush()
     }
 
-    /// The confusion matrix (epoch it shows, its PNG file) and the decision-boundary frames
-    /// (epoch, RGB pixels of [`BOUNDARY_FRAME_SIZE`]) as images.
-    pub fn images(&mut self, confusion: Option<(usize, &Path)>, frames: &[(usize, Vec<u8>)]) -> Result<()> {
-        if let Some((epoch, path)) = confusion {
-            let png = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    /// At the end of a run in `dir`: the confusion matrix `plot_run` drew there (of the weights
+    /// of epoch `shown`) and the decision-boundary `frames` as images; then the HParams session
+    /// ends as a success, unless the run `stopped` on request (it may go on later).
+    pub fn finish(&mut self, dir: &Path, shown: Option<usize>, frames: &[Frame], stopped: bool) -> Result<()> {
+        let confusion = dir.join("confusion.png");
+        if let (Some(epoch), true) = (shown, confusion.is_file()) {
+            let png = std::fs::read(&confusion).map_err(|e| Error::io(&confusion, e))?;
             let size = png_size(&png).ok_or_else(|| Error::Checkpoint {
-                path: path.to_path_buf(),
+                path: confusion.clone(),
                 detail: "not a PNG file".into(),
             })?;
             self.events.image("confusion_matrix", epoch as i64, png, size)?;
@@ -155,7 +157,11 @@ impl Board {
             self.events
                 .image("decision_boundary", *epoch as i64, png, BOUNDARY_FRAME_SIZE)?;
         }
-        self.events.flush()
+        self.events.flush()?;
+        match stopped {
+            true => Ok(()),
+            false => self.end(Status::Success),
+        }
     }
 
     /// Ends the HParams session.

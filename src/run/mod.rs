@@ -466,15 +466,8 @@ impl Run {
                 .as_ref()
                 .map(|(b, _)| b.epoch)
                 .or(self.history.last().map(|r| r.epoch));
-            let confusion = dir.file("confusion.png");
-            let confusion = shown
-                .filter(|_| confusion.is_file())
-                .map(|epoch| (epoch, confusion.as_path()));
-            board.images(confusion, frames.as_deref().unwrap_or_default())?;
-            // A run stopped on request may go on later: its session has not ended.
-            if outcome.interrupted.is_none() {
-                board.end(Status::Success)?;
-            }
+            let frames = frames.as_deref().unwrap_or_default();
+            board.finish(&dir.path, shown, frames, outcome.interrupted.is_some())?;
         }
         Ok(Summary {
             best,
