@@ -168,6 +168,20 @@ def test_a_running_job_shows_up_and_a_killed_one_leaves_a_readable_file(cli, tmp
     board = events(out)
     steps = [e.step for e in board.Scalars("batch/train_loss")]
     assert len(steps) >= 30 and steps == sorted(steps)
+    # Resumed for one more epoch: what the killed process logged past its last checkpoint is
+    # logged again, and TensorBoard keeps only the new values (no step twice).
+    import json
+    done = json.loads((out / "meta.json").read_text())["epoch"]
+    subprocess.run([str(cli), "train", "--resume", str(out), "--epochs", str(done + 1), "--quiet"],
+                   check=True, capture_output=True)
+    board = events(out)
+    steps = [e.step for e in board.Scalars("batch/train_loss")]
+    assert steps == sorted(set(steps)), "a step logged twice"
+    assert [e.step for e in board.Scalars("epoch/train_loss")] == list(range(1, done + 2))
+    with open(out / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    last = {e.step: e.value for e in board.Scalars("epoch/train_loss")}
+    assert same_number(last[done + 1], rows[-1]["train_loss"])
 
 
 def test_a_notebook_fit_with_log_dir_shows_in_tensorboard(blobs, tmp_path):

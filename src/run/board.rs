@@ -97,8 +97,13 @@ fn png_size(png: &[u8]) -> Option<(u32, u32)> {
 
 impl Board {
     /// A new event file in the run directory `dir`, starting an HParams session with `config`.
-    pub fn open(dir: &Path, config: &Config, steps_per_epoch: usize) -> Result<Board> {
+    /// A run resumed after `done_steps` batches marks the restart, so that TensorBoard drops
+    /// what a killed process logged past its last checkpoint.
+    pub fn open(dir: &Path, config: &Config, steps_per_epoch: usize, done_steps: usize) -> Result<Board> {
         let mut events = EventFile::create(dir)?;
+        if done_steps > 0 {
+            events.restart(done_steps as i64 + 1)?;
+        }
         events.session_start(&hparams(config))?;
         Ok(Board {
             events,

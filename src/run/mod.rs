@@ -383,7 +383,8 @@ impl Run {
             ..base
         };
         if let (None, Some(dir)) = (&self.board, &self.dir) {
-            self.board = Some(Board::open(&dir.path, &self.config, steps)?);
+            let done_steps = self.resumed.epoch * steps + self.resumed.step;
+            self.board = Some(Board::open(&dir.path, &self.config, steps, done_steps)?);
         }
         let mut recorder = Recorder {
             run_dir: self.dir.clone(),

@@ -79,6 +79,13 @@ impl EventFile {
         &self.path
     }
 
+    /// Marks a restart at `step`: TensorBoard drops every event earlier files logged at this
+    /// step or later (what a killed process logged after its last checkpoint, logged again).
+    pub fn restart(&mut self, step: i64) -> Result<()> {
+        self.write(step, What::SessionLog(proto::SessionLog { status: 1 }))?;
+        self.flush()
+    }
+
     /// A scalar at `step` (stored as f32, as TensorBoard keeps scalars).
     pub fn scalar(&mut self, tag: &str, step: i64, value: f64) -> Result<()> {
         self.value(step, tag, None, Data::SimpleValue(value as f32))

@@ -11,7 +11,7 @@ pub struct Event {
     pub wall_time: f64,
     #[prost(int64, tag = "2")]
     pub step: i64,
-    #[prost(oneof = "What", tags = "3, 5")]
+    #[prost(oneof = "What", tags = "3, 5, 7")]
     pub what: Option<What>,
 }
 
@@ -22,6 +22,15 @@ pub enum What {
     FileVersion(String),
     #[prost(message, tag = "5")]
     Summary(Summary),
+    #[prost(message, tag = "7")]
+    SessionLog(SessionLog),
+}
+
+/// 1: START, which tells TensorBoard to drop what earlier files logged at this step or later.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SessionLog {
+    #[prost(int32, tag = "1")]
+    pub status: i32,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
