@@ -661,10 +661,10 @@ impl TableCodec {
         let lines = rows.iter().map(|&r| table.line(r).unwrap_or(r as u64 + 2)).collect();
         let mut kept = Vec::new();
         for name in &keep.names {
-            let column = match (table.index.get(name.as_str()), keep.required) {
-                (Some(&column), _) => column,
-                (None, false) => continue,
-                (None, true) => return Err(table.column(name).expect_err("a missing column")),
+            let column = match table.column(name) {
+                Ok(column) => column,
+                Err(_) if !keep.required => continue,
+                Err(e) => return Err(e),
             };
             let values = rows.iter().map(|&r| table.value(r, column).to_string()).collect();
             kept.push((name.clone(), values));

@@ -32,8 +32,8 @@ pub enum GraphicsApi {
 }
 
 impl GraphicsApi {
-    /// The backends to look for adapters on, in order of preference; `None`: one after the
-    /// other, the primary ones, then OpenGL when they have none.
+    /// The backends to look for adapters on, in order of preference: the next only when the
+    /// one before has none (for `Auto` without `$WGPU_BACKEND`: the primary ones, then OpenGL).
     fn backends(self) -> Vec<wgpu::Backends> {
         match self {
             GraphicsApi::Auto => match wgpu::Backends::from_env() {
@@ -163,14 +163,16 @@ fn instance(backends: wgpu::Backends) -> wgpu::Instance {
 /// DX12), and only when there is none those of OpenGL: probing GL's EGL/Wayland path prints
 /// loader noise (`XDG_RUNTIME_DIR is invalid…`) a run that has Vulkan never needs to show.
 fn adapters(api: GraphicsApi) -> Vec<wgpu::Adapter> {
-    let probe = |backends| pollster::block_on(instance(backends).enumerate_adapters(backends));
-    let mut found = Vec::new();
-    for backends in api.backends() {
-        found = probe(backends);
-        if !found.is_empty() {
-            break;
-        }
-    }
+    api.backends()
+        .into_iter()
+        .map(probe)
+        .find(|found| !found.is_empty())
+        .unwrap_or_default()
+}
+
+/// The adapters of `backends`, best first.
+fn probe(backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
+    let mut found = pollster::block_on(instance(backends).enumerate_adapters(backends));
     found.sort_by_key(|a| rank(a.get_info().device_type));
     found
 }
@@ -192,10 +194,7 @@ pub fn list_adapters(api: GraphicsApi) -> Vec<AdapterSummary> {
 
 /// Every adapter wgpu can see on every graphics API, best first.
 pub fn list_every_adapter() -> Vec<AdapterSummary> {
-    let all = wgpu::Backends::all();
-    let mut found = pollster::block_on(instance(all).enumerate_adapters(all));
-    found.sort_by_key(|a| rank(a.get_info().device_type));
-    found.iter().map(AdapterSummary::of).collect()
+    probe(wgpu::Backends::all()).iter().map(AdapterSummary::of).collect()
 }
 
 /// The device, its queue and what it can do: created once per run and shared by every kernel.

@@ -603,6 +603,9 @@ fn boundary<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, view: &BoundaryVi
     Ok(())
 }
 
+/// confusion.png's size in pixels.
+pub const CONFUSION_SIZE: (u32, u32) = (720, 720);
+
 /// The most classes a confusion plot draws: past it the cells are too small to read and the
 /// SVG too large to open (`eval --json` holds the whole matrix).
 pub const MAX_CONFUSION_PLOT_CLASSES: usize = 100;
@@ -659,7 +662,7 @@ pub fn write_plots(
             eval,
             epoch: facts.shown_epoch,
         };
-        written.extend(both_formats(dir, "confusion", (720, 720), &confusion)?);
+        written.extend(both_formats(dir, "confusion", CONFUSION_SIZE, &confusion)?);
         if let (Some(points), Some(auc)) = (&eval.roc_curve, eval.roc_auc) {
             let roc = Plot::Roc {
                 points,
@@ -949,15 +952,6 @@ pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// A setting as `--sweep` spells it: text unquoted, a list's items joined by `:`.
-fn setting_text(value: &toml::Value) -> String {
-    match value {
-        toml::Value::String(s) => s.clone(),
-        toml::Value::Array(items) => items.iter().map(setting_text).collect::<Vec<_>>().join(":"),
-        v => v.to_string(),
-    }
-}
-
 /// Settings that change where or how visibly a run computes, not what it learns: never in a
 /// run's label.
 const LABEL_IGNORES: [&str; 5] = ["device", "backend", "log_every", "boundary_every", "data_dir"];
@@ -993,7 +987,14 @@ pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
                 .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into()),
             false => differing
                 .iter()
-                .map(|k| format!("{k}={}", config.get(*k).map_or("-".into(), setting_text)))
+                .map(|k| {
+                    format!(
+                        "{k}={}",
+                        config
+                            .get(*k)
+                            .map_or("-".into(), |v| crate::settings::value_text(v, ":"))
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         })

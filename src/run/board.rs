@@ -12,7 +12,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::nn::model::ParamLayout;
-use crate::report::{png_of, Frame, BOUNDARY_FRAME_SIZE};
+use crate::report::{png_of, Frame, BOUNDARY_FRAME_SIZE, CONFUSION_SIZE};
 use crate::run::artifacts::HistoryRow;
 use crate::settings::Config;
 use crate::tensorboard::{EventFile, HParam, Status};
@@ -74,25 +74,10 @@ pub fn hparam(value: &toml::Value) -> Option<HParam> {
         toml::Value::Float(v) => HParam::Number(*v),
         toml::Value::Boolean(v) => HParam::Bool(*v),
         toml::Value::String(v) => HParam::Text(v.clone()),
-        toml::Value::Array(items) => HParam::Text(
-            items
-                .iter()
-                .map(|item| match item {
-                    toml::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-        ),
+        // As --hidden takes it: 512,256.
+        toml::Value::Array(_) => HParam::Text(crate::settings::value_text(value, ",")),
         toml::Value::Datetime(_) | toml::Value::Table(_) => return None,
     })
-}
-
-/// Width and height of a PNG file's image.
-fn png_size(png: &[u8]) -> Option<(u32, u32)> {
-    let reader = png::Decoder::new(std::io::Cursor::new(png)).read_info().ok()?;
-    let info = reader.info();
-    Some((info.width, info.height))
 }
 
 impl Board {
@@ -151,11 +136,8 @@ impl Board {
         let confusion = dir.join("confusion.png");
         if let (Some(epoch), true) = (shown, confusion.is_file()) {
             let png = std::fs::read(&confusion).map_err(|e| Error::io(&confusion, e))?;
-            let size = png_size(&png).ok_or_else(|| Error::Checkpoint {
-                path: confusion.clone(),
-                detail: "not a PNG file".into(),
-            })?;
-            self.events.image("confusion_matrix", epoch as i64, png, size)?;
+            self.events
+                .image("confusion_matrix", epoch as i64, png, CONFUSION_SIZE)?;
         }
         for (epoch, rgb) in frames {
             let png = png_of(rgb, BOUNDARY_FRAME_SIZE)?;

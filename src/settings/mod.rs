@@ -47,6 +47,23 @@ pub struct Config {
     pub lr_defaulted: bool,
 }
 
+/// A setting's value as a person writes it: text unquoted, an f32 as one (0.1, not
+/// 0.10000000149011612), a list's items joined by `list_separator` (`,` as flags take them,
+/// `:` as `--sweep` does).
+pub fn value_text(value: &toml::Value, list_separator: &str) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        // Every float setting is an f32.
+        toml::Value::Float(f) => (*f as f32).to_string(),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|item| value_text(item, list_separator))
+            .collect::<Vec<_>>()
+            .join(list_separator),
+        v => v.to_string(),
+    }
+}
+
 /// Every setting, group by group, in the order of the declarations.
 pub fn all() -> Vec<Setting> {
     [
@@ -510,13 +527,7 @@ impl Config {
     fn first_change(&self, other: &Config, keys: &[&'static str]) -> Option<(&'static str, String, String)> {
         let as_table = |c: &Config| toml::Table::try_from(c).expect("a Config serializes to TOML");
         let (was, now) = (as_table(self), as_table(other));
-        let show = |t: &toml::Table, key: &str| match t.get(key) {
-            None => "none".to_string(),
-            Some(toml::Value::String(s)) => s.clone(),
-            // Every float setting is an f32: shown as one (0.1, not 0.10000000149011612).
-            Some(toml::Value::Float(f)) => (*f as f32).to_string(),
-            Some(v) => v.to_string(),
-        };
+        let show = |t: &toml::Table, key: &str| t.get(key).map_or("none".to_string(), |v| value_text(v, ","));
         keys.iter().find_map(|&key| {
             let (a, b) = (show(&was, key), show(&now, key));
             (a != b).then_some((key, a, b))
