@@ -527,7 +527,12 @@ impl Config {
     fn first_change(&self, other: &Config, keys: &[&'static str]) -> Option<(&'static str, String, String)> {
         let as_table = |c: &Config| toml::Table::try_from(c).expect("a Config serializes to TOML");
         let (was, now) = (as_table(self), as_table(other));
-        let show = |t: &toml::Table, key: &str| t.get(key).map_or("none".to_string(), |v| value_text(v, ","));
+        // As a config file spells it: a list in brackets ([12, 6]).
+        let show = |t: &toml::Table, key: &str| match t.get(key) {
+            None => "none".to_string(),
+            Some(list @ toml::Value::Array(_)) => list.to_string(),
+            Some(v) => value_text(v, ","),
+        };
         keys.iter().find_map(|&key| {
             let (a, b) = (show(&was, key), show(&now, key));
             (a != b).then_some((key, a, b))
