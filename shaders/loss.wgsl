@@ -6,6 +6,8 @@
 //   binary cross-entropy with logits (1 unit): loss = max(z, 0) − z·y + log(1 + e^−|z|),
 //                                        dz = (σ(z) − y) / rows
 // Softmax predictions are the first index of the largest logit; binary ones z > 0.
+// With step.weighted, row r's loss and gradient are times its sample's weight,
+// weights[order[step.first + r]] (Keras' sample_weight; cpu::ops::loss_and_grad's `weights`).
 // Rows past step.rows get dz = 0. One workgroup reduces the batch into metrics[step.slot].
 //
 // Bounds (compiled without wgpu's runtime checks; tests/canary.rs checks them): the host binds
@@ -14,7 +16,10 @@
 // logits[r·units + j] for j < units and labels[r]; a label indexes its row only below units
 // (labels are checked against the class count when a dataset is read, and clamped here too);
 // dlogits[e] is written for e < min(r0 + THREADS, batch)·units; the workgroup arrays are indexed
-// by li or row − r0, both < THREADS. Loops are bounded by batch, units and THREADS.
+// by li or row − r0, both < THREADS. Loops are bounded by batch, units and THREADS. Only a
+// weighted step reads order[step.first + r] for r < step.rows (the host's order buffer holds the
+// epoch's order, with step.first + step.rows ≤ its length) and weights at those indices (each <
+// the training samples, the weights' length).
 
 struct LossParams {
     units: u32, // output units per row: classes, or 1 for binary cross-entropy
@@ -39,14 +44,25 @@ const THREADS: u32 = 256u;
 @group(0) @binding(3) var<storage, read> labels: array<u32>;
 @group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
 @group(0) @binding(5) var<storage, read_write> metrics: array<StepMetric>;
+@group(0) @binding(6) var<storage, read> order: array<u32>;
+@group(0) @binding(7) var<storage, read> weights: array<f32>;
 
 var<workgroup> loss_part: array<f32, THREADS>;
 var<workgroup> hit_part: array<u32, THREADS>;
-// What the gradient of each row of the current chunk needs (softmax losses): its largest
-// logit, Σ exp(z − top), and the factor (1, or p[label] / (p[label] + ε) from probabilities).
+// What the gradient of each row of the current chunk needs: its largest logit, Σ exp(z − top)
+// (softmax losses), and the factor (its weight, times p[label] / (p[label] + ε) from
+// probabilities).
 var<workgroup> row_top: array<f32, THREADS>;
 var<workgroup> row_sum: array<f32, THREADS>;
 var<workgroup> row_scale: array<f32, THREADS>;
+
+// Row r's weight in the loss: its sample's on a weighted step, else 1.
+fn row_weight(r: u32) -> f32 {
+    if step.weighted == 1u {
+        return weights[order[step.first + r]];
+    }
+    return 1.0;
+}
 
 // Softmax losses for row r: returns (loss, hit) and keeps what its gradient needs at `slot`.
 fn softmax_row(r: u32, label: u32, slot: u32) -> vec2<f32> {
@@ -87,7 +103,7 @@ fn binary_row(r: u32, label: u32) -> vec2<f32> {
 fn gradient(e: u32, r: u32, j: u32, slot: u32, inv_rows: f32) -> f32 {
     let label = labels[r];
     if params.loss == BINARY_CE {
-        return (1.0 / (1.0 + exp(-logits[e])) - f32(label)) * inv_rows;
+        return (1.0 / (1.0 + exp(-logits[e])) - f32(label)) * row_scale[slot] * inv_rows;
     }
     let prob = exp(logits[e] - row_top[slot]) / row_sum[slot];
     return (prob - select(0.0, 1.0, j == label)) * row_scale[slot] * inv_rows;
@@ -108,10 +124,13 @@ fn main(@builtin(local_invocation_index) li: u32) {
             var row: vec2<f32>;
             if params.loss == BINARY_CE {
                 row = binary_row(r, labels[r]);
+                row_scale[li] = 1.0;
             } else {
                 row = softmax_row(r, min(labels[r], params.units - 1u), li);
             }
-            loss += row.x;
+            let weight = row_weight(r);
+            row_scale[li] *= weight;
+            loss += weight * row.x;
             hits += u32(row.y);
         }
         workgroupBarrier();

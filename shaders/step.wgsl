@@ -10,5 +10,6 @@ struct Step {
     seed: u32,               // dropout: the run's seed (folded to 32 bits)
     index: u32,              // dropout: the global training step (1-based)
     dropout: f32,            // dropout probability (0 when evaluating)
+    weighted: u32,           // 1: the loss weights each row by its sample's weight (training)
 }
 

@@ -31,6 +31,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// A table given in memory (a DataFrame from Python) that cannot be used: what it was
+    /// given as, and where known the row (0-based, as the caller counts) and column.
+    #[error("{origin}{}: {detail}", row_location(*.row, .column.as_deref()))]
+    Rows {
+        origin: String,
+        row: Option<usize>,
+        column: Option<String>,
+        detail: String,
+    },
+
     #[error("dataset `{name}` not found; looked in: {searched}. {hint}")]
     DatasetNotFound {
         name: String,
@@ -139,6 +149,7 @@ impl Error {
             | Error::ConfigFile { .. }
             | Error::Idx { .. }
             | Error::Table { .. }
+            | Error::Rows { .. }
             | Error::DatasetMismatch { .. }
             | Error::Checkpoint { .. }
             | Error::RunExists { .. }
@@ -169,6 +180,15 @@ fn resume_hint(saved: Option<&std::path::Path>) -> String {
     saved.map_or(String::new(), |dir| {
         format!("; saved {0} (resume with --resume {0})", dir.display())
     })
+}
+
+fn row_location(row: Option<usize>, column: Option<&str>) -> String {
+    match (row, column) {
+        (Some(row), Some(column)) => format!(": row {row}, column `{column}`"),
+        (Some(row), None) => format!(": row {row}"),
+        (None, Some(column)) => format!(": column `{column}`"),
+        (None, None) => String::new(),
+    }
 }
 
 fn table_location(line: Option<u64>, column: Option<&str>) -> String {

@@ -243,9 +243,16 @@ fn loss_writes_nothing_outside_its_regions() {
             };
             let logits = random_vec(&mut r, batch * units);
             let labels: Vec<u32> = (0..batch).map(|_| r.random_range(0..classes as u32)).collect();
+            // Weighted: each row's weight read through the order, both bound between NaN guards.
+            let samples = batch + 5;
+            let order: Vec<u32> = (0..batch).map(|_| r.random_range(0..samples as u32)).collect();
+            let sample_weights: Vec<f32> = (0..samples).map(|_| r.random_range(0.0..3.0)).collect();
+            let weights: Vec<f32> = order.iter().map(|&i| sample_weights[i as usize]).collect();
             let mut want = vec![0.0; batch * units];
-            let expected = ops::loss_and_grad(loss, &logits, &labels, rows, units, &mut want);
-            let case = format!("{loss:?} batch {batch}, {rows} rows, {units} units");
+            let expected = ops::loss_and_grad(loss, &logits, &labels, Some(&weights), rows, units, &mut want);
+            let case = format!("{loss:?} batch {batch}, {rows} rows, {units} units, weighted");
+            let order_buf = Guarded::input(&ctx, "order", bytemuck::cast_slice(&order));
+            let weights_buf = Guarded::input(&ctx, "weights", &sample_weights);
             let logits_buf = Guarded::input(&ctx, "logits", &logits);
             let labels_buf = ctx
                 .storage_buffer_init("labels", bytemuck::cast_slice(&labels))
@@ -260,6 +267,7 @@ fn loss_writes_nothing_outside_its_regions() {
                 &[StepInfo {
                     rows: rows as u32,
                     slot: 2,
+                    weighted: 1,
                     ..Default::default()
                 }],
             );
@@ -271,6 +279,8 @@ fn loss_writes_nothing_outside_its_regions() {
                     labels: &labels_buf,
                     dlogits: dlogits.region(),
                     metrics: &metrics,
+                    order: order_buf.region(),
+                    weights: weights_buf.region(),
                     loss,
                     units,
                     batch,

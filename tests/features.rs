@@ -253,8 +253,9 @@ fn progress_ticks_report_every_n_batches() {
 
 #[test]
 fn patience_without_a_validation_split_is_an_error() {
-    let table: toml::Table = toml::from_str("dataset = \"blobs\"\npatience = 2").expect("valid TOML");
-    let err = Config::resolve(None, &table).expect_err("needs val_split");
+    let table: toml::Table = toml::from_str("dataset = \"blobs\"\npatience = 2\ndevice = \"cpu\"").expect("valid TOML");
+    let config = Config::resolve(None, &table).expect("each setting is valid alone");
+    let err = Run::new(&config).err().expect("needs val_split");
     assert!(err.to_string().contains("--val-split"), "{err}");
 }
 

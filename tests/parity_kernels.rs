@@ -433,11 +433,18 @@ fn gpu_loss(
     loss: Loss,
     logits: &[f32],
     labels: &[u32],
+    weighted: Option<(&[u32], &[f32])>,
     rows: usize,
     units: usize,
 ) -> (Vec<f32>, StepMetric) {
     let kernel = LossGrad::new(ctx);
     let batch = labels.len();
+    // Unweighted, the order and weights are bound but never read: NaN would show if they were.
+    let (order, weights) = weighted.unwrap_or((&[0], &[f32::NAN]));
+    let order_buf = ctx
+        .storage_buffer_init("order", bytemuck::cast_slice(order))
+        .expect("buffer");
+    let weights_buf = upload(ctx, "weights", weights);
     let logits_buf = upload(ctx, "logits", logits);
     let labels_buf = ctx
         .storage_buffer_init("labels", bytemuck::cast_slice(labels))
@@ -450,6 +457,7 @@ fn gpu_loss(
             first: 0,
             rows: rows as u32,
             slot: 2,
+            weighted: u32::from(weighted.is_some()),
             ..Default::default()
         }],
     );
@@ -461,6 +469,8 @@ fn gpu_loss(
             labels: &labels_buf,
             dlogits: Region::all(&dlogits),
             metrics: &metrics,
+            order: Region::all(&order_buf),
+            weights: Region::all(&weights_buf),
             loss,
             units,
             batch,
@@ -473,8 +483,9 @@ fn gpu_loss(
 }
 
 /// One loss on a batch of `batch` rows of which the step uses `rows` (a short last batch
-/// leaves the rest zero), `classes` classes: gradient, loss sum and hits against `loss_and_grad`.
-fn loss_matches_cpu(case: &str, (loss, batch, rows, classes): (Loss, usize, usize, usize)) {
+/// leaves the rest zero), `classes` classes, unweighted or with a random weight per sample
+/// (read through a random order): gradient, loss sum and hits against `loss_and_grad`.
+fn loss_matches_cpu(case: &str, (loss, batch, rows, classes, weighted): (Loss, usize, usize, usize, bool)) {
     let Some(ctx) = shared_context(case) else {
         return;
     };
@@ -482,9 +493,15 @@ fn loss_matches_cpu(case: &str, (loss, batch, rows, classes): (Loss, usize, usiz
     let units = loss.output_units(classes).expect("valid");
     let logits: Vec<f32> = random_vec(&mut r, batch * units).iter().map(|v| 8.0 * v).collect();
     let labels: Vec<u32> = (0..batch).map(|_| r.random_range(0..classes as u32)).collect();
+    let samples = 3 * batch + 1;
+    let order: Vec<u32> = (0..batch).map(|_| r.random_range(0..samples as u32)).collect();
+    let sample_weights: Vec<f32> = (0..samples).map(|_| r.random_range(0.0..4.0)).collect();
+    let batch_weights: Vec<f32> = order.iter().map(|&i| sample_weights[i as usize]).collect();
     let mut want = vec![f32::NAN; batch * units];
-    let expected = ops::loss_and_grad(loss, &logits, &labels, rows, units, &mut want);
-    let (got, metric) = gpu_loss(ctx, loss, &logits, &labels, rows, units);
+    let cpu_weights = weighted.then_some(batch_weights.as_slice());
+    let expected = ops::loss_and_grad(loss, &logits, &labels, cpu_weights, rows, units, &mut want);
+    let gpu_weights = weighted.then_some((order.as_slice(), sample_weights.as_slice()));
+    let (got, metric) = gpu_loss(ctx, loss, &logits, &labels, gpu_weights, rows, units);
     assert_close(case, &got, &want, TOL);
     assert_eq!(metric.correct, expected.correct, "{case}: correct count");
     let loss_err = (f64::from(metric.loss_sum) - expected.loss_sum).abs() / expected.loss_sum.abs().max(1e-12);
@@ -496,22 +513,30 @@ fn loss_matches_cpu(case: &str, (loss, batch, rows, classes): (Loss, usize, usiz
     );
 }
 
-// (loss, batch, rows, classes): one row, a full batch, short batches, many classes.
+// (loss, batch, rows, classes, weighted): one row, a full batch, short batches, many classes;
+// each again with sample weights.
 cases!(loss_matches_cpu {
-    loss_logits_ce_1_row: (Loss::SoftmaxCrossEntropy, 1, 1, 2);
-    loss_logits_ce_128: (Loss::SoftmaxCrossEntropy, 128, 128, 10);
-    loss_logits_ce_short_100_of_129: (Loss::SoftmaxCrossEntropy, 129, 100, 10);
-    loss_logits_ce_short_257_of_300: (Loss::SoftmaxCrossEntropy, 300, 257, 3);
-    loss_logits_ce_785_classes: (Loss::SoftmaxCrossEntropy, 7, 7, 785);
-    loss_prob_ce_1_row: (Loss::SoftmaxProbCrossEntropy, 1, 1, 2);
-    loss_prob_ce_128: (Loss::SoftmaxProbCrossEntropy, 128, 128, 10);
-    loss_prob_ce_short_100_of_129: (Loss::SoftmaxProbCrossEntropy, 129, 100, 10);
-    loss_prob_ce_short_257_of_300: (Loss::SoftmaxProbCrossEntropy, 300, 257, 3);
-    loss_prob_ce_785_classes: (Loss::SoftmaxProbCrossEntropy, 7, 7, 785);
-    loss_binary_ce_1_row: (Loss::BinaryCrossEntropy, 1, 1, 2);
-    loss_binary_ce_128: (Loss::BinaryCrossEntropy, 128, 128, 2);
-    loss_binary_ce_short_100_of_129: (Loss::BinaryCrossEntropy, 129, 100, 2);
-    loss_binary_ce_short_257_of_300: (Loss::BinaryCrossEntropy, 300, 257, 2);
+    loss_logits_ce_1_row: (Loss::SoftmaxCrossEntropy, 1, 1, 2, false);
+    loss_logits_ce_128: (Loss::SoftmaxCrossEntropy, 128, 128, 10, false);
+    loss_logits_ce_short_100_of_129: (Loss::SoftmaxCrossEntropy, 129, 100, 10, false);
+    loss_logits_ce_short_257_of_300: (Loss::SoftmaxCrossEntropy, 300, 257, 3, false);
+    loss_logits_ce_785_classes: (Loss::SoftmaxCrossEntropy, 7, 7, 785, false);
+    loss_prob_ce_1_row: (Loss::SoftmaxProbCrossEntropy, 1, 1, 2, false);
+    loss_prob_ce_128: (Loss::SoftmaxProbCrossEntropy, 128, 128, 10, false);
+    loss_prob_ce_short_100_of_129: (Loss::SoftmaxProbCrossEntropy, 129, 100, 10, false);
+    loss_prob_ce_short_257_of_300: (Loss::SoftmaxProbCrossEntropy, 300, 257, 3, false);
+    loss_prob_ce_785_classes: (Loss::SoftmaxProbCrossEntropy, 7, 7, 785, false);
+    loss_binary_ce_1_row: (Loss::BinaryCrossEntropy, 1, 1, 2, false);
+    loss_binary_ce_128: (Loss::BinaryCrossEntropy, 128, 128, 2, false);
+    loss_binary_ce_short_100_of_129: (Loss::BinaryCrossEntropy, 129, 100, 2, false);
+    loss_binary_ce_short_257_of_300: (Loss::BinaryCrossEntropy, 300, 257, 2, false);
+    loss_weighted_logits_ce_1_row: (Loss::SoftmaxCrossEntropy, 1, 1, 2, true);
+    loss_weighted_logits_ce_short_100_of_129: (Loss::SoftmaxCrossEntropy, 129, 100, 10, true);
+    loss_weighted_logits_ce_short_257_of_300: (Loss::SoftmaxCrossEntropy, 300, 257, 3, true);
+    loss_weighted_logits_ce_785_classes: (Loss::SoftmaxCrossEntropy, 7, 7, 785, true);
+    loss_weighted_prob_ce_short_100_of_129: (Loss::SoftmaxProbCrossEntropy, 129, 100, 10, true);
+    loss_weighted_binary_ce_1_row: (Loss::BinaryCrossEntropy, 1, 1, 2, true);
+    loss_weighted_binary_ce_short_257_of_300: (Loss::BinaryCrossEntropy, 300, 257, 2, true);
 });
 
 /// The course's worked example: mean loss ≈ 1.445 and gradient rows p − y.
@@ -521,7 +546,7 @@ fn softmax_xent_worked_example_on_gpu() {
         return;
     };
     let logits = [2.0, 0.5, 0.1, -1.2, 0.2, 1.5, -0.5, 0.0, -1.0, 0.0, 0.2, 2.0];
-    let (dlogits, metric) = gpu_loss(&ctx, Loss::SoftmaxCrossEntropy, &logits, &[2, 0, 3], 3, 4);
+    let (dlogits, metric) = gpu_loss(&ctx, Loss::SoftmaxCrossEntropy, &logits, &[2, 0, 3], None, 3, 4);
     assert!(
         (metric.loss_sum / 3.0 - 1.445).abs() < 1e-3,
         "mean loss {}",
@@ -552,12 +577,14 @@ fn gather_matches_cpu(case: &str, (dim, bytes, chunked): (usize, bool, bool)) {
                 scale: 1.0 / 127.5,
                 shift: -1.0,
             },
+            weights: None,
         },
         false => Dataset {
             features: Features::F32(random_vec(&mut r, len * dim)),
             labels,
             dim,
             transform: Affine::IDENTITY,
+            weights: None,
         },
     };
     let max_chunk_bytes = match chunked {

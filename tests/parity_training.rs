@@ -121,6 +121,27 @@ fn thirty_sgd_steps_784_64_10_match() {
     compare(&spec(&[64]), &TrainOptions::new(batch), &order, 0.1, data);
 }
 
+/// Weighted samples (Keras' sample_weight; some 0, a short last batch): the GPU reads each
+/// row's weight through the shuffled order as the CPU gathers it.
+#[test]
+fn weighted_samples_match() {
+    let batch = 32;
+    let mut data = (*splits(14, 100, 37)).clone();
+    let mut r = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(14);
+    let weights = (0..100)
+        .map(|i| {
+            if i % 7 == 0 {
+                0.0
+            } else {
+                rand::Rng::random_range(&mut r, 0.1..3.0)
+            }
+        })
+        .collect();
+    data.train.weights = Some(weights);
+    let order = epoch_order(100, 6, 1);
+    compare(&spec(&[33]), &TrainOptions::new(batch), &order, 0.05, Arc::new(data));
+}
+
 #[test]
 fn two_hidden_layers_with_a_short_last_batch_match() {
     // 100 samples in batches of 32: the fourth step has 4 rows.

@@ -70,7 +70,8 @@ fn step_struct_matches_the_host() {
             "bias_correction2",
             "seed",
             "index",
-            "dropout"
+            "dropout",
+            "weighted"
         ]
     );
     assert!(

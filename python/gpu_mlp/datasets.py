@@ -1,6 +1,7 @@
 """Datasets as `keras.datasets` gives them: `load_data()` returns `(x_train, y_train),
 (x_test, y_test)` as uint8 arrays, images 28×28, from the files gpu-mlp finds (installed with
-Debian's dataset packages, `gpu-mlp download`, $GPU_MLP_DATA or ./data/<name>/)."""
+Debian's dataset packages, `gpu-mlp download`, $GPU_MLP_DATA or ./data/<name>/);
+`class_names` says what labels 0–9 are, with or without the files."""
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from . import _core
 class _Images:
     def __init__(self, name):
         self._name = name
+        self.class_names = _core.class_names(name)
 
     def load_data(self, data_dir=None):
         (x_train, y_train), (x_test, y_test), self.class_names = _core.load_dataset(self._name, data_dir)

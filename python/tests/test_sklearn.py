@@ -26,20 +26,31 @@ def quick(**settings):
     return gpu_mlp.MLPClassifier(device="cpu", hidden=[16], epochs=20, **settings)
 
 
+# Checks that cannot pass, and why (scikit-learn's own MLPClassifier fails the same one).
+EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": "mini-batch SGD over shuffled batches: a sample of "
+    "weight 2 is not the same as the sample twice (another batch composition, another trajectory)",
+}
+
+
 def test_check_estimator_passes():
-    results = check_estimator(quick(), on_fail=None)
+    results = check_estimator(quick(), on_fail=None, expected_failed_checks=EXPECTED_FAILURES)
     failed = {r["check_name"]: str(r["exception"]) for r in results if r["status"] == "failed"}
     skipped = {r["check_name"] for r in results if r["status"] == "skipped"}
+    xfailed = {r["check_name"] for r in results if r["status"] == "xfail"}
     assert failed == {}
+    assert xfailed <= set(EXPECTED_FAILURES)
     assert skipped <= set(EXPECTED_SKIPS), skipped - set(EXPECTED_SKIPS)
 
 
 def test_every_setting_but_the_data_source_is_a_parameter():
     params = gpu_mlp.MLPClassifier().get_params()
     keys = {s["key"] for s in gpu_mlp.settings()}
-    assert set(params) == keys - {"dataset", "data_dir", "samples", "strict_data", "data", "target", "test_data",
-                                   "test_split"}
+    # scikit-learn's own two, then the settings.
+    assert set(params) == {"warm_start", "class_weight"} | keys - {
+        "dataset", "data_dir", "samples", "strict_data", "data", "target", "test_data", "test_split"}
     assert {"epochs", "missing", "categorical", "hidden", "lr"} <= set(params)
+    assert params.pop("warm_start") is False
     assert all(v is None for v in params.values()), "None: the declared default"
 
 

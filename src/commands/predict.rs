@@ -141,6 +141,7 @@ pub fn run(args: &PredictArgs) -> Result<(), Error> {
             labels: vec![0],
             dim: spec.inputs(),
             transform: checkpoint.meta.input_transform(),
+            weights: None,
         };
         print_ranked(&checkpoint, &sample, args.top_k as usize)?;
     }
@@ -200,6 +201,7 @@ fn predict_point(checkpoint: &Checkpoint, point: &[f32], top_k: usize) -> Result
         labels: vec![0],
         dim: spec.inputs(),
         transform,
+        weights: None,
     };
     print_ranked(checkpoint, &sample, top_k)
 }

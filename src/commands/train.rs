@@ -301,15 +301,23 @@ fn print_summary(run: &Run, outcome: &Outcome, summary: &Summary, quiet: bool) {
         );
     }
     if let Some((best, test)) = &summary.best {
-        let test = test.unwrap_or(Metrics::UNMEASURED);
+        let kept = match config.training.restore_best {
+            true => {
+                let test = test.unwrap_or(Metrics::UNMEASURED);
+                format!(
+                    "; its test loss {:.4}, test accuracy {:.2}%",
+                    test.loss,
+                    100.0 * test.accuracy
+                )
+            }
+            false => " (not restored: the model keeps the last epoch's weights, --restore-best false)".into(),
+        };
         println!(
-            "best epoch {} by {}: val loss {:.4}, val accuracy {:.2}%; its test loss {:.4}, test accuracy {:.2}%",
+            "best epoch {} by {}: val loss {:.4}, val accuracy {:.2}%{kept}",
             best.epoch,
             choice_name(&config.training.monitor),
             best.val.loss,
             100.0 * best.val.accuracy,
-            test.loss,
-            100.0 * test.accuracy
         );
     }
     if !summary.findings.is_empty() {

@@ -44,10 +44,13 @@ impl CpuBackend {
         let batch_size = opts.batch_size;
         check_setup(spec, &params, &data, batch_size)?;
         let layout_len = layout.len;
+        let mut ws = Workspace::new(&layout, batch_size);
+        // Weighted training samples: each step's weights are gathered beside its labels.
+        ws.weights = data.train.weights.as_ref().map(|_| Vec::with_capacity(batch_size));
         Ok(CpuBackend {
             loss: spec.loss,
             grads: vec![0.0; layout.len],
-            ws: Workspace::new(&layout, batch_size),
+            ws,
             params,
             data,
             batch_size,
@@ -81,6 +84,10 @@ impl CpuBackend {
         let last = lrs.len().saturating_sub(1);
         for (i, (batch, &lr)) in order.chunks(self.batch_size).zip(lrs).enumerate() {
             self.gather(&data.train, batch);
+            if let (Some(weights), Some(batch_weights)) = (&data.train.weights, &mut self.ws.weights) {
+                batch_weights.clear();
+                batch_weights.extend(batch.iter().map(|&i| weights[i as usize]));
+            }
             let rows = batch.len();
             self.steps += 1;
             let dropout = (self.dropout > 0.0).then_some(Dropout {
@@ -190,6 +197,7 @@ impl Backend for CpuBackend {
                 self.loss,
                 self.ws.logits(),
                 &self.ws.labels,
+                None,
                 batch.len(),
                 units,
                 &mut scratch,

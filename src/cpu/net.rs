@@ -17,6 +17,8 @@ pub struct Workspace<T> {
     pub deltas: Vec<Vec<T>>,
     /// The batch's labels.
     pub labels: Vec<u32>,
+    /// The batch's sample weights in the loss (None: unweighted).
+    pub weights: Option<Vec<f32>>,
     pub capacity: usize,
     /// Each layer's pre-activation `Z` of the latest forward pass, when kept (a traced step:
     /// training itself has no use for them once activated).
@@ -39,6 +41,7 @@ impl<T: Real> Workspace<T> {
             acts,
             deltas,
             labels: vec![0; capacity],
+            weights: None,
             capacity,
             pre_acts: None,
         }
@@ -102,7 +105,15 @@ pub fn loss_and_gradients<T: Real>(
     let last = layout.layers.len() - 1;
     let units = layout.layers[last].fan_out;
     let outputs = &ws.acts[last + 1];
-    let batch_loss = loss_and_grad(loss, outputs, &ws.labels, rows, units, &mut ws.deltas[last]);
+    let batch_loss = loss_and_grad(
+        loss,
+        outputs,
+        &ws.labels,
+        ws.weights.as_deref(),
+        rows,
+        units,
+        &mut ws.deltas[last],
+    );
     for (l, slots) in layout.layers.iter().enumerate().rev() {
         let (below, here) = ws.deltas.split_at_mut(l);
         let dz = &here[0][..rows * slots.fan_out];

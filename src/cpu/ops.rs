@@ -118,12 +118,14 @@ pub struct BatchLoss {
 pub const PROB_EPS: f64 = 1e-12;
 
 /// The loss of `rows` output rows against `labels`, and its gradient with respect to the output
-/// layer's pre-activations, `dz`, for the batch-mean loss. Rows `≥ rows` of `dz` are zeroed.
+/// layer's pre-activations, `dz`, for the batch-mean loss; with `weights`, each row's loss and
+/// gradient times its weight (Σ wᵣ·lossᵣ / rows). Rows `≥ rows` of `dz` are zeroed.
 /// `shaders/loss.wgsl` computes the same.
 pub fn loss_and_grad<T: Real>(
     loss: Loss,
     outputs: &[T],
     labels: &[u32],
+    weights: Option<&[f32]>,
     rows: usize,
     units: usize,
     dz: &mut [T],
@@ -134,6 +136,9 @@ pub fn loss_and_grad<T: Real>(
         let z = &outputs[r * units..(r + 1) * units];
         let g = &mut dz[r * units..(r + 1) * units];
         let label = labels[r] as usize;
+        // A sample's weight scales its loss and its gradient (Keras' sample_weight).
+        let weight = weights.map_or(1.0, |w| w[r]);
+        let scaled = T::from_f32(weight) * inv_rows;
         let (loss_r, hit) = match loss {
             Loss::SoftmaxCrossEntropy | Loss::SoftmaxProbCrossEntropy => {
                 let (arg, max) = z
@@ -156,7 +161,7 @@ pub fn loss_and_grad<T: Real>(
                 for (j, gj) in g.iter_mut().enumerate() {
                     let p = (z[j] - max).exp() / sum;
                     let y = if j == label { T::one() } else { T::zero() };
-                    *gj = (p - y) * scale * inv_rows;
+                    *gj = (p - y) * scale * scaled;
                 }
                 (loss_r, arg == label)
             }
@@ -164,11 +169,11 @@ pub fn loss_and_grad<T: Real>(
                 // Stable form: max(z, 0) − z·y + log(1 + e^−|z|); gradient σ(z) − y.
                 let (z0, y) = (z[0], T::from_f32(label as f32));
                 let loss_r = (z0.max(T::zero()) - z0 * y + (-z0.abs()).exp().ln_1p()).to_f64();
-                g[0] = (sigmoid(z0) - y) * inv_rows;
+                g[0] = (sigmoid(z0) - y) * scaled;
                 (loss_r, (z0 > T::zero()) == (label == 1))
             }
         };
-        out.loss_sum += loss_r;
+        out.loss_sum += f64::from(weight) * loss_r;
         out.correct += u32::from(hit);
     }
     dz[rows * units..].fill(T::zero());
@@ -189,7 +194,7 @@ pub fn softmax_cross_entropy<T: Real>(
     classes: usize,
     dz: &mut [T],
 ) -> BatchLoss {
-    loss_and_grad(Loss::SoftmaxCrossEntropy, logits, labels, rows, classes, dz)
+    loss_and_grad(Loss::SoftmaxCrossEntropy, logits, labels, None, rows, classes, dz)
 }
 
 /// One optimizer update of every parameter, the same arithmetic as `shaders/optim.wgsl`.

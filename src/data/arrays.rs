@@ -72,5 +72,6 @@ pub fn load(path: &Path, transform: Affine) -> Result<Dataset> {
         labels: bytemuck::pod_collect_to_vec(y.data()),
         dim,
         transform,
+        weights: None,
     })
 }

@@ -25,6 +25,20 @@ pub enum DatasetName {
 }
 
 impl DatasetName {
+    /// Its samples are 28×28 uint8 images.
+    pub fn is_images(self) -> bool {
+        matches!(self, DatasetName::Fashion | DatasetName::Mnist)
+    }
+
+    /// What an image dataset's ten classes are called (empty for the generated sets).
+    pub fn image_class_names(self) -> Vec<String> {
+        match self {
+            DatasetName::Fashion => FASHION_CLASSES.iter().map(|s| s.to_string()).collect(),
+            DatasetName::Mnist => (0..10).map(|d| d.to_string()).collect(),
+            DatasetName::Blobs | DatasetName::Circle => Vec::new(),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DatasetName::Fashion => "fashion",
@@ -83,7 +97,7 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
             "Install them with `apt-get install dataset-fashion-mnist`, or put the four \
              *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist in ./data/fashion/ \
              or pass --data-dir, or fetch them with `train --download` or `gpu-mlp download fashion`.",
-            FASHION_CLASSES.iter().map(|s| s.to_string()).collect(),
+            DatasetName::Fashion.image_class_names(),
         ),
         DatasetName::Mnist => load_idx_dataset(
             DatasetName::Mnist,
@@ -92,7 +106,7 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
             "Put the four *-ubyte.gz files (e.g. from https://ossci-datasets.s3.amazonaws.com/mnist/) \
              in ./data/mnist/ or pass --data-dir, or fetch them with `train --download` or \
              `gpu-mlp download mnist`.",
-            (0..10).map(|d| d.to_string()).collect(),
+            DatasetName::Mnist.image_class_names(),
         ),
         DatasetName::Blobs => Ok(synthetic_splits(
             "blobs",
@@ -233,6 +247,7 @@ fn idx_split(
         labels: labels.into_iter().map(u32::from).collect(),
         dim: images.rows * images.cols,
         transform: Affine::UNIT_PIXELS,
+        weights: None,
     })
 }
 

@@ -45,6 +45,9 @@ pub struct Dataset {
     pub labels: Vec<u32>,
     pub dim: usize,
     pub transform: Affine,
+    /// Each sample's weight in the training loss (None: all 1), as Keras' `sample_weight`:
+    /// a step's loss is Σ wᵢ·lossᵢ / rows.
+    pub weights: Option<Vec<f32>>,
 }
 
 impl Dataset {
@@ -91,6 +94,36 @@ impl Dataset {
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
             dim: self.dim,
             transform: self.transform,
+            weights: self.weights.as_ref().map(|w| indices.iter().map(|&i| w[i]).collect()),
+        }
+    }
+
+    /// Why the sample weights cannot weight a loss (one per sample, finite, ≥ 0, not all 0),
+    /// or None.
+    pub fn refuse_weights(&self) -> Option<String> {
+        let weights = self.weights.as_ref()?;
+        if weights.len() != self.len() {
+            return Some(format!("{} weights for {} samples", weights.len(), self.len()));
+        }
+        if let Some(i) = weights.iter().position(|w| !w.is_finite() || *w < 0.0) {
+            return Some(format!(
+                "sample {i} has weight {}: weights must be finite and ≥ 0",
+                weights[i]
+            ));
+        }
+        weights
+            .iter()
+            .all(|&w| w == 0.0)
+            .then(|| "every weight is 0: nothing would be learned".into())
+    }
+
+    /// What the samples are stored as, and their range.
+    pub fn stored_range(&self) -> StoredRange {
+        let (min, max) = self.features.range();
+        StoredRange {
+            bytes: matches!(self.features, Features::U8(_)),
+            min,
+            max,
         }
     }
 
@@ -108,6 +141,91 @@ impl Dataset {
         }
         let mean = sum / n.max(1.0);
         (mean, (sum_sq / n.max(1.0) - mean * mean).max(0.0).sqrt())
+    }
+}
+
+/// What a model's training samples were stored as, and their range: a model refuses inputs
+/// that its transform would map to the wrong values, such as floats `x / 255` given to a model
+/// trained on 0–255 bytes (which it scales itself), instead of answering silently wrong.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredRange {
+    /// The samples were bytes (uint8 images).
+    pub bytes: bool,
+    pub min: f32,
+    pub max: f32,
+}
+
+/// A float input more than this many times the largest magnitude a model trained on values in
+/// [−1, 1] saw is on another scale (pixels 0–255 against 0–1), not an outlier.
+const SCALE_MISMATCH: f32 = 10.0;
+
+impl StoredRange {
+    /// Bytes spanning 0–255, as images are.
+    pub const PIXELS: StoredRange = StoredRange {
+        bytes: true,
+        min: 0.0,
+        max: 255.0,
+    };
+
+    /// `features` as this model takes them: bytes, or floats that are whole numbers in 0–255
+    /// (the same values) for a model trained on bytes; floats for one trained on floats. Why
+    /// not, when the values are on another scale than training's.
+    pub fn accept(&self, features: Features) -> std::result::Result<Features, String> {
+        let (lo, hi) = features.range();
+        let given = match &features {
+            Features::U8(_) => "uint8",
+            Features::F32(_) => "float",
+        };
+        match (self.bytes, features) {
+            (true, Features::U8(v)) => Ok(Features::U8(v)),
+            (true, Features::F32(v)) if v.iter().all(|x| x.fract() == 0.0 && (0.0..=255.0).contains(x)) => {
+                Ok(Features::U8(v.iter().map(|&x| x as u8).collect()))
+            }
+            (true, Features::F32(_)) => Err(format!(
+                "this model was trained on uint8 values 0–255, which it scales itself (normalize); got float                  values in [{lo}, {hi}]: pass them as fit got them (uint8 pixels, not x / 255)"
+            )),
+            (false, features) => {
+                let trained = self.min.abs().max(self.max.abs());
+                if trained <= 1.0 && lo.abs().max(hi.abs()) > SCALE_MISMATCH {
+                    return Err(format!(
+                        "this model was trained on values in [{}, {}]; got {given} values in [{lo}, {hi}]: scale                          them as the training samples were (e.g. x / 255 for pixels)",
+                        self.min, self.max
+                    ));
+                }
+                Ok(match features {
+                    Features::U8(v) => Features::F32(v.iter().map(|&x| f32::from(x)).collect()),
+                    f32s => f32s,
+                })
+            }
+        }
+    }
+}
+
+impl Features {
+    /// The smallest and largest stored value ((0, 0) when empty).
+    fn range(&self) -> (f32, f32) {
+        let fold = |(lo, hi): (f32, f32), x: f32| (lo.min(x), hi.max(x));
+        let (lo, hi) = match self {
+            Features::U8(v) => v.iter().map(|&x| f32::from(x)).fold((f32::MAX, f32::MIN), fold),
+            Features::F32(v) => v.iter().copied().fold((f32::MAX, f32::MIN), fold),
+        };
+        if lo > hi {
+            (0.0, 0.0)
+        } else {
+            (lo, hi)
+        }
+    }
+
+    /// The first value that is not a finite number: (sample, feature, value), for `dim`
+    /// features per sample.
+    pub fn first_non_finite(&self, dim: usize) -> Option<(usize, usize, f32)> {
+        match self {
+            Features::U8(_) => None,
+            Features::F32(v) => v
+                .iter()
+                .position(|x| !x.is_finite())
+                .map(|i| (i / dim.max(1), i % dim.max(1), v[i])),
+        }
     }
 }
 
@@ -234,6 +352,11 @@ impl Splits {
                 }
             }
         };
+        self.set_transform(transform);
+    }
+
+    /// Transforms every split's features by `transform`.
+    pub fn set_transform(&mut self, transform: Affine) {
         for split in [Some(&mut self.train), self.val.as_mut(), self.test.as_mut()]
             .into_iter()
             .flatten()

@@ -44,6 +44,7 @@ fn points(n: usize, seed: u64, mut point: impl FnMut(usize, &mut ChaCha8Rng) -> 
         labels,
         dim: 2,
         transform: Affine::IDENTITY,
+        weights: None,
     }
 }
 
@@ -63,5 +64,6 @@ pub fn synthetic_images(n: usize, dim: usize, classes: usize, seed: u64) -> Data
         labels,
         dim,
         transform: Affine::UNIT_PIXELS,
+        weights: None,
     }
 }

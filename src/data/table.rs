@@ -160,7 +160,9 @@ pub struct RawTable {
     /// Each header's position, so looking columns up by name stays linear in their number.
     index: HashMap<String, usize>,
     records: Vec<csv::StringRecord>,
-    lines: LineIndex,
+    /// Where each record's line starts (None: the table was given in memory, and its rows are
+    /// named by their position).
+    lines: Option<LineIndex>,
 }
 
 /// Where each physical line of a file starts, to name the line of a byte offset. Counted here,
@@ -248,7 +250,47 @@ impl RawTable {
             headers,
             index,
             records,
-            lines,
+            lines: Some(lines),
+        })
+    }
+
+    /// A table given in memory, column by column (a missing value as an empty cell), named
+    /// `origin` in errors, whose rows are named by their 0-based position.
+    pub fn from_columns(origin: &str, headers: Vec<String>, columns: &[Vec<String>]) -> Result<RawTable> {
+        let refuse = |detail: String| Error::Rows {
+            origin: origin.into(),
+            row: None,
+            column: None,
+            detail,
+        };
+        let rows = columns.first().map_or(0, Vec::len);
+        if headers.len() != columns.len() || columns.iter().any(|c| c.len() != rows) {
+            return Err(refuse(format!(
+                "{} column names for {} columns of {rows} rows (some of another length)",
+                headers.len(),
+                columns.len()
+            )));
+        }
+        if rows == 0 {
+            return Err(refuse("has no rows".into()));
+        }
+        let mut index = HashMap::with_capacity(headers.len());
+        if let Some(dup) = headers
+            .iter()
+            .enumerate()
+            .find_map(|(i, h)| index.insert(h.clone(), i).map(|_| h.clone()))
+        {
+            return Err(refuse(format!("column `{dup}` appears twice")));
+        }
+        let records = (0..rows)
+            .map(|r| columns.iter().map(|c| c[r].as_str()).collect::<csv::StringRecord>())
+            .collect();
+        Ok(RawTable {
+            path: PathBuf::from(origin),
+            headers,
+            index,
+            records,
+            lines: None,
         })
     }
 
@@ -260,9 +302,10 @@ impl RawTable {
         self.records.is_empty()
     }
 
-    /// The physical line on which row `row`'s record starts.
+    /// The physical line on which row `row`'s record starts (None for a table in memory).
     fn line(&self, row: usize) -> Option<u64> {
-        self.records[row].position().map(|p| self.lines.line(p.byte()))
+        let lines = self.lines.as_ref()?;
+        self.records[row].position().map(|p| lines.line(p.byte()))
     }
 
     fn value(&self, row: usize, column: usize) -> &str {
@@ -281,16 +324,62 @@ impl RawTable {
         })
     }
 
-    /// An error about row `row`'s value in `column`.
+    /// An error about row `row`'s value in `column`: its line in a file, its position in a
+    /// table given in memory.
     fn error_at(&self, row: usize, column: usize, detail: impl Into<String>) -> Error {
-        table_error(&self.path, self.line(row), Some(&self.headers[column]), detail)
+        match self.lines {
+            Some(_) => table_error(&self.path, self.line(row), Some(&self.headers[column]), detail),
+            None => Error::Rows {
+                origin: self.path.display().to_string(),
+                row: Some(row),
+                column: Some(self.headers[column].clone()),
+                detail: detail.into(),
+            },
+        }
     }
 }
 
 /// Loads the table `source` describes: its splits (train, validation, test), encoded by
 /// `codec` when given (a saved model's), else by a codec fitted on the training split.
 pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Result<Splits> {
-    let main = RawTable::read(source.path, source.delimiter)?;
+    load_raw_table(
+        RawTable::read(source.path, source.delimiter)?,
+        source,
+        codec.map(Fitted::Codec),
+        None,
+    )
+}
+
+/// What a table is encoded by: a model's codec, or one fitted now on training rows whose
+/// classes are given (all a model will know, although these rows may lack some).
+#[derive(Clone, Copy)]
+pub enum Fitted<'a> {
+    Codec(&'a TableCodec),
+    Classes(&'a [String]),
+}
+
+/// [`load_table`] of a table already read (`main`, in place of the file `source` names),
+/// encoded as `fitted` says (by a codec fitted on its training rows when None); `weights`: each
+/// row's weight in the training loss.
+pub fn load_raw_table(
+    main: RawTable,
+    source: &TableSource<'_>,
+    fitted: Option<Fitted<'_>>,
+    weights: Option<&[f32]>,
+) -> Result<Splits> {
+    if let Some(weights) = weights.filter(|w| w.len() != main.len()) {
+        return Err(table_error(
+            &main.path,
+            None,
+            None,
+            format!("{} sample weights for {} rows", weights.len(), main.len()),
+        ));
+    }
+    let weights_of = |rows: &[usize]| weights.map(|w| rows.iter().map(|&r| w[r]).collect());
+    let codec = match fitted {
+        Some(Fitted::Codec(codec)) => Some(codec),
+        _ => None,
+    };
     let target = main.column(source.target)?;
     for name in source.categorical.iter().chain(source.ignore) {
         main.column(name)?;
@@ -301,7 +390,7 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
         .collect();
     if features.is_empty() {
         return Err(table_error(
-            source.path,
+            &main.path,
             None,
             None,
             "has no feature columns besides the target",
@@ -310,8 +399,9 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
     let mut warnings = Vec::new();
     let used: Vec<usize> = std::iter::once(target).chain(features.iter().copied()).collect();
     let rows = kept_rows(&main, &used, source.missing, &mut warnings)?;
-    let classes = match codec {
-        Some(codec) => codec.classes.clone(),
+    let classes = match fitted {
+        Some(Fitted::Codec(codec)) => codec.classes.clone(),
+        Some(Fitted::Classes(classes)) => classes.to_vec(),
         None => class_names(&main, target, &rows)?,
     };
     let labels = labels_of(&main, target, &rows, &classes)?;
@@ -350,11 +440,14 @@ pub fn load_table(source: &TableSource<'_>, codec: Option<&TableCodec>) -> Resul
         None => Some(encode(&main, &test)?),
     };
     let splits = Splits {
-        name: source
+        name: main
             .path
             .file_stem()
             .map_or_else(|| "table".into(), |s| s.to_string_lossy().into_owned()),
-        train: encode(&main, &train)?,
+        train: Dataset {
+            weights: weights_of(&train),
+            ..encode(&main, &train)?
+        },
         val: val.as_deref().map(|rows| encode(&main, rows)).transpose()?,
         test: test_set,
         class_names: classes,
@@ -648,7 +741,15 @@ impl TableCodec {
             labels,
             dim,
             transform: Affine::IDENTITY,
+            weights: None,
         })
+    }
+
+    /// Every row of `table` encoded for prediction (missing values filled as in training,
+    /// else refused).
+    pub fn encode_all(&self, table: &RawTable) -> Result<Dataset> {
+        let rows: Vec<usize> = (0..table.len()).collect();
+        self.encode(table, &rows, false)
     }
 
     /// Every row of the CSV file `path` encoded for prediction (missing values filled as in

@@ -250,9 +250,12 @@ pub struct GpuBackend {
     seed: u32,
     /// Optimizer steps taken (Adam's t).
     step_count: u64,
+    /// The training samples have weights in the loss.
+    weighted: bool,
     stats: Cell<DispatchStats>,
     // Kept alive for the gather bindings, never touched by the host after the upload.
     _datasets: Vec<ResidentDataset>,
+    _sample_weights: wgpu::Buffer,
 }
 
 impl GpuBackend {
@@ -323,6 +326,12 @@ impl GpuBackend {
             .map(|l| LayerProducts::bind(&ctx, &kernels.matmul, &buffers, &layout, l, batch))
             .collect::<Result<Vec<_>>>()?;
         let last = layout.layers.len() - 1;
+        // Resident beside the training set, read through the step's order (one unread weight
+        // when the samples are unweighted).
+        let sample_weights = ctx.storage_buffer_init(
+            "sample weights",
+            bytemuck::cast_slice(data.train.weights.as_deref().unwrap_or(&[1.0])),
+        )?;
         let loss = kernels.loss.bind(
             &ctx,
             &LossOperands {
@@ -331,6 +340,8 @@ impl GpuBackend {
                 labels: &buffers.batch_labels,
                 dlogits: Region::all(&buffers.deltas[last]),
                 metrics: &buffers.metrics,
+                order: Region::all(&buffers.train_order),
+                weights: Region::all(&sample_weights),
                 loss: spec.loss,
                 units: spec.outputs(),
                 batch,
@@ -386,8 +397,10 @@ impl GpuBackend {
             dropout: opts.dropout,
             seed: fold_seed(opts.seed),
             step_count: 0,
+            weighted: data.train.weights.is_some(),
             stats: Cell::default(),
             _datasets: std::iter::once(train_set).chain(held_out_sets).collect(),
+            _sample_weights: sample_weights,
         })
     }
 
@@ -563,7 +576,8 @@ impl GpuBackend {
                     seed: self.seed,
                     index: self.step_count as u32,
                     dropout,
-                    _pad: [0; 3],
+                    weighted: u32::from(lrs.is_some() && self.weighted),
+                    _pad: [0; 2],
                 }
             })
             .collect()

@@ -115,6 +115,7 @@ impl Regions {
             labels: vec![0; resolution * resolution],
             dim: 2,
             transform: Affine { scale: 1.0, shift: 0.0 },
+            weights: None,
         };
         let outputs = outputs_of(spec, params, &grid);
         regions.classes = outputs

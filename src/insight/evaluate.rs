@@ -236,6 +236,7 @@ pub fn test_data(
     }
     Ok(Dataset {
         transform: checkpoint.meta.input_transform(),
+        weights: None,
         ..test.clone()
     })
 }
@@ -261,7 +262,7 @@ pub fn evaluate_params(spec: &MlpSpec, params: &[f32], names: &[String], data: &
     )?;
     let outputs = outputs_of(spec, params, data);
     let mut scratch = vec![0.0f32; outputs.len()];
-    let loss = loss_and_grad(spec.loss, &outputs, &data.labels, data.len(), units, &mut scratch);
+    let loss = loss_and_grad(spec.loss, &outputs, &data.labels, None, data.len(), units, &mut scratch);
     let mut confusion = vec![vec![0u64; names.len()]; names.len()];
     for (row, &label) in outputs.chunks_exact(units).zip(&data.labels) {
         confusion[label as usize][predicted_class(spec.loss, row)] += 1;

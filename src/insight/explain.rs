@@ -107,7 +107,7 @@ fn cpu_trace(
     let labels: Vec<u32> = samples.iter().map(|&i| data.train.labels[i as usize]).collect();
     let logits = &step.acts[step.acts.len() - 1];
     let mut scratch = vec![0.0; logits.len()];
-    let loss = loss_and_grad(spec.loss, logits, &labels, rows, spec.outputs(), &mut scratch);
+    let loss = loss_and_grad(spec.loss, logits, &labels, None, rows, spec.outputs(), &mut scratch);
     Ok(CpuTrace {
         pre_activations: step.pre_activations.clone().unwrap_or_default(),
         acts: step.acts,

@@ -55,9 +55,11 @@ enum Plot<'a> {
         panels: &'a [Panel],
         columns: usize,
     },
-    /// The test confusion matrix of the weights of `epoch`.
+    /// The confusion matrix of `eval` (scored on the `data` split, e.g. "test") of the
+    /// weights of `epoch`.
     Confusion {
         eval: &'a Evaluation,
+        data: &'a str,
         epoch: usize,
     },
     /// A two-input model's class regions with the test points on them.
@@ -84,7 +86,7 @@ impl Plot<'_> {
                 }
                 Ok(())
             }
-            Plot::Confusion { eval, epoch } => confusion(root, eval, *epoch),
+            Plot::Confusion { eval, data, epoch } => confusion(root, eval, data, *epoch),
             Plot::Boundary(view) => boundary(root, view),
             Plot::Examples(examples) => grid(root, examples),
             Plot::Roc { points, positive, auc } => roc(root, points, positive, *auc),
@@ -331,13 +333,18 @@ fn history_series(history: &[HistoryRow], pick: fn(&HistoryRow) -> EpochValues) 
     ]
 }
 
-fn confusion<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, eval: &Evaluation, epoch: usize) -> Result<()> {
+fn confusion<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    eval: &Evaluation,
+    data: &str,
+    epoch: usize,
+) -> Result<()> {
     root.fill(&WHITE).map_err(plot_error)?;
     let n = eval.confusion.len() as i32;
     let mut chart = ChartBuilder::on(root)
         .caption(
             format!(
-                "test confusion matrix, weights of epoch {epoch} (accuracy {:.2}%)",
+                "{data} confusion matrix, weights of epoch {epoch} (accuracy {:.2}%)",
                 100.0 * eval.accuracy
             ),
             ("sans-serif", 22),
@@ -610,6 +617,19 @@ pub const CONFUSION_SIZE: (u32, u32) = (720, 720);
 /// SVG too large to open (`eval --json` holds the whole matrix).
 pub const MAX_CONFUSION_PLOT_CLASSES: usize = 100;
 
+/// The confusion matrix of `eval` (scored on what `data` names) of the weights of `epoch`, as
+/// the PNG bytes of a run's confusion.png: for a model in memory, which has no run's test split.
+pub fn confusion_png(eval: &Evaluation, data: &str, epoch: usize) -> Result<Vec<u8>> {
+    if eval.classes.len() > MAX_CONFUSION_PLOT_CLASSES {
+        return Err(plot_error(format!(
+            "{} classes are too many to draw a confusion matrix (at most {MAX_CONFUSION_PLOT_CLASSES})",
+            eval.classes.len()
+        )));
+    }
+    let plot = Plot::Confusion { eval, data, epoch };
+    png_of(&render_rgb(&plot, CONFUSION_SIZE)?, CONFUSION_SIZE)
+}
+
 /// What a run's plots show besides its history.
 pub struct RunFacts {
     /// The epoch whose weights the confusion matrix, examples and boundary show.
@@ -660,6 +680,7 @@ pub fn write_plots(
     if let Some(eval) = eval.filter(|e| e.classes.len() <= MAX_CONFUSION_PLOT_CLASSES) {
         let confusion = Plot::Confusion {
             eval,
+            data: "test",
             epoch: facts.shown_epoch,
         };
         written.extend(both_formats(dir, "confusion", CONFUSION_SIZE, &confusion)?);

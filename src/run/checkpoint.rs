@@ -9,7 +9,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use crate::data::table::TableCodec;
-use crate::data::Affine;
+use crate::data::{Affine, StoredRange};
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::files::Fingerprint;
@@ -60,6 +60,10 @@ pub struct Meta {
     /// any) are the run directory's `test.safetensors`.
     #[serde(default)]
     pub from_arrays: bool,
+    /// What the training samples were stored as, and their range (absent in checkpoints of
+    /// earlier versions: see [`Meta::stored_range`]).
+    #[serde(default)]
+    pub stored: Option<StoredRange>,
 }
 
 impl Meta {
@@ -88,6 +92,13 @@ impl Meta {
             )));
         }
         Ok(spec)
+    }
+
+    /// What the model was trained on: recorded, or for an earlier version's dataset run its
+    /// images' bytes (None when it cannot be told).
+    pub fn stored_range(&self) -> Option<StoredRange> {
+        let images = !self.from_arrays && self.table.is_none() && self.config.data.dataset.is_images();
+        self.stored.or(images.then_some(StoredRange::PIXELS))
     }
 
     pub fn input_transform(&self) -> Affine {

@@ -10,7 +10,8 @@ pub mod signals;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::data::{arrays, Splits};
+use crate::data::table::{Fitted, RawTable};
+use crate::data::{arrays, Splits, StoredRange};
 use crate::device::create_backend;
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
@@ -48,6 +49,8 @@ pub struct Run {
     data_files: Vec<Fingerprint>,
     /// The data came as arrays ([`Run::from_splits`]), not from `config`'s dataset.
     from_arrays: bool,
+    /// What the training samples are stored as, for the checkpoints.
+    stored: StoredRange,
     /// The run's TensorBoard event file, opened when training starts in a run directory.
     board: Option<Board>,
     /// Held while this process may write to the run directory.
@@ -69,7 +72,8 @@ struct Resumed {
 /// How the run ended, once the best epoch is restored and the plots are drawn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
-    /// The best epoch by the monitored metric (with a validation split), and its test metrics.
+    /// The best epoch by the monitored metric (with a validation split), and its test metrics
+    /// (measured when the model holds its weights: `restore_best`).
     pub best: Option<(Best, Option<Metrics>)>,
     /// Early stopping ended the run before its last epoch.
     pub stopped_early: bool,
@@ -213,17 +217,53 @@ impl Run {
     /// ([`Config::prepare`]; the dataset settings of `config` unused), writing its artifacts to
     /// `out` when given (which must not hold a run): config.toml without `dataset`, the test
     /// samples as [`arrays::TEST_ARRAYS`] for `eval` and `plot`, then what every run writes.
-    pub fn from_splits(config: &Config, splits: Splits, out: Option<&Path>) -> Result<Run> {
+    /// `from`: train on from that model's weights, optimizer state and input transform (a
+    /// Keras `fit` after a `fit`); its network must be the one these data and settings make.
+    pub fn from_splits(config: &Config, splits: Splits, out: Option<&Path>, from: Option<&Checkpoint>) -> Result<Run> {
         if let Some(out) = out {
             crate::run::artifacts::check_output_dir(out)?;
         }
-        let mut run = Run::build_on(config, None, Arc::new(config.prepare(splits)?))?;
+        let mut data = config.prepare(splits)?;
+        if let Some(from) = from {
+            data.set_transform(from.meta.input_transform());
+        }
+        let mut run = Run::build_on(config, from, Arc::new(data))?;
+        if let Some(from) = from {
+            run.backend
+                .set_optimizer_state(&from.optimizer_state, from.meta.optimizer_steps)?;
+        }
         run.from_arrays = true;
         if let Some(out) = out {
             run.open_dir(Some(out), false)?;
             if let (Some(dir), Some(test)) = (&run.dir, &run.data.test) {
                 arrays::save(&dir.file(arrays::TEST_ARRAYS), test)?;
             }
+        }
+        Ok(run)
+    }
+
+    /// A run on `table`, a table given in memory (a DataFrame from Python), read and encoded
+    /// as a `--data` file would be, in memory only. `from`: train on from that model (its
+    /// codec, weights and optimizer state: scikit-learn's warm start); else a new network for
+    /// the `classes` given (None: the target's values). `weights`: each row's weight in the
+    /// training loss.
+    pub fn from_table(
+        config: &Config,
+        table: RawTable,
+        from: Option<&Checkpoint>,
+        classes: Option<&[String]>,
+        weights: Option<&[f32]>,
+    ) -> Result<Run> {
+        let fitted = match (from.and_then(|c| c.meta.table.as_ref()), classes) {
+            (Some(codec), _) => Some(Fitted::Codec(codec)),
+            (None, Some(classes)) => Some(Fitted::Classes(classes)),
+            (None, None) => None,
+        };
+        let data = config.load_table_from(table, fitted, weights)?;
+        let mut run = Run::build_on(config, from, Arc::new(data))?;
+        if let Some(from) = from {
+            run.backend
+                .set_optimizer_state(&from.optimizer_state, from.meta.optimizer_steps)?;
         }
         Ok(run)
     }
@@ -239,6 +279,10 @@ impl Run {
     }
 
     fn build_on(config: &Config, from: Option<&Checkpoint>, data: Arc<Splits>) -> Result<Run> {
+        // Early stopping watches validation data, which a --val-split or a front end gives.
+        if config.training.patience.is_some() && data.val.is_none() {
+            return Err(crate::training::train::patience_without_validation());
+        }
         let spec = config.spec(data.train.dim, data.classes())?;
         config.check_memory(&spec, 1)?;
         if config.run.boundary_every.is_some() && spec.inputs() != 2 {
@@ -264,6 +308,7 @@ impl Run {
             Some(c) => c.params.clone(),
             None => initialize(&ParamLayout::new(&spec), config.model.init, config.run.seed),
         };
+        let stored = data.train.stored_range();
         let (backend, device_note) = create_backend(
             config.run.device,
             config.run.backend,
@@ -285,6 +330,7 @@ impl Run {
             boundary_frames: Vec::new(),
             data_files: Vec::new(),
             from_arrays: false,
+            stored,
             board: None,
             _lock: None,
         })
@@ -292,6 +338,22 @@ impl Run {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Starts at epoch `epochs + 1` (Keras' `initial_epoch`): the epochs before it count as
+    /// done for the learning-rate schedule and the epoch numbers.
+    pub fn start_after(&mut self, epochs: usize) -> Result<()> {
+        if epochs >= self.config.training.epochs {
+            return Err(Error::InvalidConfig {
+                field: "epochs",
+                detail: format!(
+                    "(--epochs) is {}: training starts after epoch {epochs} (the initial epoch), so it must be more than {epochs}",
+                    self.config.training.epochs
+                ),
+            });
+        }
+        self.resumed.epoch = epochs;
+        Ok(())
     }
 
     /// The model as it stands (after [`Run::finish`], the best epoch's weights with a
@@ -317,6 +379,7 @@ impl Run {
             spec: &self.spec,
             data_files: &self.data_files,
             from_arrays: self.from_arrays,
+            stored: self.stored,
         };
         Ok(record.checkpoint(at, params, optimizer_state, steps))
     }
@@ -394,6 +457,7 @@ impl Run {
                 from_arrays: self.from_arrays,
                 spec: &self.spec,
                 data: &self.data,
+                stored: self.stored,
             },
             history: &mut self.history,
             boundary_frames: &mut self.boundary_frames,
@@ -438,10 +502,11 @@ impl Run {
         findings(&self.history, &self.config, chance)
     }
 
-    /// After training: restores the best epoch's weights (with a validation split) and
-    /// measures them on the test split, and redraws the run directory's plots.
+    /// After training: restores the best epoch's weights (with a validation split and
+    /// `restore_best`) and measures them on the test split, and redraws the run directory's plots.
     pub fn finish(&mut self, outcome: &Outcome) -> Result<Summary> {
         let best = match &outcome.best {
+            Some(best) if !self.config.training.restore_best => Some((best.clone(), None)),
             Some(best) => {
                 self.backend.set_parameters(&best.params)?;
                 let test = self.data.test.is_some().then(|| self.backend.evaluate(EvalSplit::Test));
@@ -527,6 +592,8 @@ struct RunRecord<'a> {
     spec: &'a MlpSpec,
     data_files: &'a [Fingerprint],
     from_arrays: bool,
+    /// What the training samples are stored as (measured once).
+    stored: StoredRange,
 }
 
 impl RunRecord<'_> {
@@ -558,6 +625,7 @@ impl RunRecord<'_> {
                 table: data.table.clone(),
                 data_files: self.data_files.to_vec(),
                 from_arrays: self.from_arrays,
+                stored: Some(self.stored),
             },
             params,
             optimizer_state,

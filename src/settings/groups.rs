@@ -102,6 +102,11 @@ crate::settings_group! {
         patience: Option<usize> = None, Extra::range(Range::AtLeast(1));
         /// Validation metric for early stopping and the best epoch.
         monitor: Monitor = Monitor::ValLoss;
+        /// At the end, give the model the best epoch's weights by --monitor (with --val-split);
+        /// false keeps the last epoch's.
+        restore_best: bool = true;
+        /// Shuffle the training samples every epoch (false: every epoch visits them in order).
+        shuffle: bool = true;
     }
 }
 

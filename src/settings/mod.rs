@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::table::{load_table, TableCodec, TableSource};
+use crate::data::table::{load_raw_table, load_table, Fitted, RawTable, TableCodec, TableSource};
 use crate::data::{load, DatasetName, LoadOptions, Normalize, Splits};
 use crate::error::{Error, Result};
 use crate::nn::model::{MlpSpec, ParamLayout};
@@ -133,6 +133,14 @@ fn invalid(key: &'static str, detail: String) -> Error {
     }
 }
 
+/// Sample weights (given by a front end) that cannot weight a loss.
+fn invalid_weights(why: String) -> Error {
+    Error::InvalidConfig {
+        field: "sample_weight",
+        detail: why,
+    }
+}
+
 /// A config file's text: a regular file of at most `MAX_CONFIG_BYTES`, in UTF-8.
 fn read_config_text(path: &Path) -> Result<String> {
     let refuse = |detail: String| Error::ConfigFile {
@@ -168,6 +176,12 @@ impl Config {
             None => toml::Table::new(),
         };
         Config::resolve_table(table, file, overrides, settings)
+    }
+
+    /// `table` (a front end's values, such as Python keywords; `origin` names them in errors)
+    /// with `overrides` on top, validated.
+    pub fn resolve_from(origin: &Path, table: toml::Table, overrides: &toml::Table) -> Result<Config> {
+        Config::resolve_table(table, Some(origin), overrides, toml::Table::new())
     }
 
     /// The configuration of the run whose config.toml is `file`, with `overrides` on top (a
@@ -282,9 +296,6 @@ impl Config {
         if let Some((key, why)) = refused.into_iter().flatten().next() {
             return Err(invalid(key, why));
         }
-        if self.training.patience.is_some() && self.data.val_split == 0.0 {
-            return Err(crate::training::train::patience_without_validation());
-        }
         if self.model.activation.is_empty() {
             return Err(invalid("activation", "needs at least one activation".into()));
         }
@@ -380,6 +391,24 @@ impl Config {
         load_table(&source, codec)
     }
 
+    /// The splits of `main`, a table given in memory (a DataFrame), read as the `--data`
+    /// table's settings say (its `data` path only names it) and encoded as `fitted` says.
+    pub fn load_table_from(
+        &self,
+        main: RawTable,
+        fitted: Option<Fitted<'_>>,
+        weights: Option<&[f32]>,
+    ) -> Result<Splits> {
+        let source = self
+            .table_source()
+            .ok_or_else(|| invalid("data", "no --data table is configured".into()))?;
+        let splits = load_raw_table(main, &source, fitted, weights)?;
+        if let Some(why) = splits.train.refuse_weights() {
+            return Err(invalid_weights(why));
+        }
+        Ok(splits)
+    }
+
     /// The network for `inputs` features and `classes` classes.
     pub fn spec(&self, inputs: usize, classes: usize) -> Result<MlpSpec> {
         let model = &self.model;
@@ -458,6 +487,9 @@ impl Config {
             splits.train = splits.train.truncated(n);
         }
         splits.check_not_empty()?;
+        if let Some(why) = splits.train.refuse_weights() {
+            return Err(invalid_weights(why));
+        }
         splits.split_validation(data.val_split, self.run.seed)?;
         splits.normalize(data.normalize);
         Ok(splits)
@@ -472,6 +504,7 @@ impl Config {
             patience: self.training.patience,
             monitor: self.training.monitor,
             log_every: self.run.log_every,
+            shuffle: self.training.shuffle,
             start_epoch: 0,
             start_step: 0,
             start_metrics: StepMetrics::default(),

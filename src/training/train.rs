@@ -42,6 +42,8 @@ pub struct TrainConfig {
     pub monitor: Monitor,
     /// Report the running loss every this many batches (a readback at each tick).
     pub log_every: Option<usize>,
+    /// Visit the training samples in a new random order every epoch (else in their order).
+    pub shuffle: bool,
     /// Epochs already done (when resuming): training continues with epoch `start_epoch + 1`…
     pub start_epoch: usize,
     /// …at this step of it (non-zero after an interrupted epoch)…
@@ -62,6 +64,7 @@ impl TrainConfig {
             patience: None,
             monitor: Monitor::ValLoss,
             log_every: None,
+            shuffle: true,
             start_epoch: 0,
             start_step: 0,
             start_metrics: StepMetrics::default(),
@@ -134,6 +137,12 @@ pub trait Observer {
     /// After each epoch; `improved`: the epoch is the best so far by the monitored metric.
     fn epoch(&mut self, _backend: &mut dyn Backend, _report: &EpochReport, _improved: bool) -> Result<()> {
         Ok(())
+    }
+
+    /// Before epoch `epoch` (1-based) trains: its learning rate, given the schedule's (`lr`);
+    /// a different answer replaces every step's rate in that epoch.
+    fn epoch_lr(&mut self, _epoch: usize, lr: f32) -> f32 {
+        lr
     }
 
     /// Asked after every chunk of steps (each progress tick): stop training now?
@@ -237,11 +246,18 @@ pub fn fit(
         } else {
             0
         };
-        let order = epoch_order(train_len, cfg.seed, epoch);
+        let order = match cfg.shuffle {
+            true => epoch_order(train_len, cfg.seed, epoch),
+            false => (0..train_len as u32).collect(),
+        };
         let first_step = (epoch - 1) * steps_per_epoch;
-        let lrs: Vec<f32> = (first_step..first_step + steps_per_epoch)
+        let mut lrs: Vec<f32> = (first_step..first_step + steps_per_epoch)
             .map(|step| cfg.schedule.lr(epoch - 1, step))
             .collect();
+        let chosen = observer.epoch_lr(epoch, lrs[0]);
+        if chosen != lrs[0] {
+            lrs.fill(chosen);
+        }
         // The interrupted epoch's steps before the break count towards its metrics.
         let carried = if skip > 0 {
             cfg.start_metrics

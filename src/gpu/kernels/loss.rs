@@ -30,6 +30,9 @@ pub struct LossOperands<'a> {
     pub labels: &'a wgpu::Buffer,
     pub dlogits: Region<'a>,
     pub metrics: &'a wgpu::Buffer,
+    /// The training order and each training sample's weight, read on weighted steps only.
+    pub order: Region<'a>,
+    pub weights: Region<'a>,
     pub loss: Loss,
     /// Output units per row.
     pub units: usize,
@@ -65,6 +68,8 @@ pub const BINDINGS: &[Binding] = &[
     Binding::read("labels"),
     Binding::read_write("dlogits"),
     Binding::read_write("metrics"),
+    Binding::read("order"),
+    Binding::read("weights"),
 ];
 
 pub struct LossGrad {
@@ -106,6 +111,8 @@ impl LossGrad {
                 ("labels", op.labels.as_entire_binding()),
                 ("dlogits", op.dlogits.binding()),
                 ("metrics", op.metrics.as_entire_binding()),
+                ("order", op.order.binding()),
+                ("weights", op.weights.binding()),
             ],
         );
         LossBinding { group }

@@ -62,7 +62,10 @@ pub struct StepInfo {
     pub index: u32,
     /// Dropout probability after hidden layers (0 when evaluating).
     pub dropout: f32,
-    pub _pad: [u32; 3],
+    /// 1 when the loss weights each row by its training sample's weight (a training step on
+    /// weighted samples), else 0.
+    pub weighted: u32,
+    pub _pad: [u32; 2],
 }
 
 /// Lays `infos` out at `STEP_STRIDE` spacing, as the step buffer holds them.
@@ -163,6 +166,7 @@ pub fn host_layouts() -> Vec<HostLayout> {
             seed,
             index,
             dropout,
+            weighted,
         }
     );
     let mut layouts = vec![HostLayout { name: "Step", ..step }];
