@@ -318,6 +318,7 @@ class MLP:
         self._run = None
         self._width = None
         self._fill = None
+        self._fitting = None
         self.history = None
         self.stop_training = False
 
@@ -505,6 +506,8 @@ class MLP:
         if len(classes) < 2:
             raise ValueError(f"y: needs at least 2 classes, got {len(classes)}")
         run = self._open_run(log_dir)
+        # The run directory the fit writes as it goes (callbacks copy its checkpoints).
+        self._fitting = run
         progress = _Progress(verbose, self, callbacks)
         self.stop_training = False
         before = self._model.generation
@@ -635,7 +638,7 @@ class MLP:
         state = dict(self.__dict__)
         state["_model"] = self._model.state()
         # The run directory is this object's own (temporary) one: a copy does not share it.
-        state["_run"] = None
+        state["_run"], state["_fitting"] = None, None
         state["history"] = None if self.history is None else _pickled_history(self.history)
         return state
 
@@ -729,7 +732,7 @@ def load(path):
     model._width, class_names = core.shape()
     model._classes = np.array(class_names)
     model._class_names = list(class_names)
-    model._fill = None
+    model._fill, model._fitting = None, None
     model.stop_training = False
     model.history = History(core.history(), model._run, model=model, weights="as saved")
     return model

@@ -132,7 +132,7 @@ class ModelCheckpoint(Callback):
         if self.save_best_only and not self._improved(logs):
             return
         path = self.filepath.format(epoch=epoch + 1, **logs)
-        run_dir = self.model._run.path
+        run_dir = self.model._fitting.path
         if path.endswith(".safetensors"):
             shutil.copyfile(os.path.join(run_dir, "last.safetensors"), path)
         else:

@@ -58,6 +58,18 @@ def _columns(X_given, X):
     return columns
 
 
+def _where_missing(X):
+    """ " (X: row r, column `c`)" for the first missing value of the table X, where it can be told."""
+    import pandas as pd
+
+    frame = X if hasattr(X, "columns") else pd.DataFrame(np.asarray(X, dtype=object))
+    missing = frame.isna().to_numpy()
+    if not missing.any():
+        return ""
+    row, column = np.argwhere(missing)[0]
+    return f" (X: row {row}, column `{frame.columns[column]}`)"
+
+
 class MLPClassifier(ClassifierMixin, BaseEstimator):
     """A multi-layer perceptron classifier on gpu-mlp's kernels (GPU) or its CPU reference.
 
@@ -107,10 +119,16 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         nan = "allow-nan" if self.missing in ("mean", "drop") else True
         kept = dict(accept_sparse=False, ensure_all_finite=nan, dtype=None, reset=reset)
         given = X
-        if y is None:
-            X = validate_data(self, X, **kept)
-        else:
-            X, y = validate_data(self, X, y, **kept)
+        try:
+            if y is None:
+                X = validate_data(self, X, **kept)
+            else:
+                X, y = validate_data(self, X, y, **kept)
+        except ValueError as e:
+            if "NaN" not in str(e):
+                raise
+            raise ValueError(f"{e}{_where_missing(given)}: MLPClassifier(missing='mean') fills missing values with "
+                             "the training mean (most frequent category), missing='drop' drops those rows") from None
         names = getattr(self, "feature_names_in_", None)
         names = [str(n) for n in names] if names is not None else [f"x{i}" for i in range(X.shape[1])]
         return _columns(given, X), y, names

@@ -701,6 +701,10 @@ impl Observer for Recorder<'_> {
         self.inner.epoch(backend, report, improved)
     }
 
+    fn epoch_lr(&mut self, epoch: usize, lr: f32) -> f32 {
+        self.inner.epoch_lr(epoch, lr)
+    }
+
     fn should_stop(&mut self) -> bool {
         crate::run::signals::requested().is_some() || self.inner.should_stop()
     }
