@@ -33,10 +33,13 @@ fn main() -> ExitCode {
     }
     // Bad arguments: clap's whole message (what was wrong, valid values, "did you mean",
     // the usage line) and exit code 2; --help and --version print and exit 0.
-    let args: Vec<String> = std::env::args().collect();
+    // OsStrings: a path (--out, a checkpoint) need not be UTF-8; clap asks for text only where
+    // a flag needs it.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = commands::Cli::try_parse_from(&args).unwrap_or_else(|e| {
         let _ = e.print();
-        if let Some(tip) = commands::list_tip(&e, &args) {
+        let words: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        if let Some(tip) = commands::list_tip(&e, &words) {
             eprintln!("\n  tip: {tip}");
         }
         std::process::exit(e.exit_code());

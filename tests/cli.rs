@@ -655,10 +655,40 @@ fn explain_offers_only_the_flags_it_uses() {
         "--sweep",
         "--quiet",
         "--device",
-        "--dropout",
         "--patience",
         "--log-every",
     ] {
         assert!(!text.contains(&format!("{unused} ")), "{unused} offered:\n{text}");
     }
+    // Dropout changes what one step computes (its mask): explain takes it.
+    assert!(text.contains("--dropout "), "--dropout missing:\n{text}");
+}
+
+/// A path need not be UTF-8: `--out` with bytes that are not is a run directory like any other
+/// (it panicked in std::env::args before).
+#[cfg(unix)]
+#[test]
+fn a_non_utf8_out_path_is_a_path_like_any_other() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out_dir = dir.path().join(std::ffi::OsStr::from_bytes(b"run-\xff\xfe"));
+    let out = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args([
+            "train",
+            "--dataset",
+            "blobs",
+            "--hidden",
+            "4",
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(&out_dir)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out_dir.join("last.safetensors").is_file());
 }

@@ -262,6 +262,7 @@ fn a_trickling_mirror_is_given_up_on_at_the_deadline() {
     let limits = Limits {
         timeout: std::time::Duration::from_secs(30),
         deadline: std::time::Duration::from_secs(2),
+        ..Limits::DEFAULT
     };
     let err = download(DatasetName::Fashion, dir.path(), Some(&url), limits, &mut |_, _, _| {}).expect_err("fails");
     assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
@@ -271,6 +272,67 @@ fn a_trickling_mirror_is_given_up_on_at_the_deadline() {
         "{msg}"
     );
     assert_nothing_written(dir.path());
+}
+
+/// Without a deadline of its own, a trickling mirror is still bounded: by the minimum rate,
+/// whose message says the mirror is too slow and which flag lifts the bound.
+#[test]
+fn a_trickling_mirror_is_too_slow_for_the_minimum_rate() {
+    let (url, _) = serve(|_| Behaviour::Trickle);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = std::time::Instant::now();
+    let limits = Limits {
+        timeout: std::time::Duration::from_secs(5),
+        rate_window: std::time::Duration::from_secs(2),
+        ..Limits::DEFAULT
+    };
+    let err = download(DatasetName::Fashion, dir.path(), Some(&url), limits, &mut |_, _, _| {}).expect_err("fails");
+    assert!(start.elapsed().as_secs() < 10, "took {:?}", start.elapsed());
+    let msg = err.to_string();
+    assert!(
+        msg.contains("the mirror is too slow") && msg.contains("--min-rate 0"),
+        "{msg}"
+    );
+    assert_nothing_written(dir.path());
+}
+
+/// `gpu-mlp download --timeout 5` with no --deadline against a byte every half second: the
+/// default minimum rate ends it (in about 20 s, not the 90+ s a user waited in vain), saying
+/// the mirror is too slow and which flag lifts the bound.
+#[test]
+fn the_command_line_gives_up_on_a_trickle_without_a_deadline() {
+    let (url, _) = serve(|_| Behaviour::Trickle);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(["download", "fashion", "--timeout", "5", "--mirror", &url, "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    assert!(start.elapsed().as_secs() < 45, "took {:?}", start.elapsed());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the mirror is too slow") && stderr.contains("--min-rate 0"),
+        "{stderr}"
+    );
+}
+
+/// `--data-dir` naming a regular file is a usage error (exit 2) naming it, not an I/O failure.
+#[test]
+fn a_data_dir_that_is_a_file_is_a_usage_error() {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(["download", "fashion", "--data-dir"])
+        .arg(file.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&file.path().display().to_string()) && stderr.contains("is not a directory: --data-dir"),
+        "{stderr}"
+    );
 }
 
 /// An endless body is cut off at the size cap, not read until memory runs out.

@@ -67,6 +67,35 @@ const CASES: &[Case] = &[
         &["unexpected argument '--epoch'", "--epochs", "Usage:"],
     ),
     clap(
+        "negative batch index",
+        &["explain", "--batch", "-1"],
+        &["'--batch <BATCH>'", "expected a whole number ≥ 0, got -1"],
+    ),
+    clap(
+        "negative seed",
+        &["train", "--seed", "-1"],
+        &["'--seed <SEED>'", "expected a whole number ≥ 0, got -1"],
+    ),
+    clap(
+        "negative epochs",
+        &["train", "--epochs", "-3"],
+        &["'--epochs <EPOCHS>'", "expected a whole number ≥ 0, got -3"],
+    ),
+    good(
+        "explain with dropout",
+        &[
+            "explain",
+            "--dataset",
+            "blobs",
+            "--hidden",
+            "8",
+            "--batch-size",
+            "16",
+            "--dropout",
+            "0.5",
+        ],
+    ),
+    clap(
         "bad enum value",
         &["train", "--optimizer", "adamx"],
         &["invalid value 'adamx'", "possible values", "adamw"],

@@ -113,6 +113,43 @@ fn a_sweep_trains_each_point_into_its_own_directory_and_compares_them() {
         svg.contains("activation=tanh, lr=0.01"),
         "runs labelled by their differing settings"
     );
+    // Into the same --out again: refused, unless --force, which moves the earlier sweep aside.
+    let again = |force: bool| {
+        let mut args = vec![
+            "train",
+            "--dataset",
+            "blobs",
+            "--hidden",
+            "4",
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--sweep",
+            "lr=0.5",
+            "--out",
+        ];
+        args.push(parent.to_str().expect("utf-8"));
+        if force {
+            args.push("--force");
+        }
+        gpu_mlp(&args)
+    };
+    let refused = again(false);
+    assert!(
+        !refused.status.success() && output_text(&refused).contains("--force to move the earlier one aside"),
+        "{}",
+        output_text(&refused)
+    );
+    let forced = again(true);
+    assert!(forced.status.success(), "{}", output_text(&forced));
+    let aside = dir.path().join("sweep.old-1");
+    assert!(
+        aside.join("lr=0.5_activation=relu/history.json").is_file(),
+        "the earlier sweep, moved aside whole"
+    );
+    assert!(parent.join("lr=0.5/history.json").is_file(), "the new sweep in --out");
     let bad = gpu_mlp(&["train", "--dataset", "blobs", "--sweep", "lr=0.1,fast"]);
     assert!(
         !bad.status.success() && output_text(&bad).contains("`lr=fast`: expected a number"),

@@ -26,6 +26,10 @@ pub struct DownloadArgs {
     /// Seconds one file may take in all before giving up, however steadily it arrives.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     deadline: u64,
+    /// Give up on a mirror sending fewer bytes a second than this, averaged over 20 s (0: any
+    /// speed).
+    #[arg(long, default_value_t = Limits::DEFAULT.min_rate)]
+    min_rate: u64,
 }
 
 pub fn run(args: &DownloadArgs) -> Result<(), Error> {
@@ -36,6 +40,8 @@ pub fn run(args: &DownloadArgs) -> Result<(), Error> {
         Limits {
             timeout: Duration::from_secs(args.timeout),
             deadline: Duration::from_secs(args.deadline),
+            min_rate: args.min_rate,
+            ..Limits::DEFAULT
         },
     )?;
     for path in paths {
@@ -51,6 +57,14 @@ pub fn fetch(
     mirror: Option<&str>,
     limits: Limits,
 ) -> Result<Vec<PathBuf>, Error> {
+    if let Some(file) = data_dir.filter(|d| d.exists() && !d.is_dir()) {
+        return Err(Error::Output {
+            path: file.to_path_buf(),
+            detail:
+                "is not a directory: --data-dir takes the folder to download into (the files go to <folder>/<dataset>/)"
+                    .into(),
+        });
+    }
     let dir = data_dir.unwrap_or(Path::new("data")).join(dataset.as_str());
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}")

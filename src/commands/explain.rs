@@ -10,13 +10,19 @@ use gpu_mlp::Error;
 #[derive(clap::Args)]
 pub struct ExplainArgs {
     /// Which mini-batch of the first epoch (0-based).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = batch_index)]
     batch: usize,
     /// TOML file with any of the settings below (keys in snake_case); flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
     #[command(flatten)]
     settings: SettingFlags<OneStep>,
+}
+
+/// `--batch`'s value: a whole number ≥ 0, said so when it is not.
+fn batch_index(text: &str) -> Result<usize, String> {
+    text.parse()
+        .map_err(|_| gpu_mlp::settings::declare::whole_number_expected(text))
 }
 
 pub fn run(args: &ExplainArgs) -> Result<(), Error> {

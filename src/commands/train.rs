@@ -33,8 +33,8 @@ pub struct TrainArgs {
     /// flags given here on top, e.g. a larger --epochs).
     #[arg(long, conflicts_with_all = ["config", "out", "force"])]
     resume: Option<PathBuf>,
-    /// Start anew in an --out directory that holds a run: the old run is moved aside to
-    /// <out>.old-<N> first (never deleted).
+    /// Start anew in an --out directory that holds a run (or, with --sweep, an earlier sweep):
+    /// the old one is moved aside to <out>.old-<N> first (never deleted).
     #[arg(long)]
     force: bool,
     #[command(flatten)]
@@ -128,7 +128,9 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
         .out
         .clone()
         .unwrap_or_else(|| gpu_mlp::run::artifacts::new_run_path("sweep"));
-    refuse_used_sweep_dir(&parent)?;
+    if let Some(aside) = clear_sweep_dir(&parent, args.force)? {
+        println!("moved the earlier sweep in {} to {}", parent.display(), aside.display());
+    }
     gpu_mlp::sweep::write_experiment(&parent, &args.sweep, &points)?;
     println!("sweep: {} runs into {}", points.len(), parent.display());
     let mut results = Vec::new();
@@ -176,16 +178,29 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
 }
 
 /// A sweep writes its runs, table and overlays into a directory of its own: one that exists
-/// and holds anything (an earlier sweep) is refused and left as it is.
-fn refuse_used_sweep_dir(parent: &std::path::Path) -> Result<(), Error> {
+/// and holds anything (an earlier sweep) is refused and left as it is, unless `force`, which
+/// moves it aside to `<dir>.old-<N>` (returned), as it does for a run; a sweep another process
+/// trains in is refused either way.
+fn clear_sweep_dir(parent: &std::path::Path, force: bool) -> Result<Option<PathBuf>, Error> {
     gpu_mlp::run::artifacts::check_output_dir(parent)?;
     let used = std::fs::read_dir(parent).is_ok_and(|mut entries| entries.next().is_some());
-    match used {
-        true => Err(Error::Output {
+    if !used {
+        return Ok(None);
+    }
+    if let Some((run, pid)) = gpu_mlp::run::artifacts::training_in(parent) {
+        return Err(Error::RunInUse {
+            path: run,
+            detail: format!("process {pid} is training in it"),
+        });
+    }
+    match force {
+        true => gpu_mlp::run::artifacts::move_aside(parent).map(Some),
+        false => Err(Error::Output {
             path: parent.to_path_buf(),
-            detail: "already holds files (an earlier sweep?): give the sweep a new --out directory".into(),
+            detail: "already holds files (an earlier sweep?): give the sweep a new --out directory, or --force to \
+                     move the earlier one aside"
+                .into(),
         }),
-        false => Ok(()),
     }
 }
 

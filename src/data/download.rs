@@ -21,14 +21,21 @@ pub struct Limits {
     pub timeout: Duration,
     /// Longest time one file may take in all, however steadily its bytes trickle in.
     pub deadline: Duration,
+    /// The slowest a body may arrive, in bytes per second averaged over `rate_window` (as
+    /// curl's --speed-limit and --speed-time); 0: no lower bound.
+    pub min_rate: u64,
+    pub rate_window: Duration,
 }
 
 impl Limits {
     /// 30 s for each wait, 10 minutes a file (the largest official file is 26 MB: a
-    /// 50 KB/s link).
+    /// 50 KB/s link), and at least 1 KiB/s over any 20 s (a mirror slower than that would
+    /// take days for one file).
     pub const DEFAULT: Limits = Limits {
         timeout: Duration::from_secs(30),
         deadline: Duration::from_secs(600),
+        min_rate: 1024,
+        rate_window: Duration::from_secs(20),
     };
 }
 
@@ -42,7 +49,8 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, Option<u64>);
 /// Downloads dataset `name` into `dir` from `mirror` (default: `$GPU_MLP_MIRROR`, then the
 /// official one). Files already there that verify are kept. Returns the four paths. Waits at
 /// most `limits.timeout` for a connection, a response or the next bytes, and gives up on a
-/// file not whole after `limits.deadline`; stops a body past `MAX_FILE_BYTES`, and on a stop
+/// file not whole after `limits.deadline` or arriving slower than `limits.min_rate`; stops a
+/// body past `MAX_FILE_BYTES`, and on a stop
 /// signal (`crate::run::signals`); nothing is written unless whole and verified.
 pub fn download(
     name: DatasetName,
@@ -80,7 +88,7 @@ pub fn download(
             .is_some_and(|bytes| verify(&bytes, check).is_ok());
         if !present {
             let url = format!("{}/{file}", mirror.trim_end_matches('/'));
-            let bytes = fetch(&agent, &url, &file, limits.deadline, progress)?;
+            let bytes = fetch(&agent, &url, &file, limits, progress)?;
             verify(&bytes, check).map_err(|detail| Error::Download {
                 url: url.clone(),
                 detail: format!("{detail}: the file is damaged or not the official one; nothing was written"),
@@ -92,7 +100,8 @@ pub fn download(
     Ok(paths)
 }
 
-fn fetch(agent: &ureq::Agent, url: &str, file: &str, deadline: Duration, progress: Progress<'_>) -> Result<Vec<u8>> {
+fn fetch(agent: &ureq::Agent, url: &str, file: &str, limits: Limits, progress: Progress<'_>) -> Result<Vec<u8>> {
+    let deadline = limits.deadline;
     let started = std::time::Instant::now();
     let fail = |detail: String| Error::Download {
         url: url.to_string(),
@@ -125,6 +134,7 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &str, deadline: Duration, progres
     let mut reader = response.body_mut().as_reader();
     let mut bytes = Vec::with_capacity(total.unwrap_or(0) as usize);
     let mut chunk = vec![0u8; 1 << 16];
+    let mut rate = RateWindow::new(limits);
     loop {
         if let Some(signal) = crate::run::signals::requested() {
             return Err(Error::Interrupted(signal));
@@ -142,6 +152,9 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &str, deadline: Duration, progres
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(too_large());
         }
+        if let Some(slow) = rate.too_slow(bytes.len() as u64) {
+            return Err(fail(format!("{slow}; nothing was written")));
+        }
         progress(file, bytes.len() as u64, total);
     }
     if let Some(total) = total.filter(|&t| t != bytes.len() as u64) {
@@ -151,4 +164,41 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &str, deadline: Duration, progres
         )));
     }
     Ok(bytes)
+}
+
+/// The minimum transfer rate, checked over consecutive windows of `Limits::rate_window`.
+struct RateWindow {
+    limits: Limits,
+    since: std::time::Instant,
+    bytes_before: u64,
+}
+
+impl RateWindow {
+    fn new(limits: Limits) -> Self {
+        RateWindow {
+            limits,
+            since: std::time::Instant::now(),
+            bytes_before: 0,
+        }
+    }
+
+    /// Why the mirror is too slow, once a whole window brought fewer than `min_rate` bytes a
+    /// second; `received`: the body's bytes so far.
+    fn too_slow(&mut self, received: u64) -> Option<String> {
+        let elapsed = self.since.elapsed();
+        if self.limits.min_rate == 0 || elapsed < self.limits.rate_window {
+            return None;
+        }
+        let rate = (received - self.bytes_before) as f64 / elapsed.as_secs_f64();
+        if rate < self.limits.min_rate as f64 {
+            return Some(format!(
+                "the mirror is too slow: {rate:.0} bytes/s over the last {} s, below the minimum of {} bytes/s \
+                 (`gpu-mlp download --min-rate 0` lifts this bound; --mirror picks another mirror)",
+                elapsed.as_secs(),
+                self.limits.min_rate
+            ));
+        }
+        (self.since, self.bytes_before) = (std::time::Instant::now(), received);
+        None
+    }
 }

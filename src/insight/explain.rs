@@ -48,8 +48,8 @@ pub struct Explanation {
 }
 
 /// Batch `batch` of epoch 1 of `config`'s run, through freshly initialized weights, on the
-/// CPU reference and (when an adapter is found) on the GPU. Dropout is left out, so both
-/// backends compute the same deterministic step.
+/// CPU reference and (when an adapter is found) on the GPU. With dropout both draw the same
+/// masks (a hash of the seed, the step and the unit), so they compute the same step.
 pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     let data = Arc::new(config.load_data()?);
     let spec = config.spec(data.train.dim, data.classes())?;
@@ -73,10 +73,7 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     let samples =
         order[batch * config.training.batch_size..((batch + 1) * config.training.batch_size).min(order.len())].to_vec();
     let lr = config.lr_schedule(steps).lr(0, batch);
-    let opts = TrainOptions {
-        dropout: 0.0,
-        ..config.train_options()
-    };
+    let opts = config.train_options();
     let cpu = cpu_trace(&spec, &data, &samples, &params, lr, &opts)?;
     let gpu = GpuContext::on(AdapterChoice::Any, config.run.backend)
         .and_then(|ctx| GpuBackend::new(ctx, &spec, &params, Arc::clone(&data), &opts))

@@ -285,6 +285,26 @@ fn lock_holder(lock: &Path) -> Option<u32> {
     }
 }
 
+/// Moves `path` to the first free `<path>.old-<N>` (what `--force` does to an earlier run or
+/// sweep), which it returns.
+pub fn move_aside(path: &Path) -> Result<PathBuf> {
+    let aside = (1..)
+        .map(|i| PathBuf::from(format!("{}.old-{i}", path.display())))
+        .find(|p| !p.exists())
+        .expect("some numbered name is free");
+    std::fs::rename(path, &aside).map_err(|e| Error::io(path, e))?;
+    Ok(aside)
+}
+
+/// A process training in `dir` or in a run directly inside it (a sweep's): its run directory
+/// and process id.
+pub fn training_in(dir: &Path) -> Option<(PathBuf, u32)> {
+    let children = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path());
+    std::iter::once(dir.to_path_buf())
+        .chain(children)
+        .find_map(|run| lock_holder(&run.join(LOCK_FILE)).map(|pid| (run, pid)))
+}
+
 impl RunDir {
     /// A new run directory at `out` (or [`new_run_path`] of `label`), created and
     /// locked. A directory that already holds a run is refused, unless `force`, which first
@@ -307,12 +327,7 @@ impl RunDir {
             if !force {
                 return Err(Error::RunExists { path });
             }
-            let aside = (1..)
-                .map(|i| PathBuf::from(format!("{}.old-{i}", path.display())))
-                .find(|p| !p.exists())
-                .expect("some numbered name is free");
-            std::fs::rename(&path, &aside).map_err(|e| Error::io(&path, e))?;
-            moved = Some(aside);
+            moved = Some(move_aside(&path)?);
         }
         std::fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         let lock = RunLock::acquire(&path)?;

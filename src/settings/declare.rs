@@ -135,6 +135,14 @@ impl SettingType for f32 {
     }
 }
 
+/// Why `text` is not a whole number ≥ 0: it is negative, or not a whole number at all.
+pub fn whole_number_expected(text: &str) -> String {
+    match text.trim().parse::<i128>() {
+        Ok(v) if v < 0 => format!("expected a whole number ≥ 0, got {v}"),
+        _ => "expected a whole number".into(),
+    }
+}
+
 /// Whole numbers (counts and seeds) a TOML file can hold too: TOML integers are signed 64-bit.
 macro_rules! whole_setting {
     ($($t:ty),*) => {$(
@@ -143,7 +151,7 @@ macro_rules! whole_setting {
                 match text.parse::<u64>() {
                     Ok(v) if v <= i64::MAX as u64 && <$t>::try_from(v).is_ok() => Ok(toml::Value::Integer(v as i64)),
                     Ok(v) => Err(format!("{v} is not in 0..={}", i64::MAX)),
-                    Err(_) => Err("expected a whole number".into()),
+                    Err(_) => Err(whole_number_expected(text)),
                 }
             }
 

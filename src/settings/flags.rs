@@ -29,22 +29,15 @@ impl Selection for Every {
     }
 }
 
-/// What one explained step depends on (`explain`): not the device (it runs both), dropout (left
-/// out so both compute the same step), or what only later epochs and the display use.
+/// What one explained step depends on (`explain`): every setting but the device (it runs both)
+/// and what only later epochs and the display use. Dropout is in: the CPU and the GPU draw the
+/// same masks, so both still compute the same step.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct OneStep;
 
 impl Selection for OneStep {
     fn offers(key: &str) -> bool {
-        ![
-            "device",
-            "dropout",
-            "patience",
-            "monitor",
-            "log_every",
-            "boundary_every",
-        ]
-        .contains(&key)
+        !["device", "patience", "monitor", "log_every", "boundary_every"].contains(&key)
     }
 }
 
@@ -74,8 +67,10 @@ fn arg(setting: &Setting) -> Arg {
                 .map_or_else(|| setting.key.to_uppercase(), String::from),
         )
         .value_parser(parser)
-        // Negative numbers reach the range check, which names the setting and its range.
-        .allow_hyphen_values(setting.range != Range::Any);
+        // Negative numbers reach the setting's parser or range check, which name the setting
+        // and what it takes (not clap's "unexpected argument '-1'").
+        .allow_hyphen_values(setting.range != Range::Any)
+        .allow_negative_numbers(!setting.switch);
     match (setting.list, setting.switch) {
         (true, _) => arg.action(ArgAction::Append).value_delimiter(','),
         (false, true) => arg.num_args(0..=1).default_missing_value("true"),
