@@ -39,10 +39,12 @@ def _columns(X_given, X):
     """The columns of the table `X_given` (as the caller gave it; `X` as scikit-learn checked
     it): a float64 array per numeric column (NaN missing), a list of text per other one."""
     if hasattr(X_given, "columns") and hasattr(X_given, "dtypes"):
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
         columns = []
-        for name in X_given.columns:
-            series = X_given[name]
-            if _is_numeric(np.dtype(getattr(series.dtype, "numpy_dtype", object))) and series.dtype != bool:
+        for position in range(X_given.shape[1]):
+            series = X_given.iloc[:, position]
+            if is_numeric_dtype(series.dtype) and not is_bool_dtype(series.dtype):
                 columns.append(series.to_numpy(dtype=np.float64, na_value=np.nan))
             else:
                 columns.append(_text_column(series.to_numpy(dtype=object)))

@@ -8,11 +8,11 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-use gpu_mlp::data::table::RawTable;
+use gpu_mlp::data::table::{Column, RawTable};
 use gpu_mlp::data::{Affine, Dataset, DatasetName, Features, LoadOptions, Splits};
 use gpu_mlp::insight::evaluate::{all_probabilities, evaluate_params, outputs_of, Evaluation};
 use gpu_mlp::nn::model::ParamLayout;
-use gpu_mlp::settings::declare::{Range, Setting};
+use gpu_mlp::settings::declare::Setting;
 use std::path::{Path, PathBuf};
 
 use gpu_mlp::run::artifacts::{HistoryRow, RunDir};
@@ -53,7 +53,7 @@ fn keyword_value(setting: &Setting, value: &Bound<'_, PyAny>) -> PyResult<toml::
         return keyword_value(setting, &value.call_method0("tolist")?);
     }
     let refuse = |why: String| {
-        let why = match (&setting.range, setting.choices.is_empty()) {
+        let why = match (setting.range, setting.choices.is_empty()) {
             (_, false) => format!(
                 "expected one of {}",
                 setting
@@ -63,8 +63,7 @@ fn keyword_value(setting: &Setting, value: &Bound<'_, PyAny>) -> PyResult<toml::
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            (Range::Any, true) => why,
-            (range, true) => format!("{why}; it must be {}", range.describe()),
+            (_, true) => why,
         };
         PyValueError::new_err(format!("{}={}: {why}", setting.key, python_repr(value)))
     };
@@ -86,7 +85,8 @@ fn keyword_value(setting: &Setting, value: &Bound<'_, PyAny>) -> PyResult<toml::
             false => value.call_method0("__fspath__")?.str()?.to_string(),
         };
         if !takes_text(setting) {
-            return Err(refuse(format!("expected a number, got the text {text:?}")));
+            let expected = setting.range.expected().unwrap_or_else(|| "a number".into());
+            return Err(refuse(format!("expected {expected}, got the text {text:?}")));
         }
         text
     } else {
@@ -98,7 +98,8 @@ fn keyword_value(setting: &Setting, value: &Bound<'_, PyAny>) -> PyResult<toml::
     if value.is_instance_of::<PyBool>() && !setting.switch {
         return Err(refuse("expected a number or text, got a bool".into()));
     }
-    (setting.parse_item)(&text).map_err(refuse)
+    // What the setting takes, its range included, rather than the parser's bare "a number".
+    (setting.parse_item)(&text).map_err(|why| refuse(setting.range.expected().map_or(why, |e| format!("expected {e}"))))
 }
 
 /// The settings given as keywords (None: the declared default) on top of `base` (a run's
@@ -222,30 +223,19 @@ fn samples(name: &str, x: &Bound<'_, PyAny>) -> PyResult<(Features, usize)> {
 /// The target's column in a table given from Python (named so it cannot clash).
 const FRAME_TARGET: &str = "__gpu_mlp_target__";
 
-/// A DataFrame's columns as the table codec reads cells: a numpy float64 array per numeric
-/// column (NaN: missing; an infinity is refused, naming `origin`, the row and the column), or
-/// a list of text per other column (None: missing). Numbers are written in their shortest
-/// exact spelling, which the codec reads back to the same value.
-fn frame_columns(origin: &str, names: &[String], columns: &Bound<'_, PyList>) -> PyResult<Vec<Vec<String>>> {
+/// A DataFrame's columns as a table in memory: a numpy float64 array per numeric column (NaN:
+/// missing), read as numbers, or a list of text per other column (None: missing).
+fn frame_columns(columns: &Bound<'_, PyList>) -> PyResult<Vec<Column>> {
     columns
         .iter()
-        .zip(names)
-        .map(|(column, name)| {
+        .map(|column| {
             if let Ok(numbers) = column.extract::<PyReadonlyArray1<'_, f64>>() {
-                let numbers = numbers.as_slice()?;
-                if let Some(row) = numbers.iter().position(|x| x.is_infinite()) {
-                    return Err(PyValueError::new_err(format!(
-                        "{origin}: row {row}, column `{name}` is {}: inputs must be finite numbers",
-                        numbers[row]
-                    )));
-                }
-                Ok(numbers
-                    .iter()
-                    .map(|x| if x.is_nan() { String::new() } else { x.to_string() })
-                    .collect())
+                Ok(Column::Numbers(numbers.as_slice()?.to_vec()))
             } else {
                 let texts: Vec<Option<String>> = column.extract()?;
-                Ok(texts.into_iter().map(Option::unwrap_or_default).collect())
+                Ok(Column::Texts(
+                    texts.into_iter().map(Option::unwrap_or_default).collect(),
+                ))
             }
         })
         .collect()
@@ -655,10 +645,10 @@ impl Model {
         weights: Option<PyReadonlyArray1<'_, f32>>,
     ) -> PyResult<()> {
         let mut names = names;
-        let mut cells = frame_columns("X", &names, columns)?;
+        let mut cells = frame_columns(columns)?;
         names.push(FRAME_TARGET.into());
-        cells.push(labels.as_slice()?.iter().map(u32::to_string).collect());
-        let table = RawTable::from_columns("X", names, &cells).map_err(to_py)?;
+        cells.push(Column::Texts(labels.as_slice()?.iter().map(u32::to_string).collect()));
+        let table = RawTable::from_columns("X", names, cells).map_err(to_py)?;
         let mut config = self.config.clone();
         config.table.data = Some(PathBuf::from("X"));
         config.table.target = Some(FRAME_TARGET.into());
@@ -706,8 +696,7 @@ impl Model {
             .table
             .as_ref()
             .ok_or_else(|| PyValueError::new_err("this model was not fitted on a table"))?;
-        let cells = frame_columns("X", &names, columns)?;
-        let table = RawTable::from_columns("X", names, &cells).map_err(to_py)?;
+        let table = RawTable::from_columns("X", names, frame_columns(columns)?).map_err(to_py)?;
         let data = codec.encode_all(&table).map_err(to_py)?;
         self.probabilities(py, data)
     }

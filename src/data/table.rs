@@ -4,6 +4,7 @@
 //! encoded, both fitted on the training split only. The fitted [`TableCodec`] is stored with the
 //! model, so evaluation and prediction encode new rows exactly as training did.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -102,11 +103,18 @@ enum Cell {
     Text,
 }
 
+/// A number as a feature value: in f32's range, or out of it.
+fn number_cell(x: f64) -> Cell {
+    match x.is_finite() && x.abs() <= f64::from(f32::MAX) {
+        true => Cell::Number(x),
+        false => Cell::OutOfRange,
+    }
+}
+
 fn cell(value: &str) -> Cell {
     let value = value.trim();
     match value.parse::<f64>() {
-        Ok(x) if x.is_finite() && x.abs() <= f64::from(f32::MAX) => Cell::Number(x),
-        Ok(_) => Cell::OutOfRange,
+        Ok(x) => number_cell(x),
         Err(_) => {
             let digits = value.trim_start_matches(['+', '-']).trim_start_matches('.');
             match digits.starts_with(|c: char| c.is_ascii_digit()) {
@@ -153,16 +161,42 @@ pub struct RowsToPredict {
     pub kept: Vec<(String, Vec<String>)>,
 }
 
-/// A CSV file as read: its header and its records (with their line numbers).
+/// A table as read: its header and its cells (a CSV file's records with their line numbers,
+/// or a table given in memory column by column).
 pub struct RawTable {
     pub path: PathBuf,
     pub headers: Vec<String>,
     /// Each header's position, so looking columns up by name stays linear in their number.
     index: HashMap<String, usize>,
-    records: Vec<csv::StringRecord>,
+    cells: Cells,
     /// Where each record's line starts (None: the table was given in memory, and its rows are
     /// named by their position).
     lines: Option<LineIndex>,
+}
+
+/// A table's cells.
+enum Cells {
+    /// A file's records, row by row, as text.
+    Records(Vec<csv::StringRecord>),
+    /// A table given in memory, column by column.
+    Columns(Vec<Column>),
+}
+
+/// One column of a table given in memory (a DataFrame's).
+pub enum Column {
+    /// Numbers, NaN where missing: read as they are, never spelled and parsed back.
+    Numbers(Vec<f64>),
+    /// Text, empty (or `NA`, `?`…) where missing, read as a file's cells are.
+    Texts(Vec<String>),
+}
+
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::Numbers(v) => v.len(),
+            Column::Texts(v) => v.len(),
+        }
+    }
 }
 
 /// Where each physical line of a file starts, to name the line of a byte offset. Counted here,
@@ -249,21 +283,21 @@ impl RawTable {
             path: path.to_path_buf(),
             headers,
             index,
-            records,
+            cells: Cells::Records(records),
             lines: Some(lines),
         })
     }
 
-    /// A table given in memory, column by column (a missing value as an empty cell), named
-    /// `origin` in errors, whose rows are named by their 0-based position.
-    pub fn from_columns(origin: &str, headers: Vec<String>, columns: &[Vec<String>]) -> Result<RawTable> {
+    /// A table given in memory, column by column, named `origin` in errors, whose rows are
+    /// named by their 0-based position.
+    pub fn from_columns(origin: &str, headers: Vec<String>, columns: Vec<Column>) -> Result<RawTable> {
         let refuse = |detail: String| Error::Rows {
             origin: origin.into(),
             row: None,
             column: None,
             detail,
         };
-        let rows = columns.first().map_or(0, Vec::len);
+        let rows = columns.first().map_or(0, Column::len);
         if headers.len() != columns.len() || columns.iter().any(|c| c.len() != rows) {
             return Err(refuse(format!(
                 "{} column names for {} columns of {rows} rows (some of another length)",
@@ -282,34 +316,67 @@ impl RawTable {
         {
             return Err(refuse(format!("column `{dup}` appears twice")));
         }
-        let records = (0..rows)
-            .map(|r| columns.iter().map(|c| c[r].as_str()).collect::<csv::StringRecord>())
-            .collect();
         Ok(RawTable {
             path: PathBuf::from(origin),
             headers,
             index,
-            records,
+            cells: Cells::Columns(columns),
             lines: None,
         })
     }
 
     pub fn len(&self) -> usize {
-        self.records.len()
+        match &self.cells {
+            Cells::Records(records) => records.len(),
+            Cells::Columns(columns) => columns.first().map_or(0, Column::len),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     /// The physical line on which row `row`'s record starts (None for a table in memory).
     fn line(&self, row: usize) -> Option<u64> {
-        let lines = self.lines.as_ref()?;
-        self.records[row].position().map(|p| lines.line(p.byte()))
+        let (Some(lines), Cells::Records(records)) = (&self.lines, &self.cells) else {
+            return None;
+        };
+        records[row].position().map(|p| lines.line(p.byte()))
     }
 
-    fn value(&self, row: usize, column: usize) -> &str {
-        self.records[row].get(column).unwrap_or("")
+    /// Row `row`'s value in `column` as text (a number in memory in its shortest exact
+    /// spelling; empty where missing).
+    fn value(&self, row: usize, column: usize) -> Cow<'_, str> {
+        match &self.cells {
+            Cells::Records(records) => Cow::Borrowed(records[row].get(column).unwrap_or("")),
+            Cells::Columns(columns) => match &columns[column] {
+                Column::Numbers(v) if v[row].is_nan() => Cow::Borrowed(""),
+                Column::Numbers(v) => Cow::Owned(v[row].to_string()),
+                Column::Texts(v) => Cow::Borrowed(&v[row]),
+            },
+        }
+    }
+
+    /// Whether row `row`'s value in `column` is missing.
+    fn missing_at(&self, row: usize, column: usize) -> bool {
+        match &self.cells {
+            Cells::Columns(columns) => match &columns[column] {
+                Column::Numbers(v) => v[row].is_nan(),
+                Column::Texts(v) => is_missing(&v[row]),
+            },
+            Cells::Records(_) => is_missing(&self.value(row, column)),
+        }
+    }
+
+    /// What row `row`'s (present) value in `column` is, as far as numbers go.
+    fn cell_at(&self, row: usize, column: usize) -> Cell {
+        match &self.cells {
+            Cells::Columns(columns) => match &columns[column] {
+                Column::Numbers(v) => number_cell(v[row]),
+                Column::Texts(v) => cell(&v[row]),
+            },
+            Cells::Records(_) => cell(&self.value(row, column)),
+        }
     }
 
     /// The index of column `name`.
@@ -467,13 +534,13 @@ fn kept_rows(table: &RawTable, used: &[usize], missing: Missing, warnings: &mut 
     // Per used column, the values --missing mean fills.
     let mut filled = vec![0usize; used.len()];
     for row in 0..table.len() {
-        let gap = used.iter().copied().find(|&c| is_missing(table.value(row, c)));
+        let gap = used.iter().copied().find(|&c| table.missing_at(row, c));
         match (gap, missing) {
             (None, _) => kept.push(row),
             (Some(_), Missing::Drop) => {}
             (Some(c), Missing::Mean) if c != target => {
                 for (count, &column) in filled.iter_mut().zip(used) {
-                    *count += usize::from(is_missing(table.value(row, column)));
+                    *count += usize::from(table.missing_at(row, column));
                 }
                 kept.push(row);
             }
@@ -569,7 +636,8 @@ fn labels_of(table: &RawTable, target: usize, rows: &[usize], classes: &[String]
         .collect();
     rows.iter()
         .map(|&r| {
-            let value = table.value(r, target).trim();
+            let text = table.value(r, target);
+            let value = text.trim();
             index.get(value).copied().ok_or_else(|| {
                 table.error_at(
                     r,
@@ -670,12 +738,9 @@ impl TableCodec {
             .iter()
             .map(|&c| {
                 let name = &table.headers[c];
-                let present: Vec<usize> = train
-                    .iter()
-                    .copied()
-                    .filter(|&r| !is_missing(table.value(r, c)))
-                    .collect();
-                let values: Vec<&str> = present.iter().map(|&r| table.value(r, c)).collect();
+                let present: Vec<usize> = train.iter().copied().filter(|&r| !table.missing_at(r, c)).collect();
+                let texts: Vec<Cow<'_, str>> = present.iter().map(|&r| table.value(r, c)).collect();
+                let values: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
                 let kind = match categorical.contains(name.as_str()) {
                     true => categorical_codec(&values, source.missing),
                     false => match numeric_column(table, c, &present)? {
@@ -732,7 +797,7 @@ impl TableCodec {
         for &row in rows {
             for (codec, &c) in self.columns.iter().zip(&columns) {
                 codec
-                    .encode(table.value(row, c), &mut features)
+                    .encode_at(table, row, c, &mut features)
                     .map_err(|detail| table.error_at(row, c, detail))?;
             }
         }
@@ -796,17 +861,17 @@ fn numeric_column(table: &RawTable, c: usize, rows: &[usize]) -> Result<Option<V
     let mut numbers = Vec::with_capacity(rows.len());
     let mut stray = None;
     for &r in rows {
-        match cell(table.value(r, c)) {
+        match table.cell_at(r, c) {
             Cell::Number(x) => numbers.push(x),
             Cell::Text => return Ok(None),
-            Cell::OutOfRange => return Err(table.error_at(r, c, not_a_number(table.value(r, c)))),
+            Cell::OutOfRange => return Err(table.error_at(r, c, not_a_number(&table.value(r, c)))),
             Cell::NumberLike => stray = stray.or(Some(r)),
         }
     }
     match (stray, numbers.is_empty()) {
         (_, true) => Ok(None),
         (None, false) => Ok(Some(numbers)),
-        (Some(r), false) => Err(table.error_at(r, c, not_a_number(table.value(r, c)))),
+        (Some(r), false) => Err(table.error_at(r, c, not_a_number(&table.value(r, c)))),
     }
 }
 
@@ -854,6 +919,33 @@ fn missing_without_fill(value: &str) -> String {
 }
 
 impl ColumnCodec {
+    /// Appends the inputs of row `row`'s value in column `c` of `table` to `out`: a number
+    /// given in memory as it is, any other value from its text; the error's detail otherwise.
+    fn encode_at(&self, table: &RawTable, row: usize, c: usize, out: &mut Vec<f32>) -> std::result::Result<(), String> {
+        let numbers = match &table.cells {
+            Cells::Columns(columns) => match &columns[c] {
+                Column::Numbers(v) => Some(v[row]),
+                Column::Texts(_) => None,
+            },
+            Cells::Records(_) => None,
+        };
+        match (&self.kind, numbers) {
+            (ColumnKind::Numeric { mean, scale, fill }, Some(x)) => {
+                let x = match (x.is_nan(), fill) {
+                    (true, Some(fill)) => *fill,
+                    (true, None) => return Err(missing_without_fill("")),
+                    (false, _) => match number_cell(x) {
+                        Cell::Number(x) => x,
+                        _ => return Err(not_a_number(&x.to_string())),
+                    },
+                };
+                out.push(((x - mean) / scale) as f32);
+                Ok(())
+            }
+            _ => self.encode(&table.value(row, c), out),
+        }
+    }
+
     /// Appends `value`'s inputs to `out`; the error's detail otherwise.
     fn encode(&self, value: &str, out: &mut Vec<f32>) -> std::result::Result<(), String> {
         let missing = is_missing(value);

@@ -88,6 +88,17 @@ impl Range {
         }
     }
 
+    /// What a value in the range is, in words: "a whole number in 1..=65535", "a number in
+    /// [0, 1)", "a finite number > 0" (None for any value).
+    pub fn expected(self) -> Option<String> {
+        match self {
+            Range::Any => None,
+            Range::Positive | Range::NonNegative => Some(self.describe()),
+            Range::Fraction => Some(format!("a number {}", self.describe())),
+            Range::AtLeast(_) | Range::UpTo(_) => Some(format!("a whole number {}", self.describe())),
+        }
+    }
+
     /// The range in words, as the messages and the README give it.
     pub fn describe(self) -> String {
         match self {
