@@ -182,20 +182,21 @@ fn resume_hint(saved: Option<&std::path::Path>) -> String {
     })
 }
 
-fn row_location(row: Option<usize>, column: Option<&str>) -> String {
-    match (row, column) {
-        (Some(row), Some(column)) => format!(": row {row}, column `{column}`"),
-        (Some(row), None) => format!(": row {row}"),
+/// ": line 3, column `x`" (a file's line) or ": row 3, column `x`" (a table in memory's row),
+/// as much of it as is known.
+fn location(unit: &str, at: Option<u64>, column: Option<&str>) -> String {
+    match (at, column) {
+        (Some(at), Some(column)) => format!(": {unit} {at}, column `{column}`"),
+        (Some(at), None) => format!(": {unit} {at}"),
         (None, Some(column)) => format!(": column `{column}`"),
         (None, None) => String::new(),
     }
 }
 
+fn row_location(row: Option<usize>, column: Option<&str>) -> String {
+    location("row", row.map(|r| r as u64), column)
+}
+
 fn table_location(line: Option<u64>, column: Option<&str>) -> String {
-    match (line, column) {
-        (Some(line), Some(column)) => format!(": line {line}, column `{column}`"),
-        (Some(line), None) => format!(": line {line}"),
-        (None, Some(column)) => format!(": column `{column}`"),
-        (None, None) => String::new(),
-    }
+    location("line", line, column)
 }

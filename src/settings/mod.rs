@@ -524,6 +524,7 @@ impl Config {
                 "train_samples",
                 "val_split",
                 "batch_size",
+                "shuffle",
                 "seed",
                 "data_dir",
                 "data",
