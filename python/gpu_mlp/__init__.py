@@ -194,12 +194,13 @@ _KERAS_NAMES = {"train_loss": "loss", "train_accuracy": "accuracy", "val_loss": 
 class History:
     """What `fit` returns, as Keras' does: `history.history["loss"]`, `["val_accuracy"]`, …
     (per-epoch lists), `history.epoch`, `history.params` (verbose, epochs, steps) and
-    `history.model`; `weights` says which epoch's weights the model holds after the fit;
+    `history.model`; `weights` says which epoch's weights the model holds after the fit,
+    `continued` whether the fit trained on from earlier weights;
     `diagnostics` (per epoch, per layer: gradient and weight norms, update/weight ratio,
     activation statistics, dead units); `plot()` draws the curves (the run directory stays
     as long as the History does)."""
 
-    def __init__(self, history_json, run=None, params=None, model=None, weights=""):
+    def __init__(self, history_json, run=None, params=None, model=None, weights="", continued=False):
         rows = json.loads(history_json)
         self.epoch = [r["epoch"] - 1 for r in rows]
         self.diagnostics = [r["layers"] for r in rows]
@@ -209,6 +210,8 @@ class History:
         self.params = dict(params or {})
         self.model = model
         self.weights = weights
+        # The fit trained on from the model's earlier weights (else a new network).
+        self.continued = continued
         self._run = run
 
     def plot(self, metric="loss"):
@@ -511,9 +514,8 @@ class MLP:
         progress = _Progress(verbose, self, callbacks)
         self.stop_training = False
         before = self._model.generation
-        continued = False
         try:
-            continued = _resolved(spelled, lambda: self._model.fit(
+            _resolved(spelled, lambda: self._model.fit(
                 x, labels, names, progress, settings, self._base, held_out.get("test_data"),
                 held_out.get("validation_data"), run.path, keep, int(initial_epoch), weights))
         finally:
@@ -521,8 +523,7 @@ class MLP:
             if self._model.generation != before:
                 self._classes, self._class_names, self._width, self._fill, self._run = classes, names, x.shape[1], fill, run
                 weights = self._weights_held(settings, progress)
-                self.history = History(self._model.history(), run, progress.params, self, weights)
-                self.history.continued = continued
+                self.history = History(self._model.history(), run, progress.params, self, weights, continued=keep)
         progress.on_train_end({})
         if verbose and progress.best_epoch is not None:
             monitor = (settings.get("monitor") or "val-loss").replace("-", "_")
