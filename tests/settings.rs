@@ -178,3 +178,91 @@ fn flags_override_the_file_and_unset_flags_do_not() {
     let config = Config::resolve(Some(&file), &flags).expect("valid");
     assert_eq!((config.training.epochs, config.training.batch_size), (3, 32));
 }
+
+/// What each setting plays a part in is declared with it; every list by role is derived. These
+/// are the lists the code kept by hand before (a resume's two checks, comparison labels,
+/// `explain`'s flags, the scikit-learn parameters), with `shuffle` and `restore_best` added.
+#[test]
+fn each_role_is_declared_with_its_settings() {
+    use gpu_mlp::settings::declare::Role;
+    let sorted = |role| {
+        let mut keys = settings::keys_playing(role);
+        keys.sort_unstable();
+        keys
+    };
+    assert_eq!(
+        sorted(Role::Network),
+        [
+            "activation",
+            "categorical",
+            "data",
+            "dataset",
+            "delimiter",
+            "hidden",
+            "ignore",
+            "loss",
+            "normalize",
+            "optimizer",
+            "target",
+            "test_data"
+        ]
+    );
+    assert_eq!(
+        sorted(Role::BatchOrder),
+        [
+            "batch_size",
+            "data",
+            "data_dir",
+            "dataset",
+            "missing",
+            "samples",
+            "seed",
+            "shuffle",
+            "test_split",
+            "train_samples",
+            "val_split"
+        ]
+    );
+    assert_eq!(
+        sorted(Role::DataSource),
+        [
+            "data",
+            "data_dir",
+            "dataset",
+            "samples",
+            "strict_data",
+            "target",
+            "test_data",
+            "test_split"
+        ]
+    );
+    assert_eq!(
+        sorted(Role::NotLearned),
+        ["backend", "boundary_every", "data_dir", "device", "log_every"]
+    );
+    assert_eq!(
+        sorted(Role::LaterEpochs),
+        [
+            "boundary_every",
+            "device",
+            "log_every",
+            "monitor",
+            "patience",
+            "restore_best"
+        ]
+    );
+}
+
+/// `info --backend` is the setting `train` takes: the same values, the same message for a bad one.
+#[test]
+fn info_takes_the_declared_backend_setting() {
+    let bad = common::gpu_mlp(&["info", "--backend", "directx"]);
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("possible values: auto, vulkan, gl, metal, dx12"),
+        "{said}"
+    );
+    let good = common::gpu_mlp(&["info", "--backend", "vulkan"]);
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+}

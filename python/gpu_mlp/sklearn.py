@@ -17,9 +17,9 @@ try:
 except ImportError as e:  # pragma: no cover - scikit-learn is optional for gpu_mlp.MLP
     raise ImportError("gpu_mlp.MLPClassifier needs scikit-learn: pip install scikit-learn") from e
 
-# Settings that name where the data come from: `fit(X, y)` gives the data, and all of it trains.
-_DATA_SOURCE = {"dataset", "data_dir", "samples", "strict_data", "data", "target", "test_data", "test_split"}
-PARAMS = [key for key in _SETTINGS if key not in _DATA_SOURCE]
+# Every setting but those that name where the data come from (their declared role): `fit(X, y)`
+# gives the data, and all of it trains.
+PARAMS = [key for key, s in _SETTINGS.items() if "data_source" not in s["roles"]]
 # scikit-learn's own MLPClassifier parameters that mean what a setting means.
 _SKLEARN_NAMES = {k: v for k, v in ALIASES.items() if v in PARAMS}
 

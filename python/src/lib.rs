@@ -154,6 +154,7 @@ fn settings(py: Python<'_>) -> PyResult<Vec<Bound<'_, PyDict>>> {
             d.set_item("choices", s.choices.iter().map(|c| c.get_name()).collect::<Vec<_>>())?;
             d.set_item("list", s.list)?;
             d.set_item("range", s.range.describe())?;
+            d.set_item("roles", s.roles.iter().map(|r| r.name()).collect::<Vec<_>>())?;
             Ok(d)
         })
         .collect()

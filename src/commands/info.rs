@@ -1,17 +1,25 @@
 //! `gpu-mlp info`: the adapters wgpu sees, on which graphics API, and which one `--device auto`
 //! and `--device gpu` take.
 
-use gpu_mlp::gpu::{list_adapters, list_every_adapter, GraphicsApi};
+use gpu_mlp::gpu::{list_adapters, list_every_adapter};
+use gpu_mlp::settings::flags::{GraphicsApiOnly, SettingFlags};
+use gpu_mlp::settings::Config;
+use gpu_mlp::Error;
 
+/// `--backend`, the setting `train` takes (one declaration): given, only the adapters `train
+/// --backend` would look at; without it, every API's.
 #[derive(clap::Args)]
 pub struct InfoArgs {
-    /// Only the adapters of this graphics API [default: every API's].
-    #[arg(long)]
-    backend: Option<GraphicsApi>,
+    #[command(flatten)]
+    backend: SettingFlags<GraphicsApiOnly>,
 }
 
-pub fn run(args: &InfoArgs) {
-    let adapters = match args.backend {
+pub fn run(args: &InfoArgs) -> Result<(), Error> {
+    let api = match args.backend.0.is_empty() {
+        true => None,
+        false => Some(Config::resolve(None, &args.backend.0)?.run.backend),
+    };
+    let adapters = match api {
         Some(api) => list_adapters(api),
         None => list_every_adapter(),
     };
@@ -19,7 +27,7 @@ pub fn run(args: &InfoArgs) {
         println!("wgpu sees no adapter: `--device auto` will use the CPU backend.");
         println!("On Debian/Ubuntu, `apt-get install mesa-vulkan-drivers` provides the lavapipe software driver");
         println!("(Vulkan); `apt-get install libegl1 libgl1-mesa-dri` provides llvmpipe through OpenGL/EGL.");
-        return;
+        return Ok(());
     }
     for (i, a) in adapters.iter().enumerate() {
         println!(
@@ -45,8 +53,7 @@ pub fn run(args: &InfoArgs) {
             println!("    fallback: {missing}");
         }
     }
-    let api = args.backend.unwrap_or_default();
-    let usable = list_adapters(api);
+    let usable = list_adapters(api.unwrap_or_default());
     let chosen = match (usable.iter().find(|a| a.is_hardware()), usable.first()) {
         (Some(a), _) => format!("--device auto and --device gpu use {} ({})", a.name, a.backend),
         (None, Some(a)) => format!(
@@ -56,4 +63,5 @@ pub fn run(args: &InfoArgs) {
         (None, None) => "--device auto uses the CPU backend; --device gpu finds no adapter".into(),
     };
     println!("{chosen}");
+    Ok(())
 }

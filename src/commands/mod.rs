@@ -76,10 +76,7 @@ impl Command {
                 plot::run(&args)
             }
             Command::Export(args) => export::run(&args),
-            Command::Info(args) => {
-                info::run(&args);
-                Ok(())
-            }
+            Command::Info(args) => info::run(&args),
             Command::Bench(args) => bench::run(&args),
         }
     }

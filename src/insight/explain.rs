@@ -16,7 +16,7 @@ use crate::nn::model::{initialize, MlpSpec, ParamLayout};
 use crate::nn::step::StepDispatch;
 use crate::settings::Config;
 use crate::training::backend::{Backend, StepTrace, TrainOptions};
-use crate::training::train::epoch_order;
+use crate::training::train::visit_order;
 
 /// Samples whose logits, probabilities and losses are printed one by one.
 const SHOWN: usize = 3;
@@ -69,7 +69,7 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
             ),
         });
     }
-    let order = epoch_order(data.train.len(), config.run.seed, 1);
+    let order = visit_order(data.train.len(), config.run.seed, 1, config.training.shuffle);
     let samples =
         order[batch * config.training.batch_size..((batch + 1) * config.training.batch_size).min(order.len())].to_vec();
     let lr = config.lr_schedule(steps).lr(0, batch);

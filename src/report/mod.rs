@@ -973,12 +973,9 @@ pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// Settings that change where or how visibly a run computes, not what it learns: never in a
-/// run's label.
-const LABEL_IGNORES: [&str; 5] = ["device", "backend", "log_every", "boundary_every", "data_dir"];
-
 /// A label per run: the config settings in which the runs differ (`lr=0.1, activation=tanh`),
-/// those in `LABEL_IGNORES` aside, or the directory's name when they differ in none.
+/// those that change where or how visibly a run computes aside ([`NotLearned`](crate::settings::declare::Role::NotLearned)), or the
+/// directory's name when they differ in none.
 pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
     let configs = dirs
         .iter()
@@ -991,12 +988,13 @@ pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    let not_learned = crate::settings::keys_playing(crate::settings::declare::Role::NotLearned);
     let mut keys: Vec<&String> = configs.iter().flat_map(|c| c.keys()).collect();
     keys.sort();
     keys.dedup();
     let differing: Vec<&String> = keys
         .into_iter()
-        .filter(|k| !LABEL_IGNORES.contains(&k.as_str()))
+        .filter(|k| !not_learned.contains(&k.as_str()))
         .filter(|k| configs.iter().any(|c| c.get(*k) != configs[0].get(*k)))
         .collect();
     Ok(configs

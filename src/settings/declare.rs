@@ -29,9 +29,16 @@ pub struct Setting {
     pub range: Range,
     /// The flag's placeholder (`FILE.csv`) instead of the key in capitals.
     pub value_name: Option<&'static str>,
+    /// What it plays a part in.
+    pub roles: &'static [Role],
 }
 
 impl Setting {
+    /// Whether it plays `role`.
+    pub fn plays(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
     /// The flag's name: `--batch-size` for `batch_size`.
     pub fn flag(&self) -> String {
         self.key.replace('_', "-")
@@ -300,6 +307,40 @@ pub fn choice_name(value: &impl clap::ValueEnum) -> String {
         .map_or_else(|| "?".into(), |v| v.get_name().to_string())
 }
 
+/// What a setting plays a part in, declared with it: every list of settings by what they
+/// change (a resume's checks, a Keras refit, comparison labels, `explain`'s flags, the
+/// scikit-learn parameters) is derived from these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Shapes the network, its inputs or its optimizer state: a resume cannot change it, and a
+    /// Python `fit` that changes it builds a new network.
+    Network,
+    /// Decides an epoch's batches (which samples, in which order, how many a step): a run
+    /// stopped mid-epoch resumes only with it unchanged.
+    BatchOrder,
+    /// Names where the data come from: scikit-learn's `fit(X, y)` gives the data instead.
+    DataSource,
+    /// Changes where or how visibly a run computes, not what it learns: never in the label
+    /// that tells compared runs apart.
+    NotLearned,
+    /// Plays no part in one training step (early stopping, the display, the device `explain`
+    /// runs both of): `explain` does not take it.
+    LaterEpochs,
+}
+
+impl Role {
+    /// The role's name, as `gpu_mlp.settings()` lists it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Network => "network",
+            Role::BatchOrder => "batch_order",
+            Role::DataSource => "data_source",
+            Role::NotLearned => "not_learned",
+            Role::LaterEpochs => "later_epochs",
+        }
+    }
+}
+
 /// What a declaration may add to a setting besides its type and default.
 #[derive(Debug, Clone, Copy)]
 pub struct Extra {
@@ -307,6 +348,7 @@ pub struct Extra {
     /// The default in words when it is not one value (the lr's depends on the optimizer).
     pub default_text: Option<fn() -> String>,
     pub value_name: Option<&'static str>,
+    pub roles: &'static [Role],
 }
 
 impl Extra {
@@ -314,6 +356,7 @@ impl Extra {
         range: Range::Any,
         default_text: None,
         value_name: None,
+        roles: &[],
     };
 
     pub const fn range(range: Range) -> Extra {
@@ -325,6 +368,11 @@ impl Extra {
             value_name: Some(name),
             ..Extra::NONE
         }
+    }
+
+    /// The same, playing `roles`.
+    pub const fn roles(self, roles: &'static [Role]) -> Extra {
+        Extra { roles, ..self }
     }
 }
 
@@ -386,6 +434,7 @@ macro_rules! settings_group {
                         parse_item: <$ty as SettingType>::parse_item,
                         range: extra.range,
                         value_name: extra.value_name,
+                        roles: extra.roles,
                     }
                 }),*]
             }

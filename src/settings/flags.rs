@@ -7,7 +7,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _, ValueParser};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use super::declare::{Range, Setting};
+use super::declare::{Range, Role, Setting};
 
 /// The settings given as flags, keyed as a config file keys them; `S` picks which settings a
 /// command offers as flags.
@@ -29,15 +29,26 @@ impl Selection for Every {
     }
 }
 
-/// What one explained step depends on (`explain`): every setting but the device (it runs both)
-/// and what only later epochs and the display use. Dropout is in: the CPU and the GPU draw the
-/// same masks, so both still compute the same step.
+/// What one explained step depends on (`explain`): every setting but those that play no part
+/// in one training step ([`Role::LaterEpochs`]: early stopping, the display, the device, as
+/// `explain` runs both). Dropout is in: the CPU and the GPU draw the same masks, so both still
+/// compute the same step.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct OneStep;
 
 impl Selection for OneStep {
     fn offers(key: &str) -> bool {
-        !["device", "patience", "monitor", "log_every", "boundary_every"].contains(&key)
+        super::find(key).is_some_and(|s| !s.plays(Role::LaterEpochs))
+    }
+}
+
+/// The graphics API alone (`info`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GraphicsApiOnly;
+
+impl Selection for GraphicsApiOnly {
+    fn offers(key: &str) -> bool {
+        key == "backend"
     }
 }
 

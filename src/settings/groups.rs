@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::declare::{Extra, Range};
+use super::declare::{Extra, Range, Role};
 use super::optimizer::{OptimizerKind, ScheduleKind};
 use crate::data::table::Missing;
 use crate::data::{DatasetName, Normalize};
@@ -32,21 +32,22 @@ crate::settings_group! {
     /// Which data, and how much of it.
     pub struct DataSettings in "data" {
         /// Dataset.
-        dataset: DatasetName = DatasetName::Fashion;
+        dataset: DatasetName = DatasetName::Fashion,
+            Extra::NONE.roles(&[Role::Network, Role::BatchOrder, Role::DataSource]);
         /// Folder with the dataset's IDX files (searched before $GPU_MLP_DATA, ./data/NAME/ and
         /// system folders).
-        data_dir: Option<PathBuf> = None;
+        data_dir: Option<PathBuf> = None, Extra::NONE.roles(&[Role::BatchOrder, Role::DataSource, Role::NotLearned]);
         /// Train on only the first N training samples (quick runs); the test set is used whole.
-        train_samples: Option<usize> = None, Extra::range(Range::AtLeast(1));
+        train_samples: Option<usize> = None, Extra::range(Range::AtLeast(1)).roles(&[Role::BatchOrder]);
         /// Points generated for blobs/circle, split 80% train / 20% test.
-        samples: usize = 1000, Extra::range(Range::AtLeast(10));
+        samples: usize = 1000, Extra::range(Range::AtLeast(10)).roles(&[Role::BatchOrder, Role::DataSource]);
         /// Input normalization: unit `[0,1]`, pm1 `[−1,1]`, standard (train mean/std), none; a
         /// table's numeric columns are standardized each by its own unless none.
-        normalize: Normalize = Normalize::Unit;
+        normalize: Normalize = Normalize::Unit, Extra::NONE.roles(&[Role::Network]);
         /// Fraction of the training data held out for validation, e.g. 0.1.
-        val_split: f32 = 0.0, Extra::range(Range::Fraction);
+        val_split: f32 = 0.0, Extra::range(Range::Fraction).roles(&[Role::BatchOrder]);
         /// Refuse dataset files whose checksum is not the official one (else warn).
-        strict_data: bool = false;
+        strict_data: bool = false, Extra::NONE.roles(&[Role::DataSource]);
     }
 }
 
@@ -54,24 +55,25 @@ crate::settings_group! {
     /// A CSV table to train on instead of a dataset.
     pub struct TableSettings in "table" {
         /// Train on a CSV table instead (a header row; one sample per row), with --target.
-        data: Option<PathBuf> = None, Extra::value_name("FILE.csv");
+        data: Option<PathBuf> = None,
+            Extra::value_name("FILE.csv").roles(&[Role::Network, Role::BatchOrder, Role::DataSource]);
         /// The table's class column.
-        target: Option<String> = None, Extra::value_name("COLUMN");
+        target: Option<String> = None, Extra::value_name("COLUMN").roles(&[Role::Network, Role::DataSource]);
         /// The table's field delimiter.
-        delimiter: char = ',';
+        delimiter: char = ',', Extra::NONE.roles(&[Role::Network]);
         /// Table columns to treat as categorical (one-hot) although their values are numbers,
         /// comma-separated.
-        categorical: Vec<String> = Vec::new(), Extra::value_name("COLUMNS");
+        categorical: Vec<String> = Vec::new(), Extra::value_name("COLUMNS").roles(&[Role::Network]);
         /// Table columns that are not features (ids, notes), comma-separated.
-        ignore: Vec<String> = Vec::new(), Extra::value_name("COLUMNS");
+        ignore: Vec<String> = Vec::new(), Extra::value_name("COLUMNS").roles(&[Role::Network]);
         /// Rows with missing values (empty, NA, NaN, ?): refuse the file, drop the rows, or fill
         /// with the training mean / most frequent category.
-        missing: Missing = Missing::Error;
+        missing: Missing = Missing::Error, Extra::NONE.roles(&[Role::BatchOrder]);
         /// A CSV file of test rows for the --data table (else a stratified --test-split of it).
-        test_data: Option<PathBuf> = None, Extra::value_name("FILE.csv");
+        test_data: Option<PathBuf> = None, Extra::value_name("FILE.csv").roles(&[Role::Network, Role::DataSource]);
         /// Fraction of the --data table held out for testing, stratified by class (0: none, all
         /// rows train and no test metrics are reported).
-        test_split: f32 = 0.2, Extra::range(Range::Fraction);
+        test_split: f32 = 0.2, Extra::range(Range::Fraction).roles(&[Role::BatchOrder, Role::DataSource]);
     }
 }
 
@@ -79,13 +81,13 @@ crate::settings_group! {
     /// The network.
     pub struct ModelSettings in "model" {
         /// Hidden layer widths, comma-separated: `512`, or `128,64` for two layers.
-        hidden: Vec<usize> = vec![512], Extra::range(Range::AtLeast(1));
+        hidden: Vec<usize> = vec![512], Extra::range(Range::AtLeast(1)).roles(&[Role::Network]);
         /// Hidden activation(s): one for all layers, or a comma-separated list, one per layer.
-        activation: Vec<Activation> = vec![Activation::Relu];
+        activation: Vec<Activation> = vec![Activation::Relu], Extra::NONE.roles(&[Role::Network]);
         /// Weight initialization (biases start at 0).
         init: Init = Init::HeUniform;
         /// Output layer and loss.
-        loss: Loss = Loss::SoftmaxCrossEntropy;
+        loss: Loss = Loss::SoftmaxCrossEntropy, Extra::NONE.roles(&[Role::Network]);
         /// Dropout probability after each hidden layer, training only (inverted scaling).
         dropout: f32 = 0.0, Extra::range(Range::Fraction);
     }
@@ -97,16 +99,16 @@ crate::settings_group! {
         /// Passes over the training set.
         epochs: usize = 5, Extra::range(Range::AtLeast(1));
         /// Samples per mini-batch; the last batch of an epoch may be smaller.
-        batch_size: usize = 128, Extra::range(Range::UpTo(65_535));
+        batch_size: usize = 128, Extra::range(Range::UpTo(65_535)).roles(&[Role::BatchOrder]);
         /// Stop after N epochs without improvement of --monitor (needs --val-split).
-        patience: Option<usize> = None, Extra::range(Range::AtLeast(1));
+        patience: Option<usize> = None, Extra::range(Range::AtLeast(1)).roles(&[Role::LaterEpochs]);
         /// Validation metric for early stopping and the best epoch.
-        monitor: Monitor = Monitor::ValLoss;
+        monitor: Monitor = Monitor::ValLoss, Extra::NONE.roles(&[Role::LaterEpochs]);
         /// At the end, give the model the best epoch's weights by --monitor (with --val-split);
         /// false keeps the last epoch's.
-        restore_best: bool = true;
+        restore_best: bool = true, Extra::NONE.roles(&[Role::LaterEpochs]);
         /// Shuffle the training samples every epoch (false: every epoch visits them in order).
-        shuffle: bool = true;
+        shuffle: bool = true, Extra::NONE.roles(&[Role::BatchOrder]);
     }
 }
 
@@ -114,20 +116,22 @@ crate::settings_group! {
     /// Where the run computes, its seed, and what it shows while it trains.
     pub struct RunSettings in "run" {
         /// Seed for initialization, shuffling and synthetic data: same seed, same run.
-        seed: u64 = 42;
+        seed: u64 = 42, Extra::NONE.roles(&[Role::BatchOrder]);
         /// Where to compute: `auto` takes a hardware GPU if present, else the CPU.
-        device: DeviceChoice = DeviceChoice::Auto;
+        device: DeviceChoice = DeviceChoice::Auto, Extra::NONE.roles(&[Role::NotLearned, Role::LaterEpochs]);
         /// The graphics API for the GPU: `auto` takes $WGPU_BACKEND when set, else Vulkan, Metal or
         /// DX12, else OpenGL.
-        backend: GraphicsApi = GraphicsApi::Auto;
+        backend: GraphicsApi = GraphicsApi::Auto, Extra::NONE.roles(&[Role::NotLearned]);
         /// Print the running training loss every N batches.
-        log_every: Option<usize> = None, Extra::range(Range::AtLeast(1));
+        log_every: Option<usize> = None,
+            Extra::range(Range::AtLeast(1)).roles(&[Role::NotLearned, Role::LaterEpochs]);
         /// Draw the decision regions every N epochs (and after the first) into boundary.gif, to
         /// watch the boundary form; two-input models only (blobs, circle, two numeric columns).
         boundary_every: Option<usize> = None, Extra {
             range: Range::AtLeast(1),
             default_text: None,
             value_name: Some("N"),
+            roles: &[Role::NotLearned, Role::LaterEpochs],
         };
     }
 }

@@ -19,7 +19,7 @@ use crate::nn::model::{MlpSpec, ParamLayout};
 use crate::nn::optim::Schedule;
 use crate::training::backend::{StepMetrics, TrainOptions};
 use crate::training::train::TrainConfig;
-use declare::{Group, Setting};
+use declare::{Group, Role, Setting};
 pub use groups::{DataSettings, LoopSettings, ModelSettings, RunSettings, TableSettings};
 pub use optimizer::{Optimizer, OptimizerKind, ScheduleKind, ScheduleSettings};
 
@@ -76,6 +76,11 @@ pub fn all() -> Vec<Setting> {
         RunSettings::settings(),
     ]
     .concat()
+}
+
+/// The keys of the settings playing `role`, in the order of the declarations.
+pub fn keys_playing(role: Role) -> Vec<&'static str> {
+    all().into_iter().filter(|s| s.plays(role)).map(|s| s.key).collect()
 }
 
 /// The setting whose key is `key`.
@@ -512,53 +517,23 @@ impl Config {
         }
     }
 
-    /// The first setting that decides an epoch's batches (which samples, in which order, how
-    /// many per step) and differs in `other`: its TOML key, this value and `other`'s. A run
-    /// interrupted mid-epoch can only continue where it stopped with all of them unchanged.
+    /// The first setting that decides an epoch's batches ([`Role::BatchOrder`]) and differs in
+    /// `other`: its TOML key, this value and `other`'s. A run interrupted mid-epoch can only
+    /// continue where it stopped with all of them unchanged.
     pub fn batch_order_change(&self, other: &Config) -> Option<(&'static str, String, String)> {
-        self.first_change(
-            other,
-            &[
-                "dataset",
-                "samples",
-                "train_samples",
-                "val_split",
-                "batch_size",
-                "shuffle",
-                "seed",
-                "data_dir",
-                "data",
-                "test_split",
-                "missing",
-            ],
-        )
+        self.first_change(other, Role::BatchOrder)
     }
 
-    /// The first setting that shapes the network, its inputs or its optimizer state and
-    /// differs in `other`: its TOML key, this value and `other`'s. A resume cannot change them.
+    /// The first setting that shapes the network, its inputs or its optimizer state
+    /// ([`Role::Network`]) and differs in `other`: its TOML key, this value and `other`'s. A
+    /// resume cannot change them.
     pub fn model_change(&self, other: &Config) -> Option<(&'static str, String, String)> {
-        self.first_change(
-            other,
-            &[
-                "dataset",
-                "data",
-                "target",
-                "test_data",
-                "delimiter",
-                "categorical",
-                "ignore",
-                "normalize",
-                "hidden",
-                "activation",
-                "loss",
-                "optimizer",
-            ],
-        )
+        self.first_change(other, Role::Network)
     }
 
-    /// The first of `keys` whose value differs in `other`, with both values as a config file
-    /// spells them ("none" for an unset one).
-    fn first_change(&self, other: &Config, keys: &[&'static str]) -> Option<(&'static str, String, String)> {
+    /// The first setting playing `role` whose value differs in `other`, with both values as a
+    /// config file spells them ("none" for an unset one).
+    fn first_change(&self, other: &Config, role: Role) -> Option<(&'static str, String, String)> {
         let as_table = |c: &Config| toml::Table::try_from(c).expect("a Config serializes to TOML");
         let (was, now) = (as_table(self), as_table(other));
         // As a config file spells it: a list in brackets ([12, 6]).
@@ -567,9 +542,9 @@ impl Config {
             Some(list @ toml::Value::Array(_)) => list.to_string(),
             Some(v) => value_text(v, ","),
         };
-        keys.iter().find_map(|&key| {
-            let (a, b) = (show(&was, key), show(&now, key));
-            (a != b).then_some((key, a, b))
+        all().into_iter().filter(|s| s.plays(role)).find_map(|s| {
+            let (a, b) = (show(&was, s.key), show(&now, s.key));
+            (a != b).then_some((s.key, a, b))
         })
     }
 

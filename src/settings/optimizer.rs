@@ -4,19 +4,20 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::declare::{Extra, Range};
+use super::declare::{Extra, Range, Role};
 
 crate::settings_group! {
     /// An optimizer and its hyper-parameters.
     #[derive(Copy)]
     pub struct Optimizer in "optimizer" {
         /// Optimizer.
-        kind as "optimizer": OptimizerKind = OptimizerKind::Sgd;
+        kind as "optimizer": OptimizerKind = OptimizerKind::Sgd, Extra::NONE.roles(&[Role::Network]);
         /// Learning rate, a finite number > 0.
         lr: f32 = OptimizerKind::Sgd.default_lr(), Extra {
             range: Range::Positive,
             default_text: Some(OptimizerKind::default_lr_text),
             value_name: None,
+            roles: &[],
         };
         /// Momentum μ for `--optimizer momentum`.
         momentum: f32 = 0.9, Extra::range(Range::Fraction);

@@ -203,6 +203,15 @@ pub fn epoch_order(n: usize, seed: u64, epoch: usize) -> Vec<u32> {
     order
 }
 
+/// The order epoch `epoch` visits `n` training samples in: [`epoch_order`]'s shuffle, or
+/// theirs without `shuffle`.
+pub fn visit_order(n: usize, seed: u64, epoch: usize, shuffle: bool) -> Vec<u32> {
+    match shuffle {
+        true => epoch_order(n, seed, epoch),
+        false => (0..n as u32).collect(),
+    }
+}
+
 /// Mini-batches in an epoch of `train_len` samples (the last one may be smaller).
 pub fn steps_per_epoch(train_len: usize, batch_size: usize) -> usize {
     train_len.div_ceil(batch_size)
@@ -246,10 +255,7 @@ pub fn fit(
         } else {
             0
         };
-        let order = match cfg.shuffle {
-            true => epoch_order(train_len, cfg.seed, epoch),
-            false => (0..train_len as u32).collect(),
-        };
+        let order = visit_order(train_len, cfg.seed, epoch, cfg.shuffle);
         let first_step = (epoch - 1) * steps_per_epoch;
         let mut lrs: Vec<f32> = (first_step..first_step + steps_per_epoch)
             .map(|step| cfg.schedule.lr(epoch - 1, step))
