@@ -269,10 +269,20 @@ fn the_default_learning_rate_follows_the_optimizer() {
     };
     for (optimizer, lr) in [("sgd", 0.1), ("momentum", 0.1), ("adam", 1e-3), ("adamw", 1e-3)] {
         let config = resolve(&format!("optimizer = \"{optimizer}\""));
-        assert_eq!((config.optimizer.lr, config.lr_defaulted), (lr, true), "{optimizer}");
+        assert_eq!(
+            (config.optimizer.lr, config.optimizer.lr_is_default()),
+            (lr, true),
+            "{optimizer}"
+        );
     }
     let given = resolve("optimizer = \"adam\"\nlr = 0.05");
-    assert_eq!((given.optimizer.lr, given.lr_defaulted), (0.05, false));
+    assert_eq!((given.optimizer.lr, given.optimizer.lr_is_default()), (0.05, false));
+    // A resumed run's config.toml holds the value: the same configuration read back.
+    let adam = resolve("optimizer = \"adam\"");
+    assert_eq!(
+        Config::from_toml(std::path::Path::new("config.toml"), &adam.to_toml()).expect("valid"),
+        adam
+    );
 }
 
 /// `--init pytorch` is `nn.Linear`'s default: weights and biases U(±1/√fan_in), biases too.

@@ -250,7 +250,7 @@ fn print_header(run: &Run, quiet: bool) {
         model.dropout,
         choice_name(&optimizer.kind),
         optimizer.lr,
-        if config.lr_defaulted {
+        if optimizer.lr_is_default() {
             format!(" (the default for {}; --lr sets another)", choice_name(&optimizer.kind))
         } else {
             String::new()

@@ -100,13 +100,13 @@ fn held_out(r: &HistoryRow) -> (&'static str, f64) {
 /// AdamW) at its default rate, which is already small.
 fn lr_may_be_lowered(settings: &Config) -> bool {
     let adaptive = matches!(settings.optimizer.kind, OptimizerKind::Adam | OptimizerKind::Adamw);
-    !(adaptive && settings.lr_defaulted)
+    !(adaptive && settings.optimizer.lr_is_default())
 }
 
 /// The run's learning rate as a finding names it: `0.1 (the default, with sgd)`.
 fn lr_text(settings: &Config) -> String {
     let optimizer = &settings.optimizer;
-    match settings.lr_defaulted {
+    match optimizer.lr_is_default() {
         true => format!("{} (the default, with {})", optimizer.lr, choice_name(&optimizer.kind)),
         false => optimizer.lr.to_string(),
     }

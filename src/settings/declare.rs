@@ -31,6 +31,8 @@ pub struct Setting {
     pub value_name: Option<&'static str>,
     /// What it plays a part in.
     pub roles: &'static [Role],
+    /// Its default when it depends on the other settings given (see [`Extra::default_from`]).
+    pub default_from: Option<fn(&toml::Table) -> toml::Value>,
 }
 
 impl Setting {
@@ -349,6 +351,9 @@ pub struct Extra {
     pub default_text: Option<fn() -> String>,
     pub value_name: Option<&'static str>,
     pub roles: &'static [Role],
+    /// A default that depends on the other settings given (the lr's on the optimizer): their
+    /// table in, the value out.
+    pub default_from: Option<fn(&toml::Table) -> toml::Value>,
 }
 
 impl Extra {
@@ -357,6 +362,7 @@ impl Extra {
         default_text: None,
         value_name: None,
         roles: &[],
+        default_from: None,
     };
 
     pub const fn range(range: Range) -> Extra {
@@ -435,6 +441,7 @@ macro_rules! settings_group {
                         range: extra.range,
                         value_name: extra.value_name,
                         roles: extra.roles,
+                        default_from: extra.default_from,
                     }
                 }),*]
             }

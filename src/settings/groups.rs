@@ -132,6 +132,7 @@ crate::settings_group! {
             default_text: None,
             value_name: Some("N"),
             roles: &[Role::NotLearned, Role::LaterEpochs],
+            default_from: None,
         };
     }
 }

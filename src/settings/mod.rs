@@ -42,9 +42,6 @@ pub struct Config {
     pub training: LoopSettings,
     #[serde(flatten)]
     pub run: RunSettings,
-    /// `lr` was not given: it is the optimizer's default (not recorded; config.toml holds the value).
-    #[serde(skip)]
-    pub lr_defaulted: bool,
 }
 
 /// A setting's value as a person writes it: text unquoted, an f32 as one (0.1, not
@@ -234,6 +231,13 @@ impl Config {
             ));
         }
         let settings = all();
+        // Defaults that depend on other settings (the lr on the optimizer), as declared.
+        for setting in &settings {
+            if let (false, Some(default)) = (table.contains_key(setting.key), setting.default_from) {
+                let value = default(&table);
+                table.insert(setting.key.into(), value);
+            }
+        }
         for (key, value) in table.iter_mut() {
             match settings.iter().find(|s| s.key == key) {
                 None => {
@@ -247,17 +251,13 @@ impl Config {
                 Some(_) => {}
             }
         }
-        let mut config = Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| Error::ConfigFile {
+        let config = Config::deserialize(toml::Value::Table(table.clone())).map_err(|e| Error::ConfigFile {
             path: path.into(),
             detail: match culprit_key(&table) {
                 Some(key) => format!("key `{key}`: {}", e.message()),
                 None => e.message().to_string(),
             },
         })?;
-        if !table.contains_key("lr") {
-            config.optimizer.lr = config.optimizer.kind.default_lr();
-            config.lr_defaulted = true;
-        }
         config.validate()?;
         Ok(config)
     }

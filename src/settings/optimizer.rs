@@ -18,6 +18,7 @@ crate::settings_group! {
             default_text: Some(OptimizerKind::default_lr_text),
             value_name: None,
             roles: &[],
+            default_from: Some(OptimizerKind::default_lr_of),
         };
         /// Momentum μ for `--optimizer momentum`.
         momentum: f32 = 0.9, Extra::range(Range::Fraction);
@@ -63,6 +64,14 @@ pub enum OptimizerKind {
     Adamw,
 }
 
+impl Optimizer {
+    /// The learning rate is this optimizer's default (given or not: the advice and the
+    /// messages that name a default hold either way).
+    pub fn lr_is_default(&self) -> bool {
+        self.lr == self.kind.default_lr()
+    }
+}
+
 impl OptimizerKind {
     /// The learning rate when none is given: Adam's step is already normalized, so it takes
     /// the 1e-3 its paper (and PyTorch) use; SGD and momentum take 0.1.
@@ -71,6 +80,17 @@ impl OptimizerKind {
             OptimizerKind::Sgd | OptimizerKind::Momentum => 0.1,
             OptimizerKind::Adam | OptimizerKind::Adamw => 1e-3,
         }
+    }
+
+    /// The default learning rate of the optimizer a settings table names (SGD's when it names
+    /// none, or none that parses: validation then reports it).
+    pub fn default_lr_of(settings: &toml::Table) -> toml::Value {
+        let kind = settings
+            .get("optimizer")
+            .and_then(toml::Value::as_str)
+            .and_then(|name| <OptimizerKind as clap::ValueEnum>::from_str(name, false).ok())
+            .unwrap_or_default();
+        toml::Value::Float(f64::from(kind.default_lr()))
     }
 
     /// Every optimizer's default learning rate in words, as `--help` gives it: "0.1 for sgd and
