@@ -2,6 +2,7 @@
 //! f32 row a network sees.
 
 pub mod arrays;
+#[cfg(feature = "download")]
 pub mod download;
 pub mod idx;
 pub mod locate;

@@ -6,7 +6,6 @@ mod legend;
 mod text;
 
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -24,9 +23,12 @@ use legend::{LegendEntry, Swatch};
 
 /// The bundled font (DejaVu Sans, see fonts/LICENSE-DejaVu.txt), so PNG text needs no system fonts.
 static FONT: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
-static REGISTER: Once = Once::new();
+#[cfg(not(target_arch = "wasm32"))]
+static REGISTER: std::sync::Once = std::sync::Once::new();
 
 fn register_font() {
+    // plotters draws a browser's text with the browser's fonts: there is nothing to register.
+    #[cfg(not(target_arch = "wasm32"))]
     REGISTER.call_once(|| {
         // The bundled file is a valid TrueType font, so registration cannot fail.
         let registered = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);

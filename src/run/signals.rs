@@ -19,6 +19,7 @@ const SIGINT: i32 = 2;
 static AT_ONCE: AtomicUsize = AtomicUsize::new(0);
 
 /// Records a signal; the second one, or any inside [`exit_at_once`], ends the process at once.
+#[cfg(any(unix, windows))]
 fn on_signal(signal: i32) {
     if RECEIVED.fetch_add(1, Ordering::SeqCst) > 0 {
         std::process::exit(crate::error::signal_exit_code(signal));
@@ -34,6 +35,7 @@ fn on_signal(signal: i32) {
     );
 }
 
+#[cfg(any(unix, windows))]
 fn name(signal: i32) -> &'static str {
     match signal {
         1 => "hangup (SIGHUP)",
@@ -61,11 +63,15 @@ fn install_handlers() {
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
 fn install_handlers() {
     // Failure only means another handler is installed; Ctrl-C then keeps its default effect.
     let _ = ctrlc::set_handler(|| on_signal(SIGINT));
 }
+
+/// No signals reach a page (wasm32): it stops training through its observer.
+#[cfg(not(any(unix, windows)))]
+fn install_handlers() {}
 
 /// While the returned guard lives, a stop signal ends the process at once: for work that
 /// writes nothing (loading and checking data, building the network), where finishing first
