@@ -1,12 +1,11 @@
 //! The training loop, the same for every backend: shuffle, train an epoch (in progress ticks),
 //! evaluate, keep the best epoch by validation, stop early.
 
-use std::time::Instant;
-
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use web_time::Instant;
 
 use crate::error::{Error, Result};
 use crate::nn::optim::Schedule;

@@ -1,0 +1,88 @@
+//! The engine in a browser: this file builds for wasm32-unknown-unknown and runs in headless
+//! Chromium (wasm-bindgen-test; see .ci/test). The CPU reference, compiled to wasm, trains the
+//! seeded blobs run of tests/golden/blobs_sgd_relu (recorded natively) to the same history and
+//! weights, within the tolerance `tests/unchanged.rs` allows a machine that rounds differently
+//! (wasm's scalar GEMM kernel sums in another order than a native AVX2 one).
+#![cfg(target_arch = "wasm32")]
+
+use gpu_mlp::run::Run;
+use gpu_mlp::settings::Config;
+use gpu_mlp::training::train::Event;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// What `tests/unchanged.rs` allows a machine with another GEMM kernel.
+const TOL: f64 = 1e-3;
+
+const GOLDEN_HISTORY: &str = include_str!("golden/blobs_sgd_relu/history.csv");
+const GOLDEN_PARAMS: &[u8] = include_bytes!("golden/blobs_sgd_relu/params.f32");
+
+fn close(what: &str, got: f64, want: f64) {
+    let err = (got - want).abs() / want.abs().max(1e-6);
+    assert!(
+        err <= TOL,
+        "{what}: {got} in the browser, {want} natively (rel {err:e})"
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_cpu_reference_trains_the_golden_blobs_run_in_the_browser() {
+    // `gpu-mlp train --dataset blobs --hidden 16 --epochs 3 --device cpu --seed 7`, as
+    // tests/unchanged.rs records the golden.
+    let settings = "dataset = \"blobs\"\nhidden = [16]\nepochs = 3\ndevice = \"cpu\"\nseed = 7";
+    let table: toml::Table = toml::from_str(settings).expect("valid TOML");
+    let config = Config::resolve(None, &table).expect("valid settings");
+    let mut run = Run::new(&config).expect("a run in memory");
+    let outcome = run.train(&mut |_: Event<'_>| {}).expect("trains");
+    assert_eq!(outcome.reports.len(), 3);
+    let mut golden = GOLDEN_HISTORY.lines();
+    let header: Vec<&str> = golden.next().expect("a header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect("a column");
+    for (row, report) in golden.zip(&outcome.reports) {
+        let cells: Vec<&str> = row.split(',').collect();
+        let value = |name: &str| cells[column(name)].parse::<f64>().expect("a number");
+        let epoch = report.epoch;
+        close(
+            &format!("epoch {epoch} train loss"),
+            report.train.loss,
+            value("train_loss"),
+        );
+        close(
+            &format!("epoch {epoch} train accuracy"),
+            report.train.accuracy,
+            value("train_accuracy"),
+        );
+        let test = report.test.expect("blobs has a test split");
+        close(&format!("epoch {epoch} test loss"), test.loss, value("test_loss"));
+        close(
+            &format!("epoch {epoch} test accuracy"),
+            test.accuracy,
+            value("test_accuracy"),
+        );
+    }
+    let params = run.backend().parameters().expect("the weights");
+    let golden: Vec<f32> = GOLDEN_PARAMS
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    assert_eq!(params.len(), golden.len());
+    let norm = |v: &[f32]| v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
+    let diff: Vec<f32> = params.iter().zip(&golden).map(|(a, b)| a - b).collect();
+    let rel = norm(&diff) / norm(&golden);
+    assert!(
+        rel <= TOL,
+        "the weights differ from the native run's by {rel:e} of their norm"
+    );
+}
+
+/// A bad setting gets the command line's own message in the browser too.
+#[wasm_bindgen_test]
+fn a_bad_setting_says_what_the_command_line_says() {
+    let table: toml::Table = toml::from_str("dataset = \"blobs\"\nlr = -1.0").expect("valid TOML");
+    let err = Config::resolve(None, &table).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "invalid lr: (--lr) must be a finite number > 0, got -1"
+    );
+}
