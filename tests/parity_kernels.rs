@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{assert_close, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, read_u32, rng, step_table};
+use common::{
+    assert_close, case_rng, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, read_u32, step_table,
+};
 use gpu_mlp::cpu::{gemm, ops};
 use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
@@ -140,13 +142,6 @@ macro_rules! cases {
             $check(stringify!($name), $args);
         }
     )*};
-}
-
-/// A seed of its own for each case.
-fn case_rng(case: &str) -> rand_chacha::ChaCha8Rng {
-    rng(case
-        .bytes()
-        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))))
 }
 
 /// `C = A · B` of shape `(m, k, n)` for every storage of A and B, each plan against the CPU.

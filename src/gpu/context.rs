@@ -35,6 +35,10 @@ impl GraphicsApi {
     /// The backends to look for adapters on, in order of preference: the next only when the
     /// one before has none (for `Auto` without `$WGPU_BACKEND`: the primary ones, then OpenGL).
     fn backends(self) -> Vec<wgpu::Backends> {
+        // In a browser there is one graphics API: its WebGPU.
+        if cfg!(target_arch = "wasm32") {
+            return vec![wgpu::Backends::BROWSER_WEBGPU];
+        }
         match self {
             GraphicsApi::Auto => match wgpu::Backends::from_env() {
                 Some(from_env) => vec![from_env],
@@ -163,16 +167,35 @@ fn instance(backends: wgpu::Backends) -> wgpu::Instance {
 /// DX12), and only when there is none those of OpenGL: probing GL's EGL/Wayland path prints
 /// loader noise (`XDG_RUNTIME_DIR is invalid…`) a run that has Vulkan never needs to show.
 fn adapters(api: GraphicsApi) -> Vec<wgpu::Adapter> {
-    api.backends()
-        .into_iter()
-        .map(probe)
-        .find(|found| !found.is_empty())
-        .unwrap_or_default()
+    pollster::block_on(adapters_of(api))
+}
+
+async fn adapters_of(api: GraphicsApi) -> Vec<wgpu::Adapter> {
+    for backends in api.backends() {
+        let found = probe_of(backends).await;
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
 }
 
 /// The adapters of `backends`, best first.
 fn probe(backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
-    let mut found = pollster::block_on(instance(backends).enumerate_adapters(backends));
+    pollster::block_on(probe_of(backends))
+}
+
+async fn probe_of(backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
+    let instance = instance(backends);
+    // A browser lists no adapters: it offers the one it chooses on request.
+    if backends == wgpu::Backends::BROWSER_WEBGPU {
+        return instance
+            .request_adapter(&wgpu::RequestAdapterOptions::default())
+            .await
+            .into_iter()
+            .collect();
+    }
+    let mut found = instance.enumerate_adapters(backends).await;
     found.sort_by_key(|a| rank(a.get_info().device_type));
     found
 }
@@ -221,7 +244,14 @@ impl GpuContext {
 
     /// Opens the best adapter `choice` allows through `api`.
     pub fn on(choice: AdapterChoice, api: GraphicsApi) -> Result<Self> {
-        let adapter = adapters(api)
+        pollster::block_on(GpuContext::open(choice, api))
+    }
+
+    /// [`GpuContext::on`], awaiting the adapter and the device instead of blocking: a browser
+    /// answers both asynchronously (natively `on` waits for them).
+    pub async fn open(choice: AdapterChoice, api: GraphicsApi) -> Result<Self> {
+        let adapter = adapters_of(api)
+            .await
             .into_iter()
             .find(|a| choice == AdapterChoice::Any || AdapterSummary::of(a).is_hardware())
             .ok_or_else(|| {
@@ -252,13 +282,15 @@ impl GpuContext {
         // Timestamps between the dispatches of a pass, for `GpuBackend::profile_train_step`.
         let profiling = PROFILING;
         let timestamps = adapter.features().contains(profiling);
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            label: Some("gpu-mlp"),
-            required_features: if timestamps { profiling } else { wgpu::Features::empty() },
-            required_limits: limits.clone(),
-            ..Default::default()
-        }))
-        .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", adapter.get_info().name)))?;
+        let (device, queue) = adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("gpu-mlp"),
+                required_features: if timestamps { profiling } else { wgpu::Features::empty() },
+                required_limits: limits.clone(),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::Gpu(format!("cannot open {}: {e}", adapter.get_info().name)))?;
         let failures = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&failures);
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| record(&sink, e.to_string())));
@@ -342,6 +374,11 @@ impl GpuContext {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
+        self.reported()
+    }
+
+    /// Fails with any error wgpu reported since the last look.
+    fn reported(&self) -> Result<()> {
         let reported = std::mem::take(&mut *self.failures.lock().unwrap_or_else(|p| p.into_inner()));
         match reported.is_empty() {
             true => Ok(()),
@@ -351,11 +388,17 @@ impl GpuContext {
 
     /// Copies the first `bytes` of `source` back to the host, waiting for queued work to finish.
     pub fn read_back(&self, source: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        pollster::block_on(self.read_back_async(source, bytes))
+    }
+
+    /// [`GpuContext::read_back`] without blocking: the copy is queued, and the mapping awaited
+    /// (a browser answers it when the GPU is done; natively this waits for the device).
+    pub async fn read_back_async(&self, source: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
         let mut encoder = self.device.create_command_encoder(&Default::default());
         let staging = self.staging_buffer(bytes);
         encoder.copy_buffer_to_buffer(source, 0, &staging, 0, bytes);
         self.queue.submit([encoder.finish()]);
-        self.map_staging(&staging, bytes)
+        self.map_staging_async(&staging, bytes).await
     }
 
     /// A buffer the host can map for reading, `bytes` long (rounded up to 4).
@@ -370,18 +413,28 @@ impl GpuContext {
 
     /// Waits for submitted work, maps `staging` and returns its first `bytes`.
     pub fn map_staging(&self, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        staging.map_async(wgpu::MapMode::Read, ..bytes.max(4).next_multiple_of(4), move |r| {
-            // The receiver lives until recv below returns, so the send cannot fail.
+        pollster::block_on(self.map_staging_async(staging, bytes))
+    }
+
+    /// [`GpuContext::map_staging`], awaiting the mapping: in a browser nothing blocks, and the
+    /// browser answers when the GPU is done; natively the device is waited for first.
+    pub async fn map_staging_async(&self, staging: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        let range = ..bytes.max(4).next_multiple_of(4);
+        let (tx, rx) = futures_channel::oneshot::channel();
+        staging.map_async(wgpu::MapMode::Read, range, move |r| {
+            // The receiver is awaited below, so the send cannot fail.
             let _ = tx.send(r);
         });
-        self.wait()?;
-        rx.recv()
+        if !cfg!(target_arch = "wasm32") {
+            self.wait()?;
+        }
+        rx.await
             .map_err(|_| Error::Gpu("buffer mapping was never answered".into()))?
             .map_err(|e| Error::Gpu(format!("cannot map results: {e}")))?;
+        self.reported()?;
         let bytes_out = {
             let view = staging
-                .get_mapped_range(..bytes.max(4).next_multiple_of(4))
+                .get_mapped_range(range)
                 .map_err(|e| Error::Gpu(format!("cannot read results: {e}")))?;
             view[..bytes as usize].to_vec()
         };

@@ -150,8 +150,10 @@ pub struct Matmul {
     kernels: [ShapeKernels; 3],
     /// Bound where an epilogue needs no bias or mask.
     unused: wgpu::Buffer,
-    /// Bound where no row sums are asked for (a separate buffer: it is bound writable).
+    /// Bound where no row sums are asked for, and where k is not split: buffers of their own,
+    /// as both are bound writable and WebGPU forbids writable bindings that overlap.
     unused_sums: wgpu::Buffer,
+    unused_partials: wgpu::Buffer,
     /// A zeroed step table entry (dropout 0), bound where no dropout is asked for.
     no_dropout: wgpu::Buffer,
 }
@@ -190,6 +192,7 @@ impl Matmul {
             kernels,
             unused: unused("matmul unused operand"),
             unused_sums: unused("matmul unused row sums"),
+            unused_partials: unused("matmul unused partials"),
             no_dropout: ctx.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("matmul no dropout"),
                 size: STEP_STRIDE,
@@ -273,7 +276,7 @@ impl Matmul {
                     "partials",
                     op.partials
                         .or(own_partials.as_ref().map(Region::all))
-                        .unwrap_or(Region::all(&self.unused_sums))
+                        .unwrap_or(Region::all(&self.unused_partials))
                         .binding(),
                 ),
             ],
