@@ -1,6 +1,11 @@
 //! gpu-mlp: train multi-layer perceptrons with hand-written WGSL kernels on wgpu, checked against
 //! a plain-Rust CPU reference that states the same math.
 //!
+//! The same library runs in a browser: it builds for `wasm32-unknown-unknown` without the
+//! `download` feature (HTTPS downloads, the command line's and Python's), opens the browser's
+//! WebGPU with [`gpu::GpuContext::open`] and awaits its readbacks
+//! ([`gpu::GpuContext::read_back_async`]); `tests/browser.rs` proves it in headless Chromium.
+//!
 //! Every module, in a line each (the folders are the program's layers):
 //!
 //! - [`settings`]: every setting declared once ([`settings::groups`], [`settings::optimizer`], with

@@ -5,12 +5,12 @@
 mod common;
 
 use common::{
-    assert_close, case_rng, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, read_u32, step_table,
+    assert_close, case_rng, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, read_u32, step_table, upload,
 };
 use gpu_mlp::cpu::{gemm, ops};
 use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
-use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
+use gpu_mlp::gpu::kernels::loss::StepMetric;
 use gpu_mlp::gpu::kernels::matmul::{MatmulOperands, ProductPlan};
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
@@ -24,18 +24,12 @@ use rand::Rng;
 const TOL: f64 = 1e-5;
 const ACTIVATIONS: [Activation; 3] = [Activation::Relu, Activation::Tanh, Activation::Sigmoid];
 
-fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
-    ctx.storage_buffer_init(label, bytemuck::cast_slice(values))
-        .expect("buffer")
-}
-
 fn poisoned(ctx: &GpuContext, label: &str, n: usize) -> wgpu::Buffer {
     ctx.storage_buffer_init(label, &nan_bytes(n)).expect("buffer")
 }
 
 /// The epilogue to test, with its operand's values.
 enum Tail {
-    None,
     Bias(Vec<f32>),
     BiasAct(Vec<f32>, Activation),
     ActGrad(Vec<f32>, Activation),
@@ -57,15 +51,13 @@ fn gpu_matmul(
 ) -> Vec<(ProductPlan, Vec<f32>)> {
     let (a_buf, b_buf, c_buf) = (upload(ctx, "a", a), upload(ctx, "b", b), poisoned(ctx, "c", m * n));
     let extra = match tail {
-        Tail::None => None,
-        Tail::Bias(v) | Tail::BiasAct(v, _) | Tail::ActGrad(v, _) => Some(upload(ctx, "extra", v)),
+        Tail::Bias(v) | Tail::BiasAct(v, _) | Tail::ActGrad(v, _) => upload(ctx, "extra", v),
     };
     let region = |buf| Region::all(buf);
-    let epilogue = match (tail, &extra) {
-        (Tail::Bias(_), Some(e)) => Epilogue::Bias(region(e)),
-        (Tail::BiasAct(_, act), Some(e)) => Epilogue::BiasAct(region(e), *act),
-        (Tail::ActGrad(_, act), Some(e)) => Epilogue::ActGrad(region(e), *act),
-        _ => Epilogue::None,
+    let epilogue = match tail {
+        Tail::Bias(_) => Epilogue::Bias(region(&extra)),
+        Tail::BiasAct(_, act) => Epilogue::BiasAct(region(&extra), *act),
+        Tail::ActGrad(_, act) => Epilogue::ActGrad(region(&extra), *act),
     };
     product_plans(m, k, n)
         .into_iter()
@@ -144,57 +136,15 @@ macro_rules! cases {
     )*};
 }
 
-/// `C = A · B` of shape `(m, k, n)` for every storage of A and B, each plan against the CPU.
-fn matmul_layouts(case: &str, (m, k, n): (usize, usize, usize)) {
-    let Some((ctx, kernel)) = shared_matmul(case) else {
-        return;
-    };
-    let mut r = case_rng(case);
-    let a = random_vec(&mut r, m * k);
-    let b = random_vec(&mut r, k * n);
-    for a_stored in [Stored::AsIs, Stored::Transposed] {
-        for b_stored in [Stored::AsIs, Stored::Transposed] {
-            let mut want = vec![0.0; m * n];
-            gemm::matmul(
-                Product {
-                    m,
-                    k,
-                    n,
-                    a: a_stored,
-                    b: b_stored,
-                },
-                &a,
-                &b,
-                &mut want,
-            );
-            let got = gpu_matmul(
-                ctx,
-                kernel,
-                (m, k, n),
-                (&a, a_stored),
-                (&b, b_stored),
-                &Tail::None,
-                None,
-            );
-            assert_each_plan(
-                &format!("matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?}"),
-                &got,
-                &want,
-            );
-        }
+/// `C = A · B` for every storage of A and B, each plan against the CPU (the case is shared
+/// with the browser's suite: `common::matmul_layouts`).
+fn matmul_layouts(case: &str, shape: (usize, usize, usize)) {
+    if let Some((ctx, kernel)) = shared_matmul(case) {
+        pollster::block_on(common::matmul_layouts(ctx, kernel, case, shape));
     }
 }
 
-cases!(matmul_layouts {
-    matmul_layouts_1x1x1: (1, 1, 1);
-    matmul_layouts_3x7x33: (3, 7, 33);
-    matmul_layouts_7x785x3: (7, 785, 3);
-    matmul_layouts_33x129x7: (33, 129, 7);
-    matmul_layouts_129x33x785: (129, 33, 785);
-    matmul_layouts_1x785x129: (1, 785, 129);
-    matmul_layouts_128x784x64: (128, 784, 64);
-    matmul_layouts_64x128x10: (64, 128, 10);
-});
+matmul_layout_cases!(cases);
 
 /// A dense layer `(rows, fan_in, fan_out)`: the bias epilogue against `linear_forward`, and
 /// bias + each activation against `activate` after it.
@@ -421,118 +371,37 @@ cases!(optimizer_matches_cpu {
     optim_adamw_len_407050: (OptimizerKind::Adamw, false, 0.05, 407_050);
 });
 
-/// Runs the loss kernel on `outputs` (`batch × units`) for a step of `rows` samples, writing its
-/// metrics to slot 2. Returns (gradient, metric).
+/// Runs the loss kernel (see `common::gpu_loss`).
 fn gpu_loss(
     ctx: &GpuContext,
     loss: Loss,
     logits: &[f32],
     labels: &[u32],
-    weighted: Option<(&[u32], &[f32])>,
+    weighted: common::Weighting<'_>,
     rows: usize,
     units: usize,
 ) -> (Vec<f32>, StepMetric) {
     let kernel = LossGrad::new(ctx);
-    let batch = labels.len();
-    // Unweighted, the order and weights are bound but never read: NaN would show if they were.
-    let (order, weights) = weighted.unwrap_or((&[0], &[f32::NAN]));
-    let order_buf = ctx
-        .storage_buffer_init("order", bytemuck::cast_slice(order))
-        .expect("buffer");
-    let weights_buf = upload(ctx, "weights", weights);
-    let logits_buf = upload(ctx, "logits", logits);
-    let labels_buf = ctx
-        .storage_buffer_init("labels", bytemuck::cast_slice(labels))
-        .expect("buffer");
-    let dlogits = poisoned(ctx, "dlogits", batch * units);
-    let metrics = poisoned(ctx, "metrics", 2 * 4);
-    let steps = step_table(
+    pollster::block_on(common::gpu_loss(
         ctx,
-        &[StepInfo {
-            first: 0,
-            rows: rows as u32,
-            slot: 2,
-            weighted: u32::from(weighted.is_some()),
-            ..Default::default()
-        }],
-    );
-    let binding = kernel.bind(
-        ctx,
-        &LossOperands {
-            steps: &steps,
-            logits: Region::all(&logits_buf),
-            labels: &labels_buf,
-            dlogits: Region::all(&dlogits),
-            metrics: &metrics,
-            order: Region::all(&order_buf),
-            weights: Region::all(&weights_buf),
-            loss,
-            units,
-            batch,
-        },
-    );
-    ctx.submit_pass("loss", |pass| kernel.dispatch(pass, &binding, step_offset(0)));
-    let raw = ctx.read_back(&metrics, 4 * 8).expect("read back");
-    let all: Vec<StepMetric> = bytemuck::pod_collect_to_vec(&raw);
-    (read_f32(ctx, &dlogits, batch * units), all[2])
+        &kernel,
+        loss,
+        (logits, labels, weighted),
+        rows,
+        units,
+    ))
 }
 
-/// One loss on a batch of `batch` rows of which the step uses `rows` (a short last batch
-/// leaves the rest zero), `classes` classes, unweighted or with a random weight per sample
-/// (read through a random order): gradient, loss sum and hits against `loss_and_grad`.
-fn loss_matches_cpu(case: &str, (loss, batch, rows, classes, weighted): (Loss, usize, usize, usize, bool)) {
-    let Some(ctx) = shared_context(case) else {
-        return;
-    };
-    let mut r = case_rng(case);
-    let units = loss.output_units(classes).expect("valid");
-    let logits: Vec<f32> = random_vec(&mut r, batch * units).iter().map(|v| 8.0 * v).collect();
-    let labels: Vec<u32> = (0..batch).map(|_| r.random_range(0..classes as u32)).collect();
-    let samples = 3 * batch + 1;
-    let order: Vec<u32> = (0..batch).map(|_| r.random_range(0..samples as u32)).collect();
-    let sample_weights: Vec<f32> = (0..samples).map(|_| r.random_range(0.0..4.0)).collect();
-    let batch_weights: Vec<f32> = order.iter().map(|&i| sample_weights[i as usize]).collect();
-    let mut want = vec![f32::NAN; batch * units];
-    let cpu_weights = weighted.then_some(batch_weights.as_slice());
-    let expected = ops::loss_and_grad(loss, &logits, &labels, cpu_weights, rows, units, &mut want);
-    let gpu_weights = weighted.then_some((order.as_slice(), sample_weights.as_slice()));
-    let (got, metric) = gpu_loss(ctx, loss, &logits, &labels, gpu_weights, rows, units);
-    assert_close(case, &got, &want, TOL);
-    assert_eq!(metric.correct, expected.correct, "{case}: correct count");
-    let loss_err = (f64::from(metric.loss_sum) - expected.loss_sum).abs() / expected.loss_sum.abs().max(1e-12);
-    assert!(
-        loss_err <= TOL,
-        "{case}: loss sum {} vs {} (rel {loss_err:e})",
-        metric.loss_sum,
-        expected.loss_sum
-    );
+/// One loss case against `loss_and_grad` (shared with the browser's suite:
+/// `common::loss_matches_cpu`).
+fn loss_matches_cpu(case: &str, args: (Loss, usize, usize, usize, bool)) {
+    if let Some(ctx) = shared_context(case) {
+        let kernel = LossGrad::new(ctx);
+        pollster::block_on(common::loss_matches_cpu(ctx, &kernel, case, args));
+    }
 }
 
-// (loss, batch, rows, classes, weighted): one row, a full batch, short batches, many classes;
-// each again with sample weights.
-cases!(loss_matches_cpu {
-    loss_logits_ce_1_row: (Loss::SoftmaxCrossEntropy, 1, 1, 2, false);
-    loss_logits_ce_128: (Loss::SoftmaxCrossEntropy, 128, 128, 10, false);
-    loss_logits_ce_short_100_of_129: (Loss::SoftmaxCrossEntropy, 129, 100, 10, false);
-    loss_logits_ce_short_257_of_300: (Loss::SoftmaxCrossEntropy, 300, 257, 3, false);
-    loss_logits_ce_785_classes: (Loss::SoftmaxCrossEntropy, 7, 7, 785, false);
-    loss_prob_ce_1_row: (Loss::SoftmaxProbCrossEntropy, 1, 1, 2, false);
-    loss_prob_ce_128: (Loss::SoftmaxProbCrossEntropy, 128, 128, 10, false);
-    loss_prob_ce_short_100_of_129: (Loss::SoftmaxProbCrossEntropy, 129, 100, 10, false);
-    loss_prob_ce_short_257_of_300: (Loss::SoftmaxProbCrossEntropy, 300, 257, 3, false);
-    loss_prob_ce_785_classes: (Loss::SoftmaxProbCrossEntropy, 7, 7, 785, false);
-    loss_binary_ce_1_row: (Loss::BinaryCrossEntropy, 1, 1, 2, false);
-    loss_binary_ce_128: (Loss::BinaryCrossEntropy, 128, 128, 2, false);
-    loss_binary_ce_short_100_of_129: (Loss::BinaryCrossEntropy, 129, 100, 2, false);
-    loss_binary_ce_short_257_of_300: (Loss::BinaryCrossEntropy, 300, 257, 2, false);
-    loss_weighted_logits_ce_1_row: (Loss::SoftmaxCrossEntropy, 1, 1, 2, true);
-    loss_weighted_logits_ce_short_100_of_129: (Loss::SoftmaxCrossEntropy, 129, 100, 10, true);
-    loss_weighted_logits_ce_short_257_of_300: (Loss::SoftmaxCrossEntropy, 300, 257, 3, true);
-    loss_weighted_logits_ce_785_classes: (Loss::SoftmaxCrossEntropy, 7, 7, 785, true);
-    loss_weighted_prob_ce_short_100_of_129: (Loss::SoftmaxProbCrossEntropy, 129, 100, 10, true);
-    loss_weighted_binary_ce_1_row: (Loss::BinaryCrossEntropy, 1, 1, 2, true);
-    loss_weighted_binary_ce_short_257_of_300: (Loss::BinaryCrossEntropy, 300, 257, 2, true);
-});
+loss_cases!(cases);
 
 /// The course's worked example: mean loss ≈ 1.445 and gradient rows p − y.
 #[test]

@@ -76,3 +76,219 @@ pub fn step_table(ctx: &GpuContext, infos: &[gpu_mlp::gpu::kernels::StepInfo]) -
         usage: wgpu::BufferUsages::UNIFORM,
     })
 }
+
+// Kernel cases run by both suites: natively (`tests/parity_kernels.rs`, each blocked on) and
+// in the browser's WebGPU (`tests/browser.rs`, each awaited). The case lists are macros taking
+// the suite's own test-generating macro, so one list names each case once for both.
+
+/// The native kernel suite's tolerance: `rel_err` ≤ 1e-5.
+pub const KERNEL_TOL: f64 = 1e-5;
+
+/// The absolute error WGSL allows `log` on [0.5, 2] (2^-21, the WGSL spec's floating-point
+/// accuracy table): a row's small loss may carry it (SwiftShader's log does, LLVM's not).
+pub const LOG_ABS_ERROR: f64 = 4.76837158203125e-7;
+
+pub fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
+    ctx.storage_buffer_init(label, bytemuck::cast_slice(values))
+        .expect("buffer")
+}
+
+/// `n` f32 read back, the copy awaited.
+pub async fn read_f32_async(ctx: &GpuContext, buffer: &wgpu::Buffer, n: usize) -> Vec<f32> {
+    let raw = ctx.read_back_async(buffer, (n * 4) as u64).await.expect("read back");
+    bytemuck::pod_collect_to_vec(&raw)
+}
+
+/// `C = A · B` of shape `(m, k, n)` for every storage of A and B, each plan (split k included)
+/// against `gemm::matmul`.
+pub async fn matmul_layouts(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::Matmul,
+    case: &str,
+    (m, k, n): (usize, usize, usize),
+) {
+    use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
+    use gpu_mlp::gpu::kernels::{Epilogue, Region};
+    use gpu_mlp::nn::model::{Product, Stored};
+    let mut r = case_rng(case);
+    let (a, b) = (random_vec(&mut r, m * k), random_vec(&mut r, k * n));
+    let (a_buf, b_buf) = (upload(ctx, "a", &a), upload(ctx, "b", &b));
+    let c_buf = ctx.storage_buffer_init("c", &nan_bytes(m * n)).expect("buffer");
+    for a_stored in [Stored::AsIs, Stored::Transposed] {
+        for b_stored in [Stored::AsIs, Stored::Transposed] {
+            let mut want = vec![0.0; m * n];
+            let product = Product {
+                m,
+                k,
+                n,
+                a: a_stored,
+                b: b_stored,
+            };
+            gpu_mlp::cpu::gemm::matmul(product, &a, &b, &mut want);
+            for plan in product_plans(m, k, n) {
+                let operands = MatmulOperands {
+                    m,
+                    k,
+                    n,
+                    a: Region::all(&a_buf),
+                    a_stored,
+                    b: Region::all(&b_buf),
+                    b_stored,
+                    c: Region::all(&c_buf),
+                    plan,
+                    partials: None,
+                    epilogue: Epilogue::None,
+                    row_sums: None,
+                    dropout: None,
+                };
+                let binding = kernel.bind(ctx, "test matmul", &operands).expect("fits");
+                ctx.queue.write_buffer(&c_buf, 0, &nan_bytes(m * n));
+                ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding, 0));
+                let what = format!(
+                    "matmul {m}×{k}×{n} A {a_stored:?} B {b_stored:?} ({} slices of k {})",
+                    plan.slices, plan.k_slice
+                );
+                assert_close(&what, &read_f32_async(ctx, &c_buf, m * n).await, &want, KERNEL_TOL);
+            }
+        }
+    }
+}
+
+/// The matmul layout cases, `(m, k, n)`: none of them tile multiples but the last two.
+#[macro_export]
+macro_rules! matmul_layout_cases {
+    ($suite:ident) => {
+        $suite!(matmul_layouts {
+            matmul_layouts_1x1x1: (1, 1, 1);
+            matmul_layouts_3x7x33: (3, 7, 33);
+            matmul_layouts_7x785x3: (7, 785, 3);
+            matmul_layouts_33x129x7: (33, 129, 7);
+            matmul_layouts_129x33x785: (129, 33, 785);
+            matmul_layouts_1x785x129: (1, 785, 129);
+            matmul_layouts_128x784x64: (128, 784, 64);
+            matmul_layouts_64x128x10: (64, 128, 10);
+        });
+    };
+}
+
+/// A weighted step's order and every sample's weight (None: unweighted).
+pub type Weighting<'a> = Option<(&'a [u32], &'a [f32])>;
+
+/// Runs the loss kernel on `logits` (`batch × units`, `labels` one per row, `weighted` or not)
+/// for a step of `rows` samples, writing its metrics to slot 2. Returns (gradient, metric).
+pub async fn gpu_loss(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::LossGrad,
+    loss: gpu_mlp::nn::model::Loss,
+    (logits, labels, weighted): (&[f32], &[u32], Weighting<'_>),
+    rows: usize,
+    units: usize,
+) -> (Vec<f32>, gpu_mlp::gpu::kernels::loss::StepMetric) {
+    use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
+    use gpu_mlp::gpu::kernels::{step_offset, Region, StepInfo};
+    let batch = labels.len();
+    // Unweighted, the order and weights are bound but never read: NaN would show if they were.
+    let (order, weights) = weighted.unwrap_or((&[0], &[f32::NAN]));
+    let order_buf = ctx
+        .storage_buffer_init("order", bytemuck::cast_slice(order))
+        .expect("buffer");
+    let weights_buf = upload(ctx, "weights", weights);
+    let logits_buf = upload(ctx, "logits", logits);
+    let labels_buf = ctx
+        .storage_buffer_init("labels", bytemuck::cast_slice(labels))
+        .expect("buffer");
+    let dlogits = ctx
+        .storage_buffer_init("dlogits", &nan_bytes(batch * units))
+        .expect("buffer");
+    let metrics = ctx.storage_buffer_init("metrics", &nan_bytes(2 * 4)).expect("buffer");
+    let info = StepInfo {
+        rows: rows as u32,
+        slot: 2,
+        weighted: u32::from(weighted.is_some()),
+        ..Default::default()
+    };
+    let steps = step_table(ctx, &[info]);
+    let operands = LossOperands {
+        steps: &steps,
+        logits: Region::all(&logits_buf),
+        labels: &labels_buf,
+        dlogits: Region::all(&dlogits),
+        metrics: &metrics,
+        order: Region::all(&order_buf),
+        weights: Region::all(&weights_buf),
+        loss,
+        units,
+        batch,
+    };
+    let binding = kernel.bind(ctx, &operands);
+    ctx.submit_pass("loss", |pass| kernel.dispatch(pass, &binding, step_offset(0)));
+    let raw = ctx.read_back_async(&metrics, 4 * 8).await.expect("read back");
+    let all: Vec<StepMetric> = bytemuck::pod_collect_to_vec(&raw);
+    (read_f32_async(ctx, &dlogits, batch * units).await, all[2])
+}
+
+/// One loss on a batch of `batch` rows of which the step uses `rows` (a short last batch
+/// leaves the rest zero), `classes` classes, unweighted or with a random weight per sample
+/// (read through a random order): gradient, loss sum and hits against `loss_and_grad`. The
+/// loss sum may be off by `rows` × [`LOG_ABS_ERROR`] beyond the relative tolerance.
+pub async fn loss_matches_cpu(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::LossGrad,
+    case: &str,
+    (loss, batch, rows, classes, weighted): (gpu_mlp::nn::model::Loss, usize, usize, usize, bool),
+) {
+    let mut r = case_rng(case);
+    let units = loss.output_units(classes).expect("valid");
+    let logits: Vec<f32> = random_vec(&mut r, batch * units).iter().map(|v| 8.0 * v).collect();
+    let labels: Vec<u32> = (0..batch).map(|_| r.random_range(0..classes as u32)).collect();
+    let samples = 3 * batch + 1;
+    let order: Vec<u32> = (0..batch).map(|_| r.random_range(0..samples as u32)).collect();
+    let sample_weights: Vec<f32> = (0..samples).map(|_| r.random_range(0.0..4.0)).collect();
+    let batch_weights: Vec<f32> = order.iter().map(|&i| sample_weights[i as usize]).collect();
+    let mut want = vec![f32::NAN; batch * units];
+    let cpu_weights = weighted.then_some(batch_weights.as_slice());
+    let expected = gpu_mlp::cpu::ops::loss_and_grad(loss, &logits, &labels, cpu_weights, rows, units, &mut want);
+    let gpu_weights = weighted.then_some((order.as_slice(), sample_weights.as_slice()));
+    let (got, metric) = gpu_loss(ctx, kernel, loss, (&logits, &labels, gpu_weights), rows, units).await;
+    assert_close(case, &got, &want, KERNEL_TOL);
+    assert_eq!(metric.correct, expected.correct, "{case}: correct count");
+    let err = (f64::from(metric.loss_sum) - expected.loss_sum).abs();
+    let bound = KERNEL_TOL * expected.loss_sum.abs() + rows as f64 * LOG_ABS_ERROR;
+    assert!(
+        err <= bound,
+        "{case}: loss sum {} vs {} (off by {err:e} > {bound:e})",
+        metric.loss_sum,
+        expected.loss_sum
+    );
+}
+
+/// The loss cases, `(loss, batch, rows, classes, weighted)`: one row, a full batch, short
+/// batches, many classes; some again with sample weights.
+#[macro_export]
+macro_rules! loss_cases {
+    ($suite:ident) => {
+        $suite!(loss_matches_cpu {
+            loss_logits_ce_1_row: (Loss::SoftmaxCrossEntropy, 1, 1, 2, false);
+            loss_logits_ce_128: (Loss::SoftmaxCrossEntropy, 128, 128, 10, false);
+            loss_logits_ce_short_100_of_129: (Loss::SoftmaxCrossEntropy, 129, 100, 10, false);
+            loss_logits_ce_short_257_of_300: (Loss::SoftmaxCrossEntropy, 300, 257, 3, false);
+            loss_logits_ce_785_classes: (Loss::SoftmaxCrossEntropy, 7, 7, 785, false);
+            loss_prob_ce_1_row: (Loss::SoftmaxProbCrossEntropy, 1, 1, 2, false);
+            loss_prob_ce_128: (Loss::SoftmaxProbCrossEntropy, 128, 128, 10, false);
+            loss_prob_ce_short_100_of_129: (Loss::SoftmaxProbCrossEntropy, 129, 100, 10, false);
+            loss_prob_ce_short_257_of_300: (Loss::SoftmaxProbCrossEntropy, 300, 257, 3, false);
+            loss_prob_ce_785_classes: (Loss::SoftmaxProbCrossEntropy, 7, 7, 785, false);
+            loss_binary_ce_1_row: (Loss::BinaryCrossEntropy, 1, 1, 2, false);
+            loss_binary_ce_128: (Loss::BinaryCrossEntropy, 128, 128, 2, false);
+            loss_binary_ce_short_100_of_129: (Loss::BinaryCrossEntropy, 129, 100, 2, false);
+            loss_binary_ce_short_257_of_300: (Loss::BinaryCrossEntropy, 300, 257, 2, false);
+            loss_weighted_logits_ce_1_row: (Loss::SoftmaxCrossEntropy, 1, 1, 2, true);
+            loss_weighted_logits_ce_short_100_of_129: (Loss::SoftmaxCrossEntropy, 129, 100, 10, true);
+            loss_weighted_logits_ce_short_257_of_300: (Loss::SoftmaxCrossEntropy, 300, 257, 3, true);
+            loss_weighted_logits_ce_785_classes: (Loss::SoftmaxCrossEntropy, 7, 7, 785, true);
+            loss_weighted_prob_ce_short_100_of_129: (Loss::SoftmaxProbCrossEntropy, 129, 100, 10, true);
+            loss_weighted_binary_ce_1_row: (Loss::BinaryCrossEntropy, 1, 1, 2, true);
+            loss_weighted_binary_ce_short_257_of_300: (Loss::BinaryCrossEntropy, 300, 257, 2, true);
+        });
+    };
+}
