@@ -16,11 +16,12 @@ mod kernels;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gpu_mlp::gpu::kernels::{LossGrad, Matmul};
+use gpu_mlp::gpu::kernels::{Gather, LossGrad, Matmul, Optim};
 use gpu_mlp::gpu::{AdapterChoice, GpuContext, GraphicsApi};
 use gpu_mlp::nn::model::Loss;
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
+use gpu_mlp::settings::OptimizerKind;
 use gpu_mlp::training::train::Event;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -116,6 +117,8 @@ struct Kernels {
     ctx: GpuContext,
     matmul: Matmul,
     loss: LossGrad,
+    optim: Optim,
+    gather: Gather,
 }
 
 thread_local! {
@@ -130,6 +133,8 @@ async fn shared() -> Rc<Kernels> {
     let kernels = Rc::new(Kernels {
         matmul: Matmul::new(&ctx),
         loss: LossGrad::new(&ctx),
+        optim: Optim::new(&ctx),
+        gather: Gather::new(&ctx),
         ctx,
     });
     SHARED.with(|s| *s.borrow_mut() = Some(Rc::clone(&kernels)));
@@ -146,6 +151,20 @@ macro_rules! on_webgpu {
             kernels::matmul_layouts(&k.ctx, &k.matmul, stringify!($name), $args).await;
         }
     )*};
+    (optimizer_matches_cpu { $($name:ident: $args:expr;)* }) => {$(
+        #[wasm_bindgen_test]
+        async fn $name() {
+            let k = shared().await;
+            kernels::optimizer_matches_cpu(&k.ctx, &k.optim, stringify!($name), $args).await;
+        }
+    )*};
+    (gather_matches_cpu { $($name:ident: $args:expr;)* }) => {$(
+        #[wasm_bindgen_test]
+        async fn $name() {
+            let k = shared().await;
+            kernels::gather_matches_cpu(&k.ctx, &k.gather, stringify!($name), $args).await;
+        }
+    )*};
     (loss_matches_cpu { $($name:ident: $args:expr;)* }) => {$(
         #[wasm_bindgen_test]
         async fn $name() {
@@ -157,3 +176,5 @@ macro_rules! on_webgpu {
 
 matmul_layout_cases!(on_webgpu);
 loss_cases!(on_webgpu);
+optimizer_cases!(on_webgpu);
+gather_cases!(on_webgpu);

@@ -4,22 +4,15 @@
 
 mod common;
 
-use common::{
-    assert_close, case_rng, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, read_u32, step_table, upload,
-};
+use common::{assert_close, case_rng, gpu_or_skip, nan_bytes, product_plans, random_vec, read_f32, step_table, upload};
 use gpu_mlp::cpu::{gemm, ops};
-use gpu_mlp::data::{Affine, Dataset, Features};
-use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
 use gpu_mlp::gpu::kernels::loss::StepMetric;
 use gpu_mlp::gpu::kernels::matmul::{MatmulOperands, ProductPlan};
 use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Gather, LossGrad, Matmul, Optim, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
 use gpu_mlp::nn::dropout::Dropout;
 use gpu_mlp::nn::model::{Activation, Loss, Product, Stored};
-use gpu_mlp::nn::optim::UpdateStep;
-use gpu_mlp::settings::{Optimizer, OptimizerKind};
-use rand::seq::SliceRandom;
-use rand::Rng;
+use gpu_mlp::settings::OptimizerKind;
 
 const TOL: f64 = 1e-5;
 const ACTIVATIONS: [Activation; 3] = [Activation::Relu, Activation::Tanh, Activation::Sigmoid];
@@ -286,90 +279,16 @@ cases!(matmul_row_sums {
     matmul_row_sums_7x257x129: (7, 257, 129);
 });
 
-/// Three updates of one optimizer setting `(kind, nesterov, weight decay)` over `len`
-/// parameters, from zero state, against `cpu::ops::optimizer_step`: parameters and state
-/// (velocity, Adam's m and v) agree.
-fn optimizer_matches_cpu(case: &str, (kind, nesterov, weight_decay, len): (OptimizerKind, bool, f32, usize)) {
-    let Some(ctx) = shared_context(case) else {
-        return;
-    };
-    let kernel = Optim::new(ctx);
-    let mut r = case_rng(case);
-    let opt = Optimizer {
-        kind,
-        nesterov,
-        weight_decay,
-        ..Optimizer::default()
-    };
-    let (params, grads) = (random_vec(&mut r, len), random_vec(&mut r, len));
-    let updates: Vec<UpdateStep> = (1..=3).map(|t| opt.step(t, 0.05 / t as f32)).collect();
-    let (mut want, mut want_state) = (params.clone(), vec![0.0; len * kind.state_per_param()]);
-    for u in &updates {
-        ops::optimizer_step(&opt, u, &mut want, &grads, &mut want_state);
-    }
-    let (p_buf, g_buf) = (upload(ctx, "p", &params), upload(ctx, "g", &grads));
-    let infos: Vec<StepInfo> = updates
-        .iter()
-        .map(|u| StepInfo {
-            lr: u.lr,
-            bias_correction1: u.bias_correction1,
-            bias_correction2: u.bias_correction2,
-            ..Default::default()
-        })
-        .collect();
-    let steps = step_table(ctx, &infos);
-    // Exactly `len` long: the buffers are padded to 16 bytes, and the state layout depends on the length.
-    let region = |buffer| Region { buffer, offset: 0, len };
-    let binding = kernel
-        .bind(ctx, &steps, &opt, region(&p_buf), region(&g_buf))
-        .expect("fits");
-    ctx.submit_pass("optim", |pass| {
-        for i in 0..infos.len() {
-            kernel.dispatch(pass, &binding, step_offset(i));
-        }
-    });
-    assert_close(case, &read_f32(ctx, &p_buf, len), &want, TOL);
-    if !want_state.is_empty() {
-        assert_close(
-            &format!("{case} state"),
-            &read_f32(ctx, &binding.state, want_state.len()),
-            &want_state,
-            TOL,
-        );
+/// Three updates of one optimizer setting (shared with the browser's suite:
+/// `common::optimizer_matches_cpu`).
+fn optimizer_matches_cpu(case: &str, args: (OptimizerKind, bool, f32, usize)) {
+    if let Some(ctx) = shared_context(case) {
+        let kernel = Optim::new(ctx);
+        pollster::block_on(common::optimizer_matches_cpu(ctx, &kernel, case, args));
     }
 }
 
-// Every optimizer setting at lengths 1, 7, 785 and a 784-512-10 model's 407 050 parameters.
-cases!(optimizer_matches_cpu {
-    optim_sgd_len_1: (OptimizerKind::Sgd, false, 0.0, 1);
-    optim_sgd_len_7: (OptimizerKind::Sgd, false, 0.0, 7);
-    optim_sgd_len_785: (OptimizerKind::Sgd, false, 0.0, 785);
-    optim_sgd_len_407050: (OptimizerKind::Sgd, false, 0.0, 407_050);
-    optim_sgd_wd_len_1: (OptimizerKind::Sgd, false, 0.01, 1);
-    optim_sgd_wd_len_7: (OptimizerKind::Sgd, false, 0.01, 7);
-    optim_sgd_wd_len_785: (OptimizerKind::Sgd, false, 0.01, 785);
-    optim_sgd_wd_len_407050: (OptimizerKind::Sgd, false, 0.01, 407_050);
-    optim_momentum_len_1: (OptimizerKind::Momentum, false, 0.0, 1);
-    optim_momentum_len_7: (OptimizerKind::Momentum, false, 0.0, 7);
-    optim_momentum_len_785: (OptimizerKind::Momentum, false, 0.0, 785);
-    optim_momentum_len_407050: (OptimizerKind::Momentum, false, 0.0, 407_050);
-    optim_nesterov_wd_len_1: (OptimizerKind::Momentum, true, 0.01, 1);
-    optim_nesterov_wd_len_7: (OptimizerKind::Momentum, true, 0.01, 7);
-    optim_nesterov_wd_len_785: (OptimizerKind::Momentum, true, 0.01, 785);
-    optim_nesterov_wd_len_407050: (OptimizerKind::Momentum, true, 0.01, 407_050);
-    optim_adam_len_1: (OptimizerKind::Adam, false, 0.0, 1);
-    optim_adam_len_7: (OptimizerKind::Adam, false, 0.0, 7);
-    optim_adam_len_785: (OptimizerKind::Adam, false, 0.0, 785);
-    optim_adam_len_407050: (OptimizerKind::Adam, false, 0.0, 407_050);
-    optim_adam_wd_len_1: (OptimizerKind::Adam, false, 0.01, 1);
-    optim_adam_wd_len_7: (OptimizerKind::Adam, false, 0.01, 7);
-    optim_adam_wd_len_785: (OptimizerKind::Adam, false, 0.01, 785);
-    optim_adam_wd_len_407050: (OptimizerKind::Adam, false, 0.01, 407_050);
-    optim_adamw_len_1: (OptimizerKind::Adamw, false, 0.05, 1);
-    optim_adamw_len_7: (OptimizerKind::Adamw, false, 0.05, 7);
-    optim_adamw_len_785: (OptimizerKind::Adamw, false, 0.05, 785);
-    optim_adamw_len_407050: (OptimizerKind::Adamw, false, 0.05, 407_050);
-});
+optimizer_cases!(cases);
 
 /// Runs the loss kernel (see `common::gpu_loss`).
 fn gpu_loss(
@@ -421,106 +340,16 @@ fn softmax_xent_worked_example_on_gpu() {
     assert_eq!(metric.correct, 1, "only the third sample's arg-max (class 3) is right");
 }
 
-/// Gathers a short step (rows 5 and 6 of a batch of 7 come out as zeros) from a dataset of 37
-/// samples of `dim` features, u8 (normalized) or f32, uploaded whole or in four chunks of 12
-/// samples (as a dataset over one binding is), against `Dataset::write_row`.
-fn gather_matches_cpu(case: &str, (dim, bytes, chunked): (usize, bool, bool)) {
-    let Some(ctx) = shared_context(case) else {
-        return;
-    };
-    let kernel = Gather::new(ctx);
-    let mut r = case_rng(case);
-    let (len, batch) = (37usize, 7usize);
-    let labels: Vec<u32> = (0..len).map(|_| r.random_range(0..10)).collect();
-    let data = match bytes {
-        true => Dataset {
-            features: Features::U8((0..len * dim).map(|_| r.random()).collect()),
-            labels,
-            dim,
-            transform: Affine {
-                scale: 1.0 / 127.5,
-                shift: -1.0,
-            },
-            weights: None,
-        },
-        false => Dataset {
-            features: Features::F32(random_vec(&mut r, len * dim)),
-            labels,
-            dim,
-            transform: Affine::IDENTITY,
-            weights: None,
-        },
-    };
-    let max_chunk_bytes = match chunked {
-        true => 12 * dim as u64 * if bytes { 1 } else { 4 },
-        false => 1 << 26,
-    };
-    let mut order: Vec<u32> = (0..len as u32).collect();
-    order.shuffle(&mut r);
-    // Step 1 starts at order[3] and is short: rows 5 and 6 must come out as zeros.
-    let info = StepInfo {
-        first: 3,
-        rows: 5,
-        slot: 0,
-        ..Default::default()
-    };
-    let steps = step_table(
-        ctx,
-        &[
-            StepInfo {
-                first: 0,
-                rows: 7,
-                slot: 0,
-                ..Default::default()
-            },
-            info,
-        ],
-    );
-    let resident = ResidentDataset::upload_in_chunks(ctx, "test", &data, max_chunk_bytes).expect("upload");
-    assert_eq!(resident.chunks.len(), if chunked { 4 } else { 1 }, "{case}: chunks");
-    let order_buf = ctx
-        .storage_buffer_init("order", bytemuck::cast_slice(&order))
-        .expect("buffer");
-    let x = poisoned(ctx, "x", batch * dim);
-    let labels = ctx.storage_buffer_init("labels", &[0xff; 4 * 7]).expect("buffer");
-    let binding = kernel.bind(
-        ctx,
-        &GatherOperands {
-            data: &resident,
-            order: &order_buf,
-            steps: &steps,
-            x: &x,
-            labels: &labels,
-            batch,
-        },
-    );
-    ctx.submit_pass("gather", |pass| kernel.dispatch(pass, &binding, step_offset(1)));
-    let mut want = vec![0.0f32; batch * dim];
-    let mut want_labels = vec![0u32; batch];
-    for row in 0..info.rows as usize {
-        let sample = order[info.first as usize + row] as usize;
-        data.write_row(sample, &mut want[row * dim..(row + 1) * dim]);
-        want_labels[row] = data.labels[sample];
+/// One batch gathered from a resident dataset (shared with the browser's suite:
+/// `common::gather_matches_cpu`).
+fn gather_matches_cpu(case: &str, args: (usize, bool, bool)) {
+    if let Some(ctx) = shared_context(case) {
+        let kernel = Gather::new(ctx);
+        pollster::block_on(common::gather_matches_cpu(ctx, &kernel, case, args));
     }
-    assert_close(case, &read_f32(ctx, &x, batch * dim), &want, TOL);
-    assert_eq!(read_u32(ctx, &labels, batch), want_labels, "{case}: labels");
 }
 
-// (features per sample, u8 rather than f32, in four chunks rather than one)
-cases!(gather_matches_cpu {
-    gather_u8_dim_1: (1, true, false);
-    gather_u8_dim_3: (3, true, false);
-    gather_u8_dim_785: (785, true, false);
-    gather_u8_dim_1_chunked: (1, true, true);
-    gather_u8_dim_3_chunked: (3, true, true);
-    gather_u8_dim_785_chunked: (785, true, true);
-    gather_f32_dim_1: (1, false, false);
-    gather_f32_dim_3: (3, false, false);
-    gather_f32_dim_785: (785, false, false);
-    gather_f32_dim_1_chunked: (1, false, true);
-    gather_f32_dim_3_chunked: (3, false, true);
-    gather_f32_dim_785_chunked: (785, false, true);
-});
+gather_cases!(cases);
 
 /// Dropout in the activation epilogue of `act`: the GPU draws exactly the CPU's mask (same
 /// seed, step, layer, element), forward and backward.
