@@ -5,8 +5,8 @@
 //!   tolerance `tests/unchanged.rs` allows a machine that rounds differently (wasm's scalar GEMM
 //!   kernel sums in another order than a native AVX2 one).
 //! - The WGSL kernels run on the browser's WebGPU, through the same host code, against their
-//!   CPU twins with the native suite's cases and tolerance (`tests/parity_kernels.rs`), every
-//!   readback awaited (a page never blocks).
+//!   CPU twins with every case of the native suite (`tests/parity_kernels.rs`; the lists are in
+//!   `tests/common/kernels.rs`) and its tolerance, every readback awaited (a page never blocks).
 #![cfg(target_arch = "wasm32")]
 
 #[path = "common/kernels.rs"]
@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use gpu_mlp::gpu::kernels::{Gather, LossGrad, Matmul, Optim};
 use gpu_mlp::gpu::{AdapterChoice, GpuContext, GraphicsApi};
-use gpu_mlp::nn::model::Loss;
+use gpu_mlp::nn::model::{Activation, Loss};
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::settings::OptimizerKind;
@@ -142,15 +142,9 @@ async fn shared() -> Rc<Kernels> {
 }
 
 /// One browser test per case of a kernel case list (`tests/common/kernels.rs`), its results
-/// awaited.
+/// awaited: the loss, optimizer and gather cases with their kernels, every other list (the
+/// matmul's) with the matmul kernel.
 macro_rules! on_webgpu {
-    (matmul_layouts { $($name:ident: $args:expr;)* }) => {$(
-        #[wasm_bindgen_test]
-        async fn $name() {
-            let k = shared().await;
-            kernels::matmul_layouts(&k.ctx, &k.matmul, stringify!($name), $args).await;
-        }
-    )*};
     (optimizer_matches_cpu { $($name:ident: $args:expr;)* }) => {$(
         #[wasm_bindgen_test]
         async fn $name() {
@@ -172,9 +166,20 @@ macro_rules! on_webgpu {
             kernels::loss_matches_cpu(&k.ctx, &k.loss, stringify!($name), $args).await;
         }
     )*};
+    ($matmul_case:ident { $($name:ident: $args:expr;)* }) => {$(
+        #[wasm_bindgen_test]
+        async fn $name() {
+            let k = shared().await;
+            kernels::$matmul_case(&k.ctx, &k.matmul, stringify!($name), $args).await;
+        }
+    )*};
 }
 
 matmul_layout_cases!(on_webgpu);
 loss_cases!(on_webgpu);
 optimizer_cases!(on_webgpu);
 gather_cases!(on_webgpu);
+matmul_forward_epilogues_cases!(on_webgpu);
+matmul_activation_grad_cases!(on_webgpu);
+matmul_row_sums_cases!(on_webgpu);
+dropout_masks_match_cpu_cases!(on_webgpu);

@@ -3,9 +3,17 @@
 //! `common`): seeded inputs, NaN-poisoned outputs, the comparison, the product plans, the step
 //! table.
 
+use gpu_mlp::cpu::{gemm, ops};
+use gpu_mlp::gpu::kernels::matmul::{MatmulOperands, ProductPlan};
+use gpu_mlp::gpu::kernels::{step_offset, Epilogue, Region, StepInfo};
 use gpu_mlp::gpu::GpuContext;
+use gpu_mlp::nn::dropout::Dropout;
+use gpu_mlp::nn::model::{Activation, Product, Stored};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+/// Every hidden activation, as the cases walk them.
+pub const ACTIVATIONS: [Activation; 3] = [Activation::Relu, Activation::Tanh, Activation::Sigmoid];
 
 /// `max |got − want| / max |want|`: the error relative to the reference's scale, so elements
 /// near zero (where element-wise relative error is meaningless after cancellation) do not
@@ -107,9 +115,6 @@ pub async fn matmul_layouts(
     case: &str,
     (m, k, n): (usize, usize, usize),
 ) {
-    use gpu_mlp::gpu::kernels::matmul::MatmulOperands;
-    use gpu_mlp::gpu::kernels::{Epilogue, Region};
-    use gpu_mlp::nn::model::{Product, Stored};
     let mut r = case_rng(case);
     let (a, b) = (random_vec(&mut r, m * k), random_vec(&mut r, k * n));
     let (a_buf, b_buf) = (upload(ctx, "a", &a), upload(ctx, "b", &b));
@@ -124,7 +129,7 @@ pub async fn matmul_layouts(
                 a: a_stored,
                 b: b_stored,
             };
-            gpu_mlp::cpu::gemm::matmul(product, &a, &b, &mut want);
+            gemm::matmul(product, &a, &b, &mut want);
             for plan in product_plans(m, k, n) {
                 let operands = MatmulOperands {
                     m,
@@ -185,7 +190,6 @@ pub async fn gpu_loss(
     units: usize,
 ) -> (Vec<f32>, gpu_mlp::gpu::kernels::loss::StepMetric) {
     use gpu_mlp::gpu::kernels::loss::{LossOperands, StepMetric};
-    use gpu_mlp::gpu::kernels::{step_offset, Region, StepInfo};
     let batch = labels.len();
     // Unweighted, the order and weights are bound but never read: NaN would show if they were.
     let (order, weights) = weighted.unwrap_or((&[0], &[f32::NAN]));
@@ -247,7 +251,7 @@ pub async fn loss_matches_cpu(
     let batch_weights: Vec<f32> = order.iter().map(|&i| sample_weights[i as usize]).collect();
     let mut want = vec![f32::NAN; batch * units];
     let cpu_weights = weighted.then_some(batch_weights.as_slice());
-    let expected = gpu_mlp::cpu::ops::loss_and_grad(loss, &logits, &labels, cpu_weights, rows, units, &mut want);
+    let expected = ops::loss_and_grad(loss, &logits, &labels, cpu_weights, rows, units, &mut want);
     let gpu_weights = weighted.then_some((order.as_slice(), sample_weights.as_slice()));
     let (got, metric) = gpu_loss(ctx, kernel, loss, (&logits, &labels, gpu_weights), rows, units).await;
     assert_close(case, &got, &want, KERNEL_TOL);
@@ -302,7 +306,6 @@ pub async fn optimizer_matches_cpu(
     case: &str,
     (kind, nesterov, weight_decay, len): (gpu_mlp::settings::OptimizerKind, bool, f32, usize),
 ) {
-    use gpu_mlp::gpu::kernels::{step_offset, Region, StepInfo};
     use gpu_mlp::nn::optim::UpdateStep;
     use gpu_mlp::settings::Optimizer;
     let mut r = case_rng(case);
@@ -316,7 +319,7 @@ pub async fn optimizer_matches_cpu(
     let updates: Vec<UpdateStep> = (1..=3).map(|t| opt.step(t, 0.05 / t as f32)).collect();
     let (mut want, mut want_state) = (params.clone(), vec![0.0; len * kind.state_per_param()]);
     for u in &updates {
-        gpu_mlp::cpu::ops::optimizer_step(&opt, u, &mut want, &grads, &mut want_state);
+        ops::optimizer_step(&opt, u, &mut want, &grads, &mut want_state);
     }
     let (p_buf, g_buf) = (upload(ctx, "p", &params), upload(ctx, "g", &grads));
     let infos: Vec<StepInfo> = updates
@@ -399,7 +402,6 @@ pub async fn gather_matches_cpu(
 ) {
     use gpu_mlp::data::{Affine, Dataset, Features};
     use gpu_mlp::gpu::kernels::gather::{GatherOperands, ResidentDataset};
-    use gpu_mlp::gpu::kernels::{step_offset, StepInfo};
     use rand::seq::SliceRandom;
     let mut r = case_rng(case);
     let (len, batch) = (37usize, 7usize);
@@ -503,6 +505,348 @@ macro_rules! gather_cases {
             gather_f32_dim_1_chunked: (1, false, true);
             gather_f32_dim_3_chunked: (3, false, true);
             gather_f32_dim_785_chunked: (785, false, true);
+        });
+    };
+}
+
+/// The epilogue to test, with its operand's values.
+pub enum Tail {
+    Bias(Vec<f32>),
+    BiasAct(Vec<f32>, Activation),
+    ActGrad(Vec<f32>, Activation),
+}
+
+/// The step table, hidden layer and step index a dropout epilogue draws its mask from.
+pub type Masked<'a> = Option<(&'a wgpu::Buffer, u32, usize)>;
+
+/// `(m, k, n)`, then each operand with how it is stored, the epilogue, and its dropout: the
+/// result of each of `plans`.
+pub async fn gpu_matmul(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::Matmul,
+    (m, k, n): (usize, usize, usize),
+    (a, a_stored): (&[f32], Stored),
+    (b, b_stored): (&[f32], Stored),
+    tail: &Tail,
+    dropout: Masked<'_>,
+) -> Vec<(ProductPlan, Vec<f32>)> {
+    let (a_buf, b_buf, c_buf) = (
+        upload(ctx, "a", a),
+        upload(ctx, "b", b),
+        ctx.storage_buffer_init("c", &nan_bytes(m * n)).expect("buffer"),
+    );
+    let extra = match tail {
+        Tail::Bias(v) | Tail::BiasAct(v, _) | Tail::ActGrad(v, _) => upload(ctx, "extra", v),
+    };
+    let region = |buf| Region::all(buf);
+    let epilogue = match tail {
+        Tail::Bias(_) => Epilogue::Bias(region(&extra)),
+        Tail::BiasAct(_, act) => Epilogue::BiasAct(region(&extra), *act),
+        Tail::ActGrad(_, act) => Epilogue::ActGrad(region(&extra), *act),
+    };
+    let mut results = Vec::new();
+    for plan in product_plans(m, k, n) {
+        let binding = kernel
+            .bind(
+                ctx,
+                "test matmul",
+                &MatmulOperands {
+                    m,
+                    k,
+                    n,
+                    a: region(&a_buf),
+                    a_stored,
+                    b: region(&b_buf),
+                    b_stored,
+                    c: region(&c_buf),
+                    plan,
+                    partials: None,
+                    epilogue,
+                    row_sums: None,
+                    dropout: dropout.map(|(steps, layer, _)| (steps, layer)),
+                },
+            )
+            .expect("fits");
+        let offset = dropout.map_or(0, |(_, _, step)| step_offset(step));
+        ctx.queue.write_buffer(&c_buf, 0, &nan_bytes(m * n));
+        ctx.submit_pass("test matmul", |pass| kernel.dispatch(pass, &binding, offset));
+        results.push((plan, read_f32_async(ctx, &c_buf, m * n).await));
+    }
+    results
+}
+
+/// Every plan's result against the CPU's.
+pub fn assert_each_plan(case: &str, got: &[(ProductPlan, Vec<f32>)], want: &[f32]) {
+    for (plan, values) in got {
+        assert_close(
+            &format!("{case} ({} slices of k {})", plan.slices, plan.k_slice),
+            values,
+            want,
+            KERNEL_TOL,
+        );
+    }
+}
+
+/// A dense layer `(rows, fan_in, fan_out)`: the bias epilogue against `linear_forward`, and
+/// bias + each activation against `activate` after it.
+pub async fn matmul_forward_epilogues(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::Matmul,
+    case: &str,
+    (rows, fan_in, fan_out): (usize, usize, usize),
+) {
+    let mut r = case_rng(case);
+    let x = random_vec(&mut r, rows * fan_in);
+    // Scaled like an initialized layer (He-style), so pre-activations are O(1) as in training
+    // and the saturating activations are compared where they are not flat.
+    let scale = (3.0 / fan_in as f32).sqrt();
+    let w: Vec<f32> = random_vec(&mut r, fan_out * fan_in).iter().map(|v| v * scale).collect();
+    let bias = random_vec(&mut r, fan_out);
+    let mut want = vec![0.0; rows * fan_out];
+    ops::linear_forward(&x, &w, &bias, rows, &mut want);
+    let got = gpu_matmul(
+        ctx,
+        kernel,
+        (rows, fan_in, fan_out),
+        (&x, Stored::AsIs),
+        (&w, Stored::Transposed),
+        &Tail::Bias(bias.clone()),
+        None,
+    )
+    .await;
+    assert_each_plan(&format!("linear {rows}×{fan_in}→{fan_out}"), &got, &want);
+    for act in ACTIVATIONS {
+        let mut want_act = want.clone();
+        ops::activate(&mut want_act, act);
+        let got = gpu_matmul(
+            ctx,
+            kernel,
+            (rows, fan_in, fan_out),
+            (&x, Stored::AsIs),
+            (&w, Stored::Transposed),
+            &Tail::BiasAct(bias.clone(), act),
+            None,
+        )
+        .await;
+        assert_each_plan(&format!("linear+{act:?} {rows}×{fan_in}→{fan_out}"), &got, &want_act);
+    }
+}
+
+/// `dZ · W ⊙ act'` for `(rows, fan_out, fan_in)`, each activation, against `activation_backward`.
+pub async fn matmul_activation_grad(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::Matmul,
+    case: &str,
+    (rows, fan_out, fan_in): (usize, usize, usize),
+) {
+    let mut r = case_rng(case);
+    let dz = random_vec(&mut r, rows * fan_out);
+    let w = random_vec(&mut r, fan_out * fan_in);
+    let z = random_vec(&mut r, rows * fan_in);
+    let mut dz_w = vec![0.0; rows * fan_in];
+    gemm::matmul(Product::input_grad(rows, fan_in, fan_out), &dz, &w, &mut dz_w);
+    for act in ACTIVATIONS {
+        // The activation's output (for ReLU about half exact zeros).
+        let mut out = z.clone();
+        ops::activate(&mut out, act);
+        let mut want = dz_w.clone();
+        ops::activation_backward(&mut want, &out, act);
+        let got = gpu_matmul(
+            ctx,
+            kernel,
+            (rows, fan_out, fan_in),
+            (&dz, Stored::AsIs),
+            (&w, Stored::AsIs),
+            &Tail::ActGrad(out, act),
+            None,
+        )
+        .await;
+        assert_each_plan(&format!("dz·W ⊙ {act:?}' {rows}×{fan_out}→{fan_in}"), &got, &want);
+    }
+}
+
+/// The weight gradient `dZᵀ · X` of `(rows, fan_in, fan_out)` with its fused row sums, the bias
+/// gradient, against `linear_backward`, for every plan.
+pub async fn matmul_row_sums(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::Matmul,
+    case: &str,
+    (rows, fan_in, fan_out): (usize, usize, usize),
+) {
+    let mut r = case_rng(case);
+    let dz = random_vec(&mut r, rows * fan_out);
+    let x = random_vec(&mut r, rows * fan_in);
+    let w = random_vec(&mut r, fan_out * fan_in);
+    let (mut dw, mut db) = (vec![0.0; fan_out * fan_in], vec![0.0; fan_out]);
+    ops::linear_backward(&dz, &x, &w, rows, &mut dw, &mut db, None);
+    let (dz_buf, x_buf) = (upload(ctx, "dz", &dz), upload(ctx, "x", &x));
+    for plan in product_plans(fan_out, rows, fan_in) {
+        let dw_buf = ctx
+            .storage_buffer_init("dw", &nan_bytes(fan_out * fan_in))
+            .expect("buffer");
+        let db_buf = ctx.storage_buffer_init("db", &nan_bytes(fan_out)).expect("buffer");
+        let binding = kernel
+            .bind(
+                ctx,
+                "test weight grad",
+                &MatmulOperands {
+                    m: fan_out,
+                    k: rows,
+                    n: fan_in,
+                    a: Region::all(&dz_buf),
+                    a_stored: Stored::Transposed,
+                    b: Region::all(&x_buf),
+                    b_stored: Stored::AsIs,
+                    c: Region::all(&dw_buf),
+                    plan,
+                    partials: None,
+                    epilogue: Epilogue::None,
+                    row_sums: Some(Region::all(&db_buf)),
+                    dropout: None,
+                },
+            )
+            .expect("fits");
+        ctx.submit_pass("weight grad", |pass| kernel.dispatch(pass, &binding, 0));
+        let case = format!("{rows} rows, {fan_in}→{fan_out}, {} slices", plan.slices);
+        assert_close(
+            &format!("dW {case}"),
+            &read_f32_async(ctx, &dw_buf, fan_out * fan_in).await,
+            &dw,
+            KERNEL_TOL,
+        );
+        assert_close(
+            &format!("db {case}"),
+            &read_f32_async(ctx, &db_buf, fan_out).await,
+            &db,
+            KERNEL_TOL,
+        );
+    }
+}
+
+/// Dropout in the activation epilogue of `act`: the GPU draws exactly the CPU's mask (same
+/// seed, step, layer, element), forward and backward.
+pub async fn dropout_masks_match_cpu(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::Matmul,
+    case: &str,
+    act: Activation,
+) {
+    let mut r = case_rng(case);
+    let (rows, fan_in, fan_out, layer) = (33, 129, 65, 1u32);
+    let dropout = Dropout {
+        p: 0.25,
+        seed: 1234,
+        step: 7,
+    };
+    let x = random_vec(&mut r, rows * fan_in);
+    let w: Vec<f32> = random_vec(&mut r, fan_out * fan_in).iter().map(|v| v * 0.15).collect();
+    let bias = random_vec(&mut r, fan_out);
+    // Step 1 of the table carries the dropout; step 0 none, so the offset is exercised.
+    let info = StepInfo {
+        seed: dropout.seed,
+        index: dropout.step,
+        dropout: dropout.p,
+        ..Default::default()
+    };
+    let steps = step_table(ctx, &[StepInfo::default(), info]);
+    let mut want = vec![0.0; rows * fan_out];
+    ops::linear_forward(&x, &w, &bias, rows, &mut want);
+    ops::activate(&mut want, act);
+    ops::dropout_forward(&mut want, &dropout, layer);
+    let dropped = (0..want.len() as u32).filter(|&i| !dropout.keep(layer, i)).count() as f64 / want.len() as f64;
+    let masked = Some((&steps, layer, 1));
+    let got = gpu_matmul(
+        ctx,
+        kernel,
+        (rows, fan_in, fan_out),
+        (&x, Stored::AsIs),
+        (&w, Stored::Transposed),
+        &Tail::BiasAct(bias.clone(), act),
+        masked,
+    )
+    .await;
+    assert_each_plan(&format!("{act:?} + dropout forward"), &got, &want);
+    assert!(
+        (0.2..0.3).contains(&dropped),
+        "p = 0.25, but {dropped} of the units are dropped"
+    );
+
+    // Backward through the same mask: dz = (dZ·W) ⊙ mask/(1 − p) ⊙ act'.
+    let dz_next = random_vec(&mut r, rows * fan_in);
+    let w2 = random_vec(&mut r, fan_in * fan_out);
+    let mut want_grad = vec![0.0; rows * fan_out];
+    gemm::matmul(
+        Product {
+            m: rows,
+            k: fan_in,
+            n: fan_out,
+            a: Stored::AsIs,
+            b: Stored::AsIs,
+        },
+        &dz_next,
+        &w2,
+        &mut want_grad,
+    );
+    ops::dropout_activation_backward(&mut want_grad, &want, act, &dropout, layer);
+    let got = gpu_matmul(
+        ctx,
+        kernel,
+        (rows, fan_in, fan_out),
+        (&dz_next, Stored::AsIs),
+        (&w2, Stored::AsIs),
+        &Tail::ActGrad(want.clone(), act),
+        masked,
+    )
+    .await;
+    assert_each_plan(&format!("{act:?} + dropout backward"), &got, &want_grad);
+}
+
+/// (rows, fan_in, fan_out): batch sizes 1 and 128, odd widths.
+#[macro_export]
+macro_rules! matmul_forward_epilogues_cases {
+    ($suite:ident) => {
+        $suite!(matmul_forward_epilogues {
+            matmul_forward_1x785x129: (1, 785, 129);
+            matmul_forward_128x784x33: (128, 784, 33);
+            matmul_forward_7x3x10: (7, 3, 10);
+            matmul_forward_129x2x16: (129, 2, 16);
+        });
+    };
+}
+
+/// The matmul_activation_grad cases.
+#[macro_export]
+macro_rules! matmul_activation_grad_cases {
+    ($suite:ident) => {
+        $suite!(matmul_activation_grad {
+            matmul_activation_grad_1x10x785: (1, 10, 785);
+            matmul_activation_grad_128x10x64: (128, 10, 64);
+            matmul_activation_grad_33x129x7: (33, 129, 7);
+        });
+    };
+}
+
+/// The matmul_row_sums cases.
+#[macro_export]
+macro_rules! matmul_row_sums_cases {
+    ($suite:ident) => {
+        $suite!(matmul_row_sums {
+            matmul_row_sums_1x1x1: (1, 1, 1);
+            matmul_row_sums_128x784x10: (128, 784, 10);
+            matmul_row_sums_129x33x785: (129, 33, 785);
+            matmul_row_sums_7x257x129: (7, 257, 129);
+        });
+    };
+}
+
+/// The dropout_masks_match_cpu cases.
+#[macro_export]
+macro_rules! dropout_masks_match_cpu_cases {
+    ($suite:ident) => {
+        $suite!(dropout_masks_match_cpu {
+            dropout_relu: Activation::Relu;
+            dropout_tanh: Activation::Tanh;
+            dropout_sigmoid: Activation::Sigmoid;
         });
     };
 }
