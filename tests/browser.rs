@@ -16,6 +16,7 @@ mod kernels;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, UnitStats};
 use gpu_mlp::gpu::kernels::{Gather, LossGrad, Matmul, Optim};
 use gpu_mlp::gpu::{AdapterChoice, GpuContext, GraphicsApi};
 use gpu_mlp::nn::model::{Activation, Loss};
@@ -119,6 +120,8 @@ struct Kernels {
     loss: LossGrad,
     optim: Optim,
     gather: Gather,
+    unit_stats: UnitStats,
+    param_norms: ParamNorms,
 }
 
 thread_local! {
@@ -135,6 +138,8 @@ async fn shared() -> Rc<Kernels> {
         loss: LossGrad::new(&ctx),
         optim: Optim::new(&ctx),
         gather: Gather::new(&ctx),
+        unit_stats: UnitStats::new(&ctx),
+        param_norms: ParamNorms::new(&ctx),
         ctx,
     });
     SHARED.with(|s| *s.borrow_mut() = Some(Rc::clone(&kernels)));
@@ -142,8 +147,8 @@ async fn shared() -> Rc<Kernels> {
 }
 
 /// One browser test per case of a kernel case list (`tests/common/kernels.rs`), its results
-/// awaited: the loss, optimizer and gather cases with their kernels, every other list (the
-/// matmul's) with the matmul kernel.
+/// awaited: the loss, optimizer, gather and diagnostics cases with their kernels, every other
+/// list (the matmul's) with the matmul kernel.
 macro_rules! on_webgpu {
     (optimizer_matches_cpu { $($name:ident: $args:expr;)* }) => {$(
         #[wasm_bindgen_test]
@@ -157,6 +162,22 @@ macro_rules! on_webgpu {
         async fn $name() {
             let k = shared().await;
             kernels::gather_matches_cpu(&k.ctx, &k.gather, stringify!($name), $args).await;
+        }
+    )*};
+    (unit_stats_kernel_matches_accumulate_unit_stats { $($name:ident: $args:expr;)* }) => {$(
+        #[wasm_bindgen_test]
+        async fn $name() {
+            let k = shared().await;
+            let case = stringify!($name);
+            kernels::unit_stats_kernel_matches_accumulate_unit_stats(&k.ctx, &k.unit_stats, case, $args).await;
+        }
+    )*};
+    (param_norms_kernel_matches_param_sums { $($name:ident: $args:expr;)* }) => {$(
+        #[wasm_bindgen_test]
+        async fn $name() {
+            let k = shared().await;
+            let case = stringify!($name);
+            kernels::param_norms_kernel_matches_param_sums(&k.ctx, &k.param_norms, case, $args).await;
         }
     )*};
     (loss_matches_cpu { $($name:ident: $args:expr;)* }) => {$(
@@ -183,3 +204,5 @@ matmul_forward_epilogues_cases!(on_webgpu);
 matmul_activation_grad_cases!(on_webgpu);
 matmul_row_sums_cases!(on_webgpu);
 dropout_masks_match_cpu_cases!(on_webgpu);
+unit_stats_cases!(on_webgpu);
+param_norms_cases!(on_webgpu);

@@ -7,139 +7,45 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{assert_close, gpu_or_skip, random_vec, read_f32, rng, step_table};
-use gpu_mlp::cpu::{ops, CpuBackend};
+use common::{assert_close, gpu_or_skip};
+use gpu_mlp::cpu::CpuBackend;
 use gpu_mlp::data::{load, synthetic_images, DatasetName, LoadOptions, Splits};
-use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, ParamNormsOperands, UnitStats};
-use gpu_mlp::gpu::kernels::{step_offset, Region, StepInfo};
-use gpu_mlp::gpu::{GpuBackend, GpuContext};
+use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, UnitStats};
+use gpu_mlp::gpu::GpuBackend;
 use gpu_mlp::insight::findings::findings;
-use gpu_mlp::nn::model::{initialize, Activation, Init, MlpSpec, ParamLayout, TENSOR_ALIGN};
+use gpu_mlp::nn::model::{initialize, Activation, Init, MlpSpec, ParamLayout};
 use gpu_mlp::settings::{Optimizer, OptimizerKind};
 use gpu_mlp::training::backend::{Backend, TrainOptions};
 use gpu_mlp::training::diagnostics::LayerDiagnostics;
 use gpu_mlp::training::train::{fit, Event, HeldOut, TrainConfig};
-use rand::Rng;
 
-fn upload(ctx: &GpuContext, label: &str, values: &[f32]) -> wgpu::Buffer {
-    ctx.storage_buffer_init(label, bytemuck::cast_slice(values))
-        .expect("buffer")
-}
-
-/// Two steps (13 and 5 rows) of `width` ReLU-like units, every third never firing, added on top
-/// of earlier totals by `unit_stats.wgsl` and by `accumulate_unit_stats`.
-fn unit_stats_kernel_matches_accumulate_unit_stats(case: &str, width: usize) {
-    let Some(ctx) = gpu_or_skip(case) else {
-        return;
-    };
-    let kernel = UnitStats::new(&ctx);
-    let mut r = rng(11 + width as u64);
-    let batch = 13;
-    let mut acts: Vec<f32> = random_vec(&mut r, batch * width).iter().map(|v| v.max(0.0)).collect();
-    for (i, a) in acts.iter_mut().enumerate() {
-        if (i % width).is_multiple_of(3) {
-            *a = 0.0;
-        }
-    }
-    // Earlier totals, so accumulation (not overwriting) is what passes.
-    let mut want: Vec<f32> = (0..3 * width)
-        .map(|i| if i < 2 * width { r.random_range(0.0..5.0) } else { 0.0 })
-        .collect();
-    let stats = upload(&ctx, "stats", &want);
-    let steps = step_table(
-        &ctx,
-        &[13, 5].map(|rows| StepInfo {
-            rows,
-            ..Default::default()
-        }),
-    );
-    let act_buf = upload(&ctx, "acts", &acts);
-    let binding = kernel.bind(&ctx, &steps, Region::all(&act_buf), width, Region::all(&stats));
-    ctx.submit_pass("unit stats", |pass| {
-        kernel.dispatch(pass, &binding, step_offset(0));
-        kernel.dispatch(pass, &binding, step_offset(1));
-    });
-    ops::accumulate_unit_stats(&acts, 13, width, &mut want);
-    ops::accumulate_unit_stats(&acts, 5, width, &mut want);
-    let got = read_f32(&ctx, &stats, 3 * width);
-    assert_close(&format!("unit stats, width {width}"), &got, &want, 1e-5);
-    assert!(
-        want[2 * width..].contains(&0.0),
-        "width {width}: some units never fired"
-    );
-}
-
-macro_rules! unit_stats_widths {
-    ($($name:ident: $width:expr;)*) => {$(
+/// One named native test per case of a kernel case list (`tests/common/kernels.rs`, which
+/// `tests/browser.rs` runs on WebGPU too), on a fresh context.
+macro_rules! cases {
+    (unit_stats_kernel_matches_accumulate_unit_stats { $($name:ident: $args:expr;)* }) => {$(
         #[test]
         fn $name() {
-            unit_stats_kernel_matches_accumulate_unit_stats(stringify!($name), $width);
+            if let Some(ctx) = gpu_or_skip(stringify!($name)) {
+                let kernel = UnitStats::new(&ctx);
+                let case = common::unit_stats_kernel_matches_accumulate_unit_stats(&ctx, &kernel, stringify!($name), $args);
+                pollster::block_on(case);
+            }
+        }
+    )*};
+    (param_norms_kernel_matches_param_sums { $($name:ident: $args:expr;)* }) => {$(
+        #[test]
+        fn $name() {
+            if let Some(ctx) = gpu_or_skip(stringify!($name)) {
+                let kernel = ParamNorms::new(&ctx);
+                let case = common::param_norms_kernel_matches_param_sums(&ctx, &kernel, stringify!($name), $args);
+                pollster::block_on(case);
+            }
         }
     )*};
 }
 
-unit_stats_widths! {
-    unit_stats_width_1: 1;
-    unit_stats_width_7: 7;
-    unit_stats_width_129: 129;
-    unit_stats_width_785: 785;
-}
-
-#[test]
-fn param_norms_kernel_matches_param_sums() {
-    let Some(ctx) = gpu_or_skip("param_norms_kernel_matches_param_sums") else {
-        return;
-    };
-    let kernel = ParamNorms::new(&ctx);
-    let mut r = rng(12);
-    let lens = [1usize, 7, 129, 785, 100_000];
-    let mut starts = Vec::new();
-    let mut end = 0;
-    for len in lens {
-        starts.push(end);
-        end = (end + len).next_multiple_of(TENSOR_ALIGN);
-    }
-    let (grads, params, before) = (
-        random_vec(&mut r, end),
-        random_vec(&mut r, end),
-        random_vec(&mut r, end),
-    );
-    let segments: Vec<u32> = starts
-        .iter()
-        .zip(lens)
-        .flat_map(|(&s, l)| [s as u32, l as u32])
-        .collect();
-    let (g, p, b) = (
-        upload(&ctx, "g", &grads),
-        upload(&ctx, "p", &params),
-        upload(&ctx, "b", &before),
-    );
-    let sums = ctx
-        .storage_buffer_init("sums", &common::nan_bytes(3 * lens.len()))
-        .expect("buffer");
-    let seg = ctx
-        .storage_buffer_init("segments", bytemuck::cast_slice(&segments))
-        .expect("buffer");
-    let binding = kernel.bind(
-        &ctx,
-        &ParamNormsOperands {
-            segments: &seg,
-            segment_count: lens.len(),
-            grads: Region::all(&g),
-            params: Region::all(&p),
-            before: Region::all(&b),
-            sums: Region::all(&sums),
-        },
-    );
-    ctx.submit_pass("param norms", |pass| kernel.dispatch(pass, &binding));
-    let got = read_f32(&ctx, &sums, 3 * lens.len());
-    let want: Vec<f32> = starts
-        .iter()
-        .zip(lens)
-        .flat_map(|(&s, l)| ops::param_sums(&grads[s..s + l], &params[s..s + l], &before[s..s + l]).map(|v| v as f32))
-        .collect();
-    assert_close("parameter sums of squares", &got, &want, 1e-5);
-}
+unit_stats_cases!(cases);
+param_norms_cases!(cases);
 
 fn random_splits(train: usize) -> Arc<Splits> {
     Arc::new(Splits {

@@ -850,3 +850,130 @@ macro_rules! dropout_masks_match_cpu_cases {
         });
     };
 }
+
+/// Two steps (13 and 5 rows) of `width` ReLU-like units, every third never firing, added on top
+/// of earlier totals by `unit_stats.wgsl` and by `accumulate_unit_stats`.
+pub async fn unit_stats_kernel_matches_accumulate_unit_stats(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::diagnostics::UnitStats,
+    case: &str,
+    width: usize,
+) {
+    let mut r = case_rng(case);
+    let batch = 13;
+    let mut acts: Vec<f32> = random_vec(&mut r, batch * width).iter().map(|v| v.max(0.0)).collect();
+    for (i, a) in acts.iter_mut().enumerate() {
+        if (i % width).is_multiple_of(3) {
+            *a = 0.0;
+        }
+    }
+    // Earlier totals, so accumulation (not overwriting) is what passes.
+    let mut want: Vec<f32> = (0..3 * width)
+        .map(|i| if i < 2 * width { r.random_range(0.0..5.0) } else { 0.0 })
+        .collect();
+    let stats = upload(ctx, "stats", &want);
+    let steps = step_table(
+        ctx,
+        &[13, 5].map(|rows| StepInfo {
+            rows,
+            ..Default::default()
+        }),
+    );
+    let act_buf = upload(ctx, "acts", &acts);
+    let binding = kernel.bind(ctx, &steps, Region::all(&act_buf), width, Region::all(&stats));
+    ctx.submit_pass("unit stats", |pass| {
+        kernel.dispatch(pass, &binding, step_offset(0));
+        kernel.dispatch(pass, &binding, step_offset(1));
+    });
+    ops::accumulate_unit_stats(&acts, 13, width, &mut want);
+    ops::accumulate_unit_stats(&acts, 5, width, &mut want);
+    let got = read_f32_async(ctx, &stats, 3 * width).await;
+    assert_close(&format!("unit stats, width {width}"), &got, &want, KERNEL_TOL);
+    assert!(
+        want[2 * width..].contains(&0.0),
+        "width {width}: some units never fired"
+    );
+}
+
+/// Sums of squares of the gradients, weights and updates of segments of 1, 7, 129, 785 and
+/// 100 000 parameters, each starting at a tensor boundary, against `param_sums`.
+pub async fn param_norms_kernel_matches_param_sums(
+    ctx: &GpuContext,
+    kernel: &gpu_mlp::gpu::kernels::diagnostics::ParamNorms,
+    case: &str,
+    (): (),
+) {
+    use gpu_mlp::gpu::kernels::diagnostics::ParamNormsOperands;
+    use gpu_mlp::nn::model::TENSOR_ALIGN;
+    let mut r = case_rng(case);
+    let lens = [1usize, 7, 129, 785, 100_000];
+    let mut starts = Vec::new();
+    let mut end = 0;
+    for len in lens {
+        starts.push(end);
+        end = (end + len).next_multiple_of(TENSOR_ALIGN);
+    }
+    let (grads, params, before) = (
+        random_vec(&mut r, end),
+        random_vec(&mut r, end),
+        random_vec(&mut r, end),
+    );
+    let segments: Vec<u32> = starts
+        .iter()
+        .zip(lens)
+        .flat_map(|(&s, l)| [s as u32, l as u32])
+        .collect();
+    let (g, p, b) = (
+        upload(ctx, "g", &grads),
+        upload(ctx, "p", &params),
+        upload(ctx, "b", &before),
+    );
+    let sums = ctx
+        .storage_buffer_init("sums", &nan_bytes(3 * lens.len()))
+        .expect("buffer");
+    let seg = ctx
+        .storage_buffer_init("segments", bytemuck::cast_slice(&segments))
+        .expect("buffer");
+    let binding = kernel.bind(
+        ctx,
+        &ParamNormsOperands {
+            segments: &seg,
+            segment_count: lens.len(),
+            grads: Region::all(&g),
+            params: Region::all(&p),
+            before: Region::all(&b),
+            sums: Region::all(&sums),
+        },
+    );
+    ctx.submit_pass("param norms", |pass| kernel.dispatch(pass, &binding));
+    let got = read_f32_async(ctx, &sums, 3 * lens.len()).await;
+    let want: Vec<f32> = starts
+        .iter()
+        .zip(lens)
+        .flat_map(|(&s, l)| ops::param_sums(&grads[s..s + l], &params[s..s + l], &before[s..s + l]).map(|v| v as f32))
+        .collect();
+    assert_close(case, &got, &want, KERNEL_TOL);
+}
+
+/// The activation-statistics cases: layer widths.
+#[macro_export]
+macro_rules! unit_stats_cases {
+    ($suite:ident) => {
+        $suite!(unit_stats_kernel_matches_accumulate_unit_stats {
+            unit_stats_width_1: 1;
+            unit_stats_width_7: 7;
+            unit_stats_width_129: 129;
+            unit_stats_width_785: 785;
+        });
+    };
+}
+
+/// The parameter-norms case (one: its segments cover the lengths).
+#[macro_export]
+macro_rules! param_norms_cases {
+    ($suite:ident) => {
+        $suite!(param_norms_kernel_matches_param_sums {
+            param_norms_kernel_matches_param_sums: ();
+        });
+    };
+}
