@@ -4,7 +4,8 @@
 //! The same library runs in a browser: it builds for `wasm32-unknown-unknown` without the
 //! `download` feature (HTTPS downloads, the command line's and Python's), opens the browser's
 //! WebGPU with [`gpu::GpuContext::open`] and awaits its readbacks
-//! ([`gpu::GpuContext::read_back_async`]); `tests/browser.rs` proves it in headless Chromium.
+//! ([`gpu::GpuContext::read_back_async`], [`gpu::GpuBackend::train_steps_async`]);
+//! `tests/browser.rs` proves it in headless Chromium.
 //!
 //! Every module, in a line each (the folders are the program's layers):
 //!

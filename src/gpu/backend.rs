@@ -465,7 +465,7 @@ impl GpuBackend {
     /// back each step's metrics. Returns the metrics and the dispatch count; with `timestamps`,
     /// marks the time after every dispatch. `training`: the parameters are copied aside
     /// just before the last step, so the diagnostics can measure its update.
-    fn run_steps(
+    async fn run_steps(
         &self,
         infos: &[StepInfo],
         ops: &StepOps<'_>,
@@ -503,7 +503,7 @@ impl GpuBackend {
         let bytes = (infos.len() * std::mem::size_of::<StepMetric>()) as u64;
         encoder.copy_buffer_to_buffer(&b.metrics, 0, &b.metrics_staging, 0, bytes);
         self.ctx.queue.submit([encoder.finish()]);
-        let raw = self.ctx.map_staging(&b.metrics_staging, bytes)?;
+        let raw = self.ctx.map_staging_async(&b.metrics_staging, bytes).await?;
         let metrics: Vec<StepMetric> = bytemuck::pod_collect_to_vec(&raw);
         let steps = metrics
             .iter()
@@ -517,8 +517,8 @@ impl GpuBackend {
         Ok((steps, dispatches))
     }
 
-    /// Trains the steps of `order` (at most `max_steps`) in one submit.
-    fn train_submit(
+    /// Trains the steps of `order` (at most `max_steps`) in one submit, its metrics awaited.
+    async fn train_submit(
         &mut self,
         order: &[u32],
         lrs: &[f32],
@@ -528,7 +528,7 @@ impl GpuBackend {
             .queue
             .write_buffer(&self.buffers.train_order, 0, bytemuck::cast_slice(order));
         let infos = self.plan(order.len(), Some(lrs));
-        let (steps, dispatches) = self.run_steps(&infos, &self.train_ops(), true, timestamps)?;
+        let (steps, dispatches) = self.run_steps(&infos, &self.train_ops(), true, timestamps).await?;
         self.stat_samples += order.len() as u64;
         let mut stats = self.stats.get();
         stats.steps += steps.len() as u64;
@@ -538,6 +538,45 @@ impl GpuBackend {
         Ok(steps)
     }
 
+    /// [`Backend::train_steps`] without blocking: each submit's metrics are awaited (a
+    /// browser's WebGPU answers when the GPU is done; natively the blocking call wraps this).
+    pub async fn train_steps_async(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
+        check_order(order, self.train_len, lrs, self.batch_size)?;
+        let mut out = Vec::with_capacity(lrs.len());
+        for (chunk, chunk_lrs) in order
+            .chunks(self.max_steps * self.batch_size)
+            .zip(lrs.chunks(self.max_steps))
+        {
+            out.extend(self.train_submit(chunk, chunk_lrs, None).await?);
+        }
+        Ok(out)
+    }
+
+    /// [`Backend::evaluate`] without blocking.
+    pub async fn evaluate_async(&mut self, split: EvalSplit) -> Result<Metrics> {
+        let index = self
+            .eval_sets
+            .iter()
+            .position(|(s, _, _)| *s == split)
+            .ok_or_else(missing_val_split)?;
+        let infos = self.plan(self.eval_sets[index].1, None);
+        let forward = self.step_ops(
+            &crate::nn::step::forward_pass(self.layers.len()),
+            &self.eval_sets[index].2,
+        );
+        let (steps, _) = self.run_steps(&infos, &forward, false, None).await?;
+        Ok(Metrics::from_steps(&steps))
+    }
+
+    /// [`Backend::parameters`] without blocking.
+    pub async fn parameters_async(&self) -> Result<Vec<f32>> {
+        let raw = self
+            .ctx
+            .read_back_async(&self.buffers.params, (self.layout.len * 4) as u64)
+            .await?;
+        Ok(bytemuck::pod_collect_to_vec(&raw))
+    }
+
     /// Trains one step on the first batch of `order` at learning rate `lr`, with a timestamp
     /// after every dispatch: the GPU time of each kernel of the step, in order. Needs an adapter
     /// with timestamp queries inside passes (`GpuContext::timestamps`).
@@ -545,7 +584,7 @@ impl GpuBackend {
         let batch = &order[..self.batch_size.min(order.len())];
         check_order(batch, self.train_len, &[lr], self.batch_size)?;
         let mut timestamps = Timestamps::new(&self.ctx, self.train_ops().len() as u32)?;
-        self.train_submit(batch, &[lr], Some(&mut timestamps))?;
+        pollster::block_on(self.train_submit(batch, &[lr], Some(&mut timestamps)))?;
         timestamps.read(&self.ctx)
     }
 
@@ -587,7 +626,7 @@ impl GpuBackend {
 impl Backend for GpuBackend {
     fn trace_step(&mut self, batch: &[u32], lr: f32) -> Result<StepTrace> {
         check_order(batch, self.train_len, &[lr], self.batch_size)?;
-        self.train_submit(batch, &[lr], None)?;
+        pollster::block_on(self.train_submit(batch, &[lr], None))?;
         let read = |buffer: &wgpu::Buffer, len: usize| -> Result<Vec<f32>> {
             Ok(bytemuck::pod_collect_to_vec(
                 &self.ctx.read_back(buffer, (len * 4) as u64)?,
@@ -626,30 +665,11 @@ impl Backend for GpuBackend {
     }
 
     fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
-        check_order(order, self.train_len, lrs, self.batch_size)?;
-        let mut out = Vec::with_capacity(lrs.len());
-        for (chunk, chunk_lrs) in order
-            .chunks(self.max_steps * self.batch_size)
-            .zip(lrs.chunks(self.max_steps))
-        {
-            out.extend(self.train_submit(chunk, chunk_lrs, None)?);
-        }
-        Ok(out)
+        pollster::block_on(self.train_steps_async(order, lrs))
     }
 
     fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics> {
-        let index = self
-            .eval_sets
-            .iter()
-            .position(|(s, _, _)| *s == split)
-            .ok_or_else(missing_val_split)?;
-        let infos = self.plan(self.eval_sets[index].1, None);
-        let forward = self.step_ops(
-            &crate::nn::step::forward_pass(self.layers.len()),
-            &self.eval_sets[index].2,
-        );
-        let (steps, _) = self.run_steps(&infos, &forward, false, None)?;
-        Ok(Metrics::from_steps(&steps))
+        pollster::block_on(self.evaluate_async(split))
     }
 
     fn dispatch_stats(&self) -> DispatchStats {
@@ -729,8 +749,7 @@ impl Backend for GpuBackend {
     }
 
     fn parameters(&mut self) -> Result<Vec<f32>> {
-        let raw = self.ctx.read_back(&self.buffers.params, (self.layout.len * 4) as u64)?;
-        Ok(bytemuck::pod_collect_to_vec(&raw))
+        pollster::block_on(self.parameters_async())
     }
 
     fn gradients(&mut self) -> Result<Vec<f32>> {
