@@ -4,7 +4,9 @@
 //! until the queue has finished.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use web_time::Instant;
 
 use serde::Serialize;
 
@@ -268,6 +270,21 @@ impl TrainSetup {
         epoch_order(self.samples(), 1, 1)
     }
 
+    /// [`TrainSetup::samples_per_second`] of the GPU backend with each submit's metrics
+    /// awaited (in a browser, where nothing may block).
+    pub async fn gpu_samples_per_second_async(&self, gpu: &mut GpuBackend, repeats: usize) -> Result<f64> {
+        let (order, lrs) = (self.order(), self.lrs());
+        let t = median_time_async(repeats, async |iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                gpu.train_steps_async(&order, &lrs).await?;
+            }
+            Ok(start.elapsed())
+        })
+        .await?;
+        Ok(self.samples() as f64 / t.as_secs_f64())
+    }
+
     /// Median training samples/s of `backend` over `repeats` timings.
     pub fn samples_per_second(&self, backend: &mut dyn Backend, repeats: usize) -> Result<f64> {
         let (order, lrs) = (self.order(), self.lrs());
@@ -286,11 +303,19 @@ impl TrainSetup {
 /// their total time): after a warm-up call, `iters` is raised until a timing lasts ≥ 50 ms, so
 /// per-submit overhead and timer resolution do not dominate; then `repeats` timings are taken.
 pub fn median_time(repeats: usize, mut run: impl FnMut(u64) -> Result<Duration>) -> Result<Duration> {
+    pollster::block_on(median_time_async(repeats, async |iters| run(iters)))
+}
+
+/// [`median_time`] of a run that is awaited (a browser's GPU answers asynchronously).
+pub async fn median_time_async(repeats: usize, mut run: impl AsyncFnMut(u64) -> Result<Duration>) -> Result<Duration> {
     let mut iters = 1;
-    while run(iters)? < Duration::from_millis(50) && iters < 1 << 20 {
+    while run(iters).await? < Duration::from_millis(50) && iters < 1 << 20 {
         iters *= 2;
     }
-    let mut times = (0..repeats.max(1)).map(|_| run(iters)).collect::<Result<Vec<_>>>()?;
+    let mut times = Vec::with_capacity(repeats.max(1));
+    for _ in 0..repeats.max(1) {
+        times.push(run(iters).await?);
+    }
     times.sort();
     Ok(times[times.len() / 2] / iters as u32)
 }

@@ -263,3 +263,27 @@ async fn training_on_webgpu_matches_the_cpu_reference() {
         g.accuracy
     );
 }
+
+/// A measurement, not a check (run it by name with `--include-ignored --nocapture`; see
+/// BENCHMARKS.md): training samples/s of `gpu-mlp bench`'s configurations S and A in this
+/// browser, the GPU backend on its WebGPU adapter and the CPU reference compiled to wasm, each
+/// the median of 3 timings as `gpu-mlp bench` takes them natively.
+#[wasm_bindgen_test]
+#[ignore = "a measurement: see BENCHMARKS.md"]
+async fn training_throughput_in_the_browser() {
+    use gpu_mlp::bench::BenchConfig;
+    for config in [BenchConfig::S, BenchConfig::A] {
+        let setup = config.setup();
+        let mut cpu = setup.cpu_backend().expect("cpu backend");
+        let cpu_rate = setup.samples_per_second(&mut cpu, 3).expect("cpu timing");
+        let mut gpu = setup.gpu_backend(webgpu().await).expect("gpu backend");
+        let gpu_rate = setup
+            .gpu_samples_per_second_async(&mut gpu, 3)
+            .await
+            .expect("gpu timing");
+        console_log!(
+            "{}: WebGPU {gpu_rate:.0} samples/s, wasm CPU reference {cpu_rate:.0} samples/s",
+            setup.name()
+        );
+    }
+}
