@@ -28,8 +28,10 @@
 //! - [`device`]: choosing where a run computes (`--device auto|gpu|cpu`, through `--backend`'s API).
 //! - [`run`]: a run from its config (data, network, resume, plots), with
 //!   [`run::artifacts`] (the run directory, its lock, history files, output directories checked),
-//!   [`run::checkpoint`] (safetensors checkpoints and their metadata), [`run::board`] (what a
-//!   run shows in TensorBoard) and [`run::signals`] (save and stop between steps, or exit at once).
+//!   [`run::checkpoint`] (safetensors checkpoints and their metadata) and [`run::board`] (what a
+//!   run shows in TensorBoard).
+//! - [`signals`]: stopping from outside (save and stop between steps, or exit at once), asked by
+//!   runs, plots and downloads alike.
 //! - [`insight`]: [`insight::evaluate`] (loss, confusion, precision/recall/F1, ROC AUC),
 //!   [`insight::findings`] (what a run's diagnostics say went wrong), [`insight::explain`] (one batch step by step) and [`insight::boundary`]
 //!   (decision regions of two-input models).
@@ -78,6 +80,7 @@ pub mod nn;
 pub mod report;
 pub mod run;
 pub mod settings;
+pub mod signals;
 pub mod sweep;
 pub mod tensorboard;
 pub mod training;

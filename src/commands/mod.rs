@@ -68,11 +68,11 @@ impl Command {
             Command::Eval(args) => eval::run(&args),
             Command::Predict(args) => predict::run(&args),
             Command::Download(args) => {
-                gpu_mlp::run::signals::install();
+                gpu_mlp::signals::install();
                 download::run(&args)
             }
             Command::Plot(args) => {
-                gpu_mlp::run::signals::install();
+                gpu_mlp::signals::install();
                 plot::run(&args)
             }
             Command::Export(args) => export::run(&args),

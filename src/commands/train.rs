@@ -72,7 +72,7 @@ impl TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> Result<(), Error> {
-    gpu_mlp::run::signals::install();
+    gpu_mlp::signals::install();
     if !args.sweep.is_empty() {
         return sweep(args);
     }

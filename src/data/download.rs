@@ -51,7 +51,7 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, u64, Option<u64>);
 /// most `limits.timeout` for a connection, a response or the next bytes, and gives up on a
 /// file not whole after `limits.deadline` or arriving slower than `limits.min_rate`; stops a
 /// body past `MAX_FILE_BYTES`, and on a stop
-/// signal (`crate::run::signals`); nothing is written unless whole and verified.
+/// signal (`crate::signals`); nothing is written unless whole and verified.
 pub fn download(
     name: DatasetName,
     dir: &Path,
@@ -136,7 +136,7 @@ fn fetch(agent: &ureq::Agent, url: &str, file: &str, limits: Limits, progress: P
     let mut chunk = vec![0u8; 1 << 16];
     let mut rate = RateWindow::new(limits);
     loop {
-        if let Some(signal) = crate::run::signals::requested() {
+        if let Some(signal) = crate::signals::requested() {
             return Err(Error::Interrupted(signal));
         }
         let n = reader.read(&mut chunk).map_err(|e| {

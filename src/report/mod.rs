@@ -99,7 +99,7 @@ impl Plot<'_> {
 /// Draws `plot` into `<stem>.png` and `<stem>.svg` in `dir`; returns both paths.
 /// A stop signal ends plotting between files (each written whole or not at all).
 fn both_formats(dir: &Path, stem: &str, size: (u32, u32), plot: &Plot<'_>) -> Result<Vec<PathBuf>> {
-    if let Some(signal) = crate::run::signals::requested() {
+    if let Some(signal) = crate::signals::requested() {
         return Err(Error::PlotsInterrupted {
             signal,
             dir: dir.to_path_buf(),
@@ -781,7 +781,7 @@ pub fn boundary_frames(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Optio
     let test = evaluate::test_data(&checkpoint, None, None, dir)?;
     let mut drawn = Vec::with_capacity(frames.len());
     for (epoch, params) in frames {
-        if let Some(signal) = crate::run::signals::requested() {
+        if let Some(signal) = crate::signals::requested() {
             return Err(Error::PlotsInterrupted {
                 signal,
                 dir: dir.to_path_buf(),

@@ -5,7 +5,6 @@
 pub mod artifacts;
 pub mod board;
 pub mod checkpoint;
-pub mod signals;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -269,7 +268,7 @@ impl Run {
     }
 
     fn build(config: &Config, from: Option<&Checkpoint>) -> Result<Run> {
-        let _nothing_to_save = crate::run::signals::exit_at_once();
+        let _nothing_to_save = crate::signals::exit_at_once();
         // A resumed table run encodes its rows as it first did (its codec is in the checkpoint).
         let data = Arc::new(match from.and_then(|c| c.meta.table.as_ref()) {
             Some(codec) => config.load_table(Some(codec))?,
@@ -430,7 +429,7 @@ impl Run {
 
     /// Trains as configured, telling `observer` about ticks (every `log_every` batches, else
     /// 20 times an epoch) and epochs, and writing the run directory's files after every epoch.
-    /// A stop signal ([`crate::run::signals`]) or the observer's [`Observer::should_stop`] ends
+    /// A stop signal ([`crate::signals`]) or the observer's [`Observer::should_stop`] ends
     /// training between ticks: the position is saved, and a signal gives
     /// [`Error::TrainingStopped`].
     pub fn train(&mut self, observer: &mut dyn Observer) -> Result<Outcome> {
@@ -485,7 +484,7 @@ impl Run {
             let _ = board.end(Status::Failure);
         }
         let outcome = outcome?;
-        match (outcome.interrupted, crate::run::signals::requested()) {
+        match (outcome.interrupted, crate::signals::requested()) {
             (Some((epoch, steps)), Some(signal)) => Err(Error::TrainingStopped {
                 signal,
                 epoch,
@@ -706,7 +705,7 @@ impl Observer for Recorder<'_> {
     }
 
     fn should_stop(&mut self) -> bool {
-        crate::run::signals::requested().is_some() || self.inner.should_stop()
+        crate::signals::requested().is_some() || self.inner.should_stop()
     }
 
     fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize, so_far: StepMetrics) -> Result<()> {
