@@ -387,32 +387,20 @@ class MLP:
     def _missing(self, settings):
         return settings.get("missing") or "error"
 
-    def _filled(self, name, x):
-        """`x` with missing values (NaN) filled by the training means, for a model fitted with
-        missing="mean"; other values are checked by the engine."""
-        if self._fill is not None and x.dtype == np.float32:
-            rows, columns = np.nonzero(np.isnan(x))
-            if rows.size:
-                x = x.copy()
-                x[rows, columns] = self._fill[columns]
-        return x
-
-    def _training_rows(self, x, y, settings, weights):
+    def _training_rows(self, x, y, settings, weights, means):
         """x, y and the sample weights as a fit trains on them, with missing values dropped or
-        filled as `missing` says; the column means to fill later samples with (missing="mean")."""
+        filled as `missing` says; the column means to fill later samples with (missing="mean":
+        `means`, the model's when it trains on, else this training data's)."""
         missing = self._missing(settings)
         if missing == "error" or x.dtype != np.float32:
             return x, y, None, weights
-        nan = np.isnan(x)
         if missing == "drop":
-            keep = ~nan.any(axis=1)
+            keep = ~np.isnan(x).any(axis=1)
             return x[keep], np.asarray(y)[keep], None, None if weights is None else weights[keep]
-        with np.errstate(all="ignore"):
-            means = np.nan_to_num(np.nanmean(x, axis=0), nan=0.0).astype(np.float32)
-        x = x.copy()
-        rows, columns = np.nonzero(nan)
-        x[rows, columns] = means[columns]
-        return x, y, means, weights
+        if means is None:
+            with np.errstate(all="ignore"):
+                means = np.nan_to_num(np.nanmean(x, axis=0), nan=0.0).astype(np.float32)
+        return _fill_missing(x, means), y, means, weights
 
     # --- fit ----------------------------------------------------------------------------------
 
@@ -487,14 +475,13 @@ class MLP:
                              "give validation_split= or validation_data= too")
         if sample_weight is not None:
             sample_weight = _weights_of("sample_weight", sample_weight, x.shape[0])
-        x, y, fill, sample_weight = self._training_rows(x, y, settings, sample_weight)
         keep = not reinitialize and _resolved(spelled, lambda: self._model.continues(settings, self._base))
+        if keep and self._width != x.shape[1]:
+            raise ValueError(f"x: the model takes {self._width} features per sample, got {x.shape[1]}: pass "
+                             "reinitialize=True to build a new network for these data")
+        x, y, fill, sample_weight = self._training_rows(x, y, settings, sample_weight, self._fill if keep else None)
         if keep:
             classes, names = self._classes, self._class_names
-            if self._width != x.shape[1]:
-                raise ValueError(f"x: the model takes {self._width} features per sample, got {x.shape[1]}: pass "
-                                 "reinitialize=True to build a new network for these data")
-            fill = self._fill
         else:
             classes, names = self._new_classes(y, class_names)
         labels = self._label_indices("y", y, x.shape[0], classes)
@@ -504,7 +491,7 @@ class MLP:
             if data is not None:
                 hx = _rows(f"{name}[0]", data[0])
                 if fill is not None:
-                    hx = self._with_fill(fill, hx)
+                    hx = _fill_missing(hx, fill)
                 held_out[name] = (hx, self._label_indices(f"{name}[1]", data[1], hx.shape[0], classes))
         if len(classes) < 2:
             raise ValueError(f"y: needs at least 2 classes, got {len(classes)}")
@@ -531,14 +518,6 @@ class MLP:
                 f"; the best by {monitor} was epoch {progress.best_epoch} (restore_best_weights=True keeps the best)")
             print(f"The model holds the weights of its {self.history.weights}{also}")
         return self.history
-
-    @staticmethod
-    def _with_fill(fill, x):
-        if x.dtype == np.float32 and np.isnan(x).any():
-            rows, columns = np.nonzero(np.isnan(x))
-            x = x.copy()
-            x[rows, columns] = fill[columns]
-        return x
 
     def _weights_held(self, settings, progress):
         """Which epoch's weights the model holds after a fit, in words."""
@@ -591,7 +570,7 @@ class MLP:
     def _inputs(self, name, x):
         self._built()
         x = _rows(name, x)
-        return self._with_fill(self._fill, x) if self._fill is not None else x
+        return _fill_missing(x, self._fill) if self._fill is not None else x
 
     def predict(self, x, batch_size=None, verbose=0):
         """Class probabilities, shape (samples, classes), columns in the order of `classes_`.
@@ -671,6 +650,19 @@ class MLP:
     def config_toml(self):
         """The full settings as a `gpu-mlp train --config` file holds them."""
         return self._model.config_toml()
+
+
+def _fill_missing(x, means):
+    """`x` with each missing value (NaN) replaced by its column's training mean (missing="mean");
+    other values are checked by the engine."""
+    if x.dtype != np.float32:
+        return x
+    rows, columns = np.nonzero(np.isnan(x))
+    if rows.size == 0:
+        return x
+    x = x.copy()
+    x[rows, columns] = means[columns]
+    return x
 
 
 def _weights_of(name, weights, n):

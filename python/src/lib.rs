@@ -34,11 +34,6 @@ fn to_py(e: gpu_mlp::Error) -> PyErr {
 /// Where keyword settings are named in errors (they are not a file).
 const KEYWORDS: &str = "keywords";
 
-/// A setting that takes text (a choice, a name, a path): what parses any text.
-fn takes_text(setting: &Setting) -> bool {
-    (setting.parse_item)("\u{1}").is_ok() || !setting.choices.is_empty()
-}
-
 /// Python's spelling of `value` (`repr`), for messages.
 fn python_repr(value: &Bound<'_, PyAny>) -> String {
     value.repr().map_or_else(|_| "?".into(), |r| r.to_string())
@@ -84,7 +79,7 @@ fn keyword_value(setting: &Setting, value: &Bound<'_, PyAny>) -> PyResult<toml::
             true => value.extract::<String>()?,
             false => value.call_method0("__fspath__")?.str()?.to_string(),
         };
-        if !takes_text(setting) {
+        if !setting.text {
             let expected = setting.range.expected().unwrap_or_else(|| "a number".into());
             return Err(refuse(format!("expected {expected}, got the text {text:?}")));
         }
@@ -202,15 +197,35 @@ fn load_dataset<'py>(
     Ok((arrays(&splits.train)?, test, splits.class_names.clone()))
 }
 
+/// Samples given from Python: their features as the library stores them, `rows` × `dim`.
+struct Samples {
+    features: Features,
+    rows: usize,
+    dim: usize,
+}
+
+impl Samples {
+    /// The samples with `labels` (one per row, checked by the caller).
+    fn labelled(self, labels: Vec<u32>) -> Dataset {
+        Dataset {
+            features: self.features,
+            labels,
+            dim: self.dim,
+            transform: Affine::IDENTITY,
+            weights: None,
+        }
+    }
+}
+
 /// The samples of the Python argument `name` as the library stores them (uint8 rows stay
-/// uint8, scaled by `normalize`; float32 rows as they are), with their feature count; a value
-/// that is not a finite number is refused, naming the argument, its row and its column.
-fn samples(name: &str, x: &Bound<'_, PyAny>) -> PyResult<(Features, usize)> {
-    let (features, dim) = if let Ok(x) = x.extract::<PyReadonlyArray2<'_, u8>>() {
-        (Features::U8(x.as_slice()?.to_vec()), x.shape()[1])
+/// uint8, scaled by `normalize`; float32 rows as they are); a value that is not a finite
+/// number is refused, naming the argument, its row and its column.
+fn samples(name: &str, x: &Bound<'_, PyAny>) -> PyResult<Samples> {
+    let (features, [rows, dim]) = if let Ok(x) = x.extract::<PyReadonlyArray2<'_, u8>>() {
+        (Features::U8(x.as_slice()?.to_vec()), [x.shape()[0], x.shape()[1]])
     } else {
         let x: PyReadonlyArray2<'_, f32> = x.extract()?;
-        (Features::F32(x.as_slice()?.to_vec()), x.shape()[1])
+        (Features::F32(x.as_slice()?.to_vec()), [x.shape()[0], x.shape()[1]])
     };
     if let Some((row, column, value)) = features.first_non_finite(dim) {
         return Err(PyValueError::new_err(format!(
@@ -218,7 +233,7 @@ fn samples(name: &str, x: &Bound<'_, PyAny>) -> PyResult<(Features, usize)> {
              values first, or set missing=\"mean\" to fill them with the training means)"
         )));
     }
-    Ok((features, dim))
+    Ok(Samples { features, rows, dim })
 }
 
 /// The target's column in a table given from Python (named so it cannot clash).
@@ -240,16 +255,6 @@ fn frame_columns(columns: &Bound<'_, PyList>) -> PyResult<Vec<Column>> {
             }
         })
         .collect()
-}
-
-fn dataset(features: Features, dim: usize, labels: Vec<u32>) -> Dataset {
-    Dataset {
-        features,
-        labels,
-        dim,
-        transform: Affine::IDENTITY,
-        weights: None,
-    }
 }
 
 /// Calls the Python progress object (`on_tick`, `on_epoch_begin`, `on_epoch`, its
@@ -415,22 +420,21 @@ impl Model {
     }
 
     /// `x` as this model takes it: finite, of its width, on the scale it was trained on.
-    fn inputs(&self, name: &str, x: &Bound<'_, PyAny>) -> PyResult<(Features, usize)> {
+    fn inputs(&self, name: &str, x: &Bound<'_, PyAny>) -> PyResult<Samples> {
         let c = self.built()?;
-        let (features, dim) = samples(name, x)?;
-        if dim != c.meta.sizes[0] {
+        let mut given = samples(name, x)?;
+        if given.dim != c.meta.sizes[0] {
             return Err(PyValueError::new_err(format!(
-                "{name}: expected {} features per sample, got {dim}",
-                c.meta.sizes[0]
+                "{name}: expected {} features per sample, got {}",
+                c.meta.sizes[0], given.dim
             )));
         }
-        let features = match c.meta.stored_range() {
-            Some(range) => range
-                .accept(features)
-                .map_err(|why| PyValueError::new_err(format!("{name}: {why}")))?,
-            None => features,
-        };
-        Ok((features, dim))
+        if let Some(range) = c.meta.stored_range() {
+            given.features = range
+                .accept(given.features)
+                .map_err(|why| PyValueError::new_err(format!("{name}: {why}")))?;
+        }
+        Ok(given)
     }
 
     /// Probabilities of each sample of `data` (stored features; transformed as in training).
@@ -456,34 +460,26 @@ impl Model {
         classes: usize,
         like: bool,
     ) -> PyResult<Dataset> {
-        let (features, dim) = match like {
+        let given = match like {
             true => self.inputs(name.0, x)?,
             false => samples(name.0, x)?,
         };
         let labels = y.as_slice()?.to_vec();
+        if labels.len() != given.rows {
+            return Err(PyValueError::new_err(format!(
+                "{}: {} labels for {} samples",
+                name.1,
+                labels.len(),
+                given.rows
+            )));
+        }
         if let Some(&label) = labels.iter().find(|&&l| l as usize >= classes) {
             return Err(PyValueError::new_err(format!(
                 "{}: label index {label} for {classes} classes",
                 name.1
             )));
         }
-        let data = dataset(features, dim, labels);
-        if data.len() * dim.max(1) != features_len(&data.features) {
-            return Err(PyValueError::new_err(format!(
-                "{}: {} labels for {} samples",
-                name.1,
-                data.len(),
-                features_len(&data.features) / dim.max(1)
-            )));
-        }
-        Ok(data)
-    }
-}
-
-fn features_len(f: &Features) -> usize {
-    match f {
-        Features::U8(v) => v.len(),
-        Features::F32(v) => v.len(),
+        Ok(given.labelled(labels))
     }
 }
 
@@ -677,10 +673,10 @@ impl Model {
     /// Class probabilities of each row of `x` (the argument `name`).
     #[pyo3(signature = (x, name="x"))]
     fn predict<'py>(&self, py: Python<'py>, x: &Bound<'py, PyAny>, name: &str) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        let (features, dim) = self.inputs(name, x)?;
-        let rows = features_len(&features) / dim.max(1);
+        let given = self.inputs(name, x)?;
         // Unlabelled: the labels are not read.
-        self.probabilities(py, dataset(features, dim, vec![0; rows]))
+        let rows = given.rows;
+        self.probabilities(py, given.labelled(vec![0; rows]))
     }
 
     /// Class probabilities of each row of a table given column by column (a DataFrame's; see

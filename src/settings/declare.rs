@@ -24,6 +24,8 @@ pub struct Setting {
     pub list: bool,
     /// A yes/no switch: the flag alone means true.
     pub switch: bool,
+    /// Takes text (a name, a path, a choice), not a number or a switch.
+    pub text: bool,
     /// One item as the command line spells it, typed as its TOML value.
     pub parse_item: fn(&str) -> Result<toml::Value, String>,
     pub range: Range,
@@ -136,6 +138,8 @@ pub trait SettingType {
     }
     const LIST: bool = false;
     const SWITCH: bool = false;
+    /// Takes text (a name, a path, a choice), not a number or a switch.
+    const TEXT: bool = false;
 }
 
 impl SettingType for f32 {
@@ -213,6 +217,8 @@ impl SettingType for char {
     fn describe(&self) -> Option<String> {
         Some(self.to_string())
     }
+
+    const TEXT: bool = true;
 }
 
 impl SettingType for String {
@@ -223,6 +229,8 @@ impl SettingType for String {
     fn describe(&self) -> Option<String> {
         Some(self.clone())
     }
+
+    const TEXT: bool = true;
 }
 
 impl SettingType for PathBuf {
@@ -233,6 +241,8 @@ impl SettingType for PathBuf {
     fn describe(&self) -> Option<String> {
         Some(self.display().to_string())
     }
+
+    const TEXT: bool = true;
 }
 
 impl<T: SettingType> SettingType for Option<T> {
@@ -254,6 +264,7 @@ impl<T: SettingType> SettingType for Option<T> {
 
     const LIST: bool = T::LIST;
     const SWITCH: bool = T::SWITCH;
+    const TEXT: bool = T::TEXT;
 }
 
 impl<T: SettingType> SettingType for Vec<T> {
@@ -275,6 +286,7 @@ impl<T: SettingType> SettingType for Vec<T> {
     }
 
     const LIST: bool = true;
+    const TEXT: bool = T::TEXT;
 }
 
 /// A choice between named values (a `clap::ValueEnum` whose names are its serde names).
@@ -298,6 +310,8 @@ macro_rules! choice_setting {
                     .filter_map(clap::ValueEnum::to_possible_value)
                     .collect()
             }
+
+            const TEXT: bool = true;
         }
     )*};
 }
@@ -437,6 +451,7 @@ macro_rules! settings_group {
                         choices: <$ty as SettingType>::choices(),
                         list: <$ty as SettingType>::LIST,
                         switch: <$ty as SettingType>::SWITCH,
+                        text: <$ty as SettingType>::TEXT,
                         parse_item: <$ty as SettingType>::parse_item,
                         range: extra.range,
                         value_name: extra.value_name,
