@@ -17,18 +17,15 @@ mod kernels;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
-use gpu_mlp::cpu::CpuBackend;
-use gpu_mlp::data::{synthetic_images, Splits};
 use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, UnitStats};
 use gpu_mlp::gpu::kernels::{Gather, LossGrad, Matmul, Optim};
-use gpu_mlp::gpu::{AdapterChoice, GpuBackend, GpuContext, GraphicsApi};
-use gpu_mlp::nn::model::{initialize, Activation, Init, Loss, MlpSpec, ParamLayout};
+use gpu_mlp::gpu::{AdapterChoice, GpuContext, GraphicsApi};
+use gpu_mlp::nn::model::{Activation, Loss, MlpSpec};
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::settings::OptimizerKind;
-use gpu_mlp::training::backend::{Backend, EvalSplit, TrainOptions};
+use gpu_mlp::training::backend::TrainOptions;
 use gpu_mlp::training::train::{epoch_order, Event};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -213,55 +210,16 @@ dropout_masks_match_cpu_cases!(on_webgpu);
 unit_stats_cases!(on_webgpu);
 param_norms_cases!(on_webgpu);
 
-/// The native run-parity tolerance (`tests/parity_training.rs`).
-const RUN_TOL: f64 = 1e-4;
-
 /// Thirty SGD steps of 784-64-10 (batch 32) trained on the browser's WebGPU by the GPU backend
-/// and on the CPU reference from the same weights and batches, as `tests/parity_training.rs`
-/// trains them natively: every step's loss, the final weights and the test metrics agree.
+/// and on the CPU reference from the same weights and batches: `tests/parity_training.rs`' first
+/// case (`common::backends_agree`), its readbacks awaited.
 #[wasm_bindgen_test]
 async fn training_on_webgpu_matches_the_cpu_reference() {
     let batch = 32;
-    let data = Arc::new(Splits {
-        name: "random images".into(),
-        train: synthetic_images(30 * batch, 784, 10, 11),
-        val: None,
-        test: Some(synthetic_images(100, 784, 10, 1011)),
-        class_names: (0..10).map(|c| c.to_string()).collect(),
-        warnings: Vec::new(),
-        table: None,
-    });
+    let data = kernels::random_image_splits(10, 11, 30 * batch, 100);
     let spec = MlpSpec::new(784, &[64], 10).expect("valid spec");
-    let opts = TrainOptions::new(batch);
-    let params = initialize(&ParamLayout::new(&spec), Init::HeUniform, 7);
-    let mut cpu = CpuBackend::new(&spec, params.clone(), Arc::clone(&data), &opts).expect("cpu backend");
-    let ctx = webgpu().await;
-    let mut gpu = GpuBackend::new(ctx, &spec, &params, data, &opts).expect("gpu backend");
     let order = epoch_order(30 * batch, 3, 1);
-    let lrs = vec![0.1; 30];
-    let cpu_steps = cpu.train_steps(&order, &lrs).expect("cpu steps");
-    let gpu_steps = gpu.train_steps_async(&order, &lrs).await.expect("gpu steps");
-    assert_eq!(gpu_steps.len(), 30);
-    for (step, (c, g)) in cpu_steps.iter().zip(&gpu_steps).enumerate() {
-        let mean = |m: &gpu_mlp::StepMetrics| (m.loss_sum / f64::from(m.samples)) as f32;
-        kernels::assert_close(&format!("step {step} loss"), &[mean(g)], &[mean(c)], RUN_TOL);
-    }
-    let cpu_params = cpu.parameters().expect("cpu weights");
-    let gpu_params = gpu.parameters_async().await.expect("gpu weights");
-    assert!(
-        kernels::rel_err(&cpu_params, &params) > 1e-3,
-        "the weights barely changed"
-    );
-    kernels::assert_close("final weights", &gpu_params, &cpu_params, RUN_TOL);
-    let c = cpu.evaluate(EvalSplit::Test).expect("cpu test");
-    let g = gpu.evaluate_async(EvalSplit::Test).await.expect("gpu test");
-    kernels::assert_close("test loss", &[g.loss as f32], &[c.loss as f32], RUN_TOL);
-    assert!(
-        (c.accuracy - g.accuracy).abs() <= 1.0 / c.samples as f64,
-        "test accuracy {} vs {}",
-        c.accuracy,
-        g.accuracy
-    );
+    kernels::backends_agree(webgpu().await, &spec, &TrainOptions::new(batch), (&order, 0.1), data).await;
 }
 
 /// A measurement, not a check (run it by name with `--include-ignored --nocapture`; see

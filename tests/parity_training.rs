@@ -5,32 +5,17 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{assert_close, gpu_or_skip};
-use gpu_mlp::cpu::CpuBackend;
-use gpu_mlp::data::{synthetic_images, Splits};
+use common::{backends_agree, gpu_or_skip, random_image_splits};
+use gpu_mlp::data::Splits;
 use gpu_mlp::gpu::kernels::matmul::TilePolicy;
 use gpu_mlp::gpu::GpuBackend;
 use gpu_mlp::nn::model::{initialize, Activation, Init, Loss, MlpSpec, ParamLayout};
 use gpu_mlp::settings::{Optimizer, OptimizerKind};
-use gpu_mlp::training::backend::{Backend, EvalSplit, TrainOptions};
+use gpu_mlp::training::backend::{Backend, TrainOptions};
 use gpu_mlp::training::train::epoch_order;
 
-const TOL: f64 = 1e-4;
-
 fn splits(seed: u64, train: usize, test: usize) -> Arc<Splits> {
-    splits_of(10, seed, train, test)
-}
-
-fn splits_of(classes: usize, seed: u64, train: usize, test: usize) -> Arc<Splits> {
-    Arc::new(Splits {
-        name: "random images".into(),
-        train: synthetic_images(train, 784, classes, seed),
-        val: None,
-        test: Some(synthetic_images(test, 784, classes, seed + 1000)),
-        class_names: (0..classes).map(|c| c.to_string()).collect(),
-        warnings: Vec::new(),
-        table: None,
-    })
+    random_image_splits(10, seed, train, test)
 }
 
 fn spec(hidden: &[usize]) -> MlpSpec {
@@ -38,7 +23,8 @@ fn spec(hidden: &[usize]) -> MlpSpec {
 }
 
 /// Trains both backends on `order` and compares per-step losses, accuracy counts, final
-/// weights and test metrics.
+/// weights, optimizer state and test metrics (`common::backends_agree`, which the browser's
+/// suite runs on WebGPU too).
 fn compare(spec: &MlpSpec, opts: &TrainOptions, order: &[u32], lr: f32, data: Arc<Splits>) {
     compare_with_tiles(None, spec, opts, order, lr, data);
 }
@@ -52,65 +38,13 @@ fn compare_with_tiles(
     lr: f32,
     data: Arc<Splits>,
 ) {
-    let batch = opts.batch_size;
     let Some(mut ctx) = gpu_or_skip("parity_training") else {
         return;
     };
     if let Some(tiles) = tiles {
         ctx.tiles = tiles;
     }
-    let params = initialize(&ParamLayout::new(spec), Init::HeUniform, 7);
-    let mut cpu = CpuBackend::new(spec, params.clone(), Arc::clone(&data), opts).expect("cpu backend");
-    let mut gpu = GpuBackend::new(ctx, spec, &params, data, opts).expect("gpu backend");
-    let lrs = vec![lr; order.len().div_ceil(batch)];
-    let cpu_steps = cpu.train_steps(order, &lrs).expect("cpu train");
-    let gpu_steps = gpu.train_steps(order, &lrs).expect("gpu train");
-    assert_eq!(cpu_steps.len(), order.len().div_ceil(batch));
-    assert_eq!(gpu_steps.len(), cpu_steps.len());
-    let mean = |s: &[gpu_mlp::StepMetrics]| -> Vec<f32> {
-        s.iter().map(|m| (m.loss_sum / f64::from(m.samples)) as f32).collect()
-    };
-    let (cpu_loss, gpu_loss) = (mean(&cpu_steps), mean(&gpu_steps));
-    for (step, (c, g)) in cpu_loss.iter().zip(&gpu_loss).enumerate() {
-        assert_close(&format!("{} step {step} loss", spec.describe()), &[*g], &[*c], TOL);
-    }
-    assert_eq!(
-        cpu_steps.iter().map(|s| s.samples).collect::<Vec<_>>(),
-        gpu_steps.iter().map(|s| s.samples).collect::<Vec<_>>()
-    );
-    let (cpu_params, gpu_params) = (cpu.parameters().expect("read"), gpu.parameters().expect("read"));
-    // Training must actually have moved the weights, or agreeing proves little.
-    assert!(
-        common::rel_err(&cpu_params, &params) > 1e-3,
-        "the weights barely changed"
-    );
-    assert_close(
-        &format!("{} final weights", spec.describe()),
-        &gpu_params,
-        &cpu_params,
-        TOL,
-    );
-    let ((cpu_state, cpu_t), (gpu_state, gpu_t)) = (
-        cpu.optimizer_state().expect("read"),
-        gpu.optimizer_state().expect("read"),
-    );
-    assert_eq!(
-        (cpu_t, gpu_t),
-        (cpu_steps.len() as u64, gpu_steps.len() as u64),
-        "optimizer step counts"
-    );
-    assert_close(&format!("{:?} state", opts.optimizer.kind), &gpu_state, &cpu_state, TOL);
-    let (c, g) = (
-        cpu.evaluate(EvalSplit::Test).expect("eval"),
-        gpu.evaluate(EvalSplit::Test).expect("eval"),
-    );
-    assert_close("test loss", &[g.loss as f32], &[c.loss as f32], TOL);
-    assert!(
-        (c.accuracy - g.accuracy).abs() <= 1.0 / c.samples as f64,
-        "test accuracy {} vs {}",
-        c.accuracy,
-        g.accuracy
-    );
+    pollster::block_on(backends_agree(ctx, spec, opts, (order, lr), data));
 }
 
 #[test]
@@ -198,7 +132,13 @@ fn probability_and_binary_cross_entropy_match() {
     let spec = MlpSpec::for_classes(784, &[24], 10, Loss::SoftmaxProbCrossEntropy).expect("valid spec");
     compare(&spec, &TrainOptions::new(32), &order, 0.1, splits(16, 96, 20));
     let spec = MlpSpec::for_classes(784, &[24], 2, Loss::BinaryCrossEntropy).expect("valid spec");
-    compare(&spec, &TrainOptions::new(32), &order, 0.1, splits_of(2, 17, 96, 20));
+    compare(
+        &spec,
+        &TrainOptions::new(32),
+        &order,
+        0.1,
+        random_image_splits(2, 17, 96, 20),
+    );
 }
 
 /// Dropout 0.2 after each hidden layer: both paths draw the same masks, so they still agree.

@@ -577,6 +577,17 @@ impl GpuBackend {
         Ok(bytemuck::pod_collect_to_vec(&raw))
     }
 
+    /// [`Backend::optimizer_state`] without blocking.
+    pub async fn optimizer_state_async(&self) -> Result<(Vec<f32>, u64)> {
+        let bytes = self.optim.state.size();
+        let state = if self.optimizer.kind.state_per_param() == 0 {
+            Vec::new()
+        } else {
+            bytemuck::pod_collect_to_vec(&self.ctx.read_back_async(&self.optim.state, bytes).await?)
+        };
+        Ok((state, self.step_count))
+    }
+
     /// Trains one step on the first batch of `order` at learning rate `lr`, with a timestamp
     /// after every dispatch: the GPU time of each kernel of the step, in order. Needs an adapter
     /// with timestamp queries inside passes (`GpuContext::timestamps`).
@@ -720,13 +731,7 @@ impl Backend for GpuBackend {
     }
 
     fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)> {
-        let bytes = self.optim.state.size();
-        let state = if self.optimizer.kind.state_per_param() == 0 {
-            Vec::new()
-        } else {
-            bytemuck::pod_collect_to_vec(&self.ctx.read_back(&self.optim.state, bytes)?)
-        };
-        Ok((state, self.step_count))
+        pollster::block_on(self.optimizer_state_async())
     }
 
     fn set_optimizer_state(&mut self, state: &[f32], steps: u64) -> Result<()> {

@@ -801,7 +801,7 @@ pub async fn dropout_masks_match_cpu(
     assert_each_plan(&format!("{act:?} + dropout backward"), &got, &want_grad);
 }
 
-/// (rows, fan_in, fan_out): batch sizes 1 and 128, odd widths.
+/// The forward-epilogue cases, `(rows, fan_in, fan_out)`: batch sizes 1 and 128, odd widths.
 #[macro_export]
 macro_rules! matmul_forward_epilogues_cases {
     ($suite:ident) => {
@@ -814,7 +814,8 @@ macro_rules! matmul_forward_epilogues_cases {
     };
 }
 
-/// The matmul_activation_grad cases.
+/// The activation-gradient cases, `(rows, fan_out, fan_in)`: the output layer's input gradient
+/// at batch 1 and 128, and an odd hidden layer.
 #[macro_export]
 macro_rules! matmul_activation_grad_cases {
     ($suite:ident) => {
@@ -826,7 +827,8 @@ macro_rules! matmul_activation_grad_cases {
     };
 }
 
-/// The matmul_row_sums cases.
+/// The weight-gradient-with-row-sums cases, `(rows, fan_in, fan_out)`: one element, a
+/// 784-input layer, widths around the tiles.
 #[macro_export]
 macro_rules! matmul_row_sums_cases {
     ($suite:ident) => {
@@ -839,7 +841,7 @@ macro_rules! matmul_row_sums_cases {
     };
 }
 
-/// The dropout_masks_match_cpu cases.
+/// The dropout-mask cases: one per hidden activation.
 #[macro_export]
 macro_rules! dropout_masks_match_cpu_cases {
     ($suite:ident) => {
@@ -976,4 +978,102 @@ macro_rules! param_norms_cases {
             param_norms_kernel_matches_param_sums: ();
         });
     };
+}
+
+/// The whole-run tolerance: the two backends' weights drift apart by rounding, step by step.
+pub const RUN_TOL: f64 = 1e-4;
+
+/// `n` synthetic 28×28 images of `classes` classes for training (seeded by `seed`) and `test`
+/// more (seeded by `seed + 1000`).
+pub fn random_image_splits(
+    classes: usize,
+    seed: u64,
+    train: usize,
+    test: usize,
+) -> std::sync::Arc<gpu_mlp::data::Splits> {
+    use gpu_mlp::data::{synthetic_images, Splits};
+    std::sync::Arc::new(Splits {
+        name: "random images".into(),
+        train: synthetic_images(train, 784, classes, seed),
+        val: None,
+        test: Some(synthetic_images(test, 784, classes, seed + 1000)),
+        class_names: (0..classes).map(|c| c.to_string()).collect(),
+        warnings: Vec::new(),
+        table: None,
+    })
+}
+
+/// Trains the GPU backend (on `ctx`) and the CPU reference from the same weights on `order`
+/// (learning rate `lr`) and compares per-step losses and sample counts, the final weights, the
+/// optimizer state and the test metrics, each readback awaited.
+pub async fn backends_agree(
+    ctx: GpuContext,
+    spec: &gpu_mlp::nn::model::MlpSpec,
+    opts: &gpu_mlp::training::backend::TrainOptions,
+    (order, lr): (&[u32], f32),
+    data: std::sync::Arc<gpu_mlp::data::Splits>,
+) {
+    use gpu_mlp::cpu::CpuBackend;
+    use gpu_mlp::gpu::GpuBackend;
+    use gpu_mlp::nn::model::{initialize, Init, ParamLayout};
+    use gpu_mlp::training::backend::{Backend, EvalSplit};
+    use std::sync::Arc;
+    let batch = opts.batch_size;
+    let params = initialize(&ParamLayout::new(spec), Init::HeUniform, 7);
+    let mut cpu = CpuBackend::new(spec, params.clone(), Arc::clone(&data), opts).expect("cpu backend");
+    let mut gpu = GpuBackend::new(ctx, spec, &params, data, opts).expect("gpu backend");
+    let lrs = vec![lr; order.len().div_ceil(batch)];
+    let cpu_steps = cpu.train_steps(order, &lrs).expect("cpu train");
+    let gpu_steps = gpu.train_steps_async(order, &lrs).await.expect("gpu train");
+    assert_eq!(cpu_steps.len(), order.len().div_ceil(batch));
+    assert_eq!(gpu_steps.len(), cpu_steps.len());
+    let mean = |s: &[gpu_mlp::StepMetrics]| -> Vec<f32> {
+        s.iter().map(|m| (m.loss_sum / f64::from(m.samples)) as f32).collect()
+    };
+    let (cpu_loss, gpu_loss) = (mean(&cpu_steps), mean(&gpu_steps));
+    for (step, (c, g)) in cpu_loss.iter().zip(&gpu_loss).enumerate() {
+        assert_close(&format!("{} step {step} loss", spec.describe()), &[*g], &[*c], RUN_TOL);
+    }
+    assert_eq!(
+        cpu_steps.iter().map(|s| s.samples).collect::<Vec<_>>(),
+        gpu_steps.iter().map(|s| s.samples).collect::<Vec<_>>()
+    );
+    let (cpu_params, gpu_params) = (
+        cpu.parameters().expect("read"),
+        gpu.parameters_async().await.expect("read"),
+    );
+    // Training must actually have moved the weights, or agreeing proves little.
+    assert!(rel_err(&cpu_params, &params) > 1e-3, "the weights barely changed");
+    assert_close(
+        &format!("{} final weights", spec.describe()),
+        &gpu_params,
+        &cpu_params,
+        RUN_TOL,
+    );
+    let ((cpu_state, cpu_t), (gpu_state, gpu_t)) = (
+        cpu.optimizer_state().expect("read"),
+        gpu.optimizer_state_async().await.expect("read"),
+    );
+    assert_eq!(
+        (cpu_t, gpu_t),
+        (cpu_steps.len() as u64, gpu_steps.len() as u64),
+        "optimizer step counts"
+    );
+    assert_close(
+        &format!("{:?} state", opts.optimizer.kind),
+        &gpu_state,
+        &cpu_state,
+        RUN_TOL,
+    );
+    let (c, g) = (
+        cpu.evaluate(EvalSplit::Test).expect("eval"),
+        gpu.evaluate_async(EvalSplit::Test).await.expect("eval"),
+    );
+    assert_close("test loss", &[g.loss as f32], &[c.loss as f32], RUN_TOL);
+    assert!(
+        (c.accuracy - g.accuracy).abs() <= 1.0 / c.samples as f64,
+        "test accuracy {} vs {}",
+        c.accuracy,
+        g.accuracy
+    );
 }
