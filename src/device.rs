@@ -22,8 +22,21 @@ pub enum DeviceChoice {
 }
 
 /// Builds the backend `choice` asks for (a GPU through `api`); returns it with a sentence
-/// saying what was chosen and why.
+/// saying what was chosen and why. Blocks while the GPU opens: [`create_backend_async`].
 pub fn create_backend(
+    choice: DeviceChoice,
+    api: GraphicsApi,
+    spec: &MlpSpec,
+    params: Vec<f32>,
+    data: Arc<Splits>,
+    opts: &TrainOptions,
+) -> Result<(Box<dyn Backend>, String)> {
+    pollster::block_on(create_backend_async(choice, api, spec, params, data, opts))
+}
+
+/// [`create_backend`], awaiting the adapter and the device (a browser answers both
+/// asynchronously).
+pub async fn create_backend_async(
     choice: DeviceChoice,
     api: GraphicsApi,
     spec: &MlpSpec,
@@ -40,10 +53,10 @@ pub fn create_backend(
             "--device cpu".into(),
         )),
         DeviceChoice::Gpu => {
-            let ctx = GpuContext::on(AdapterChoice::Any, api)?;
+            let ctx = GpuContext::open(AdapterChoice::Any, api).await?;
             Ok((gpu(ctx, &params, data)?, "--device gpu".into()))
         }
-        DeviceChoice::Auto => match GpuContext::on(AdapterChoice::HardwareOnly, api) {
+        DeviceChoice::Auto => match GpuContext::open(AdapterChoice::HardwareOnly, api).await {
             Ok(ctx) => Ok((gpu(ctx, &params, data)?, "--device auto found a hardware GPU".into())),
             Err(Error::NoAdapter(why)) => Ok((
                 Box::new(CpuBackend::new(spec, params, data, opts)?),

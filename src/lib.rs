@@ -1,17 +1,20 @@
 //! gpu-mlp: train multi-layer perceptrons with hand-written WGSL kernels on wgpu, checked against
 //! a plain-Rust CPU reference that states the same math.
 //!
-//! The same library runs in a browser: it builds for `wasm32-unknown-unknown` without the
-//! `download` feature (HTTPS downloads, the command line's and Python's), opens the browser's
-//! WebGPU with [`gpu::GpuContext::open`] and awaits its readbacks
-//! ([`gpu::GpuContext::read_back_async`], [`gpu::GpuBackend::train_steps_async`]);
-//! `tests/browser.rs` proves it in headless Chromium.
+//! The same library runs in a browser (web/, the page): it builds for `wasm32-unknown-unknown`
+//! without the `download` and `serve` features (the command line's HTTPS downloads and web
+//! server), opens the browser's WebGPU with [`device::create_backend_async`] and trains with
+//! [`training::train::fit_async`], every readback awaited ([`Backend::train_steps_async`]);
+//! `tests/browser.rs` and `tests/page.rs` prove it in headless Chromium.
 //!
 //! Every module, in a line each (the folders are the program's layers):
 //!
-//! - [`settings`]: every setting declared once ([`settings::groups`], [`settings::optimizer`], with
-//!   [`settings::declare`]'s macro), the flags derived from them ([`settings::flags`]), and a
-//!   run's [`settings::Config`]: TOML file, flag and sweep overrides, validation, builders.
+//! - [`declare`]: what a setting is, and the macro that declares a group of them.
+//! - [`settings`]: every setting declared once ([`settings::groups`], [`nn::optim`], with
+//!   [`declare`]'s macro), the flags derived from them ([`settings::flags`]), and a
+//!   run's [`settings::Config`]: TOML file, flag, sweep and link overrides, validation.
+//! - [`plan`]: settings and data turned into a ready run (the data as configured, the network
+//!   and its initial weights checked, the loop's settings), the same for every front end.
 //! - [`data`]: IDX files, dataset lookup and downloads, synthetic sets, CSV tables, samples
 //!   given as arrays (from Python).
 //! - [`nn`]: the math both backends share:
@@ -69,6 +72,7 @@
 pub mod bench;
 pub mod cpu;
 pub mod data;
+pub mod declare;
 pub mod device;
 pub mod error;
 pub mod files;
@@ -77,6 +81,7 @@ pub mod image;
 pub mod insight;
 pub mod memory;
 pub mod nn;
+pub mod plan;
 pub mod report;
 pub mod run;
 pub mod settings;

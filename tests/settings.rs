@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use gpu_mlp::settings::declare::Range;
+use gpu_mlp::declare::Range;
 use gpu_mlp::settings::{self, Config};
 
 fn from_toml(text: &str) -> gpu_mlp::Result<Config> {
@@ -184,7 +184,7 @@ fn flags_override_the_file_and_unset_flags_do_not() {
 /// `explain`'s flags, the scikit-learn parameters), with `shuffle` and `restore_best` added.
 #[test]
 fn each_role_is_declared_with_its_settings() {
-    use gpu_mlp::settings::declare::Role;
+    use gpu_mlp::declare::Role;
     let sorted = |role| {
         let mut keys = settings::keys_playing(role);
         keys.sort_unstable();

@@ -10,9 +10,9 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyT
 
 use gpu_mlp::data::table::{Column, RawTable};
 use gpu_mlp::data::{Affine, Dataset, DatasetName, Features, LoadOptions, Splits};
+use gpu_mlp::declare::Setting;
 use gpu_mlp::insight::evaluate::{all_probabilities, evaluate_params, outputs_of, Evaluation};
 use gpu_mlp::nn::model::ParamLayout;
-use gpu_mlp::settings::declare::Setting;
 use std::path::{Path, PathBuf};
 
 use gpu_mlp::run::artifacts::{HistoryRow, RunDir};

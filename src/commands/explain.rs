@@ -21,8 +21,7 @@ pub struct ExplainArgs {
 
 /// `--batch`'s value: a whole number ≥ 0, said so when it is not.
 fn batch_index(text: &str) -> Result<usize, String> {
-    text.parse()
-        .map_err(|_| gpu_mlp::settings::declare::whole_number_expected(text))
+    text.parse().map_err(|_| gpu_mlp::declare::whole_number_expected(text))
 }
 
 pub fn run(args: &ExplainArgs) -> Result<(), Error> {

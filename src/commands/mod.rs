@@ -9,6 +9,7 @@ mod export;
 mod info;
 mod plot;
 mod predict;
+mod serve;
 mod summary;
 mod train;
 
@@ -57,6 +58,9 @@ pub enum Command {
     /// side by side), each GPU step's dispatches with their workgroups and GPU time, and the
     /// GFLOP/s of every product the configuration runs.
     Bench(bench::BenchArgs),
+    /// Serve the page that trains in a browser tab (on its WebGPU, or the CPU reference
+    /// compiled to wasm) on 127.0.0.1, with the Fashion-MNIST and MNIST files `train` finds.
+    Serve(serve::ServeArgs),
 }
 
 impl Command {
@@ -78,6 +82,7 @@ impl Command {
             Command::Export(args) => export::run(&args),
             Command::Info(args) => info::run(&args),
             Command::Bench(args) => bench::run(&args),
+            Command::Serve(args) => serve::run(&args),
         }
     }
 }

@@ -16,7 +16,7 @@ use gpu_mlp::training::train::{EpochReport, Observer, Outcome, Tick};
 use gpu_mlp::Error;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use gpu_mlp::settings::declare::choice_name;
+use gpu_mlp::declare::choice_name;
 
 /// The flags of `train`: the run's own, and one per setting (declared in `gpu_mlp::settings`),
 /// each overriding the same key of `--config`; the declared defaults fill what neither gives.

@@ -10,7 +10,7 @@ use crate::data::{Dataset, Splits};
 use crate::error::Result;
 use crate::nn::dropout::{fold_seed, Dropout};
 use crate::nn::model::{Loss, MlpSpec, ParamLayout};
-use crate::settings::optimizer::Optimizer;
+use crate::nn::optim::Optimizer;
 use crate::training::backend::{
     check_order, check_params_len, check_setup, Backend, DispatchStats, EvalSplit, Metrics, StepMetrics, StepTrace,
     TrainOptions,

@@ -12,7 +12,7 @@ use super::Real;
 use crate::nn::dropout::Dropout;
 use crate::nn::model::{Activation, Loss, Product};
 use crate::nn::optim::UpdateStep;
-use crate::settings::optimizer::{Optimizer, OptimizerKind};
+use crate::nn::optim::{Optimizer, OptimizerKind};
 
 /// Dense layer forward: `z = x · wᵀ + b` for `x [rows, in]`, `w [out, in]`.
 pub fn linear_forward<T: Real>(x: &[T], w: &[T], b: &[T], rows: usize, z: &mut [T]) {

@@ -90,24 +90,7 @@ impl Default for LoadOptions {
 
 pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
     match name {
-        DatasetName::Fashion => load_idx_dataset(
-            DatasetName::Fashion,
-            opts,
-            Some(Path::new(DEBIAN_FASHION_DIR)),
-            "Install them with `apt-get install dataset-fashion-mnist`, or put the four \
-             *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist in ./data/fashion/ \
-             or pass --data-dir, or fetch them with `train --download` or `gpu-mlp download fashion`.",
-            DatasetName::Fashion.image_class_names(),
-        ),
-        DatasetName::Mnist => load_idx_dataset(
-            DatasetName::Mnist,
-            opts,
-            None,
-            "Put the four *-ubyte.gz files (e.g. from https://ossci-datasets.s3.amazonaws.com/mnist/) \
-             in ./data/mnist/ or pass --data-dir, or fetch them with `train --download` or \
-             `gpu-mlp download mnist`.",
-            DatasetName::Mnist.image_class_names(),
-        ),
+        DatasetName::Fashion | DatasetName::Mnist => load_idx_dataset(name, opts),
         DatasetName::Blobs => Ok(synthetic_splits(
             "blobs",
             synthetic::blobs(opts.samples, opts.seed),
@@ -119,6 +102,28 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
             &["inside", "outside"],
         )),
     }
+}
+
+/// Where an image dataset's four files are, in [`locate::FILES`]' order: in `data_dir` alone
+/// when given, else where [`locate::candidate_dirs`] looks (and, for Fashion-MNIST, Debian's
+/// folder); none found is an error saying how to get them.
+pub fn idx_files(dataset: DatasetName, data_dir: Option<&Path>) -> Result<[PathBuf; 4]> {
+    let (system_dir, hint) = match dataset {
+        DatasetName::Fashion => (
+            Some(Path::new(DEBIAN_FASHION_DIR)),
+            "Install them with `apt-get install dataset-fashion-mnist`, or put the four \
+             *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist in ./data/fashion/ \
+             or pass --data-dir, or fetch them with `train --download` or `gpu-mlp download fashion`.",
+        ),
+        _ => (
+            None,
+            "Put the four *-ubyte.gz files (e.g. from https://ossci-datasets.s3.amazonaws.com/mnist/) \
+             in ./data/mnist/ or pass --data-dir, or fetch them with `train --download` or \
+             `gpu-mlp download mnist`.",
+        ),
+    };
+    let name = dataset.as_str();
+    locate::locate(name, &locate::candidate_dirs(name, data_dir, system_dir), hint)
 }
 
 /// The first 80% of the points for training, the rest for testing.
@@ -136,31 +141,48 @@ fn synthetic_splits(name: &str, points: Dataset, class_names: &[&str]) -> Splits
     }
 }
 
-fn load_idx_dataset(
-    dataset: DatasetName,
-    opts: &LoadOptions,
-    system_dir: Option<&Path>,
-    hint: &str,
-    class_names: Vec<String>,
-) -> Result<Splits> {
+fn load_idx_dataset(dataset: DatasetName, opts: &LoadOptions) -> Result<Splits> {
+    let paths = idx_files(dataset, opts.data_dir.as_deref())?;
+    let read = |path: PathBuf| -> Result<(PathBuf, Vec<u8>)> {
+        let bytes = crate::files::read_bounded(&path, crate::files::MAX_DATA_FILE_BYTES, |detail| Error::Idx {
+            path: path.clone(),
+            field: "file",
+            detail,
+        })?;
+        Ok((path, bytes))
+    };
+    let [train_images, train_labels, test_images, test_labels] = paths;
+    let files = [
+        read(train_images)?,
+        read(train_labels)?,
+        read(test_images)?,
+        read(test_labels)?,
+    ];
+    decode_idx_dataset(dataset, files, opts.strict_data)
+}
+
+/// An image dataset from its four files as stored (gzipped or not; each named by where it came
+/// from: a path, or a URL in a browser), in [`locate::FILES`]' order, each compared with its
+/// official checksum on the way: a mismatch is an error when `strict`, else a warning.
+pub fn decode_idx_dataset(dataset: DatasetName, files: [(PathBuf, Vec<u8>); 4], strict: bool) -> Result<Splits> {
     let name = dataset.as_str();
-    let dirs = locate::candidate_dirs(name, opts.data_dir.as_deref(), system_dir);
-    let paths = locate::locate(name, &dirs, hint)?;
     let checks = sources(dataset).map(|(_, checks)| checks);
     let mut warnings = Vec::new();
     let mut contents = Vec::with_capacity(4);
-    for (i, path) in paths.iter().enumerate() {
+    for (i, (path, file)) in files.into_iter().enumerate() {
         let check = checks.map(|c| c[i]);
-        contents.push(read_checked(dataset, path, check, opts.strict_data, &mut warnings)?);
+        let unpacked = unpack_checked(dataset, &path, file, check, strict, &mut warnings)?;
+        contents.push((path, unpacked));
     }
-    let [train_images, train_labels, test_images, test_labels] =
-        <[Vec<u8>; 4]>::try_from(contents).map_err(|_| Error::DatasetMismatch {
+    let [train_images, train_labels, test_images, test_labels] = <[(PathBuf, Vec<u8>); 4]>::try_from(contents)
+        .map_err(|_| Error::DatasetMismatch {
             name: name.into(),
             detail: "expected four files".into(),
         })?;
+    let class_names = dataset.image_class_names();
     let classes = class_names.len();
-    let train = idx_split(name, (&paths[0], train_images), (&paths[1], train_labels), classes)?;
-    let test = idx_split(name, (&paths[2], test_images), (&paths[3], test_labels), classes)?;
+    let train = idx_split(name, train_images, train_labels, classes)?;
+    let test = idx_split(name, test_images, test_labels, classes)?;
     if train.dim != test.dim {
         return Err(Error::DatasetMismatch {
             name: name.into(),
@@ -178,20 +200,16 @@ fn load_idx_dataset(
     })
 }
 
-/// Reads a dataset file, decompressed, comparing it with its official checksum (see
-/// `sources`) on the way: a mismatch is an error when `strict`, else a warning.
-fn read_checked(
+/// A dataset file's contents, decompressed, compared with its official checksum (see
+/// `sources`): a mismatch is an error when `strict`, else a warning.
+fn unpack_checked(
     dataset: DatasetName,
     path: &Path,
+    file: Vec<u8>,
     check: Option<Check>,
     strict: bool,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>> {
-    let file = crate::files::read_bounded(path, crate::files::MAX_DATA_FILE_BYTES, |detail| Error::Idx {
-        path: path.into(),
-        field: "file",
-        detail,
-    })?;
     let unpacked = match idx::is_gzip(&file) {
         true => Some(idx::gunzip_file(path, &file)?),
         false => None,
@@ -217,12 +235,12 @@ fn read_checked(
 /// Reads one images/labels pair and checks they agree with each other and the class count.
 fn idx_split(
     name: &str,
-    (images_path, images): (&Path, Vec<u8>),
-    (labels_path, labels): (&Path, Vec<u8>),
+    (images_path, images): (PathBuf, Vec<u8>),
+    (labels_path, labels): (PathBuf, Vec<u8>),
     classes: usize,
 ) -> Result<Dataset> {
-    let images = idx::decode_images(images_path, images)?;
-    let labels = idx::decode_labels(labels_path, labels)?;
+    let images = idx::decode_images(&images_path, images)?;
+    let labels = idx::decode_labels(&labels_path, labels)?;
     if images.count != labels.len() {
         return Err(Error::DatasetMismatch {
             name: name.into(),
@@ -237,7 +255,7 @@ fn idx_split(
     }
     if let Some((i, &l)) = labels.iter().enumerate().find(|(_, &l)| usize::from(l) >= classes) {
         return Err(Error::Idx {
-            path: labels_path.into(),
+            path: labels_path,
             field: "label",
             detail: format!("label {l} at index {i} is out of range: expected 0..{classes}"),
         });

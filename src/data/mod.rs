@@ -12,7 +12,7 @@ pub mod table;
 mod catalog;
 
 use crate::error::{Error, Result};
-pub use catalog::{load, DatasetName, LoadOptions};
+pub use catalog::{decode_idx_dataset, idx_files, load, DatasetName, LoadOptions};
 pub use synthetic::{blobs, circle, synthetic_images};
 
 /// Sample features, stored as compactly as their source allows. Images stay u8 so that the

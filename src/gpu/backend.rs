@@ -20,10 +20,10 @@ use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::nn::dropout::fold_seed;
 use crate::nn::model::{MlpSpec, ParamLayout, Product};
+use crate::nn::optim::Optimizer;
 pub use crate::nn::step::StepDispatch;
-use crate::settings::optimizer::Optimizer;
 use crate::training::backend::{
-    check_order, check_params_len, check_setup, missing_val_split, Backend, DispatchStats, EvalSplit, Metrics,
+    check_order, check_params_len, check_setup, missing_val_split, Backend, DispatchStats, EvalSplit, Metrics, Pending,
     StepMetrics, StepTrace, TrainOptions,
 };
 use crate::training::diagnostics::RawDiagnostics;
@@ -538,56 +538,6 @@ impl GpuBackend {
         Ok(steps)
     }
 
-    /// [`Backend::train_steps`] without blocking: each submit's metrics are awaited (a
-    /// browser's WebGPU answers when the GPU is done; natively the blocking call wraps this).
-    pub async fn train_steps_async(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
-        check_order(order, self.train_len, lrs, self.batch_size)?;
-        let mut out = Vec::with_capacity(lrs.len());
-        for (chunk, chunk_lrs) in order
-            .chunks(self.max_steps * self.batch_size)
-            .zip(lrs.chunks(self.max_steps))
-        {
-            out.extend(self.train_submit(chunk, chunk_lrs, None).await?);
-        }
-        Ok(out)
-    }
-
-    /// [`Backend::evaluate`] without blocking.
-    pub async fn evaluate_async(&mut self, split: EvalSplit) -> Result<Metrics> {
-        let index = self
-            .eval_sets
-            .iter()
-            .position(|(s, _, _)| *s == split)
-            .ok_or_else(missing_val_split)?;
-        let infos = self.plan(self.eval_sets[index].1, None);
-        let forward = self.step_ops(
-            &crate::nn::step::forward_pass(self.layers.len()),
-            &self.eval_sets[index].2,
-        );
-        let (steps, _) = self.run_steps(&infos, &forward, false, None).await?;
-        Ok(Metrics::from_steps(&steps))
-    }
-
-    /// [`Backend::parameters`] without blocking.
-    pub async fn parameters_async(&self) -> Result<Vec<f32>> {
-        let raw = self
-            .ctx
-            .read_back_async(&self.buffers.params, (self.layout.len * 4) as u64)
-            .await?;
-        Ok(bytemuck::pod_collect_to_vec(&raw))
-    }
-
-    /// [`Backend::optimizer_state`] without blocking.
-    pub async fn optimizer_state_async(&self) -> Result<(Vec<f32>, u64)> {
-        let bytes = self.optim.state.size();
-        let state = if self.optimizer.kind.state_per_param() == 0 {
-            Vec::new()
-        } else {
-            bytemuck::pod_collect_to_vec(&self.ctx.read_back_async(&self.optim.state, bytes).await?)
-        };
-        Ok((state, self.step_count))
-    }
-
     /// Trains one step on the first batch of `order` at learning rate `lr`, with a timestamp
     /// after every dispatch: the GPU time of each kernel of the step, in order. Needs an adapter
     /// with timestamp queries inside passes (`GpuContext::timestamps`).
@@ -688,46 +638,7 @@ impl Backend for GpuBackend {
     }
 
     fn diagnostics(&mut self) -> Result<Option<RawDiagnostics>> {
-        if self.stat_samples == 0 {
-            return Ok(None);
-        }
-        let b = &self.buffers;
-        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            self.kernels.param_norms.dispatch(&mut pass, &self.param_norms);
-        }
-        let mut out = RawDiagnostics::empty(&self.layout);
-        // Each buffer's values (its padding left out), one after the other.
-        let lens: Vec<usize> = out
-            .units
-            .iter()
-            .map(Vec::len)
-            .chain([6 * self.layout.layers.len()])
-            .collect();
-        let mut offset = 0;
-        for (source, len) in b.unit_stats.iter().chain([&b.param_sums]).zip(&lens) {
-            let bytes = (len * 4) as u64;
-            encoder.copy_buffer_to_buffer(source, 0, &b.diagnostics_staging, offset, bytes);
-            offset += bytes;
-        }
-        for stats in &b.unit_stats {
-            encoder.clear_buffer(stats, 0, None);
-        }
-        self.ctx.queue.submit([encoder.finish()]);
-        let raw: Vec<f32> = bytemuck::pod_collect_to_vec(&self.ctx.map_staging(&b.diagnostics_staging, offset)?);
-        let (unit_values, param_values) = raw.split_at(offset as usize / 4 - lens[lens.len() - 1]);
-        let mut rest = unit_values;
-        for units in out.units.iter_mut() {
-            let (mine, after) = rest.split_at(units.len());
-            units.copy_from_slice(mine);
-            rest = after;
-        }
-        for (layer, sums) in out.params.iter_mut().zip(param_values.chunks_exact(6)) {
-            *layer = [0, 3].map(|s| [0, 1, 2].map(|i| f64::from(sums[s + i])));
-        }
-        out.samples = std::mem::take(&mut self.stat_samples);
-        Ok(Some(out))
+        pollster::block_on(self.diagnostics_async())
     }
 
     fn optimizer_state(&mut self) -> Result<(Vec<f32>, u64)> {
@@ -755,6 +666,106 @@ impl Backend for GpuBackend {
 
     fn parameters(&mut self) -> Result<Vec<f32>> {
         pollster::block_on(self.parameters_async())
+    }
+
+    /// Each submit's metrics awaited: a browser's WebGPU answers when the GPU is done.
+    fn train_steps_async<'a>(&'a mut self, order: &'a [u32], lrs: &'a [f32]) -> Pending<'a, Vec<StepMetrics>> {
+        Box::pin(async move {
+            check_order(order, self.train_len, lrs, self.batch_size)?;
+            let mut out = Vec::with_capacity(lrs.len());
+            for (chunk, chunk_lrs) in order
+                .chunks(self.max_steps * self.batch_size)
+                .zip(lrs.chunks(self.max_steps))
+            {
+                out.extend(self.train_submit(chunk, chunk_lrs, None).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn evaluate_async(&mut self, split: EvalSplit) -> Pending<'_, Metrics> {
+        Box::pin(async move {
+            let index = self
+                .eval_sets
+                .iter()
+                .position(|(s, _, _)| *s == split)
+                .ok_or_else(missing_val_split)?;
+            let infos = self.plan(self.eval_sets[index].1, None);
+            let forward = self.step_ops(
+                &crate::nn::step::forward_pass(self.layers.len()),
+                &self.eval_sets[index].2,
+            );
+            let (steps, _) = self.run_steps(&infos, &forward, false, None).await?;
+            Ok(Metrics::from_steps(&steps))
+        })
+    }
+
+    fn parameters_async(&mut self) -> Pending<'_, Vec<f32>> {
+        Box::pin(async move {
+            let raw = self
+                .ctx
+                .read_back_async(&self.buffers.params, (self.layout.len * 4) as u64)
+                .await?;
+            Ok(bytemuck::pod_collect_to_vec(&raw))
+        })
+    }
+
+    fn optimizer_state_async(&mut self) -> Pending<'_, (Vec<f32>, u64)> {
+        Box::pin(async move {
+            let bytes = self.optim.state.size();
+            let state = if self.optimizer.kind.state_per_param() == 0 {
+                Vec::new()
+            } else {
+                bytemuck::pod_collect_to_vec(&self.ctx.read_back_async(&self.optim.state, bytes).await?)
+            };
+            Ok((state, self.step_count))
+        })
+    }
+
+    fn diagnostics_async(&mut self) -> Pending<'_, Option<RawDiagnostics>> {
+        Box::pin(async move {
+            if self.stat_samples == 0 {
+                return Ok(None);
+            }
+            let b = &self.buffers;
+            let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                self.kernels.param_norms.dispatch(&mut pass, &self.param_norms);
+            }
+            let mut out = RawDiagnostics::empty(&self.layout);
+            // Each buffer's values (its padding left out), one after the other.
+            let lens: Vec<usize> = out
+                .units
+                .iter()
+                .map(Vec::len)
+                .chain([6 * self.layout.layers.len()])
+                .collect();
+            let mut offset = 0;
+            for (source, len) in b.unit_stats.iter().chain([&b.param_sums]).zip(&lens) {
+                let bytes = (len * 4) as u64;
+                encoder.copy_buffer_to_buffer(source, 0, &b.diagnostics_staging, offset, bytes);
+                offset += bytes;
+            }
+            for stats in &b.unit_stats {
+                encoder.clear_buffer(stats, 0, None);
+            }
+            self.ctx.queue.submit([encoder.finish()]);
+            let raw: Vec<f32> =
+                bytemuck::pod_collect_to_vec(&self.ctx.map_staging_async(&b.diagnostics_staging, offset).await?);
+            let (unit_values, param_values) = raw.split_at(offset as usize / 4 - lens[lens.len() - 1]);
+            let mut rest = unit_values;
+            for units in out.units.iter_mut() {
+                let (mine, after) = rest.split_at(units.len());
+                units.copy_from_slice(mine);
+                rest = after;
+            }
+            for (layer, sums) in out.params.iter_mut().zip(param_values.chunks_exact(6)) {
+                *layer = [0, 3].map(|s| [0, 1, 2].map(|i| f64::from(sums[s + i])));
+            }
+            out.samples = std::mem::take(&mut self.stat_samples);
+            Ok(Some(out))
+        })
     }
 
     fn gradients(&mut self) -> Result<Vec<f32>> {

@@ -56,7 +56,7 @@ impl GraphicsApi {
         match (self, std::env::var("WGPU_BACKEND")) {
             (GraphicsApi::Auto, Ok(env)) => format!("WGPU_BACKEND={env}"),
             (GraphicsApi::Auto, Err(_)) => "any graphics API".into(),
-            (api, _) => format!("--backend {}", crate::settings::declare::choice_name(&api)),
+            (api, _) => format!("--backend {}", crate::declare::choice_name(&api)),
         }
     }
 }

@@ -12,8 +12,9 @@ use crate::data::Splits;
 use crate::error::{Error, Result};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
 use crate::insight::evaluate::probabilities;
-use crate::nn::model::{initialize, MlpSpec, ParamLayout};
+use crate::nn::model::{MlpSpec, ParamLayout};
 use crate::nn::step::StepDispatch;
+use crate::plan::{start, Start};
 use crate::settings::Config;
 use crate::training::backend::{Backend, StepTrace, TrainOptions};
 use crate::training::train::visit_order;
@@ -52,12 +53,9 @@ pub struct Explanation {
 /// masks (a hash of the seed, the step and the unit), so they compute the same step.
 pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     let data = Arc::new(config.load_data()?);
-    let spec = config.spec(data.train.dim, data.classes())?;
     // The CPU's step and the GPU's (in host memory on a software adapter), each with the
     // values it prints.
-    config.check_memory(&spec, 3)?;
-    let layout = ParamLayout::new(&spec);
-    let params = initialize(&layout, config.model.init, config.run.seed);
+    let Start { spec, params } = start(config, &data, None, 3)?;
     let steps = crate::training::train::steps_per_epoch(data.train.len(), config.training.batch_size);
     if batch >= steps {
         return Err(Error::InvalidConfig {

@@ -5,9 +5,9 @@
 //! setting the run already has.
 
 use crate::data::Normalize;
+use crate::declare::choice_name;
 use crate::nn::model::{Activation, Init};
 use crate::run::artifacts::HistoryRow;
-use crate::settings::declare::choice_name;
 use crate::settings::{Config, OptimizerKind};
 
 /// Held-out accuracy within this of chance at the end of a run means "not learning".

@@ -976,7 +976,7 @@ pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// A label per run: the config settings in which the runs differ (`lr=0.1, activation=tanh`),
-/// those that change where or how visibly a run computes aside ([`NotLearned`](crate::settings::declare::Role::NotLearned)), or the
+/// those that change where or how visibly a run computes aside ([`NotLearned`](crate::declare::Role::NotLearned)), or the
 /// directory's name when they differ in none.
 pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
     let configs = dirs
@@ -990,7 +990,7 @@ pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let not_learned = crate::settings::keys_playing(crate::settings::declare::Role::NotLearned);
+    let not_learned = crate::settings::keys_playing(crate::declare::Role::NotLearned);
     let mut keys: Vec<&String> = configs.iter().flat_map(|c| c.keys()).collect();
     keys.sort();
     keys.dedup();

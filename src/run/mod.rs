@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::files::Fingerprint;
 use crate::insight::findings::findings;
-use crate::nn::model::{initialize, MlpSpec, ParamLayout};
+use crate::nn::model::{MlpSpec, ParamLayout};
+use crate::plan::{start, Start};
 use crate::run::artifacts::{HistoryRow, RunDir, RunLock};
 use crate::run::board::Board;
 use crate::run::checkpoint::{Checkpoint, Meta, FORMAT};
@@ -278,35 +279,11 @@ impl Run {
     }
 
     fn build_on(config: &Config, from: Option<&Checkpoint>, data: Arc<Splits>) -> Result<Run> {
-        // Early stopping watches validation data, which a --val-split or a front end gives.
-        if config.training.patience.is_some() && data.val.is_none() {
-            return Err(crate::training::train::patience_without_validation());
-        }
-        let spec = config.spec(data.train.dim, data.classes())?;
-        config.check_memory(&spec, 1)?;
-        if config.run.boundary_every.is_some() && spec.inputs() != 2 {
-            return Err(Error::InvalidConfig {
-                field: "boundary_every",
-                detail: format!(
-                    "(--boundary-every) draws the decision regions of a model with 2 inputs; this one has {}",
-                    spec.inputs()
-                ),
-            });
-        }
-        let params = match from {
-            Some(c) if c.meta.spec()? != spec => {
-                return Err(Error::Checkpoint {
-                    path: "last.safetensors".into(),
-                    detail: format!(
-                        "holds a {} network, the config asks for {}",
-                        c.meta.spec()?.describe(),
-                        spec.describe()
-                    ),
-                })
-            }
-            Some(c) => c.params.clone(),
-            None => initialize(&ParamLayout::new(&spec), config.model.init, config.run.seed),
+        let saved = match from {
+            Some(c) => Some((c.meta.spec()?, c.params.as_slice())),
+            None => None,
         };
+        let Start { spec, params } = start(config, &data, saved, 1)?;
         let stored = data.train.stored_range();
         let (backend, device_note) = create_backend(
             config.run.device,

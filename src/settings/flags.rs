@@ -7,7 +7,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser as _, ValueParser};
 use clap::parser::ValueSource;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use super::declare::{Range, Role, Setting};
+use crate::declare::{Range, Role, Setting};
 
 /// The settings given as flags, keyed as a config file keys them; `S` picks which settings a
 /// command offers as flags.

@@ -1,17 +1,17 @@
 //! Every setting of a run, declared once, group by group: its name, type, default, valid range
-//! and help (the optimizer's and the schedule's in [`super::optimizer`]). The flags of `train`,
+//! and help (the optimizer's and the schedule's in [`crate::nn::optim`]). The flags of `train`,
 //! the keys of a config file and of `--sweep`, the validation and the README's table of
 //! defaults are all derived from these declarations.
 
 use std::path::PathBuf;
 
-use super::declare::{Extra, Range, Role};
-use super::optimizer::{OptimizerKind, ScheduleKind};
 use crate::data::table::Missing;
 use crate::data::{DatasetName, Normalize};
+use crate::declare::{Extra, Range, Role};
 use crate::device::DeviceChoice;
 use crate::gpu::GraphicsApi;
 use crate::nn::model::{Activation, Init, Loss};
+use crate::nn::optim::{OptimizerKind, ScheduleKind};
 use crate::training::train::Monitor;
 
 crate::choice_setting!(

@@ -1,27 +1,21 @@
-//! Every setting of a run, declared once ([`groups`] and [`optimizer`], with [`declare`]'s
-//! macro) and derived everywhere else: read from a TOML file (`--config`), overridden by flags
-//! ([`flags`]) or sweep values, validated once, recorded as `config.toml`, and turned into the
-//! pieces a run is built from.
+//! Every setting of a run, declared once ([`groups`] and [`crate::nn::optim`], with
+//! [`crate::declare`]'s macro) and derived everywhere else: read from a TOML file (`--config`),
+//! overridden by flags ([`flags`]), sweep values or a page's link, validated once and recorded
+//! as `config.toml`. What a run is built from them is [`crate::plan`]'s.
 
-pub mod declare;
 pub mod flags;
 pub mod groups;
-pub mod optimizer;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::table::{load_raw_table, load_table, Fitted, RawTable, TableCodec, TableSource};
-use crate::data::{load, DatasetName, LoadOptions, Normalize, Splits};
+use crate::data::table::TableSource;
+use crate::data::Normalize;
+use crate::declare::{self, Group, Role, Setting};
 use crate::error::{Error, Result};
-use crate::nn::model::{MlpSpec, ParamLayout};
-use crate::nn::optim::Schedule;
-use crate::training::backend::{StepMetrics, TrainOptions};
-use crate::training::train::TrainConfig;
-use declare::{Group, Role, Setting};
+pub use crate::nn::optim::{Optimizer, OptimizerKind, ScheduleKind, ScheduleSettings};
 pub use groups::{DataSettings, LoopSettings, ModelSettings, RunSettings, TableSettings};
-pub use optimizer::{Optimizer, OptimizerKind, ScheduleKind, ScheduleSettings};
 
 /// A run's full, resolved configuration, group by group. A TOML file holds the groups' keys
 /// flat: every key optional (defaults from the declarations); a key no group declares is an
@@ -128,18 +122,10 @@ fn parse_toml(path: &Path, text: &str) -> Result<toml::Table> {
 }
 
 /// `key` is the TOML key; the message also names the matching `--flag`.
-fn invalid(key: &'static str, detail: String) -> Error {
+pub(crate) fn invalid(key: &'static str, detail: String) -> Error {
     Error::InvalidConfig {
         field: key,
         detail: format!("(--{}) {detail}", key.replace('_', "-")),
-    }
-}
-
-/// Sample weights (given by a front end) that cannot weight a loss.
-fn invalid_weights(why: String) -> Error {
-    Error::InvalidConfig {
-        field: "sample_weight",
-        detail: why,
     }
 }
 
@@ -216,6 +202,26 @@ impl Config {
         setting
             .parse(text, ':')
             .map_err(|why| bad(format!("`{key}={text}`: {why}")))
+    }
+
+    /// Settings given as text, key by key, each as its flag takes it (`hidden=128,64`): a web
+    /// page's URL query. `origin` names them in errors. Validated, as a config file is.
+    pub fn from_texts<'a>(origin: &str, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Config> {
+        let file = |detail: String| Error::ConfigFile {
+            path: origin.into(),
+            detail,
+        };
+        let mut table = toml::Table::new();
+        for (key, text) in pairs {
+            let setting = find(key).ok_or_else(|| file(unknown_key(key)))?;
+            let value = setting
+                .parse(text, ',')
+                .map_err(|why| invalid(setting.key, format!("invalid value '{text}': {why}")))?;
+            if table.insert(key.into(), value).is_some() {
+                return Err(file(format!("`{key}` is given twice")));
+            }
+        }
+        Config::from_table(Path::new(origin), table)
     }
 
     /// A configuration from TOML text alone (`path` names it in errors), validated.
@@ -388,135 +394,6 @@ impl Config {
         })
     }
 
-    /// The table's splits encoded by `codec` (a saved model's), or by one fitted now.
-    pub fn load_table(&self, codec: Option<&TableCodec>) -> Result<Splits> {
-        let source = self
-            .table_source()
-            .ok_or_else(|| invalid("data", "no --data table is configured".into()))?;
-        load_table(&source, codec)
-    }
-
-    /// The splits of `main`, a table given in memory (a DataFrame), read as the `--data`
-    /// table's settings say (its `data` path only names it) and encoded as `fitted` says.
-    pub fn load_table_from(
-        &self,
-        main: RawTable,
-        fitted: Option<Fitted<'_>>,
-        weights: Option<&[f32]>,
-    ) -> Result<Splits> {
-        let source = self
-            .table_source()
-            .ok_or_else(|| invalid("data", "no --data table is configured".into()))?;
-        let splits = load_raw_table(main, &source, fitted, weights)?;
-        if let Some(why) = splits.train.refuse_weights() {
-            return Err(invalid_weights(why));
-        }
-        Ok(splits)
-    }
-
-    /// The network for `inputs` features and `classes` classes.
-    pub fn spec(&self, inputs: usize, classes: usize) -> Result<MlpSpec> {
-        let model = &self.model;
-        MlpSpec::for_classes(inputs, &model.hidden, classes, model.loss)?.with_activations(&model.activation)
-    }
-
-    /// Refuses a network whose parameters, gradients, optimizer state and batch activations
-    /// (held once on the host even when training on the GPU), `copies` times over, would not
-    /// fit in memory.
-    pub fn check_memory(&self, spec: &MlpSpec, copies: u128) -> Result<()> {
-        let params = ParamLayout::new(spec).len as u128;
-        let arrays = 2 + self.optimizer.kind.state_per_param() as u128;
-        let activations = 2 * self.training.batch_size as u128 * spec.sizes.iter().map(|&w| w as u128).sum::<u128>();
-        let what = format!(
-            "a {} network ({} parameters, batch {})",
-            spec.describe(),
-            params,
-            self.training.batch_size
-        );
-        crate::memory::check_fits(
-            "hidden",
-            &what,
-            4 * copies * (params * arrays + activations),
-            crate::memory::available_bytes(),
-        )
-    }
-
-    pub fn train_options(&self) -> TrainOptions {
-        TrainOptions {
-            batch_size: self.training.batch_size,
-            optimizer: self.optimizer,
-            dropout: self.model.dropout,
-            seed: self.run.seed,
-        }
-    }
-
-    pub fn load_options(&self) -> LoadOptions {
-        LoadOptions {
-            data_dir: self.data.data_dir.clone(),
-            seed: self.run.seed,
-            samples: self.data.samples,
-            strict_data: self.data.strict_data,
-        }
-    }
-
-    /// The dataset as configured: loaded, truncated, split for validation, normalized.
-    pub fn load_data(&self) -> Result<Splits> {
-        if self.is_table() {
-            return self.load_table(None);
-        }
-        let data = &self.data;
-        if let Some(dir) = data.data_dir.as_deref().filter(|d| d.exists() && !d.is_dir()) {
-            return Err(invalid(
-                "data_dir",
-                format!(
-                    "{} is not a directory: give the folder holding the dataset",
-                    dir.display()
-                ),
-            ));
-        }
-        if matches!(data.dataset, DatasetName::Blobs | DatasetName::Circle) {
-            // Generated points: two f32 features and a label each, held about three times over
-            // (generated, then split) — checked before generating.
-            let bytes = 3 * 12 * data.samples as u128;
-            let what = format!("{} generated points", data.samples);
-            crate::memory::check_fits("samples", &what, bytes, crate::memory::available_bytes())?;
-        }
-        self.prepare(load(data.dataset, &self.load_options())?)
-    }
-
-    /// Loaded samples as the run trains on them: truncated (`train_samples`), split for
-    /// validation (`val_split`), normalized (`normalize`).
-    pub fn prepare(&self, mut splits: Splits) -> Result<Splits> {
-        let data = &self.data;
-        if let Some(n) = data.train_samples {
-            splits.train = splits.train.truncated(n);
-        }
-        splits.check_not_empty()?;
-        if let Some(why) = splits.train.refuse_weights() {
-            return Err(invalid_weights(why));
-        }
-        splits.split_validation(data.val_split, self.run.seed)?;
-        splits.normalize(data.normalize);
-        Ok(splits)
-    }
-
-    /// The training loop's settings for `steps_per_epoch` steps per epoch.
-    pub fn train_config(&self, steps_per_epoch: usize) -> TrainConfig {
-        TrainConfig {
-            epochs: self.training.epochs,
-            schedule: self.lr_schedule(steps_per_epoch),
-            seed: self.run.seed,
-            patience: self.training.patience,
-            monitor: self.training.monitor,
-            log_every: self.run.log_every,
-            shuffle: self.training.shuffle,
-            start_epoch: 0,
-            start_step: 0,
-            start_metrics: StepMetrics::default(),
-            best_so_far: None,
-        }
-    }
-
     /// The first setting that decides an epoch's batches ([`Role::BatchOrder`]) and differs in
     /// `other`: its TOML key, this value and `other`'s. A run interrupted mid-epoch can only
     /// continue where it stopped with all of them unchanged.
@@ -546,18 +423,5 @@ impl Config {
             let (a, b) = (show(&was, s.key), show(&now, s.key));
             (a != b).then_some((s.key, a, b))
         })
-    }
-
-    /// The learning-rate schedule for a run of `steps_per_epoch` steps per epoch.
-    pub fn lr_schedule(&self, steps_per_epoch: usize) -> Schedule {
-        let schedule = &self.schedule;
-        Schedule {
-            kind: schedule.kind,
-            base_lr: self.optimizer.lr,
-            step_epochs: schedule.step_epochs,
-            gamma: schedule.gamma,
-            warmup_steps: schedule.warmup_epochs * steps_per_epoch,
-            total_steps: self.training.epochs * steps_per_epoch,
-        }
     }
 }

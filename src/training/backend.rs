@@ -1,9 +1,12 @@
 //! What a training loop needs from a compute backend; implemented by the CPU reference and the GPU.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::data::{Dataset, Splits};
 use crate::error::{Error, Result};
 use crate::nn::model::{MlpSpec, ParamLayout};
-use crate::settings::optimizer::Optimizer;
+use crate::nn::optim::Optimizer;
 use crate::training::diagnostics::RawDiagnostics;
 
 /// A held-out split to evaluate on.
@@ -125,7 +128,16 @@ impl DispatchStats {
     }
 }
 
+/// A backend's answer that may have to wait for the device: boxed, so `dyn Backend` can
+/// return it. A browser answers a GPU readback only after the page's task yields; natively the
+/// blocking methods wait on the same futures.
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + 'a>>;
+
 /// A place where a network is trained: it owns the parameters and the data for one run.
+///
+/// The `_async` methods are what the training loop awaits ([`crate::training::train::fit_async`]):
+/// by default the blocking method's answer, ready at once (the CPU computes it in place); the
+/// GPU awaits its readbacks instead, and its blocking methods wait for those futures.
 pub trait Backend {
     /// Short human description, e.g. `cpu` or `gpu: llvmpipe (Vulkan)`.
     fn describe(&self) -> String;
@@ -171,6 +183,31 @@ pub trait Backend {
     /// (the activations of all of them, the parameters at the latest one), then starts
     /// counting anew; `None` when no step ran since.
     fn diagnostics(&mut self) -> Result<Option<RawDiagnostics>>;
+
+    /// [`Backend::train_steps`], awaited.
+    fn train_steps_async<'a>(&'a mut self, order: &'a [u32], lrs: &'a [f32]) -> Pending<'a, Vec<StepMetrics>> {
+        Box::pin(std::future::ready(self.train_steps(order, lrs)))
+    }
+
+    /// [`Backend::evaluate`], awaited.
+    fn evaluate_async(&mut self, split: EvalSplit) -> Pending<'_, Metrics> {
+        Box::pin(std::future::ready(self.evaluate(split)))
+    }
+
+    /// [`Backend::parameters`], awaited.
+    fn parameters_async(&mut self) -> Pending<'_, Vec<f32>> {
+        Box::pin(std::future::ready(self.parameters()))
+    }
+
+    /// [`Backend::optimizer_state`], awaited.
+    fn optimizer_state_async(&mut self) -> Pending<'_, (Vec<f32>, u64)> {
+        Box::pin(std::future::ready(self.optimizer_state()))
+    }
+
+    /// [`Backend::diagnostics`], awaited.
+    fn diagnostics_async(&mut self) -> Pending<'_, Option<RawDiagnostics>> {
+        Box::pin(std::future::ready(self.diagnostics()))
+    }
 }
 
 /// Every tensor of one training step, read back (see [`Backend::trace_step`]).

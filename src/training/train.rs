@@ -9,7 +9,7 @@ use web_time::Instant;
 
 use crate::error::{Error, Result};
 use crate::nn::optim::Schedule;
-use crate::training::backend::{Backend, EvalSplit, Metrics, StepMetrics};
+use crate::training::backend::{Backend, EvalSplit, Metrics, Pending, StepMetrics};
 use crate::training::diagnostics::LayerDiagnostics;
 
 /// The validation metric that picks the best epoch and drives early stopping.
@@ -149,6 +149,13 @@ pub trait Observer {
         false
     }
 
+    /// Awaited before every chunk of steps: a web page lets the browser draw and take input
+    /// here, so even the CPU reference, which computes in place, never holds the page for
+    /// longer than a chunk. Natively there is nothing to wait for.
+    fn pause(&mut self) -> Pending<'_, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
     /// Training stopped on request with `steps` steps of epoch `epoch` done, whose metrics sum
     /// to `so_far`.
     fn stopped(
@@ -225,9 +232,22 @@ pub fn patience_without_validation() -> Error {
 }
 
 /// Trains epochs `cfg.start_epoch + 1 ..= cfg.epochs` over `train_len` samples, telling
-/// `observer` at each progress tick and after each epoch. `has_val`: the backend holds a
-/// validation split.
+/// `observer` at each progress tick and after each epoch; `held_out`: the splits the backend
+/// scores after each epoch. Blocks until done: [`fit_async`], waited for.
 pub fn fit(
+    backend: &mut dyn Backend,
+    train_len: usize,
+    held_out: HeldOut,
+    cfg: &TrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<Outcome> {
+    pollster::block_on(fit_async(backend, train_len, held_out, cfg, observer))
+}
+
+/// [`fit`] without blocking: every readback the loop needs is awaited, so in a browser the page
+/// keeps running while the GPU trains (each progress tick, `cfg.log_every` steps, is one
+/// submit whose metrics are awaited).
+pub async fn fit_async(
     backend: &mut dyn Backend,
     train_len: usize,
     held_out: HeldOut,
@@ -276,6 +296,7 @@ pub fn fit(
             .chunks(tick * batch)
             .zip(lrs[skip..].chunks(tick));
         for (chunk, chunk_lrs) in remaining {
+            observer.pause().await?;
             if observer.should_stop() {
                 let done = skip + steps.len();
                 let so_far = StepMetrics::total(&[carried, StepMetrics::total(&steps)]);
@@ -283,7 +304,7 @@ pub fn fit(
                 outcome.interrupted = Some((epoch, done));
                 return Ok(outcome);
             }
-            let done = backend.train_steps(chunk, chunk_lrs)?;
+            let done = backend.train_steps_async(chunk, chunk_lrs).await?;
             let recent = Metrics::from_steps(&done);
             steps.extend(done);
             if let Some(detail) = diverged(&recent) {
@@ -314,12 +335,14 @@ pub fn fit(
             }
         }
         let train_seconds = start.elapsed().as_secs_f64();
-        let layers = backend.diagnostics()?.map_or_else(Vec::new, |raw| raw.layers());
+        let layers = backend
+            .diagnostics_async()
+            .await?
+            .map_or_else(Vec::new, |raw| raw.layers());
         let trained = Metrics::from_steps(&steps);
         let train = Metrics::from_steps(&[carried, StepMetrics::total(&steps)]);
-        let evaluate = |backend: &mut dyn Backend, split, has: bool| has.then(|| backend.evaluate(split)).transpose();
-        let val = evaluate(backend, EvalSplit::Val, held_out.val)?;
-        let test = evaluate(backend, EvalSplit::Test, held_out.test)?;
+        let val = evaluate_if(backend, EvalSplit::Val, held_out.val).await?;
+        let test = evaluate_if(backend, EvalSplit::Test, held_out.test).await?;
         let report = EpochReport {
             epoch,
             train,
@@ -353,7 +376,7 @@ pub fn fit(
                 outcome.best = Some(Best {
                     epoch,
                     val,
-                    params: backend.parameters()?,
+                    params: backend.parameters_async().await?,
                 });
                 since_best = 0;
             } else {
@@ -366,6 +389,14 @@ pub fn fit(
         }
     }
     Ok(outcome)
+}
+
+/// The metrics of `split` when the data have it (`has`).
+async fn evaluate_if(backend: &mut dyn Backend, split: EvalSplit, has: bool) -> Result<Option<Metrics>> {
+    match has {
+        true => Ok(Some(backend.evaluate_async(split).await?)),
+        false => Ok(None),
+    }
 }
 
 /// A mean loss above this has blown up: for cross-entropy it means logits a million apart

@@ -182,7 +182,7 @@ pub fn host_layouts() -> Vec<HostLayout> {
 /// value the host passes for it.
 pub fn shared_codes() -> Vec<(&'static str, &'static str, u32)> {
     use crate::nn::model::{Activation, Loss};
-    use crate::settings::optimizer::OptimizerKind;
+    use crate::nn::optim::OptimizerKind;
     use matmul::EpilogueKind;
     vec![
         ("matmul.wgsl", "EPILOGUE_NONE", EpilogueKind::None as u32),

@@ -4,7 +4,7 @@
 use super::{step_binding, Binding, Kernel, Launch, Region, LINEAR_WORKGROUP};
 use crate::error::Result;
 use crate::gpu::context::GpuContext;
-use crate::settings::optimizer::Optimizer;
+use crate::nn::optim::Optimizer;
 
 #[repr(C)]
 #[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]

@@ -294,14 +294,14 @@ impl<T: SettingType> SettingType for Vec<T> {
 #[doc(hidden)]
 macro_rules! choice_setting {
     ($($t:ty),*) => {$(
-        impl $crate::settings::declare::SettingType for $t {
+        impl $crate::declare::SettingType for $t {
             fn parse_item(text: &str) -> Result<toml::Value, String> {
                 <$t as clap::ValueEnum>::from_str(text, false)
-                    .map(|v| toml::Value::String($crate::settings::declare::choice_name(&v)))
+                    .map(|v| toml::Value::String($crate::declare::choice_name(&v)))
             }
 
             fn describe(&self) -> Option<String> {
-                Some($crate::settings::declare::choice_name(self))
+                Some($crate::declare::choice_name(self))
             }
 
             fn choices() -> Vec<clap::builder::PossibleValue> {
@@ -437,12 +437,12 @@ macro_rules! settings_group {
             }
         }
 
-        impl $crate::settings::declare::Group for $name {
-            fn settings() -> Vec<$crate::settings::declare::Setting> {
-                use $crate::settings::declare::{Setting, SettingType};
+        impl $crate::declare::Group for $name {
+            fn settings() -> Vec<$crate::declare::Setting> {
+                use $crate::declare::{Setting, SettingType};
                 let defaults = $name::default();
                 vec![$({
-                    let extra: $crate::settings::declare::Extra = $crate::settings_group!(@extra $($extra)?);
+                    let extra: $crate::declare::Extra = $crate::settings_group!(@extra $($extra)?);
                     Setting {
                         key: $crate::settings_group!(@key $field $($key)?),
                         group: $group,
@@ -462,9 +462,9 @@ macro_rules! settings_group {
             }
 
             fn refuse(&self) -> Option<(&'static str, String)> {
-                use $crate::settings::declare::SettingType;
+                use $crate::declare::SettingType;
                 $({
-                    let extra: $crate::settings::declare::Extra = $crate::settings_group!(@extra $($extra)?);
+                    let extra: $crate::declare::Extra = $crate::settings_group!(@extra $($extra)?);
                     if let Some(why) = self.$field.refuse(extra.range) {
                         return Some(($crate::settings_group!(@key $field $($key)?), why));
                     }
@@ -475,6 +475,6 @@ macro_rules! settings_group {
     };
     (@key $field:ident) => { stringify!($field) };
     (@key $field:ident $key:literal) => { $key };
-    (@extra) => { $crate::settings::declare::Extra::NONE };
+    (@extra) => { $crate::declare::Extra::NONE };
     (@extra $extra:expr) => { $extra };
 }

@@ -1,0 +1,391 @@
+//! The page in a real browser: `gpu-mlp serve` serves web/dist/ (built by `bash web/build.sh`,
+//! which .ci/test runs first) and headless Chromium (Debian's chromium and chromium-driver;
+//! webdriver.json's flags give it SwiftShader's WebGPU) opens it with its settings in the link,
+//! driven through WebDriver; each test reads the page's `#status` element as automation would.
+//! Without the built page or chromedriver the tests fail under CI and are skipped elsewhere.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// One browser at a time: two SwiftShader GPUs on a 2-core machine would only slow each other.
+static BROWSER: Mutex<()> = Mutex::new(());
+
+/// How long a page may take to train before the test gives up.
+const DEADLINE: Duration = Duration::from_secs(600);
+
+fn site() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist")
+}
+
+fn chromedriver() -> PathBuf {
+    std::env::var_os("CHROMEDRIVER").map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from)
+}
+
+/// A child process killed when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `gpu-mlp serve` on a free port, and the address it printed.
+fn serve(extra: &[&str]) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpu-mlp"))
+        .args(["serve", "--port", "0", "--site"])
+        .arg(site())
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("gpu-mlp serve starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let child = Killed(child);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("serve's output");
+        if let Some(url) = line.strip_prefix("serving the page at ") {
+            let url = url.split_whitespace().next().expect("an address").to_string();
+            return (child, url);
+        }
+    }
+    panic!("gpu-mlp serve ended without printing its address");
+}
+
+/// A WebDriver session in headless Chromium, with webdriver.json's flags.
+struct Browser {
+    _driver: Killed,
+    base: String,
+}
+
+impl Browser {
+    fn open() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = Command::new(chromedriver())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Killed(driver);
+        let root = format!("http://127.0.0.1:{port}");
+        let start = Instant::now();
+        while call("GET", &format!("{root}/status"), None).is_err() {
+            assert!(start.elapsed() < Duration::from_secs(30), "chromedriver never answered");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let options: Value = serde_json::from_str(include_str!("../webdriver.json")).expect("webdriver.json is JSON");
+        let mut always = options.as_object().expect("an object").clone();
+        always.insert("browserName".into(), json!("chrome"));
+        let session = call(
+            "POST",
+            &format!("{root}/session"),
+            Some(json!({ "capabilities": { "alwaysMatch": always } })),
+        )
+        .expect("a browser session");
+        let id = session["sessionId"].as_str().expect("a session id").to_string();
+        Browser {
+            _driver: driver,
+            base: format!("{root}/session/{id}"),
+        }
+    }
+
+    fn go(&self, url: &str) {
+        call("POST", &format!("{}/url", self.base), Some(json!({ "url": url }))).expect("the page opens");
+    }
+
+    /// `#status`'s data attributes.
+    fn status(&self) -> Value {
+        let script = "return Object.assign({}, document.getElementById('status').dataset);";
+        call(
+            "POST",
+            &format!("{}/execute/sync", self.base),
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .expect("the script runs")
+    }
+
+    /// The text of the element `id`.
+    fn text(&self, id: &str) -> String {
+        let script = format!("return document.getElementById('{id}').textContent;");
+        let value = call(
+            "POST",
+            &format!("{}/execute/sync", self.base),
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .expect("the script runs");
+        value.as_str().unwrap_or_default().to_string()
+    }
+
+    /// `#status` once the page is done (finished or error).
+    fn wait_until_done(&self) -> Value {
+        let start = Instant::now();
+        loop {
+            let status = self.status();
+            if matches!(status["state"].as_str(), Some("finished" | "error")) {
+                return status;
+            }
+            assert!(start.elapsed() < DEADLINE, "the page never finished: {status}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = call("DELETE", &self.base, None);
+    }
+}
+
+/// One WebDriver command: its `value`, or the error it answered.
+fn call(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let response = match (method, body) {
+        ("GET", _) => agent.get(url).call(),
+        ("DELETE", _) => agent.delete(url).call(),
+        (_, body) => agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(body.unwrap_or(json!({})).to_string()),
+    };
+    let mut response = response.map_err(|e| e.to_string())?;
+    let ok = response.status().is_success();
+    let text = response.body_mut().read_to_string().map_err(|e| e.to_string())?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+    match ok {
+        true => Ok(value["value"].clone()),
+        false => Err(value.to_string()),
+    }
+}
+
+/// The built page and chromedriver, or why the test cannot run (failing it under CI).
+fn prerequisites(test: &str) -> bool {
+    let missing = match (site().join("index.html").is_file(), chromedriver().is_file()) {
+        (false, _) => format!(
+            "the page is not built ({} lacks it: run `bash web/build.sh`)",
+            site().display()
+        ),
+        (_, false) => format!(
+            "{} is missing (apt-get install chromium chromium-driver)",
+            chromedriver().display()
+        ),
+        _ => return true,
+    };
+    common::skip_unless_ci(test, &missing);
+    false
+}
+
+/// Opens the page with `query` and returns `#status` when it is done, with the browser.
+fn run_page(query: &str, serve_args: &[&str]) -> (Value, Browser) {
+    let (_server, address) = serve(serve_args);
+    let browser = Browser::open();
+    browser.go(&format!("{address}{query}"));
+    let status = browser.wait_until_done();
+    (status, browser)
+}
+
+fn number(status: &Value, key: &str) -> f64 {
+    status[key]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("#status has no number `{key}`: {status}"))
+}
+
+/// The last epoch's `column` of the native command line's run of `flags` (`train --out`).
+fn native_last_epoch(flags: &[&str], column: &str) -> f64 {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let dir = out.path().join("run");
+    let dir_text = dir.to_str().expect("a UTF-8 temporary path");
+    let args: Vec<&str> = ["train"]
+        .iter()
+        .chain(flags)
+        .chain(&["--out", dir_text])
+        .copied()
+        .collect();
+    let run = common::gpu_mlp(&args);
+    assert!(run.status.success(), "{}", common::output_text(&run));
+    let history = std::fs::read_to_string(dir.join("history.csv")).expect("history.csv");
+    let mut lines = history.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let at = header.iter().position(|h| *h == column).expect("the column");
+    let last = lines.last().expect("an epoch");
+    last.split(',').nth(at).and_then(|v| v.parse().ok()).expect("a number")
+}
+
+/// What `tests/unchanged.rs` allows a machine that rounds differently (the browser's wasm GEMM
+/// and SwiftShader sum in other orders than a native AVX2 kernel).
+const RUN_TOL: f64 = 1e-3;
+
+fn close(what: &str, page: f64, native: f64) {
+    let err = (page - native).abs() / native.abs().max(1e-6);
+    assert!(
+        err <= RUN_TOL,
+        "{what}: {page} on the page, {native} natively (rel {err:e})"
+    );
+}
+
+const BLOBS: &str = "dataset=blobs&hidden=16&epochs=30&seed=1";
+const BLOBS_FLAGS: [&str; 8] = ["--dataset", "blobs", "--hidden", "16", "--epochs", "30", "--seed", "1"];
+
+#[test]
+fn the_page_trains_blobs_on_webgpu_as_the_native_cpu_reference_does() {
+    if !prerequisites("the_page_trains_blobs_on_webgpu_as_the_native_cpu_reference_does") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (status, browser) = run_page(&format!("/?{BLOBS}&device=gpu&autostart=1"), &[]);
+    assert_eq!(status["state"], "finished", "{status}");
+    assert_eq!(status["epoch"], "30", "{status}");
+    assert!(number(&status, "test_accuracy") >= 0.95, "{status}");
+    assert!(number(&status, "samples_per_second") > 0.0, "{status}");
+    // The adapter it ran on, as the browser names it (SwiftShader in CI).
+    let adapter = status["adapter"].as_str().unwrap_or_default();
+    assert!(
+        adapter.starts_with("gpu: ") && adapter.contains("BrowserWebGpu"),
+        "{status}"
+    );
+    assert!(
+        browser.text("adapter").contains("device=gpu"),
+        "{}",
+        browser.text("adapter")
+    );
+    assert_eq!(browser.text("epochs").matches('%').count(), 2 * 30, "a row per epoch");
+    let native: Vec<&str> = BLOBS_FLAGS.iter().copied().chain(["--device", "cpu"]).collect();
+    close(
+        "train loss",
+        number(&status, "train_loss"),
+        native_last_epoch(&native, "train_loss"),
+    );
+    close(
+        "test accuracy",
+        number(&status, "test_accuracy"),
+        native_last_epoch(&native, "test_accuracy"),
+    );
+}
+
+#[test]
+fn without_a_hardware_gpu_the_page_says_why_and_trains_on_the_cpu_reference() {
+    if !prerequisites("without_a_hardware_gpu_the_page_says_why_and_trains_on_the_cpu_reference") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    // device=auto: SwiftShader is a software renderer, as lavapipe is natively.
+    let (status, browser) = run_page(&format!("/?{BLOBS}&autostart=1"), &[]);
+    assert_eq!(status["state"], "finished", "{status}");
+    assert!(
+        status["adapter"].as_str().unwrap_or_default().starts_with("cpu"),
+        "{status}"
+    );
+    let why = browser.text("adapter");
+    assert!(why.contains("software renderer") && why.contains("device=gpu"), "{why}");
+    assert!(number(&status, "test_accuracy") >= 0.95, "{status}");
+}
+
+#[test]
+fn a_bad_setting_in_the_link_is_an_error_with_the_command_lines_message() {
+    if !prerequisites("a_bad_setting_in_the_link_is_an_error_with_the_command_lines_message") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (server, address) = serve(&[]);
+    let browser = Browser::open();
+    let cli = common::gpu_mlp(&["train", "--dataset", "blobs", "--hidden", "0"]);
+    let cli_message = String::from_utf8_lossy(&cli.stderr);
+    let cli_message = cli_message
+        .lines()
+        .next()
+        .expect("a message")
+        .trim_start_matches("error: ");
+    for (query, expected) in [
+        ("dataset=blobs&hidden=0", cli_message),
+        (
+            "dataset=blobs&hidden=abc",
+            "invalid hidden: (--hidden) invalid value 'abc': expected a whole number",
+        ),
+        ("dataset=blobs&hiden=16", "unknown key `hiden` (did you mean `hidden`?)"),
+        (
+            "dataset=blobs&lr=-1",
+            "invalid lr: (--lr) must be a finite number > 0, got -1",
+        ),
+        (
+            "data_dir=/tmp",
+            "`data_dir` names a file on the computer that runs the command line",
+        ),
+    ] {
+        browser.go(&format!("{address}/?{query}&autostart=1"));
+        let status = browser.wait_until_done();
+        assert_eq!(status["state"], "error", "{query}: {status}");
+        let error = status["error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected), "{query}: {error:?} lacks {expected:?}");
+        assert_eq!(browser.text("error"), error, "{query}: shown on the page");
+    }
+    drop(server);
+}
+
+#[test]
+fn the_page_trains_on_the_fashion_files_gpu_mlp_serve_offers() {
+    if !prerequisites("the_page_trains_on_the_fashion_files_gpu_mlp_serve_offers")
+        || !common::fashion_or_skip("the_page_trains_on_the_fashion_files_gpu_mlp_serve_offers")
+    {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let query = "/?dataset=fashion&train_samples=5000&hidden=64&epochs=3&optimizer=adam&seed=1&device=gpu&autostart=1";
+    let (status, _browser) = run_page(query, &[]);
+    assert_eq!(status["state"], "finished", "{status}");
+    let accuracy = number(&status, "test_accuracy");
+    assert!(accuracy >= 0.75, "{status}");
+    let native = native_last_epoch(
+        &[
+            "--dataset",
+            "fashion",
+            "--train-samples",
+            "5000",
+            "--hidden",
+            "64",
+            "--epochs",
+            "3",
+            "--optimizer",
+            "adam",
+            "--seed",
+            "1",
+            "--device",
+            "cpu",
+        ],
+        "test_accuracy",
+    );
+    // 10,000 test images: a few flipped by rounding is a 1e-3 difference.
+    assert!(
+        (accuracy - native).abs() <= 3e-3,
+        "{accuracy} on the page, {native} natively"
+    );
+}
+
+#[test]
+fn dataset_files_the_server_lacks_are_an_error_saying_where_to_put_them() {
+    if !prerequisites("dataset_files_the_server_lacks_are_an_error_saying_where_to_put_them") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let empty = tempfile::tempdir().expect("a temporary directory");
+    let empty = empty.path().to_str().expect("a UTF-8 temporary path");
+    let (status, _browser) = run_page("/?dataset=fashion&autostart=1", &["--data-dir", empty]);
+    assert_eq!(status["state"], "error", "{status}");
+    let error = status["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("cannot fetch data/fashion/train-images-idx3-ubyte.gz: HTTP 404")
+            && error.contains("gpu-mlp serve"),
+        "{error}"
+    );
+}

@@ -1,0 +1,195 @@
+//! The page's elements: the settings in use, the adapter, a row per epoch and `#status`, whose
+//! data attributes say where training stands: `state` (idle, training, finished, error),
+//! `epoch`, `train_loss`, `test_accuracy`, `samples_per_second`, `adapter` and `error` (the
+//! message, as the command line words it).
+
+use gpu_mlp::settings::Config;
+use gpu_mlp::training::train::{EpochReport, Tick};
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element};
+
+/// Where training stands, as `#status` shows it in `data-state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Idle,
+    Training,
+    Finished,
+    Error,
+}
+
+impl State {
+    fn name(self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Training => "training",
+            State::Finished => "finished",
+            State::Error => "error",
+        }
+    }
+}
+
+pub struct Page {
+    document: Document,
+    status: Element,
+}
+
+impl Page {
+    /// The page's document and its `#status` element (index.html has it: its absence is a
+    /// page that was not built from it).
+    pub fn find() -> Page {
+        Page::try_find().expect("the page runs in a window whose document has a #status element")
+    }
+
+    fn try_find() -> Option<Page> {
+        let document = web_sys::window()?.document()?;
+        let status = document.get_element_by_id("status")?;
+        Some(Page { document, status })
+    }
+
+    /// The link's query, key by key, in order.
+    pub fn query(&self) -> Vec<(String, String)> {
+        let search = self
+            .document
+            .location()
+            .and_then(|l| l.search().ok())
+            .unwrap_or_default();
+        let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+            return Vec::new();
+        };
+        let mut pairs = Vec::new();
+        // UrlSearchParams iterates as [key, value] arrays.
+        for entry in js_sys::try_iter(&params).ok().flatten().into_iter().flatten().flatten() {
+            let entry = js_sys::Array::from(&entry);
+            if let (Some(k), Some(v)) = (entry.get(0).as_string(), entry.get(1).as_string()) {
+                pairs.push((k, v));
+            }
+        }
+        pairs
+    }
+
+    pub fn state(&self) -> State {
+        match self.status.get_attribute("data-state").as_deref() {
+            Some("training") => State::Training,
+            Some("finished") => State::Finished,
+            Some("error") => State::Error,
+            _ => State::Idle,
+        }
+    }
+
+    fn set(&self, attribute: &str, value: &str) {
+        // Setting a data attribute on an element of the page cannot fail.
+        let _ = self.status.set_attribute(&format!("data-{attribute}"), value);
+    }
+
+    fn text(&self, id: &str, text: &str) {
+        if let Some(element) = self.document.get_element_by_id(id) {
+            element.set_text_content(Some(text));
+        }
+    }
+
+    /// Training starts: the epoch table emptied, the error cleared.
+    pub fn begin(&self) {
+        self.set("state", State::Training.name());
+        self.set("error", "");
+        self.set("epoch", "0");
+        self.text("epochs", "");
+        self.text("error", "");
+        self.text("status", "preparing the data…");
+    }
+
+    /// The settings in use, as a config file would hold them (what `gpu-mlp train --config`
+    /// takes).
+    pub fn show_settings(&self, config: &Config) {
+        self.text("settings", &config.to_toml());
+    }
+
+    /// Where the run computes, and why there.
+    pub fn show_adapter(&self, adapter: &str, why: &str) {
+        self.set("adapter", adapter);
+        self.text("adapter", &format!("{adapter} — {why}"));
+    }
+
+    pub fn tick(&self, tick: &Tick) {
+        self.text(
+            "status",
+            &format!(
+                "training: epoch {}, batch {} of {}, recent loss {:.4}",
+                tick.epoch, tick.batch, tick.batches, tick.recent.loss
+            ),
+        );
+    }
+
+    /// An epoch is done: its row in the table, `#status`'s figures.
+    pub fn epoch(&self, report: &EpochReport, epochs: usize) {
+        let test = report.test.map(|t| t.accuracy);
+        self.set("epoch", &report.epoch.to_string());
+        self.set("train_loss", &report.train.loss.to_string());
+        self.set("test_accuracy", &test.map_or_else(String::new, |a| a.to_string()));
+        self.set("samples_per_second", &format!("{:.0}", report.samples_per_second));
+        self.text("status", &format!("training: epoch {} of {epochs} done", report.epoch));
+        let cells = [
+            report.epoch.to_string(),
+            format!("{:.4}", report.train.loss),
+            format!("{:.2}%", 100.0 * report.train.accuracy),
+            report.test.map_or_else(|| "–".into(), |t| format!("{:.4}", t.loss)),
+            test.map_or_else(|| "–".into(), |a| format!("{:.2}%", 100.0 * a)),
+            format!("{:.0}", report.samples_per_second),
+        ];
+        if let (Ok(row), Some(table)) = (
+            self.document.create_element("tr"),
+            self.document.get_element_by_id("epochs"),
+        ) {
+            for text in cells {
+                if let Ok(cell) = self.document.create_element("td") {
+                    cell.set_text_content(Some(&text));
+                    let _ = row.append_child(&cell);
+                }
+            }
+            let _ = table.append_child(&row);
+        }
+    }
+
+    /// Training ended: `how` says how (the epochs run, or where it was stopped).
+    pub fn finish(&self, how: &str) {
+        self.set("state", State::Finished.name());
+        self.text("status", how);
+    }
+
+    /// Something went wrong: the message on the page and in `data-error`.
+    pub fn fail(&self, message: &str) {
+        web_sys::console::error_1(&JsValue::from_str(message));
+        self.set("state", State::Error.name());
+        self.set("error", message);
+        self.text("status", "error");
+        self.text("error", message);
+    }
+
+    /// Greys out the button `id` (it cannot do anything on this page).
+    pub fn disable(&self, id: &str) {
+        if let Some(button) = self.document.get_element_by_id(id) {
+            let _ = button.set_attribute("disabled", "");
+        }
+    }
+
+    /// Runs `action` whenever the button `id` is clicked.
+    pub fn on_click(&self, id: &str, action: impl Fn() + 'static) {
+        if let Some(button) = self.document.get_element_by_id(id) {
+            let callback = Closure::<dyn Fn()>::new(action);
+            let _ = button.add_event_listener_with_callback("click", callback.as_ref().unchecked_ref());
+            // The page keeps its buttons for its whole life, and their handlers with them.
+            callback.forget();
+        }
+    }
+}
+
+/// A panic shows its message on the page (and in the console), as an error state: never a
+/// page that silently stops.
+pub fn show_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = format!("gpu-mlp panicked (a bug; please report it): {info}");
+        match Page::try_find() {
+            Some(page) => page.fail(&message),
+            None => web_sys::console::error_1(&JsValue::from_str(&message)),
+        }
+    }));
+}
