@@ -70,6 +70,7 @@
 //! ```
 
 pub mod bench;
+pub mod checkpoint;
 pub mod cpu;
 pub mod data;
 pub mod declare;

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use gpu_mlp::run::checkpoint::Checkpoint;
+use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::Event;
@@ -182,12 +182,39 @@ fn checkpoints_with_non_finite_values_or_a_mismatched_loss_are_refused() {
     assert!(msg.contains("BinaryCrossEntropy") && msg.contains("2 units"), "{msg}");
 }
 
+/// A run draws its plots at the end from what it holds in memory (its history, the best
+/// epoch's model, its test split); `gpu-mlp plot` redraws them from the files alone: the same
+/// pictures, byte for byte.
+#[test]
+fn a_runs_plots_drawn_from_memory_match_those_redrawn_from_its_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut run = Run::with_dir(&config("epochs = 4\ndevice = \"cpu\""), Some(dir.path()), false).expect("run builds");
+    let outcome = run.train(&mut |_: Event<'_>| {}).expect("trains");
+    let drawn = run.finish(&outcome).expect("finishes").plots;
+    let pngs: Vec<(std::path::PathBuf, Vec<u8>)> = drawn
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .map(|p| (p.clone(), std::fs::read(p).expect("a plot")))
+        .collect();
+    assert!(pngs.len() >= 5, "{drawn:?}");
+    drop(run);
+    let redrawn = gpu_mlp::run::plots::redraw(dir.path(), &Default::default()).expect("plots");
+    assert_eq!(redrawn, drawn);
+    for (path, bytes) in pngs {
+        assert!(
+            std::fs::read(&path).expect("a plot") == bytes,
+            "{} differs when redrawn",
+            path.display()
+        );
+    }
+}
+
 /// The plots exist as PNG (decoded here: right size, not blank) and SVG.
 #[test]
 fn plots_are_drawn_from_a_run_directory() {
     let dir = tempfile::tempdir().expect("temp dir");
     train_in(dir.path(), &config("epochs = 3\ndevice = \"cpu\""));
-    let written = gpu_mlp::report::plot_run(dir.path()).expect("plots");
+    let written = gpu_mlp::run::plots::redraw(dir.path(), &Default::default()).expect("plots");
     assert_eq!(
         written.len(),
         12,
@@ -242,7 +269,7 @@ fn plots_say_what_they_show() {
     let dir = tempfile::tempdir().expect("temp dir");
     let tanh = settings("dataset = \"blobs\"\nsamples = 300\nhidden = [12, 6]\nactivation = \"tanh\"\nval_split = 0.2\nepochs = 3\ndevice = \"cpu\"");
     let best = train_in(dir.path(), &tanh);
-    gpu_mlp::report::plot_run(dir.path()).expect("plots");
+    gpu_mlp::run::plots::redraw(dir.path(), &Default::default()).expect("plots");
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).expect("svg written");
     let best_epoch = Checkpoint::load(&dir.path().join("best.safetensors"))
         .expect("best")
@@ -288,7 +315,7 @@ fn plots_say_what_they_show() {
         relu.path(),
         &settings("dataset = \"blobs\"\nsamples = 300\nhidden = [12]\ndevice = \"cpu\"\nepochs = 1"),
     );
-    gpu_mlp::report::plot_run(relu.path()).expect("plots");
+    gpu_mlp::run::plots::redraw(relu.path(), &Default::default()).expect("plots");
     let dead = std::fs::read_to_string(relu.path().join("diagnostics.svg")).expect("svg");
     assert!(svg_texts(&dead).iter().any(|t| t == "dead units (hidden layers)"));
     assert!(
@@ -312,14 +339,14 @@ fn comparison_labels_leave_out_where_a_run_computed() {
         write("b", "device = \"gpu\"\nlr = 0.01"),
     ];
     assert_eq!(
-        gpu_mlp::report::run_labels(&runs).expect("labels"),
+        gpu_mlp::run::plots::labels(&runs).expect("labels"),
         ["lr=0.1", "lr=0.01"]
     );
     let same = [
         write("c", "device = \"cpu\""),
         write("d", "device = \"gpu\"\nlog_every = 5"),
     ];
-    assert_eq!(gpu_mlp::report::run_labels(&same).expect("labels"), ["c", "d"]);
+    assert_eq!(gpu_mlp::run::plots::labels(&same).expect("labels"), ["c", "d"]);
 }
 
 /// A run with no finished epoch has nothing to plot, and says so.
@@ -328,7 +355,7 @@ fn a_run_without_a_finished_epoch_has_nothing_to_plot_yet() {
     let dir = tempfile::tempdir().expect("temp dir");
     train_in(dir.path(), &config("epochs = 1\ndevice = \"cpu\""));
     std::fs::write(dir.path().join("history.json"), "[]").expect("history");
-    let err = gpu_mlp::report::plot_run(dir.path())
+    let err = gpu_mlp::run::plots::redraw(dir.path(), &Default::default())
         .expect_err("nothing to plot")
         .to_string();
     assert!(err.contains("no finished epoch yet: nothing to plot"), "{err}");

@@ -589,7 +589,7 @@ fn export_writes_the_weights_alone() {
     assert_eq!(names, expected, "weights and biases only, no optimizer state");
     assert_eq!(tensors.tensor("layers.0.weight").expect("tensor").shape(), [6, 2]);
     assert_eq!(tensors.tensor("layers.2.weight").expect("tensor").shape(), [2, 5]);
-    let checkpoint = gpu_mlp::run::checkpoint::Checkpoint::load(&run.join("best.safetensors")).expect("checkpoint");
+    let checkpoint = gpu_mlp::checkpoint::Checkpoint::load(&run.join("best.safetensors")).expect("checkpoint");
     let first: Vec<f32> = bytemuck::pod_collect_to_vec(tensors.tensor("layers.0.weight").expect("tensor").data());
     assert_eq!(first[..], checkpoint.params[..12]);
     let again = gpu_mlp(&["export", run_arg, "--out", out_arg]);

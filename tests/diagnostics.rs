@@ -138,7 +138,7 @@ fn dead_relu_on(backend: impl FnOnce(&MlpSpec, Vec<f32>, Arc<Splits>) -> Box<dyn
     let history: Vec<_> = epochs
         .into_iter()
         .enumerate()
-        .map(|(i, layers)| gpu_mlp::run::artifacts::HistoryRow {
+        .map(|(i, layers)| gpu_mlp::training::history::HistoryRow {
             epoch: i + 1,
             train_loss: 0.1,
             train_accuracy: 0.95,

@@ -594,7 +594,7 @@ fn write_fixtures(dir: &Path) {
         .output()
         .expect("trains");
     assert!(trained.status.success(), "{}", String::from_utf8_lossy(&trained.stderr));
-    let mut checkpoint = gpu_mlp::run::checkpoint::Checkpoint::load(&dir.join("run/last.safetensors")).expect("loads");
+    let mut checkpoint = gpu_mlp::checkpoint::Checkpoint::load(&dir.join("run/last.safetensors")).expect("loads");
     checkpoint.params[3] = f32::NAN;
     checkpoint.save(&dir.join("nan.safetensors")).expect("saves");
 }

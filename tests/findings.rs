@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use gpu_mlp::insight::findings::findings;
-use gpu_mlp::run::artifacts::HistoryRow;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::diagnostics::LayerDiagnostics;
+use gpu_mlp::training::history::HistoryRow;
 
 fn config(toml: &str) -> Config {
     Config::from_toml(Path::new("test.toml"), toml).expect("valid settings")

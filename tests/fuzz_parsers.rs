@@ -6,9 +6,9 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::data::idx::{decode_images, decode_labels, encode, IMAGES_MAGIC};
 use gpu_mlp::image::decode_gray;
-use gpu_mlp::run::checkpoint::Checkpoint;
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::Event;

@@ -8,12 +8,12 @@ use common::{gpu_mlp, output_text};
 
 use std::path::Path;
 
+use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
 use gpu_mlp::insight::boundary::Plane;
 use gpu_mlp::insight::evaluate::test_data;
 use gpu_mlp::nn::model::{initialize, ParamLayout};
 use gpu_mlp::report::BoundaryView;
-use gpu_mlp::run::checkpoint::Checkpoint;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::epoch_order;
 

@@ -6,8 +6,8 @@ mod common;
 
 use std::process::Command;
 
+use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::insight::evaluate;
-use gpu_mlp::run::checkpoint::Checkpoint;
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::Event;

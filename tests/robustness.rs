@@ -2,8 +2,8 @@
 
 mod common;
 
+use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::error::Error;
-use gpu_mlp::run::checkpoint::Checkpoint;
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::train::Event;

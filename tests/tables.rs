@@ -375,8 +375,8 @@ fn table_run(csv: &Path, run: &Path, epochs: usize) -> Command {
     cmd
 }
 
-fn last_checkpoint(run: &Path) -> gpu_mlp::run::checkpoint::Checkpoint {
-    gpu_mlp::run::checkpoint::Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint")
+fn last_checkpoint(run: &Path) -> gpu_mlp::checkpoint::Checkpoint {
+    gpu_mlp::checkpoint::Checkpoint::load(&run.join("last.safetensors")).expect("a whole checkpoint")
 }
 
 /// Ctrl-C, SIGTERM and kill -9 during a table run: each resumes (the run's own config.toml,

@@ -143,7 +143,7 @@ fn check(name: &str, device: &str, args: &[&str]) {
         .expect("the binary runs");
     assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
     let history = history_without_timings(&std::fs::read_to_string(run.join("history.csv")).expect("history.csv"));
-    let checkpoint = gpu_mlp::run::checkpoint::Checkpoint::load(&run.join("last.safetensors")).expect("checkpoint");
+    let checkpoint = gpu_mlp::checkpoint::Checkpoint::load(&run.join("last.safetensors")).expect("checkpoint");
     let dir = golden.join(name);
     let files = [
         ("history.csv", history.into_bytes()),

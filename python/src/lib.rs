@@ -15,11 +15,12 @@ use gpu_mlp::insight::evaluate::{all_probabilities, evaluate_params, outputs_of,
 use gpu_mlp::nn::model::ParamLayout;
 use std::path::{Path, PathBuf};
 
-use gpu_mlp::run::artifacts::{HistoryRow, RunDir};
-use gpu_mlp::run::checkpoint::{self, Checkpoint};
+use gpu_mlp::checkpoint::{self, Checkpoint};
+use gpu_mlp::run::artifacts::RunDir;
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::backend::Backend;
+use gpu_mlp::training::history::HistoryRow;
 use gpu_mlp::training::train::{EpochReport, Observer, Tick};
 
 /// A library error as the Python exception a caller expects: bad settings or data are

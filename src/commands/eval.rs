@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use gpu_mlp::checkpoint::{self, Checkpoint};
 use gpu_mlp::data::DatasetName;
 use gpu_mlp::insight::evaluate;
-use gpu_mlp::run::checkpoint::{self, Checkpoint};
 use gpu_mlp::Error;
 
 #[derive(clap::Args)]

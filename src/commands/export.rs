@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use gpu_mlp::run::checkpoint::{self, Checkpoint};
+use gpu_mlp::checkpoint::{self, Checkpoint};
 use gpu_mlp::Error;
 
 #[derive(clap::Args)]

@@ -34,14 +34,14 @@ pub fn run(args: &PlotArgs) -> Result<(), Error> {
         })?;
     }
     let written = match args.runs.as_slice() {
-        [one] if args.out.is_none() => gpu_mlp::report::plot_run_with(one, &args.examples)?,
+        [one] if args.out.is_none() => gpu_mlp::run::plots::redraw(one, &args.examples)?,
         runs => {
             let out = args.out.clone().unwrap_or_else(|| common_parent(runs));
-            let labels = gpu_mlp::report::run_labels(runs)?;
+            let labels = gpu_mlp::run::plots::labels(runs)?;
             for (run, label) in runs.iter().zip(&labels) {
                 println!("{}: {label}", run.display());
             }
-            gpu_mlp::report::compare_runs(runs, &out)?
+            gpu_mlp::run::plots::compare(runs, &out)?
         }
     };
     for file in written {

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use gpu_mlp::checkpoint::{self, Checkpoint};
 use gpu_mlp::data::table::{KeepColumns, RowsToPredict};
 use gpu_mlp::data::{Affine, Dataset, Features};
 use gpu_mlp::insight::evaluate;
-use gpu_mlp::run::checkpoint::{self, Checkpoint};
 use gpu_mlp::Error;
 
 #[derive(clap::Args)]

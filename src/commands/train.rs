@@ -171,7 +171,7 @@ fn sweep(args: &TrainArgs) -> Result<(), Error> {
     }
     println!("\n{}", gpu_mlp::sweep::comparison_table(&results));
     let dirs: Vec<PathBuf> = results.iter().map(|r| r.dir.clone()).filter(|d| d.is_dir()).collect();
-    for file in gpu_mlp::report::compare_runs(&dirs, &parent)? {
+    for file in gpu_mlp::run::plots::compare(&dirs, &parent)? {
         println!("wrote {}", file.display());
     }
     Ok(())

@@ -4,11 +4,11 @@
 
 use std::ops::Range;
 
+use crate::checkpoint::Checkpoint;
 use crate::data::table::ColumnKind;
 use crate::data::{Affine, Dataset, Features};
 use crate::insight::evaluate::{outputs_of, predicted_class};
 use crate::nn::model::MlpSpec;
-use crate::run::checkpoint::Checkpoint;
 
 /// The input plane: each axis's name and how its coordinate becomes the network's input.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
+use crate::checkpoint::Checkpoint;
 use crate::cpu::net::{forward, Workspace};
 use crate::cpu::ops::{loss_and_grad, sigmoid};
-use crate::run::checkpoint::Checkpoint;
 use std::path::Path;
 
 use crate::data::{load, Dataset, DatasetName};

@@ -7,8 +7,8 @@
 use crate::data::Normalize;
 use crate::declare::choice_name;
 use crate::nn::model::{Activation, Init};
-use crate::run::artifacts::HistoryRow;
 use crate::settings::{Config, OptimizerKind};
+use crate::training::history::HistoryRow;
 
 /// Held-out accuracy within this of chance at the end of a run means "not learning".
 const CHANCE_MARGIN: f64 = 0.02;

@@ -11,14 +11,14 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::checkpoint::Checkpoint;
 use crate::data::{Dataset, Features};
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::insight::boundary::{Plane, Regions};
 use crate::insight::evaluate::{self, Evaluation};
-use crate::run::artifacts::{HistoryRow, RunDir};
-use crate::run::checkpoint::Checkpoint;
 use crate::training::diagnostics::LayerDiagnostics;
+use crate::training::history::HistoryRow;
 use legend::{LegendEntry, Swatch};
 
 /// The bundled font (DejaVu Sans, see fonts/LICENSE-DejaVu.txt), so PNG text needs no system fonts.
@@ -701,56 +701,32 @@ pub fn write_plots(
     Ok(written)
 }
 
-/// Regenerates a run directory's plots from its history.json and best (else last) checkpoint.
-pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>> {
-    plot_run_with(dir, &ExampleChoice::First)
-}
-
-/// [`plot_run`], with examples.png showing the `examples` chosen.
-pub fn plot_run_with(dir: &Path, examples_shown: &ExampleChoice) -> Result<Vec<PathBuf>> {
-    let run_dir = RunDir {
-        path: dir.to_path_buf(),
-    };
-    let history = run_dir.read_history()?;
-    if history.is_empty() {
-        return Err(Error::Checkpoint {
-            path: dir.to_path_buf(),
-            detail: "has no finished epoch yet: nothing to plot (train it further with --resume)".into(),
-        });
-    }
-    let checkpoint_path = ["best.safetensors", "last.safetensors"]
-        .iter()
-        .map(|f| run_dir.file(f))
-        .find(|p| p.is_file())
-        .ok_or_else(|| Error::Checkpoint {
-            path: dir.to_path_buf(),
-            detail: "no best.safetensors or last.safetensors: not a run directory".into(),
-        })?;
-    let checkpoint = Checkpoint::load(&checkpoint_path)?;
+/// A run's plots, written into `dir`: its `history`'s curves and, from `model` (the weights
+/// of the epoch to show), its confusion matrix, examples and decision regions on its `test`
+/// samples (curves only without them). Everything drawn is given in memory.
+pub fn plot_model(
+    dir: &Path,
+    history: &[HistoryRow],
+    model: &Checkpoint,
+    test: Option<&Dataset>,
+    examples_shown: &ExampleChoice,
+) -> Result<Vec<PathBuf>> {
     let with_val = history.iter().any(|r| r.val_loss.is_some());
     let facts = RunFacts {
-        shown_epoch: checkpoint.meta.epoch,
-        // best.safetensors holds the best epoch when there is a validation split.
-        best_epoch: with_val.then_some(checkpoint.meta.epoch),
-        units_can_die: checkpoint
-            .meta
-            .activations
-            .contains(&crate::nn::model::Activation::Relu),
+        shown_epoch: model.meta.epoch,
+        // With a validation split the model shown is the best epoch's.
+        best_epoch: with_val.then_some(model.meta.epoch),
+        units_can_die: model.meta.activations.contains(&crate::nn::model::Activation::Relu),
     };
-    // A model without test samples has curves only.
-    if !evaluate::has_test_data(&checkpoint, dir) {
-        return write_plots(dir, &history, &facts, None, &[]);
-    }
-    let test = evaluate::test_data(&checkpoint, None, None, dir)?;
-    let eval = evaluate::evaluate(&checkpoint, &test)?;
-    let examples = examples(&checkpoint, &test, examples_shown)?;
-    let mut written = write_plots(dir, &history, &facts, Some(&eval), &examples)?;
-    if let Some(plane) = Plane::of(&checkpoint) {
-        let title = format!(
-            "decision regions, weights of epoch {}, test points",
-            checkpoint.meta.epoch
-        );
-        let view = BoundaryView::new(&checkpoint, &checkpoint.params, &plane, &test, title)?;
+    let Some(test) = test else {
+        return write_plots(dir, history, &facts, None, &[]);
+    };
+    let eval = evaluate::evaluate(model, test)?;
+    let examples = examples(model, test, examples_shown)?;
+    let mut written = write_plots(dir, history, &facts, Some(&eval), &examples)?;
+    if let Some(plane) = Plane::of(model) {
+        let title = format!("decision regions, weights of epoch {}, test points", model.meta.epoch);
+        let view = BoundaryView::new(model, &model.params, &plane, test, title)?;
         written.extend(both_formats(dir, "boundary", (900, 640), &Plot::Boundary(&view))?);
     }
     Ok(written)
@@ -762,23 +738,18 @@ pub type Frame = (usize, Vec<u8>);
 /// Each frame of boundary.gif, in pixels.
 pub const BOUNDARY_FRAME_SIZE: (u32, u32) = (600, 540);
 
-/// The decision regions at each of `frames` (epoch, parameters) as RGB pixels of
-/// [`BOUNDARY_FRAME_SIZE`], or `None` when the run in `dir` has no plane to draw or no test
-/// points to draw on it.
-pub fn boundary_frames(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Option<Vec<Frame>>> {
-    let checkpoint = Checkpoint::load(
-        &RunDir {
-            path: dir.to_path_buf(),
-        }
-        .file("last.safetensors"),
-    )?;
-    let Some(plane) = Plane::of(&checkpoint) else {
+/// The decision regions of `model`'s network at each of `frames` (epoch, parameters) over its
+/// `test` points, as RGB pixels of [`BOUNDARY_FRAME_SIZE`], or `None` when the model has no
+/// plane to draw. `dir`: where they are for, named if a stop signal interrupts the drawing.
+pub fn boundary_frames(
+    dir: &Path,
+    model: &Checkpoint,
+    test: &Dataset,
+    frames: &[(usize, Vec<f32>)],
+) -> Result<Option<Vec<Frame>>> {
+    let Some(plane) = Plane::of(model) else {
         return Ok(None);
     };
-    if !evaluate::has_test_data(&checkpoint, dir) {
-        return Ok(None);
-    }
-    let test = evaluate::test_data(&checkpoint, None, None, dir)?;
     let mut drawn = Vec::with_capacity(frames.len());
     for (epoch, params) in frames {
         if let Some(signal) = crate::signals::requested() {
@@ -788,7 +759,7 @@ pub fn boundary_frames(dir: &Path, frames: &[(usize, Vec<f32>)]) -> Result<Optio
             });
         }
         let title = format!("decision regions after epoch {epoch}");
-        let view = BoundaryView::new(&checkpoint, params, &plane, &test, title)?;
+        let view = BoundaryView::new(model, params, &plane, test, title)?;
         drawn.push((*epoch, render_rgb(&Plot::Boundary(&view), BOUNDARY_FRAME_SIZE)?));
     }
     Ok(Some(drawn))
@@ -914,15 +885,12 @@ fn examples(checkpoint: &Checkpoint, test: &Dataset, choice: &ExampleChoice) -> 
         .collect())
 }
 
-/// The runs in `dirs` side by side: `compare-loss` and `compare-accuracy` (PNG and SVG) in
-/// `out`, each with a training and a held-out (validation, else test) panel, one line per run
-/// labelled by the settings in which the runs differ. Returns the files written.
-pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
-    let labels = run_labels(dirs)?;
-    let histories = dirs
-        .iter()
-        .map(|d| RunDir { path: d.clone() }.read_history())
-        .collect::<Result<Vec<_>>>()?;
+/// Runs side by side, each its label (see [`run_labels`]) and history: `compare-loss` and
+/// `compare-accuracy` (PNG and SVG) in `out`, each with a training and a held-out (validation,
+/// else test) panel, one line per run. Returns the files written.
+pub fn compare_runs(runs: &[(String, Vec<HistoryRow>)], out: &Path) -> Result<Vec<PathBuf>> {
+    let histories: Vec<&Vec<HistoryRow>> = runs.iter().map(|(_, history)| history).collect();
+    let labels: Vec<&String> = runs.iter().map(|(label, _)| label).collect();
     let lines = |pick: &dyn Fn(&HistoryRow) -> Option<f64>| -> Vec<Series> {
         histories
             .iter()
@@ -933,7 +901,7 @@ pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
                     .iter()
                     .filter_map(|r| pick(r).filter(|v| v.is_finite()).map(|v| (r.epoch as f64, v)))
                     .collect();
-                (label.clone(), points, palette(i))
+                (label.to_string(), points, palette(i))
             })
             .collect()
     };
@@ -975,21 +943,12 @@ pub fn compare_runs(dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// A label per run: the config settings in which the runs differ (`lr=0.1, activation=tanh`),
-/// those that change where or how visibly a run computes aside ([`NotLearned`](crate::declare::Role::NotLearned)), or the
-/// directory's name when they differ in none.
-pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
-    let configs = dirs
-        .iter()
-        .map(|d| {
-            let path = d.join("config.toml");
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            toml::from_str::<toml::Table>(&text).map_err(|e| Error::ConfigFile {
-                path,
-                detail: e.message().to_string(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+/// A label per run, each given by its name and its config.toml's settings: the settings in
+/// which the runs differ (`lr=0.1, activation=tanh`), those that change where or how visibly a
+/// run computes aside ([`NotLearned`](crate::declare::Role::NotLearned)), or the run's name
+/// when they differ in none.
+pub fn run_labels(runs: &[(String, toml::Table)]) -> Vec<String> {
+    let configs: Vec<&toml::Table> = runs.iter().map(|(_, config)| config).collect();
     let not_learned = crate::settings::keys_playing(crate::declare::Role::NotLearned);
     let mut keys: Vec<&String> = configs.iter().flat_map(|c| c.keys()).collect();
     keys.sort();
@@ -999,13 +958,11 @@ pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
         .filter(|k| !not_learned.contains(&k.as_str()))
         .filter(|k| configs.iter().any(|c| c.get(*k) != configs[0].get(*k)))
         .collect();
-    Ok(configs
+    configs
         .iter()
-        .zip(dirs)
-        .map(|(config, dir)| match differing.is_empty() {
-            true => dir
-                .file_name()
-                .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into()),
+        .zip(runs)
+        .map(|(config, (name, _))| match differing.is_empty() {
+            true => name.clone(),
             false => differing
                 .iter()
                 .map(|k| {
@@ -1019,5 +976,5 @@ pub fn run_labels(dirs: &[PathBuf]) -> Result<Vec<String>> {
                 .collect::<Vec<_>>()
                 .join(", "),
         })
-        .collect())
+        .collect()
 }

@@ -13,9 +13,9 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::nn::model::ParamLayout;
 use crate::report::{png_of, Frame, BOUNDARY_FRAME_SIZE, CONFUSION_SIZE};
-use crate::run::artifacts::HistoryRow;
 use crate::settings::Config;
 use crate::tensorboard::{EventFile, HParam, Status};
+use crate::training::history::HistoryRow;
 use crate::training::train::Tick;
 
 /// The HParams columns of a sweep, in an event file of the sweep's directory `dir`: the swept

@@ -4,11 +4,13 @@
 
 pub mod artifacts;
 pub mod board;
-pub mod checkpoint;
+pub mod plots;
+mod record;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::checkpoint::Checkpoint;
 use crate::data::table::{Fitted, RawTable};
 use crate::data::{arrays, Splits, StoredRange};
 use crate::device::create_backend;
@@ -16,15 +18,17 @@ use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::files::Fingerprint;
 use crate::insight::findings::findings;
-use crate::nn::model::{MlpSpec, ParamLayout};
+use crate::nn::model::MlpSpec;
 use crate::plan::{start, Start};
-use crate::run::artifacts::{HistoryRow, RunDir, RunLock};
+use crate::report::ExampleChoice;
+use crate::run::artifacts::{RunDir, RunLock};
 use crate::run::board::Board;
-use crate::run::checkpoint::{Checkpoint, Meta, FORMAT};
+use crate::run::record::{Checkpoints, Events, Frames, History, Position, Recorder, RunRecord};
 use crate::settings::Config;
 use crate::tensorboard::Status;
 use crate::training::backend::{Backend, DispatchStats, EvalSplit, Metrics, StepMetrics};
-use crate::training::train::{fit, Best, EpochReport, HeldOut, Observer, Outcome, Tick};
+use crate::training::history::HistoryRow;
+use crate::training::train::{fit, Best, HeldOut, Observer, Outcome};
 
 /// A run, stage by stage: build it ([`Run::new`], [`Run::with_dir`] or [`Run::resume`]), then
 /// [`Run::train`], then [`Run::finish`].
@@ -45,6 +49,9 @@ pub struct Run {
     moved_aside: Option<PathBuf>,
     /// Parameters at the epochs `boundary_every` picks, for boundary.gif.
     boundary_frames: Vec<(usize, Vec<f32>)>,
+    /// The model the plots show: what best.safetensors holds (the best epoch with a validation
+    /// split, else the latest), kept in memory as it is saved.
+    shown: Option<Checkpoint>,
     /// The table files as the run first read them, saved with every checkpoint.
     data_files: Vec<Fingerprint>,
     /// The data came as arrays ([`Run::from_splits`]), not from `config`'s dataset.
@@ -192,6 +199,7 @@ impl Run {
         run.backend
             .set_optimizer_state(&checkpoint.optimizer_state, checkpoint.meta.optimizer_steps)?;
         let best = Checkpoint::load(&run_dir.file("best.safetensors")).ok();
+        run.shown = best.clone();
         run.resumed = Resumed {
             epoch: checkpoint.meta.epoch,
             step: checkpoint.meta.steps_into_epoch,
@@ -304,6 +312,7 @@ impl Run {
             history: Vec::new(),
             moved_aside: None,
             boundary_frames: Vec::new(),
+            shown: None,
             data_files: Vec::new(),
             from_arrays: false,
             stored,
@@ -426,7 +435,6 @@ impl Run {
             self.board = Some(Board::open(&dir.path, &self.config, steps, done_steps)?);
         }
         let mut recorder = Recorder {
-            run_dir: self.dir.clone(),
             run: RunRecord {
                 config: &self.config,
                 data_files: &self.data_files,
@@ -435,10 +443,21 @@ impl Run {
                 data: &self.data,
                 stored: self.stored,
             },
-            history: &mut self.history,
-            boundary_frames: &mut self.boundary_frames,
-            board: self.board.as_mut(),
-            board_error: None,
+            history: History {
+                rows: &mut self.history,
+            },
+            events: Events {
+                board: self.board.as_mut(),
+                error: None,
+            },
+            frames: Frames {
+                every: self.config.run.boundary_every,
+                kept: &mut self.boundary_frames,
+            },
+            checkpoints: Checkpoints {
+                dir: self.dir.clone(),
+                shown: &mut self.shown,
+            },
             inner: observer,
         };
         let outcome = fit(
@@ -490,20 +509,26 @@ impl Run {
             }
             None => None,
         };
-        // A run stopped before its first epoch ended has nothing to draw yet.
-        let mut plots = match (self.dir(), self.history.is_empty()) {
-            (Some(dir), false) => crate::report::plot_run(dir)?,
+        // Drawn from memory: the history, the model best.safetensors holds and the test split. A
+        // run stopped before its first epoch ended has nothing to draw yet.
+        let test = self.data.test.as_ref();
+        let mut plots = match (self.dir(), &self.shown, self.history.is_empty()) {
+            (Some(dir), Some(model), false) => {
+                crate::report::plot_model(dir, &self.history, model, test, &ExampleChoice::First)?
+            }
             _ => Vec::new(),
         };
         let mut frames = None;
-        if let (Some(dir), false) = (self.dir(), self.boundary_frames.is_empty()) {
-            frames = crate::report::boundary_frames(dir, &self.boundary_frames)?;
+        if let (Some(dir), Some(model), Some(test), false) =
+            (self.dir(), &self.shown, test, self.boundary_frames.is_empty())
+        {
+            frames = crate::report::boundary_frames(dir, model, test, &self.boundary_frames)?;
             if let Some(frames) = &frames {
                 plots.push(crate::report::boundary_gif(dir, frames)?);
             }
         }
         if let (Some(board), Some(dir)) = (&mut self.board, &self.dir) {
-            // plot_run drew the confusion matrix of best.safetensors: the best epoch, or the last.
+            // The confusion matrix drawn is best.safetensors': the best epoch, or the last.
             let shown = best
                 .as_ref()
                 .map(|(b, _)| b.epoch)
@@ -529,194 +554,4 @@ fn majority_fraction(labels: &[u32], classes: usize) -> f64 {
         counts[label as usize] += 1;
     }
     counts.iter().max().copied().unwrap_or(0) as f64 / labels.len().max(1) as f64
-}
-
-/// Where training stands: epochs completed and steps done of the next.
-#[derive(Clone, Copy)]
-struct Position {
-    epoch: usize,
-    steps_into_epoch: usize,
-    /// Summed metrics of those steps.
-    steps_so_far: StepMetrics,
-    /// Validation metrics at this position (end of an epoch with a validation split).
-    val: Option<Metrics>,
-}
-
-/// The history's row for an epoch the loop reports (its test AUC, for tables, added by the
-/// recorder).
-fn history_row(r: &EpochReport) -> HistoryRow {
-    HistoryRow {
-        epoch: r.epoch,
-        train_loss: r.train.loss,
-        train_accuracy: r.train.accuracy,
-        val_loss: r.val.map(|v| v.loss),
-        val_accuracy: r.val.map(|v| v.accuracy),
-        test_loss: r.test.map(|t| t.loss),
-        test_accuracy: r.test.map(|t| t.accuracy),
-        lr: r.lr,
-        seconds: r.train_seconds,
-        samples_per_second: r.samples_per_second,
-        test_auc: None,
-        layers: r.layers.clone(),
-    }
-}
-
-/// What a checkpoint records of its run besides its position and numbers.
-struct RunRecord<'a> {
-    config: &'a Config,
-    data: &'a Splits,
-    spec: &'a MlpSpec,
-    data_files: &'a [Fingerprint],
-    from_arrays: bool,
-    /// What the training samples are stored as (measured once).
-    stored: StoredRange,
-}
-
-impl RunRecord<'_> {
-    fn checkpoint(
-        &self,
-        at: Position,
-        params: Vec<f32>,
-        optimizer_state: Vec<f32>,
-        optimizer_steps: u64,
-    ) -> Checkpoint {
-        let (config, data) = (self.config, self.data);
-        Checkpoint {
-            meta: Meta {
-                format: FORMAT.into(),
-                crate_version: env!("CARGO_PKG_VERSION").into(),
-                sizes: self.spec.sizes.clone(),
-                activations: self.spec.activations.clone(),
-                loss: self.spec.loss,
-                class_names: data.class_names.clone(),
-                input_scale: data.train.transform.scale,
-                input_shift: data.train.transform.shift,
-                epoch: at.epoch,
-                steps_into_epoch: at.steps_into_epoch,
-                steps_so_far: at.steps_so_far,
-                val: at.val,
-                optimizer_steps,
-                seed: config.run.seed,
-                config: config.clone(),
-                table: data.table.clone(),
-                data_files: self.data_files.to_vec(),
-                from_arrays: self.from_arrays,
-                stored: Some(self.stored),
-            },
-            params,
-            optimizer_state,
-        }
-    }
-}
-
-/// Passes events on, and keeps the run directory current after each epoch.
-struct Recorder<'a> {
-    run_dir: Option<RunDir>,
-    run: RunRecord<'a>,
-    history: &'a mut Vec<HistoryRow>,
-    boundary_frames: &'a mut Vec<(usize, Vec<f32>)>,
-    board: Option<&'a mut Board>,
-    /// The first failure to write a tick to the board, reported at the end of the epoch.
-    board_error: Option<Error>,
-    inner: &'a mut dyn Observer,
-}
-
-impl Observer for Recorder<'_> {
-    fn tick(&mut self, tick: &Tick) {
-        if let (Some(board), None) = (&mut self.board, &self.board_error) {
-            self.board_error = board.tick(tick).err();
-        }
-        self.inner.tick(tick);
-    }
-
-    fn epoch(&mut self, backend: &mut dyn Backend, report: &EpochReport, improved: bool) -> Result<()> {
-        let mut row = history_row(report);
-        if report.diverged.is_some() {
-            // Kept for the findings, never saved: the files keep the last good epoch.
-            self.history.push(row);
-            return self.inner.epoch(backend, report, improved);
-        }
-        let frame = self
-            .run
-            .config
-            .run
-            .boundary_every
-            .is_some_and(|every| report.epoch == 1 || report.epoch.is_multiple_of(every));
-        if let Some(e) = self.board_error.take() {
-            return Err(e);
-        }
-        // Read back once for the table's AUC, the boundary frame, the board and the checkpoint.
-        let params = match self.run.data.table.is_some() || frame || self.board.is_some() {
-            true => Some(backend.parameters()?),
-            false => None,
-        };
-        // Tables are small: their test AUC per epoch costs one CPU pass over the test rows.
-        if let (Some(params), Some(_), Some(test)) = (&params, &self.run.data.table, &self.run.data.test) {
-            let outputs = crate::insight::evaluate::outputs_of(self.run.spec, params, test);
-            let probabilities =
-                crate::insight::evaluate::all_probabilities(self.run.spec.loss, &outputs, self.run.spec.outputs());
-            row.test_auc = crate::insight::evaluate::auc_of(&probabilities, &test.labels, self.run.data.classes());
-        }
-        if let (Some(board), Some(params)) = (&mut self.board, &params) {
-            let layout = ParamLayout::new(self.run.spec);
-            board.epoch(&row, &layout, params, &backend.gradients()?)?;
-        }
-        self.history.push(row);
-        if let (Some(params), true) = (&params, frame) {
-            self.boundary_frames.push((report.epoch, params.clone()));
-        }
-        let at = Position {
-            epoch: report.epoch,
-            steps_into_epoch: 0,
-            steps_so_far: StepMetrics::default(),
-            val: report.val,
-        };
-        // Without a validation split the latest epoch is the best one we can name.
-        let best = improved || self.run.data.val.is_none();
-        self.save(backend, params, at, best)?;
-        self.inner.epoch(backend, report, improved)
-    }
-
-    fn epoch_lr(&mut self, epoch: usize, lr: f32) -> f32 {
-        self.inner.epoch_lr(epoch, lr)
-    }
-
-    fn should_stop(&mut self) -> bool {
-        crate::signals::requested().is_some() || self.inner.should_stop()
-    }
-
-    fn stopped(&mut self, backend: &mut dyn Backend, epoch: usize, steps: usize, so_far: StepMetrics) -> Result<()> {
-        let at = Position {
-            epoch: epoch - 1,
-            steps_into_epoch: steps,
-            steps_so_far: so_far,
-            val: None,
-        };
-        self.save(backend, None, at, false)?;
-        self.inner.stopped(backend, epoch, steps, so_far)
-    }
-}
-
-impl Recorder<'_> {
-    /// Writes last.safetensors (and best.safetensors when `best`), meta.json and the history;
-    /// `params`: the backend's parameters if already read back.
-    fn save(&mut self, backend: &mut dyn Backend, params: Option<Vec<f32>>, at: Position, best: bool) -> Result<()> {
-        let Some(dir) = &self.run_dir else { return Ok(()) };
-        let params = match params {
-            Some(params) => params,
-            None => backend.parameters()?,
-        };
-        let (optimizer_state, steps) = backend.optimizer_state()?;
-        let checkpoint = self.run.checkpoint(at, params, optimizer_state, steps);
-        checkpoint.save(&dir.file("last.safetensors"))?;
-        if best {
-            checkpoint.save(&dir.file("best.safetensors"))?;
-        }
-        let meta = serde_json::to_string_pretty(&checkpoint.meta).map_err(|e| Error::Checkpoint {
-            path: dir.file("meta.json"),
-            detail: e.to_string(),
-        })?;
-        write_atomic(&dir.file("meta.json"), meta.as_bytes())?;
-        dir.write_history(self.history)
-    }
 }

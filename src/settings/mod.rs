@@ -1,7 +1,7 @@
 //! Every setting of a run, declared once ([`groups`] and [`crate::nn::optim`], with
 //! [`crate::declare`]'s macro) and derived everywhere else: read from a TOML file (`--config`),
 //! overridden by flags ([`flags`]), sweep values or a page's link, validated once and recorded
-//! as `config.toml`. What a run is built from them is [`crate::plan`]'s.
+//! as `config.toml`. What a run is built from them is the `plan` module's.
 
 pub mod flags;
 pub mod groups;

@@ -3,4 +3,5 @@
 
 pub mod backend;
 pub mod diagnostics;
+pub mod history;
 pub mod train;
