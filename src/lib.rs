@@ -1,9 +1,13 @@
 //! gpu-mlp: train multi-layer perceptrons with hand-written WGSL kernels on wgpu, checked against
 //! a plain-Rust CPU reference that states the same math.
 //!
-//! The same library runs in a browser (web/, the page): it builds for `wasm32-unknown-unknown`
-//! without the `download` and `serve` features (the command line's HTTPS downloads and web
-//! server), opens the browser's WebGPU with [`device::create_backend_async`] and trains with
+//! The core is what builds with no features: settings, data decoding, the model, both backends,
+//! the training loop, evaluation, diagnostics, findings and explain. The `runs` feature adds
+//! what the command line and Python do with files around it (the modules [`run`], `report`,
+//! `tensorboard`, `sweep`, `signals` and `image`: run directories, plots, TensorBoard, stop
+//! signals), `download` the HTTPS downloads, `serve` the page's web server, `cli` all of them
+//! (the default). The core runs in a browser (web/, the page): it builds for
+//! `wasm32-unknown-unknown`, opens the browser's WebGPU with [`device::create_backend_async`] and trains with
 //! [`training::train::fit_async`], every readback awaited ([`Backend::train_steps_async`]);
 //! `tests/browser.rs` and `tests/page.rs` prove it in headless Chromium.
 //!
@@ -24,27 +28,30 @@
 //!   - [`nn::step`]: a training step's dispatches, each with its CPU twin and WGSL kernel.
 //! - [`training`]: [`training::backend`] (the `Backend` trait, step traces, setup checks),
 //!   [`training::diagnostics`] (the per-layer measurements both backends take) and
-//!   [`training::train`] (the epoch loop, [`training::train::fit`]).
+//!   [`training::history`] (a row per epoch) and [`training::train`] (the epoch loop,
+//!   [`training::train::fit_async`] and the blocking [`training::train::fit`]).
+//! - [`checkpoint`]: a trained model with its metadata, as safetensors bytes or files.
 //! - [`cpu`]: the plain reference ([`cpu::reference`](mod@cpu::reference)), the fast product
 //!   ([`cpu::gemm`]), the math of a step ([`cpu::ops`], [`cpu::net`]) and the CPU [`Backend`].
 //! - [`gpu`]: the wgpu context, tile plans, one struct per kernel, and the GPU [`Backend`].
 //! - [`device`]: choosing where a run computes (`--device auto|gpu|cpu`, through `--backend`'s API).
-//! - [`run`]: a run from its config (data, network, resume, plots), with
+//! - [`run`] (`runs`): a run with its directory (build, resume, train, finish), with
 //!   [`run::artifacts`] (the run directory, its lock, history files, output directories checked),
-//!   [`run::checkpoint`] (safetensors checkpoints and their metadata) and [`run::board`] (what a
-//!   run shows in TensorBoard).
-//! - [`signals`]: stopping from outside (save and stop between steps, or exit at once), asked by
+//!   `run::record` (what each epoch leaves: history, TensorBoard, boundary frames, checkpoints),
+//!   [`run::plots`] (runs on disk redrawn and compared) and [`run::board`] (what a run shows in
+//!   TensorBoard).
+//! - [`signals`] (`runs`): stopping from outside (save and stop between steps, or exit at once), asked by
 //!   runs, plots and downloads alike.
 //! - [`insight`]: [`insight::evaluate`] (loss, confusion, precision/recall/F1, ROC AUC),
 //!   [`insight::findings`] (what a run's diagnostics say went wrong), [`insight::explain`] (one batch step by step) and [`insight::boundary`]
 //!   (decision regions of two-input models).
-//! - [`sweep`]: `--sweep` grids, their comparison table and HParams experiment.
-//! - [`tensorboard`]: TensorBoard event files (TFRecords of prost-encoded events).
-//! - [`report`]: plots (PNG and SVG).
+//! - [`sweep`] (`runs`): `--sweep` grids, their comparison table and HParams experiment.
+//! - [`tensorboard`] (`runs`): TensorBoard event files (TFRecords of prost-encoded events).
+//! - [`report`] (`runs`): plots (PNG and SVG), drawn from what they are given in memory.
 //! - [`files`]: bounded reads of users' files, atomic writes, data files' fingerprints.
 //! - [`memory`]: sizes checked against the memory available.
 //! - [`error`]: the one error type.
-//! - [`image`]: PNG/PGM input for `predict`.
+//! - [`image`] (`runs`): PNG/PGM input for `predict`.
 //! - [`bench`](mod@bench): the reference configurations measured.
 //!
 //! Training a 2-16-2 network on the synthetic blobs with the CPU reference:
@@ -78,16 +85,22 @@ pub mod device;
 pub mod error;
 pub mod files;
 pub mod gpu;
+#[cfg(feature = "runs")]
 pub mod image;
 pub mod insight;
 pub mod memory;
 pub mod nn;
 pub mod plan;
+#[cfg(feature = "runs")]
 pub mod report;
+#[cfg(feature = "runs")]
 pub mod run;
 pub mod settings;
+#[cfg(feature = "runs")]
 pub mod signals;
+#[cfg(feature = "runs")]
 pub mod sweep;
+#[cfg(feature = "runs")]
 pub mod tensorboard;
 pub mod training;
 

@@ -17,16 +17,18 @@ mod kernels;
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
+use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, UnitStats};
 use gpu_mlp::gpu::kernels::{Gather, LossGrad, Matmul, Optim};
 use gpu_mlp::gpu::{AdapterChoice, GpuContext, GraphicsApi};
 use gpu_mlp::nn::model::{Activation, Loss, MlpSpec};
-use gpu_mlp::run::Run;
+use gpu_mlp::plan::{start, Start};
 use gpu_mlp::settings::Config;
 use gpu_mlp::settings::OptimizerKind;
 use gpu_mlp::training::backend::TrainOptions;
-use gpu_mlp::training::train::{epoch_order, Event};
+use gpu_mlp::training::train::{epoch_order, fit_async, steps_per_epoch, Event, HeldOut};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -46,14 +48,35 @@ fn close(what: &str, got: f64, want: f64) {
 }
 
 #[wasm_bindgen_test]
-fn the_cpu_reference_trains_the_golden_blobs_run_in_the_browser() {
+async fn the_cpu_reference_trains_the_golden_blobs_run_in_the_browser() {
     // `gpu-mlp train --dataset blobs --hidden 16 --epochs 3 --device cpu --seed 7`, as
-    // tests/unchanged.rs records the golden.
+    // tests/unchanged.rs records the golden; built and trained as the page does it (the run's
+    // assembly in `plan`, the awaited loop).
     let settings = "dataset = \"blobs\"\nhidden = [16]\nepochs = 3\ndevice = \"cpu\"\nseed = 7";
     let table: toml::Table = toml::from_str(settings).expect("valid TOML");
     let config = Config::resolve(None, &table).expect("valid settings");
-    let mut run = Run::new(&config).expect("a run in memory");
-    let outcome = run.train(&mut |_: Event<'_>| {}).expect("trains");
+    let data = Arc::new(config.load_data().expect("the blobs"));
+    let Start { spec, params } = start(&config, &data, None, 1).expect("a network");
+    let (mut backend, _) = create_backend_async(
+        config.run.device,
+        config.run.backend,
+        &spec,
+        params,
+        Arc::clone(&data),
+        &config.train_options(),
+    )
+    .await
+    .expect("the CPU backend");
+    let steps = steps_per_epoch(data.train.len(), config.training.batch_size);
+    let outcome = fit_async(
+        backend.as_mut(),
+        data.train.len(),
+        HeldOut::of(&data),
+        &config.train_config(steps),
+        &mut |_: Event<'_>| {},
+    )
+    .await
+    .expect("trains");
     assert_eq!(outcome.reports.len(), 3);
     let mut golden = GOLDEN_HISTORY.lines();
     let header: Vec<&str> = golden.next().expect("a header").split(',').collect();
@@ -80,7 +103,7 @@ fn the_cpu_reference_trains_the_golden_blobs_run_in_the_browser() {
             value("test_accuracy"),
         );
     }
-    let params = run.backend().parameters().expect("the weights");
+    let params = backend.parameters_async().await.expect("the weights");
     let golden: Vec<f32> = GOLDEN_PARAMS
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
