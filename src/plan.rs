@@ -5,7 +5,7 @@
 //! [`crate::settings`] only declares, parses and validates.
 
 use crate::data::table::{load_raw_table, load_table, Fitted, RawTable, TableCodec};
-use crate::data::{load, DatasetName, LoadOptions, Splits};
+use crate::data::{load, LoadOptions, Splits};
 use crate::error::{Error, Result};
 use crate::nn::model::{initialize, MlpSpec, ParamLayout};
 use crate::nn::optim::Schedule;
@@ -125,6 +125,7 @@ impl Config {
             data_dir: self.data.data_dir.clone(),
             seed: self.run.seed,
             samples: self.data.samples,
+            noise: self.data.noise,
             strict_data: self.data.strict_data,
         }
     }
@@ -144,7 +145,7 @@ impl Config {
                 ),
             ));
         }
-        if matches!(data.dataset, DatasetName::Blobs | DatasetName::Circle) {
+        if !data.dataset.is_images() {
             // Generated points: two f32 features and a label each, held about three times over
             // (generated, then split) — checked before generating.
             let bytes = 3 * 12 * data.samples as u128;

@@ -1,5 +1,6 @@
 //! The course experiments shipped in configs/: every file parses, and experiments 4 (blobs) and
-//! 5 (circle, binary cross-entropy) reach ≥ 95% test accuracy on both paths. The MNIST and
+//! 5 (circle, binary cross-entropy) and the spiral and XOR sets reach ≥ 95% test accuracy on
+//! both paths. The MNIST and
 //! Fashion-MNIST experiments run briefly on Fashion-MNIST (MNIST is not installable here).
 
 mod common;
@@ -64,6 +65,16 @@ fn experiment_4_blobs_reaches_95_percent_on_both_paths() {
 #[test]
 fn experiment_5_circle_reaches_95_percent_on_both_paths() {
     reaches_95_percent("circle-bce.toml");
+}
+
+#[test]
+fn the_spiral_reaches_95_percent_on_both_paths() {
+    reaches_95_percent("spiral.toml");
+}
+
+#[test]
+fn xor_reaches_95_percent_on_both_paths() {
+    reaches_95_percent("xor.toml");
 }
 
 /// Experiments 1–3 for two short epochs on 6000 Fashion-MNIST images, on the CPU: the settings

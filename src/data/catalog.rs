@@ -22,6 +22,10 @@ pub enum DatasetName {
     Blobs,
     /// 2-D standard-normal points, class 1 outside the unit circle; `samples` points (80/20) from the seed.
     Circle,
+    /// Two interleaved 2-D spiral arms, one class each; `samples` points (80/20) from the seed.
+    Spiral,
+    /// 2-D points in four quadrants, class 1 where x and y have opposite signs; `samples` points (80/20).
+    Xor,
 }
 
 impl DatasetName {
@@ -35,7 +39,7 @@ impl DatasetName {
         match self {
             DatasetName::Fashion => FASHION_CLASSES.iter().map(|s| s.to_string()).collect(),
             DatasetName::Mnist => (0..10).map(|d| d.to_string()).collect(),
-            DatasetName::Blobs | DatasetName::Circle => Vec::new(),
+            DatasetName::Blobs | DatasetName::Circle | DatasetName::Spiral | DatasetName::Xor => Vec::new(),
         }
     }
 
@@ -45,6 +49,8 @@ impl DatasetName {
             DatasetName::Mnist => "mnist",
             DatasetName::Blobs => "blobs",
             DatasetName::Circle => "circle",
+            DatasetName::Spiral => "spiral",
+            DatasetName::Xor => "xor",
         }
     }
 }
@@ -73,6 +79,8 @@ pub struct LoadOptions {
     pub seed: u64,
     /// Points generated for a synthetic dataset (train and test together).
     pub samples: usize,
+    /// Standard deviation of the Gaussian jitter added to each generated point (0: none).
+    pub noise: f32,
     /// A file whose checksum is not the official one is an error (else a warning).
     pub strict_data: bool,
 }
@@ -83,6 +91,7 @@ impl Default for LoadOptions {
             data_dir: None,
             seed: 0,
             samples: 1000,
+            noise: 0.0,
             strict_data: false,
         }
     }
@@ -93,13 +102,23 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits> {
         DatasetName::Fashion | DatasetName::Mnist => load_idx_dataset(name, opts),
         DatasetName::Blobs => Ok(synthetic_splits(
             "blobs",
-            synthetic::blobs(opts.samples, opts.seed),
+            synthetic::blobs(opts.samples, opts.seed, opts.noise),
             &["left", "right"],
         )),
         DatasetName::Circle => Ok(synthetic_splits(
             "circle",
-            synthetic::circle(opts.samples, opts.seed),
+            synthetic::circle(opts.samples, opts.seed, opts.noise),
             &["inside", "outside"],
+        )),
+        DatasetName::Spiral => Ok(synthetic_splits(
+            "spiral",
+            synthetic::spiral(opts.samples, opts.seed, opts.noise),
+            &["arm A", "arm B"],
+        )),
+        DatasetName::Xor => Ok(synthetic_splits(
+            "xor",
+            synthetic::xor(opts.samples, opts.seed, opts.noise),
+            &["same signs", "opposite signs"],
         )),
     }
 }
@@ -299,7 +318,7 @@ pub fn sources(name: DatasetName) -> Option<(&'static str, [Check; 4])> {
                 Check::Sha256OfRaw("0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
             ],
         )),
-        DatasetName::Blobs | DatasetName::Circle => None,
+        DatasetName::Blobs | DatasetName::Circle | DatasetName::Spiral | DatasetName::Xor => None,
     }
 }
 

@@ -13,7 +13,7 @@ mod catalog;
 
 use crate::error::{Error, Result};
 pub use catalog::{decode_idx_dataset, idx_files, load, DatasetName, LoadOptions};
-pub use synthetic::{blobs, circle, synthetic_images};
+pub use synthetic::{blobs, circle, spiral, synthetic_images, xor};
 
 /// Sample features, stored as compactly as their source allows. Images stay u8 so that the
 /// 60k×784 Fashion-MNIST training set is 47 MB on the GPU instead of 188 MB as f32.

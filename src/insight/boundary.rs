@@ -1,4 +1,4 @@
-//! Decision boundaries of a network with two inputs (blobs, circle, a table of two numeric
+//! Decision boundaries of a network with two inputs (blobs, circle, spiral, xor, a table of two numeric
 //! columns): which class it predicts at every cell of a grid over the input plane, in the units
 //! the user knows (the raw coordinates `predict --point` takes, or the table's columns).
 

@@ -39,8 +39,11 @@ crate::settings_group! {
         data_dir: Option<PathBuf> = None, Extra::NONE.roles(&[Role::BatchOrder, Role::DataSource, Role::NotLearned]);
         /// Train on only the first N training samples (quick runs); the test set is used whole.
         train_samples: Option<usize> = None, Extra::range(Range::AtLeast(1)).roles(&[Role::BatchOrder]);
-        /// Points generated for blobs/circle, split 80% train / 20% test.
+        /// Points generated for blobs, circle, spiral and xor, split 80% train / 20% test.
         samples: usize = 1000, Extra::range(Range::AtLeast(10)).roles(&[Role::BatchOrder, Role::DataSource]);
+        /// Generated sets: standard deviation of the Gaussian jitter added to each point after it
+        /// is labelled (0: none; the sets span about ±3).
+        noise: f32 = 0.0, Extra::range(Range::NonNegative).roles(&[Role::BatchOrder, Role::DataSource]);
         /// Input normalization: unit `[0,1]`, pm1 `[−1,1]`, standard (train mean/std), none; a
         /// table's numeric columns are standardized each by its own unless none.
         normalize: Normalize = Normalize::Unit, Extra::NONE.roles(&[Role::Network]);
@@ -126,7 +129,7 @@ crate::settings_group! {
         log_every: Option<usize> = None,
             Extra::range(Range::AtLeast(1)).roles(&[Role::NotLearned, Role::LaterEpochs]);
         /// Draw the decision regions every N epochs (and after the first) into boundary.gif, to
-        /// watch the boundary form; two-input models only (blobs, circle, two numeric columns).
+        /// watch the boundary form; two-input models only (blobs, circle, spiral, xor, two numeric columns).
         boundary_every: Option<usize> = None, Extra {
             range: Range::AtLeast(1),
             default_text: None,

@@ -7,7 +7,6 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use gpu_mlp::data::DatasetName;
 use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::GraphicsApi;
 use gpu_mlp::plan::{start, Start};
@@ -35,7 +34,7 @@ pub fn settings(pairs: &[(String, String)]) -> Result<Config, String> {
     if let Some((key, _)) = pairs.iter().find(|(k, _)| FILE_SETTINGS.contains(&k.as_str())) {
         return Err(format!(
             "{ORIGIN}: `{key}` names a file on the computer that runs the command line; the page \
-             trains on the datasets (dataset=fashion, mnist, blobs or circle)"
+             trains on the datasets (dataset=fashion, mnist, blobs, circle, spiral or xor)"
         ));
     }
     let config =
@@ -53,11 +52,11 @@ pub fn settings(pairs: &[(String, String)]) -> Result<Config, String> {
 pub async fn train(config: &Config, page: &Page, stop: Rc<Cell<bool>>) -> Result<(), String> {
     page.begin();
     let data = match config.data.dataset {
-        DatasetName::Fashion | DatasetName::Mnist => {
+        dataset if dataset.is_images() => {
             let splits = crate::fetch::image_dataset(config.data.dataset, config.data.strict_data).await?;
             config.prepare(splits)
         }
-        DatasetName::Blobs | DatasetName::Circle => config.load_data(),
+        _ => config.load_data(),
     };
     let data = Arc::new(data.map_err(|e| e.to_string())?);
     let Start { spec, params } = start(config, &data, None, 1).map_err(|e| e.to_string())?;
