@@ -25,10 +25,7 @@ impl Plane {
             return None;
         }
         match &meta.table {
-            None => Some(Plane {
-                names: ["x1".into(), "x2".into()],
-                axes: [meta.input_transform(); 2],
-            }),
+            None => Some(Plane::of_points(meta.input_transform())),
             Some(codec) => {
                 let axis = |c: &crate::data::table::ColumnCodec| match c.kind {
                     ColumnKind::Numeric { mean, scale, .. } => Some(Affine {
@@ -45,6 +42,14 @@ impl Plane {
                     _ => None,
                 }
             }
+        }
+    }
+
+    /// The plane of 2-D points (the generated sets) that the network sees through `transform`.
+    pub fn of_points(transform: Affine) -> Plane {
+        Plane {
+            names: ["x1".into(), "x2".into()],
+            axes: [transform; 2],
         }
     }
 

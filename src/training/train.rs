@@ -138,6 +138,18 @@ pub trait Observer {
         Ok(())
     }
 
+    /// [`Observer::epoch`], awaited by [`fit_async`]: an observer that reads from the backend
+    /// after an epoch (a page drawing the decision boundary) awaits the readback here instead of
+    /// blocking. By default, `epoch`'s answer.
+    fn epoch_async<'a>(
+        &'a mut self,
+        backend: &'a mut dyn Backend,
+        report: &'a EpochReport,
+        improved: bool,
+    ) -> Pending<'a, ()> {
+        Box::pin(std::future::ready(self.epoch(backend, report, improved)))
+    }
+
     /// Before epoch `epoch` (1-based) trains: its learning rate, given the schedule's (`lr`);
     /// a different answer replaces every step's rate in that epoch.
     fn epoch_lr(&mut self, _epoch: usize, lr: f32) -> f32 {
@@ -362,14 +374,14 @@ pub async fn fit_async(
             None => false,
         };
         if let Some(detail) = blew_up {
-            observer.epoch(backend, &report, false)?;
+            observer.epoch_async(backend, &report, false).await?;
             return Err(Error::Diverged {
                 epoch,
                 detail,
                 findings: Vec::new(),
             });
         }
-        observer.epoch(backend, &report, improved)?;
+        observer.epoch_async(backend, &report, improved).await?;
         outcome.reports.push(report);
         if let Some(val) = val {
             if improved {

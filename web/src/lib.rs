@@ -1,64 +1,152 @@
 //! gpu-mlp's page: the engine trains in a browser tab, on the browser's WebGPU through the same
 //! WGSL kernels and host code as natively, or on the CPU reference compiled to wasm when the
-//! page finds no GPU it should use (it says which and why). Settings come from the link's
-//! query, with the settings' own keys (`?dataset=blobs&hidden=16&epochs=30&seed=1`;
-//! `autostart=1` starts training), checked as the command line checks them. The page's state is
-//! on one element, `#status`, for people and for automation (see [`page`]).
+//! page finds no GPU it should use (it says which and why). The settings form is generated from
+//! the settings' declaration and the link's query always holds it
+//! (`?dataset=spiral&noise=0.1&hidden=32,32&epochs=60`; `autostart=1` starts training), checked
+//! as the command line checks them. Start, pause, step and reset drive the run; the loss and
+//! accuracy curves and, for two-input networks, the decision regions are redrawn as it learns.
+//! The page's state is on one element, `#status`, for people and for automation (see [`page`]).
 //!
 //! Built by `bash web/build.sh` into web/dist/, served by `gpu-mlp serve` or any static host.
 #![cfg(target_arch = "wasm32")]
 
 mod adapter;
+mod boundary;
+mod charts;
 mod fetch;
+mod form;
 mod page;
 mod train;
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
+use charts::Curves;
+use form::Form;
 use page::{Page, State};
+use train::Control;
 
 /// The query key that starts training as the page loads (not a setting).
 const AUTOSTART: &str = "autostart";
 
+/// The page: its form, and the run its buttons drive.
+struct App {
+    page: Page,
+    form: Form,
+    control: RefCell<Rc<Control>>,
+    curves: Rc<RefCell<Curves>>,
+}
+
 #[wasm_bindgen(start)]
-pub fn main() {
+pub fn main() -> Result<(), JsValue> {
     page::show_panics();
-    let page = Rc::new(Page::find());
+    let page = Page::find();
     let query = page.query();
     let autostart = query.iter().any(|(k, v)| k == AUTOSTART && v == "1");
     let settings: Vec<(String, String)> = query.into_iter().filter(|(k, _)| k != AUTOSTART).collect();
-    let config = match train::settings(&settings) {
-        Ok(config) => config,
-        Err(message) => {
-            page.disable("start");
-            page.disable("stop");
-            return page.fail(&message);
-        }
-    };
-    page.show_settings(&config);
-    let stop = Rc::new(Cell::new(false));
-    let begin = {
-        let (page, stop) = (Rc::clone(&page), Rc::clone(&stop));
-        Rc::new(move || {
-            if page.state() == State::Training {
-                return;
+    let form = Form::build(&page.document(), &settings)?;
+    let app = Rc::new(App {
+        page,
+        form,
+        control: RefCell::new(Rc::new(Control::default())),
+        curves: Rc::new(RefCell::new(Curves::default())),
+    });
+    // The link's own settings, as given (a key the form lacks is refused by name).
+    let checked = app.check(&settings);
+    let changed = Rc::clone(&app);
+    app.form.on_change(move || {
+        let values = changed.form.values();
+        changed.page.set_query(&values);
+        let _ = changed.check(&values);
+    });
+    for (id, action) in [
+        ("start", App::start as fn(&App)),
+        ("pause", App::pause),
+        ("step", App::step),
+        ("reset", App::reset),
+    ] {
+        let clicked = Rc::clone(&app);
+        app.page.on_click(id, move || action(&clicked));
+    }
+    let _ = app.curves.borrow().draw(1);
+    match (checked, autostart) {
+        (Ok(_), true) => app.start(),
+        // A bad link is an error state, not a run with defaults.
+        (Err(message), true) => app.page.fail(&message),
+        (_, false) => {}
+    }
+    Ok(())
+}
+
+impl App {
+    /// The settings `pairs` checked: shown as config.toml, or their error shown with its field.
+    fn check(&self, pairs: &[(String, String)]) -> Result<gpu_mlp::settings::Config, String> {
+        match train::settings(pairs) {
+            Ok(config) => {
+                self.form.mark_invalid(None);
+                self.page.show_settings(&config);
+                Ok(config)
             }
-            stop.set(false);
-            let (page, stop, config) = (Rc::clone(&page), Rc::clone(&stop), config.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Err(message) = train::train(&config, &page, stop).await {
-                    page.fail(&message);
-                }
-            });
-        })
-    };
-    page.on_click("stop", move || stop.set(true));
-    let on_start = Rc::clone(&begin);
-    page.on_click("start", move || on_start());
-    if autostart {
-        begin();
+            Err(refusal) => {
+                self.form.mark_invalid(refusal.key.as_deref());
+                self.page.show_settings_error(&refusal.message);
+                Err(refusal.message)
+            }
+        }
+    }
+
+    /// Start: a new run with the form's settings, or, when paused, going on.
+    fn start(&self) {
+        match self.page.state() {
+            State::Training => {}
+            State::Paused => self.control.borrow().paused.set(false),
+            State::Idle | State::Finished | State::Error => self.run(false),
+        }
+    }
+
+    fn pause(&self) {
+        if self.page.state() == State::Training {
+            self.control.borrow().paused.set(true);
+        }
+    }
+
+    /// One chunk of steps: from a paused run, or the first of a new one.
+    fn step(&self) {
+        match self.page.state() {
+            State::Paused => {
+                let control = self.control.borrow();
+                control.steps.set(control.steps.get() + 1);
+            }
+            State::Training => {}
+            State::Idle | State::Finished | State::Error => self.run(true),
+        }
+    }
+
+    /// Stops the run and empties the page: the next Start begins anew.
+    fn reset(&self) {
+        self.control.borrow().stop.set(true);
+        self.curves.borrow_mut().clear();
+        let _ = self.curves.borrow().draw(1);
+        self.page.reset();
+    }
+
+    fn run(&self, one_step: bool) {
+        let config = match self.check(&self.form.values()) {
+            Ok(config) => config,
+            Err(message) => return self.page.fail(&message),
+        };
+        let control = Rc::new(Control::default());
+        control.paused.set(one_step);
+        control.steps.set(u32::from(one_step));
+        *self.control.borrow_mut() = Rc::clone(&control);
+        let page = self.page.clone();
+        let curves = Rc::clone(&self.curves);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(message) = train::train(&config, &page, control, curves).await {
+                page.fail(&message);
+            }
+        });
     }
 }

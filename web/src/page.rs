@@ -1,5 +1,6 @@
-//! The page's elements: the settings in use, the adapter, a row per epoch and `#status`, whose
-//! data attributes say where training stands: `state` (idle, training, finished, error),
+//! The page's elements: the adapter, the curves, the decision regions, a row per epoch and
+//! `#status`, whose data attributes say where training stands: `state` (idle, training,
+//! paused, finished, error),
 //! `epoch`, `train_loss`, `test_accuracy`, `samples_per_second`, `adapter` and `error` (the
 //! message, as the command line words it).
 
@@ -13,6 +14,7 @@ use web_sys::{Document, Element};
 pub enum State {
     Idle,
     Training,
+    Paused,
     Finished,
     Error,
 }
@@ -22,12 +24,14 @@ impl State {
         match self {
             State::Idle => "idle",
             State::Training => "training",
+            State::Paused => "paused",
             State::Finished => "finished",
             State::Error => "error",
         }
     }
 }
 
+#[derive(Clone)]
 pub struct Page {
     document: Document,
     status: Element,
@@ -44,6 +48,46 @@ impl Page {
         let document = web_sys::window()?.document()?;
         let status = document.get_element_by_id("status")?;
         Some(Page { document, status })
+    }
+
+    pub fn document(&self) -> Document {
+        self.document.clone()
+    }
+
+    /// Puts `pairs` in the link's query (replacing the history entry: no reload, and Back
+    /// leaves the page as before).
+    pub fn set_query(&self, pairs: &[(String, String)]) {
+        let Ok(params) = web_sys::UrlSearchParams::new() else {
+            return;
+        };
+        for (key, value) in pairs {
+            params.append(key, value);
+        }
+        let query: String = params.to_string().into();
+        let url = match query.is_empty() {
+            true => self
+                .document
+                .location()
+                .and_then(|l| l.pathname().ok())
+                .unwrap_or_default(),
+            false => format!("?{query}"),
+        };
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url));
+        }
+    }
+
+    /// Back to the start: no run, no rows, no error.
+    pub fn reset(&self) {
+        self.set("state", State::Idle.name());
+        for attribute in ["train_loss", "test_accuracy", "samples_per_second", "adapter", "error"] {
+            self.set(attribute, "");
+        }
+        self.set("epoch", "0");
+        for id in ["epochs", "error", "adapter"] {
+            self.text(id, "");
+        }
+        self.text("status", "ready");
     }
 
     /// The link's query, key by key, in order.
@@ -70,6 +114,7 @@ impl Page {
     pub fn state(&self) -> State {
         match self.status.get_attribute("data-state").as_deref() {
             Some("training") => State::Training,
+            Some("paused") => State::Paused,
             Some("finished") => State::Finished,
             Some("error") => State::Error,
             _ => State::Idle,
@@ -98,9 +143,43 @@ impl Page {
     }
 
     /// The settings in use, as a config file would hold them (what `gpu-mlp train --config`
-    /// takes).
+    /// takes), and no settings error.
     pub fn show_settings(&self, config: &Config) {
-        self.text("settings", &config.to_toml());
+        self.text("config-toml", &config.to_toml());
+        self.text("settings-error", "");
+    }
+
+    /// Why the form's settings cannot train (the command line's message).
+    pub fn show_settings_error(&self, message: &str) {
+        self.text("settings-error", message);
+    }
+
+    /// Training runs, or waits paused (the status line says which).
+    pub fn set_state(&self, state: State) {
+        if self.state() != state {
+            self.set("state", state.name());
+            if state == State::Paused {
+                self.text("status", "paused: Start goes on, Step runs one chunk of steps");
+            }
+        }
+    }
+
+    /// Shows the decision regions' canvas for a two-input network, hides it otherwise.
+    pub fn show_boundary(&self, shown: bool) {
+        if let Some(element) = self.document.get_element_by_id("boundary-box") {
+            let _ = match shown {
+                true => element.remove_attribute("hidden"),
+                false => element.set_attribute("hidden", ""),
+            };
+        }
+    }
+
+    /// The curves' points, for automation: on `#loss-chart`'s `data-points` (see
+    /// [`crate::charts::Curves::points_json`]).
+    pub fn show_points(&self, json: &str) {
+        if let Some(canvas) = self.document.get_element_by_id("loss-chart") {
+            let _ = canvas.set_attribute("data-points", json);
+        }
     }
 
     /// Where the run computes, and why there.
@@ -162,13 +241,6 @@ impl Page {
         self.set("error", message);
         self.text("status", "error");
         self.text("error", message);
-    }
-
-    /// Greys out the button `id` (it cannot do anything on this page).
-    pub fn disable(&self, id: &str) {
-        if let Some(button) = self.document.get_element_by_id(id) {
-            let _ = button.set_attribute("disabled", "");
-        }
     }
 
     /// Runs `action` whenever the button `id` is clicked.

@@ -1,14 +1,17 @@
-//! A run in the page: the link's settings checked as the command line checks them, the data,
-//! the network and its backend built by the library's one assembly ([`gpu_mlp::plan`]), then
-//! the library's training loop, awaited ([`fit_async`]): the page stays live between chunks of
-//! steps, whichever backend trains.
+//! A run in the page: the settings checked as the command line checks them, the data, the
+//! network and its backend built by the library's one assembly ([`gpu_mlp::plan`]), then the
+//! library's training loop, awaited ([`fit_async`]): between chunks of steps the page yields to
+//! the browser, and waits there while paused (or lets one chunk through: a step).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use gpu_mlp::data::Splits;
 use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::GraphicsApi;
+use gpu_mlp::insight::boundary::Plane;
+use gpu_mlp::nn::model::MlpSpec;
 use gpu_mlp::plan::{start, Start};
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::backend::{Backend, Pending};
@@ -16,44 +19,83 @@ use gpu_mlp::training::train::{fit_async, steps_per_epoch, EpochReport, HeldOut,
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::page::Page;
+use crate::charts::Curves;
+use crate::page::{Page, State};
 
 /// How the page names its settings in messages.
-const ORIGIN: &str = "the page's link";
+pub const ORIGIN: &str = "the page's link";
 
 /// Progress ticks (each a chunk of steps between which the page redraws) per epoch when the
-/// link asks for none.
+/// settings ask for none.
 const TICKS_PER_EPOCH: usize = 20;
 
 /// Settings that name files on the computer running the command line: a page cannot read them.
 const FILE_SETTINGS: [&str; 3] = ["data_dir", "data", "test_data"];
 
-/// The link's settings, checked as the command line checks its flags (the same messages), and
-/// what a page cannot do refused.
-pub fn settings(pairs: &[(String, String)]) -> Result<Config, String> {
+/// How often a paused page looks whether it may go on.
+const PAUSED_POLL_MS: i32 = 50;
+
+/// Why settings were refused: the message, and the setting it is about when one is.
+pub struct Refusal {
+    pub message: String,
+    pub key: Option<String>,
+}
+
+/// The settings of `pairs` (the link's query, or the form), checked as the command line checks
+/// its flags (the same messages), and what a page cannot do refused.
+pub fn settings(pairs: &[(String, String)]) -> Result<Config, Refusal> {
     if let Some((key, _)) = pairs.iter().find(|(k, _)| FILE_SETTINGS.contains(&k.as_str())) {
-        return Err(format!(
-            "{ORIGIN}: `{key}` names a file on the computer that runs the command line; the page \
-             trains on the datasets (dataset=fashion, mnist, blobs, circle, spiral or xor)"
-        ));
+        return Err(Refusal {
+            message: format!(
+                "{ORIGIN}: `{key}` names a file on the computer that runs the command line; the page \
+                 trains on the datasets (dataset=fashion, mnist, blobs, circle, spiral or xor)"
+            ),
+            key: Some(key.clone()),
+        });
     }
-    let config =
-        Config::from_texts(ORIGIN, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| e.to_string())?;
+    let config = Config::from_texts(ORIGIN, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| {
+        let key = match &e {
+            gpu_mlp::Error::InvalidConfig { field, .. } => Some(field.to_string()),
+            _ => None,
+        };
+        Refusal {
+            message: e.to_string(),
+            key,
+        }
+    })?;
     if config.run.backend != GraphicsApi::Auto {
-        return Err(format!(
-            "{ORIGIN}: `backend` chooses a native graphics API; in a browser the GPU is the \
-             browser's WebGPU (leave backend out)"
-        ));
+        return Err(Refusal {
+            message: format!(
+                "{ORIGIN}: `backend` chooses a native graphics API; in a browser the GPU is the \
+                 browser's WebGPU (leave backend out)"
+            ),
+            key: Some("backend".into()),
+        });
     }
     Ok(config)
 }
 
-/// Trains `config`'s run on the page, until its last epoch or until `stop` is set.
-pub async fn train(config: &Config, page: &Page, stop: Rc<Cell<bool>>) -> Result<(), String> {
+/// What the buttons ask of a run in progress.
+#[derive(Default)]
+pub struct Control {
+    pub paused: Cell<bool>,
+    /// Chunks a paused run may still take (the step button).
+    pub steps: Cell<u32>,
+    pub stop: Cell<bool>,
+}
+
+/// Trains `config`'s run on the page, until its last epoch or until `control` stops it.
+pub async fn train(
+    config: &Config,
+    page: &Page,
+    control: Rc<Control>,
+    curves: Rc<RefCell<Curves>>,
+) -> Result<(), String> {
     page.begin();
+    curves.borrow_mut().clear();
     let data = match config.data.dataset {
         dataset if dataset.is_images() => {
-            let splits = crate::fetch::image_dataset(config.data.dataset, config.data.strict_data).await?;
+            let splits = crate::fetch::image_dataset(dataset, config.data.strict_data).await?;
             config.prepare(splits)
         }
         _ => config.load_data(),
@@ -74,13 +116,18 @@ pub async fn train(config: &Config, page: &Page, stop: Rc<Cell<bool>>) -> Result
     let browser = crate::adapter::browser_adapter().await;
     let (adapter, why) = crate::adapter::where_and_why(config.run.device, &backend.describe(), browser.as_deref());
     page.show_adapter(&adapter, &why);
+    page.show_boundary(spec.inputs() == 2);
     let steps = steps_per_epoch(data.train.len(), config.training.batch_size);
     let mut loop_config = config.train_config(steps);
     loop_config.log_every = Some(config.run.log_every.unwrap_or_else(|| steps.div_ceil(TICKS_PER_EPOCH)));
     let mut observer = PageObserver {
         page,
-        stop,
+        control,
+        curves,
         epochs: config.training.epochs,
+        plane: (spec.inputs() == 2).then(|| Plane::of_points(data.train.transform)),
+        spec: &spec,
+        data: &data,
     };
     let outcome = fit_async(
         backend.as_mut(),
@@ -103,36 +150,86 @@ pub async fn train(config: &Config, page: &Page, stop: Rc<Cell<bool>>) -> Result
 /// The training loop's events on the page.
 struct PageObserver<'a> {
     page: &'a Page,
-    stop: Rc<Cell<bool>>,
+    control: Rc<Control>,
+    curves: Rc<RefCell<Curves>>,
     epochs: usize,
+    /// The input plane of a two-input network (its decision regions are drawn).
+    plane: Option<Plane>,
+    spec: &'a MlpSpec,
+    data: &'a Splits,
+}
+
+impl PageObserver<'_> {
+    fn redraw_curves(&self) {
+        let curves = self.curves.borrow();
+        if let Err(message) = curves.draw(self.epochs) {
+            web_sys::console::warn_1(&JsValue::from_str(&message));
+        }
+        self.page.show_points(&curves.points_json());
+    }
 }
 
 impl Observer for PageObserver<'_> {
     fn tick(&mut self, tick: &Tick) {
         self.page.tick(tick);
+        self.curves.borrow_mut().tick(tick);
+        self.redraw_curves();
     }
 
-    fn epoch(&mut self, _backend: &mut dyn Backend, report: &EpochReport, _improved: bool) -> gpu_mlp::Result<()> {
-        self.page.epoch(report, self.epochs);
-        Ok(())
+    fn epoch_async<'a>(
+        &'a mut self,
+        backend: &'a mut dyn Backend,
+        report: &'a EpochReport,
+        _improved: bool,
+    ) -> Pending<'a, ()> {
+        Box::pin(async move {
+            self.page.epoch(report, self.epochs);
+            self.curves.borrow_mut().epoch(report);
+            self.redraw_curves();
+            if let Some(plane) = &self.plane {
+                let params = backend.parameters_async().await?;
+                let points = self.data.test.as_ref().unwrap_or(&self.data.train);
+                if let Err(message) = crate::boundary::draw(self.spec, &params, plane, points, report.epoch) {
+                    web_sys::console::warn_1(&JsValue::from_str(&message));
+                }
+            }
+            Ok(())
+        })
     }
 
     fn should_stop(&mut self) -> bool {
-        self.stop.get()
+        self.control.stop.get()
     }
 
-    /// Yields to the browser (a zero-delay timeout) so it draws and takes clicks.
+    /// Yields to the browser (a zero-delay timeout) so it draws and takes clicks; while paused,
+    /// waits until the run may go on, or lets one chunk through for a step.
     fn pause(&mut self) -> Pending<'_, ()> {
-        Box::pin(async {
-            let yielded = js_sys::Promise::new(&mut |resolve, _| {
-                if let Some(window) = web_sys::window() {
-                    let _ = window.set_timeout_with_callback(&resolve);
+        Box::pin(async move {
+            sleep(0).await?;
+            let control = &self.control;
+            while control.paused.get() && !control.stop.get() {
+                if control.steps.get() > 0 {
+                    control.steps.set(control.steps.get() - 1);
+                    break;
                 }
-            });
-            JsFuture::from(yielded)
-                .await
-                .map(|_: JsValue| ())
-                .map_err(|e| gpu_mlp::Error::Gpu(format!("the page stopped answering: {e:?}")))
+                self.page.set_state(State::Paused);
+                sleep(PAUSED_POLL_MS).await?;
+            }
+            self.page.set_state(State::Training);
+            Ok(())
         })
     }
+}
+
+/// Resolves after `ms` milliseconds (0: as soon as the browser has run what is waiting).
+async fn sleep(ms: i32) -> gpu_mlp::Result<()> {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|e| gpu_mlp::Error::Gpu(format!("the page stopped answering: {e:?}")))
 }

@@ -1,0 +1,70 @@
+//! The decision regions of a two-input network, redrawn on `#boundary-chart` after every epoch:
+//! the class it predicts over the plane (the library's `Regions`, computed by the CPU
+//! reference from the weights the GPU or CPU holds), with the test points on top.
+
+use gpu_mlp::data::Dataset;
+use gpu_mlp::insight::boundary::{Plane, Regions};
+use gpu_mlp::nn::model::MlpSpec;
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+
+/// Cells a side: fine enough to see a spiral's arms, cheap enough to redraw every epoch.
+const RESOLUTION: usize = 72;
+
+/// Region and point colours, class by class.
+const CLASSES: [(RGBColor, RGBColor); 2] = [
+    (RGBColor(191, 219, 254), RGBColor(29, 78, 216)),
+    (RGBColor(254, 215, 170), RGBColor(194, 65, 12)),
+];
+
+fn colors(class: usize) -> (RGBColor, RGBColor) {
+    CLASSES[class % CLASSES.len()]
+}
+
+/// Draws the regions of `spec`, `params` over `points` (whose plane is `plane`), titled with
+/// the epoch.
+pub fn draw(spec: &MlpSpec, params: &[f32], plane: &Plane, points: &Dataset, epoch: usize) -> Result<(), String> {
+    let Some(backend) = CanvasBackend::new("boundary-chart") else {
+        return Ok(());
+    };
+    let fail = |e: &dyn std::fmt::Display| format!("drawing the decision regions: {e}");
+    let (x, y) = plane.bounds(points);
+    let regions = Regions::compute(spec, params, plane, x.clone(), y.clone(), RESOLUTION);
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("decision regions after epoch {epoch}, test points"),
+            ("sans-serif", 16),
+        )
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(40)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| fail(&e))?;
+    let (w, h) = regions.cell_size();
+    chart
+        .draw_series((0..RESOLUTION * RESOLUTION).map(|cell| {
+            let (cx, cy) = regions.cell_center(cell % RESOLUTION, cell / RESOLUTION);
+            let fill = colors(regions.classes[cell]).0;
+            Rectangle::new(
+                [(cx - w / 2.0, cy - h / 2.0), (cx + w / 2.0, cy + h / 2.0)],
+                fill.filled(),
+            )
+        }))
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(plane.names[0].as_str())
+        .y_desc(plane.names[1].as_str())
+        .draw()
+        .map_err(|e| fail(&e))?;
+    chart
+        .draw_series((0..points.len()).map(|i| {
+            let color = colors(points.labels[i] as usize).1;
+            Circle::new(plane.point(points, i), 3, color.filled())
+        }))
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
