@@ -20,6 +20,9 @@ static BROWSER: Mutex<()> = Mutex::new(());
 /// How long a page may take to train before the test gives up.
 const DEADLINE: Duration = Duration::from_secs(600);
 
+/// How long a button may take to change the page's state.
+const STATE_DEADLINE: Duration = Duration::from_secs(60);
+
 fn site() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist")
 }
@@ -116,6 +119,36 @@ impl Browser {
         .expect("the script runs")
     }
 
+    /// Runs `script` (a function body) in the page and returns its value.
+    fn run(&self, script: &str) -> Value {
+        call(
+            "POST",
+            &format!("{}/execute/sync", self.base),
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .expect("the script runs")
+    }
+
+    fn click(&self, id: &str) {
+        self.run(&format!("document.getElementById('{id}').click(); return null;"));
+    }
+
+    /// Waits until `#status`'s state is `state`, and returns `#status`.
+    fn wait_for_state(&self, state: &str) -> Value {
+        let start = Instant::now();
+        loop {
+            let status = self.status();
+            if status["state"] == state {
+                return status;
+            }
+            assert!(
+                start.elapsed() < STATE_DEADLINE,
+                "the page never became {state}: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The text of the element `id`.
     fn text(&self, id: &str) -> String {
         let script = format!("return document.getElementById('{id}').textContent;");
@@ -126,6 +159,12 @@ impl Browser {
         )
         .expect("the script runs");
         value.as_str().unwrap_or_default().to_string()
+    }
+
+    /// `#status` once a reset page is back to idle (its run's end may still report first).
+    fn wait_until_done_or_idle(&self) -> Value {
+        std::thread::sleep(Duration::from_millis(500));
+        self.wait_for_state("idle")
     }
 
     /// `#status` once the page is done (finished or error).
@@ -221,6 +260,31 @@ fn native_last_epoch(flags: &[&str], column: &str) -> f64 {
     let at = header.iter().position(|h| *h == column).expect("the column");
     let last = lines.last().expect("an epoch");
     last.split(',').nth(at).and_then(|v| v.parse().ok()).expect("a number")
+}
+
+/// Every epoch of the native command line's run of `flags`: (train loss, test accuracy).
+fn native_history(flags: &[&str]) -> Vec<(f64, f64)> {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let dir = out.path().join("run");
+    let dir_text = dir.to_str().expect("a UTF-8 temporary path");
+    let args: Vec<&str> = ["train"]
+        .iter()
+        .chain(flags)
+        .chain(&["--out", dir_text])
+        .copied()
+        .collect();
+    let run = common::gpu_mlp(&args);
+    assert!(run.status.success(), "{}", common::output_text(&run));
+    let history = std::fs::read_to_string(dir.join("history.csv")).expect("history.csv");
+    let mut lines = history.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).expect("the column");
+    lines
+        .map(|line| {
+            let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap_or(f64::NAN)).collect();
+            (cells[at("train_loss")], cells[at("test_accuracy")])
+        })
+        .collect()
 }
 
 /// What `tests/unchanged.rs` allows a machine that rounds differently (the browser's wasm GEMM
@@ -388,4 +452,169 @@ fn dataset_files_the_server_lacks_are_an_error_saying_where_to_put_them() {
             && error.contains("gpu-mlp serve"),
         "{error}"
     );
+}
+
+#[test]
+fn the_page_trains_the_spiral_and_its_curves_are_the_runs_history() {
+    if !prerequisites("the_page_trains_the_spiral_and_its_curves_are_the_runs_history") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let settings = "dataset=spiral&noise=0.1&hidden=32,32&optimizer=adam&lr=0.01&batch_size=32&epochs=60&seed=3";
+    let (status, browser) = run_page(&format!("/?{settings}&device=cpu&autostart=1"), &[]);
+    assert_eq!(status["state"], "finished", "{status}");
+    assert!(number(&status, "test_accuracy") >= 0.90, "{status}");
+    // The decision regions were drawn for this two-input network.
+    assert_eq!(
+        browser.run("return document.getElementById('boundary-box').hidden;"),
+        false
+    );
+    let points = browser.run("return JSON.parse(document.getElementById('loss-chart').dataset.points);");
+    let points = points.as_array().expect("the curves' points");
+    let native = native_history(&[
+        "--dataset",
+        "spiral",
+        "--noise",
+        "0.1",
+        "--hidden",
+        "32,32",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.01",
+        "--batch-size",
+        "32",
+        "--epochs",
+        "60",
+        "--seed",
+        "3",
+        "--device",
+        "cpu",
+    ]);
+    assert_eq!(points.len(), native.len(), "a point per epoch");
+    for (i, (point, (loss, accuracy))) in points.iter().zip(&native).enumerate() {
+        let at = |k: usize| point[k].as_f64().unwrap_or(f64::NAN);
+        assert_eq!(at(0), (i + 1) as f64);
+        // Each epoch's figures as history.csv rounds them (6 decimals), within the run tolerance.
+        assert!(
+            (at(1) - loss).abs() <= RUN_TOL * loss.max(1e-3) + 1e-6,
+            "epoch {}: loss {} vs {loss}",
+            i + 1,
+            at(1)
+        );
+        assert!(
+            (at(6) - accuracy).abs() <= 1e-6 + 0.005,
+            "epoch {}: accuracy {} vs {accuracy}",
+            i + 1,
+            at(6)
+        );
+    }
+}
+
+#[test]
+fn the_form_is_the_declaration_and_the_link_follows_it() {
+    if !prerequisites("the_form_is_the_declaration_and_the_link_follows_it") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (_server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.go(&format!("{address}/?dataset=xor&hidden=8"));
+    browser.wait_for_state("idle");
+    // A field per setting the page can use, filled from the link, the rest empty (defaults).
+    let fields =
+        browser.run("return [...document.querySelectorAll('#settings-form [name]')].map(e => [e.name, e.value]);");
+    let fields: Vec<(String, String)> = serde_json::from_value(fields).expect("name/value pairs");
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    for key in [
+        "dataset",
+        "noise",
+        "hidden",
+        "activation",
+        "optimizer",
+        "lr",
+        "epochs",
+        "batch_size",
+        "seed",
+        "device",
+    ] {
+        assert!(names.contains(&key), "{key} missing from {names:?}");
+    }
+    for key in ["data_dir", "data", "target", "backend"] {
+        assert!(!names.contains(&key), "{key} is not for the page");
+    }
+    let value = |key: &str| fields.iter().find(|(n, _)| n == key).map(|(_, v)| v.clone());
+    assert_eq!(value("dataset").as_deref(), Some("xor"));
+    assert_eq!(value("hidden").as_deref(), Some("8"));
+    assert_eq!(value("epochs").as_deref(), Some(""));
+    // A change goes into the link; a bad value is marked with the command line's message.
+    let set = |key: &str, v: &str| {
+        browser.run(&format!(
+            "const e = document.getElementById('setting-{key}'); e.value = '{v}'; \
+             e.dispatchEvent(new Event('change')); return null;"
+        ));
+    };
+    set("epochs", "7");
+    let search = browser.run("return location.search;");
+    assert_eq!(search, "?dataset=xor&hidden=8&epochs=7");
+    set("lr", "-1");
+    let error = browser.text("settings-error");
+    assert!(
+        error.contains("invalid lr: (--lr) must be a finite number > 0, got -1"),
+        "{error}"
+    );
+    assert_eq!(
+        browser.run("return document.getElementById('setting-lr').getAttribute('aria-invalid');"),
+        "true"
+    );
+    browser.click("start");
+    let status = browser.wait_until_done();
+    assert_eq!(status["state"], "error", "{status}");
+    set("lr", "");
+    assert_eq!(browser.text("settings-error"), "");
+    assert_eq!(browser.run("return location.search;"), "?dataset=xor&hidden=8&epochs=7");
+}
+
+#[test]
+fn pause_step_and_reset_drive_the_run() {
+    if !prerequisites("pause_step_and_reset_drive_the_run") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (_server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.go(&format!(
+        "{address}/?dataset=blobs&samples=4000&hidden=16&epochs=500&batch_size=16&device=cpu"
+    ));
+    browser.wait_for_state("idle");
+    browser.click("start");
+    browser.wait_for_state("training");
+    browser.click("pause");
+    browser.wait_for_state("paused");
+    // Paused, it stays where it is.
+    let text = || browser.text("status");
+    let paused_at = text();
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(text(), paused_at, "a paused run does not move");
+    assert_eq!(browser.status()["state"], "paused");
+    // A step runs one chunk, then waits again.
+    browser.click("step");
+    let start = Instant::now();
+    while text() == paused_at || browser.status()["state"] != "paused" {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the step never happened: {}",
+            text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_ne!(text(), paused_at);
+    // Start goes on; Reset ends the run and empties the page.
+    browser.click("start");
+    browser.wait_for_state("training");
+    browser.click("reset");
+    let status = browser.wait_until_done_or_idle();
+    assert_eq!(status["state"], "idle", "{status}");
+    assert_eq!(browser.text("epochs"), "");
+    assert_eq!(status["epoch"], "0");
 }

@@ -126,7 +126,9 @@ impl App {
 
     /// Stops the run and empties the page: the next Start begins anew.
     fn reset(&self) {
-        self.control.borrow().stop.set(true);
+        let control = self.control.borrow();
+        control.stop.set(true);
+        control.reset.set(true);
         self.curves.borrow_mut().clear();
         let _ = self.curves.borrow().draw(1);
         self.page.reset();

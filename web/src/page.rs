@@ -1,6 +1,6 @@
 //! The page's elements: the adapter, the curves, the decision regions, a row per epoch and
 //! `#status`, whose data attributes say where training stands: `state` (idle, training,
-//! paused, finished, error),
+//! paused, finished, error), `batch` (steps done in the epoch under way),
 //! `epoch`, `train_loss`, `test_accuracy`, `samples_per_second`, `adapter` and `error` (the
 //! message, as the command line words it).
 
@@ -84,6 +84,7 @@ impl Page {
             self.set(attribute, "");
         }
         self.set("epoch", "0");
+        self.set("batch", "0");
         for id in ["epochs", "error", "adapter"] {
             self.text(id, "");
         }
@@ -137,6 +138,7 @@ impl Page {
         self.set("state", State::Training.name());
         self.set("error", "");
         self.set("epoch", "0");
+        self.set("batch", "0");
         self.text("epochs", "");
         self.text("error", "");
         self.text("status", "preparing the data…");
@@ -159,7 +161,11 @@ impl Page {
         if self.state() != state {
             self.set("state", state.name());
             if state == State::Paused {
-                self.text("status", "paused: Start goes on, Step runs one chunk of steps");
+                let at = self.status.get_attribute("data-batch").unwrap_or_default();
+                self.text(
+                    "status",
+                    &format!("paused after batch {at} of this epoch: Start goes on, Step runs one chunk of steps"),
+                );
             }
         }
     }
@@ -189,6 +195,7 @@ impl Page {
     }
 
     pub fn tick(&self, tick: &Tick) {
+        self.set("batch", &tick.batch.to_string());
         self.text(
             "status",
             &format!(

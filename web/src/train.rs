@@ -82,6 +82,8 @@ pub struct Control {
     /// Chunks a paused run may still take (the step button).
     pub steps: Cell<u32>,
     pub stop: Cell<bool>,
+    /// The stop came from Reset: the page is already back to idle, and says nothing more.
+    pub reset: Cell<bool>,
 }
 
 /// Trains `config`'s run on the page, until its last epoch or until `control` stops it.
@@ -138,6 +140,9 @@ pub async fn train(
     )
     .await
     .map_err(|e| e.to_string())?;
+    if observer.control.reset.get() {
+        return Ok(());
+    }
     let how = match outcome.interrupted {
         Some((epoch, step)) => format!("stopped in epoch {epoch} after {step} of its {steps} steps"),
         None if outcome.stopped_early => format!("stopped early after epoch {}", outcome.reports.len()),
@@ -171,6 +176,10 @@ impl PageObserver<'_> {
 
 impl Observer for PageObserver<'_> {
     fn tick(&mut self, tick: &Tick) {
+        // After a reset the page is empty: nothing more goes on it.
+        if self.control.reset.get() {
+            return;
+        }
         self.page.tick(tick);
         self.curves.borrow_mut().tick(tick);
         self.redraw_curves();
@@ -183,6 +192,9 @@ impl Observer for PageObserver<'_> {
         _improved: bool,
     ) -> Pending<'a, ()> {
         Box::pin(async move {
+            if self.control.reset.get() {
+                return Ok(());
+            }
             self.page.epoch(report, self.epochs);
             self.curves.borrow_mut().epoch(report);
             self.redraw_curves();
@@ -215,7 +227,9 @@ impl Observer for PageObserver<'_> {
                 self.page.set_state(State::Paused);
                 sleep(PAUSED_POLL_MS).await?;
             }
-            self.page.set_state(State::Training);
+            if !control.stop.get() {
+                self.page.set_state(State::Training);
+            }
             Ok(())
         })
     }
