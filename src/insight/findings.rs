@@ -257,3 +257,12 @@ fn vanishing_finding(last: &HistoryRow, settings: &Config) -> Option<String> {
         input.weight_grad_norm, output.weight_grad_norm
     ))
 }
+
+/// The fraction of `labels` in the most frequent class: the accuracy of a constant guess.
+pub fn majority_fraction(labels: &[u32], classes: usize) -> f64 {
+    let mut counts = vec![0usize; classes];
+    for &label in labels {
+        counts[label as usize] += 1;
+    }
+    counts.iter().max().copied().unwrap_or(0) as f64 / labels.len().max(1) as f64
+}

@@ -493,7 +493,7 @@ impl Run {
 
     /// What the history and the settings say went wrong.
     fn findings(&self) -> Vec<String> {
-        let chance = majority_fraction(&self.data.train.labels, self.data.classes());
+        let chance = crate::insight::findings::majority_fraction(&self.data.train.labels, self.data.classes());
         findings(&self.history, &self.config, chance)
     }
 
@@ -545,13 +545,4 @@ impl Run {
             findings: self.findings(),
         })
     }
-}
-
-/// The fraction of `labels` in the most frequent class: the accuracy of a constant guess.
-fn majority_fraction(labels: &[u32], classes: usize) -> f64 {
-    let mut counts = vec![0usize; classes];
-    for &label in labels {
-        counts[label as usize] += 1;
-    }
-    counts.iter().max().copied().unwrap_or(0) as f64 / labels.len().max(1) as f64
 }

@@ -5,6 +5,7 @@
 //! message, as the command line words it).
 
 use gpu_mlp::settings::Config;
+use gpu_mlp::training::diagnostics::LayerDiagnostics;
 use gpu_mlp::training::train::{EpochReport, Tick};
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element};
@@ -85,7 +86,7 @@ impl Page {
         }
         self.set("epoch", "0");
         self.set("batch", "0");
-        for id in ["epochs", "error", "adapter"] {
+        for id in ["epochs", "error", "adapter", "layers", "findings"] {
             self.text(id, "");
         }
         self.text("status", "ready");
@@ -139,8 +140,9 @@ impl Page {
         self.set("error", "");
         self.set("epoch", "0");
         self.set("batch", "0");
-        self.text("epochs", "");
-        self.text("error", "");
+        for id in ["epochs", "error", "layers", "findings"] {
+            self.text(id, "");
+        }
         self.text("status", "preparing the data…");
     }
 
@@ -221,13 +223,58 @@ impl Page {
             test.map_or_else(|| "–".into(), |a| format!("{:.2}%", 100.0 * a)),
             format!("{:.0}", report.samples_per_second),
         ];
-        if let (Ok(row), Some(table)) = (
-            self.document.create_element("tr"),
-            self.document.get_element_by_id("epochs"),
-        ) {
+        if let Some(table) = self.document.get_element_by_id("epochs") {
+            self.append_row(&table, &cells);
+        }
+    }
+
+    /// Each layer's diagnostics of the latest epoch, a row per layer.
+    pub fn show_layers(&self, layers: &[LayerDiagnostics]) {
+        let Some(table) = self.document.get_element_by_id("layers") else {
+            return;
+        };
+        table.set_text_content(None);
+        let optional = |v: Option<f64>, scale: f64, unit: &str| {
+            v.map_or_else(|| "–".to_string(), |v| format!("{:.2}{unit}", scale * v))
+        };
+        for (l, d) in layers.iter().enumerate() {
+            let cells = [
+                format!("layer {}", l + 1),
+                format!("{:.3e}", d.weight_grad_norm),
+                format!("{:.3}", d.weight_norm),
+                format!("{:.2e}", d.update_ratio),
+                optional(d.activation_mean, 1.0, ""),
+                optional(d.activation_std, 1.0, ""),
+                optional(d.dead_fraction, 100.0, "%"),
+            ];
+            self.append_row(&table, &cells);
+        }
+    }
+
+    /// What the run's diagnostics say went wrong, in plain words (or that nothing did).
+    pub fn show_findings(&self, findings: &[String]) {
+        let Some(list) = self.document.get_element_by_id("findings") else {
+            return;
+        };
+        list.set_text_content(None);
+        let none = ["Nothing wrong so far: the loss falls and every layer learns.".to_string()];
+        let shown = match findings.is_empty() {
+            true => &none[..],
+            false => findings,
+        };
+        for finding in shown {
+            if let Ok(item) = self.document.create_element("li") {
+                item.set_text_content(Some(finding));
+                let _ = list.append_child(&item);
+            }
+        }
+    }
+
+    fn append_row(&self, table: &Element, cells: &[String]) {
+        if let Ok(row) = self.document.create_element("tr") {
             for text in cells {
                 if let Ok(cell) = self.document.create_element("td") {
-                    cell.set_text_content(Some(&text));
+                    cell.set_text_content(Some(text));
                     let _ = row.append_child(&cell);
                 }
             }

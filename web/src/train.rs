@@ -11,10 +11,12 @@ use gpu_mlp::data::Splits;
 use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::GraphicsApi;
 use gpu_mlp::insight::boundary::Plane;
+use gpu_mlp::insight::findings::{findings, majority_fraction};
 use gpu_mlp::nn::model::MlpSpec;
 use gpu_mlp::plan::{start, Start};
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::backend::{Backend, Pending};
+use gpu_mlp::training::history::HistoryRow;
 use gpu_mlp::training::train::{fit_async, steps_per_epoch, EpochReport, HeldOut, Observer, Tick};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -126,6 +128,9 @@ pub async fn train(
         page,
         control,
         curves,
+        config,
+        rows: Vec::new(),
+        chance: majority_fraction(&data.train.labels, data.classes()),
         epochs: config.training.epochs,
         plane: (spec.inputs() == 2).then(|| Plane::of_points(data.train.transform)),
         spec: &spec,
@@ -157,6 +162,11 @@ struct PageObserver<'a> {
     page: &'a Page,
     control: Rc<Control>,
     curves: Rc<RefCell<Curves>>,
+    config: &'a Config,
+    /// The run's history so far, for the findings.
+    rows: Vec<HistoryRow>,
+    /// The accuracy of always guessing the most frequent class.
+    chance: f64,
     epochs: usize,
     /// The input plane of a two-input network (its decision regions are drawn).
     plane: Option<Plane>,
@@ -198,6 +208,9 @@ impl Observer for PageObserver<'_> {
             self.page.epoch(report, self.epochs);
             self.curves.borrow_mut().epoch(report);
             self.redraw_curves();
+            self.rows.push(HistoryRow::of(report));
+            self.page.show_layers(&report.layers);
+            self.page.show_findings(&findings(&self.rows, self.config, self.chance));
             if let Some(plane) = &self.plane {
                 let params = backend.parameters_async().await?;
                 let points = self.data.test.as_ref().unwrap_or(&self.data.train);
