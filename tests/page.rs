@@ -129,6 +129,22 @@ impl Browser {
         .expect("the script runs")
     }
 
+    /// The file a download link of the page offers, fetched from its Blob URL.
+    fn download(&self, id: &str) -> Vec<u8> {
+        let script = format!(
+            "const done = arguments[arguments.length - 1]; \
+             fetch(document.getElementById('{id}').href).then(r => r.arrayBuffer()) \
+             .then(b => done(Array.from(new Uint8Array(b)))).catch(e => done(String(e)));"
+        );
+        let value = call(
+            "POST",
+            &format!("{}/execute/async", self.base),
+            Some(json!({ "script": script, "args": [] })),
+        )
+        .expect("the script runs");
+        serde_json::from_value(value.clone()).unwrap_or_else(|_| panic!("{id} gave no bytes: {value}"))
+    }
+
     fn click(&self, id: &str) {
         self.run(&format!("document.getElementById('{id}').click(); return null;"));
     }
@@ -617,4 +633,43 @@ fn pause_step_and_reset_drive_the_run() {
     assert_eq!(status["state"], "idle", "{status}");
     assert_eq!(browser.text("epochs"), "");
     assert_eq!(status["epoch"], "0");
+}
+
+#[test]
+fn a_run_trained_on_the_page_goes_home_to_the_command_line() {
+    if !prerequisites("a_run_trained_on_the_page_goes_home_to_the_command_line") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (status, browser) = run_page("/?dataset=xor&noise=0.1&hidden=8&activation=tanh&optimizer=adam&lr=0.01&batch_size=32&epochs=12&seed=4&device=gpu&autostart=1", &[]);
+    assert_eq!(status["state"], "finished", "{status}");
+    let home = tempfile::tempdir().expect("a temporary directory");
+    let save = |id: &str, name: &str| {
+        let path = home.path().join(name);
+        std::fs::write(&path, browser.download(id)).expect("saved");
+        path
+    };
+    let model = save("download-model", "model.safetensors");
+    let config = save("download-config", "config.toml");
+    let history = std::fs::read_to_string(save("download-history", "history.csv")).expect("text");
+    assert_eq!(history.lines().count(), 13, "a header and 12 epochs: {history}");
+    // gpu-mlp eval scores the page's weights to the page's test accuracy.
+    let eval = common::gpu_mlp(&["eval", "--checkpoint", model.to_str().expect("UTF-8"), "--json"]);
+    assert!(eval.status.success(), "{}", common::output_text(&eval));
+    let scored: Value = serde_json::from_slice(&eval.stdout).expect("eval's JSON");
+    let accuracy = scored["accuracy"].as_f64().expect("an accuracy");
+    assert!(
+        (accuracy - number(&status, "test_accuracy")).abs() < 1e-9,
+        "{accuracy} vs {status}"
+    );
+    // The page's config.toml reruns the same run on the command line.
+    let rerun = native_history(&["--config", config.to_str().expect("UTF-8"), "--device", "cpu"]);
+    let last_loss: f64 = history
+        .lines()
+        .last()
+        .and_then(|l| l.split(',').nth(1))
+        .and_then(|v| v.parse().ok())
+        .expect("the page's last train loss");
+    assert_eq!(rerun.len(), 12);
+    close("rerun train loss", last_loss, rerun[11].0);
 }

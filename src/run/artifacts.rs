@@ -257,19 +257,7 @@ impl RunDir {
     pub fn write_history(&self, rows: &[HistoryRow]) -> Result<()> {
         let json = serde_json::to_string_pretty(rows).map_err(|e| Error::io(self.file("history.json"), e.into()))?;
         write_atomic(&self.file("history.json"), json.as_bytes())?;
-        let layers = rows.iter().map(|r| r.layers.len()).max().unwrap_or(0);
-        let columns = HistoryRow::columns(layers);
-        let header: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
-        let mut csv = format!("epoch,{}\n", header.join(","));
-        for r in rows {
-            csv += &r.epoch.to_string();
-            for (value, (_, format)) in r.values(layers).into_iter().zip(&columns) {
-                csv.push(',');
-                csv += &value.map_or(String::new(), |v| format.apply(v));
-            }
-            csv.push('\n');
-        }
-        write_atomic(&self.file("history.csv"), csv.as_bytes())
+        write_atomic(&self.file("history.csv"), HistoryRow::csv(rows).as_bytes())
     }
 
     /// The history written so far (empty when there is none).

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Position, RunRecord};
 use crate::data::table::{Fitted, RawTable};
 use crate::data::{arrays, Splits, StoredRange};
 use crate::device::create_backend;
@@ -23,7 +24,7 @@ use crate::plan::{start, Start};
 use crate::report::ExampleChoice;
 use crate::run::artifacts::{RunDir, RunLock};
 use crate::run::board::Board;
-use crate::run::record::{Checkpoints, Events, Frames, History, Position, Recorder, RunRecord};
+use crate::run::record::{Checkpoints, Events, Frames, History, Recorder};
 use crate::settings::Config;
 use crate::tensorboard::Status;
 use crate::training::backend::{Backend, DispatchStats, EvalSplit, Metrics, StepMetrics};

@@ -3,77 +3,16 @@
 //! run directory's checkpoints and files. [`Recorder`] runs them in order as the training
 //! loop's observer and passes every event on.
 
-use crate::checkpoint::{Checkpoint, Meta, FORMAT};
-use crate::data::{Splits, StoredRange};
+use crate::checkpoint::{Checkpoint, Position, RunRecord};
 use crate::error::{Error, Result};
-use crate::files::{write_atomic, Fingerprint};
+use crate::files::write_atomic;
 use crate::insight::evaluate::{all_probabilities, auc_of, outputs_of};
 use crate::nn::model::{MlpSpec, ParamLayout};
 use crate::run::artifacts::RunDir;
 use crate::run::board::Board;
-use crate::settings::Config;
-use crate::training::backend::{Backend, Metrics, StepMetrics};
+use crate::training::backend::{Backend, StepMetrics};
 use crate::training::history::HistoryRow;
 use crate::training::train::{EpochReport, Observer, Tick};
-
-/// Where training stands: epochs completed and steps done of the next.
-#[derive(Clone, Copy)]
-pub(super) struct Position {
-    pub epoch: usize,
-    pub steps_into_epoch: usize,
-    /// Summed metrics of those steps.
-    pub steps_so_far: StepMetrics,
-    /// Validation metrics at this position (end of an epoch with a validation split).
-    pub val: Option<Metrics>,
-}
-
-/// What a checkpoint records of its run besides its position and numbers.
-pub(super) struct RunRecord<'a> {
-    pub config: &'a Config,
-    pub data: &'a Splits,
-    pub spec: &'a MlpSpec,
-    pub data_files: &'a [Fingerprint],
-    pub from_arrays: bool,
-    /// What the training samples are stored as (measured once).
-    pub stored: StoredRange,
-}
-
-impl RunRecord<'_> {
-    pub fn checkpoint(
-        &self,
-        at: Position,
-        params: Vec<f32>,
-        optimizer_state: Vec<f32>,
-        optimizer_steps: u64,
-    ) -> Checkpoint {
-        let (config, data) = (self.config, self.data);
-        Checkpoint {
-            meta: Meta {
-                format: FORMAT.into(),
-                crate_version: env!("CARGO_PKG_VERSION").into(),
-                sizes: self.spec.sizes.clone(),
-                activations: self.spec.activations.clone(),
-                loss: self.spec.loss,
-                class_names: data.class_names.clone(),
-                input_scale: data.train.transform.scale,
-                input_shift: data.train.transform.shift,
-                epoch: at.epoch,
-                steps_into_epoch: at.steps_into_epoch,
-                steps_so_far: at.steps_so_far,
-                val: at.val,
-                optimizer_steps,
-                seed: config.run.seed,
-                config: config.clone(),
-                table: data.table.clone(),
-                data_files: self.data_files.to_vec(),
-                from_arrays: self.from_arrays,
-                stored: Some(self.stored),
-            },
-            params,
-            optimizer_state,
-        }
-    }
-}
 
 /// The history: a row per epoch, with the test AUC of a table run (its test rows are few: one
 /// CPU pass over them).

@@ -51,7 +51,7 @@ pub enum CsvFormat {
 }
 
 impl CsvFormat {
-    pub fn apply(self, v: f64) -> String {
+    fn apply(self, v: f64) -> String {
         match self {
             CsvFormat::Fixed(digits) => format!("{v:.digits$}"),
             CsvFormat::Scientific => format!("{v:.6e}"),
@@ -105,6 +105,24 @@ impl HistoryRow {
             .map(|(name, format)| (name.to_string(), format))
             .chain(per_layer)
             .collect()
+    }
+
+    /// history.csv's text: a header, then a row per epoch (a column per layer statistic, for
+    /// as many layers as the widest row has).
+    pub fn csv(rows: &[HistoryRow]) -> String {
+        let layers = rows.iter().map(|r| r.layers.len()).max().unwrap_or(0);
+        let columns = HistoryRow::columns(layers);
+        let header: Vec<&str> = columns.iter().map(|(name, _)| name.as_str()).collect();
+        let mut csv = format!("epoch,{}\n", header.join(","));
+        for r in rows {
+            csv += &r.epoch.to_string();
+            for (value, (_, format)) in r.values(layers).into_iter().zip(&columns) {
+                csv.push(',');
+                csv += &value.map_or(String::new(), |v| format.apply(v));
+            }
+            csv.push('\n');
+        }
+        csv
     }
 
     /// This row's value in each of [`HistoryRow::columns`]`(layers)` (`None`: not measured).

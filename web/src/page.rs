@@ -89,6 +89,9 @@ impl Page {
         for id in ["epochs", "error", "adapter", "layers", "findings"] {
             self.text(id, "");
         }
+        if let Some(box_) = self.document.get_element_by_id("downloads") {
+            let _ = box_.set_attribute("hidden", "");
+        }
         self.text("status", "ready");
     }
 
@@ -142,6 +145,9 @@ impl Page {
         self.set("batch", "0");
         for id in ["epochs", "error", "layers", "findings"] {
             self.text(id, "");
+        }
+        if let Some(box_) = self.document.get_element_by_id("downloads") {
+            let _ = box_.set_attribute("hidden", "");
         }
         self.text("status", "preparing the data…");
     }
@@ -279,6 +285,30 @@ impl Page {
                 }
             }
             let _ = table.append_child(&row);
+        }
+    }
+
+    /// Links that save each `(link id, file name, bytes)` (Blob URLs; the earlier ones freed).
+    pub fn offer_downloads(&self, files: &[(&str, &str, &[u8])]) {
+        for (id, name, bytes) in files {
+            let Some(link) = self.document.get_element_by_id(id) else {
+                continue;
+            };
+            if let Some(old) = link.get_attribute("href") {
+                let _ = web_sys::Url::revoke_object_url(&old);
+            }
+            let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(*bytes));
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type("application/octet-stream");
+            let url = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+                .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
+            if let Ok(url) = url {
+                let _ = link.set_attribute("href", &url);
+                let _ = link.set_attribute("download", name);
+            }
+        }
+        if let Some(box_) = self.document.get_element_by_id("downloads") {
+            let _ = box_.remove_attribute("hidden");
         }
     }
 

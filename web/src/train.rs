@@ -7,6 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use gpu_mlp::checkpoint::{Position, RunRecord};
 use gpu_mlp::data::Splits;
 use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::GraphicsApi;
@@ -15,7 +16,7 @@ use gpu_mlp::insight::findings::{findings, majority_fraction};
 use gpu_mlp::nn::model::MlpSpec;
 use gpu_mlp::plan::{start, Start};
 use gpu_mlp::settings::Config;
-use gpu_mlp::training::backend::{Backend, Pending};
+use gpu_mlp::training::backend::{Backend, Pending, StepMetrics};
 use gpu_mlp::training::history::HistoryRow;
 use gpu_mlp::training::train::{fit_async, steps_per_epoch, EpochReport, HeldOut, Observer, Tick};
 use wasm_bindgen::JsValue;
@@ -148,12 +149,61 @@ pub async fn train(
     if observer.control.reset.get() {
         return Ok(());
     }
+    let rows = std::mem::take(&mut observer.rows);
+    offer_run(config, page, &data, &spec, backend.as_mut(), &rows).await?;
     let how = match outcome.interrupted {
         Some((epoch, step)) => format!("stopped in epoch {epoch} after {step} of its {steps} steps"),
         None if outcome.stopped_early => format!("stopped early after epoch {}", outcome.reports.len()),
         None => format!("finished: {} epochs", outcome.reports.len()),
     };
     page.finish(&how);
+    Ok(())
+}
+
+/// The trained run to take home: its weights and optimizer state as the checkpoint the command
+/// line writes (`gpu-mlp eval`, `predict` and `--resume` read it; PyTorch's safetensors too),
+/// its config.toml (`gpu-mlp train --config` reruns it) and its history.csv.
+async fn offer_run(
+    config: &Config,
+    page: &Page,
+    data: &Splits,
+    spec: &MlpSpec,
+    backend: &mut dyn Backend,
+    rows: &[HistoryRow],
+) -> Result<(), String> {
+    let params = backend.parameters_async().await.map_err(|e| e.to_string())?;
+    let (state, steps) = backend.optimizer_state_async().await.map_err(|e| e.to_string())?;
+    let record = RunRecord {
+        config,
+        data,
+        spec,
+        data_files: &[],
+        from_arrays: false,
+        stored: data.train.stored_range(),
+    };
+    let last = rows.last();
+    let at = Position {
+        epoch: last.map_or(0, |r| r.epoch),
+        steps_into_epoch: 0,
+        steps_so_far: StepMetrics::default(),
+        val: last.and_then(|r| {
+            Some(gpu_mlp::Metrics {
+                loss: r.val_loss?,
+                accuracy: r.val_accuracy?,
+                samples: data.val.as_ref().map_or(0, |v| v.len()),
+            })
+        }),
+    };
+    let name = "model.safetensors";
+    let model = record
+        .checkpoint(at, params, state, steps)
+        .to_bytes(std::path::Path::new(name))
+        .map_err(|e| e.to_string())?;
+    page.offer_downloads(&[
+        ("download-model", name, &model),
+        ("download-config", "config.toml", config.to_toml().as_bytes()),
+        ("download-history", "history.csv", HistoryRow::csv(rows).as_bytes()),
+    ]);
     Ok(())
 }
 
