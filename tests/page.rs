@@ -422,10 +422,42 @@ fn the_page_trains_on_the_fashion_files_gpu_mlp_serve_offers() {
     }
     let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
     let query = "/?dataset=fashion&train_samples=5000&hidden=64&epochs=3&optimizer=adam&seed=1&device=gpu&autostart=1";
-    let (status, _browser) = run_page(query, &[]);
+    let (status, browser) = run_page(query, &[]);
     assert_eq!(status["state"], "finished", "{status}");
     let accuracy = number(&status, "test_accuracy");
     assert!(accuracy >= 0.75, "{status}");
+    // The test split's confusion matrix (every test image counted once) and misclassified images
+    // with their names, from the weights the run ended with.
+    let heading = browser.run("return document.querySelector('#results h2').textContent;");
+    assert_eq!(
+        heading,
+        format!("The test split: 10000 images, {:.2}% right", 100.0 * accuracy)
+    );
+    let counted = browser.run(
+        "return [...document.querySelectorAll('.confusion td')].reduce((s, td) => s + Number(td.textContent), 0);",
+    );
+    assert_eq!(counted, 10000);
+    let captions = browser.run("return [...document.querySelectorAll('.gallery figcaption')].map(f => f.textContent);");
+    let captions: Vec<String> = serde_json::from_value(captions).expect("captions");
+    assert_eq!(captions.len(), 12, "{captions:?}");
+    assert!(
+        captions[0].contains(" → ") && captions.iter().any(|c| c.contains("Shirt") || c.contains("Coat")),
+        "{captions:?}"
+    );
+    // Try it: a stroke on the pad gives every class a probability.
+    browser.run(
+        "const pad = document.getElementById('sketch'); \
+         const at = (type, x, y) => pad.dispatchEvent(new PointerEvent(type, {clientX: pad.getBoundingClientRect().left + x, \
+           clientY: pad.getBoundingClientRect().top + y, bubbles: true})); \
+         at('pointerdown', 140, 40); for (let y = 40; y <= 240; y += 10) at('pointermove', 140, y); at('pointerup', 140, 240); \
+         return null;",
+    );
+    let shares = browser.run(
+        "return [...document.querySelectorAll('#sketch-probabilities li')].map(li => parseFloat(li.textContent.split(': ')[1]));",
+    );
+    let shares: Vec<f64> = serde_json::from_value(shares).expect("probabilities");
+    assert_eq!(shares.len(), 10, "{shares:?}");
+    assert!((shares.iter().sum::<f64>() - 100.0).abs() < 1.0, "{shares:?}");
     let native = native_last_epoch(
         &[
             "--dataset",

@@ -16,6 +16,8 @@ mod charts;
 mod fetch;
 mod form;
 mod page;
+mod results;
+mod sketch;
 mod train;
 
 use std::cell::RefCell;
@@ -26,6 +28,7 @@ use wasm_bindgen::prelude::*;
 use charts::Curves;
 use form::Form;
 use page::{Page, State};
+use results::Model;
 use train::Control;
 
 /// The query key that starts training as the page loads (not a setting).
@@ -37,6 +40,8 @@ struct App {
     form: Form,
     control: RefCell<Rc<Control>>,
     curves: Rc<RefCell<Curves>>,
+    /// The last run's trained model (the sketchpad asks it).
+    model: Rc<RefCell<Option<Model>>>,
 }
 
 #[wasm_bindgen(start)]
@@ -52,7 +57,9 @@ pub fn main() -> Result<(), JsValue> {
         form,
         control: RefCell::new(Rc::new(Control::default())),
         curves: Rc::new(RefCell::new(Curves::default())),
+        model: Rc::new(RefCell::new(None)),
     });
+    sketch::wire(&app.page.document(), Rc::clone(&app.model))?;
     // The link's own settings, as given (a key the form lacks is refused by name).
     let checked = app.check(&settings);
     let changed = Rc::clone(&app);
@@ -145,9 +152,15 @@ impl App {
         *self.control.borrow_mut() = Rc::clone(&control);
         let page = self.page.clone();
         let curves = Rc::clone(&self.curves);
+        let model = Rc::clone(&self.model);
         wasm_bindgen_futures::spawn_local(async move {
-            if let Err(message) = train::train(&config, &page, control, curves).await {
-                page.fail(&message);
+            match train::train(&config, &page, control, curves).await {
+                Ok(Some(trained)) => {
+                    page.show_sketch(trained.side.is_some());
+                    *model.borrow_mut() = Some(trained);
+                }
+                Ok(None) => {}
+                Err(message) => page.fail(&message),
             }
         });
     }

@@ -89,8 +89,10 @@ impl Page {
         for id in ["epochs", "error", "adapter", "layers", "findings"] {
             self.text(id, "");
         }
-        if let Some(box_) = self.document.get_element_by_id("downloads") {
-            let _ = box_.set_attribute("hidden", "");
+        for id in ["downloads", "results"] {
+            if let Some(element) = self.document.get_element_by_id(id) {
+                let _ = element.set_attribute("hidden", "");
+            }
         }
         self.text("status", "ready");
     }
@@ -131,6 +133,10 @@ impl Page {
         let _ = self.status.set_attribute(&format!("data-{attribute}"), value);
     }
 
+    pub fn set_text(&self, id: &str, text: &str) {
+        self.text(id, text);
+    }
+
     fn text(&self, id: &str, text: &str) {
         if let Some(element) = self.document.get_element_by_id(id) {
             element.set_text_content(Some(text));
@@ -146,8 +152,10 @@ impl Page {
         for id in ["epochs", "error", "layers", "findings"] {
             self.text(id, "");
         }
-        if let Some(box_) = self.document.get_element_by_id("downloads") {
-            let _ = box_.set_attribute("hidden", "");
+        for id in ["downloads", "results"] {
+            if let Some(element) = self.document.get_element_by_id(id) {
+                let _ = element.set_attribute("hidden", "");
+            }
         }
         self.text("status", "preparing the data…");
     }
@@ -175,6 +183,16 @@ impl Page {
                     &format!("paused after batch {at} of this epoch: Start goes on, Step runs one chunk of steps"),
                 );
             }
+        }
+    }
+
+    /// Shows the sketchpad for an image model, hides it otherwise.
+    pub fn show_sketch(&self, shown: bool) {
+        if let Some(element) = self.document.get_element_by_id("sketch-box") {
+            let _ = match shown {
+                true => element.remove_attribute("hidden"),
+                false => element.set_attribute("hidden", ""),
+            };
         }
     }
 

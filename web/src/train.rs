@@ -24,6 +24,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::charts::Curves;
 use crate::page::{Page, State};
+use crate::results::Model;
 
 /// How the page names its settings in messages.
 pub const ORIGIN: &str = "the page's link";
@@ -89,13 +90,14 @@ pub struct Control {
     pub reset: Cell<bool>,
 }
 
-/// Trains `config`'s run on the page, until its last epoch or until `control` stops it.
+/// Trains `config`'s run on the page, until its last epoch or until `control` stops it; the
+/// trained model, unless a reset ended the run.
 pub async fn train(
     config: &Config,
     page: &Page,
     control: Rc<Control>,
     curves: Rc<RefCell<Curves>>,
-) -> Result<(), String> {
+) -> Result<Option<Model>, String> {
     page.begin();
     curves.borrow_mut().clear();
     let data = match config.data.dataset {
@@ -147,17 +149,30 @@ pub async fn train(
     .await
     .map_err(|e| e.to_string())?;
     if observer.control.reset.get() {
-        return Ok(());
+        return Ok(None);
     }
     let rows = std::mem::take(&mut observer.rows);
-    offer_run(config, page, &data, &spec, backend.as_mut(), &rows).await?;
+    let params = backend.parameters_async().await.map_err(|e| e.to_string())?;
+    offer_run(config, page, &data, &spec, params.clone(), backend.as_mut(), &rows).await?;
+    let model = Model {
+        spec: spec.clone(),
+        params,
+        class_names: data.class_names.clone(),
+        transform: data.train.transform,
+        side: config.data.dataset.is_images().then_some(28),
+    };
+    if let (true, Some(test)) = (model.side.is_some(), &data.test) {
+        page.set_text("status", "scoring the test split…");
+        sleep(0).await.map_err(|e| e.to_string())?;
+        crate::results::show(&page.document(), &model, test)?;
+    }
     let how = match outcome.interrupted {
         Some((epoch, step)) => format!("stopped in epoch {epoch} after {step} of its {steps} steps"),
         None if outcome.stopped_early => format!("stopped early after epoch {}", outcome.reports.len()),
         None => format!("finished: {} epochs", outcome.reports.len()),
     };
     page.finish(&how);
-    Ok(())
+    Ok(Some(model))
 }
 
 /// The trained run to take home: its weights and optimizer state as the checkpoint the command
@@ -168,10 +183,10 @@ async fn offer_run(
     page: &Page,
     data: &Splits,
     spec: &MlpSpec,
+    params: Vec<f32>,
     backend: &mut dyn Backend,
     rows: &[HistoryRow],
 ) -> Result<(), String> {
-    let params = backend.parameters_async().await.map_err(|e| e.to_string())?;
     let (state, steps) = backend.optimizer_state_async().await.map_err(|e| e.to_string())?;
     let record = RunRecord {
         config,
@@ -299,7 +314,7 @@ impl Observer for PageObserver<'_> {
 }
 
 /// Resolves after `ms` milliseconds (0: as soon as the browser has run what is waiting).
-async fn sleep(ms: i32) -> gpu_mlp::Result<()> {
+pub async fn sleep(ms: i32) -> gpu_mlp::Result<()> {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
