@@ -48,7 +48,7 @@ def test_every_setting_but_the_data_source_is_a_parameter():
     keys = {s["key"] for s in gpu_mlp.settings()}
     # scikit-learn's own two, then the settings.
     assert set(params) == {"warm_start", "class_weight"} | keys - {
-        "dataset", "data_dir", "samples", "strict_data", "data", "target", "test_data", "test_split"}
+        "dataset", "data_dir", "samples", "noise", "strict_data", "data", "target", "test_data", "test_split"}
     assert {"epochs", "missing", "categorical", "hidden", "lr"} <= set(params)
     assert params.pop("warm_start") is False
     assert all(v is None for v in params.values()), "None: the declared default"
