@@ -145,6 +145,28 @@ impl Browser {
         serde_json::from_value(value.clone()).unwrap_or_else(|_| panic!("{id} gave no bytes: {value}"))
     }
 
+    /// Picks `file` in the file input `id`, as a person would.
+    fn pick_file(&self, id: &str, file: &Path) {
+        let found = call(
+            "POST",
+            &format!("{}/element", self.base),
+            Some(json!({ "using": "css selector", "value": format!("#{id}") })),
+        )
+        .expect("the input exists");
+        let element = found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .expect("an element reference")
+            .to_string();
+        call(
+            "POST",
+            &format!("{}/element/{element}/value", self.base),
+            Some(json!({ "text": file.to_str().expect("a UTF-8 path") })),
+        )
+        .expect("the file is picked");
+    }
+
     fn click(&self, id: &str) {
         self.run(&format!("document.getElementById('{id}').click(); return null;"));
     }
@@ -704,4 +726,78 @@ fn a_run_trained_on_the_page_goes_home_to_the_command_line() {
         .expect("the page's last train loss");
     assert_eq!(rerun.len(), 12);
     close("rerun train loss", last_loss, rerun[11].0);
+}
+
+#[test]
+fn a_run_trained_by_the_command_line_loads_into_the_page_and_predicts_as_predict_does() {
+    if !prerequisites("a_run_trained_by_the_command_line_loads_into_the_page_and_predicts_as_predict_does") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let home = tempfile::tempdir().expect("a temporary directory");
+    let run = home.path().join("run");
+    let trained = common::gpu_mlp(&[
+        "train",
+        "--dataset",
+        "circle",
+        "--hidden",
+        "16",
+        "--epochs",
+        "8",
+        "--seed",
+        "2",
+        "--device",
+        "cpu",
+        "--out",
+        run.to_str().expect("UTF-8"),
+    ]);
+    assert!(trained.status.success(), "{}", common::output_text(&trained));
+    let checkpoint = run.join("last.safetensors");
+    let checkpoint_text = checkpoint.to_str().expect("UTF-8");
+    let (_server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.go(&format!("{address}/"));
+    browser.wait_for_state("idle");
+    browser.pick_file("load-model", &checkpoint);
+    let start = Instant::now();
+    let loaded = loop {
+        let accuracy = browser.run("return document.getElementById('loaded').dataset.test_accuracy || null;");
+        if let Some(accuracy) = accuracy.as_str() {
+            break accuracy.parse::<f64>().unwrap_or(f64::NAN);
+        }
+        assert!(
+            start.elapsed() < STATE_DEADLINE,
+            "never loaded: {}",
+            browser.text("loaded")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let eval = common::gpu_mlp(&["eval", "--checkpoint", checkpoint_text, "--json"]);
+    let scored: Value = serde_json::from_slice(&eval.stdout).expect("eval's JSON");
+    assert_eq!(Some(loaded), scored["accuracy"].as_f64(), "{}", browser.text("loaded"));
+    // Pointing at the regions gives the probabilities `predict --point` gives there.
+    browser.run(
+        "const c = document.getElementById('boundary-chart'); const r = c.getBoundingClientRect(); \
+         c.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + r.width * 0.62, clientY: r.top + r.height * 0.4, bubbles: true})); \
+         return null;",
+    );
+    let (x, y) = (
+        browser.run("return document.getElementById('point-probabilities').dataset.x;"),
+        browser.run("return document.getElementById('point-probabilities').dataset.y;"),
+    );
+    let point = format!("{},{}", x.as_str().expect("an x"), y.as_str().expect("a y"));
+    let shown = browser.text("point-probabilities");
+    let predicted = common::gpu_mlp(&["predict", "--checkpoint", checkpoint_text, "--point", &point]);
+    let predicted = String::from_utf8_lossy(&predicted.stdout).into_owned();
+    assert!(shown.starts_with("at ("), "{shown}");
+    assert_eq!(predicted.lines().count(), 2, "both classes: {predicted}");
+    for line in predicted.lines() {
+        // `1. 1 outside  84.63%`: the class name and its share, as the page shows them.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (name, share) = (words[2], words[words.len() - 1]);
+        assert!(
+            shown.contains(&format!("{name} {share}")),
+            "page: {shown}; predict: {predicted}"
+        );
+    }
 }

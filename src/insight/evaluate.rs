@@ -8,7 +8,7 @@ use crate::cpu::net::{forward, Workspace};
 use crate::cpu::ops::{loss_and_grad, sigmoid};
 use std::path::Path;
 
-use crate::data::{load, Dataset, DatasetName};
+use crate::data::{load, Dataset, DatasetName, Splits};
 use crate::error::{Error, Result};
 use crate::nn::model::{Loss, MlpSpec, ParamLayout};
 use crate::training::backend::EvalSplit;
@@ -219,7 +219,13 @@ pub fn test_data(
         opts.data_dir = Some(dir.to_path_buf());
     }
     let splits = load(dataset.unwrap_or(checkpoint.meta.config.data.dataset), &opts)?;
-    let test = EvalSplit::Test.of(&splits)?;
+    test_split_for(checkpoint, &splits)
+}
+
+/// The test split of `splits` as `checkpoint`'s network takes it (its inputs transformed as in
+/// training), or an error when the data do not fit the network.
+pub fn test_split_for(checkpoint: &Checkpoint, splits: &Splits) -> Result<Dataset> {
+    let test = EvalSplit::Test.of(splits)?;
     let spec = checkpoint.meta.spec()?;
     if test.dim != spec.inputs() || splits.classes() != checkpoint.meta.class_names.len() {
         return Err(Error::DatasetMismatch {

@@ -2,11 +2,27 @@
 //! the class it predicts over the plane (the library's `Regions`, computed by the CPU
 //! reference from the weights the GPU or CPU holds), with the test points on top.
 
+use std::cell::RefCell;
+
 use gpu_mlp::data::Dataset;
 use gpu_mlp::insight::boundary::{Plane, Regions};
 use gpu_mlp::nn::model::MlpSpec;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
+
+/// From a pixel of the canvas to the plane's coordinates, as the last drawing laid it out.
+type PixelToPlane = Box<dyn Fn((i32, i32)) -> Option<(f64, f64)>>;
+
+thread_local! {
+    /// The last drawing's mapping, for the pointer over the regions.
+    static LAYOUT: RefCell<Option<PixelToPlane>> = const { RefCell::new(None) };
+}
+
+/// The plane's coordinates under canvas pixel `(x, y)` (of the canvas's own size), if inside
+/// the last drawing's plot.
+pub fn plane_at(x: i32, y: i32) -> Option<(f64, f64)> {
+    LAYOUT.with(|layout| layout.borrow().as_ref().and_then(|to_plane| to_plane((x, y))))
+}
 
 /// Cells a side: fine enough to see a spiral's arms, cheap enough to redraw every epoch.
 const RESOLUTION: usize = 72;
@@ -66,5 +82,7 @@ pub fn draw(spec: &MlpSpec, params: &[f32], plane: &Plane, points: &Dataset, epo
             Circle::new(plane.point(points, i), 3, color.filled())
         }))
         .map_err(|e| fail(&e))?;
+    let to_plane: PixelToPlane = Box::new(chart.into_coord_trans());
+    LAYOUT.with(|layout| *layout.borrow_mut() = Some(to_plane));
     root.present().map_err(|e| fail(&e))
 }

@@ -15,6 +15,7 @@ mod boundary;
 mod charts;
 mod fetch;
 mod form;
+mod load;
 mod page;
 mod results;
 mod sketch;
@@ -24,6 +25,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use charts::Curves;
 use form::Form;
@@ -60,6 +62,23 @@ pub fn main() -> Result<(), JsValue> {
         model: Rc::new(RefCell::new(None)),
     });
     sketch::wire(&app.page.document(), Rc::clone(&app.model))?;
+    let hovering = Rc::clone(&app);
+    app.page.on_event("boundary-chart", "mousemove", move |event| {
+        if let Some(event) = event.dyn_ref::<web_sys::MouseEvent>() {
+            hovering.point_probabilities(event);
+        }
+    });
+    let loading = Rc::clone(&app);
+    app.page.on_event("load-model", "change", move |event| {
+        let Some(file) = load::picked(&event) else { return };
+        let app = Rc::clone(&loading);
+        wasm_bindgen_futures::spawn_local(async move {
+            match load::open(&app.page, file).await {
+                Ok(model) => *app.model.borrow_mut() = Some(model),
+                Err(message) => app.page.show_loaded(&message, f64::NAN),
+            }
+        });
+    });
     // The link's own settings, as given (a key the form lacks is refused by name).
     let checked = app.check(&settings);
     let changed = Rc::clone(&app);
@@ -102,6 +121,37 @@ impl App {
                 Err(refusal.message)
             }
         }
+    }
+
+    /// The trained two-input model's probabilities at the plane point under the pointer, in
+    /// `#point-probabilities` (its `data-x` and `data-y` say where).
+    fn point_probabilities(&self, event: &web_sys::MouseEvent) {
+        let model = self.model.borrow();
+        let Some(model) = model.as_ref().filter(|m| m.spec.inputs() == 2) else {
+            return;
+        };
+        let Some(canvas) = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+        else {
+            return;
+        };
+        // The canvas is drawn at its own size and shown at the page's: back to its own pixels.
+        let scale = f64::from(canvas.width()) / f64::from(canvas.client_width().max(1));
+        let (px, py) = (f64::from(event.offset_x()) * scale, f64::from(event.offset_y()) * scale);
+        let Some((x, y)) = boundary::plane_at(px as i32, py as i32) else {
+            return;
+        };
+        let probabilities = model.probabilities(gpu_mlp::data::Features::F32(vec![x as f32, y as f32]));
+        let shares: Vec<String> = probabilities
+            .iter()
+            .enumerate()
+            .map(|(c, p)| {
+                let name = model.class_names.get(c).cloned().unwrap_or_else(|| c.to_string());
+                format!("{name} {:.2}%", 100.0 * p)
+            })
+            .collect();
+        self.page.show_point(x, y, &shares.join(", "));
     }
 
     /// Start: a new run with the form's settings, or, when paused, going on.

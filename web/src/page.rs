@@ -186,6 +186,23 @@ impl Page {
         }
     }
 
+    /// The probabilities at plane point `(x, y)` under the pointer.
+    pub fn show_point(&self, x: f64, y: f64, shares: &str) {
+        if let Some(element) = self.document.get_element_by_id("point-probabilities") {
+            element.set_text_content(Some(&format!("at ({x:.3}, {y:.3}): {shares}")));
+            let _ = element.set_attribute("data-x", &x.to_string());
+            let _ = element.set_attribute("data-y", &y.to_string());
+        }
+    }
+
+    /// What a loaded run is and how it scores (`#loaded`, its accuracy in `data-test_accuracy`).
+    pub fn show_loaded(&self, text: &str, accuracy: f64) {
+        if let Some(element) = self.document.get_element_by_id("loaded") {
+            element.set_text_content(Some(text));
+            let _ = element.set_attribute("data-test_accuracy", &accuracy.to_string());
+        }
+    }
+
     /// Shows the sketchpad for an image model, hides it otherwise.
     pub fn show_sketch(&self, shown: bool) {
         if let Some(element) = self.document.get_element_by_id("sketch-box") {
@@ -343,6 +360,16 @@ impl Page {
         self.set("error", message);
         self.text("status", "error");
         self.text("error", message);
+    }
+
+    /// Runs `action` with every `event` of the element `id`.
+    pub fn on_event(&self, id: &str, event: &str, action: impl Fn(web_sys::Event) + 'static) {
+        if let Some(element) = self.document.get_element_by_id(id) {
+            let callback = Closure::<dyn Fn(web_sys::Event)>::new(action);
+            let _ = element.add_event_listener_with_callback(event, callback.as_ref().unchecked_ref());
+            // The page keeps its elements for its whole life, and their handlers with them.
+            callback.forget();
+        }
     }
 
     /// Runs `action` whenever the button `id` is clicked.

@@ -1,0 +1,81 @@
+//! A run trained by the command line or Python, loaded into the page to inspect it and predict:
+//! its checkpoint (`last.safetensors`, `best.safetensors`, or the page's own `model.safetensors`)
+//! picked from disk, read by the library's checkpoint reader, scored on its dataset's test split
+//! (regenerated, or fetched from the page's origin) and shown as a finished run is: decision
+//! regions for two inputs, the confusion matrix and misclassified images for images; then the
+//! sketchpad and the regions answer with its probabilities.
+
+use std::path::Path;
+
+use gpu_mlp::checkpoint::Checkpoint;
+use gpu_mlp::data::load;
+use gpu_mlp::insight::boundary::Plane;
+use gpu_mlp::insight::evaluate::{evaluate, test_split_for};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::File;
+
+use crate::page::Page;
+use crate::results::Model;
+
+/// The model in `file`, scored and shown on the page.
+pub async fn open(page: &Page, file: File) -> Result<Model, String> {
+    let name = file.name();
+    let bytes = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| format!("cannot read {name}: {e:?}"))?;
+    let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
+    let checkpoint = Checkpoint::from_bytes(Path::new(&name), &bytes).map_err(|e| e.to_string())?;
+    let meta = &checkpoint.meta;
+    if meta.from_arrays || meta.table.is_some() {
+        return Err(format!(
+            "{name}: trained on {} the page does not have; score it with `gpu-mlp eval` or from Python",
+            match meta.from_arrays {
+                true => "arrays from Python, which",
+                false => "a CSV table, which",
+            }
+        ));
+    }
+    let spec = meta.spec().map_err(|e| e.to_string())?;
+    let dataset = meta.config.data.dataset;
+    let splits = match dataset.is_images() {
+        true => crate::fetch::image_dataset(dataset, meta.config.data.strict_data).await?,
+        false => load(dataset, &meta.config.load_options()).map_err(|e| e.to_string())?,
+    };
+    let test = test_split_for(&checkpoint, &splits).map_err(|e| e.to_string())?;
+    let scored = evaluate(&checkpoint, &test).map_err(|e| e.to_string())?;
+    page.show_loaded(
+        &format!(
+            "{name}: a {} network after epoch {}, trained on {}; {:.2}% of its {} test samples right",
+            spec.describe(),
+            meta.epoch,
+            dataset.as_str(),
+            100.0 * scored.accuracy,
+            scored.samples
+        ),
+        scored.accuracy,
+    );
+    let model = Model {
+        spec,
+        params: checkpoint.params.clone(),
+        class_names: meta.class_names.clone(),
+        transform: meta.input_transform(),
+        side: dataset.is_images().then_some(28),
+    };
+    page.show_boundary(model.spec.inputs() == 2);
+    page.show_sketch(model.side.is_some());
+    match model.side {
+        Some(_) => crate::results::show(&page.document(), &model, &test)?,
+        None => {
+            let plane = Plane::of_points(model.transform);
+            crate::boundary::draw(&model.spec, &model.params, &plane, &test, meta.epoch)?;
+        }
+    }
+    Ok(model)
+}
+
+/// The file picked in the `<input type=file>` whose change `event` is, if any.
+pub fn picked(event: &web_sys::Event) -> Option<File> {
+    let input: web_sys::HtmlInputElement = event.target()?.dyn_into().ok()?;
+    input.files()?.get(0)
+}
