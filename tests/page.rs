@@ -610,7 +610,7 @@ fn the_form_is_the_declaration_and_the_link_follows_it() {
     ] {
         assert!(names.contains(&key), "{key} missing from {names:?}");
     }
-    for key in ["data_dir", "data", "target", "backend"] {
+    for key in ["data_dir", "data", "test_data", "backend"] {
         assert!(!names.contains(&key), "{key} is not for the page");
     }
     let value = |key: &str| fields.iter().find(|(n, _)| n == key).map(|(_, v)| v.clone());
@@ -800,4 +800,80 @@ fn a_run_trained_by_the_command_line_loads_into_the_page_and_predicts_as_predict
             "page: {shown}; predict: {predicted}"
         );
     }
+}
+
+/// A small table: two numeric columns, a text category and the class (three species).
+fn table_csv(rows: usize) -> String {
+    let mut csv = String::from("mass,flipper,island,species\n");
+    for i in 0..rows {
+        let (species, mass, flipper, island) = match i % 3 {
+            0 => ("Adelie", 3700.0, 190.0, "Dream"),
+            1 => ("Gentoo", 5000.0, 217.0, "Biscoe"),
+            _ => ("Chinstrap", 3730.0, 204.0, "Torgersen"),
+        };
+        let wobble = ((i * 37) % 11) as f64 - 5.0;
+        csv += &format!("{},{},{island},{species}\n", mass + 20.0 * wobble, flipper + wobble);
+    }
+    csv
+}
+
+#[test]
+fn a_table_picked_from_disk_trains_and_a_malformed_one_gets_the_command_lines_message() {
+    if !prerequisites("a_table_picked_from_disk_trains_and_a_malformed_one_gets_the_command_lines_message") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let home = tempfile::tempdir().expect("a temporary directory");
+    let good = home.path().join("penguins.csv");
+    std::fs::write(&good, table_csv(150)).expect("written");
+    let bad = home.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "mass,flipper,island,species\n3700,190,Dream,Adelie\n5000,217,Biscoe\n",
+    )
+    .expect("written");
+    let (_server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.go(&format!(
+        "{address}/?target=species&hidden=16&epochs=30&optimizer=adam&lr=0.01&batch_size=16&device=cpu"
+    ));
+    browser.wait_for_state("idle");
+    browser.pick_file("pick-table", &good);
+    let start = Instant::now();
+    while !browser.text("table-picked").starts_with("training on penguins.csv") {
+        assert!(
+            start.elapsed() < STATE_DEADLINE,
+            "never picked: {}",
+            browser.text("table-picked")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    browser.click("start");
+    let status = browser.wait_until_done();
+    assert_eq!(status["state"], "finished", "{status}");
+    assert!(number(&status, "test_accuracy") >= 0.9, "{status}");
+    // The same reader as the command line's: the same message, naming the line.
+    browser.pick_file("pick-table", &bad);
+    let start = Instant::now();
+    while !browser.text("table-picked").starts_with("training on bad.csv") {
+        assert!(
+            start.elapsed() < STATE_DEADLINE,
+            "never picked: {}",
+            browser.text("table-picked")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    browser.click("start");
+    let status = browser.wait_until_done();
+    assert_eq!(status["state"], "error", "{status}");
+    let cli = common::gpu_mlp_in(
+        home.path(),
+        &["train", "--data", "bad.csv", "--target", "species", "--device", "cpu"],
+    );
+    let cli = String::from_utf8_lossy(&cli.stderr);
+    let cli = cli.lines().next().expect("a message").trim_start_matches("error: ");
+    assert!(cli.contains("line 3"), "{cli}");
+    // The command line names the file by its absolute path; the page by the name picked.
+    let page = status["error"].as_str().unwrap_or_default();
+    assert_eq!(cli, format!("{}/{page}", home.path().display()), "{status}");
 }

@@ -231,6 +231,12 @@ impl RawTable {
     pub fn read(path: &Path, delimiter: u8) -> Result<RawTable> {
         let refuse = |detail: String| table_error(path, None, None, detail);
         let bytes = crate::files::read_bounded(path, crate::files::MAX_DATA_FILE_BYTES, refuse)?;
+        RawTable::from_bytes(path, &bytes, delimiter)
+    }
+
+    /// A table file's contents (`path` names it in errors; a page's picked file), read as
+    /// [`RawTable::read`] reads the file.
+    pub fn from_bytes(path: &Path, bytes: &[u8], delimiter: u8) -> Result<RawTable> {
         // Records hold the text once more, with per-field bounds: about twice the file.
         crate::memory::check_fits(
             "data",
@@ -238,7 +244,7 @@ impl RawTable {
             3 * bytes.len() as u128,
             crate::memory::available_bytes(),
         )?;
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let lines = LineIndex::of(body);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)

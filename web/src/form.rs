@@ -8,15 +8,23 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
-/// Settings a page cannot use: files on the computer that runs the command line, a native
-/// graphics API, what only the command line shows. The table group goes with them.
-const NOT_ON_THE_PAGE: [&str; 5] = ["data_dir", "backend", "log_every", "boundary_every", "strict_data"];
+/// Settings a page cannot use: paths on the computer that runs the command line (a table is
+/// picked from disk instead), a native graphics API, what only the command line shows.
+const NOT_ON_THE_PAGE: [&str; 7] = [
+    "data_dir",
+    "data",
+    "test_data",
+    "backend",
+    "log_every",
+    "boundary_every",
+    "strict_data",
+];
 
 /// The settings the form offers, in the declaration's order.
 pub fn offered() -> Vec<Setting> {
     gpu_mlp::settings::all()
         .into_iter()
-        .filter(|s| s.group != "table" && !NOT_ON_THE_PAGE.contains(&s.key))
+        .filter(|s| !NOT_ON_THE_PAGE.contains(&s.key))
         .collect()
 }
 

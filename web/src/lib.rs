@@ -31,7 +31,7 @@ use charts::Curves;
 use form::Form;
 use page::{Page, State};
 use results::Model;
-use train::Control;
+use train::{Control, PickedTable};
 
 /// The query key that starts training as the page loads (not a setting).
 const AUTOSTART: &str = "autostart";
@@ -44,6 +44,8 @@ struct App {
     curves: Rc<RefCell<Curves>>,
     /// The last run's trained model (the sketchpad asks it).
     model: Rc<RefCell<Option<Model>>>,
+    /// A CSV table picked from disk to train on.
+    table: RefCell<Option<Rc<PickedTable>>>,
 }
 
 #[wasm_bindgen(start)]
@@ -60,6 +62,7 @@ pub fn main() -> Result<(), JsValue> {
         control: RefCell::new(Rc::new(Control::default())),
         curves: Rc::new(RefCell::new(Curves::default())),
         model: Rc::new(RefCell::new(None)),
+        table: RefCell::new(None),
     });
     sketch::wire(&app.page.document(), Rc::clone(&app.model))?;
     let hovering = Rc::clone(&app);
@@ -67,6 +70,23 @@ pub fn main() -> Result<(), JsValue> {
         if let Some(event) = event.dyn_ref::<web_sys::MouseEvent>() {
             hovering.point_probabilities(event);
         }
+    });
+    let picking = Rc::clone(&app);
+    app.page.on_event("pick-table", "change", move |event| {
+        let Some(file) = load::picked(&event) else { return };
+        let app = Rc::clone(&picking);
+        wasm_bindgen_futures::spawn_local(async move {
+            match load::bytes(&file).await {
+                Ok(bytes) => {
+                    let name = file.name();
+                    app.page
+                        .set_text("table-picked", &format!("training on {name} ({} bytes)", bytes.len()));
+                    *app.table.borrow_mut() = Some(Rc::new(PickedTable { name, bytes }));
+                    let _ = app.check(&app.form.values());
+                }
+                Err(message) => app.page.set_text("table-picked", &message),
+            }
+        });
     });
     let loading = Rc::clone(&app);
     app.page.on_event("load-model", "change", move |event| {
@@ -109,7 +129,7 @@ pub fn main() -> Result<(), JsValue> {
 impl App {
     /// The settings `pairs` checked: shown as config.toml, or their error shown with its field.
     fn check(&self, pairs: &[(String, String)]) -> Result<gpu_mlp::settings::Config, String> {
-        match train::settings(pairs) {
+        match train::settings(pairs, self.table.borrow().as_deref()) {
             Ok(config) => {
                 self.form.mark_invalid(None);
                 self.page.show_settings(&config);
@@ -203,8 +223,9 @@ impl App {
         let page = self.page.clone();
         let curves = Rc::clone(&self.curves);
         let model = Rc::clone(&self.model);
+        let table = self.table.borrow().clone();
         wasm_bindgen_futures::spawn_local(async move {
-            match train::train(&config, &page, control, curves).await {
+            match train::train(&config, table, &page, control, curves).await {
                 Ok(Some(trained)) => {
                     page.show_sketch(trained.side.is_some());
                     *model.borrow_mut() = Some(trained);

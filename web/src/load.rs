@@ -18,13 +18,18 @@ use web_sys::File;
 use crate::page::Page;
 use crate::results::Model;
 
+/// The contents of a file picked from disk.
+pub async fn bytes(file: &File) -> Result<Vec<u8>, String> {
+    let bytes = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| format!("cannot read {}: {e:?}", file.name()))?;
+    Ok(js_sys::Uint8Array::new(&bytes).to_vec())
+}
+
 /// The model in `file`, scored and shown on the page.
 pub async fn open(page: &Page, file: File) -> Result<Model, String> {
     let name = file.name();
-    let bytes = JsFuture::from(file.array_buffer())
-        .await
-        .map_err(|e| format!("cannot read {name}: {e:?}"))?;
-    let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
+    let bytes = bytes(&file).await?;
     let checkpoint = Checkpoint::from_bytes(Path::new(&name), &bytes).map_err(|e| e.to_string())?;
     let meta = &checkpoint.meta;
     if meta.from_arrays || meta.table.is_some() {

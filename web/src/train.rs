@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use gpu_mlp::checkpoint::{Position, RunRecord};
+use gpu_mlp::data::table::RawTable;
 use gpu_mlp::data::Splits;
 use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::GraphicsApi;
@@ -45,9 +46,16 @@ pub struct Refusal {
     pub key: Option<String>,
 }
 
+/// A CSV table picked from disk: its file name and contents.
+pub struct PickedTable {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
 /// The settings of `pairs` (the link's query, or the form), checked as the command line checks
-/// its flags (the same messages), and what a page cannot do refused.
-pub fn settings(pairs: &[(String, String)]) -> Result<Config, Refusal> {
+/// its flags (the same messages), and what a page cannot do refused; with a `table` picked, it
+/// is the `data` they train on.
+pub fn settings(pairs: &[(String, String)], table: Option<&PickedTable>) -> Result<Config, Refusal> {
     if let Some((key, _)) = pairs.iter().find(|(k, _)| FILE_SETTINGS.contains(&k.as_str())) {
         return Err(Refusal {
             message: format!(
@@ -57,7 +65,9 @@ pub fn settings(pairs: &[(String, String)]) -> Result<Config, Refusal> {
             key: Some(key.clone()),
         });
     }
-    let config = Config::from_texts(ORIGIN, pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))).map_err(|e| {
+    let data = table.map(|t| ("data", t.name.as_str()));
+    let given = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    let config = Config::from_texts(ORIGIN, given.chain(data)).map_err(|e| {
         let key = match &e {
             gpu_mlp::Error::InvalidConfig { field, .. } => Some(field.to_string()),
             _ => None,
@@ -90,18 +100,24 @@ pub struct Control {
     pub reset: Cell<bool>,
 }
 
-/// Trains `config`'s run on the page, until its last epoch or until `control` stops it; the
-/// trained model, unless a reset ended the run.
+/// Trains `config`'s run on the page (on `table` when it trains on one), until its last epoch
+/// or until `control` stops it; the trained model, unless a reset ended the run.
 pub async fn train(
     config: &Config,
+    table: Option<Rc<PickedTable>>,
     page: &Page,
     control: Rc<Control>,
     curves: Rc<RefCell<Curves>>,
 ) -> Result<Option<Model>, String> {
     page.begin();
     curves.borrow_mut().clear();
-    let data = match config.data.dataset {
-        dataset if dataset.is_images() => {
+    let data = match (config.data.dataset, &table) {
+        (_, Some(table)) if config.is_table() => {
+            let path = std::path::Path::new(&table.name);
+            RawTable::from_bytes(path, &table.bytes, config.table.delimiter as u8)
+                .and_then(|raw| config.load_table_from(raw, None, None))
+        }
+        (dataset, _) if dataset.is_images() => {
             let splits = crate::fetch::image_dataset(dataset, config.data.strict_data).await?;
             config.prepare(splits)
         }
@@ -123,7 +139,7 @@ pub async fn train(
     let browser = crate::adapter::browser_adapter().await;
     let (adapter, why) = crate::adapter::where_and_why(config.run.device, &backend.describe(), browser.as_deref());
     page.show_adapter(&adapter, &why);
-    page.show_boundary(spec.inputs() == 2);
+    page.show_boundary(spec.inputs() == 2 && data.table.is_none());
     let steps = steps_per_epoch(data.train.len(), config.training.batch_size);
     let mut loop_config = config.train_config(steps);
     loop_config.log_every = Some(config.run.log_every.unwrap_or_else(|| steps.div_ceil(TICKS_PER_EPOCH)));
@@ -135,7 +151,7 @@ pub async fn train(
         rows: Vec::new(),
         chance: majority_fraction(&data.train.labels, data.classes()),
         epochs: config.training.epochs,
-        plane: (spec.inputs() == 2).then(|| Plane::of_points(data.train.transform)),
+        plane: (spec.inputs() == 2 && data.table.is_none()).then(|| Plane::of_points(data.train.transform)),
         spec: &spec,
         data: &data,
     };
