@@ -117,6 +117,8 @@ pub fn main() -> Result<(), JsValue> {
         app.page.on_click(id, move || action(&clicked));
     }
     let _ = app.curves.borrow().draw(1);
+    // Built and wired: ready (`loading` until now, as index.html says before the wasm runs).
+    app.page.set_state(State::Idle);
     match (checked, autostart) {
         (Ok(_), true) => app.start(),
         // A bad link is an error state, not a run with defaults.

@@ -1,6 +1,6 @@
 //! The page's elements: the adapter, the curves, the decision regions, a row per epoch and
-//! `#status`, whose data attributes say where training stands: `state` (idle, training,
-//! paused, finished, error), `batch` (steps done in the epoch under way),
+//! `#status`, whose data attributes say where training stands: `state` (loading until the
+//! page is built, then idle, training, paused, finished, error), `batch` (steps done in the epoch under way),
 //! `epoch`, `train_loss`, `test_accuracy`, `samples_per_second`, `adapter` and `error` (the
 //! message, as the command line words it).
 
@@ -174,7 +174,7 @@ impl Page {
 
     /// Training runs, or waits paused (the status line says which).
     pub fn set_state(&self, state: State) {
-        if self.state() != state {
+        if self.status.get_attribute("data-state").as_deref() != Some(state.name()) {
             self.set("state", state.name());
             if state == State::Paused {
                 let at = self.status.get_attribute("data-batch").unwrap_or_default();
