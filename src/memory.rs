@@ -6,14 +6,25 @@ use crate::error::{Error, Result};
 /// Memory the system can give this process now (Linux: `MemAvailable` of /proc/meminfo, less
 /// where the process's address-space limit — `ulimit -v`, a scheduler's rlimit — leaves less);
 /// `None` where it cannot be told, and then nothing is refused.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn available_bytes() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let free = kib_field(&info, "MemAvailable:")?.saturating_mul(1024);
     Some(address_space_left().map_or(free, |left| free.min(left)))
 }
 
+/// In a browser: what a wasm32 module can still address (4 GiB in all, what it holds included).
+/// A page asked for more learns it from the check, not from an allocation that cannot succeed.
+#[cfg(target_arch = "wasm32")]
+pub fn available_bytes() -> Option<u64> {
+    const WASM_PAGE: u64 = 65_536;
+    let used = core::arch::wasm32::memory_size(0) as u64 * WASM_PAGE;
+    Some((1u64 << 32).saturating_sub(used))
+}
+
 /// The soft address-space limit (/proc/self/limits) less the address space in use
 /// (`VmSize`), if a limit is set.
+#[cfg(not(target_arch = "wasm32"))]
 fn address_space_left() -> Option<u64> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits.lines().find(|l| l.starts_with("Max address space"))?;
@@ -24,6 +35,7 @@ fn address_space_left() -> Option<u64> {
 }
 
 /// The number of a `Name:   1234 kB` line.
+#[cfg(not(target_arch = "wasm32"))]
 fn kib_field(text: &str, name: &str) -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with(name))?;
     line.split_whitespace().nth(1)?.parse().ok()
