@@ -147,6 +147,11 @@ impl Browser {
 
     /// Picks `file` in the file input `id`, as a person would.
     fn pick_file(&self, id: &str, file: &Path) {
+        self.pick_files(id, &[file]);
+    }
+
+    /// Picks `files` at once in the file input `id` (one that takes several).
+    fn pick_files(&self, id: &str, files: &[&Path]) {
         let found = call(
             "POST",
             &format!("{}/element", self.base),
@@ -162,9 +167,9 @@ impl Browser {
         call(
             "POST",
             &format!("{}/element/{element}/value", self.base),
-            Some(json!({ "text": file.to_str().expect("a UTF-8 path") })),
+            Some(json!({ "text": files.iter().map(|f| f.to_str().expect("a UTF-8 path")).collect::<Vec<_>>().join("\n") })),
         )
-        .expect("the file is picked");
+        .expect("the files are picked");
     }
 
     fn click(&self, id: &str) {
@@ -968,4 +973,68 @@ fn hostile_inputs_get_the_command_lines_messages_on_the_page() {
         "{page}"
     );
     assert_eq!(after_path(&page), after_path(&cli), "page: {page}; command line: {cli}");
+}
+
+/// Waits until the element `id`'s text starts with `prefix`.
+fn wait_for_text(browser: &Browser, id: &str, prefix: &str) {
+    let start = Instant::now();
+    while !browser.text(id).starts_with(prefix) {
+        assert!(
+            start.elapsed() < STATE_DEADLINE,
+            "{id} never said {prefix:?}: {}",
+            browser.text(id)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_runs_config_toml_fills_the_form_and_the_link() {
+    if !prerequisites("a_runs_config_toml_fills_the_form_and_the_link") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let home = tempfile::tempdir().expect("a temporary directory");
+    let config = home.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "dataset = \"xor\"\nhidden = [8, 4]\nepochs = 7\noptimizer = \"adam\"\nlr = 0.01\n",
+    )
+    .expect("written");
+    let (_server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.go(&format!("{address}/?epochs=3&seed=9"));
+    browser.wait_for_state("idle");
+    browser.pick_file("load-config", &config);
+    wait_for_text(&browser, "config-loaded", "settings from config.toml");
+    assert_eq!(
+        browser.run("return location.search;"),
+        "?dataset=xor&hidden=8%2C4&optimizer=adam&lr=0.01&epochs=7"
+    );
+    assert_eq!(browser.text("settings-error"), "");
+}
+
+#[test]
+fn image_files_picked_from_disk_train_without_a_server_offering_them() {
+    if !prerequisites("image_files_picked_from_disk_train_without_a_server_offering_them")
+        || !common::fashion_or_skip("image_files_picked_from_disk_train_without_a_server_offering_them")
+    {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let installed = gpu_mlp::data::idx_files(gpu_mlp::data::DatasetName::Fashion, None).expect("Fashion-MNIST");
+    let nothing = tempfile::tempdir().expect("a temporary directory");
+    let (_server, address) = serve(&["--data-dir", nothing.path().to_str().expect("UTF-8")]);
+    let browser = Browser::open();
+    browser.go(&format!(
+        "{address}/?dataset=fashion&train_samples=3000&hidden=32&epochs=2&optimizer=adam&device=cpu"
+    ));
+    browser.wait_for_state("idle");
+    let files: Vec<&Path> = installed.iter().map(|p| p.as_path()).collect();
+    browser.pick_files("pick-idx", &files);
+    wait_for_text(&browser, "idx-picked", "training on ");
+    browser.click("start");
+    let status = browser.wait_until_done();
+    assert_eq!(status["state"], "finished", "{status}");
+    assert!(number(&status, "test_accuracy") >= 0.6, "{status}");
 }

@@ -101,6 +101,20 @@ impl Form {
         }
     }
 
+    /// Fills the form with `config`'s settings (those that differ from the defaults; the rest
+    /// emptied), as a loaded config.toml says them.
+    pub fn fill_from(&self, config: &gpu_mlp::settings::Config) {
+        let as_table = |c: &gpu_mlp::settings::Config| toml::Table::try_from(c).unwrap_or_default();
+        let (given, defaults) = (as_table(config), as_table(&gpu_mlp::settings::Config::default()));
+        for setting in &self.settings {
+            let value = given
+                .get(setting.key)
+                .filter(|v| defaults.get(setting.key) != Some(*v))
+                .map_or_else(String::new, |v| gpu_mlp::settings::value_text(v, ","));
+            self.set(setting.key, &value);
+        }
+    }
+
     /// The filled fields, key by key, in the declaration's order.
     pub fn values(&self) -> Vec<(String, String)> {
         self.settings

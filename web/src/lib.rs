@@ -31,7 +31,7 @@ use charts::Curves;
 use form::Form;
 use page::{Page, State};
 use results::Model;
-use train::{Control, PickedTable};
+use train::{Control, PickedIdx, PickedTable};
 
 /// The query key that starts training as the page loads (not a setting).
 const AUTOSTART: &str = "autostart";
@@ -46,6 +46,8 @@ struct App {
     model: Rc<RefCell<Option<Model>>>,
     /// A CSV table picked from disk to train on.
     table: RefCell<Option<Rc<PickedTable>>>,
+    /// An image dataset's four IDX files picked from disk.
+    idx: RefCell<Option<Rc<PickedIdx>>>,
 }
 
 #[wasm_bindgen(start)]
@@ -63,6 +65,7 @@ pub fn main() -> Result<(), JsValue> {
         curves: Rc::new(RefCell::new(Curves::default())),
         model: Rc::new(RefCell::new(None)),
         table: RefCell::new(None),
+        idx: RefCell::new(None),
     });
     sketch::wire(&app.page.document(), Rc::clone(&app.model))?;
     let hovering = Rc::clone(&app);
@@ -85,6 +88,52 @@ pub fn main() -> Result<(), JsValue> {
                     let _ = app.check(&app.form.values());
                 }
                 Err(message) => app.page.set_text("table-picked", &message),
+            }
+        });
+    });
+    let configuring = Rc::clone(&app);
+    app.page.on_event("load-config", "change", move |event| {
+        let Some(file) = load::picked(&event) else { return };
+        let app = Rc::clone(&configuring);
+        wasm_bindgen_futures::spawn_local(async move {
+            let name = file.name();
+            let config = load::bytes(&file).await.and_then(|bytes| {
+                let text = String::from_utf8(bytes).map_err(|_| format!("{name}: is not UTF-8 text"))?;
+                gpu_mlp::settings::Config::from_toml(std::path::Path::new(&name), &text).map_err(|e| e.to_string())
+            });
+            match config {
+                Ok(config) => {
+                    app.form.fill_from(&config);
+                    let values = app.form.values();
+                    app.page.set_query(&values);
+                    let _ = app.check(&values);
+                    let table = config.table.data.as_ref().map(|d| d.display().to_string());
+                    let note = match table {
+                        Some(table) => format!("settings from {name}: pick its table, {table}, to train"),
+                        None => format!("settings from {name}"),
+                    };
+                    app.page.set_text("config-loaded", &note);
+                }
+                Err(message) => {
+                    app.page.show_settings_error(&message);
+                    app.page.set_text("config-loaded", "");
+                }
+            }
+        });
+    });
+    let idx_picking = Rc::clone(&app);
+    app.page.on_event("pick-idx", "change", move |event| {
+        let files = load::picked_all(&event);
+        let app = Rc::clone(&idx_picking);
+        wasm_bindgen_futures::spawn_local(async move {
+            match load::idx_files(files).await {
+                Ok(picked) => {
+                    let names: Vec<&str> = picked.iter().map(|(n, _)| n.as_str()).collect();
+                    app.page
+                        .set_text("idx-picked", &format!("training on {}", names.join(", ")));
+                    *app.idx.borrow_mut() = Some(Rc::new(picked));
+                }
+                Err(message) => app.page.set_text("idx-picked", &message),
             }
         });
     });
@@ -225,9 +274,12 @@ impl App {
         let page = self.page.clone();
         let curves = Rc::clone(&self.curves);
         let model = Rc::clone(&self.model);
-        let table = self.table.borrow().clone();
+        let picked = train::Picked {
+            table: self.table.borrow().clone(),
+            idx: self.idx.borrow().clone(),
+        };
         wasm_bindgen_futures::spawn_local(async move {
-            match train::train(&config, table, &page, control, curves).await {
+            match train::train(&config, picked, &page, control, curves).await {
                 Ok(Some(trained)) => {
                     page.show_sketch(trained.side.is_some());
                     *model.borrow_mut() = Some(trained);

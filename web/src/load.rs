@@ -17,6 +17,7 @@ use web_sys::File;
 
 use crate::page::Page;
 use crate::results::Model;
+use crate::train::PickedIdx;
 
 /// The contents of a file picked from disk.
 pub async fn bytes(file: &File) -> Result<Vec<u8>, String> {
@@ -77,6 +78,37 @@ pub async fn open(page: &Page, file: File) -> Result<Model, String> {
         }
     }
     Ok(model)
+}
+
+/// An image dataset's four files among `files` (each official name, gzipped or not), read.
+pub async fn idx_files(files: Vec<File>) -> Result<PickedIdx, String> {
+    let mut picked = Vec::with_capacity(4);
+    for base in gpu_mlp::data::locate::FILES {
+        let file = files
+            .iter()
+            .find(|f| {
+                let name = f.name();
+                let name = name.strip_suffix(".gz").unwrap_or(&name).replacen(".idx", "-idx", 1);
+                name == base
+            })
+            .ok_or_else(|| {
+                format!("pick the four files at once: {base}.gz is missing (the official names, gzipped or not)")
+            })?;
+        picked.push((file.name(), bytes(file).await?));
+    }
+    picked.try_into().map_err(|_| "expected four files".to_string())
+}
+
+/// Every file picked in the `<input type=file multiple>` whose change `event` is.
+pub fn picked_all(event: &web_sys::Event) -> Vec<File> {
+    let Some(input) = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return Vec::new();
+    };
+    let Some(list) = input.files() else { return Vec::new() };
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
 /// The file picked in the `<input type=file>` whose change `event` is, if any.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use gpu_mlp::checkpoint::{Position, RunRecord};
 use gpu_mlp::data::table::RawTable;
-use gpu_mlp::data::Splits;
+use gpu_mlp::data::{decode_idx_dataset, Splits};
 use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::GraphicsApi;
 use gpu_mlp::insight::boundary::Plane;
@@ -50,6 +50,15 @@ pub struct Refusal {
 pub struct PickedTable {
     pub name: String,
     pub bytes: Vec<u8>,
+}
+
+/// An image dataset's four files picked from disk, named as picked, in the official order.
+pub type PickedIdx = [(String, Vec<u8>); 4];
+
+/// What was picked from disk for a run to train on.
+pub struct Picked {
+    pub table: Option<Rc<PickedTable>>,
+    pub idx: Option<Rc<PickedIdx>>,
 }
 
 /// The settings of `pairs` (the link's query, or the form), checked as the command line checks
@@ -104,20 +113,27 @@ pub struct Control {
 /// or until `control` stops it; the trained model, unless a reset ended the run.
 pub async fn train(
     config: &Config,
-    table: Option<Rc<PickedTable>>,
+    picked: Picked,
     page: &Page,
     control: Rc<Control>,
     curves: Rc<RefCell<Curves>>,
 ) -> Result<Option<Model>, String> {
     page.begin();
     curves.borrow_mut().clear();
-    let data = match (config.data.dataset, &table) {
-        (_, Some(table)) if config.is_table() => {
+    let data = match (config.data.dataset, &picked.table, &picked.idx) {
+        (_, Some(table), _) if config.is_table() => {
             let path = std::path::Path::new(&table.name);
             RawTable::from_bytes(path, &table.bytes, config.table.delimiter as u8)
                 .and_then(|raw| config.load_table_from(raw, None, None))
         }
-        (dataset, _) if dataset.is_images() => {
+        // The same decoder and checksums as the command line's, on the files picked.
+        (dataset, _, Some(files)) if dataset.is_images() => {
+            let files = (**files)
+                .clone()
+                .map(|(name, bytes)| (std::path::PathBuf::from(name), bytes));
+            decode_idx_dataset(dataset, files, config.data.strict_data).and_then(|splits| config.prepare(splits))
+        }
+        (dataset, _, _) if dataset.is_images() => {
             let splits = crate::fetch::image_dataset(dataset, config.data.strict_data).await?;
             config.prepare(splits)
         }
