@@ -1038,3 +1038,29 @@ fn image_files_picked_from_disk_train_without_a_server_offering_them() {
     assert_eq!(status["state"], "finished", "{status}");
     assert!(number(&status, "test_accuracy") >= 0.6, "{status}");
 }
+
+#[test]
+fn once_loaded_the_page_works_offline() {
+    if !prerequisites("once_loaded_the_page_works_offline") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.go(&format!("{address}/"));
+    browser.wait_for_state("idle");
+    // The service worker has installed (the page and its wasm cached) and controls the page.
+    let start = Instant::now();
+    while browser.run("return navigator.serviceWorker.controller !== null;") != true {
+        assert!(start.elapsed() < STATE_DEADLINE, "no service worker took the page");
+        browser.go(&format!("{address}/"));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    drop(server);
+    browser.go(&format!(
+        "{address}/?dataset=blobs&hidden=16&epochs=10&seed=1&device=cpu&autostart=1"
+    ));
+    let status = browser.wait_until_done();
+    assert_eq!(status["state"], "finished", "offline: {status}");
+    assert!(number(&status, "test_accuracy") >= 0.95, "{status}");
+}

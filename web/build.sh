@@ -9,5 +9,5 @@ cargo build --release --target wasm32-unknown-unknown -p gpu-mlp-web
 rm -rf web/dist
 wasm-bindgen --target web --no-typescript --out-dir web/dist/pkg \
     "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/gpu_mlp_web.wasm"
-cp web/index.html web/dist/
+cp web/index.html web/sw.js web/dist/
 echo "built web/dist/: serve it with \`gpu-mlp serve\`"

@@ -80,6 +80,7 @@ fn resolve(site: &Path, data_dir: Option<&Path>, path: &str) -> Option<PathBuf> 
     let plain = |name: &str| !name.is_empty() && !name.starts_with('.') && !name.contains('\\');
     match parts.as_slice() {
         [""] | ["index.html"] => Some(site.join("index.html")),
+        ["sw.js"] => Some(site.join("sw.js")).filter(|p| p.is_file()),
         ["pkg", name] if plain(name) => Some(site.join("pkg").join(name)).filter(|p| p.is_file()),
         ["data", dataset, file] => {
             let dataset = <DatasetName as clap::ValueEnum>::from_str(dataset, false)
