@@ -30,12 +30,15 @@ use crate::results::Model;
 /// How the page names its settings in messages.
 pub const ORIGIN: &str = "the page's link";
 
-/// Progress ticks (each a chunk of steps between which the page redraws) per epoch when the
-/// settings ask for none.
+/// Progress ticks on the GPU (each a chunk of steps, one submit, between which the page
+/// redraws) per epoch when the settings ask for none.
 const TICKS_PER_EPOCH: usize = 20;
 
 /// Settings that name files on the computer running the command line: a page cannot read them.
 const FILE_SETTINGS: [&str; 3] = ["data_dir", "data", "test_data"];
+
+/// The least time between two drawings of the curves while an epoch runs, in milliseconds.
+const REDRAW_MS: f64 = 100.0;
 
 /// How often a paused page looks whether it may go on.
 const PAUSED_POLL_MS: i32 = 50;
@@ -158,7 +161,14 @@ pub async fn train(
     page.show_boundary(spec.inputs() == 2 && data.table.is_none());
     let steps = steps_per_epoch(data.train.len(), config.training.batch_size);
     let mut loop_config = config.train_config(steps);
-    loop_config.log_every = Some(config.run.log_every.unwrap_or_else(|| steps.div_ceil(TICKS_PER_EPOCH)));
+    // A chunk of steps is the page's longest task: on the GPU a chunk is one submit, awaited,
+    // so a twentieth of an epoch; the CPU computes in place, so one step at a time.
+    let on_gpu = backend.describe().starts_with("gpu");
+    let chunk = match on_gpu {
+        true => steps.div_ceil(TICKS_PER_EPOCH),
+        false => 1,
+    };
+    loop_config.log_every = Some(config.run.log_every.unwrap_or(chunk));
     let mut observer = PageObserver {
         page,
         control,
@@ -167,6 +177,7 @@ pub async fn train(
         rows: Vec::new(),
         chance: majority_fraction(&data.train.labels, data.classes()),
         epochs: config.training.epochs,
+        drawn_at: 0.0,
         plane: (spec.inputs() == 2 && data.table.is_none()).then(|| Plane::of_points(data.train.transform)),
         spec: &spec,
         data: &data,
@@ -265,6 +276,8 @@ struct PageObserver<'a> {
     /// The accuracy of always guessing the most frequent class.
     chance: f64,
     epochs: usize,
+    /// When the curves were last drawn (ms since the epoch of time).
+    drawn_at: f64,
     /// The input plane of a two-input network (its decision regions are drawn).
     plane: Option<Plane>,
     spec: &'a MlpSpec,
@@ -272,7 +285,13 @@ struct PageObserver<'a> {
 }
 
 impl PageObserver<'_> {
-    fn redraw_curves(&self) {
+    /// Redraws the curves, at most every [`REDRAW_MS`] while an epoch runs (`force` at its end).
+    fn redraw_curves(&mut self, force: bool) {
+        let now = js_sys::Date::now();
+        if !force && now - self.drawn_at < REDRAW_MS {
+            return;
+        }
+        self.drawn_at = now;
         let curves = self.curves.borrow();
         if let Err(message) = curves.draw(self.epochs) {
             web_sys::console::warn_1(&JsValue::from_str(&message));
@@ -289,7 +308,7 @@ impl Observer for PageObserver<'_> {
         }
         self.page.tick(tick);
         self.curves.borrow_mut().tick(tick);
-        self.redraw_curves();
+        self.redraw_curves(false);
     }
 
     fn epoch_async<'a>(
@@ -304,7 +323,7 @@ impl Observer for PageObserver<'_> {
             }
             self.page.epoch(report, self.epochs);
             self.curves.borrow_mut().epoch(report);
-            self.redraw_curves();
+            self.redraw_curves(true);
             self.rows.push(HistoryRow::of(report));
             self.page.show_layers(&report.layers);
             self.page.show_findings(&findings(&self.rows, self.config, self.chance));
@@ -345,11 +364,20 @@ impl Observer for PageObserver<'_> {
     }
 }
 
-/// Resolves after `ms` milliseconds (0: as soon as the browser has run what is waiting).
+/// Resolves after `ms` milliseconds; 0: as soon as the browser has run what is waiting (a
+/// message to itself, which browsers do not delay as they delay repeated zero timeouts by 4 ms).
 pub async fn sleep(ms: i32) -> gpu_mlp::Result<()> {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+    let promise = js_sys::Promise::new(&mut |resolve, _| match ms {
+        0 => {
+            if let Ok(channel) = web_sys::MessageChannel::new() {
+                channel.port1().set_onmessage(Some(&resolve));
+                let _ = channel.port2().post_message(&JsValue::NULL);
+            }
+        }
+        _ => {
+            if let Some(window) = web_sys::window() {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            }
         }
     });
     JsFuture::from(promise)
