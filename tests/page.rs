@@ -1064,3 +1064,89 @@ fn once_loaded_the_page_works_offline() {
     assert_eq!(status["state"], "finished", "offline: {status}");
     assert!(number(&status, "test_accuracy") >= 0.95, "{status}");
 }
+
+#[test]
+fn a_picture_dropped_on_the_sketchpad_is_classified_as_predict_classifies_it() {
+    if !prerequisites("a_picture_dropped_on_the_sketchpad_is_classified_as_predict_classifies_it")
+        || !common::fashion_or_skip("a_picture_dropped_on_the_sketchpad_is_classified_as_predict_classifies_it")
+    {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let home = tempfile::tempdir().expect("a temporary directory");
+    let run = home.path().join("run");
+    let trained = common::gpu_mlp(&[
+        "train",
+        "--dataset",
+        "fashion",
+        "--train-samples",
+        "3000",
+        "--hidden",
+        "32",
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+        "--out",
+        run.to_str().expect("UTF-8"),
+    ]);
+    assert!(trained.status.success(), "{}", common::output_text(&trained));
+    // Test image 0 as a PNG file.
+    let fashion = gpu_mlp::data::load(gpu_mlp::data::DatasetName::Fashion, &Default::default()).expect("Fashion-MNIST");
+    let test = fashion.test.expect("a test split");
+    let gpu_mlp::data::Features::U8(pixels) = &test.features else {
+        panic!("images are bytes")
+    };
+    let picture = home.path().join("garment.png");
+    {
+        let file = std::fs::File::create(&picture).expect("created");
+        let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), 28, 28);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder
+            .write_header()
+            .expect("header")
+            .write_image_data(&pixels[..784])
+            .expect("pixels");
+    }
+    let (_server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.go(&format!("{address}/"));
+    browser.wait_for_state("idle");
+    browser.pick_file("load-model", &run.join("last.safetensors"));
+    wait_for_text(&browser, "loaded", "last.safetensors: ");
+    let bytes: Vec<u8> = std::fs::read(&picture).expect("the picture");
+    browser.run(&format!(
+        "const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array({bytes:?})], 'garment.png', {{type: 'image/png'}})); \
+         document.getElementById('sketch').dispatchEvent(new DragEvent('drop', {{dataTransfer: dt, bubbles: true, cancelable: true}})); \
+         return null;"
+    ));
+    let start = Instant::now();
+    while browser.run("return document.querySelectorAll('#sketch-probabilities li').length;") != 10 {
+        assert!(start.elapsed() < STATE_DEADLINE, "no probabilities for the picture");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let shown = browser.text("sketch-probabilities");
+    let predicted = common::gpu_mlp(&[
+        "predict",
+        "--checkpoint",
+        run.join("last.safetensors").to_str().expect("UTF-8"),
+        "--image",
+        picture.to_str().expect("UTF-8"),
+        "--top-k",
+        "3",
+    ]);
+    let predicted = String::from_utf8_lossy(&predicted.stdout).into_owned();
+    let ranked: Vec<&str> = predicted.lines().filter(|l| l.contains('%')).collect();
+    assert_eq!(ranked.len(), 3, "{predicted}");
+    for line in ranked {
+        // `1. 9 Ankle boot  48.14%`: the class's name and its share, as the page rounds it.
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let name = words[2..words.len() - 1].join(" ");
+        let share: f64 = words[words.len() - 1].trim_end_matches('%').parse().expect("a share");
+        assert!(
+            shown.contains(&format!("{name}: {share:.1}%")),
+            "page: {shown}; predict: {predicted}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
-//! Try it: draw a digit or a garment on `#sketch` and see the class probabilities of the trained
-//! image model as you draw. The drawing is averaged down to the model's 28×28 pixels (light on
-//! dark, as the datasets' images are) and goes through the network by the CPU reference.
+//! Try it: draw a digit or a garment on `#sketch` (or drop a picture on it) and see the class
+//! probabilities of the trained image model as you draw. The drawing is averaged down to the
+//! model's 28×28 pixels (light on dark, as the datasets' images are; Invert turns a dark-on-light
+//! picture around) and goes through the network by the CPU reference.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -8,7 +9,7 @@ use std::rc::Rc;
 use gpu_mlp::data::Features;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, Document, HtmlCanvasElement, PointerEvent};
+use web_sys::{CanvasRenderingContext2d, Document, DragEvent, HtmlCanvasElement, PointerEvent};
 
 use crate::results::Model;
 
@@ -61,6 +62,16 @@ pub fn wire(document: &Document, model: Rc<RefCell<Option<Model>>>) -> Result<()
         let drawing = Rc::clone(&drawing);
         listen(event, Box::new(move |_| drawing.set(false)))?;
     }
+    wire_drop(&document, &canvas, &context, &model)?;
+    if let Some(button) = document.get_element_by_id("sketch-invert") {
+        let (canvas, context, model, document) = (canvas.clone(), context.clone(), Rc::clone(&model), document.clone());
+        let closure = Closure::<dyn Fn()>::new(move || {
+            invert(&canvas, &context);
+            predict(&document, &canvas, &context, &model);
+        });
+        button.add_event_listener_with_callback("click", closure.as_ref().unchecked_ref())?;
+        closure.forget();
+    }
     if let Some(button) = document.get_element_by_id("sketch-clear") {
         let (canvas, context, document) = (canvas.clone(), context.clone(), document.clone());
         let closure = Closure::<dyn Fn()>::new(move || {
@@ -73,6 +84,70 @@ pub fn wire(document: &Document, model: Rc<RefCell<Option<Model>>>) -> Result<()
         closure.forget();
     }
     Ok(())
+}
+
+/// A picture dropped on the pad fills it (scaled without smoothing, so a 28×28 image comes back
+/// pixel for pixel) and is classified.
+fn wire_drop(
+    document: &Document,
+    canvas: &HtmlCanvasElement,
+    context: &CanvasRenderingContext2d,
+    model: &Rc<RefCell<Option<Model>>>,
+) -> Result<(), JsValue> {
+    let over = Closure::<dyn Fn(DragEvent)>::new(|e: DragEvent| e.prevent_default());
+    canvas.add_event_listener_with_callback("dragover", over.as_ref().unchecked_ref())?;
+    over.forget();
+    let (canvas_, context, model, document) = (canvas.clone(), context.clone(), Rc::clone(model), document.clone());
+    let dropped = Closure::<dyn Fn(DragEvent)>::new(move |e: DragEvent| {
+        e.prevent_default();
+        let Some(file) = e.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) else {
+            return;
+        };
+        let (canvas, context, model, document) =
+            (canvas_.clone(), context.clone(), Rc::clone(&model), document.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(window) = web_sys::window() else { return };
+            let Ok(pending) = window.create_image_bitmap_with_blob(&file) else {
+                return;
+            };
+            let Ok(bitmap) = wasm_bindgen_futures::JsFuture::from(pending).await else {
+                return;
+            };
+            let Ok(bitmap) = bitmap.dyn_into::<web_sys::ImageBitmap>() else {
+                return;
+            };
+            clear(&canvas, &context);
+            context.set_image_smoothing_enabled(false);
+            let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+            let _ = context.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, w, h);
+            context.set_image_smoothing_enabled(true);
+            predict(&document, &canvas, &context, &model);
+        });
+    });
+    canvas.add_event_listener_with_callback("drop", dropped.as_ref().unchecked_ref())?;
+    dropped.forget();
+    Ok(())
+}
+
+/// Turns the pad's shades around (dark strokes on light become light on dark).
+fn invert(canvas: &HtmlCanvasElement, context: &CanvasRenderingContext2d) {
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let Ok(image) = context.get_image_data(0.0, 0.0, w, h) else {
+        return;
+    };
+    let mut rgba = image.data().0;
+    for pixel in rgba.chunks_exact_mut(4) {
+        for channel in &mut pixel[..3] {
+            *channel = 255 - *channel;
+        }
+    }
+    if let Ok(inverted) = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        wasm_bindgen::Clamped(&rgba),
+        canvas.width(),
+        canvas.height(),
+    ) {
+        let _ = context.put_image_data(&inverted, 0.0, 0.0);
+    }
 }
 
 fn clear(canvas: &HtmlCanvasElement, context: &CanvasRenderingContext2d) {
