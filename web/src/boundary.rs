@@ -10,6 +10,8 @@ use gpu_mlp::nn::model::MlpSpec;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
+use crate::theme::Theme;
+
 /// From a pixel of the canvas to the plane's coordinates, as the last drawing laid it out.
 type PixelToPlane = Box<dyn Fn((i32, i32)) -> Option<(f64, f64)>>;
 
@@ -47,11 +49,12 @@ pub fn draw(spec: &MlpSpec, params: &[f32], plane: &Plane, points: &Dataset, epo
     let (x, y) = plane.bounds(points);
     let regions = Regions::compute(spec, params, plane, x.clone(), y.clone(), RESOLUTION);
     let root = backend.into_drawing_area();
-    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let theme = Theme::current();
+    root.fill(&theme.background).map_err(|e| fail(&e))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("decision regions after epoch {epoch}, test points"),
-            ("sans-serif", 16),
+            theme.font(16),
         )
         .margin(12)
         .x_label_area_size(30)
@@ -72,6 +75,9 @@ pub fn draw(spec: &MlpSpec, params: &[f32], plane: &Plane, points: &Dataset, epo
     chart
         .configure_mesh()
         .disable_mesh()
+        .axis_style(theme.axis)
+        .label_style(theme.font(12))
+        .axis_desc_style(theme.font(13))
         .x_desc(plane.names[0].as_str())
         .y_desc(plane.names[1].as_str())
         .draw()

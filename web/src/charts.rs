@@ -6,6 +6,8 @@ use gpu_mlp::training::train::{EpochReport, Tick};
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 
+use crate::theme::Theme;
+
 /// How much of the smoothed batch loss each new chunk replaces.
 const SMOOTHING: f64 = 0.3;
 
@@ -121,7 +123,8 @@ impl Curves {
         };
         let root = backend.into_drawing_area();
         let fail = |e: &dyn std::fmt::Display| format!("drawing {canvas}: {e}");
-        root.fill(&WHITE).map_err(|e| fail(&e))?;
+        let theme = Theme::current();
+        root.fill(&theme.background).map_err(|e| fail(&e))?;
         let mut chart = ChartBuilder::on(&root)
             .margin(12)
             .x_label_area_size(34)
@@ -132,7 +135,11 @@ impl Curves {
             .configure_mesh()
             .x_desc("epoch")
             .y_desc(y_label)
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(theme.grid)
+            .bold_line_style(theme.grid)
+            .axis_style(theme.axis)
+            .label_style(theme.font(12))
+            .axis_desc_style(theme.font(13))
             .draw()
             .map_err(|e| fail(&e))?;
         if with_batches && !self.batches.is_empty() {
@@ -169,8 +176,9 @@ impl Curves {
         if !self.epochs.is_empty() || !self.batches.is_empty() {
             chart
                 .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(200, 200, 200))
+                .background_style(theme.background.mix(0.85))
+                .border_style(theme.axis)
+                .label_font(theme.font(12))
                 .position(SeriesLabelPosition::UpperRight)
                 .draw()
                 .map_err(|e| fail(&e))?;

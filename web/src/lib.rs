@@ -19,6 +19,7 @@ mod load;
 mod page;
 mod results;
 mod sketch;
+mod theme;
 mod train;
 
 use std::cell::RefCell;
