@@ -4,13 +4,16 @@
 //! its initial parameters ([`start`]), and the training loop's and the backend's settings.
 //! [`crate::settings`] only declares, parses and validates.
 
+use std::sync::Arc;
+
 use crate::data::table::{load_raw_table, load_table, Fitted, RawTable, TableCodec};
 use crate::data::{load, LoadOptions, Splits};
+use crate::device::create_backend_async;
 use crate::error::{Error, Result};
 use crate::nn::model::{initialize, MlpSpec, ParamLayout};
 use crate::nn::optim::Schedule;
 use crate::settings::{invalid, Config};
-use crate::training::backend::{StepMetrics, TrainOptions};
+use crate::training::backend::{Backend, StepMetrics, TrainOptions};
 use crate::training::train::TrainConfig;
 
 /// A network ready to train: its shape and its initial parameters.
@@ -18,6 +21,21 @@ use crate::training::train::TrainConfig;
 pub struct Start {
     pub spec: MlpSpec,
     pub params: Vec<f32>,
+}
+
+impl Start {
+    /// The backend `config` asks for (`device`, through `backend`'s API, with its training
+    /// options) holding this network and `data`, with a sentence saying what was chosen and why.
+    /// Blocks while a GPU opens: [`Start::backend_async`].
+    pub fn backend(&self, config: &Config, data: Arc<Splits>) -> Result<(Box<dyn Backend>, String)> {
+        pollster::block_on(self.backend_async(config, data))
+    }
+
+    /// [`Start::backend`], awaiting the GPU (a browser opens it asynchronously).
+    pub async fn backend_async(&self, config: &Config, data: Arc<Splits>) -> Result<(Box<dyn Backend>, String)> {
+        let (device, api, options) = (config.run.device, config.run.backend, config.train_options());
+        create_backend_async(device, api, &self.spec, self.params.clone(), data, &options).await
+    }
 }
 
 /// The network `config` describes for `data`, checked against what the run will ask of it

@@ -19,12 +19,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::kernels::diagnostics::{ParamNorms, UnitStats};
 use gpu_mlp::gpu::kernels::{Gather, LossGrad, Matmul, Optim};
 use gpu_mlp::gpu::{AdapterChoice, GpuContext, GraphicsApi};
 use gpu_mlp::nn::model::{Activation, Loss, MlpSpec};
-use gpu_mlp::plan::{start, Start};
+use gpu_mlp::plan::start;
 use gpu_mlp::settings::Config;
 use gpu_mlp::settings::OptimizerKind;
 use gpu_mlp::training::backend::TrainOptions;
@@ -56,17 +55,11 @@ async fn the_cpu_reference_trains_the_golden_blobs_run_in_the_browser() {
     let table: toml::Table = toml::from_str(settings).expect("valid TOML");
     let config = Config::resolve(None, &table).expect("valid settings");
     let data = Arc::new(config.load_data().expect("the blobs"));
-    let Start { spec, params } = start(&config, &data, None, 1).expect("a network");
-    let (mut backend, _) = create_backend_async(
-        config.run.device,
-        config.run.backend,
-        &spec,
-        params,
-        Arc::clone(&data),
-        &config.train_options(),
-    )
-    .await
-    .expect("the CPU backend");
+    let network = start(&config, &data, None, 1).expect("a network");
+    let (mut backend, _) = network
+        .backend_async(&config, Arc::clone(&data))
+        .await
+        .expect("the CPU backend");
     let steps = steps_per_epoch(data.train.len(), config.training.batch_size);
     let outcome = fit_async(
         backend.as_mut(),

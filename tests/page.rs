@@ -284,8 +284,9 @@ fn number(status: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("#status has no number `{key}`: {status}"))
 }
 
-/// The last epoch's `column` of the native command line's run of `flags` (`train --out`).
-fn native_last_epoch(flags: &[&str], column: &str) -> f64 {
+/// Every epoch of the native command line's run of `flags` (`train --out`): its `columns` of
+/// history.csv, in order.
+fn native_history(flags: &[&str], columns: &[&str]) -> Vec<Vec<f64>> {
     let out = tempfile::tempdir().expect("a temporary directory");
     let dir = out.path().join("run");
     let dir_text = dir.to_str().expect("a UTF-8 temporary path");
@@ -300,34 +301,21 @@ fn native_last_epoch(flags: &[&str], column: &str) -> f64 {
     let history = std::fs::read_to_string(dir.join("history.csv")).expect("history.csv");
     let mut lines = history.lines();
     let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
-    let at = header.iter().position(|h| *h == column).expect("the column");
-    let last = lines.last().expect("an epoch");
-    last.split(',').nth(at).and_then(|v| v.parse().ok()).expect("a number")
-}
-
-/// Every epoch of the native command line's run of `flags`: (train loss, test accuracy).
-fn native_history(flags: &[&str]) -> Vec<(f64, f64)> {
-    let out = tempfile::tempdir().expect("a temporary directory");
-    let dir = out.path().join("run");
-    let dir_text = dir.to_str().expect("a UTF-8 temporary path");
-    let args: Vec<&str> = ["train"]
+    let at: Vec<usize> = columns
         .iter()
-        .chain(flags)
-        .chain(&["--out", dir_text])
-        .copied()
+        .map(|name| header.iter().position(|h| h == name).expect("the column"))
         .collect();
-    let run = common::gpu_mlp(&args);
-    assert!(run.status.success(), "{}", common::output_text(&run));
-    let history = std::fs::read_to_string(dir.join("history.csv")).expect("history.csv");
-    let mut lines = history.lines();
-    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
-    let at = |name: &str| header.iter().position(|h| *h == name).expect("the column");
     lines
         .map(|line| {
             let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap_or(f64::NAN)).collect();
-            (cells[at("train_loss")], cells[at("test_accuracy")])
+            at.iter().map(|&i| cells[i]).collect()
         })
         .collect()
+}
+
+/// The last epoch's `column` of the native command line's run of `flags`.
+fn native_last_epoch(flags: &[&str], column: &str) -> f64 {
+    native_history(flags, &[column]).last().expect("an epoch")[0]
 }
 
 /// What `tests/unchanged.rs` allows a machine that rounds differently (the browser's wasm GEMM
@@ -546,28 +534,32 @@ fn the_page_trains_the_spiral_and_its_curves_are_the_runs_history() {
     );
     let points = browser.run("return JSON.parse(document.getElementById('loss-chart').dataset.points);");
     let points = points.as_array().expect("the curves' points");
-    let native = native_history(&[
-        "--dataset",
-        "spiral",
-        "--noise",
-        "0.1",
-        "--hidden",
-        "32,32",
-        "--optimizer",
-        "adam",
-        "--lr",
-        "0.01",
-        "--batch-size",
-        "32",
-        "--epochs",
-        "60",
-        "--seed",
-        "3",
-        "--device",
-        "cpu",
-    ]);
+    let native = native_history(
+        &[
+            "--dataset",
+            "spiral",
+            "--noise",
+            "0.1",
+            "--hidden",
+            "32,32",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+            "--batch-size",
+            "32",
+            "--epochs",
+            "60",
+            "--seed",
+            "3",
+            "--device",
+            "cpu",
+        ],
+        &["train_loss", "test_accuracy"],
+    );
     assert_eq!(points.len(), native.len(), "a point per epoch");
-    for (i, (point, (loss, accuracy))) in points.iter().zip(&native).enumerate() {
+    for (i, (point, row)) in points.iter().zip(&native).enumerate() {
+        let (loss, accuracy) = (&row[0], &row[1]);
         let at = |k: usize| point[k].as_f64().unwrap_or(f64::NAN);
         assert_eq!(at(0), (i + 1) as f64);
         // Each epoch's figures as history.csv rounds them (6 decimals), within the run tolerance.
@@ -722,7 +714,10 @@ fn a_run_trained_on_the_page_goes_home_to_the_command_line() {
         "{accuracy} vs {status}"
     );
     // The page's config.toml reruns the same run on the command line.
-    let rerun = native_history(&["--config", config.to_str().expect("UTF-8"), "--device", "cpu"]);
+    let rerun = native_history(
+        &["--config", config.to_str().expect("UTF-8"), "--device", "cpu"],
+        &["train_loss"],
+    );
     let last_loss: f64 = history
         .lines()
         .last()
@@ -730,7 +725,7 @@ fn a_run_trained_on_the_page_goes_home_to_the_command_line() {
         .and_then(|v| v.parse().ok())
         .expect("the page's last train loss");
     assert_eq!(rerun.len(), 12);
-    close("rerun train loss", last_loss, rerun[11].0);
+    close("rerun train loss", last_loss, rerun[11][0]);
 }
 
 #[test]

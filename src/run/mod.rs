@@ -14,13 +14,12 @@ use crate::checkpoint::Checkpoint;
 use crate::checkpoint::{Position, RunRecord};
 use crate::data::table::{Fitted, RawTable};
 use crate::data::{arrays, Splits, StoredRange};
-use crate::device::create_backend;
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::files::Fingerprint;
 use crate::insight::findings::findings;
 use crate::nn::model::MlpSpec;
-use crate::plan::{start, Start};
+use crate::plan::start;
 use crate::report::ExampleChoice;
 use crate::run::artifacts::{RunDir, RunLock};
 use crate::run::board::Board;
@@ -292,16 +291,10 @@ impl Run {
             Some(c) => Some((c.meta.spec()?, c.params.as_slice())),
             None => None,
         };
-        let Start { spec, params } = start(config, &data, saved, 1)?;
+        let network = start(config, &data, saved, 1)?;
         let stored = data.train.stored_range();
-        let (backend, device_note) = create_backend(
-            config.run.device,
-            config.run.backend,
-            &spec,
-            params,
-            Arc::clone(&data),
-            &config.train_options(),
-        )?;
+        let (backend, device_note) = network.backend(config, Arc::clone(&data))?;
+        let spec = network.spec;
         Ok(Run {
             config: config.clone(),
             data,

@@ -10,12 +10,11 @@ use std::sync::Arc;
 use gpu_mlp::checkpoint::{Position, RunRecord};
 use gpu_mlp::data::table::RawTable;
 use gpu_mlp::data::{decode_idx_dataset, Splits};
-use gpu_mlp::device::create_backend_async;
 use gpu_mlp::gpu::GraphicsApi;
 use gpu_mlp::insight::boundary::Plane;
 use gpu_mlp::insight::findings::{findings, majority_fraction};
 use gpu_mlp::nn::model::MlpSpec;
-use gpu_mlp::plan::{start, Start};
+use gpu_mlp::plan::start;
 use gpu_mlp::settings::Config;
 use gpu_mlp::training::backend::{Backend, Pending, StepMetrics};
 use gpu_mlp::training::history::HistoryRow;
@@ -143,17 +142,12 @@ pub async fn train(
         _ => config.load_data(),
     };
     let data = Arc::new(data.map_err(|e| e.to_string())?);
-    let Start { spec, params } = start(config, &data, None, 1).map_err(|e| e.to_string())?;
-    let (mut backend, _in_flags) = create_backend_async(
-        config.run.device,
-        config.run.backend,
-        &spec,
-        params,
-        Arc::clone(&data),
-        &config.train_options(),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let network = start(config, &data, None, 1).map_err(|e| e.to_string())?;
+    let (mut backend, _in_flags) = network
+        .backend_async(config, Arc::clone(&data))
+        .await
+        .map_err(|e| e.to_string())?;
+    let spec = network.spec;
     // The library's reason speaks in flags; the page says it in the link's terms.
     let browser = crate::adapter::browser_adapter().await;
     let (adapter, why) = crate::adapter::where_and_why(config.run.device, &backend.describe(), browser.as_deref());
