@@ -203,6 +203,7 @@ impl Config {
             start_step: 0,
             start_metrics: StepMetrics::default(),
             best_so_far: None,
+            eval_part: None,
         }
     }
 

@@ -9,7 +9,7 @@ use gpu_mlp::nn::optim::Schedule;
 use gpu_mlp::run::Run;
 use gpu_mlp::settings::Config;
 use gpu_mlp::settings::ScheduleKind;
-use gpu_mlp::training::backend::EvalSplit;
+use gpu_mlp::training::backend::{EvalSplit, Metrics};
 use gpu_mlp::training::train::{Event, Monitor};
 
 fn moments(v: &[f32]) -> (f64, f64, f32) {
@@ -222,6 +222,32 @@ fn early_stopping_on(device: &str) {
         best.val,
         "restored weights"
     );
+}
+
+#[test]
+fn a_held_out_split_scored_in_parts_is_the_split_scored_whole() {
+    let config = blobs_config("epochs = 1\nval_split = 0.3");
+    let mut run = Run::new(&config).expect("run builds");
+    run.train(&mut |_: Event<'_>| {}).expect("trains");
+    let backend = run.backend();
+    let len = backend.held_out_len(EvalSplit::Val).expect("a validation split");
+    let whole = backend.evaluate(EvalSplit::Val).expect("evaluates");
+    // Parts that are batch multiples keep every batch, so the sums are the same to the bit.
+    let part = 2 * backend.batch_size();
+    let mut steps = Vec::new();
+    for start in (0..len).step_by(part) {
+        steps.extend(
+            backend
+                .evaluate_part(EvalSplit::Val, start..(start + part).min(len))
+                .expect("a part"),
+        );
+    }
+    assert_eq!(Metrics::from_steps(&steps), whole);
+    let beyond = backend
+        .evaluate_part(EvalSplit::Val, len - 1..len + 1)
+        .unwrap_err()
+        .to_string();
+    assert!(beyond.contains("out of range for a held-out split of"), "{beyond}");
 }
 
 #[test]

@@ -218,3 +218,69 @@ fn files_in_a_named_subfolder_are_found() {
     write_dataset(&dir.path().join("mnist"), 3, 2, true);
     assert_eq!(load_mnist(dir.path()).expect("loads").train.len(), 3);
 }
+
+/// The four files of the fixture in `dir`, as stored, in `locate::FILES`' order.
+fn stored_files(dir: &Path) -> [(std::path::PathBuf, Vec<u8>); 4] {
+    gpu_mlp::data::locate::FILES.map(|base| {
+        let path = dir.join(format!("{base}.gz"));
+        let bytes = std::fs::read(&path).expect("fixture");
+        (path, bytes)
+    })
+}
+
+/// A page unpacks a file piece by piece, yielding between pieces: whatever the pieces, it gets
+/// what the command line gets at once, the checksum's verdict included (these fixtures are not
+/// the official files, so each is a warning).
+#[test]
+fn files_unpacked_piece_by_piece_are_the_files_unpacked_at_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_dataset(dir.path(), 300, 50, true);
+    // MNIST's files are checked by the MD5 of the .gz, Fashion-MNIST's by the SHA-256 of the
+    // contents.
+    for dataset in [DatasetName::Mnist, DatasetName::Fashion] {
+        let at_once = gpu_mlp::data::decode_idx_dataset(dataset, stored_files(dir.path()), false).expect("decodes");
+        assert_eq!(at_once.warnings.len(), 4, "{:?}", at_once.warnings);
+        for piece in [1, 7, 129, 4096] {
+            let unpacked = stored_files(dir.path())
+                .into_iter()
+                .enumerate()
+                .map(|(i, (path, bytes))| {
+                    let mut unpacking = gpu_mlp::data::Unpacking::new(dataset, i, &path);
+                    for part in bytes.chunks(piece) {
+                        unpacking.feed(part).expect("a piece");
+                    }
+                    unpacking.finish().expect("unpacks")
+                });
+            let unpacked: [gpu_mlp::data::Unpacked; 4] = unpacked.collect::<Vec<_>>().try_into().ok().expect("four");
+            let in_pieces = gpu_mlp::data::decode_unpacked(dataset, unpacked, false).expect("decodes");
+            assert_eq!(in_pieces.warnings, at_once.warnings, "{dataset:?}, pieces of {piece}");
+            assert_eq!(in_pieces.train.labels, at_once.train.labels, "pieces of {piece}");
+            assert_eq!(in_pieces.test.as_ref().map(|t| t.len()), Some(50));
+            match (&in_pieces.train.features, &at_once.train.features) {
+                (Features::U8(a), Features::U8(b)) => assert_eq!(a, b, "pieces of {piece}"),
+                other => panic!("expected u8 pixels, got {other:?}"),
+            }
+        }
+    }
+}
+
+/// A bomb fed piece by piece is stopped as the header says, as it is at once.
+#[test]
+fn a_gzip_bomb_fed_in_pieces_is_stopped_by_the_header() {
+    let mut body = encode(LABELS_MAGIC, &[16], &[1u8; 16]);
+    body.extend(std::iter::repeat_n(0u8, 1 << 20));
+    let bomb = gz(&body);
+    let mut inflater = idx::Inflater::new(Path::new("bomb.gz"));
+    let refused = bomb
+        .chunks(100)
+        .try_for_each(|piece| inflater.feed(piece))
+        .map(|_| inflater.finish());
+    let message = match refused {
+        Err(e) | Ok(Err(e)) => e.to_string(),
+        Ok(Ok(out)) => panic!("inflated {} bytes", out.len()),
+    };
+    assert!(
+        message.contains("inflates past the 24 bytes its header promises"),
+        "{message}"
+    );
+}

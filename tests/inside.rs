@@ -228,17 +228,7 @@ fn the_boundary_plot_regions_agree_with_predict_point() {
 
 #[test]
 fn explain_prints_a_gradient_equal_to_a_finite_difference() {
-    let args = [
-        "--dataset",
-        "blobs",
-        "--hidden",
-        "8",
-        "--batch-size",
-        "16",
-        "--seed",
-        "3",
-    ];
-    let out = gpu_mlp(&[&["explain", "--batch", "2"][..], &args].concat());
+    let out = gpu_mlp(&[&["explain", "--batch", "2"][..], &common::EXPLAINED_RUN].concat());
     let said = output_text(&out);
     assert!(out.status.success(), "{said}");
     for step in [
@@ -308,4 +298,39 @@ fn explain_prints_a_gradient_equal_to_a_finite_difference() {
             "dW1 value {k}: printed {shown}, finite difference {fd}"
         );
     }
+}
+
+/// `explain` names the tensor where the GPU strays furthest from the CPU, and a NaN there is
+/// the worst of all, never a pass.
+#[test]
+fn explain_names_the_largest_difference_and_a_nan_is_never_close() {
+    if common::gpu_or_skip("explain_names_the_largest_difference_and_a_nan_is_never_close").is_none() {
+        return;
+    }
+    let config = Config::resolve(
+        None,
+        &toml::toml! { dataset = "blobs" hidden = [8] batch_size = 16 seed = 3 },
+    )
+    .expect("config");
+    let mut explanation = gpu_mlp::insight::explain::explain(&config, 1).expect("explains");
+    let differences = explanation.differences();
+    let names: Vec<&str> = differences.iter().map(|(n, _)| n.as_str()).collect();
+    for name in common::STEP_TENSORS {
+        assert!(names.contains(&name), "{name} compared: {names:?}");
+    }
+    // The GPU fuses Z into its products' epilogues and never stores it: nothing to compare.
+    assert!(!names.contains(&"layer1.Z"), "{names:?}");
+    let (name, gap) = explanation.largest_difference().expect("a largest difference");
+    assert!(gap.is_finite() && gap <= 1e-5, "{name}: {gap}");
+    let worst = differences.iter().map(|(_, g)| *g).fold(0.0f32, f32::max);
+    assert_eq!(gap, worst);
+    assert!(explanation
+        .to_text()
+        .contains(&format!("largest difference between the GPU and the CPU: {name}")));
+    if let Ok(trace) = &mut explanation.gpu {
+        trace.deltas[0][3] = f32::NAN;
+    }
+    let (name, gap) = explanation.largest_difference().expect("a largest difference");
+    assert_eq!(name, "layer1.dZ");
+    assert!(gap.is_nan());
 }

@@ -1145,3 +1145,71 @@ fn a_picture_dropped_on_the_sketchpad_is_classified_as_predict_classifies_it() {
         );
     }
 }
+
+/// The first number after `label` in the line of `text` that holds it.
+fn number_after(text: &str, label: &str) -> f64 {
+    let line = text
+        .lines()
+        .find(|l| l.contains(label))
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"));
+    let after = &line[line.find(label).expect("found") + label.len()..];
+    let number: String = after
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e'))
+        .collect();
+    number
+        .parse()
+        .unwrap_or_else(|_| panic!("no number after {label:?} in {line:?}"))
+}
+
+#[test]
+fn one_step_is_explained_with_the_gpus_values_beside_the_cpus() {
+    if !prerequisites("one_step_is_explained_with_the_gpus_values_beside_the_cpus") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (_server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.go(&format!("{address}/?dataset=blobs&hidden=8&batch_size=16&seed=3"));
+    browser.wait_for_state("idle");
+    browser.run("document.getElementById('explain-batch').value = '1'; return null;");
+    browser.click("explain");
+    let start = Instant::now();
+    let summary = loop {
+        let summary = browser.run(
+            "const s = document.getElementById('explain-summary'); \
+             return {state: s.dataset.state, largest: s.dataset.largest, gap: s.dataset.gap, text: s.textContent};",
+        );
+        if summary["state"] == "done" || summary["state"] == "error" {
+            break summary;
+        }
+        assert!(start.elapsed() < STATE_DEADLINE, "never explained: {summary}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(summary["state"], "done", "{summary}");
+    // On the browser's WebGPU (SwiftShader here), within the kernels' parity tolerance.
+    let gap: f64 = summary["gap"].as_str().and_then(|g| g.parse().ok()).expect("a gap");
+    assert!(gap <= 1e-5, "{summary}");
+    let tensors = browser
+        .run("return [...document.querySelectorAll('#explain-tensors td:first-child')].map(td => td.textContent);");
+    let tensors: Vec<String> = serde_json::from_value(tensors).expect("names");
+    for name in common::STEP_TENSORS {
+        assert!(tensors.iter().any(|t| t == name), "{name} in {tensors:?}");
+    }
+    assert!(
+        tensors.iter().any(|t| Some(t.as_str()) == summary["largest"].as_str()),
+        "{summary}"
+    );
+    // The CPU reference's numbers are the command line's.
+    let page = browser.text("explain-text");
+    let native = common::gpu_mlp(&[&["explain", "--batch", "1"][..], &common::EXPLAINED_RUN].concat());
+    let native = common::output_text(&native);
+    for label in ["mean loss over the batch L =", "‖dW1‖ =", "‖dW2‖ ="] {
+        let (on_page, natively) = (number_after(&page, label), number_after(&native, label));
+        assert!(
+            (on_page - natively).abs() <= 1e-5 * natively.abs().max(1.0),
+            "{label} {on_page} on the page, {natively} natively"
+        );
+    }
+}

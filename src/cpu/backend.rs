@@ -1,5 +1,6 @@
 //! The CPU reference as a full backend: `--device cpu`.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -12,7 +13,7 @@ use crate::nn::dropout::{fold_seed, Dropout};
 use crate::nn::model::{Loss, MlpSpec, ParamLayout};
 use crate::nn::optim::Optimizer;
 use crate::training::backend::{
-    check_order, check_params_len, check_setup, Backend, DispatchStats, EvalSplit, Metrics, StepMetrics, StepTrace,
+    check_order, check_params_len, check_part, check_setup, Backend, DispatchStats, EvalSplit, StepMetrics, StepTrace,
     TrainOptions,
 };
 use crate::training::diagnostics::RawDiagnostics;
@@ -183,12 +184,17 @@ impl Backend for CpuBackend {
         rayon::scope(|_| self.run_steps(order, lrs))
     }
 
-    fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics> {
+    fn held_out_len(&self, split: EvalSplit) -> Result<usize> {
+        Ok(split.of(&self.data)?.len())
+    }
+
+    fn evaluate_part(&mut self, split: EvalSplit, samples: Range<usize>) -> Result<Vec<StepMetrics>> {
         let data = Arc::clone(&self.data);
         let split = split.of(&data)?;
+        check_part(&samples, split.len())?;
         let units = self.layout.layers[self.layout.layers.len() - 1].fan_out;
         let mut scratch = vec![0.0f32; self.batch_size * units];
-        let indices: Vec<u32> = (0..split.len() as u32).collect();
+        let indices: Vec<u32> = (samples.start as u32..samples.end as u32).collect();
         let mut steps = Vec::new();
         for batch in indices.chunks(self.batch_size) {
             self.gather(split, batch);
@@ -208,7 +214,7 @@ impl Backend for CpuBackend {
                 samples: batch.len() as u32,
             });
         }
-        Ok(Metrics::from_steps(&steps))
+        Ok(steps)
     }
 
     fn parameters(&mut self) -> Result<Vec<f32>> {

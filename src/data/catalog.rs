@@ -184,14 +184,143 @@ fn load_idx_dataset(dataset: DatasetName, opts: &LoadOptions) -> Result<Splits> 
 /// from: a path, or a URL in a browser), in [`locate::FILES`]' order, each compared with its
 /// official checksum on the way: a mismatch is an error when `strict`, else a warning.
 pub fn decode_idx_dataset(dataset: DatasetName, files: [(PathBuf, Vec<u8>); 4], strict: bool) -> Result<Splits> {
+    let mut unpacked = Vec::with_capacity(4);
+    for (i, (path, file)) in files.into_iter().enumerate() {
+        let mut unpacking = Unpacking::new(dataset, i, &path);
+        unpacking.feed(&file)?;
+        unpacked.push(unpacking.finish()?);
+    }
+    let unpacked: [Unpacked; 4] = unpacked.try_into().map_err(|_| Error::DatasetMismatch {
+        name: dataset.as_str().into(),
+        detail: "expected four files".into(),
+    })?;
+    decode_unpacked(dataset, unpacked, strict)
+}
+
+/// One dataset file unpacked and checked piece by piece: what [`decode_idx_dataset`] does to
+/// each file at once, for a host that must yield between pieces (a web page).
+pub struct Unpacking {
+    path: PathBuf,
+    check: Option<Check>,
+    /// Set by the first piece: gzip, inflated as it comes; else kept as it is.
+    inflater: Option<Option<idx::Inflater>>,
+    kept: Vec<u8>,
+    /// The file's MD5 as it comes, when that is its check.
+    md5_of_file: Option<Md5>,
+    /// The contents' SHA-256 as they come, when that is the check, and how many bytes it took.
+    sha256_of_contents: Option<(Sha256, usize)>,
+}
+
+/// A dataset file's contents (decompressed) with what its checksum said.
+pub struct Unpacked {
+    path: PathBuf,
+    contents: Vec<u8>,
+    /// `Err(what was found)` when it is not the official file.
+    official: std::result::Result<(), String>,
+}
+
+impl Unpacking {
+    /// The dataset's file number `index` (in [`locate::FILES`]' order), named `path` in messages.
+    pub fn new(dataset: DatasetName, index: usize, path: &Path) -> Unpacking {
+        Unpacking::checked(path, sources(dataset).map(|(_, checks)| checks[index]))
+    }
+
+    fn checked(path: &Path, check: Option<Check>) -> Unpacking {
+        Unpacking {
+            path: path.into(),
+            check,
+            inflater: None,
+            kept: Vec::new(),
+            md5_of_file: matches!(check, Some(Check::Md5OfGz(_))).then(Md5::new),
+            sha256_of_contents: matches!(check, Some(Check::Sha256OfRaw(_))).then(|| (Sha256::new(), 0)),
+        }
+    }
+
+    /// The next piece of the file as stored.
+    pub fn feed(&mut self, piece: &[u8]) -> Result<()> {
+        if piece.is_empty() {
+            return Ok(());
+        }
+        if let Some(md5) = &mut self.md5_of_file {
+            md5.update(piece);
+        }
+        let start;
+        let mut piece = piece;
+        if self.inflater.is_none() {
+            // Whether the file is gzip shows in its first two bytes: kept until they are in.
+            self.kept.extend_from_slice(piece);
+            if self.kept.len() < 2 {
+                return Ok(());
+            }
+            self.inflater = Some(is_gzip(&self.kept).then(|| idx::Inflater::new(&self.path)));
+            start = std::mem::take(&mut self.kept);
+            piece = &start;
+        }
+        let contents = match &mut self.inflater {
+            Some(Some(inflater)) => {
+                inflater.feed(piece)?;
+                inflater.inflated()
+            }
+            _ => {
+                self.kept.extend_from_slice(piece);
+                &self.kept
+            }
+        };
+        if let Some((sha, hashed)) = &mut self.sha256_of_contents {
+            sha.update(&contents[*hashed..]);
+            *hashed = contents.len();
+        }
+        Ok(())
+    }
+
+    /// The file's contents once every piece was fed.
+    pub fn finish(self) -> Result<Unpacked> {
+        let (gzipped, contents) = match self.inflater {
+            Some(Some(inflater)) => (true, inflater.finish()?),
+            _ => (false, self.kept),
+        };
+        // An uncompressed file cannot be held to the MD5 of its `.gz` and passes that check.
+        let found = match (self.check, self.md5_of_file, self.sha256_of_contents) {
+            (Some(Check::Md5OfGz(md5)), Some(file), _) if gzipped => Some((md5, hex(&file.finalize()))),
+            (Some(Check::Sha256OfRaw(sha)), _, Some((mut so_far, hashed))) => {
+                // Finishing the stream may have inflated its last bytes.
+                so_far.update(&contents[hashed..]);
+                Some((sha, hex(&so_far.finalize())))
+            }
+            _ => None,
+        };
+        let official = match found {
+            Some((expected, found)) if found != expected => Err(format!("checksum {found}, expected {expected}")),
+            _ => Ok(()),
+        };
+        Ok(Unpacked {
+            path: self.path,
+            contents,
+            official,
+        })
+    }
+}
+
+/// [`decode_idx_dataset`] from its four files already unpacked.
+pub fn decode_unpacked(dataset: DatasetName, files: [Unpacked; 4], strict: bool) -> Result<Splits> {
     let name = dataset.as_str();
-    let checks = sources(dataset).map(|(_, checks)| checks);
     let mut warnings = Vec::new();
     let mut contents = Vec::with_capacity(4);
-    for (i, (path, file)) in files.into_iter().enumerate() {
-        let check = checks.map(|c| c[i]);
-        let unpacked = unpack_checked(dataset, &path, file, check, strict, &mut warnings)?;
-        contents.push((path, unpacked));
+    for file in files {
+        if let Err(detail) = file.official {
+            let message = format!(
+                "{}: {detail}: not the official file (damaged download?)",
+                file.path.display()
+            );
+            if strict {
+                return Err(Error::DatasetMismatch {
+                    name: name.into(),
+                    detail: format!("{message}; rejected by --strict-data"),
+                });
+            }
+            warnings.push(message);
+        }
+        contents.push((file.path, file.contents));
     }
     let [train_images, train_labels, test_images, test_labels] = <[(PathBuf, Vec<u8>); 4]>::try_from(contents)
         .map_err(|_| Error::DatasetMismatch {
@@ -217,38 +346,6 @@ pub fn decode_idx_dataset(dataset: DatasetName, files: [(PathBuf, Vec<u8>); 4], 
         warnings,
         table: None,
     })
-}
-
-/// A dataset file's contents, decompressed, compared with its official checksum (see
-/// `sources`): a mismatch is an error when `strict`, else a warning.
-fn unpack_checked(
-    dataset: DatasetName,
-    path: &Path,
-    file: Vec<u8>,
-    check: Option<Check>,
-    strict: bool,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<u8>> {
-    let unpacked = match idx::is_gzip(&file) {
-        true => Some(idx::gunzip_file(path, &file)?),
-        false => None,
-    };
-    let contents = unpacked.as_deref().unwrap_or(&file);
-    if let Some(detail) = check.and_then(|c| verify_contents(&file, contents, c).err()) {
-        let message = format!(
-            "{}: {detail}: not the official file (damaged download?)",
-            path.display()
-        );
-        if strict {
-            return Err(Error::DatasetMismatch {
-                name: dataset.as_str().into(),
-                detail: format!("{message}; rejected by --strict-data"),
-            });
-        }
-        warnings.push(message);
-    }
-    // Parsing takes the decompressed bytes (or the file itself when it was not compressed).
-    Ok(unpacked.unwrap_or(file))
 }
 
 /// Reads one images/labels pair and checks they agree with each other and the class count.
@@ -323,31 +420,16 @@ pub fn sources(name: DatasetName) -> Option<(&'static str, [Check; 4])> {
 }
 
 /// `Ok(())` when a file's bytes (gzip-compressed or not) pass `check`, else what was found.
+/// An uncompressed file cannot be held to the MD5 of its `.gz` and passes that check.
 #[cfg(feature = "download")]
 pub fn verify(file: &[u8], check: Check) -> std::result::Result<(), String> {
-    let unpacked;
-    use super::idx::gunzip_file;
-    let contents = if is_gzip(file) {
-        // Inflated no further than its IDX header promises: a downloaded bomb stops there.
-        unpacked = gunzip_file(Path::new("download"), file).map_err(|e| format!("not a valid IDX gzip file ({e})"))?;
-        &unpacked[..]
-    } else {
-        file
-    };
-    verify_contents(file, contents, check)
-}
-
-/// [`verify`] for a file (`file`, as stored) whose decompressed `contents` are already at hand.
-/// An uncompressed file cannot be held to the MD5 of its `.gz` and passes that check.
-pub fn verify_contents(file: &[u8], contents: &[u8], check: Check) -> std::result::Result<(), String> {
-    let (expected, found) = match check {
-        Check::Md5OfGz(_) if !is_gzip(file) => return Ok(()),
-        Check::Md5OfGz(md5) => (md5, hex(&Md5::digest(file))),
-        Check::Sha256OfRaw(sha) => (sha, hex(&Sha256::digest(contents))),
-    };
-    if found == expected {
-        Ok(())
-    } else {
-        Err(format!("checksum {found}, expected {expected}"))
-    }
+    // Inflated no further than its IDX header promises: a downloaded bomb stops there.
+    let mut unpacking = Unpacking::checked(Path::new("download"), Some(check));
+    unpacking
+        .feed(file)
+        .map_err(|e| format!("not a valid IDX gzip file ({e})"))?;
+    let unpacked = unpacking
+        .finish()
+        .map_err(|e| format!("not a valid IDX gzip file ({e})"))?;
+    unpacked.official
 }

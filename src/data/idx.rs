@@ -4,8 +4,8 @@
 //! number of dimensions, then one big-endian u32 per dimension, then the elements.
 //! Images use magic 2051 (3 dims: count, rows, cols), labels 2049 (1 dim: count).
 
-use std::io::Read;
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -30,45 +30,144 @@ pub fn is_gzip(bytes: &[u8]) -> bool {
 /// header first and then no more than the header promises: a stream that inflates past that
 /// (a decompression bomb) is refused as soon as it does, before it can take the memory.
 pub fn gunzip_file(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
-    let bad = |field: &'static str, detail: String| Error::Idx {
-        path: path.into(),
-        field,
-        detail,
-    };
-    let unreadable = |e: std::io::Error| bad("gzip stream", format!("cannot decompress: {e}"));
-    let mut stream = flate2::read::MultiGzDecoder::new(bytes);
-    let mut out = vec![0u8; 4];
-    stream.read_exact(&mut out).map_err(unreadable)?;
-    let ndims = usize::from(out[3]);
-    out.resize(4 + 4 * ndims, 0);
-    stream.read_exact(&mut out[4..]).map_err(unreadable)?;
-    let header = out.len() as u64;
-    let promised = out[4..]
-        .chunks_exact(4)
-        .map(|d| u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
-        .try_fold(1u64, |elements, dim| elements.checked_mul(dim))
-        .and_then(|elements| elements.checked_add(header))
-        .filter(|&total| total <= crate::files::MAX_DATA_FILE_BYTES)
-        .ok_or_else(|| {
-            bad(
-                "dimensions",
-                format!(
-                    "promise more than the {} bytes a dataset file may hold",
-                    crate::files::MAX_DATA_FILE_BYTES
-                ),
-            )
-        })?;
-    stream
-        .take(promised - header + 1)
-        .read_to_end(&mut out)
-        .map_err(unreadable)?;
-    if out.len() as u64 > promised {
-        return Err(bad(
-            "data length",
-            format!("the compressed stream inflates past the {promised} bytes its header promises"),
-        ));
+    let mut inflater = Inflater::new(path);
+    inflater.feed(bytes)?;
+    inflater.finish()
+}
+
+/// A gzip-compressed IDX file inflated piece by piece, as [`gunzip_file`] inflates it at once:
+/// for a host that must yield between pieces (a web page).
+pub struct Inflater {
+    path: PathBuf,
+    decoder: flate2::write::MultiGzDecoder<Promised>,
+}
+
+impl Inflater {
+    pub fn new(path: &Path) -> Inflater {
+        Inflater {
+            path: path.into(),
+            decoder: flate2::write::MultiGzDecoder::new(Promised::default()),
+        }
     }
-    Ok(out)
+
+    /// The next piece of the compressed file.
+    pub fn feed(&mut self, piece: &[u8]) -> Result<()> {
+        match self.decoder.write_all(piece) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.error(e)),
+        }
+    }
+
+    /// What the pieces fed so far inflated to.
+    pub fn inflated(&self) -> &[u8] {
+        &self.decoder.get_ref().out
+    }
+
+    /// The whole file inflated, once every piece was fed.
+    pub fn finish(mut self) -> Result<Vec<u8>> {
+        if let Err(e) = self.decoder.try_finish() {
+            return Err(self.error(e));
+        }
+        let path = self.path.clone();
+        let inflated = self.decoder.finish().map_err(|e| Inflater::unreadable(&path, e))?;
+        match inflated.promised {
+            Some(_) => Ok(inflated.out),
+            None => Err(Inflater::unreadable(
+                &path,
+                std::io::Error::from(std::io::ErrorKind::UnexpectedEof),
+            )),
+        }
+    }
+
+    /// What went wrong: the header's guard, or else the gzip stream itself.
+    fn error(&mut self, e: std::io::Error) -> Error {
+        match self.decoder.get_mut().fault.take() {
+            Some((field, detail)) => Error::Idx {
+                path: self.path.clone(),
+                field,
+                detail,
+            },
+            None => Inflater::unreadable(&self.path, e),
+        }
+    }
+
+    fn unreadable(path: &Path, e: std::io::Error) -> Error {
+        Error::Idx {
+            path: path.into(),
+            field: "gzip stream",
+            detail: format!("cannot decompress: {e}"),
+        }
+    }
+}
+
+/// The inflated bytes, keeping none past what the IDX header at their start promises.
+#[derive(Default)]
+struct Promised {
+    out: Vec<u8>,
+    /// The header's length plus its elements, once the header is in.
+    promised: Option<u64>,
+    /// Why the stream was refused (a field and what was wrong with it).
+    fault: Option<(&'static str, String)>,
+}
+
+impl Promised {
+    /// The file's promised length when its header is complete.
+    fn promise(&self) -> std::result::Result<Option<u64>, (&'static str, String)> {
+        let Some(&ndims) = self.out.get(3) else {
+            return Ok(None);
+        };
+        let header = 4 + 4 * usize::from(ndims);
+        let Some(dims) = self.out.get(4..header) else {
+            return Ok(None);
+        };
+        dims.chunks_exact(4)
+            .map(|d| u64::from(u32::from_be_bytes([d[0], d[1], d[2], d[3]])))
+            .try_fold(1u64, |elements, dim| elements.checked_mul(dim))
+            .and_then(|elements| elements.checked_add(header as u64))
+            .filter(|&total| total <= crate::files::MAX_DATA_FILE_BYTES)
+            .map(Some)
+            .ok_or_else(|| {
+                (
+                    "dimensions",
+                    format!(
+                        "promise more than the {} bytes a dataset file may hold",
+                        crate::files::MAX_DATA_FILE_BYTES
+                    ),
+                )
+            })
+    }
+}
+
+impl Write for Promised {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // The decoder writes at most its buffer's worth at a time, so a bomb is stopped within
+        // one buffer of its promise.
+        self.out.extend_from_slice(buf);
+        let refused = |me: &mut Promised, fault: (&'static str, String)| {
+            me.fault = Some(fault);
+            Err(std::io::Error::other("refused by the IDX header"))
+        };
+        if self.promised.is_none() {
+            match self.promise() {
+                Ok(promised) => self.promised = promised,
+                Err(fault) => return refused(self, fault),
+            }
+        }
+        match self.promised {
+            Some(promised) if self.out.len() as u64 > promised => refused(
+                self,
+                (
+                    "data length",
+                    format!("the compressed stream inflates past the {promised} bytes its header promises"),
+                ),
+            ),
+            _ => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Inflates `raw` when it is gzip (`path` names it in errors).

@@ -12,7 +12,9 @@ pub mod table;
 mod catalog;
 
 use crate::error::{Error, Result};
-pub use catalog::{decode_idx_dataset, idx_files, load, DatasetName, LoadOptions};
+pub use catalog::{
+    decode_idx_dataset, decode_unpacked, idx_files, load, DatasetName, LoadOptions, Unpacked, Unpacking,
+};
 pub use synthetic::{blobs, circle, spiral, synthetic_images, xor};
 
 /// Sample features, stored as compactly as their source allows. Images stay u8 so that the
@@ -205,10 +207,19 @@ impl StoredRange {
 impl Features {
     /// The smallest and largest stored value ((0, 0) when empty).
     fn range(&self) -> (f32, f32) {
-        let fold = |(lo, hi): (f32, f32), x: f32| (lo.min(x), hi.max(x));
         let (lo, hi) = match self {
-            Features::U8(v) => v.iter().map(|&x| f32::from(x)).fold((f32::MAX, f32::MIN), fold),
-            Features::F32(v) => v.iter().copied().fold((f32::MAX, f32::MIN), fold),
+            // In whole bytes: several times faster than through f32 (48 ms in wasm for 10,000
+            // images that way, the page's longest task).
+            Features::U8(v) => {
+                let (lo, hi) = v.iter().fold((u8::MAX, u8::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+                match lo > hi {
+                    true => (f32::MAX, f32::MIN),
+                    false => (f32::from(lo), f32::from(hi)),
+                }
+            }
+            Features::F32(v) => v
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x))),
         };
         if lo > hi {
             (0.0, 0.0)

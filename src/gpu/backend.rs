@@ -1,6 +1,7 @@
 //! The GPU backend: every buffer of the run allocated once, every bind group built once, and
 //! many training steps recorded into one compute pass with one readback of metrics at the end.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,8 +24,8 @@ use crate::nn::model::{MlpSpec, ParamLayout, Product};
 use crate::nn::optim::Optimizer;
 pub use crate::nn::step::StepDispatch;
 use crate::training::backend::{
-    check_order, check_params_len, check_setup, missing_val_split, Backend, DispatchStats, EvalSplit, Metrics, Pending,
-    StepMetrics, StepTrace, TrainOptions,
+    check_order, check_params_len, check_part, check_setup, missing_val_split, Backend, DispatchStats, EvalSplit,
+    Pending, StepMetrics, StepTrace, TrainOptions,
 };
 use crate::training::diagnostics::RawDiagnostics;
 
@@ -527,7 +528,7 @@ impl GpuBackend {
         self.ctx
             .queue
             .write_buffer(&self.buffers.train_order, 0, bytemuck::cast_slice(order));
-        let infos = self.plan(order.len(), Some(lrs));
+        let infos = self.plan(0..order.len(), Some(lrs));
         let (steps, dispatches) = self.run_steps(&infos, &self.train_ops(), true, timestamps).await?;
         self.stat_samples += order.len() as u64;
         let mut stats = self.stats.get();
@@ -556,7 +557,25 @@ impl GpuBackend {
 
     /// The steps covering `len` samples in batches, starting at sample 0 of the order buffer;
     /// training steps (with `lrs`) advance the optimizer's step count.
-    fn plan(&mut self, len: usize, lrs: Option<&[f32]>) -> Vec<StepInfo> {
+    /// The first `len` f32s of `buffer`, read back.
+    async fn read_f32s(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>> {
+        Ok(bytemuck::pod_collect_to_vec(
+            &self.ctx.read_back_async(buffer, (len * 4) as u64).await?,
+        ))
+    }
+
+    /// The held-out split `split`: its length and how its samples are gathered.
+    fn eval_set(&self, split: EvalSplit) -> Result<&(EvalSplit, usize, GatherBinding)> {
+        self.eval_sets
+            .iter()
+            .find(|(s, _, _)| *s == split)
+            .ok_or_else(missing_val_split)
+    }
+
+    /// One step's settings per batch of the positions `samples` in the gather order (a step's
+    /// `lrs` when training, none when scoring).
+    fn plan(&mut self, samples: Range<usize>, lrs: Option<&[f32]>) -> Vec<StepInfo> {
+        let len = samples.len();
         (0..len.div_ceil(self.batch_size))
             .map(|s| {
                 let (lr, update, dropout) = match lrs {
@@ -567,7 +586,7 @@ impl GpuBackend {
                     None => (0.0, self.optimizer.step(1, 0.0), 0.0),
                 };
                 StepInfo {
-                    first: (s * self.batch_size) as u32,
+                    first: (samples.start + s * self.batch_size) as u32,
                     rows: (len - s * self.batch_size).min(self.batch_size) as u32,
                     slot: s as u32,
                     lr,
@@ -586,34 +605,7 @@ impl GpuBackend {
 
 impl Backend for GpuBackend {
     fn trace_step(&mut self, batch: &[u32], lr: f32) -> Result<StepTrace> {
-        check_order(batch, self.train_len, &[lr], self.batch_size)?;
-        pollster::block_on(self.train_submit(batch, &[lr], None))?;
-        let read = |buffer: &wgpu::Buffer, len: usize| -> Result<Vec<f32>> {
-            Ok(bytemuck::pod_collect_to_vec(
-                &self.ctx.read_back(buffer, (len * 4) as u64)?,
-            ))
-        };
-        let rows = batch.len();
-        let b = &self.buffers;
-        let widths = self.layout.widths();
-        Ok(StepTrace {
-            acts: b
-                .acts
-                .iter()
-                .zip(&widths)
-                .map(|(a, w)| read(a, rows * w))
-                .collect::<Result<_>>()?,
-            deltas: b
-                .deltas
-                .iter()
-                .zip(&widths[1..])
-                .map(|(d, w)| read(d, rows * w))
-                .collect::<Result<_>>()?,
-            grads: read(&b.grads, self.layout.len)?,
-            params: read(&b.params, self.layout.len)?,
-            // Fused into the products' epilogues: never stored.
-            pre_activations: None,
-        })
+        pollster::block_on(self.trace_step_async(batch, lr))
     }
 
     fn describe(&self) -> String {
@@ -629,8 +621,13 @@ impl Backend for GpuBackend {
         pollster::block_on(self.train_steps_async(order, lrs))
     }
 
-    fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics> {
-        pollster::block_on(self.evaluate_async(split))
+    fn held_out_len(&self, split: EvalSplit) -> Result<usize> {
+        let (_, len, _) = self.eval_set(split)?;
+        Ok(*len)
+    }
+
+    fn evaluate_part(&mut self, split: EvalSplit, samples: Range<usize>) -> Result<Vec<StepMetrics>> {
+        pollster::block_on(self.evaluate_part_async(split, samples))
     }
 
     fn dispatch_stats(&self) -> DispatchStats {
@@ -683,31 +680,45 @@ impl Backend for GpuBackend {
         })
     }
 
-    fn evaluate_async(&mut self, split: EvalSplit) -> Pending<'_, Metrics> {
+    fn evaluate_part_async(&mut self, split: EvalSplit, samples: Range<usize>) -> Pending<'_, Vec<StepMetrics>> {
         Box::pin(async move {
-            let index = self
-                .eval_sets
-                .iter()
-                .position(|(s, _, _)| *s == split)
-                .ok_or_else(missing_val_split)?;
-            let infos = self.plan(self.eval_sets[index].1, None);
-            let forward = self.step_ops(
-                &crate::nn::step::forward_pass(self.layers.len()),
-                &self.eval_sets[index].2,
-            );
+            check_part(&samples, self.held_out_len(split)?)?;
+            let infos = self.plan(samples, None);
+            let (_, _, gather) = self.eval_set(split)?;
+            let forward = self.step_ops(&crate::nn::step::forward_pass(self.layers.len()), gather);
             let (steps, _) = self.run_steps(&infos, &forward, false, None).await?;
-            Ok(Metrics::from_steps(&steps))
+            Ok(steps)
+        })
+    }
+
+    fn trace_step_async<'a>(&'a mut self, batch: &'a [u32], lr: f32) -> Pending<'a, StepTrace> {
+        Box::pin(async move {
+            check_order(batch, self.train_len, &[lr], self.batch_size)?;
+            self.train_submit(batch, &[lr], None).await?;
+            let rows = batch.len();
+            let widths = self.layout.widths();
+            let b = &self.buffers;
+            let mut acts = Vec::with_capacity(widths.len());
+            for (a, w) in b.acts.iter().zip(&widths) {
+                acts.push(self.read_f32s(a, rows * w).await?);
+            }
+            let mut deltas = Vec::with_capacity(widths.len() - 1);
+            for (d, w) in b.deltas.iter().zip(&widths[1..]) {
+                deltas.push(self.read_f32s(d, rows * w).await?);
+            }
+            Ok(StepTrace {
+                acts,
+                deltas,
+                grads: self.read_f32s(&b.grads, self.layout.len).await?,
+                params: self.read_f32s(&b.params, self.layout.len).await?,
+                // Fused into the products' epilogues: never stored.
+                pre_activations: None,
+            })
         })
     }
 
     fn parameters_async(&mut self) -> Pending<'_, Vec<f32>> {
-        Box::pin(async move {
-            let raw = self
-                .ctx
-                .read_back_async(&self.buffers.params, (self.layout.len * 4) as u64)
-                .await?;
-            Ok(bytemuck::pod_collect_to_vec(&raw))
-        })
+        Box::pin(async move { self.read_f32s(&self.buffers.params, self.layout.len).await })
     }
 
     fn optimizer_state_async(&mut self) -> Pending<'_, (Vec<f32>, u64)> {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::checkpoint::Checkpoint;
 use crate::cpu::net::{forward, Workspace};
 use crate::cpu::ops::{loss_and_grad, sigmoid};
+use std::ops::Range;
 use std::path::Path;
 
 use crate::data::{load, Dataset, DatasetName, Splits};
@@ -25,13 +26,19 @@ pub fn outputs(checkpoint: &Checkpoint, data: &Dataset) -> Result<Vec<f32>> {
 
 /// The outputs of the network `spec` with parameters `params` for every sample of `data`.
 pub fn outputs_of(spec: &MlpSpec, params: &[f32], data: &Dataset) -> Vec<f32> {
+    outputs_of_part(spec, params, data, 0..data.len())
+}
+
+/// [`outputs_of`] for the samples `samples` of `data` only (within it): a host that must stay
+/// responsive computes a large split part by part.
+pub fn outputs_of_part(spec: &MlpSpec, params: &[f32], data: &Dataset, samples: Range<usize>) -> Vec<f32> {
     let layout = ParamLayout::new(spec);
     let units = spec.outputs();
     let batch = (ACTIVATION_BUDGET / spec.sizes.iter().sum::<usize>().max(1)).clamp(1, BATCH);
     let mut ws = Workspace::<f32>::new(&layout, batch);
-    let mut out = Vec::with_capacity(data.len() * units);
-    for start in (0..data.len()).step_by(batch) {
-        let rows = batch.min(data.len() - start);
+    let mut out = Vec::with_capacity(samples.len() * units);
+    for start in samples.clone().step_by(batch) {
+        let rows = batch.min(samples.end - start);
         for r in 0..rows {
             data.write_row(start + r, &mut ws.acts[0][r * data.dim..(r + 1) * data.dim]);
         }
@@ -266,9 +273,15 @@ pub fn evaluate_params(spec: &MlpSpec, params: &[f32], names: &[String], data: &
         3 * 4 * data.len() as u128 * names.len().max(units) as u128,
         crate::memory::available_bytes(),
     )?;
-    let outputs = outputs_of(spec, params, data);
+    Ok(evaluate_outputs(spec, names, data, &outputs_of(spec, params, data)))
+}
+
+/// [`evaluate_params`] from the network's `outputs` for every sample of `data` (as
+/// [`outputs_of`] gives them).
+pub fn evaluate_outputs(spec: &MlpSpec, names: &[String], data: &Dataset, outputs: &[f32]) -> Evaluation {
+    let units = spec.outputs();
     let mut scratch = vec![0.0f32; outputs.len()];
-    let loss = loss_and_grad(spec.loss, &outputs, &data.labels, None, data.len(), units, &mut scratch);
+    let loss = loss_and_grad(spec.loss, outputs, &data.labels, None, data.len(), units, &mut scratch);
     let mut confusion = vec![vec![0u64; names.len()]; names.len()];
     for (row, &label) in outputs.chunks_exact(units).zip(&data.labels) {
         confusion[label as usize][predicted_class(spec.loss, row)] += 1;
@@ -300,13 +313,13 @@ pub fn evaluate_params(spec: &MlpSpec, params: &[f32], names: &[String], data: &
     let present: Vec<&ClassScores> = classes.iter().filter(|c| c.support > 0).collect();
     let mean = |f: fn(&ClassScores) -> f64| present.iter().map(|c| f(c)).sum::<f64>() / present.len().max(1) as f64;
     let n = data.len().max(1) as f64;
-    let probabilities = all_probabilities(spec.loss, &outputs, units);
+    let probabilities = all_probabilities(spec.loss, outputs, units);
     let roc_curve = (names.len() == 2).then(|| {
         let scores: Vec<f32> = probabilities.iter().map(|p| p[1]).collect();
         let positive: Vec<bool> = data.labels.iter().map(|&l| l == 1).collect();
         roc_curve(&scores, &positive)
     });
-    Ok(Evaluation {
+    Evaluation {
         samples: data.len(),
         loss: loss.loss_sum / n,
         accuracy: f64::from(loss.correct) / n,
@@ -318,7 +331,7 @@ pub fn evaluate_params(spec: &MlpSpec, params: &[f32], names: &[String], data: &
         roc_curve,
         confusion,
         classes,
-    })
+    }
 }
 
 /// The most classes whose confusion matrix is printed as text (a column each).

@@ -24,16 +24,18 @@ const SHOWN: usize = 3;
 
 /// What the CPU reference computed for the batch, step by step.
 pub struct CpuTrace {
-    /// `acts[0]`: the input batch; `acts[l + 1]`: layer `l`'s output after its activation.
-    pub acts: Vec<Vec<f32>>,
-    /// Each layer's pre-activation `Z = X·Wᵀ + b`.
-    pub pre_activations: Vec<Vec<f32>>,
-    /// `deltas[l]`: ∂L/∂Z of layer `l`.
-    pub deltas: Vec<Vec<f32>>,
-    pub grads: Vec<f32>,
+    /// Every tensor of the step (the pre-activations `Z = X·Wᵀ + b` included).
+    pub step: StepTrace,
     pub params_before: Vec<f32>,
-    pub params_after: Vec<f32>,
+    /// The batch's mean loss.
     pub loss: f64,
+}
+
+impl CpuTrace {
+    /// Layer `l`'s pre-activation `Z`.
+    fn pre_activation(&self, l: usize) -> &[f32] {
+        self.step.pre_activations.as_ref().map_or(&[], |z| &z[l])
+    }
 }
 
 /// One mini-batch explained.
@@ -53,6 +55,12 @@ pub struct Explanation {
 /// masks (a hash of the seed, the step and the unit), so they compute the same step.
 pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     let data = Arc::new(config.load_data()?);
+    pollster::block_on(explain_async(config, data, batch))
+}
+
+/// [`explain`] on `config`'s data already loaded (as [`Config::load_data`] gives them), every
+/// GPU readback awaited: a web page explains a step this way.
+pub async fn explain_async(config: &Config, data: Arc<Splits>, batch: usize) -> Result<Explanation> {
     // The CPU's step and the GPU's (in host memory on a software adapter), each with the
     // values it prints.
     let Start { spec, params } = start(config, &data, None, 3)?;
@@ -73,10 +81,12 @@ pub fn explain(config: &Config, batch: usize) -> Result<Explanation> {
     let lr = config.lr_schedule(steps).lr(0, batch);
     let opts = config.train_options();
     let cpu = cpu_trace(&spec, &data, &samples, &params, lr, &opts)?;
-    let gpu = GpuContext::on(AdapterChoice::Any, config.run.backend)
-        .and_then(|ctx| GpuBackend::new(ctx, &spec, &params, Arc::clone(&data), &opts))
-        .and_then(|mut gpu| gpu.trace_step(&samples, lr))
-        .map_err(|e| e.to_string());
+    let gpu = async {
+        let ctx = GpuContext::open(AdapterChoice::Any, config.run.backend).await?;
+        let mut gpu = GpuBackend::new(ctx, &spec, &params, Arc::clone(&data), &opts)?;
+        gpu.trace_step_async(&samples, lr).await
+    };
+    let gpu = gpu.await.map_err(|e| e.to_string());
     Ok(Explanation {
         labels: samples.iter().map(|&i| data.train.labels[i as usize]).collect(),
         spec,
@@ -104,12 +114,8 @@ fn cpu_trace(
     let mut scratch = vec![0.0; logits.len()];
     let loss = loss_and_grad(spec.loss, logits, &labels, None, rows, spec.outputs(), &mut scratch);
     Ok(CpuTrace {
-        pre_activations: step.pre_activations.clone().unwrap_or_default(),
-        acts: step.acts,
-        deltas: step.deltas,
-        grads: step.grads,
+        step,
         params_before: params.to_vec(),
-        params_after: step.params,
         loss: loss.loss_sum / rows as f64,
     })
 }
@@ -139,6 +145,18 @@ fn stats(v: &[f32]) -> String {
     format!("mean {mean:+.4}, std {:.4}, min {lo:+.4}, max {hi:+.4}", var.sqrt())
 }
 
+/// The largest `|a − b|`, element by element: NaN when either holds a NaN where the other
+/// does not hold the same, or when their lengths differ (a NaN never passes as close).
+fn largest_gap(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return f32::NAN;
+    }
+    a.iter().zip(b).fold(0.0f32, |gap, (x, y)| match (x - y).abs() {
+        d if d.is_nan() || gap.is_nan() => f32::NAN,
+        d => gap.max(d),
+    })
+}
+
 fn norm(v: &[f32]) -> f64 {
     v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>().sqrt()
 }
@@ -153,14 +171,40 @@ impl Explanation {
     fn diff(&self, cpu: &[f32], gpu: impl Fn(&StepTrace) -> Option<Vec<f32>>) -> String {
         match &self.gpu {
             Ok(trace) => match gpu(trace) {
-                Some(g) => {
-                    let d = cpu.iter().zip(&g).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-                    format!("GPU differs by at most {d:.2e}")
-                }
+                Some(g) => format!("GPU differs by at most {:.2e}", largest_gap(cpu, &g)),
                 None => "GPU: fused into the next kernel, not stored".into(),
             },
             Err(_) => "GPU: none".into(),
         }
+    }
+
+    /// Every tensor both the CPU and the GPU computed, by name (as [`StepTrace::named`] names
+    /// them), with the largest `|GPU − CPU|` of its elements; empty without a GPU.
+    pub fn differences(&self) -> Vec<(String, f32)> {
+        let Ok(gpu) = &self.gpu else {
+            return Vec::new();
+        };
+        let layout = ParamLayout::new(&self.spec);
+        let gpu = gpu.named(&layout);
+        self.cpu
+            .step
+            .named(&layout)
+            .into_iter()
+            .filter_map(|(name, cpu)| {
+                let (_, values) = gpu.iter().find(|(n, _)| *n == name)?;
+                Some((name, largest_gap(cpu, values)))
+            })
+            .collect()
+    }
+
+    /// The tensor where the GPU strays furthest from the CPU (a NaN first).
+    pub fn largest_difference(&self) -> Option<(String, f32)> {
+        self.differences().into_iter().reduce(|worst, next| {
+            match worst.1.is_nan() || (!next.1.is_nan() && worst.1 >= next.1) {
+                true => worst,
+                false => next,
+            }
+        })
     }
 
     /// The whole explanation as text.
@@ -191,12 +235,12 @@ impl Explanation {
             out,
             "X  input batch [{rows}, {}]: {}\n   gather rows and normalize: {via} | {}",
             self.spec.inputs(),
-            stats(&cpu.acts[0]),
-            self.diff(&cpu.acts[0], |t| Some(t.acts[0].clone()))
+            stats(&cpu.step.acts[0]),
+            self.diff(&cpu.step.acts[0], |t| Some(t.acts[0].clone()))
         );
         for (l, slots) in layout.layers.iter().enumerate() {
             let n = l + 1;
-            let z = &cpu.pre_activations[l];
+            let z = cpu.pre_activation(l);
             let via = source(StepDispatch::Forward(l), ..1, " (bias epilogue)");
             let _ = writeln!(
                 out,
@@ -213,7 +257,7 @@ impl Explanation {
                 }
             );
             if let Some(act) = slots.activation {
-                let a = &cpu.acts[n];
+                let a = &cpu.step.acts[n];
                 let zeros = a.iter().filter(|&&v| v == 0.0).count();
                 let via = source(StepDispatch::Forward(l), 1.., " (activation epilogue)");
                 let _ = writeln!(
@@ -227,7 +271,7 @@ impl Explanation {
             }
         }
         let units = self.spec.outputs();
-        let logits = &cpu.acts[last + 1];
+        let logits = &cpu.step.acts[last + 1];
         let _ = writeln!(out, "\noutputs, the first {} samples:", SHOWN.min(rows));
         for r in 0..SHOWN.min(rows) {
             let z = &logits[r * units..(r + 1) * units];
@@ -248,12 +292,15 @@ impl Explanation {
             out,
             "\ngradient at the output: dL/dZ{} = (p − y) / {rows}  [{rows}, {units}]: {}\n   {via} | {}",
             last + 1,
-            stats(&cpu.deltas[last]),
-            self.diff(&cpu.deltas[last], |t| Some(t.deltas[last].clone()))
+            stats(&cpu.step.deltas[last]),
+            self.diff(&cpu.step.deltas[last], |t| Some(t.deltas[last].clone()))
         );
         for (l, slots) in layout.layers.iter().enumerate().rev() {
             let n = l + 1;
-            let (dw, db) = (&cpu.grads[slots.weight.clone()], &cpu.grads[slots.bias.clone()]);
+            let (dw, db) = (
+                &cpu.step.grads[slots.weight.clone()],
+                &cpu.step.grads[slots.bias.clone()],
+            );
             let via = source(StepDispatch::WeightGrad(l), .., " (weight gradient, bias as row sums)");
             let _ = writeln!(
                 out,
@@ -264,7 +311,7 @@ impl Explanation {
                 norm(db),
                 SHOWN.min(dw.len()),
                 values(&dw[..SHOWN.min(dw.len())]),
-                self.diff(&cpu.grads[slots.weight.start..slots.bias.end], |t| {
+                self.diff(&cpu.step.grads[slots.weight.start..slots.bias.end], |t| {
                     Some(t.grads[slots.weight.start..slots.bias.end].to_vec())
                 })
             );
@@ -279,15 +326,15 @@ impl Explanation {
                     out,
                     "   dZ{l} = (dZ{n} · W{n}) ⊙ {act}′(A{l})  [{rows}, {}]: {}\n   {via} | {}",
                     slots.fan_in,
-                    stats(&cpu.deltas[l - 1]),
-                    self.diff(&cpu.deltas[l - 1], |t| Some(t.deltas[l - 1].clone()))
+                    stats(&cpu.step.deltas[l - 1]),
+                    self.diff(&cpu.step.deltas[l - 1], |t| Some(t.deltas[l - 1].clone()))
                 );
             }
         }
         let _ = writeln!(out, "\nupdate (the optimizer's first step):");
         for (l, slots) in layout.layers.iter().enumerate() {
             let before = &cpu.params_before[slots.weight.clone()];
-            let after = &cpu.params_after[slots.weight.clone()];
+            let after = &cpu.step.params[slots.weight.clone()];
             let delta: Vec<f32> = after.iter().zip(before).map(|(a, b)| a - b).collect();
             let via = source(StepDispatch::Update, .., "");
             let _ = writeln!(
@@ -296,9 +343,15 @@ impl Explanation {
                 l + 1,
                 norm(&delta),
                 norm(&delta) / norm(before).max(f64::MIN_POSITIVE),
-                self.diff(&cpu.params_after[slots.weight.start..slots.bias.end], |t| {
+                self.diff(&cpu.step.params[slots.weight.start..slots.bias.end], |t| {
                     Some(t.params[slots.weight.start..slots.bias.end].to_vec())
                 })
+            );
+        }
+        if let Some((name, gap)) = self.largest_difference() {
+            let _ = writeln!(
+                out,
+                "\nlargest difference between the GPU and the CPU: {name}, {gap:.2e}"
             );
         }
         out

@@ -1,6 +1,7 @@
 //! What a training loop needs from a compute backend; implemented by the CPU reference and the GPU.
 
 use std::future::Future;
+use std::ops::Range;
 use std::pin::Pin;
 
 use crate::data::{Dataset, Splits};
@@ -150,9 +151,19 @@ pub trait Backend {
     /// Returns each step's metrics.
     fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>>;
 
-    /// Loss and accuracy on a held-out split, without changing the parameters. Asking for the
-    /// validation split of data that has none is an error.
-    fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics>;
+    /// How many samples a held-out split has (an error when the data have no such split).
+    fn held_out_len(&self, split: EvalSplit) -> Result<usize>;
+
+    /// Each batch's loss and accuracy on `samples` of a held-out split, without changing the
+    /// parameters: a part of a split, so a host that must stay responsive scores it piece by
+    /// piece. Asking for the validation split of data that has none is an error.
+    fn evaluate_part(&mut self, split: EvalSplit, samples: Range<usize>) -> Result<Vec<StepMetrics>>;
+
+    /// Loss and accuracy on a whole held-out split.
+    fn evaluate(&mut self, split: EvalSplit) -> Result<Metrics> {
+        let len = self.held_out_len(split)?;
+        Ok(Metrics::from_steps(&self.evaluate_part(split, 0..len)?))
+    }
 
     /// Replaces the parameters (same layout), e.g. to go back to the best epoch's.
     fn set_parameters(&mut self, params: &[f32]) -> Result<()>;
@@ -189,9 +200,14 @@ pub trait Backend {
         Box::pin(std::future::ready(self.train_steps(order, lrs)))
     }
 
-    /// [`Backend::evaluate`], awaited.
-    fn evaluate_async(&mut self, split: EvalSplit) -> Pending<'_, Metrics> {
-        Box::pin(std::future::ready(self.evaluate(split)))
+    /// [`Backend::evaluate_part`], awaited.
+    fn evaluate_part_async(&mut self, split: EvalSplit, samples: Range<usize>) -> Pending<'_, Vec<StepMetrics>> {
+        Box::pin(std::future::ready(self.evaluate_part(split, samples)))
+    }
+
+    /// [`Backend::trace_step`], awaited.
+    fn trace_step_async<'a>(&'a mut self, batch: &'a [u32], lr: f32) -> Pending<'a, StepTrace> {
+        Box::pin(std::future::ready(self.trace_step(batch, lr)))
     }
 
     /// [`Backend::parameters`], awaited.
@@ -300,6 +316,17 @@ pub(crate) fn check_params_len(params: &[f32], len: usize) -> Result<()> {
             field: "parameters",
             detail: format!("expected {len} values for this model, got {}", params.len()),
         })
+    }
+}
+
+/// Checks that a part of a held-out split of `len` samples lies within it.
+pub(crate) fn check_part(samples: &Range<usize>, len: usize) -> Result<()> {
+    match samples.start <= samples.end && samples.end <= len {
+        true => Ok(()),
+        false => Err(Error::InvalidConfig {
+            field: "samples",
+            detail: format!("samples {samples:?} are out of range for a held-out split of {len}"),
+        }),
     }
 }
 

@@ -51,6 +51,10 @@ pub struct TrainConfig {
     pub start_metrics: StepMetrics,
     /// The best epoch before `start_epoch` (a resumed run keeps comparing against it).
     pub best_so_far: Option<Best>,
+    /// Score the held-out splits this many samples at a time (a multiple of the batch size
+    /// keeps the batches, and so the sums, as one pass would), letting the host breathe
+    /// between parts ([`Observer::breathe`]); `None`: each split in one go.
+    pub eval_part: Option<usize>,
 }
 
 impl TrainConfig {
@@ -68,6 +72,7 @@ impl TrainConfig {
             start_step: 0,
             start_metrics: StepMetrics::default(),
             best_so_far: None,
+            eval_part: None,
         }
     }
 }
@@ -165,6 +170,12 @@ pub trait Observer {
     /// here, so even the CPU reference, which computes in place, never holds the page for
     /// longer than a chunk. Natively there is nothing to wait for.
     fn pause(&mut self) -> Pending<'_, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// Awaited between parts of a held-out split's scoring ([`TrainConfig::eval_part`]): a web
+    /// page lets the browser draw here, without the pause and step of [`Observer::pause`].
+    fn breathe(&mut self) -> Pending<'_, ()> {
         Box::pin(std::future::ready(Ok(())))
     }
 
@@ -353,8 +364,8 @@ pub async fn fit_async(
             .map_or_else(Vec::new, |raw| raw.layers());
         let trained = Metrics::from_steps(&steps);
         let train = Metrics::from_steps(&[carried, StepMetrics::total(&steps)]);
-        let val = evaluate_if(backend, EvalSplit::Val, held_out.val).await?;
-        let test = evaluate_if(backend, EvalSplit::Test, held_out.test).await?;
+        let val = evaluate_if(backend, observer, EvalSplit::Val, held_out.val, cfg.eval_part).await?;
+        let test = evaluate_if(backend, observer, EvalSplit::Test, held_out.test, cfg.eval_part).await?;
         let report = EpochReport {
             epoch,
             train,
@@ -403,12 +414,31 @@ pub async fn fit_async(
     Ok(outcome)
 }
 
-/// The metrics of `split` when the data have it (`has`).
-async fn evaluate_if(backend: &mut dyn Backend, split: EvalSplit, has: bool) -> Result<Option<Metrics>> {
-    match has {
-        true => Ok(Some(backend.evaluate_async(split).await?)),
-        false => Ok(None),
+/// The metrics of `split` when the data have it (`has`), scored `part` samples at a time.
+async fn evaluate_if(
+    backend: &mut dyn Backend,
+    observer: &mut dyn Observer,
+    split: EvalSplit,
+    has: bool,
+    part: Option<usize>,
+) -> Result<Option<Metrics>> {
+    if !has {
+        return Ok(None);
     }
+    let len = backend.held_out_len(split)?;
+    let part = part.unwrap_or(len).max(1);
+    let mut steps = Vec::new();
+    for start in (0..len).step_by(part) {
+        if start > 0 {
+            observer.breathe().await?;
+        }
+        steps.extend(
+            backend
+                .evaluate_part_async(split, start..(start + part).min(len))
+                .await?,
+        );
+    }
+    Ok(Some(Metrics::from_steps(&steps)))
 }
 
 /// A mean loss above this has blown up: for cross-entropy it means logits a million apart

@@ -107,6 +107,29 @@ pub fn run_bounded<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S], memory:
     }
 }
 
+/// The flags of the small run whose steps `explain` is checked on (blobs, 2-8-2, batch 16).
+pub const EXPLAINED_RUN: [&str; 8] = [
+    "--dataset",
+    "blobs",
+    "--hidden",
+    "8",
+    "--batch-size",
+    "16",
+    "--seed",
+    "3",
+];
+
+/// Tensors of a step that both the CPU and the GPU compute (a sample of them, by name).
+pub const STEP_TENSORS: [&str; 7] = [
+    "input",
+    "layer1.activation",
+    "logits",
+    "dlogits",
+    "layer1.dZ",
+    "layer2.dW",
+    "layer1.weight",
+];
+
 /// Runs the `gpu-mlp` binary in a fresh temporary directory (where its `runs/` go).
 pub fn gpu_mlp(args: &[&str]) -> std::process::Output {
     let cwd = tempfile::tempdir().expect("temp dir");

@@ -4,11 +4,11 @@
 
 use std::cell::RefCell;
 
+use crate::canvas::Canvas;
 use gpu_mlp::data::Dataset;
 use gpu_mlp::insight::boundary::{Plane, Regions};
 use gpu_mlp::nn::model::MlpSpec;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 
 use crate::theme::Theme;
 
@@ -42,7 +42,7 @@ fn colors(class: usize) -> (RGBColor, RGBColor) {
 /// Draws the regions of `spec`, `params` over `points` (whose plane is `plane`), titled with
 /// the epoch.
 pub fn draw(spec: &MlpSpec, params: &[f32], plane: &Plane, points: &Dataset, epoch: usize) -> Result<(), String> {
-    let Some(backend) = CanvasBackend::new("boundary-chart") else {
+    let Some(backend) = Canvas::new("boundary-chart") else {
         return Ok(());
     };
     let fail = |e: &dyn std::fmt::Display| format!("drawing the decision regions: {e}");

@@ -3,9 +3,11 @@
 //! splits, and the training loss of every chunk of steps, smoothed, between them.
 
 use gpu_mlp::training::train::{EpochReport, Tick};
+use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use crate::canvas::Canvas;
 use crate::theme::Theme;
 
 /// How much of the smoothed batch loss each new chunk replaces.
@@ -118,7 +120,7 @@ impl Curves {
         pick: impl Fn(&(f64, f64)) -> f64,
         with_batches: bool,
     ) -> Result<(), String> {
-        let Some(backend) = CanvasBackend::new(canvas) else {
+        let Some(backend) = Canvas::new(canvas) else {
             return Ok(());
         };
         let root = backend.into_drawing_area();
@@ -142,12 +144,12 @@ impl Curves {
             .axis_desc_style(theme.font(13))
             .draw()
             .map_err(|e| fail(&e))?;
+        let mut drawn: Vec<(&str, RGBColor)> = Vec::new();
         if with_batches && !self.batches.is_empty() {
             chart
                 .draw_series(LineSeries::new(self.batches.iter().copied(), BATCHES.stroke_width(1)))
-                .map_err(|e| fail(&e))?
-                .label("train, per chunk (smoothed)")
-                .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BATCHES.stroke_width(2)));
+                .map_err(|e| fail(&e))?;
+            drawn.push(("train, per chunk (smoothed)", BATCHES));
         }
         let splits: [(&str, RGBColor, SplitOf); 3] = [
             ("train", TRAIN, |p| Some(p.train)),
@@ -166,23 +168,51 @@ impl Curves {
             }
             chart
                 .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
-                .map_err(|e| fail(&e))?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
+                .map_err(|e| fail(&e))?;
+            drawn.push((name, color));
             chart
                 .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(|e| fail(&e))?;
         }
-        if !self.epochs.is_empty() || !self.batches.is_empty() {
-            chart
-                .configure_series_labels()
-                .background_style(theme.background.mix(0.85))
-                .border_style(theme.axis)
-                .label_font(theme.font(12))
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(|e| fail(&e))?;
-        }
+        legend(&chart.plotting_area().strip_coord_spec(), &drawn, &theme).map_err(|e| fail(&e))?;
         root.present().map_err(|e| fail(&e))
     }
+}
+
+/// The series' names and colours in the plot's upper right corner, as plotters' series labels
+/// draw them, but measured through the backend: plotters' own legend measures its text through
+/// the page's layout (see [`crate::canvas`]).
+fn legend(
+    area: &DrawingArea<Canvas, Shift>,
+    entries: &[(&str, RGBColor)],
+    theme: &Theme,
+) -> Result<(), DrawingAreaErrorKind<<Canvas as DrawingBackend>::ErrorType>> {
+    const PAD: i32 = 6;
+    const SWATCH: i32 = 18;
+    const ROW: i32 = 18;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let font = theme.font(12);
+    let mut widest = 0;
+    for (name, _) in entries {
+        widest = widest.max(area.estimate_text_size(name, &font)?.0 as i32);
+    }
+    let (width, _) = area.dim_in_pixel();
+    let (right, top) = (width as i32 - PAD, PAD);
+    let left = right - (3 * PAD + SWATCH + widest);
+    let bottom = top + 2 * PAD + ROW * entries.len() as i32;
+    area.draw(&Rectangle::new(
+        [(left, top), (right, bottom)],
+        theme.background.mix(0.85).filled(),
+    ))?;
+    area.draw(&Rectangle::new([(left, top), (right, bottom)], theme.axis))?;
+    let font = font.pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, (name, color)) in entries.iter().enumerate() {
+        let y = top + PAD + ROW * i as i32 + ROW / 2;
+        let x = left + PAD;
+        area.draw(&PathElement::new([(x, y), (x + SWATCH, y)], color.stroke_width(2)))?;
+        area.draw(&Text::new(*name, (x + SWATCH + PAD, y), font.clone()))?;
+    }
+    Ok(())
 }

@@ -12,7 +12,10 @@
 
 mod adapter;
 mod boundary;
+mod canvas;
 mod charts;
+mod dom;
+mod explain;
 mod fetch;
 mod form;
 mod load;
@@ -162,6 +165,7 @@ pub fn main() -> Result<(), JsValue> {
         ("pause", App::pause),
         ("step", App::step),
         ("reset", App::reset),
+        ("explain", App::explain),
     ] {
         let clicked = Rc::clone(&app);
         app.page.on_click(id, move || action(&clicked));
@@ -263,6 +267,33 @@ impl App {
         self.page.reset();
     }
 
+    /// One step of the form's run explained: the batch `#explain-batch` names, of epoch 1.
+    fn explain(&self) {
+        let config = match self.check(&self.form.values()) {
+            Ok(config) => config,
+            Err(message) => return self.page.set_text("explain-summary", &message),
+        };
+        let batch = self.page.input_value("explain-batch");
+        let Ok(batch) = batch.trim().parse::<usize>() else {
+            let message = format!("invalid batch: {}", gpu_mlp::declare::whole_number_expected(&batch));
+            return self.page.set_text("explain-summary", &message);
+        };
+        let document = self.page.document();
+        let picked = self.picked();
+        wasm_bindgen_futures::spawn_local(async move {
+            // The summary says what went wrong.
+            let _ = explain::show(&document, &config, &picked, batch).await;
+        });
+    }
+
+    /// What was picked from disk for a run.
+    fn picked(&self) -> train::Picked {
+        train::Picked {
+            table: self.table.borrow().clone(),
+            idx: self.idx.borrow().clone(),
+        }
+    }
+
     fn run(&self, one_step: bool) {
         let config = match self.check(&self.form.values()) {
             Ok(config) => config,
@@ -275,10 +306,7 @@ impl App {
         let page = self.page.clone();
         let curves = Rc::clone(&self.curves);
         let model = Rc::clone(&self.model);
-        let picked = train::Picked {
-            table: self.table.borrow().clone(),
-            idx: self.idx.borrow().clone(),
-        };
+        let picked = self.picked();
         wasm_bindgen_futures::spawn_local(async move {
             match train::train(&config, picked, &page, control, curves).await {
                 Ok(Some(trained)) => {

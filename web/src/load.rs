@@ -49,7 +49,24 @@ pub async fn open(page: &Page, file: File) -> Result<Model, String> {
         false => load(dataset, &meta.config.load_options()).map_err(|e| e.to_string())?,
     };
     let test = test_split_for(&checkpoint, &splits).map_err(|e| e.to_string())?;
-    let scored = evaluate(&checkpoint, &test).map_err(|e| e.to_string())?;
+    let model = Model {
+        spec: spec.clone(),
+        params: checkpoint.params.clone(),
+        class_names: meta.class_names.clone(),
+        transform: meta.input_transform(),
+        side: dataset.is_images().then_some(28),
+    };
+    page.show_boundary(model.spec.inputs() == 2);
+    page.show_sketch(model.side.is_some());
+    // Scored and shown before the page says it is loaded, so that the model is there to ask.
+    let scored = match model.side {
+        Some(_) => crate::results::show(&page.document(), &model, &test).await?,
+        None => {
+            let plane = Plane::of_points(model.transform);
+            crate::boundary::draw(&model.spec, &model.params, &plane, &test, meta.epoch)?;
+            evaluate(&checkpoint, &test).map_err(|e| e.to_string())?
+        }
+    };
     page.show_loaded(
         &format!(
             "{name}: a {} network after epoch {}, trained on {}; {:.2}% of its {} test samples right",
@@ -61,22 +78,6 @@ pub async fn open(page: &Page, file: File) -> Result<Model, String> {
         ),
         scored.accuracy,
     );
-    let model = Model {
-        spec,
-        params: checkpoint.params.clone(),
-        class_names: meta.class_names.clone(),
-        transform: meta.input_transform(),
-        side: dataset.is_images().then_some(28),
-    };
-    page.show_boundary(model.spec.inputs() == 2);
-    page.show_sketch(model.side.is_some());
-    match model.side {
-        Some(_) => crate::results::show(&page.document(), &model, &test)?,
-        None => {
-            let plane = Plane::of_points(model.transform);
-            crate::boundary::draw(&model.spec, &model.params, &plane, &test, meta.epoch)?;
-        }
-    }
     Ok(model)
 }
 

@@ -133,6 +133,15 @@ impl Page {
         let _ = self.status.set_attribute(&format!("data-{attribute}"), value);
     }
 
+    /// The value of the input `id` (empty when there is none).
+    pub fn input_value(&self, id: &str) -> String {
+        self.document
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|input| input.value())
+            .unwrap_or_default()
+    }
+
     pub fn set_text(&self, id: &str, text: &str) {
         self.text(id, text);
     }

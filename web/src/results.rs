@@ -4,13 +4,19 @@
 //! reference from the weights the run ended with.
 
 use gpu_mlp::data::{Dataset, Features};
-use gpu_mlp::insight::evaluate::{all_probabilities, evaluate_params, outputs_of};
+use gpu_mlp::insight::evaluate::{all_probabilities, evaluate_outputs, outputs_of, outputs_of_part, Evaluation};
 use gpu_mlp::nn::model::MlpSpec;
 use wasm_bindgen::{Clamped, JsCast};
+
+use crate::dom::{append, element, js};
 use web_sys::{CanvasRenderingContext2d, Document, Element, HtmlCanvasElement, ImageData};
 
 /// Misclassified test images shown.
 const EXAMPLES: usize = 12;
+
+/// Test samples put through the network between two yields to the browser: a few
+/// milliseconds' work for a 784-128-10 network in wasm, so the page keeps drawing.
+const SAMPLES_PER_PART: usize = 512;
 
 /// A trained network, as the page keeps it after a run.
 pub struct Model {
@@ -42,13 +48,18 @@ impl Model {
 }
 
 /// The confusion matrix and the misclassified examples of `model` on `test`, into
-/// `#results`.
-pub fn show(document: &Document, model: &Model, test: &Dataset) -> Result<(), String> {
+/// `#results`; the scores they come from.
+pub async fn show(document: &Document, model: &Model, test: &Dataset) -> Result<Evaluation, String> {
+    let mut outputs = Vec::with_capacity(test.len() * model.spec.outputs());
+    for start in (0..test.len()).step_by(SAMPLES_PER_PART) {
+        let part = start..(start + SAMPLES_PER_PART).min(test.len());
+        outputs.extend(outputs_of_part(&model.spec, &model.params, test, part));
+        crate::train::sleep(0).await.map_err(|e| e.to_string())?;
+    }
+    let evaluation = evaluate_outputs(&model.spec, &model.class_names, test, &outputs);
     let Some(host) = document.get_element_by_id("results") else {
-        return Ok(());
+        return Ok(evaluation);
     };
-    let evaluation =
-        evaluate_params(&model.spec, &model.params, &model.class_names, test).map_err(|e| e.to_string())?;
     host.set_text_content(None);
     let heading = element(
         document,
@@ -67,7 +78,6 @@ pub fn show(document: &Document, model: &Model, test: &Dataset) -> Result<(), St
     append(&host, &element(document, "h3", "Misclassified test images")?)?;
     let gallery = element(document, "div", "")?;
     gallery.set_attribute("class", "gallery").map_err(js)?;
-    let outputs = outputs_of(&model.spec, &model.params, test);
     let probabilities = all_probabilities(model.spec.loss, &outputs, model.spec.outputs());
     let wrong = probabilities
         .iter()
@@ -99,7 +109,8 @@ pub fn show(document: &Document, model: &Model, test: &Dataset) -> Result<(), St
         append(&gallery, &figure)?;
     }
     append(&host, &gallery)?;
-    host.remove_attribute("hidden").map_err(js)
+    host.remove_attribute("hidden").map_err(js)?;
+    Ok(evaluation)
 }
 
 fn argmax(p: &[f32]) -> usize {
@@ -169,20 +180,4 @@ fn picture(document: &Document, pixels: &[u8], side: usize) -> Result<Element, S
     let image = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), side as u32, side as u32).map_err(js)?;
     context.put_image_data(&image, 0.0, 0.0).map_err(js)?;
     Ok(canvas.into())
-}
-
-fn element(document: &Document, tag: &str, text: &str) -> Result<Element, String> {
-    let element = document.create_element(tag).map_err(js)?;
-    if !text.is_empty() {
-        element.set_text_content(Some(text));
-    }
-    Ok(element)
-}
-
-fn append(parent: &Element, child: &Element) -> Result<(), String> {
-    parent.append_child(child).map(|_| ()).map_err(js)
-}
-
-fn js(e: wasm_bindgen::JsValue) -> String {
-    format!("{e:?}")
 }

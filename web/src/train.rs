@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use gpu_mlp::checkpoint::{Position, RunRecord};
 use gpu_mlp::data::table::RawTable;
-use gpu_mlp::data::{decode_idx_dataset, Splits};
+use gpu_mlp::data::Splits;
 use gpu_mlp::gpu::GraphicsApi;
 use gpu_mlp::insight::boundary::Plane;
 use gpu_mlp::insight::findings::{findings, majority_fraction};
@@ -100,6 +100,31 @@ pub fn settings(pairs: &[(String, String)], table: Option<&PickedTable>) -> Resu
     Ok(config)
 }
 
+/// The samples `config`'s run trains on: what was `picked` from disk, the page's origin's image
+/// files, or generated points, prepared as the command line prepares them.
+pub async fn load_data(config: &Config, picked: &Picked) -> Result<Splits, String> {
+    let data = match (config.data.dataset, &picked.table, &picked.idx) {
+        (_, Some(table), _) if config.is_table() => {
+            let path = std::path::Path::new(&table.name);
+            RawTable::from_bytes(path, &table.bytes, config.table.delimiter as u8)
+                .and_then(|raw| config.load_table_from(raw, None, None))
+        }
+        // The same decoder and checksums as the command line's, on the files picked.
+        (dataset, _, Some(files)) if dataset.is_images() => {
+            let files = (**files)
+                .clone()
+                .map(|(name, bytes)| (std::path::PathBuf::from(name), bytes));
+            config.prepare(crate::fetch::decode(dataset, files, config.data.strict_data).await?)
+        }
+        (dataset, _, _) if dataset.is_images() => {
+            let splits = crate::fetch::image_dataset(dataset, config.data.strict_data).await?;
+            config.prepare(splits)
+        }
+        _ => config.load_data(),
+    };
+    data.map_err(|e| e.to_string())
+}
+
 /// What the buttons ask of a run in progress.
 #[derive(Default)]
 pub struct Control {
@@ -122,26 +147,7 @@ pub async fn train(
 ) -> Result<Option<Model>, String> {
     page.begin();
     curves.borrow_mut().clear();
-    let data = match (config.data.dataset, &picked.table, &picked.idx) {
-        (_, Some(table), _) if config.is_table() => {
-            let path = std::path::Path::new(&table.name);
-            RawTable::from_bytes(path, &table.bytes, config.table.delimiter as u8)
-                .and_then(|raw| config.load_table_from(raw, None, None))
-        }
-        // The same decoder and checksums as the command line's, on the files picked.
-        (dataset, _, Some(files)) if dataset.is_images() => {
-            let files = (**files)
-                .clone()
-                .map(|(name, bytes)| (std::path::PathBuf::from(name), bytes));
-            decode_idx_dataset(dataset, files, config.data.strict_data).and_then(|splits| config.prepare(splits))
-        }
-        (dataset, _, _) if dataset.is_images() => {
-            let splits = crate::fetch::image_dataset(dataset, config.data.strict_data).await?;
-            config.prepare(splits)
-        }
-        _ => config.load_data(),
-    };
-    let data = Arc::new(data.map_err(|e| e.to_string())?);
+    let data = Arc::new(load_data(config, &picked).await?);
     let network = start(config, &data, None, 1).map_err(|e| e.to_string())?;
     let (mut backend, _in_flags) = network
         .backend_async(config, Arc::clone(&data))
@@ -163,6 +169,9 @@ pub async fn train(
         false => 1,
     };
     loop_config.log_every = Some(config.run.log_every.unwrap_or(chunk));
+    // The CPU scores the held-out splits in parts of about a step's work (a step is about three
+    // forward passes of a batch); the GPU's scoring is one awaited submit.
+    loop_config.eval_part = (!on_gpu).then_some(3 * config.training.batch_size);
     let mut observer = PageObserver {
         page,
         control,
@@ -189,6 +198,8 @@ pub async fn train(
         return Ok(None);
     }
     let rows = std::mem::take(&mut observer.rows);
+    // The last epoch's drawing and the downloads' encoding, each within a frame.
+    sleep(0).await.map_err(|e| e.to_string())?;
     let params = backend.parameters_async().await.map_err(|e| e.to_string())?;
     offer_run(config, page, &data, &spec, params.clone(), backend.as_mut(), &rows).await?;
     let model = Model {
@@ -201,7 +212,7 @@ pub async fn train(
     if let (true, Some(test)) = (model.side.is_some(), &data.test) {
         page.set_text("status", "scoring the test split…");
         sleep(0).await.map_err(|e| e.to_string())?;
-        crate::results::show(&page.document(), &model, test)?;
+        crate::results::show(&page.document(), &model, test).await?;
     }
     let how = match outcome.interrupted {
         Some((epoch, step)) => format!("stopped in epoch {epoch} after {step} of its {steps} steps"),
@@ -334,6 +345,10 @@ impl Observer for PageObserver<'_> {
 
     fn should_stop(&mut self) -> bool {
         self.control.stop.get()
+    }
+
+    fn breathe(&mut self) -> Pending<'_, ()> {
+        Box::pin(sleep(0))
     }
 
     /// Yields to the browser (a zero-delay timeout) so it draws and takes clicks; while paused,
