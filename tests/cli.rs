@@ -172,9 +172,29 @@ fn bench_prints_the_throughput_table() {
                 .parse::<f64>()
                 .unwrap_or_else(|_| panic!("{shape:?}: {cells:?}"))
         };
-        assert!(rate(0) > 0.0 && rate(1) > 0.0, "{}: {cells:?}", shape.name);
+        // FLOP/byte, the CPU's GFLOP/s and its share of the roofline, then the GPU's.
+        let p = shape.product;
+        let intensity = 2.0 * (p.m * p.k * p.n) as f64 / (4 * (p.m * p.k + p.k * p.n + p.m * p.n)) as f64;
+        assert!(
+            (rate(0) - intensity).abs() <= 0.05 + 1e-3 * intensity,
+            "{}: {cells:?}",
+            shape.name
+        );
+        assert!(rate(1) > 0.0 && rate(4) > 0.0, "{}: {cells:?}", shape.name);
+        assert!(
+            cells[2].ends_with('%') && cells[5].ends_with('%'),
+            "{}: {cells:?}",
+            shape.name
+        );
     }
     assert!(row("training samples/s").len() >= 4, "{stdout}");
+    for device in ["CPU peaks:", "GPU peaks:"] {
+        let peaks = row(device);
+        assert!(peaks[0].parse::<f64>().is_ok_and(|g| g > 0.0), "{peaks:?}");
+        assert!(peaks.contains(&"FLOP/byte)".to_string()), "{peaks:?}");
+    }
+    let cpu_step = row("  cpu");
+    assert!(cpu_step.iter().any(|c| c == "FMA"), "{cpu_step:?}");
     for entry in [
         "gather batch",
         "layer 1 forward",
@@ -225,7 +245,32 @@ fn bench_json_lists_each_dispatch_with_its_workgroups() {
         split += usize::from(launches.len() == 2);
     }
     assert!(split >= 1, "32×784·784×128 has 1 tile: it must be split, {products:?}");
+    for device in ["cpu_peaks", "gpu_peaks"] {
+        let peaks = &report[device];
+        for key in ["gflops", "gbps"] {
+            assert!(peaks[key].as_f64().is_some_and(|v| v.is_finite() && v > 0.0), "{peaks}");
+        }
+    }
+    for p in products {
+        for key in ["cpu_roofline", "gpu_roofline"] {
+            let roof = &p[key];
+            assert!(roof["of_roofline"].as_f64().is_some_and(|v| v > 0.0), "{p}");
+            assert!(
+                ["compute", "memory"].contains(&roof["bound"].as_str().unwrap_or("")),
+                "{p}"
+            );
+        }
+    }
     let step = config["step"].as_array().expect("step");
+    for entry in step {
+        // Each timed dispatch is held against the GPU's peaks; untimed ones (no timestamp
+        // queries) have no figure to hold.
+        assert_eq!(entry["gpu_ms"].is_null(), entry["roofline"].is_null(), "{entry}");
+    }
+    assert!(
+        config["cpu_step"]["gflops"].as_f64().is_some_and(|g| g > 0.0),
+        "{config}"
+    );
     assert_eq!(step[1]["name"], "layer 1 forward");
     assert_eq!(step[1]["launches"].as_array().map(Vec::len), Some(2), "{}", step[1]);
 }
@@ -691,4 +736,42 @@ fn a_non_utf8_out_path_is_a_path_like_any_other() {
         .expect("runs");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(out_dir.join("last.safetensors").is_file());
+}
+
+/// The roofline: below the ridge point (peak FLOP/s ÷ peak bandwidth) a computation is bound by
+/// memory, above it by the FMA units, and its share is of the lower roof.
+#[test]
+fn the_roofline_bounds_by_arithmetic_intensity() {
+    let peaks = gpu_mlp::bench::roofline::Peaks {
+        unit: "a test device".into(),
+        gflops: 100.0,
+        gbps: 10.0,
+    };
+    assert_eq!((peaks.attainable(5.0), peaks.bound(5.0)), (50.0, "memory"));
+    assert_eq!((peaks.attainable(20.0), peaks.bound(20.0)), (100.0, "compute"));
+    // 1 GFLOP over 0.1 GB in 20 ms: 50 GFLOP/s, 5 GB/s, 10 FLOP/byte (the ridge).
+    let held = peaks.hold(1_000_000_000, 100_000_000, 0.02);
+    assert!((held.gflops - 50.0).abs() < 1e-9 && (held.gbps - 5.0).abs() < 1e-9);
+    assert!((held.intensity - 10.0).abs() < 1e-12);
+    assert!((held.of_peak_flops - 0.5).abs() < 1e-12 && (held.of_roofline - 0.5).abs() < 1e-12);
+    assert!((held.of_peak_bandwidth - 0.5).abs() < 1e-12);
+}
+
+/// A step's least work is its products' FLOPs plus a little elementwise work: for A
+/// (784-512-10, batch 128, SGD) 469 epochs of it are the ≈ 98.6 GFLOP an epoch of Fashion-MNIST
+/// takes, and its traffic is every operand, result and parameter moved once.
+#[test]
+fn a_steps_least_work_is_its_products_and_a_little_more() {
+    let setup = gpu_mlp::bench::BenchConfig::A.setup();
+    let products: u64 = setup.products().iter().map(|s| s.product.flops()).sum();
+    let step = setup.step_work();
+    assert!(
+        step.flops > products && step.flops < products + products / 100,
+        "{step:?} against {products}"
+    );
+    let epoch = step.flops as f64 * (60_000f64 / 128.0) / 1e9;
+    assert!((epoch - 98.6).abs() < 1.0, "{epoch} GFLOP an epoch");
+    // At least the weights read by every product and updated once.
+    let params = (784 * 512 + 512 + 512 * 10 + 10) as u64;
+    assert!(step.bytes > 4 * 3 * params, "{step:?}");
 }

@@ -192,7 +192,9 @@ async function main() {
   console.log("| --- | ---: | ---: | ---: | ---: |");
   for (const s of summary) {
     const ratio = ours ? (ours / s.samples_per_second).toFixed(2) + "×" : "–";
-    console.log(`| ${s.name} | ${s.samples_per_second.toFixed(0)} | ${ratio} | ${(100 * s.test_accuracy).toFixed(2)}% | ${s.longest_task_while_training_ms.toFixed(0)} ms |`);
+    // The observer reports tasks over 50 ms only.
+    const longest = s.longest_task_while_training_ms > 0 ? `${s.longest_task_while_training_ms.toFixed(0)} ms` : "none over 50 ms";
+    console.log(`| ${s.name} | ${s.samples_per_second.toFixed(0)} | ${ratio} | ${(100 * s.test_accuracy).toFixed(2)}% | ${longest} |`);
   }
   if (given.json) await writeFile(given.json, JSON.stringify({ options: given, summary }, null, 1));
 }

@@ -3,6 +3,9 @@
 //! the profiler time (by its names), `explain` prints beside each value, and the README's
 //! kernel table is checked against.
 
+use crate::nn::model::{ParamLayout, Product};
+use crate::nn::optim::OptimizerKind;
+
 /// One dispatch of a step; layers count from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepDispatch {
@@ -78,4 +81,90 @@ pub fn training_step(layers: usize) -> Vec<StepDispatch> {
     }
     step.push(StepDispatch::Update);
     step
+}
+
+/// The least work one dispatch of a step does: its floating-point operations, and the bytes of
+/// memory it must move (every operand read once, every result written once). What the roofline
+/// holds its time against; an estimate, not a count of the kernel's instructions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    pub flops: u64,
+    pub bytes: u64,
+}
+
+impl Work {
+    /// A product with an elementwise epilogue of `epilogue_flops`, reading `extra_reads` f32s
+    /// besides its operands (a bias, an activation).
+    fn product(p: Product, epilogue_flops: usize, extra_reads: usize) -> Work {
+        Work {
+            flops: p.flops() + epilogue_flops as u64,
+            bytes: 4 * (p.m * p.k + p.k * p.n + p.m * p.n + extra_reads) as u64,
+        }
+    }
+}
+
+impl std::ops::Add for Work {
+    type Output = Work;
+    fn add(self, other: Work) -> Work {
+        Work {
+            flops: self.flops + other.flops,
+            bytes: self.bytes + other.bytes,
+        }
+    }
+}
+
+impl StepDispatch {
+    /// The least work of this dispatch in a step of `batch` rows through `layout`, the inputs
+    /// stored as `input_bytes` bytes a feature (1 for images), updated by `optimizer`.
+    pub fn work(self, layout: &ParamLayout, batch: usize, input_bytes: usize, optimizer: OptimizerKind) -> Work {
+        let layers = &layout.layers;
+        let classes = layers[layers.len() - 1].fan_out;
+        let f32s = |n: usize| 4 * n as u64;
+        match self {
+            StepDispatch::Gather => {
+                let values = batch * layers[0].fan_in;
+                Work {
+                    flops: 2 * values as u64,
+                    bytes: (input_bytes * values) as u64 + f32s(values),
+                }
+            }
+            StepDispatch::Forward(l) => {
+                let out = batch * layers[l].fan_out;
+                Work::product(layers[l].forward_product(batch), 2 * out, layers[l].fan_out)
+            }
+            // Softmax, the loss and its gradient: about five operations a logit.
+            StepDispatch::Loss => Work {
+                flops: 5 * (batch * classes) as u64,
+                bytes: f32s(2 * batch * classes),
+            },
+            StepDispatch::WeightGrad(l) => {
+                let grads = batch * layers[l].fan_out;
+                Work::product(layers[l].weight_grad_product(batch), grads, layers[l].fan_out)
+            }
+            StepDispatch::InputGrad(l) => {
+                let values = batch * layers[l].fan_in;
+                Work::product(layers[l].input_grad_product(batch), 2 * values, values)
+            }
+            StepDispatch::ActivationStats(l) => {
+                let values = batch * layers[l].fan_out;
+                Work {
+                    flops: 3 * values as u64,
+                    bytes: f32s(values + 3 * layers[l].fan_out),
+                }
+            }
+            // Each parameter, its gradient and its state read, the parameter and state written.
+            StepDispatch::Update => {
+                let state = optimizer.state_per_param();
+                let per_param = match optimizer {
+                    OptimizerKind::Sgd => 2,
+                    OptimizerKind::Momentum => 4,
+                    OptimizerKind::Adam | OptimizerKind::Adamw => 12,
+                };
+                Work {
+                    flops: (per_param * layout.len) as u64,
+                    bytes: f32s((3 + 2 * state) * layout.len),
+                }
+            }
+        }
+    }
 }

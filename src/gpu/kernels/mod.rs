@@ -30,6 +30,7 @@ pub mod gather;
 pub mod loss;
 pub mod matmul;
 pub mod optim;
+pub mod peak;
 
 pub use gather::Gather;
 pub use loss::LossGrad;
@@ -175,6 +176,7 @@ pub fn host_layouts() -> Vec<HostLayout> {
     layouts.extend(matmul::host_layouts());
     layouts.extend(optim::host_layouts());
     layouts.extend(diagnostics::host_layouts());
+    layouts.extend(peak::host_layouts());
     layouts
 }
 
@@ -202,7 +204,7 @@ pub fn shared_codes() -> Vec<(&'static str, &'static str, u32)> {
 }
 
 /// Every kernel's WGSL file and bindings, for the test that holds one to the other.
-pub fn interfaces() -> [(&'static str, &'static [Binding]); 6] {
+pub fn interfaces() -> [(&'static str, &'static [Binding]); 7] {
     [
         ("gather.wgsl", gather::BINDINGS),
         ("loss.wgsl", loss::BINDINGS),
@@ -210,6 +212,7 @@ pub fn interfaces() -> [(&'static str, &'static [Binding]); 6] {
         ("optim.wgsl", optim::BINDINGS),
         ("unit_stats.wgsl", diagnostics::UNIT_STATS_BINDINGS),
         ("param_norms.wgsl", diagnostics::PARAM_NORMS_BINDINGS),
+        ("peak.wgsl", peak::BINDINGS),
     ]
 }
 

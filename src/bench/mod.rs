@@ -1,7 +1,9 @@
 //! Throughput fixtures shared by `cargo bench` (criterion) and `gpu-mlp bench`: the four
 //! reference configurations' training steps and each matrix product they run, on either path,
 //! with setup (buffers, pipelines, first-use warm-up) kept out of the timing, and GPU work timed
-//! until the queue has finished.
+//! until the queue has finished; and the roofline `gpu-mlp bench` holds them against.
+
+pub mod roofline;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,8 +20,11 @@ use crate::gpu::kernels::matmul::{MatmulBinding, MatmulOperands, TilePolicy};
 use crate::gpu::kernels::{Epilogue, Launch, Matmul, Region};
 use crate::gpu::{AdapterChoice, GpuBackend, GpuContext};
 use crate::nn::model::{initialize, Init, MlpSpec, ParamLayout, Product};
+use crate::nn::optim::OptimizerKind;
+use crate::nn::step::{training_step, StepDispatch, Work};
 use crate::training::backend::{Backend, TrainOptions};
 use crate::training::train::epoch_order;
+use roofline::{Achieved, Peaks};
 
 /// Deterministic operand values in [−1, 1).
 fn operand(len: usize, salt: usize) -> Vec<f32> {
@@ -221,6 +226,20 @@ impl TrainSetup {
         out
     }
 
+    /// The least work of `dispatch` in one of this setup's steps (u8 images, plain SGD).
+    pub fn work(&self, dispatch: StepDispatch) -> Work {
+        dispatch.work(&ParamLayout::new(&self.spec()), self.batch, 1, OptimizerKind::Sgd)
+    }
+
+    /// The least work of one whole training step.
+    pub fn step_work(&self) -> Work {
+        let layers = self.spec().layers();
+        training_step(layers)
+            .into_iter()
+            .map(|d| self.work(d))
+            .fold(Work::default(), |a, b| a + b)
+    }
+
     /// Synthetic u8 images (one timed run's worth) and a small test split.
     pub fn data(&self) -> Arc<Splits> {
         Arc::new(Splits {
@@ -326,6 +345,10 @@ pub struct BenchReport {
     /// The GPU adapter, or why there is none.
     pub gpu: String,
     pub cpu_threads: usize,
+    /// This CPU's fp32 FMA peak and copy bandwidth, measured (the CPU's roofline).
+    pub cpu_peaks: Peaks,
+    /// The GPU's, measured with `shaders/peak.wgsl`; absent without a GPU.
+    pub gpu_peaks: Option<Peaks>,
     /// Products with fewer tiles than this are split along k (`TilePolicy`); absent without GPU.
     pub fill_workgroups: Option<usize>,
     pub repeats: usize,
@@ -337,6 +360,12 @@ pub struct ConfigReport {
     pub name: String,
     pub cpu_samples_per_s: f64,
     pub gpu_samples_per_s: Option<f64>,
+    /// A whole training step's least work, and what each backend's step achieved against its
+    /// device's peaks.
+    pub step_gflop: f64,
+    pub step_mbytes: f64,
+    pub cpu_step: Achieved,
+    pub gpu_step: Option<Achieved>,
     pub gpu_dispatches_per_step: Option<f64>,
     /// One GPU training step, entry by entry.
     pub step: Vec<StepEntry>,
@@ -349,6 +378,8 @@ pub struct StepEntry {
     pub name: String,
     pub launches: Vec<Launch>,
     pub gpu_ms: Option<f64>,
+    /// Its least work, held against the GPU's peaks (with timestamp queries).
+    pub roofline: Option<Achieved>,
 }
 
 #[derive(Debug, Serialize)]
@@ -359,6 +390,9 @@ pub struct ProductReport {
     pub n: usize,
     pub cpu_gflops: f64,
     pub gpu_gflops: Option<f64>,
+    /// Each backend's product against its device's roofline.
+    pub cpu_roofline: Achieved,
+    pub gpu_roofline: Option<Achieved>,
     /// The GPU's dispatches for it: the product (workgroups, k each walks) and any reduction.
     pub gpu_launches: Vec<Launch>,
 }
@@ -378,6 +412,11 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
     };
     let ctx = open();
     let matmul = ctx.as_ref().ok().map(Matmul::new);
+    let gpu_peaks = match &ctx {
+        Ok(c) => Some(roofline::gpu_peaks(c, repeats)?),
+        Err(_) => None,
+    };
+    let cpu_peaks = roofline::cpu_peaks(repeats)?;
     let mut report = BenchReport {
         gpu: match &ctx {
             Ok(c) => format!(
@@ -387,6 +426,8 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
             Err(e) => format!("none: {e}"),
         },
         cpu_threads: rayon::current_num_threads(),
+        cpu_peaks,
+        gpu_peaks,
         fill_workgroups: ctx.as_ref().ok().map(|c| c.tiles.fill_workgroups),
         repeats,
         configs: Vec::new(),
@@ -394,9 +435,19 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
     for config in configs {
         let setup = config.setup();
         let mut cpu = setup.cpu_backend()?;
+        let cpu_samples_per_s = setup.samples_per_second(&mut cpu, repeats)?;
+        let step = setup.step_work();
+        // One step's time at a throughput of `samples_per_s`.
+        let per_step = |samples_per_s: f64| setup.batch as f64 / samples_per_s;
         let mut entry = ConfigReport {
             name: setup.name(),
-            cpu_samples_per_s: setup.samples_per_second(&mut cpu, repeats)?,
+            cpu_samples_per_s,
+            step_gflop: step.flops as f64 / 1e9,
+            step_mbytes: step.bytes as f64 / 1e6,
+            cpu_step: report
+                .cpu_peaks
+                .hold(step.flops, step.bytes, per_step(cpu_samples_per_s)),
+            gpu_step: None,
             gpu_samples_per_s: None,
             gpu_dispatches_per_step: None,
             step: Vec::new(),
@@ -404,13 +455,18 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
         };
         if ctx.is_ok() {
             let mut gpu = setup.gpu_backend(open()?)?;
-            entry.gpu_samples_per_s = Some(setup.samples_per_second(&mut gpu, repeats)?);
+            let gpu_samples_per_s = setup.samples_per_second(&mut gpu, repeats)?;
+            entry.gpu_samples_per_s = Some(gpu_samples_per_s);
+            entry.gpu_step =
+                gpu_peaks_of(&report).map(|peaks| peaks.hold(step.flops, step.bytes, per_step(gpu_samples_per_s)));
             entry.gpu_dispatches_per_step = Some(gpu.dispatch_stats().dispatches_per_step());
-            entry.step = profile_step(&setup, &mut gpu)?;
+            entry.step = profile_step(&setup, &mut gpu, gpu_peaks_of(&report))?;
         }
         for shape in setup.products() {
             let p = shape.product;
             let gflops = |t: Duration| p.flops() as f64 / t.as_secs_f64() / 1e9;
+            let bytes = 4 * (p.m * p.k + p.k * p.n + p.m * p.n) as u64;
+            let held = |peaks: &Peaks, gflops: f64| peaks.hold(p.flops(), bytes, p.flops() as f64 / gflops / 1e9);
             let mut cpu = CpuMatmul::new(p);
             let (gpu_gflops, gpu_launches) = match (&ctx, &matmul) {
                 (Ok(c), Some(kernel)) => {
@@ -422,13 +478,16 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
                 }
                 _ => (None, Vec::new()),
             };
+            let cpu_gflops = gflops(median_time(repeats, |iters| Ok(cpu.run(iters)))?);
             entry.products.push(ProductReport {
                 name: shape.name,
                 m: p.m,
                 k: p.k,
                 n: p.n,
-                cpu_gflops: gflops(median_time(repeats, |iters| Ok(cpu.run(iters)))?),
+                cpu_gflops,
                 gpu_gflops,
+                cpu_roofline: held(&report.cpu_peaks, cpu_gflops),
+                gpu_roofline: gpu_peaks_of(&report).zip(gpu_gflops).map(|(peaks, g)| held(peaks, g)),
                 gpu_launches,
             });
         }
@@ -437,9 +496,13 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
     Ok(report)
 }
 
+fn gpu_peaks_of(report: &BenchReport) -> Option<&Peaks> {
+    report.gpu_peaks.as_ref()
+}
+
 /// The step's launches, with each entry's GPU time where the adapter has timestamp queries
-/// (after a warm-up step; see `GpuBackend::profile_train_step`).
-fn profile_step(setup: &TrainSetup, gpu: &mut GpuBackend) -> Result<Vec<StepEntry>> {
+/// (after a warm-up step; see `GpuBackend::profile_train_step`), held against `peaks`.
+fn profile_step(setup: &TrainSetup, gpu: &mut GpuBackend, peaks: Option<&Peaks>) -> Result<Vec<StepEntry>> {
     let times = match gpu.has_timestamps() {
         true => {
             let (order, lrs) = (setup.order(), setup.lrs());
@@ -452,10 +515,17 @@ fn profile_step(setup: &TrainSetup, gpu: &mut GpuBackend) -> Result<Vec<StepEntr
         .step_launches()
         .into_iter()
         .enumerate()
-        .map(|(i, (dispatch, launches))| StepEntry {
-            name: dispatch.to_string(),
-            launches,
-            gpu_ms: times.as_ref().map(|t| 1e3 * t[i].1.as_secs_f64()),
+        .map(|(i, (dispatch, launches))| {
+            let seconds = times.as_ref().map(|t| t[i].1.as_secs_f64());
+            let work = setup.work(dispatch);
+            StepEntry {
+                name: dispatch.to_string(),
+                launches,
+                gpu_ms: seconds.map(|s| 1e3 * s),
+                roofline: peaks
+                    .zip(seconds)
+                    .map(|(peaks, s)| peaks.hold(work.flops, work.bytes, s)),
+            }
         })
         .collect())
 }
@@ -477,6 +547,35 @@ fn optional(value: Option<f64>, decimals: usize) -> String {
     value.map_or("-".into(), |v| format!("{v:.decimals$}"))
 }
 
+/// "41% of its memory roof" style cell: the fraction of the roofline and which roof bounds it.
+fn roof_cell(achieved: Option<&Achieved>) -> String {
+    achieved.map_or("-".into(), |a| format!("{:.0}% {}", 100.0 * a.of_roofline, a.bound))
+}
+
+/// A device's peaks in words.
+fn peaks_line(peaks: &Peaks) -> String {
+    format!(
+        "{:.1} GFLOP/s fp32 FMA, {:.1} GB/s copy ({}; ridge at {:.1} FLOP/byte)",
+        peaks.gflops,
+        peaks.gbps,
+        peaks.unit,
+        peaks.gflops / peaks.gbps
+    )
+}
+
+/// A backend's whole step against its device's peaks.
+fn step_line(name: &str, achieved: &Achieved) -> String {
+    format!(
+        "{name} {:.1} GFLOP/s = {:.0}% of its FMA peak, {:.1} GB/s = {:.0}% of its bandwidth ({:.0}% of its {} roof)",
+        achieved.gflops,
+        100.0 * achieved.of_peak_flops,
+        achieved.gbps,
+        100.0 * achieved.of_peak_bandwidth,
+        100.0 * achieved.of_roofline,
+        achieved.bound
+    )
+}
+
 impl BenchReport {
     /// The tables `gpu-mlp bench` prints.
     pub fn write_text(&self, mut out: impl std::io::Write) -> Result<()> {
@@ -490,6 +589,10 @@ impl BenchReport {
             self.gpu, self.cpu_threads, self.repeats
         )
         .map_err(io)?;
+        writeln!(out, "CPU peaks: {}", peaks_line(&self.cpu_peaks)).map_err(io)?;
+        if let Some(peaks) = &self.gpu_peaks {
+            writeln!(out, "GPU peaks: {}", peaks_line(peaks)).map_err(io)?;
+        }
         for c in &self.configs {
             writeln!(
                 out,
@@ -500,21 +603,38 @@ impl BenchReport {
                 optional(c.gpu_dispatches_per_step, 0)
             )
             .map_err(io)?;
+            writeln!(
+                out,
+                "one step: {:.3} GFLOP, {:.1} MB of least traffic ({:.1} FLOP/byte)\n  {}",
+                c.step_gflop,
+                c.step_mbytes,
+                c.cpu_step.intensity,
+                step_line("cpu", &c.cpu_step)
+            )
+            .map_err(io)?;
+            if let Some(gpu) = &c.gpu_step {
+                writeln!(out, "  {}", step_line("gpu", gpu)).map_err(io)?;
+            }
             if !c.step.is_empty() {
                 let total: Option<f64> = c.step.iter().map(|s| s.gpu_ms).sum();
                 writeln!(
                     out,
-                    "\n{:<22} {:>28} {:>12}",
-                    "GPU step", "workgroups (k each)", "GPU ms"
+                    "\n{:<26} {:>28} {:>10} {:>9} {:>8} {:>7} {:>15}",
+                    "GPU step", "workgroups (k each)", "GPU ms", "GFLOP/s", "GB/s", "FLOP/B", "of roofline"
                 )
                 .map_err(io)?;
                 for s in &c.step {
+                    let a = s.roofline.as_ref();
                     writeln!(
                         out,
-                        "{:<22} {:>28} {:>12}",
+                        "{:<26} {:>28} {:>10} {:>9} {:>8} {:>7} {:>15}",
                         s.name,
                         launch_cells(&s.launches),
-                        optional(s.gpu_ms, 3)
+                        optional(s.gpu_ms, 3),
+                        optional(a.map(|a| a.gflops), 1),
+                        optional(a.map(|a| a.gbps), 1),
+                        optional(a.map(|a| a.intensity), 1),
+                        roof_cell(a)
                     )
                     .map_err(io)?;
                 }
@@ -523,21 +643,30 @@ impl BenchReport {
                 } else {
                     ""
                 };
-                writeln!(out, "{:<22} {:>28} {:>12}{note}", "total", "", optional(total, 3)).map_err(io)?;
+                writeln!(out, "{:<26} {:>28} {:>10}{note}", "total", "", optional(total, 3)).map_err(io)?;
             }
             writeln!(
                 out,
-                "\n{:<26} {:>12} {:>12} {:>28}",
-                "matmul", "cpu GFLOP/s", "gpu GFLOP/s", "gpu workgroups (k each)"
+                "\n{:<26} {:>7} {:>11} {:>15} {:>11} {:>15} {:>28}",
+                "matmul",
+                "FLOP/B",
+                "cpu GFLOP/s",
+                "of roofline",
+                "gpu GFLOP/s",
+                "of roofline",
+                "gpu workgroups (k each)"
             )
             .map_err(io)?;
             for p in &c.products {
                 writeln!(
                     out,
-                    "{:<26} {:>12.2} {:>12} {:>28}",
+                    "{:<26} {:>7.1} {:>11.2} {:>15} {:>11} {:>15} {:>28}",
                     p.name,
+                    p.cpu_roofline.intensity,
                     p.cpu_gflops,
+                    roof_cell(Some(&p.cpu_roofline)),
                     optional(p.gpu_gflops, 2),
+                    roof_cell(p.gpu_roofline.as_ref()),
                     launch_cells(&p.gpu_launches)
                 )
                 .map_err(io)?;
