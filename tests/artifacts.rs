@@ -1,7 +1,7 @@
 //! What a run leaves behind: checkpoints that round-trip exactly, resume that equals an
 //! uninterrupted run, history files, and clear errors for checkpoints that do not fit.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -8,7 +8,7 @@
 //! binding includes the guards after its region, so a stray access is seen, not dropped.
 //! Tolerance against the CPU: relative error ≤ 1e-5.
 
-mod common;
+use crate::common;
 
 use common::{assert_close, gpu_or_skip, product_plans, random_vec, read_f32, rng, step_table};
 use gpu_mlp::cpu::{gemm, ops};

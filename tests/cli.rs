@@ -1,6 +1,6 @@
 //! The `gpu-mlp` binary as a user runs it.
 
-mod common;
+use crate::common;
 
 use common::{gpu_mlp, gpu_mlp_in};
 

@@ -1,7 +1,7 @@
 //! The CPU reference checked against first principles: finite differences and the course's
 //! worked softmax example.
 
-mod common;
+use crate::common;
 
 use gpu_mlp::cpu::net::{loss_and_gradients, Workspace};
 use gpu_mlp::cpu::{gemm, ops, reference};

@@ -3,7 +3,7 @@
 //! Tolerances: kernels ≤ 1e-5 relative; whole runs ≤ 1e-3 (the two backends' weights drift apart
 //! by rounding, and the norms are summed in other orders).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

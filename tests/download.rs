@@ -2,7 +2,7 @@
 //! file, a dropped connection, and a second run that fetches nothing. The server serves the
 //! Debian package's Fashion-MNIST files (CI installs them).
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -3,7 +3,7 @@
 //! both paths. The MNIST and
 //! Fashion-MNIST experiments run briefly on Fashion-MNIST (MNIST is not installable here).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Training on the real Fashion-MNIST (Debian's `dataset-fashion-mnist`, or `$GPU_MLP_DATA`).
 //! CI installs the data, so there a missing dataset fails; elsewhere the tests skip loudly.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! The pieces around the math: initializers, learning-rate schedules, normalization, the
 //! validation split, early stopping with best-epoch restore, progress ticks.
 
-mod common;
+use crate::common;
 
 use gpu_mlp::data::{load, DatasetName, LoadOptions, Normalize};
 use gpu_mlp::nn::model::{initialize, Init, MlpSpec, ParamLayout};

@@ -2,7 +2,7 @@
 //! and comparison table, the decision-boundary plot against `predict --point`, and `explain`'s
 //! printed gradient against a finite difference.
 
-mod common;
+use crate::common;
 
 use common::{gpu_mlp, output_text};
 

@@ -4,7 +4,7 @@
 //! live in `tests/common/kernels.rs`, where `tests/browser.rs` runs the same ones on a browser's
 //! WebGPU; here each is a named native test, its readbacks blocked on.
 
-mod common;
+use crate::common;
 
 use common::{assert_close, gpu_or_skip};
 use gpu_mlp::gpu::kernels::loss::StepMetric;

@@ -1,7 +1,7 @@
 //! Whole-run parity: the GPU backend and the CPU reference, started from the same weights and fed
 //! the same batches, agree step by step and at the end (relative error ≤ 1e-4).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

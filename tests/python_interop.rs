@@ -2,7 +2,7 @@
 //! with `safetensors` and `numpy` loads it and recomputes the logits the Rust model gives.
 //! CI installs both (`.ci/run`); elsewhere the test skips when they are missing.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! Reliability: determinism, divergence, and parsers that refuse bad input without panicking.
 
-mod common;
+use crate::common;
 
 use gpu_mlp::checkpoint::Checkpoint;
 use gpu_mlp::error::Error;

@@ -2,7 +2,7 @@
 //! key, its default in `--help` and in the README, and its range check are all derived from the
 //! declaration, so these tests walk the declarations and check each place against them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! activations, logits, dlogits, each dZ, dW and db, the updated weights and biases) on the
 //! GPU against the CPU backend's, failing with the tensor's name and its worst element.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

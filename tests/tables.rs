@@ -2,7 +2,7 @@
 //! generated edge files, CPU↔GPU parity on a table run, and one line naming the file, line and
 //! column for every bad file.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -6,7 +6,7 @@
 //! recorded in machine.txt); elsewhere within 1e-3. `GPU_MLP_BLESS=1 cargo test --release --test
 //! unchanged` records them anew, which only a change meant to alter results may do.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test binary uses a different subset
 
+#[macro_use]
 mod kernels;
 
 #[allow(unused_imports)] // each test binary uses a different subset
