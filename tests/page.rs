@@ -104,6 +104,17 @@ impl Browser {
         }
     }
 
+    /// Runs `source` in every page before the page's own scripts (chromedriver's DevTools
+    /// passthrough).
+    fn before_every_page(&self, source: &str) {
+        call(
+            "POST",
+            &format!("{}/goog/cdp/execute", self.base),
+            Some(json!({ "cmd": "Page.addScriptToEvaluateOnNewDocument", "params": { "source": source } })),
+        )
+        .expect("a script before every page");
+    }
+
     fn go(&self, url: &str) {
         call("POST", &format!("{}/url", self.base), Some(json!({ "url": url }))).expect("the page opens");
     }
@@ -384,6 +395,30 @@ fn without_a_hardware_gpu_the_page_says_why_and_trains_on_the_cpu_reference() {
     );
     let why = browser.text("adapter");
     assert!(why.contains("software renderer") && why.contains("device=gpu"), "{why}");
+    assert!(number(&status, "test_accuracy") >= 0.95, "{status}");
+}
+
+/// A browser without WebGPU at all (no `navigator.gpu`, as in browsers that have not shipped
+/// it) trains on the CPU reference and says why.
+#[test]
+fn a_browser_without_webgpu_trains_on_the_cpu_reference() {
+    if !prerequisites("a_browser_without_webgpu_trains_on_the_cpu_reference") {
+        return;
+    }
+    let _one = BROWSER.lock().unwrap_or_else(|p| p.into_inner());
+    let (_server, address) = serve(&[]);
+    let browser = Browser::open();
+    browser.before_every_page("delete Navigator.prototype.gpu;");
+    browser.go(&format!("{address}/?{BLOBS}&autostart=1"));
+    let status = browser.wait_until_done();
+    assert_eq!(browser.run("return typeof navigator.gpu;"), "undefined");
+    assert_eq!(status["state"], "finished", "{status}");
+    assert!(
+        status["adapter"].as_str().unwrap_or_default().starts_with("cpu"),
+        "{status}"
+    );
+    let why = browser.text("adapter");
+    assert!(why.contains("offers no WebGPU adapter"), "{why}");
     assert!(number(&status, "test_accuracy") >= 0.95, "{status}");
 }
 
