@@ -23,6 +23,19 @@ const DEADLINE: Duration = Duration::from_secs(600);
 /// How long a button may take to change the page's state.
 const STATE_DEADLINE: Duration = Duration::from_secs(60);
 
+/// Asks `check` every 100 ms until it answers `Ok`, failing after `deadline` with `what` and
+/// what the last look saw (`check`'s `Err`).
+fn poll<T>(deadline: Duration, what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
+    let start = Instant::now();
+    loop {
+        match check() {
+            Ok(answer) => return answer,
+            Err(seen) => assert!(start.elapsed() < deadline, "{what}: {seen}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn site() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("web/dist")
 }
@@ -83,11 +96,9 @@ impl Browser {
             .expect("chromedriver starts");
         let driver = Killed(driver);
         let root = format!("http://127.0.0.1:{port}");
-        let start = Instant::now();
-        while call("GET", &format!("{root}/status"), None).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "chromedriver never answered");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        poll(Duration::from_secs(30), "chromedriver never answered", || {
+            call("GET", &format!("{root}/status"), None)
+        });
         let options: Value = serde_json::from_str(include_str!("../webdriver.json")).expect("webdriver.json is JSON");
         let mut always = options.as_object().expect("an object").clone();
         always.insert("browserName".into(), json!("chrome"));
@@ -189,18 +200,24 @@ impl Browser {
 
     /// Waits until `#status`'s state is `state`, and returns `#status`.
     fn wait_for_state(&self, state: &str) -> Value {
-        let start = Instant::now();
-        loop {
+        poll(STATE_DEADLINE, &format!("the page never became {state}"), || {
             let status = self.status();
-            if status["state"] == state {
-                return status;
+            match status["state"] == state {
+                true => Ok(status),
+                false => Err(status.to_string()),
             }
-            assert!(
-                start.elapsed() < STATE_DEADLINE,
-                "the page never became {state}: {status}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        })
+    }
+
+    /// Waits until the element `id`'s text starts with `prefix`.
+    fn wait_for_text(&self, id: &str, prefix: &str) {
+        poll(STATE_DEADLINE, &format!("{id} never said {prefix:?}"), || {
+            let text = self.text(id);
+            match text.starts_with(prefix) {
+                true => Ok(()),
+                false => Err(text),
+            }
+        })
     }
 
     /// The text of the element `id`.
@@ -223,15 +240,13 @@ impl Browser {
 
     /// `#status` once the page is done (finished or error).
     fn wait_until_done(&self) -> Value {
-        let start = Instant::now();
-        loop {
+        poll(DEADLINE, "the page never finished", || {
             let status = self.status();
-            if matches!(status["state"].as_str(), Some("finished" | "error")) {
-                return status;
+            match matches!(status["state"].as_str(), Some("finished" | "error")) {
+                true => Ok(status),
+                false => Err(status.to_string()),
             }
-            assert!(start.elapsed() < DEADLINE, "the page never finished: {status}");
-            std::thread::sleep(Duration::from_millis(250));
-        }
+        })
     }
 }
 
@@ -701,15 +716,12 @@ fn pause_step_and_reset_drive_the_run() {
     assert_eq!(browser.status()["state"], "paused");
     // A step runs one chunk, then waits again.
     browser.click("step");
-    let start = Instant::now();
-    while text() == paused_at || browser.status()["state"] != "paused" {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the step never happened: {}",
-            text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    poll(STATE_DEADLINE, "the step never happened", || {
+        match text() == paused_at || browser.status()["state"] != "paused" {
+            true => Err(text()),
+            false => Ok(()),
+        }
+    });
     assert_ne!(text(), paused_at);
     // Start goes on; Reset ends the run and empties the page.
     browser.click("start");
@@ -794,19 +806,13 @@ fn a_run_trained_by_the_command_line_loads_into_the_page_and_predicts_as_predict
     browser.go(&format!("{address}/"));
     browser.wait_for_state("idle");
     browser.pick_file("load-model", &checkpoint);
-    let start = Instant::now();
-    let loaded = loop {
+    let loaded = poll(STATE_DEADLINE, "never loaded", || {
         let accuracy = browser.run("return document.getElementById('loaded').dataset.test_accuracy || null;");
-        if let Some(accuracy) = accuracy.as_str() {
-            break accuracy.parse::<f64>().unwrap_or(f64::NAN);
+        match accuracy.as_str() {
+            Some(accuracy) => Ok(accuracy.parse::<f64>().unwrap_or(f64::NAN)),
+            None => Err(browser.text("loaded")),
         }
-        assert!(
-            start.elapsed() < STATE_DEADLINE,
-            "never loaded: {}",
-            browser.text("loaded")
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    });
     let eval = common::gpu_mlp(&["eval", "--checkpoint", checkpoint_text, "--json"]);
     let scored: Value = serde_json::from_slice(&eval.stdout).expect("eval's JSON");
     assert_eq!(Some(loaded), scored["accuracy"].as_f64(), "{}", browser.text("loaded"));
@@ -874,30 +880,14 @@ fn a_table_picked_from_disk_trains_and_a_malformed_one_gets_the_command_lines_me
     ));
     browser.wait_for_state("idle");
     browser.pick_file("pick-table", &good);
-    let start = Instant::now();
-    while !browser.text("table-picked").starts_with("training on penguins.csv") {
-        assert!(
-            start.elapsed() < STATE_DEADLINE,
-            "never picked: {}",
-            browser.text("table-picked")
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    browser.wait_for_text("table-picked", "training on penguins.csv");
     browser.click("start");
     let status = browser.wait_until_done();
     assert_eq!(status["state"], "finished", "{status}");
     assert!(number(&status, "test_accuracy") >= 0.9, "{status}");
     // The same reader as the command line's: the same message, naming the line.
     browser.pick_file("pick-table", &bad);
-    let start = Instant::now();
-    while !browser.text("table-picked").starts_with("training on bad.csv") {
-        assert!(
-            start.elapsed() < STATE_DEADLINE,
-            "never picked: {}",
-            browser.text("table-picked")
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    browser.wait_for_text("table-picked", "training on bad.csv");
     browser.click("start");
     let status = browser.wait_until_done();
     assert_eq!(status["state"], "error", "{status}");
@@ -986,15 +976,7 @@ fn hostile_inputs_get_the_command_lines_messages_on_the_page() {
     browser.go(&format!("{address}/?target=species&device=cpu"));
     browser.wait_for_state("idle");
     browser.pick_file("pick-table", &nan);
-    let start = Instant::now();
-    while !browser.text("table-picked").starts_with("training on nan.csv") {
-        assert!(
-            start.elapsed() < STATE_DEADLINE,
-            "never picked: {}",
-            browser.text("table-picked")
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    browser.wait_for_text("table-picked", "training on nan.csv");
     browser.click("start");
     let page = error_of(&browser, "NaN cells");
     let cli = cli_error(&["train", "--data", "nan.csv", "--target", "species", "--device", "cpu"]);
@@ -1006,18 +988,6 @@ fn hostile_inputs_get_the_command_lines_messages_on_the_page() {
 }
 
 /// Waits until the element `id`'s text starts with `prefix`.
-fn wait_for_text(browser: &Browser, id: &str, prefix: &str) {
-    let start = Instant::now();
-    while !browser.text(id).starts_with(prefix) {
-        assert!(
-            start.elapsed() < STATE_DEADLINE,
-            "{id} never said {prefix:?}: {}",
-            browser.text(id)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn a_runs_config_toml_fills_the_form_and_the_link() {
     if !prerequisites("a_runs_config_toml_fills_the_form_and_the_link") {
@@ -1036,7 +1006,7 @@ fn a_runs_config_toml_fills_the_form_and_the_link() {
     browser.go(&format!("{address}/?epochs=3&seed=9"));
     browser.wait_for_state("idle");
     browser.pick_file("load-config", &config);
-    wait_for_text(&browser, "config-loaded", "settings from config.toml");
+    browser.wait_for_text("config-loaded", "settings from config.toml");
     assert_eq!(
         browser.run("return location.search;"),
         "?dataset=xor&hidden=8%2C4&optimizer=adam&lr=0.01&epochs=7"
@@ -1062,7 +1032,7 @@ fn image_files_picked_from_disk_train_without_a_server_offering_them() {
     browser.wait_for_state("idle");
     let files: Vec<&Path> = installed.iter().map(|p| p.as_path()).collect();
     browser.pick_files("pick-idx", &files);
-    wait_for_text(&browser, "idx-picked", "training on ");
+    browser.wait_for_text("idx-picked", "training on ");
     browser.click("start");
     let status = browser.wait_until_done();
     assert_eq!(status["state"], "finished", "{status}");
@@ -1080,12 +1050,15 @@ fn once_loaded_the_page_works_offline() {
     browser.go(&format!("{address}/"));
     browser.wait_for_state("idle");
     // The service worker has installed (the page and its wasm cached) and controls the page.
-    let start = Instant::now();
-    while browser.run("return navigator.serviceWorker.controller !== null;") != true {
-        assert!(start.elapsed() < STATE_DEADLINE, "no service worker took the page");
-        browser.go(&format!("{address}/"));
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    poll(STATE_DEADLINE, "no service worker took the page", || {
+        match browser.run("return navigator.serviceWorker.controller !== null;") == true {
+            true => Ok(()),
+            false => {
+                browser.go(&format!("{address}/"));
+                Err("not controlled".into())
+            }
+        }
+    });
     drop(server);
     browser.go(&format!(
         "{address}/?dataset=blobs&hidden=16&epochs=10&seed=1&device=cpu&autostart=1"
@@ -1144,18 +1117,20 @@ fn a_picture_dropped_on_the_sketchpad_is_classified_as_predict_classifies_it() {
     browser.go(&format!("{address}/"));
     browser.wait_for_state("idle");
     browser.pick_file("load-model", &run.join("last.safetensors"));
-    wait_for_text(&browser, "loaded", "last.safetensors: ");
+    browser.wait_for_text("loaded", "last.safetensors: ");
     let bytes: Vec<u8> = std::fs::read(&picture).expect("the picture");
     browser.run(&format!(
         "const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array({bytes:?})], 'garment.png', {{type: 'image/png'}})); \
          document.getElementById('sketch').dispatchEvent(new DragEvent('drop', {{dataTransfer: dt, bubbles: true, cancelable: true}})); \
          return null;"
     ));
-    let start = Instant::now();
-    while browser.run("return document.querySelectorAll('#sketch-probabilities li').length;") != 10 {
-        assert!(start.elapsed() < STATE_DEADLINE, "no probabilities for the picture");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    poll(STATE_DEADLINE, "no probabilities for the picture", || {
+        let shown = browser.run("return document.querySelectorAll('#sketch-probabilities li').length;");
+        match shown == 10 {
+            true => Ok(()),
+            false => Err(format!("{shown} shown")),
+        }
+    });
     let shown = browser.text("sketch-probabilities");
     let predicted = common::gpu_mlp(&[
         "predict",
@@ -1210,18 +1185,16 @@ fn one_step_is_explained_with_the_gpus_values_beside_the_cpus() {
     browser.wait_for_state("idle");
     browser.run("document.getElementById('explain-batch').value = '1'; return null;");
     browser.click("explain");
-    let start = Instant::now();
-    let summary = loop {
+    let summary = poll(STATE_DEADLINE, "never explained", || {
         let summary = browser.run(
             "const s = document.getElementById('explain-summary'); \
              return {state: s.dataset.state, largest: s.dataset.largest, gap: s.dataset.gap, text: s.textContent};",
         );
-        if summary["state"] == "done" || summary["state"] == "error" {
-            break summary;
+        match summary["state"] == "done" || summary["state"] == "error" {
+            true => Ok(summary),
+            false => Err(summary.to_string()),
         }
-        assert!(start.elapsed() < STATE_DEADLINE, "never explained: {summary}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    });
     assert_eq!(summary["state"], "done", "{summary}");
     // On the browser's WebGPU (SwiftShader here), within the kernels' parity tolerance.
     let gap: f64 = summary["gap"].as_str().and_then(|g| g.parse().ok()).expect("a gap");

@@ -465,8 +465,9 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
         for shape in setup.products() {
             let p = shape.product;
             let gflops = |t: Duration| p.flops() as f64 / t.as_secs_f64() / 1e9;
-            let bytes = 4 * (p.m * p.k + p.k * p.n + p.m * p.n) as u64;
-            let held = |peaks: &Peaks, gflops: f64| peaks.hold(p.flops(), bytes, p.flops() as f64 / gflops / 1e9);
+            let work = Work::of_product(p);
+            let held =
+                |peaks: &Peaks, gflops: f64| peaks.hold(work.flops, work.bytes, work.flops as f64 / gflops / 1e9);
             let mut cpu = CpuMatmul::new(p);
             let (gpu_gflops, gpu_launches) = match (&ctx, &matmul) {
                 (Ok(c), Some(kernel)) => {

@@ -201,14 +201,33 @@ pub fn decode_idx_dataset(dataset: DatasetName, files: [(PathBuf, Vec<u8>); 4], 
 /// each file at once, for a host that must yield between pieces (a web page).
 pub struct Unpacking {
     path: PathBuf,
-    check: Option<Check>,
-    /// Set by the first piece: gzip, inflated as it comes; else kept as it is.
-    inflater: Option<Option<idx::Inflater>>,
-    kept: Vec<u8>,
-    /// The file's MD5 as it comes, when that is its check.
-    md5_of_file: Option<Md5>,
-    /// The contents' SHA-256 as they come, when that is the check, and how many bytes it took.
-    sha256_of_contents: Option<(Sha256, usize)>,
+    body: Body,
+    checksum: Checksum,
+}
+
+/// A file's bytes as they come in.
+enum Body {
+    /// Fewer than the two bytes that tell whether it is gzip.
+    Undecided(Vec<u8>),
+    /// Gzip, inflated as it comes (boxed: the inflater's state is large).
+    Gzip(Box<idx::Inflater>),
+    /// Kept as it is.
+    Plain(Vec<u8>),
+}
+
+/// A file's official checksum, computed as its bytes come in.
+enum Checksum {
+    None,
+    Md5OfGz {
+        expected: &'static str,
+        file: Md5,
+    },
+    /// `hashed`: how many of the contents the hash took so far.
+    Sha256OfRaw {
+        expected: &'static str,
+        contents: Sha256,
+        hashed: usize,
+    },
 }
 
 /// A dataset file's contents (decompressed) with what its checksum said.
@@ -228,45 +247,58 @@ impl Unpacking {
     fn checked(path: &Path, check: Option<Check>) -> Unpacking {
         Unpacking {
             path: path.into(),
-            check,
-            inflater: None,
-            kept: Vec::new(),
-            md5_of_file: matches!(check, Some(Check::Md5OfGz(_))).then(Md5::new),
-            sha256_of_contents: matches!(check, Some(Check::Sha256OfRaw(_))).then(|| (Sha256::new(), 0)),
+            body: Body::Undecided(Vec::new()),
+            checksum: match check {
+                None => Checksum::None,
+                Some(Check::Md5OfGz(expected)) => Checksum::Md5OfGz {
+                    expected,
+                    file: Md5::new(),
+                },
+                Some(Check::Sha256OfRaw(expected)) => Checksum::Sha256OfRaw {
+                    expected,
+                    contents: Sha256::new(),
+                    hashed: 0,
+                },
+            },
         }
     }
 
     /// The next piece of the file as stored.
     pub fn feed(&mut self, piece: &[u8]) -> Result<()> {
-        if piece.is_empty() {
-            return Ok(());
+        if let Checksum::Md5OfGz { file, .. } = &mut self.checksum {
+            file.update(piece);
         }
-        if let Some(md5) = &mut self.md5_of_file {
-            md5.update(piece);
-        }
-        let start;
-        let mut piece = piece;
-        if self.inflater.is_none() {
-            // Whether the file is gzip shows in its first two bytes: kept until they are in.
-            self.kept.extend_from_slice(piece);
-            if self.kept.len() < 2 {
+        if let Body::Undecided(start) = &mut self.body {
+            start.extend_from_slice(piece);
+            if start.len() < 2 {
                 return Ok(());
             }
-            self.inflater = Some(is_gzip(&self.kept).then(|| idx::Inflater::new(&self.path)));
-            start = std::mem::take(&mut self.kept);
-            piece = &start;
+            let start = std::mem::take(start);
+            self.body = match is_gzip(&start) {
+                true => Body::Gzip(Box::new(idx::Inflater::new(&self.path))),
+                false => Body::Plain(Vec::new()),
+            };
+            return self.feed_decided(&start);
         }
-        let contents = match &mut self.inflater {
-            Some(Some(inflater)) => {
+        self.feed_decided(piece)
+    }
+
+    /// [`Unpacking::feed`] once the file's kind is known.
+    fn feed_decided(&mut self, piece: &[u8]) -> Result<()> {
+        let contents = match &mut self.body {
+            Body::Gzip(inflater) => {
                 inflater.feed(piece)?;
                 inflater.inflated()
             }
-            _ => {
-                self.kept.extend_from_slice(piece);
-                &self.kept
+            Body::Plain(kept) | Body::Undecided(kept) => {
+                kept.extend_from_slice(piece);
+                kept
             }
         };
-        if let Some((sha, hashed)) = &mut self.sha256_of_contents {
+        if let Checksum::Sha256OfRaw {
+            contents: sha, hashed, ..
+        } = &mut self.checksum
+        {
             sha.update(&contents[*hashed..]);
             *hashed = contents.len();
         }
@@ -275,19 +307,24 @@ impl Unpacking {
 
     /// The file's contents once every piece was fed.
     pub fn finish(self) -> Result<Unpacked> {
-        let (gzipped, contents) = match self.inflater {
-            Some(Some(inflater)) => (true, inflater.finish()?),
-            _ => (false, self.kept),
+        let (gzipped, contents) = match self.body {
+            Body::Gzip(inflater) => (true, inflater.finish()?),
+            Body::Plain(kept) | Body::Undecided(kept) => (false, kept),
         };
-        // An uncompressed file cannot be held to the MD5 of its `.gz` and passes that check.
-        let found = match (self.check, self.md5_of_file, self.sha256_of_contents) {
-            (Some(Check::Md5OfGz(md5)), Some(file), _) if gzipped => Some((md5, hex(&file.finalize()))),
-            (Some(Check::Sha256OfRaw(sha)), _, Some((mut so_far, hashed))) => {
-                // Finishing the stream may have inflated its last bytes.
-                so_far.update(&contents[hashed..]);
-                Some((sha, hex(&so_far.finalize())))
+        let found = match self.checksum {
+            Checksum::Md5OfGz { expected, file } if gzipped => Some((expected, hex(&file.finalize()))),
+            Checksum::Sha256OfRaw {
+                expected,
+                contents: mut sha,
+                hashed,
+            } => {
+                // Finishing the stream may have inflated its last bytes (and a file of one byte
+                // was never hashed).
+                sha.update(&contents[hashed..]);
+                Some((expected, hex(&sha.finalize())))
             }
-            _ => None,
+            // An uncompressed file cannot be held to the MD5 of its `.gz` and passes that check.
+            Checksum::Md5OfGz { .. } | Checksum::None => None,
         };
         let official = match found {
             Some((expected, found)) if found != expected => Err(format!("checksum {found}, expected {expected}")),

@@ -555,8 +555,6 @@ impl GpuBackend {
         self.ctx.timestamps
     }
 
-    /// The steps covering `len` samples in batches, starting at sample 0 of the order buffer;
-    /// training steps (with `lrs`) advance the optimizer's step count.
     /// The first `len` f32s of `buffer`, read back.
     async fn read_f32s(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<f32>> {
         Ok(bytemuck::pod_collect_to_vec(
@@ -572,8 +570,8 @@ impl GpuBackend {
             .ok_or_else(missing_val_split)
     }
 
-    /// One step's settings per batch of the positions `samples` in the gather order (a step's
-    /// `lrs` when training, none when scoring).
+    /// The steps covering the positions `samples` of the gather order in batches; training
+    /// steps (with `lrs`) advance the optimizer's step count, scoring steps (none) do not.
     fn plan(&mut self, samples: Range<usize>, lrs: Option<&[f32]>) -> Vec<StepInfo> {
         let len = samples.len();
         (0..len.div_ceil(self.batch_size))
@@ -723,11 +721,11 @@ impl Backend for GpuBackend {
 
     fn optimizer_state_async(&mut self) -> Pending<'_, (Vec<f32>, u64)> {
         Box::pin(async move {
-            let bytes = self.optim.state.size();
             let state = if self.optimizer.kind.state_per_param() == 0 {
                 Vec::new()
             } else {
-                bytemuck::pod_collect_to_vec(&self.ctx.read_back_async(&self.optim.state, bytes).await?)
+                self.read_f32s(&self.optim.state, self.optim.state.size() as usize / 4)
+                    .await?
             };
             Ok((state, self.step_count))
         })
@@ -780,7 +778,6 @@ impl Backend for GpuBackend {
     }
 
     fn gradients(&mut self) -> Result<Vec<f32>> {
-        let raw = self.ctx.read_back(&self.buffers.grads, (self.layout.len * 4) as u64)?;
-        Ok(bytemuck::pod_collect_to_vec(&raw))
+        pollster::block_on(self.read_f32s(&self.buffers.grads, self.layout.len))
     }
 }

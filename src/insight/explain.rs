@@ -145,8 +145,8 @@ fn stats(v: &[f32]) -> String {
     format!("mean {mean:+.4}, std {:.4}, min {lo:+.4}, max {hi:+.4}", var.sqrt())
 }
 
-/// The largest `|a − b|`, element by element: NaN when either holds a NaN where the other
-/// does not hold the same, or when their lengths differ (a NaN never passes as close).
+/// The largest `|a − b|`, element by element: NaN when either holds a NaN, or when their
+/// lengths differ (a NaN never passes as close).
 fn largest_gap(a: &[f32], b: &[f32]) -> f32 {
     if a.len() != b.len() {
         return f32::NAN;

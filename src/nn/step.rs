@@ -93,6 +93,11 @@ pub struct Work {
 }
 
 impl Work {
+    /// A bare product: its operands read once, its result written once.
+    pub fn of_product(p: Product) -> Work {
+        Work::product(p, 0, 0)
+    }
+
     /// A product with an elementwise epilogue of `epilogue_flops`, reading `extra_reads` f32s
     /// besides its operands (a bias, an activation).
     fn product(p: Product, epilogue_flops: usize, extra_reads: usize) -> Work {

@@ -48,8 +48,14 @@ pub async fn show(document: &Document, config: &Config, picked: &Picked, batch: 
     }
 }
 
-/// The explanation's text as the command line prints it, and each tensor's largest difference.
+/// The explanation's text as the command line prints it, and each tensor's largest difference
+/// (both hidden until the first explanation).
 fn render(document: &Document, explanation: &Explanation) -> Result<(), String> {
+    for id in ["explain-text", "explain-table"] {
+        if let Some(element) = document.get_element_by_id(id) {
+            element.remove_attribute("hidden").map_err(js)?;
+        }
+    }
     if let Some(text) = document.get_element_by_id("explain-text") {
         text.set_text_content(Some(&explanation.to_text()));
     }
