@@ -2,9 +2,13 @@
 //
 // A and B may each be stored transposed, so the forward product (X · Wᵀ) and both backward
 // products (dZᵀ · X and dZ · W) use this one kernel without materializing a transpose.
-// Each WG_X×WG_Y workgroup computes a TILE_M×TILE_N block of C, each invocation a 4×4 block
-// held as four vec4 rows: per step of k it reads one vec4 of A and one of B from workgroup memory
-// and does four vec4 FMAs, all with fixed register indices (no loop to unroll, no indexed array).
+// Each WG_X×WG_Y workgroup computes a TILE_M×TILE_N block of C, each invocation an 8×8 block
+// held as sixteen vec4s (four 4×4 quarters, one in each half of the tile's rows and columns):
+// per step of k it reads two vec4s of A and two of B from workgroup memory and does sixteen vec4
+// FMAs, all with fixed register indices (no loop to unroll, no indexed array). Eight outputs a
+// side halve the workgroup-memory reads per FMA against 4×4 blocks, the common register tile of
+// fp32 GEMMs on GPUs; the halves (rather than 8 adjacent rows and columns) keep neighbouring
+// invocations on neighbouring vec4s, so their loads do not collide in memory banks.
 // A and B tiles of depth TILE_K are staged in workgroup memory, as vec4 loads along the operand's
 // contiguous dimension when its length is a multiple of 4 (the host decides), else as scalars.
 // Out-of-range elements load as 0 and are never stored, so any shape works.
@@ -25,7 +29,7 @@
 //   host binds ≥ m·k and ≥ k·n elements (vec4 views rounded up inside the buffer), and stages
 //   vec4s only where the contiguous length is a multiple of 4, so a vec4 never straddles it.
 // - a_tile/b_tile: index (kk·tile_x + xx) / 4 < TILE_K·tile_x / 4 ≤ TILE_VEC4S (asserted by the
-//   host for every shape); the row-sum reduction uses WG_X·WG_Y ≤ TILE_VEC4S entries.
+//   host for every shape); the row-sum reduction uses WG_X·TILE_M/4 ≤ TILE_VEC4S entries.
 // - c: [row·n + col] only for row < m, col < n; bound with ≥ m·n elements.
 // - operand: [col] (bias, bound with ≥ n) or [row·n + col] (activation output, ≥ m·n), by the
 //   epilogue that binds it; sums: [row], row < m, bound with ≥ m.
@@ -36,11 +40,11 @@
 // The tile shape is set per pipeline (the host's `TileShape`): a square tile for most products,
 // and narrow ones for the skinny products of a 10-class output layer (n or m ≤ 32), which would
 // leave most of a square tile idle.
-override WG_X: u32 = 16u; // invocations along n
-override WG_Y: u32 = 16u; // invocations along m
+override WG_X: u32 = 8u; // invocations along n
+override WG_Y: u32 = 8u; // invocations along m
 override TILE_K: u32 = 32u;
-override TILE_M: u32 = WG_Y * 4u;
-override TILE_N: u32 = WG_X * 4u;
+override TILE_M: u32 = WG_Y * 8u;
+override TILE_N: u32 = WG_X * 8u;
 override THREADS: u32 = WG_X * WG_Y;
 // Workgroup memory per staged operand, in vec4s: TILE_K · TILE_M / 4 and TILE_K · TILE_N / 4
 // must fit (16 KiB for both, WebGPU's default limit).
@@ -274,6 +278,22 @@ fn store_row(row: u32, col0: u32, acc: vec4<f32>, slice: u32) {
     }
 }
 
+// acc_i += a[i] · b for i < 4: a 4×4 quarter of the invocation's block, one outer product.
+fn outer_product(a: vec4<f32>, b: vec4<f32>, acc0: ptr<function, vec4<f32>>, acc1: ptr<function, vec4<f32>>, acc2: ptr<function, vec4<f32>>, acc3: ptr<function, vec4<f32>>) {
+    *acc0 = fma(vec4(a.x), b, *acc0);
+    *acc1 = fma(vec4(a.y), b, *acc1);
+    *acc2 = fma(vec4(a.z), b, *acc2);
+    *acc3 = fma(vec4(a.w), b, *acc3);
+}
+
+// Stores a 4×4 quarter: rows row..row+3, columns col..col+3.
+fn store_quarter(row: u32, col: u32, acc0: vec4<f32>, acc1: vec4<f32>, acc2: vec4<f32>, acc3: vec4<f32>, slice: u32) {
+    store_row(row, col, acc0, slice);
+    store_row(row + 1u, col, acc1, slice);
+    store_row(row + 2u, col, acc2, slice);
+    store_row(row + 3u, col, acc3, slice);
+}
+
 @compute @workgroup_size(WG_X, WG_Y)
 fn main(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -287,12 +307,28 @@ fn main(
     let k_end = min(p.k, k_begin + p.k_slice);
     // Uniform across the workgroup, so the barriers below stay in uniform control flow.
     let do_sums = p.row_sums != 0u && wg.x == 0u;
-    // This invocation's block: rows row0 + 4·ly + i (acc_i), columns col0 + 4·lx + j (component j).
-    var acc0 = vec4<f32>();
-    var acc1 = vec4<f32>();
-    var acc2 = vec4<f32>();
-    var acc3 = vec4<f32>();
-    var row_part = vec4<f32>(); // this invocation's share of its rows' sums (k ≡ lx mod WG_X)
+    // This invocation's block: rows row0 + 4·ly + i (upper half) and row0 + TILE_M/2 + 4·ly + i
+    // (lower), columns col0 + 4·lx + j (left) and col0 + TILE_N/2 + 4·lx + j (right).
+    // acc_<half of rows><half of columns><i>, component j.
+    var acc_ul0 = vec4<f32>();
+    var acc_ul1 = vec4<f32>();
+    var acc_ul2 = vec4<f32>();
+    var acc_ul3 = vec4<f32>();
+    var acc_ur0 = vec4<f32>();
+    var acc_ur1 = vec4<f32>();
+    var acc_ur2 = vec4<f32>();
+    var acc_ur3 = vec4<f32>();
+    var acc_ll0 = vec4<f32>();
+    var acc_ll1 = vec4<f32>();
+    var acc_ll2 = vec4<f32>();
+    var acc_ll3 = vec4<f32>();
+    var acc_lr0 = vec4<f32>();
+    var acc_lr1 = vec4<f32>();
+    var acc_lr2 = vec4<f32>();
+    var acc_lr3 = vec4<f32>();
+    // This invocation's share of its rows' sums (k ≡ lx mod WG_X), upper and lower half.
+    var upper_part = vec4<f32>();
+    var lower_part = vec4<f32>();
 
     for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
         stage(OPERAND_A, row0, p.m, TILE_M, p.a_transposed != 0u, p.a_vec4 != 0u, k0, k_end, li);
@@ -301,48 +337,56 @@ fn main(
 
         if do_sums {
             for (var kk = lid.x; kk < TILE_K; kk += WG_X) {
-                row_part += a_tile[kk * (TILE_M / 4u) + lid.y];
+                upper_part += a_tile[kk * (TILE_M / 4u) + lid.y];
+                lower_part += a_tile[kk * (TILE_M / 4u) + WG_Y + lid.y];
             }
         }
         for (var kk = 0u; kk < TILE_K; kk++) {
-            let a_rows = a_tile[kk * (TILE_M / 4u) + lid.y];
-            let b_cols = b_tile[kk * (TILE_N / 4u) + lid.x];
-            acc0 = fma(vec4(a_rows.x), b_cols, acc0);
-            acc1 = fma(vec4(a_rows.y), b_cols, acc1);
-            acc2 = fma(vec4(a_rows.z), b_cols, acc2);
-            acc3 = fma(vec4(a_rows.w), b_cols, acc3);
+            let a_upper = a_tile[kk * (TILE_M / 4u) + lid.y];
+            let a_lower = a_tile[kk * (TILE_M / 4u) + WG_Y + lid.y];
+            let b_left = b_tile[kk * (TILE_N / 4u) + lid.x];
+            let b_right = b_tile[kk * (TILE_N / 4u) + WG_X + lid.x];
+            outer_product(a_upper, b_left, &acc_ul0, &acc_ul1, &acc_ul2, &acc_ul3);
+            outer_product(a_upper, b_right, &acc_ur0, &acc_ur1, &acc_ur2, &acc_ur3);
+            outer_product(a_lower, b_left, &acc_ll0, &acc_ll1, &acc_ll2, &acc_ll3);
+            outer_product(a_lower, b_right, &acc_lr0, &acc_lr1, &acc_lr2, &acc_lr3);
         }
         workgroupBarrier();
     }
 
     if do_sums {
         // Reduce the WG_X partial sums of each row through a_tile, which is free now.
-        a_tile[lid.x * (TILE_M / 4u) + lid.y] = row_part;
+        a_tile[lid.x * (TILE_M / 4u) + lid.y] = upper_part;
+        a_tile[lid.x * (TILE_M / 4u) + WG_Y + lid.y] = lower_part;
         workgroupBarrier();
         if lid.x == 0u {
-            var total = vec4<f32>();
-            for (var x = 0u; x < WG_X; x++) {
-                total += a_tile[x * (TILE_M / 4u) + lid.y];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                let row = row0 + 4u * lid.y + i;
-                if row < p.m {
-                    if p.slices > 1u {
-                        partials[p.slices * p.m * p.n + slice * p.m + row] = total[i];
-                    } else {
-                        sums[row] = total[i];
+            for (var half = 0u; half < 2u; half++) {
+                var total = vec4<f32>();
+                for (var x = 0u; x < WG_X; x++) {
+                    total += a_tile[x * (TILE_M / 4u) + half * WG_Y + lid.y];
+                }
+                for (var i = 0u; i < 4u; i++) {
+                    let row = row0 + half * (TILE_M / 2u) + 4u * lid.y + i;
+                    if row < p.m {
+                        if p.slices > 1u {
+                            partials[p.slices * p.m * p.n + slice * p.m + row] = total[i];
+                        } else {
+                            sums[row] = total[i];
+                        }
                     }
                 }
             }
         }
     }
 
-    let row = row0 + 4u * lid.y;
-    let col = col0 + 4u * lid.x;
-    store_row(row, col, acc0, slice);
-    store_row(row + 1u, col, acc1, slice);
-    store_row(row + 2u, col, acc2, slice);
-    store_row(row + 3u, col, acc3, slice);
+    let upper = row0 + 4u * lid.y;
+    let lower = upper + TILE_M / 2u;
+    let left = col0 + 4u * lid.x;
+    let right = left + TILE_N / 2u;
+    store_quarter(upper, left, acc_ul0, acc_ul1, acc_ul2, acc_ul3, slice);
+    store_quarter(upper, right, acc_ur0, acc_ur1, acc_ur2, acc_ur3, slice);
+    store_quarter(lower, left, acc_ll0, acc_ll1, acc_ll2, acc_ll3, slice);
+    store_quarter(lower, right, acc_lr0, acc_lr1, acc_lr2, acc_lr3, slice);
 }
 
 // Split k's second dispatch: one invocation per element of C (REDUCE_THREADS per workgroup,

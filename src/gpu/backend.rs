@@ -642,10 +642,10 @@ impl Backend for GpuBackend {
 
     fn set_optimizer_state(&mut self, state: &[f32], steps: u64) -> Result<()> {
         check_params_len(state, self.layout.len * self.optimizer.kind.state_per_param())?;
-        if !state.is_empty() {
+        for (offset, values) in self.optim.state_slots(state) {
             self.ctx
                 .queue
-                .write_buffer(&self.optim.state, 0, bytemuck::cast_slice(state));
+                .write_buffer(&self.optim.state, offset, bytemuck::cast_slice(values));
         }
         self.step_count = steps;
         Ok(())
@@ -724,8 +724,10 @@ impl Backend for GpuBackend {
             let state = if self.optimizer.kind.state_per_param() == 0 {
                 Vec::new()
             } else {
-                self.read_f32s(&self.optim.state, self.optim.state.size() as usize / 4)
-                    .await?
+                let buffer = self
+                    .read_f32s(&self.optim.state, self.optim.state.size() as usize / 4)
+                    .await?;
+                self.optim.unpack_state(&buffer)
             };
             Ok((state, self.step_count))
         })

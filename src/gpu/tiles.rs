@@ -3,12 +3,12 @@
 //! adapter. Plain arithmetic, no GPU objects: the context holds a policy, the matmul kernel
 //! launches plans.
 
-/// A workgroup's shape. Each invocation computes a 4×4 block of C, so `wg_x × wg_y` invocations
-/// cover a `4·wg_y × 4·wg_x` tile, staging `tile_k` of the shared dimension at a time. Set
+/// A workgroup's shape. Each invocation computes an 8×8 block of C, so `wg_x × wg_y` invocations
+/// cover an `8·wg_y × 8·wg_x` tile, staging `tile_k` of the shared dimension at a time. Set
 /// through the WGSL's overrides: one pipeline per shape, one shader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TileShape {
-    /// 64×64 tiles of 16×16 invocations: every product with both m and n above 32.
+    /// 64×64 tiles of 8×8 invocations: every product with both m and n above 32.
     Square,
     /// 128×32 tiles for n ≤ 32, such as a 10-class output layer's forward product (batch × 10),
     /// where a square tile would leave 54 of its 64 columns idle (22 of 32 here).
@@ -30,16 +30,16 @@ pub struct TileDims {
 
 impl TileDims {
     pub fn tile_m(self) -> u32 {
-        4 * self.wg_y
+        8 * self.wg_y
     }
 
     pub fn tile_n(self) -> u32 {
-        4 * self.wg_x
+        8 * self.wg_x
     }
 
     /// Both staged operands fit the WGSL's workgroup arrays (its bounds argument relies on it).
     pub(crate) fn fits_workgroup_memory(self) -> bool {
-        self.tile_k * self.tile_m().max(self.tile_n()) / 4 <= TILE_VEC4S && self.wg_x * self.wg_y <= TILE_VEC4S
+        self.tile_k * self.tile_m().max(self.tile_n()) / 4 <= TILE_VEC4S && self.wg_x * self.tile_m() / 4 <= TILE_VEC4S
     }
 }
 
@@ -58,12 +58,11 @@ impl TileShape {
     }
 
     pub fn dims(self) -> TileDims {
-        // All 256 invocations, and at least 8 along n: a row of invocations reads the same A
-        // value from workgroup memory (a broadcast), and narrower rows measured slower.
+        // 64 invocations each.
         let (wg_x, wg_y, tile_k) = match self {
-            TileShape::Square => (16, 16, 32),
-            TileShape::NarrowN => (8, 32, 16),
-            TileShape::NarrowM => (32, 8, 16),
+            TileShape::Square => (8, 8, 32),
+            TileShape::NarrowN => (4, 16, 16),
+            TileShape::NarrowM => (16, 4, 16),
         };
         TileDims { wg_x, wg_y, tile_k }
     }

@@ -346,7 +346,7 @@ pub async fn optimizer_matches_cpu(
     if !want_state.is_empty() {
         assert_close(
             &format!("{case} state"),
-            &read_f32_async(ctx, &binding.state, want_state.len()).await,
+            &binding.unpack_state(&read_f32_async(ctx, &binding.state, binding.state.size() as usize / 4).await),
             &want_state,
             KERNEL_TOL,
         );

@@ -22,11 +22,32 @@ struct OptimParams {
 pub struct OptimBinding {
     group: wgpu::BindGroup,
     workgroups: u32,
-    /// Optimizer state (velocity, or Adam's m then v), zero at the start.
+    /// Optimizer state (velocity, or Adam's m then v), zero at the start: one slot of
+    /// `slot_len` values per array, its first `len` the parameters' (`state_layout`).
     pub state: wgpu::Buffer,
+    len: usize,
+    slot_len: usize,
 }
 
 impl OptimBinding {
+    /// The state as the CPU backend and checkpoints hold it (each array `len` long, one after
+    /// the other), from the buffer's contents.
+    pub fn unpack_state(&self, buffer: &[f32]) -> Vec<f32> {
+        buffer
+            .chunks(self.slot_len)
+            .flat_map(|slot| &slot[..self.len])
+            .copied()
+            .collect()
+    }
+
+    /// Where each array of a packed state (`len` values each) goes in the buffer, in bytes.
+    pub fn state_slots<'s>(&self, state: &'s [f32]) -> impl Iterator<Item = (u64, &'s [f32])> + use<'s, '_> {
+        state
+            .chunks(self.len.max(1))
+            .enumerate()
+            .map(|(slot, values)| ((slot * self.slot_len * 4) as u64, values))
+    }
+
     pub fn launch(&self) -> Launch {
         Launch {
             kernel: "optimizer",
@@ -94,23 +115,27 @@ impl Optim {
                 weight_decay: opt.weight_decay,
             },
         );
-        let state = ctx.storage_buffer("optimizer state", (len * opt.kind.state_per_param() * 4) as u64)?;
+        // Each state array in whole vec4s, so Adam's v starts on one.
+        let slot_len = len.next_multiple_of(4);
+        let state = ctx.storage_buffer("optimizer state", (slot_len * opt.kind.state_per_param() * 4) as u64)?;
         let group = self.kernel.bind(
             ctx,
             "optim",
             &[
                 ("step", step_binding(steps)),
                 ("params", uniform.as_entire_binding()),
-                ("weights", params.binding()),
-                ("grads", grads.binding()),
+                ("weights", params.binding_vec4()),
+                ("grads", grads.binding_vec4()),
                 ("state", state.as_entire_binding()),
             ],
         );
         let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
         Ok(OptimBinding {
             group,
-            workgroups: (len as u32).div_ceil(LINEAR_WORKGROUP).clamp(1, max_groups),
+            workgroups: (slot_len as u32 / 4).div_ceil(LINEAR_WORKGROUP).clamp(1, max_groups),
             state,
+            len,
+            slot_len,
         })
     }
 
