@@ -334,14 +334,17 @@ fn main(
         stage(OPERAND_A, row0, p.m, TILE_M, p.a_transposed != 0u, p.a_vec4 != 0u, k0, k_end, li);
         stage(OPERAND_B, col0, p.n, TILE_N, p.b_transposed == 0u, p.b_vec4 != 0u, k0, k_end, li);
         workgroupBarrier();
+        // The staged depth: a last, partial tile (k not a multiple of TILE_K, or a short k such
+        // as a 10-class layer's) skips its zero padding. Uniform, as the barriers need.
+        let depth = min(TILE_K, k_end - k0);
 
         if do_sums {
-            for (var kk = lid.x; kk < TILE_K; kk += WG_X) {
+            for (var kk = lid.x; kk < depth; kk += WG_X) {
                 upper_part += a_tile[kk * (TILE_M / 4u) + lid.y];
                 lower_part += a_tile[kk * (TILE_M / 4u) + WG_Y + lid.y];
             }
         }
-        for (var kk = 0u; kk < TILE_K; kk++) {
+        for (var kk = 0u; kk < depth; kk++) {
             let a_upper = a_tile[kk * (TILE_M / 4u) + lid.y];
             let a_lower = a_tile[kk * (TILE_M / 4u) + WG_Y + lid.y];
             let b_left = b_tile[kk * (TILE_N / 4u) + lid.x];
