@@ -195,7 +195,8 @@ impl Gather {
         GatherBinding {
             group,
             byte_features: op.data.byte_features,
-            workgroups: [(op.data.dim as u32).div_ceil(LINEAR_WORKGROUP), op.batch as u32, 1],
+            // Four features per invocation.
+            workgroups: [(op.data.dim as u32).div_ceil(4 * LINEAR_WORKGROUP), op.batch as u32, 1],
         }
     }
 
