@@ -186,28 +186,50 @@ fn set_tile_lane(operand: u32, i: u32, lane: u32, v: f32) {
 // direction needs; k_end is then one too), each invocation loads whole vec4s; li is the
 // invocation index.
 fn stage(operand: u32, x0: u32, x_len: u32, tile_x: u32, x_contiguous: bool, vec4_loads: bool, k0: u32, k_end: u32, li: u32) {
-    if vec4_loads {
+    if vec4_loads && x_contiguous {
+        // Four consecutive x of one k: one vec4 of the tile.
         for (var e = li; e < tile_x * TILE_K / 4u; e += THREADS) {
+            let kk = e / (tile_x / 4u);
+            let xx = (e % (tile_x / 4u)) * 4u;
             var v = vec4<f32>();
-            if x_contiguous {
-                // Four consecutive x of one k: one vec4 of the tile.
-                let kk = e / (tile_x / 4u);
-                let xx = (e % (tile_x / 4u)) * 4u;
-                if x0 + xx < x_len && k0 + kk < k_end {
-                    v = source4(operand, ((k0 + kk) * x_len + x0 + xx) / 4u);
+            if x0 + xx < x_len && k0 + kk < k_end {
+                v = source4(operand, ((k0 + kk) * x_len + x0 + xx) / 4u);
+            }
+            set_tile(operand, (kk * tile_x + xx) / 4u, v);
+        }
+        return;
+    }
+    if vec4_loads {
+        // A 4×4 block: four consecutive k of four consecutive x, read as a vec4 along k from
+        // each of the four x, transposed in registers and written as four whole vec4s of the
+        // tile (one per k), instead of sixteen single lanes.
+        for (var e = li; e < tile_x * TILE_K / 16u; e += THREADS) {
+            let xx = (e / (TILE_K / 4u)) * 4u;
+            let kk = (e % (TILE_K / 4u)) * 4u;
+            var r0 = vec4<f32>();
+            var r1 = vec4<f32>();
+            var r2 = vec4<f32>();
+            var r3 = vec4<f32>();
+            if k0 + kk < k_end {
+                let at = (x0 + xx) * p.k + k0 + kk;
+                if x0 + xx < x_len {
+                    r0 = source4(operand, at / 4u);
                 }
-                set_tile(operand, (kk * tile_x + xx) / 4u, v);
-            } else {
-                // Four consecutive k of one x: one lane of four vec4s of the tile.
-                let xx = e / (TILE_K / 4u);
-                let kk = (e % (TILE_K / 4u)) * 4u;
-                if x0 + xx < x_len && k0 + kk < k_end {
-                    v = source4(operand, ((x0 + xx) * p.k + k0 + kk) / 4u);
+                if x0 + xx + 1u < x_len {
+                    r1 = source4(operand, (at + p.k) / 4u);
                 }
-                for (var j = 0u; j < 4u; j++) {
-                    set_tile_lane(operand, ((kk + j) * tile_x + xx) / 4u, xx % 4u, v[j]);
+                if x0 + xx + 2u < x_len {
+                    r2 = source4(operand, (at + 2u * p.k) / 4u);
+                }
+                if x0 + xx + 3u < x_len {
+                    r3 = source4(operand, (at + 3u * p.k) / 4u);
                 }
             }
+            let base = (kk * tile_x + xx) / 4u;
+            set_tile(operand, base, vec4(r0.x, r1.x, r2.x, r3.x));
+            set_tile(operand, base + tile_x / 4u, vec4(r0.y, r1.y, r2.y, r3.y));
+            set_tile(operand, base + tile_x / 2u, vec4(r0.z, r1.z, r2.z, r3.z));
+            set_tile(operand, base + 3u * tile_x / 4u, vec4(r0.w, r1.w, r2.w, r3.w));
         }
         return;
     }
