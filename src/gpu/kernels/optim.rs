@@ -23,10 +23,15 @@ pub struct OptimBinding {
     group: wgpu::BindGroup,
     workgroups: u32,
     /// Optimizer state (velocity, or Adam's m then v), zero at the start: one slot of
-    /// `slot_len` values per array, its first `len` the parameters' (`state_layout`).
+    /// `slot_len(len)` values per array, its first `len` the parameters'.
     pub state: wgpu::Buffer,
     len: usize,
-    slot_len: usize,
+}
+
+/// Values per state array in the buffer: `len` rounded up to whole vec4s, so Adam's v starts
+/// on one.
+fn slot_len(len: usize) -> usize {
+    len.next_multiple_of(4)
 }
 
 impl OptimBinding {
@@ -34,7 +39,7 @@ impl OptimBinding {
     /// the other), from the buffer's contents.
     pub fn unpack_state(&self, buffer: &[f32]) -> Vec<f32> {
         buffer
-            .chunks(self.slot_len)
+            .chunks(slot_len(self.len))
             .flat_map(|slot| &slot[..self.len])
             .copied()
             .collect()
@@ -45,7 +50,7 @@ impl OptimBinding {
         state
             .chunks(self.len.max(1))
             .enumerate()
-            .map(|(slot, values)| ((slot * self.slot_len * 4) as u64, values))
+            .map(|(slot, values)| ((slot * slot_len(self.len) * 4) as u64, values))
     }
 
     pub fn launch(&self) -> Launch {
@@ -115,9 +120,10 @@ impl Optim {
                 weight_decay: opt.weight_decay,
             },
         );
-        // Each state array in whole vec4s, so Adam's v starts on one.
-        let slot_len = len.next_multiple_of(4);
-        let state = ctx.storage_buffer("optimizer state", (slot_len * opt.kind.state_per_param() * 4) as u64)?;
+        let state = ctx.storage_buffer(
+            "optimizer state",
+            (slot_len(len) * opt.kind.state_per_param() * 4) as u64,
+        )?;
         let group = self.kernel.bind(
             ctx,
             "optim",
@@ -132,10 +138,9 @@ impl Optim {
         let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
         Ok(OptimBinding {
             group,
-            workgroups: (slot_len as u32 / 4).div_ceil(LINEAR_WORKGROUP).clamp(1, max_groups),
+            workgroups: (len as u32).div_ceil(4 * LINEAR_WORKGROUP).clamp(1, max_groups),
             state,
             len,
-            slot_len,
         })
     }
 
