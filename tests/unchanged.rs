@@ -80,7 +80,8 @@ fn history_without_timings(csv: &str) -> String {
         .collect()
 }
 
-/// The CPU GEMM's kernel on this machine (matrixmultiply picks it at run time): float rounding,
+/// The CPU GEMM's kernel on this machine (matrixmultiply picks it at run time; `cpu::dot`'s
+/// AVX-512 and AVX2 kernels add in one order, so either counts as "fma+avx2"): float rounding,
 /// and so bit-identity, holds between machines with the same one.
 fn gemm_kernel() -> &'static str {
     #[cfg(target_arch = "x86_64")]

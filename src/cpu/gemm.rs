@@ -1,10 +1,14 @@
 //! The fast product behind the CPU backend: `C = A · B` through matrixmultiply's packed SIMD
-//! kernels, with large products split by columns over the thread pool. The plain triple loop
-//! it must agree with is [`super::reference::matmul`] (tested at edge shapes in
-//! tests/cpu_reference.rs); the math of training in `ops` calls this one for speed.
+//! kernels, or, for f32 with both operands stored along k (a forward product), through
+//! [`super::dot`]'s kernels, which need no packing; large products are split by columns over
+//! the thread pool. The plain triple loop it must agree with is [`super::reference::matmul`]
+//! (tested at edge shapes in tests/cpu_reference.rs); the math of training in `ops` calls this
+//! one for speed.
 
 use rayon::prelude::*;
 
+#[cfg(target_arch = "x86_64")]
+use super::dot::{DotKernel, Output};
 use super::Real;
 use crate::nn::model::{Product, Stored};
 
@@ -22,11 +26,19 @@ pub trait Gemm: Sized {
         b_strides: (isize, isize),
         c: &mut [Self],
     );
+
+    /// `c = a · bᵀ` for `a [m×k]` and `b [n×k]` stored row by row, where a kernel for that
+    /// layout exists for the type and the CPU; false (and `c` untouched) where none does.
+    fn gemm_rows(_m: usize, _k: usize, _n: usize, _a: &[Self], _b: &[Self], _c: &mut [Self]) -> bool {
+        false
+    }
 }
 
 macro_rules! impl_gemm {
-    ($t:ty, $gemm:ident) => {
+    ($t:ty, $gemm:ident $(, $rows:item)?) => {
         impl Gemm for $t {
+            $($rows)?
+
             fn gemm(
                 m: usize,
                 k: usize,
@@ -105,8 +117,47 @@ impl<T> SharedMut<T> {
     }
 }
 
-impl_gemm!(f32, sgemm);
+impl_gemm!(
+    f32,
+    sgemm,
+    fn gemm_rows(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
+        dot_rows(m, k, n, a, b, c)
+    }
+);
 impl_gemm!(f64, dgemm);
+
+/// [`Gemm::gemm_rows`] for f32 on x86-64: [`DotKernel`]'s widest kernel, split by columns
+/// like [`Gemm::gemm`].
+#[cfg(target_arch = "x86_64")]
+fn dot_rows(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
+    let Some(kernel) = DotKernel::detect() else {
+        return false;
+    };
+    let (parts, part_cols) = column_split(m, k, n);
+    let c_base = SharedMut(c.as_mut_ptr());
+    let part = |p: usize| {
+        let cols = p * part_cols..((p + 1) * part_cols).min(n);
+        // The kernel came from detect(); c holds m rows of n (checked by `matmul`), and the
+        // parts write disjoint column ranges of it.
+        let c = Output {
+            ptr: c_base.at(0),
+            rows: m,
+            stride: n,
+        };
+        unsafe { kernel.columns(k, a, b, cols, c) };
+    };
+    if parts == 1 {
+        part(0);
+    } else {
+        (0..parts).into_par_iter().for_each(part);
+    }
+    true
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn dot_rows(_m: usize, _k: usize, _n: usize, _a: &[f32], _b: &[f32], _c: &mut [f32]) -> bool {
+    false
+}
 
 /// `C[m×n] = A[m×k] · B[k×n]` for the shapes and storage of `p`, reading A or B through a
 /// transpose without copying it. The GPU's `matmul.wgsl` computes exactly this.
@@ -123,5 +174,8 @@ pub fn matmul<T: Real>(p: Product, a: &[T], b: &[T], c: &mut [T]) {
         Stored::AsIs => (cols as isize, 1),
         Stored::Transposed => (1, rows as isize),
     };
+    if p.a == Stored::AsIs && p.b == Stored::Transposed && T::gemm_rows(m, k, n, a, b, &mut c[..m * n]) {
+        return;
+    }
     T::gemm(m, k, n, a, strides(p.a, k, m), b, strides(p.b, n, k), &mut c[..m * n]);
 }

@@ -2,11 +2,14 @@
 //!
 //! - [`reference`](mod@reference): each product as a student writes it, loops over rows, columns and k.
 //! - [`gemm`]: the fast product the backend uses, tested against the reference.
+//! - [`dot`]: the SIMD kernels behind `gemm` for a forward product's layout (x86-64).
 //! - [`ops`]: one function per operation of a training step (forward, loss, backward, update).
 //! - [`net`]: a whole network's pass, layer by layer from the ops.
 //! - [`backend`]: the CPU [`crate::Backend`].
 
 pub mod backend;
+#[cfg(target_arch = "x86_64")]
+pub mod dot;
 pub mod gemm;
 pub mod net;
 pub mod ops;

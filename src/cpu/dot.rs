@@ -1,0 +1,213 @@
+//! `C = A · Bᵀ` for `A [m×k]` and `B [n×k]` both stored row by row, so that every output is the
+//! dot product of two contiguous rows: each layer's forward product `x · wᵀ`. matrixmultiply
+//! runs this layout by first copying both operands into packed panels one element at a time
+//! (its strided-gather case); here tiles of dot products read both rows straight from memory
+//! in chunks of 16 floats and copy nothing (BENCHMARKS.md has the timings).
+//!
+//! x86-64 only, chosen at run time: AVX-512F, else AVX2 with FMA; elsewhere the caller keeps
+//! matrixmultiply. Both kernels add each output's products in the same order (16 running lanes
+//! along k, each a chain of fused multiply-adds, then one fixed pairwise tree), so the result
+//! does not depend on which of them the CPU has.
+
+use std::arch::x86_64::*;
+use std::ops::Range;
+
+/// Where C's rows go: `rows` of them, each `stride` floats after the one before.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    pub ptr: *mut f32,
+    pub rows: usize,
+    pub stride: usize,
+}
+
+/// A SIMD kernel for the dot-product layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotKernel {
+    /// 4×4 outputs per tile in 512-bit registers.
+    Avx512,
+    /// 3×2 outputs per tile, each output's 16 lanes in two 256-bit registers.
+    Avx2Fma,
+}
+
+/// Floats per chunk of k: one 512-bit register, or two 256-bit ones.
+const LANES: usize = 16;
+
+/// Columns of C (rows of B) swept per block: 64 rows of B stay in the core's L2 cache while
+/// every tile of rows of A passes over them.
+const B_ROWS_PER_BLOCK: usize = 64;
+
+/// One tile: `c[i·ldc + j] = a[i·k..][..k] · b[j·k..][..k]` for the tile's rows i and columns j.
+type Tile = unsafe fn(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize);
+
+impl DotKernel {
+    /// The widest kernel this CPU runs, if any.
+    pub fn detect() -> Option<DotKernel> {
+        DotKernel::available().first().copied()
+    }
+
+    /// Every kernel this CPU runs, widest first.
+    pub fn available() -> Vec<DotKernel> {
+        let mut kernels = Vec::new();
+        if is_x86_feature_detected!("avx512f") {
+            kernels.push(DotKernel::Avx512);
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            kernels.push(DotKernel::Avx2Fma);
+        }
+        kernels
+    }
+
+    /// Columns `cols` of C: `C[r][o] = A[r] · B[o]` for every row r of `c` and o in `cols`, A
+    /// and B as in the module doc, each row `k` long.
+    ///
+    /// # Safety
+    /// The CPU runs this kernel (it came from [`DotKernel::available`]), and `c` is valid for
+    /// writes at `r·c.stride + o` for every such r and o, which no other thread touches meanwhile.
+    pub unsafe fn columns(self, k: usize, a: &[f32], b: &[f32], cols: Range<usize>, c: Output) {
+        let Output {
+            ptr: c,
+            rows: m,
+            stride: ldc,
+        } = c;
+        assert!(
+            a.len() >= m * k && b.len() >= cols.end * k && cols.end <= ldc,
+            "dot product operand too short"
+        );
+        match self {
+            DotKernel::Avx512 => sweep(&AVX512_TILES, m, k, a.as_ptr(), b.as_ptr(), cols, c, ldc),
+            DotKernel::Avx2Fma => sweep(&AVX2_TILES, m, k, a.as_ptr(), b.as_ptr(), cols, c, ldc),
+        }
+    }
+}
+
+/// Covers rows `0..m` × columns `cols` of C with tiles of at most `ROWS × COLS`, the edge
+/// tiles from the smaller entries of `tiles` (`tiles[rows − 1][cols − 1]`).
+///
+/// # Safety
+/// As [`DotKernel::columns`], whose assertion bounds every read of `a` and `b`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn sweep<const ROWS: usize, const COLS: usize>(
+    tiles: &[[Tile; COLS]; ROWS],
+    m: usize,
+    k: usize,
+    a: *const f32,
+    b: *const f32,
+    cols: Range<usize>,
+    c: *mut f32,
+    ldc: usize,
+) {
+    for block in cols.clone().step_by(B_ROWS_PER_BLOCK) {
+        let block_end = (block + B_ROWS_PER_BLOCK).min(cols.end);
+        for row in (0..m).step_by(ROWS) {
+            let rows = (m - row).min(ROWS);
+            for col in (block..block_end).step_by(COLS) {
+                let width = (block_end - col).min(COLS);
+                tiles[rows - 1][width - 1](a.add(row * k), b.add(col * k), k, c.add(row * ldc + col), ldc);
+            }
+        }
+    }
+}
+
+/// Every tile shape up to `$rows × $cols` of one kernel, as `tiles[rows − 1][cols − 1]`.
+macro_rules! tile_table {
+    ($kernel:ident: $([$($r:literal $c:literal),*]),*) => {
+        [$([$($kernel::<$r, $c> as Tile),*]),*]
+    };
+}
+
+const AVX512_TILES: [[Tile; 4]; 4] = tile_table!(avx512_tile:
+    [1 1, 1 2, 1 3, 1 4], [2 1, 2 2, 2 3, 2 4], [3 1, 3 2, 3 3, 3 4], [4 1, 4 2, 4 3, 4 4]);
+
+const AVX2_TILES: [[Tile; 2]; 3] = tile_table!(avx2_tile: [1 1, 1 2], [2 1, 2 2], [3 1, 3 2]);
+
+/// A `R × C` tile in 512-bit registers: lane l of each accumulator sums the products at
+/// k ≡ l (mod 16); a partial last chunk loads zeros past k.
+#[target_feature(enable = "avx512f")]
+unsafe fn avx512_tile<const R: usize, const C: usize>(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize) {
+    let mut acc = [[_mm512_setzero_ps(); C]; R];
+    // One chunk of 16 along k at `$offset`, each operand loaded from `$p` by `$load`.
+    macro_rules! chunk {
+        ($offset:expr, $p:ident => $load:expr) => {{
+            let mut bv = [_mm512_setzero_ps(); C];
+            for j in 0..C {
+                let $p = b.add(j * k + $offset);
+                bv[j] = $load;
+            }
+            for i in 0..R {
+                let $p = a.add(i * k + $offset);
+                let av = $load;
+                for j in 0..C {
+                    acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
+                }
+            }
+        }};
+    }
+    let chunks = k / LANES;
+    for chunk in 0..chunks {
+        chunk!(chunk * LANES, p => _mm512_loadu_ps(p));
+    }
+    let whole = chunks * LANES;
+    if whole < k {
+        let mask: __mmask16 = (1 << (k - whole)) - 1;
+        chunk!(whole, p => _mm512_maskz_loadu_ps(mask, p));
+    }
+    for (i, row) in acc.iter().enumerate() {
+        for (j, &sum) in row.iter().enumerate() {
+            let low = _mm512_castps512_ps256(sum);
+            let high = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(sum)));
+            *c.add(i * ldc + j) = sum8(_mm256_add_ps(low, high));
+        }
+    }
+}
+
+/// A `R × C` tile in 256-bit registers, each output's 16 lanes as a low and a high half: the
+/// same sums, in the same order, as [`avx512_tile`].
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2_tile<const R: usize, const C: usize>(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize) {
+    let mut acc = [[[_mm256_setzero_ps(); 2]; C]; R];
+    // One chunk of 16 along k at `$offset`, half `$h`'s operands loaded from `$p` by `$load`.
+    macro_rules! chunk {
+        ($offset:expr, $p:ident, $h:ident => $load:expr) => {{
+            for $h in 0..2 {
+                let at = $offset + $h * 8;
+                let mut bv = [_mm256_setzero_ps(); C];
+                for j in 0..C {
+                    let $p = b.add(j * k + at);
+                    bv[j] = $load;
+                }
+                for i in 0..R {
+                    let $p = a.add(i * k + at);
+                    let av = $load;
+                    for j in 0..C {
+                        acc[i][j][$h] = _mm256_fmadd_ps(av, bv[j], acc[i][j][$h]);
+                    }
+                }
+            }
+        }};
+    }
+    let chunks = k / LANES;
+    for chunk in 0..chunks {
+        chunk!(chunk * LANES, p, _half => _mm256_loadu_ps(p));
+    }
+    let whole = chunks * LANES;
+    if whole < k {
+        // Lane l of half h loads where 8h + l < k − whole: the same lanes as avx512_tile's mask.
+        let left = (k - whole) as i32;
+        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let masks = [0, 8].map(|h| _mm256_cmpgt_epi32(_mm256_set1_epi32(left - h), lanes));
+        chunk!(whole, p, half => _mm256_maskload_ps(p, masks[half]));
+    }
+    for (i, row) in acc.iter().enumerate() {
+        for (j, [low, high]) in row.iter().enumerate() {
+            *c.add(i * ldc + j) = sum8(_mm256_add_ps(*low, *high));
+        }
+    }
+}
+
+/// The sum of 8 lanes by one fixed tree: (l + l+4), then (+ l+2), then (+ l+1).
+#[inline(always)]
+unsafe fn sum8(v: __m256) -> f32 {
+    let quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+    _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps::<1>(pair, pair)))
+}
