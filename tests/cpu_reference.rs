@@ -251,3 +251,19 @@ mod dot_shapes {
     dot_128x512x10: (128, 512, 10);
     }}
 }
+
+/// The batch and parameter buffers start on a 64-byte boundary (so that 16-float rows never
+/// straddle a cache line), at every length, and hold what they were given.
+#[test]
+fn aligned_buffers_start_on_a_cache_line() {
+    use gpu_mlp::cpu::aligned::Aligned;
+    for len in [0, 1, 7, 129, 785, 401_920] {
+        let values: Vec<f32> = (0..len).map(|i| i as f32).collect();
+        let copy = Aligned::from_slice(&values);
+        let zeros = Aligned::<f64>::zeroed(len);
+        assert_eq!(&copy[..], &values[..], "length {len}");
+        assert!(zeros.iter().all(|&v| v == 0.0) && zeros.len() == len, "length {len}");
+        assert_eq!(copy.as_ptr() as usize % 64, 0, "f32 × {len}");
+        assert_eq!(zeros.as_ptr() as usize % 64, 0, "f64 × {len}");
+    }
+}

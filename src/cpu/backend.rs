@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::aligned::Aligned;
 use super::net::{forward, loss_and_gradients, Workspace};
 use super::ops::{accumulate_unit_stats, loss_and_grad, optimizer_step, param_sums};
 use crate::data::{Dataset, Splits};
@@ -21,7 +22,7 @@ use crate::training::diagnostics::RawDiagnostics;
 pub struct CpuBackend {
     layout: ParamLayout,
     loss: Loss,
-    params: Vec<f32>,
+    params: Aligned<f32>,
     grads: Vec<f32>,
     ws: Workspace<f32>,
     data: Arc<Splits>,
@@ -52,7 +53,7 @@ impl CpuBackend {
             loss: spec.loss,
             grads: vec![0.0; layout.len],
             ws,
-            params,
+            params: Aligned::from_slice(&params),
             data,
             batch_size,
             optimizer: opts.optimizer,
@@ -144,7 +145,7 @@ impl Backend for CpuBackend {
         let pre_activations = self.ws.pre_acts.take();
         traced?;
         let rows = batch.len();
-        let first_rows = |v: &Vec<f32>, width: usize| v[..rows * width].to_vec();
+        let first_rows = |v: &[f32], width: usize| v[..rows * width].to_vec();
         let widths = self.layout.widths();
         Ok(StepTrace {
             acts: self
@@ -164,7 +165,7 @@ impl Backend for CpuBackend {
                 .map(|(d, &w)| first_rows(d, w))
                 .collect(),
             grads: self.grads.clone(),
-            params: self.params.clone(),
+            params: self.params.to_vec(),
         })
     }
 
@@ -218,7 +219,7 @@ impl Backend for CpuBackend {
     }
 
     fn parameters(&mut self) -> Result<Vec<f32>> {
-        Ok(self.params.clone())
+        Ok(self.params.to_vec())
     }
 
     fn gradients(&mut self) -> Result<Vec<f32>> {

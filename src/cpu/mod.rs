@@ -1,5 +1,6 @@
 //! The CPU side: the math of training in plain Rust, and a backend built on it.
 //!
+//! - [`aligned`]: 64-byte-aligned buffers for the batch and the parameters.
 //! - [`reference`](mod@reference): each product as a student writes it, loops over rows, columns and k.
 //! - [`gemm`]: the fast product the backend uses, tested against the reference.
 //! - [`dot`]: the SIMD kernels behind `gemm` for a forward product's layout (x86-64).
@@ -7,6 +8,7 @@
 //! - [`net`]: a whole network's pass, layer by layer from the ops.
 //! - [`backend`]: the CPU [`crate::Backend`].
 
+pub mod aligned;
 pub mod backend;
 #[cfg(target_arch = "x86_64")]
 pub mod dot;

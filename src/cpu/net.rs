@@ -1,5 +1,6 @@
 //! A whole network's forward and backward pass, written out layer by layer from the ops.
 
+use super::aligned::Aligned;
 use super::ops::{
     activate, activation_backward, dropout_activation_backward, dropout_forward, linear_backward, linear_forward,
     loss_and_grad, BatchLoss,
@@ -12,7 +13,7 @@ use crate::nn::model::{Loss, ParamLayout};
 pub struct Workspace<T> {
     /// `acts[0]` is the input batch; `acts[l + 1]` is layer `l`'s output (after its activation,
     /// for all but the last layer).
-    pub acts: Vec<Vec<T>>,
+    pub acts: Vec<Aligned<T>>,
     /// `deltas[l]` is the loss gradient with respect to layer `l`'s pre-activation output.
     pub deltas: Vec<Vec<T>>,
     /// The batch's labels.
@@ -30,7 +31,7 @@ impl<T: Real> Workspace<T> {
         let acts = layout
             .widths()
             .into_iter()
-            .map(|w| vec![T::zero(); w * capacity])
+            .map(|w| Aligned::zeroed(w * capacity))
             .collect();
         let deltas = layout
             .layers
@@ -49,7 +50,7 @@ impl<T: Real> Workspace<T> {
 
     /// Keeps each layer's pre-activation from now on (see [`Workspace::pre_acts`]).
     pub fn keep_pre_activations(&mut self) {
-        let widths = self.acts[1..].iter().map(Vec::len);
+        let widths = self.acts[1..].iter().map(|a| a.len());
         self.pre_acts = Some(widths.map(|len| vec![T::zero(); len]).collect());
     }
 
