@@ -170,6 +170,10 @@ impl Backend for CpuBackend {
     }
 
     fn describe(&self) -> String {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(kernel) = super::dot::DotKernel::detect() {
+            return format!("cpu (plain-Rust reference; matrixmultiply GEMM, {kernel} dot products)");
+        }
         "cpu (plain-Rust reference, matrixmultiply GEMM)".into()
     }
 

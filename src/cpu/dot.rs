@@ -29,6 +29,15 @@ pub enum DotKernel {
     Avx2Fma,
 }
 
+impl std::fmt::Display for DotKernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DotKernel::Avx512 => "AVX-512",
+            DotKernel::Avx2Fma => "AVX2+FMA",
+        })
+    }
+}
+
 /// Floats per chunk of k: one 512-bit register, or two 256-bit ones.
 const LANES: usize = 16;
 
@@ -42,19 +51,25 @@ type Tile = unsafe fn(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: 
 impl DotKernel {
     /// The widest kernel this CPU runs, if any.
     pub fn detect() -> Option<DotKernel> {
-        DotKernel::available().first().copied()
+        DotKernel::WIDEST_FIRST.into_iter().find(|kernel| kernel.runs_here())
     }
 
     /// Every kernel this CPU runs, widest first.
     pub fn available() -> Vec<DotKernel> {
-        let mut kernels = Vec::new();
-        if is_x86_feature_detected!("avx512f") {
-            kernels.push(DotKernel::Avx512);
+        DotKernel::WIDEST_FIRST
+            .into_iter()
+            .filter(|kernel| kernel.runs_here())
+            .collect()
+    }
+
+    const WIDEST_FIRST: [DotKernel; 2] = [DotKernel::Avx512, DotKernel::Avx2Fma];
+
+    /// Whether this CPU has the instructions the kernel needs.
+    fn runs_here(self) -> bool {
+        match self {
+            DotKernel::Avx512 => is_x86_feature_detected!("avx512f"),
+            DotKernel::Avx2Fma => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
         }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            kernels.push(DotKernel::Avx2Fma);
-        }
-        kernels
     }
 
     /// Columns `cols` of C: `C[r][o] = A[r] · B[o]` for every row r of `c` and o in `cols`, A
