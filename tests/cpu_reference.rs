@@ -178,16 +178,17 @@ product_shapes! { fast_product_matches_the_reference {
     product_785x129x7: (785, 129, 7);
 }}
 
-/// Each dot-product kernel this CPU runs (`cpu::dot`, a forward product's layout: A and B both
-/// stored along k) against the plain reference, in f32 with NaN-poisoned outputs, over the
-/// whole of C and over column ranges that start and end inside a tile. Tolerance: 1e-5 of the
-/// largest output (sums of up to 785 products of values in [−1, 1)). Where the CPU runs none
-/// (no AVX2 with FMA), `gemm` keeps matrixmultiply and this says so.
+/// Each SIMD kernel this CPU runs (`cpu::simd`) against the plain reference, in f32 with
+/// NaN-poisoned outputs, for the three storages a layer's products use (the forward product
+/// through `dot`, the weight and input gradients through `outer`), over the whole of C and over
+/// column ranges that start and end inside a tile. Tolerance: 1e-5 of the largest output (sums
+/// of up to 785 products of values in [−1, 1)). Where the CPU runs none (no AVX2 with FMA),
+/// `gemm` keeps matrixmultiply and this says so.
 #[cfg(target_arch = "x86_64")]
-fn dot_kernels_match_the_reference(m: usize, k: usize, n: usize) {
-    use gpu_mlp::cpu::dot::{DotKernel, Output};
-    let case = format!("dot_{m}x{k}x{n}");
-    let kernels = DotKernel::available();
+fn simd_kernels_match_the_reference(m: usize, k: usize, n: usize) {
+    use gpu_mlp::cpu::simd::{outer::Strided, Kernel, Output};
+    let case = format!("simd_{m}x{k}x{n}");
+    let kernels = Kernel::available();
     if kernels.is_empty() {
         common::skip_unless_ci(&case, "this CPU has neither AVX-512F nor AVX2 with FMA");
         return;
@@ -195,60 +196,88 @@ fn dot_kernels_match_the_reference(m: usize, k: usize, n: usize) {
     let mut r = common::case_rng(&case);
     let a = common::random_vec(&mut r, m * k);
     let b = common::random_vec(&mut r, n * k);
-    let p = Product::forward(m, k, n);
-    let mut want = vec![f32::NAN; m * n];
-    reference::matmul(p, &a, &b, &mut want);
     let splits = [vec![0, n], [0, n / 3, n / 3 + 5, n].map(|col| col.min(n)).to_vec()];
-    let mut results = Vec::new();
-    for kernel in &kernels {
-        for split in &splits {
-            let mut got = vec![f32::NAN; m * n];
-            for cols in split.windows(2).map(|w| w[0]..w[1]) {
-                let c = Output {
-                    ptr: got.as_mut_ptr(),
-                    rows: m,
-                    stride: n,
-                };
-                // The kernel is one this CPU runs; `got` holds m rows of n.
-                unsafe { kernel.columns(k, &a, &b, cols, c) };
+    let storages = [
+        (Stored::AsIs, Stored::Transposed),
+        (Stored::Transposed, Stored::AsIs),
+        (Stored::AsIs, Stored::AsIs),
+    ];
+    for (a_stored, b_stored) in storages {
+        let p = Product {
+            m,
+            k,
+            n,
+            a: a_stored,
+            b: b_stored,
+        };
+        let what = format!("{case} {a_stored:?}/{b_stored:?}");
+        let mut want = vec![f32::NAN; m * n];
+        reference::matmul(p, &a, &b, &mut want);
+        let mut results = Vec::new();
+        for kernel in &kernels {
+            for split in &splits {
+                let mut got = vec![f32::NAN; m * n];
+                for cols in split.windows(2).map(|w| w[0]..w[1]) {
+                    let c = Output {
+                        ptr: got.as_mut_ptr(),
+                        rows: m,
+                        stride: n,
+                    };
+                    let (row_stride, col_stride) = match a_stored {
+                        Stored::AsIs => (k, 1),
+                        Stored::Transposed => (1, m),
+                    };
+                    let a = Strided {
+                        data: &a,
+                        row_stride,
+                        col_stride,
+                    };
+                    // The kernel is one this CPU runs; `got` holds m rows of n.
+                    unsafe {
+                        match b_stored {
+                            Stored::Transposed => kernel.dot_columns(k, a.data, &b, cols, c),
+                            Stored::AsIs => kernel.outer_columns(k, a, &b, cols, c),
+                        }
+                    }
+                }
+                common::assert_close(&format!("{what} {kernel:?} columns {split:?}"), &got, &want, 1e-5);
+                results.push((kernel, got));
             }
-            common::assert_close(&format!("{case} {kernel:?} columns {split:?}"), &got, &want, 1e-5);
-            results.push((kernel, got));
         }
+        // Every kernel adds in the same order: a CPU's results do not depend on which it has.
+        for (kernel, got) in &results[1..] {
+            assert!(
+                got.iter().zip(&results[0].1).all(|(x, y)| x.to_bits() == y.to_bits()),
+                "{what}: {kernel:?} differs in some bit from {:?}",
+                results[0].0
+            );
+        }
+        // And the product as the CPU backend takes it in f32 (these kernels or matrixmultiply's,
+        // split over the thread pool when large).
+        let mut fast = vec![f32::NAN; m * n];
+        gemm::matmul(p, &a, &b, &mut fast);
+        common::assert_close(&format!("{what} gemm::matmul"), &fast, &want, 1e-5);
     }
-    // Both kernels add in the same order: a CPU's results do not depend on which it has.
-    for (kernel, got) in &results[1..] {
-        assert!(
-            got.iter().zip(&results[0].1).all(|(x, y)| x.to_bits() == y.to_bits()),
-            "{case}: {kernel:?} differs in some bit from {:?}",
-            results[0].0
-        );
-    }
-    // And the product as the CPU backend takes it (split over the thread pool when large).
-    let mut fast = vec![f32::NAN; m * n];
-    gemm::matmul(p, &a, &b, &mut fast);
-    assert!(
-        fast.iter().zip(&results[0].1).all(|(x, y)| x.to_bits() == y.to_bits()),
-        "{case}: gemm::matmul's forward product is not the dot kernel's"
-    );
 }
 
 /// Single rows and columns, k below, at and past one 16-float chunk, tiles cut at every edge,
-/// and the 784-wide first layer.
+/// the 784-wide first layer and the 10-wide last.
 #[cfg(target_arch = "x86_64")]
-mod dot_shapes {
-    use super::dot_kernels_match_the_reference;
+mod simd_shapes {
+    use super::simd_kernels_match_the_reference;
 
-    product_shapes! { dot_kernels_match_the_reference {
-    dot_1x1x1: (1, 1, 1);
-    dot_1x7x129: (1, 7, 129);
-    dot_7x16x7: (7, 16, 7);
-    dot_5x17x3: (5, 17, 3);
-    dot_4x0x4: (4, 0, 4);
-    dot_13x33x67: (13, 33, 67);
-    dot_129x130x785: (129, 130, 785);
-    dot_128x784x17: (128, 784, 17);
-    dot_128x512x10: (128, 512, 10);
+    product_shapes! { simd_kernels_match_the_reference {
+    simd_1x1x1: (1, 1, 1);
+    simd_1x7x129: (1, 7, 129);
+    simd_7x16x7: (7, 16, 7);
+    simd_5x17x3: (5, 17, 3);
+    simd_4x0x4: (4, 0, 4);
+    simd_13x33x67: (13, 33, 67);
+    simd_129x130x785: (129, 130, 785);
+    simd_128x784x17: (128, 784, 17);
+    simd_128x512x10: (128, 512, 10);
+    simd_10x128x512: (10, 128, 512);
+    simd_128x10x512: (128, 10, 512);
     }}
 }
 

@@ -171,10 +171,10 @@ impl Backend for CpuBackend {
 
     fn describe(&self) -> String {
         #[cfg(target_arch = "x86_64")]
-        if let Some(kernel) = super::dot::DotKernel::detect() {
-            return format!("cpu (plain-Rust reference; matrixmultiply GEMM, {kernel} dot products)");
+        if let Some(kernel) = super::simd::Kernel::detect() {
+            return format!("cpu (plain-Rust reference, {kernel} products)");
         }
-        "cpu (plain-Rust reference, matrixmultiply GEMM)".into()
+        "cpu (plain-Rust reference, matrixmultiply products)".into()
     }
 
     fn batch_size(&self) -> usize {

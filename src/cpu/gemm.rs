@@ -1,14 +1,14 @@
 //! The fast product behind the CPU backend: `C = A · B` through matrixmultiply's packed SIMD
-//! kernels, or, for f32 with both operands stored along k (a forward product), through
-//! [`super::dot`]'s kernels, which need no packing; large products are split by columns over
-//! the thread pool. The plain triple loop it must agree with is [`super::reference::matmul`]
-//! (tested at edge shapes in tests/cpu_reference.rs); the math of training in `ops` calls this
-//! one for speed.
+//! kernels, or, in f32 on x86-64 with AVX2 or AVX-512, through [`super::simd`]'s kernels where
+//! they are faster (the forward products; the last layer's weight gradient). Large products are
+//! split by columns over the thread pool. The plain triple loop it must agree with is
+//! [`super::reference::matmul`] (tested at edge shapes in tests/cpu_reference.rs); the math of
+//! training in `ops` calls this one for speed.
 
 use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
-use super::dot::{DotKernel, Output};
+use super::simd::{outer::Strided, Kernel, Output};
 use super::Real;
 use crate::nn::model::{Product, Stored};
 
@@ -27,9 +27,9 @@ pub trait Gemm: Sized {
         c: &mut [Self],
     );
 
-    /// `c = a · bᵀ` for `a [m×k]` and `b [n×k]` stored row by row, where a kernel for that
-    /// layout exists for the type and the CPU; false (and `c` untouched) where none does.
-    fn gemm_rows(_m: usize, _k: usize, _n: usize, _a: &[Self], _b: &[Self], _c: &mut [Self]) -> bool {
+    /// `c = a · b` for `p` through [`super::simd`], where a kernel for the type, the storage
+    /// and the CPU exists; false (and `c` untouched) where none does.
+    fn gemm_simd(_p: Product, _a: &[Self], _b: &[Self], _c: &mut [Self]) -> bool {
         false
     }
 }
@@ -120,31 +120,62 @@ impl<T> SharedMut<T> {
 impl_gemm!(
     f32,
     sgemm,
-    fn gemm_rows(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
-        dot_rows(m, k, n, a, b, c)
+    fn gemm_simd(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
+        simd_product(p, a, b, c)
     }
 );
 impl_gemm!(f64, dgemm);
 
-/// [`Gemm::gemm_rows`] for f32 on x86-64: [`DotKernel`]'s widest kernel, split by columns
-/// like [`Gemm::gemm`].
+/// Products with B stored along n go to [`Kernel::outer_columns`] only when A has fewer rows
+/// than this (the last layer's weight gradient: one row per class). matrixmultiply's kernels
+/// are 16 rows tall with AVX-512 (8 with AVX2) and pad a shorter A; on taller products its
+/// packed kernels ran faster than the outer ones (BENCHMARKS.md), and add in the same order.
 #[cfg(target_arch = "x86_64")]
-fn dot_rows(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
-    let Some(kernel) = DotKernel::detect() else {
+const OUTER_ROWS_BELOW: usize = 16;
+
+/// [`Gemm::gemm_simd`] for f32 on x86-64: the widest [`Kernel`] for `p`'s storage (both
+/// operands along k: [`Kernel::dot_columns`]; B along n and A short: [`Kernel::outer_columns`]),
+/// split by columns like [`Gemm::gemm`].
+#[cfg(target_arch = "x86_64")]
+fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
+    let Product { m, k, n, .. } = p;
+    let Some(kernel) = Kernel::detect() else {
         return false;
+    };
+    let a_strided = match p.a {
+        Stored::AsIs => Strided {
+            data: a,
+            row_stride: k,
+            col_stride: 1,
+        },
+        Stored::Transposed => Strided {
+            data: a,
+            row_stride: 1,
+            col_stride: m,
+        },
+    };
+    let dot = match (p.a, p.b) {
+        (Stored::AsIs, Stored::Transposed) => true,
+        (_, Stored::AsIs) if m < OUTER_ROWS_BELOW => false,
+        _ => return false,
     };
     let (parts, part_cols) = column_split(m, k, n);
     let c_base = SharedMut(c.as_mut_ptr());
     let part = |p: usize| {
         let cols = p * part_cols..((p + 1) * part_cols).min(n);
-        // The kernel came from detect(); c holds m rows of n (checked by `matmul`), and the
-        // parts write disjoint column ranges of it.
         let c = Output {
             ptr: c_base.at(0),
             rows: m,
             stride: n,
         };
-        unsafe { kernel.columns(k, a, b, cols, c) };
+        // The kernel came from detect(); c holds m rows of n (checked by `matmul`), and the
+        // parts write disjoint column ranges of it.
+        unsafe {
+            match dot {
+                true => kernel.dot_columns(k, a, b, cols, c),
+                false => kernel.outer_columns(k, a_strided, b, cols, c),
+            }
+        }
     };
     if parts == 1 {
         part(0);
@@ -155,7 +186,7 @@ fn dot_rows(m: usize, k: usize, n: usize, a: &[f32], b: &[f32], c: &mut [f32]) -
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn dot_rows(_m: usize, _k: usize, _n: usize, _a: &[f32], _b: &[f32], _c: &mut [f32]) -> bool {
+fn simd_product(_p: Product, _a: &[f32], _b: &[f32], _c: &mut [f32]) -> bool {
     false
 }
 
@@ -174,7 +205,7 @@ pub fn matmul<T: Real>(p: Product, a: &[T], b: &[T], c: &mut [T]) {
         Stored::AsIs => (cols as isize, 1),
         Stored::Transposed => (1, rows as isize),
     };
-    if p.a == Stored::AsIs && p.b == Stored::Transposed && T::gemm_rows(m, k, n, a, b, &mut c[..m * n]) {
+    if T::gemm_simd(p, a, b, &mut c[..m * n]) {
         return;
     }
     T::gemm(m, k, n, a, strides(p.a, k, m), b, strides(p.b, n, k), &mut c[..m * n]);

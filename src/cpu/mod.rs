@@ -3,19 +3,19 @@
 //! - [`aligned`]: 64-byte-aligned buffers for the batch and the parameters.
 //! - [`reference`](mod@reference): each product as a student writes it, loops over rows, columns and k.
 //! - [`gemm`]: the fast product the backend uses, tested against the reference.
-//! - [`dot`]: the SIMD kernels behind `gemm` for a forward product's layout (x86-64).
+//! - [`simd`](mod@simd): the SIMD kernels behind `gemm` on x86-64, which need no packing.
 //! - [`ops`]: one function per operation of a training step (forward, loss, backward, update).
 //! - [`net`]: a whole network's pass, layer by layer from the ops.
 //! - [`backend`]: the CPU [`crate::Backend`].
 
 pub mod aligned;
 pub mod backend;
-#[cfg(target_arch = "x86_64")]
-pub mod dot;
 pub mod gemm;
 pub mod net;
 pub mod ops;
 pub mod reference;
+#[cfg(target_arch = "x86_64")]
+pub mod simd;
 
 pub use backend::CpuBackend;
 

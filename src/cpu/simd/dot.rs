@@ -2,41 +2,16 @@
 //! dot product of two contiguous rows: each layer's forward product `x · wᵀ`. matrixmultiply
 //! runs this layout by first copying both operands into packed panels one element at a time
 //! (its strided-gather case); here tiles of dot products read both rows straight from memory
-//! in chunks of 16 floats and copy nothing (BENCHMARKS.md has the timings).
+//! in chunks of 16 floats and copy nothing (BENCHMARKS.md has the timings). Tiles: 4×4 outputs
+//! in 512-bit registers; 3×2 with AVX2, each output's 16 lanes in two 256-bit registers.
 //!
-//! x86-64 only, chosen at run time: AVX-512F, else AVX2 with FMA; elsewhere the caller keeps
-//! matrixmultiply. Both kernels add each output's products in the same order (16 running lanes
-//! along k, each a chain of fused multiply-adds, then one fixed pairwise tree), so the result
-//! does not depend on which of them the CPU has.
+//! Both kernels add each output's products in the same order (16 running lanes along k, each a
+//! chain of fused multiply-adds, then one fixed pairwise tree).
 
 use std::arch::x86_64::*;
 use std::ops::Range;
 
-/// Where C's rows go: `rows` of them, each `stride` floats after the one before.
-#[derive(Clone, Copy, Debug)]
-pub struct Output {
-    pub ptr: *mut f32,
-    pub rows: usize,
-    pub stride: usize,
-}
-
-/// A SIMD kernel for the dot-product layout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DotKernel {
-    /// 4×4 outputs per tile in 512-bit registers.
-    Avx512,
-    /// 3×2 outputs per tile, each output's 16 lanes in two 256-bit registers.
-    Avx2Fma,
-}
-
-impl std::fmt::Display for DotKernel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            DotKernel::Avx512 => "AVX-512",
-            DotKernel::Avx2Fma => "AVX2+FMA",
-        })
-    }
-}
+use super::{tile_table, Kernel, Output};
 
 /// Floats per chunk of k: one 512-bit register, or two 256-bit ones.
 const LANES: usize = 16;
@@ -48,37 +23,14 @@ const B_ROWS_PER_BLOCK: usize = 64;
 /// One tile: `c[i·ldc + j] = a[i·k..][..k] · b[j·k..][..k]` for the tile's rows i and columns j.
 type Tile = unsafe fn(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize);
 
-impl DotKernel {
-    /// The widest kernel this CPU runs, if any.
-    pub fn detect() -> Option<DotKernel> {
-        DotKernel::WIDEST_FIRST.into_iter().find(|kernel| kernel.runs_here())
-    }
-
-    /// Every kernel this CPU runs, widest first.
-    pub fn available() -> Vec<DotKernel> {
-        DotKernel::WIDEST_FIRST
-            .into_iter()
-            .filter(|kernel| kernel.runs_here())
-            .collect()
-    }
-
-    const WIDEST_FIRST: [DotKernel; 2] = [DotKernel::Avx512, DotKernel::Avx2Fma];
-
-    /// Whether this CPU has the instructions the kernel needs.
-    fn runs_here(self) -> bool {
-        match self {
-            DotKernel::Avx512 => is_x86_feature_detected!("avx512f"),
-            DotKernel::Avx2Fma => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
-        }
-    }
-
+impl Kernel {
     /// Columns `cols` of C: `C[r][o] = A[r] · B[o]` for every row r of `c` and o in `cols`, A
     /// and B as in the module doc, each row `k` long.
     ///
     /// # Safety
-    /// The CPU runs this kernel (it came from [`DotKernel::available`]), and `c` is valid for
+    /// The CPU runs this kernel (it came from [`Kernel::available`]), and `c` is valid for
     /// writes at `r·c.stride + o` for every such r and o, which no other thread touches meanwhile.
-    pub unsafe fn columns(self, k: usize, a: &[f32], b: &[f32], cols: Range<usize>, c: Output) {
+    pub unsafe fn dot_columns(self, k: usize, a: &[f32], b: &[f32], cols: Range<usize>, c: Output) {
         let Output {
             ptr: c,
             rows: m,
@@ -89,8 +41,8 @@ impl DotKernel {
             "dot product operand too short"
         );
         match self {
-            DotKernel::Avx512 => sweep(&AVX512_TILES, m, k, a.as_ptr(), b.as_ptr(), cols, c, ldc),
-            DotKernel::Avx2Fma => sweep(&AVX2_TILES, m, k, a.as_ptr(), b.as_ptr(), cols, c, ldc),
+            Kernel::Avx512 => sweep(&AVX512_TILES, m, k, a.as_ptr(), b.as_ptr(), cols, c, ldc),
+            Kernel::Avx2Fma => sweep(&AVX2_TILES, m, k, a.as_ptr(), b.as_ptr(), cols, c, ldc),
         }
     }
 }
@@ -99,7 +51,7 @@ impl DotKernel {
 /// tiles from the smaller entries of `tiles` (`tiles[rows − 1][cols − 1]`).
 ///
 /// # Safety
-/// As [`DotKernel::columns`], whose assertion bounds every read of `a` and `b`.
+/// As [`Kernel::dot_columns`], whose assertion bounds every read of `a` and `b`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn sweep<const ROWS: usize, const COLS: usize>(
     tiles: &[[Tile; COLS]; ROWS],
@@ -123,17 +75,10 @@ unsafe fn sweep<const ROWS: usize, const COLS: usize>(
     }
 }
 
-/// Every tile shape up to `$rows × $cols` of one kernel, as `tiles[rows − 1][cols − 1]`.
-macro_rules! tile_table {
-    ($kernel:ident: $([$($r:literal $c:literal),*]),*) => {
-        [$([$($kernel::<$r, $c> as Tile),*]),*]
-    };
-}
-
-const AVX512_TILES: [[Tile; 4]; 4] = tile_table!(avx512_tile:
+const AVX512_TILES: [[Tile; 4]; 4] = tile_table!(Tile, avx512_tile:
     [1 1, 1 2, 1 3, 1 4], [2 1, 2 2, 2 3, 2 4], [3 1, 3 2, 3 3, 3 4], [4 1, 4 2, 4 3, 4 4]);
 
-const AVX2_TILES: [[Tile; 2]; 3] = tile_table!(avx2_tile: [1 1, 1 2], [2 1, 2 2], [3 1, 3 2]);
+const AVX2_TILES: [[Tile; 2]; 3] = tile_table!(Tile, avx2_tile: [1 1, 1 2], [2 1, 2 2], [3 1, 3 2]);
 
 /// A `R × C` tile in 512-bit registers: lane l of each accumulator sums the products at
 /// k ≡ l (mod 16); a partial last chunk loads zeros past k.
