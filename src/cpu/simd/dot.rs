@@ -21,7 +21,7 @@ const LANES: usize = 16;
 const B_ROWS_PER_BLOCK: usize = 64;
 
 /// One tile: `c[i·ldc + j] = a[i·k..][..k] · b[j·k..][..k]` for the tile's rows i and columns j.
-type Tile = unsafe fn(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize);
+type TileFn = unsafe fn(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize);
 
 impl Kernel {
     /// Columns `cols` of C: `C[r][o] = A[r] · B[o]` for every row r of `c` and o in `cols`, A
@@ -54,7 +54,7 @@ impl Kernel {
 /// As [`Kernel::dot_columns`], whose assertion bounds every read of `a` and `b`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn sweep<const ROWS: usize, const COLS: usize>(
-    tiles: &[[Tile; COLS]; ROWS],
+    tiles: &[[TileFn; COLS]; ROWS],
     m: usize,
     k: usize,
     a: *const f32,
@@ -75,10 +75,10 @@ unsafe fn sweep<const ROWS: usize, const COLS: usize>(
     }
 }
 
-const AVX512_TILES: [[Tile; 4]; 4] = tile_table!(Tile, avx512_tile:
+const AVX512_TILES: [[TileFn; 4]; 4] = tile_table!(TileFn, avx512_tile:
     [1 1, 1 2, 1 3, 1 4], [2 1, 2 2, 2 3, 2 4], [3 1, 3 2, 3 3, 3 4], [4 1, 4 2, 4 3, 4 4]);
 
-const AVX2_TILES: [[Tile; 2]; 3] = tile_table!(Tile, avx2_tile: [1 1, 1 2], [2 1, 2 2], [3 1, 3 2]);
+const AVX2_TILES: [[TileFn; 2]; 3] = tile_table!(TileFn, avx2_tile: [1 1, 1 2], [2 1, 2 2], [3 1, 3 2]);
 
 /// A `R × C` tile in 512-bit registers: lane l of each accumulator sums the products at
 /// k ≡ l (mod 16); a partial last chunk loads zeros past k.
