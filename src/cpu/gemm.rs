@@ -35,9 +35,9 @@ pub trait Gemm: Sized {
 }
 
 macro_rules! impl_gemm {
-    ($t:ty, $gemm:ident $(, $rows:item)?) => {
+    ($t:ty, $gemm:ident $(, $simd:item)?) => {
         impl Gemm for $t {
-            $($rows)?
+            $($simd)?
 
             fn gemm(
                 m: usize,
@@ -129,7 +129,8 @@ impl_gemm!(f64, dgemm);
 /// Products with B stored along n go to [`Kernel::outer_columns`] only when A has fewer rows
 /// than this (the last layer's weight gradient: one row per class). matrixmultiply's kernels
 /// are 16 rows tall with AVX-512 (8 with AVX2) and pad a shorter A; on taller products its
-/// packed kernels ran faster than the outer ones (BENCHMARKS.md), and add in the same order.
+/// packed kernels ran faster than the outer ones (BENCHMARKS.md), and for k up to 256 both add
+/// in the same order.
 #[cfg(target_arch = "x86_64")]
 const OUTER_ROWS_BELOW: usize = 16;
 
@@ -171,9 +172,10 @@ fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
         // The kernel came from detect(); c holds m rows of n (checked by `matmul`), and the
         // parts write disjoint column ranges of it.
         unsafe {
-            match dot {
-                true => kernel.dot_columns(k, a, b, cols, c),
-                false => kernel.outer_columns(k, a_strided, b, cols, c),
+            if dot {
+                kernel.dot_columns(k, a, b, cols, c)
+            } else {
+                kernel.outer_columns(k, a_strided, b, cols, c)
             }
         }
     };
