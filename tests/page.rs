@@ -987,7 +987,6 @@ fn hostile_inputs_get_the_command_lines_messages_on_the_page() {
     assert_eq!(after_path(&page), after_path(&cli), "page: {page}; command line: {cli}");
 }
 
-/// Waits until the element `id`'s text starts with `prefix`.
 #[test]
 fn a_runs_config_toml_fills_the_form_and_the_link() {
     if !prerequisites("a_runs_config_toml_fills_the_form_and_the_link") {

@@ -247,33 +247,33 @@ const UPDATE_CHUNK: usize = 1 << 14;
 /// statistics: `stats` holds the sums, then the sums of squares, then whether each unit fired
 /// (1 once any of its outputs was non-zero), `width` values each. Each unit's batch is summed
 /// first, in f32 and in row order, then added: the order `unit_stats.wgsl` sums in. The loop
-/// walks the rows as stored (every unit's running sum at once) rather than a unit's column at a
-/// time, which would stride through memory.
+/// walks the rows as stored, a block of units at a time (their running sums on the stack),
+/// rather than a unit's column at a time, which would stride through memory.
 pub fn accumulate_unit_stats<T: Real>(a: &[T], rows: usize, width: usize, stats: &mut [f32]) {
-    let mut batch_sums = vec![0.0f32; 2 * width];
-    let mut fired_now = vec![false; width];
-    let (row_sums, row_squares) = batch_sums.split_at_mut(width);
-    for row in a[..rows * width].chunks_exact(width) {
-        let units = row_sums.iter_mut().zip(row_squares.iter_mut()).zip(&mut fired_now);
-        for (((sum, square), any), &value) in units.zip(row) {
-            let v = value.to_f64() as f32;
-            *sum += v;
-            *square += v * v;
-            *any |= v != 0.0;
-        }
-    }
+    const BLOCK: usize = 64;
     let (sums, rest) = stats.split_at_mut(width);
     let (squares, fired) = rest.split_at_mut(width);
-    for (total, batch) in sums
-        .iter_mut()
-        .zip(row_sums.iter())
-        .chain(squares.iter_mut().zip(row_squares.iter()))
-    {
-        *total += batch;
-    }
-    for (fired, &any) in fired.iter_mut().zip(&fired_now) {
-        if any {
-            *fired = 1.0;
+    for first in (0..width).step_by(BLOCK) {
+        let units = first..(first + BLOCK).min(width);
+        let (mut sum, mut square, mut any) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [false; BLOCK]);
+        for row in a[..rows * width].chunks_exact(width) {
+            let block = sum.iter_mut().zip(&mut square).zip(&mut any);
+            for (((sum, square), any), &value) in block.zip(&row[units.clone()]) {
+                let v = value.to_f64() as f32;
+                *sum += v;
+                *square += v * v;
+                *any |= v != 0.0;
+            }
+        }
+        let totals = sums[units.clone()].iter_mut().zip(&mut squares[units.clone()]);
+        for (((total, total_square), fired), ((sum, square), any)) in
+            totals.zip(&mut fired[units]).zip(sum.iter().zip(&square).zip(&any))
+        {
+            *total += sum;
+            *total_square += square;
+            if *any {
+                *fired = 1.0;
+            }
         }
     }
 }
