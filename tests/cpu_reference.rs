@@ -180,13 +180,17 @@ product_shapes! { fast_product_matches_the_reference {
 
 /// Each SIMD kernel this CPU runs (`cpu::simd`) against the plain reference, in f32 with
 /// NaN-poisoned outputs, for the three storages a layer's products use (the forward product
-/// through `dot`, the weight and input gradients through `outer`), over the whole of C and over
+/// through `dot`, the weight and input gradients through `outer`, A read in place and copied into
+/// panels), over the whole of C and over
 /// column ranges that start and end inside a tile. Tolerance: 1e-5 of the largest output (sums
 /// of up to 785 products of values in [−1, 1)). Where the CPU runs none (no AVX2 with FMA),
 /// `gemm` keeps matrixmultiply and this says so.
 #[cfg(target_arch = "x86_64")]
 fn simd_kernels_match_the_reference(m: usize, k: usize, n: usize) {
-    use gpu_mlp::cpu::simd::{outer::Strided, Kernel, Output};
+    use gpu_mlp::cpu::simd::{
+        outer::{Panels, RowsOfA, Strided},
+        Kernel, Output,
+    };
     let case = format!("simd_{m}x{k}x{n}");
     let kernels = Kernel::available();
     if kernels.is_empty() {
@@ -213,9 +217,25 @@ fn simd_kernels_match_the_reference(m: usize, k: usize, n: usize) {
         let what = format!("{case} {a_stored:?}/{b_stored:?}");
         let mut want = vec![f32::NAN; m * n];
         reference::matmul(p, &a, &b, &mut want);
+        let (row_stride, col_stride) = match a_stored {
+            Stored::AsIs => (k, 1),
+            Stored::Transposed => (1, m),
+        };
+        let a_strided = Strided {
+            data: &a,
+            row_stride,
+            col_stride,
+        };
+        let mut panels = Panels::default();
+        panels.pack(a_strided, m, k);
+        // The outer kernel reads A in place or copied into panels.
+        let a_reads: &[Option<RowsOfA>] = match b_stored {
+            Stored::Transposed => &[None],
+            Stored::AsIs => &[Some(RowsOfA::InPlace(a_strided)), Some(RowsOfA::Panels(&panels))],
+        };
         let mut results = Vec::new();
         for kernel in &kernels {
-            for split in &splits {
+            for (split, a_read) in splits.iter().flat_map(|s| a_reads.iter().map(move |a| (s, a))) {
                 let mut got = vec![f32::NAN; m * n];
                 for cols in split.windows(2).map(|w| w[0]..w[1]) {
                     let c = Output {
@@ -223,24 +243,20 @@ fn simd_kernels_match_the_reference(m: usize, k: usize, n: usize) {
                         rows: m,
                         stride: n,
                     };
-                    let (row_stride, col_stride) = match a_stored {
-                        Stored::AsIs => (k, 1),
-                        Stored::Transposed => (1, m),
-                    };
-                    let a = Strided {
-                        data: &a,
-                        row_stride,
-                        col_stride,
-                    };
                     // The kernel is one this CPU runs; `got` holds m rows of n.
                     unsafe {
-                        match b_stored {
-                            Stored::Transposed => kernel.dot_columns(k, a.data, &b, cols, c),
-                            Stored::AsIs => kernel.outer_columns(k, a, &b, cols, c),
+                        match a_read {
+                            None => kernel.dot_columns(k, &a, &b, cols, c),
+                            Some(a_read) => kernel.outer_columns(k, *a_read, &b, cols, c),
                         }
                     }
                 }
-                common::assert_close(&format!("{what} {kernel:?} columns {split:?}"), &got, &want, 1e-5);
+                let how = match a_read {
+                    None => "",
+                    Some(RowsOfA::InPlace(_)) => " A in place",
+                    Some(RowsOfA::Panels(_)) => " A in panels",
+                };
+                common::assert_close(&format!("{what} {kernel:?}{how} columns {split:?}"), &got, &want, 1e-5);
                 results.push((kernel, got));
             }
         }
@@ -260,8 +276,9 @@ fn simd_kernels_match_the_reference(m: usize, k: usize, n: usize) {
     }
 }
 
-/// Single rows and columns, k below, at and past one 16-float chunk, tiles cut at every edge,
-/// the 784-wide first layer and the 10-wide last.
+/// Single rows and columns, k below, at and past one 16-float chunk and one 256-deep block,
+/// tiles cut at every edge, the 784-wide first layer, the 10-wide last and a 512-unit layer's
+/// weight gradient (A copied into panels).
 #[cfg(target_arch = "x86_64")]
 mod simd_shapes {
     use super::simd_kernels_match_the_reference;
@@ -278,6 +295,8 @@ mod simd_shapes {
     simd_128x512x10: (128, 512, 10);
     simd_10x128x512: (10, 128, 512);
     simd_128x10x512: (128, 10, 512);
+    simd_37x257x50: (37, 257, 50);
+    simd_512x128x100: (512, 128, 100);
     }}
 }
 

@@ -12,6 +12,7 @@ use web_time::Instant;
 
 use serde::Serialize;
 
+use crate::cpu::aligned::Aligned;
 use crate::cpu::gemm;
 use crate::cpu::CpuBackend;
 use crate::data::{synthetic_images, Splits};
@@ -56,19 +57,20 @@ impl MatmulShape {
     }
 }
 
+/// A product on the CPU, its operands on cache-line boundaries as a training step's are.
 pub struct CpuMatmul {
     product: Product,
-    a: Vec<f32>,
-    b: Vec<f32>,
-    c: Vec<f32>,
+    a: Aligned<f32>,
+    b: Aligned<f32>,
+    c: Aligned<f32>,
 }
 
 impl CpuMatmul {
     pub fn new(product: Product) -> Self {
         CpuMatmul {
-            a: operand(product.m * product.k, 1),
-            b: operand(product.k * product.n, 2),
-            c: vec![0.0; product.m * product.n],
+            a: Aligned::from_slice(&operand(product.m * product.k, 1)),
+            b: Aligned::from_slice(&operand(product.k * product.n, 2)),
+            c: Aligned::zeroed(product.m * product.n),
             product,
         }
     }
@@ -345,6 +347,8 @@ pub struct BenchReport {
     /// The GPU adapter, or why there is none.
     pub gpu: String,
     pub cpu_threads: usize,
+    /// What computes the CPU's f32 products: a SIMD kernel set, or matrixmultiply.
+    pub cpu_products: String,
     /// This CPU's fp32 FMA peak and copy bandwidth, measured (the CPU's roofline).
     pub cpu_peaks: Peaks,
     /// The GPU's, measured with `shaders/peak.wgsl`; absent without a GPU.
@@ -426,6 +430,7 @@ pub fn measure(configs: &[BenchConfig], repeats: usize, fill_workgroups: Option<
             Err(e) => format!("none: {e}"),
         },
         cpu_threads: rayon::current_num_threads(),
+        cpu_products: gemm::products_by(),
         cpu_peaks,
         gpu_peaks,
         fill_workgroups: ctx.as_ref().ok().map(|c| c.tiles.fill_workgroups),
@@ -586,8 +591,8 @@ impl BenchReport {
         });
         writeln!(
             out,
-            "GPU adapter: {}{fill}\nCPU: reference backend (matrixmultiply, {} threads)\nmedians of {} timings",
-            self.gpu, self.cpu_threads, self.repeats
+            "GPU adapter: {}{fill}\nCPU: reference backend ({}, {} threads)\nmedians of {} timings",
+            self.gpu, self.cpu_products, self.cpu_threads, self.repeats
         )
         .map_err(io)?;
         writeln!(out, "CPU peaks: {}", peaks_line(&self.cpu_peaks)).map_err(io)?;

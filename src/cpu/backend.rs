@@ -170,11 +170,7 @@ impl Backend for CpuBackend {
     }
 
     fn describe(&self) -> String {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(kernel) = super::simd::Kernel::detect() {
-            return format!("cpu (plain-Rust reference, {kernel} products)");
-        }
-        "cpu (plain-Rust reference, matrixmultiply products)".into()
+        format!("cpu (plain-Rust reference, {})", super::gemm::products_by())
     }
 
     fn batch_size(&self) -> usize {

@@ -1,6 +1,6 @@
 //! The fast product behind the CPU backend: `C = A · B` through matrixmultiply's packed SIMD
-//! kernels, or, in f32 on x86-64 with AVX2 or AVX-512, through [`super::simd`]'s kernels where
-//! they are faster (the forward products; the last layer's weight gradient). Large products are
+//! kernels, or, in f32 on x86-64 with AVX2 or AVX-512, through [`super::simd`]'s kernels (every
+//! product a layer runs; matrixmultiply keeps the f64 ones and other CPUs'). Large products are
 //! split by columns over the thread pool. The plain triple loop it must agree with is
 //! [`super::reference::matmul`] (tested at edge shapes in tests/cpu_reference.rs); the math of
 //! training in `ops` calls this one for speed.
@@ -8,7 +8,10 @@
 use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
-use super::simd::{outer::Strided, Kernel, Output};
+use super::simd::{
+    outer::{Panels, RowsOfA, Strided},
+    Kernel, Output,
+};
 use super::Real;
 use crate::nn::model::{Product, Stored};
 
@@ -126,17 +129,22 @@ impl_gemm!(
 );
 impl_gemm!(f64, dgemm);
 
-/// Products with B stored along n go to [`Kernel::outer_columns`] only when A has fewer rows
-/// than this (the last layer's weight gradient: one row per class). matrixmultiply's kernels
-/// are 16 rows tall with AVX-512 (8 with AVX2) and pad a shorter A; on taller products its
-/// packed kernels ran faster than the outer ones (BENCHMARKS.md), and for k up to 256 both add
-/// in the same order.
+/// Products with B stored along n read A in place when it has fewer rows than this (the last
+/// layer's weight gradient: one row per class), and copy it into [`Panels`] first otherwise,
+/// with AVX2. With AVX-512 matrixmultiply's own 16-row kernel ran such products 3–8% faster
+/// on two threads than the panels (BENCHMARKS.md), and keeps them: the sums are the same.
 #[cfg(target_arch = "x86_64")]
-const OUTER_ROWS_BELOW: usize = 16;
+const PANELS_FROM_ROWS: usize = 16;
+
+#[cfg(target_arch = "x86_64")]
+thread_local! {
+    /// The copy of a tall A, reused from product to product.
+    static PANELS: std::cell::RefCell<Panels> = std::cell::RefCell::default();
+}
 
 /// [`Gemm::gemm_simd`] for f32 on x86-64: the widest [`Kernel`] for `p`'s storage (both
-/// operands along k: [`Kernel::dot_columns`]; B along n and A short: [`Kernel::outer_columns`]),
-/// split by columns like [`Gemm::gemm`].
+/// operands along k: [`Kernel::dot_columns`]; B along n: [`Kernel::outer_columns`]), split by
+/// columns like [`Gemm::gemm`].
 #[cfg(target_arch = "x86_64")]
 fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
     let Product { m, k, n, .. } = p;
@@ -155,34 +163,39 @@ fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
             col_stride: m,
         },
     };
-    let dot = match (p.a, p.b) {
-        (Stored::AsIs, Stored::Transposed) => true,
-        (_, Stored::AsIs) if m < OUTER_ROWS_BELOW => false,
-        _ => return false,
-    };
-    let (parts, part_cols) = column_split(m, k, n);
     let c_base = SharedMut(c.as_mut_ptr());
-    let part = |p: usize| {
-        let cols = p * part_cols..((p + 1) * part_cols).min(n);
-        let c = Output {
-            ptr: c_base.at(0),
-            rows: m,
-            stride: n,
+    let (parts, part_cols) = column_split(m, k, n);
+    let split = |part: &(dyn Fn(std::ops::Range<usize>, Output) + Sync)| {
+        let run = |i: usize| {
+            let cols = i * part_cols..((i + 1) * part_cols).min(n);
+            let c = Output {
+                ptr: c_base.at(0),
+                rows: m,
+                stride: n,
+            };
+            part(cols, c)
         };
-        // The kernel came from detect(); c holds m rows of n (checked by `matmul`), and the
-        // parts write disjoint column ranges of it.
-        unsafe {
-            if dot {
-                kernel.dot_columns(k, a, b, cols, c)
-            } else {
-                kernel.outer_columns(k, a_strided, b, cols, c)
-            }
+        if parts == 1 {
+            run(0);
+        } else {
+            (0..parts).into_par_iter().for_each(run);
         }
     };
-    if parts == 1 {
-        part(0);
-    } else {
-        (0..parts).into_par_iter().for_each(part);
+    // The kernel came from detect(); c holds m rows of n (checked by `matmul`), and the parts
+    // write disjoint column ranges of it.
+    match p.b {
+        Stored::Transposed if p.a == Stored::AsIs => split(&|cols, c| unsafe { kernel.dot_columns(k, a, b, cols, c) }),
+        Stored::Transposed => return false,
+        Stored::AsIs if m < PANELS_FROM_ROWS => {
+            let a = RowsOfA::InPlace(a_strided);
+            split(&|cols, c| unsafe { kernel.outer_columns(k, a, b, cols, c) })
+        }
+        Stored::AsIs if kernel == Kernel::Avx512 => return false,
+        Stored::AsIs => PANELS.with_borrow_mut(|panels| {
+            panels.pack(a_strided, m, k);
+            let a = RowsOfA::Panels(panels);
+            split(&|cols, c| unsafe { kernel.outer_columns(k, a, b, cols, c) })
+        }),
     }
     true
 }
@@ -190,6 +203,16 @@ fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
 #[cfg(not(target_arch = "x86_64"))]
 fn simd_product(_p: Product, _a: &[f32], _b: &[f32], _c: &mut [f32]) -> bool {
     false
+}
+
+/// What computes the f32 products on this CPU, for reports: "AVX-512 products", "AVX2+FMA
+/// products" ([`Kernel`]) or "matrixmultiply products".
+pub fn products_by() -> String {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kernel) = Kernel::detect() {
+        return format!("{kernel} products");
+    }
+    "matrixmultiply products".into()
 }
 
 /// `C[m×n] = A[m×k] · B[k×n]` for the shapes and storage of `p`, reading A or B through a

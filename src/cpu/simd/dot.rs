@@ -3,7 +3,8 @@
 //! runs this layout by first copying both operands into packed panels one element at a time
 //! (its strided-gather case); here tiles of dot products read both rows straight from memory
 //! in chunks of 16 floats and copy nothing (BENCHMARKS.md has the timings). Tiles: 4×4 outputs
-//! in 512-bit registers; 3×2 with AVX2, each output's 16 lanes in two 256-bit registers.
+//! in 512-bit registers; 4×3 with AVX2, each output's 16 lanes in two 256-bit registers, summed
+//! one half at a time.
 //!
 //! Both kernels add each output's products in the same order (16 running lanes along k, each a
 //! chain of fused multiply-adds, then one fixed pairwise tree).
@@ -78,7 +79,8 @@ unsafe fn sweep<const ROWS: usize, const COLS: usize>(
 const AVX512_TILES: [[TileFn; 4]; 4] = tile_table!(TileFn, avx512_tile:
     [1 1, 1 2, 1 3, 1 4], [2 1, 2 2, 2 3, 2 4], [3 1, 3 2, 3 3, 3 4], [4 1, 4 2, 4 3, 4 4]);
 
-const AVX2_TILES: [[TileFn; 2]; 3] = tile_table!(TileFn, avx2_tile: [1 1, 1 2], [2 1, 2 2], [3 1, 3 2]);
+const AVX2_TILES: [[TileFn; 3]; 4] =
+    tile_table!(TileFn, avx2_tile: [1 1, 1 2, 1 3], [2 1, 2 2, 2 3], [3 1, 3 2, 3 3], [4 1, 4 2, 4 3]);
 
 /// A `R × C` tile in 512-bit registers: lane l of each accumulator sums the products at
 /// k ≡ l (mod 16); a partial last chunk loads zeros past k.
@@ -120,48 +122,62 @@ unsafe fn avx512_tile<const R: usize, const C: usize>(a: *const f32, b: *const f
     }
 }
 
-/// A `R × C` tile in 256-bit registers, each output's 16 lanes as a low and a high half: the
-/// same sums, in the same order, as [`avx512_tile`].
+/// A `R × C` tile in 256-bit registers: the same sums, in the same order, as [`avx512_tile`].
+/// Each output's 16 lanes are a low half (k ≡ 0..8 mod 16) and a high half (k ≡ 8..16), two
+/// independent chains. Both at once would take 2·R·C registers and leave a 3×2 tile at most;
+/// instead the tile runs all of k for the low halves, then again for the high ones (its rows
+/// now in L1), so that a 4×3 tile reuses each row it loads 3 or 4 times (BENCHMARKS.md).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2_tile<const R: usize, const C: usize>(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize) {
-    let mut acc = [[[_mm256_setzero_ps(); 2]; C]; R];
-    // One chunk of 16 along k at `$offset`, half `$h`'s operands loaded from `$p` by `$load`.
+    let low = avx2_half::<R, C>(a, b, k, 0);
+    let high = avx2_half::<R, C>(a, b, k, 8);
+    for i in 0..R {
+        for j in 0..C {
+            *c.add(i * ldc + j) = sum8(_mm256_add_ps(low[i][j], high[i][j]));
+        }
+    }
+}
+
+/// The lanes `half..half + 8` of every 16-float chunk of k, for [`avx2_tile`]; a partial last
+/// chunk loads zeros past k, as `avx512_tile`'s mask does.
+#[inline(always)]
+unsafe fn avx2_half<const R: usize, const C: usize>(
+    a: *const f32,
+    b: *const f32,
+    k: usize,
+    half: usize,
+) -> [[__m256; C]; R] {
+    let mut acc = [[_mm256_setzero_ps(); C]; R];
+    // Half of one chunk of 16 along k at `$offset`, each operand loaded from `$p` by `$load`.
     macro_rules! chunk {
-        ($offset:expr, $p:ident, $h:ident => $load:expr) => {{
-            for $h in 0..2 {
-                let at = $offset + $h * 8;
-                let mut bv = [_mm256_setzero_ps(); C];
+        ($offset:expr, $p:ident => $load:expr) => {{
+            let at = $offset + half;
+            let mut bv = [_mm256_setzero_ps(); C];
+            for j in 0..C {
+                let $p = b.add(j * k + at);
+                bv[j] = $load;
+            }
+            for i in 0..R {
+                let $p = a.add(i * k + at);
+                let av = $load;
                 for j in 0..C {
-                    let $p = b.add(j * k + at);
-                    bv[j] = $load;
-                }
-                for i in 0..R {
-                    let $p = a.add(i * k + at);
-                    let av = $load;
-                    for j in 0..C {
-                        acc[i][j][$h] = _mm256_fmadd_ps(av, bv[j], acc[i][j][$h]);
-                    }
+                    acc[i][j] = _mm256_fmadd_ps(av, bv[j], acc[i][j]);
                 }
             }
         }};
     }
     let chunks = k / LANES;
     for chunk in 0..chunks {
-        chunk!(chunk * LANES, p, _half => _mm256_loadu_ps(p));
+        chunk!(chunk * LANES, p => _mm256_loadu_ps(p));
     }
     let whole = chunks * LANES;
     if whole < k {
-        // Lane l of half h loads where 8h + l < k − whole: the same lanes as avx512_tile's mask.
-        let left = (k - whole) as i32;
-        let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        let masks = [0, 8].map(|h| _mm256_cmpgt_epi32(_mm256_set1_epi32(left - h), lanes));
-        chunk!(whole, p, half => _mm256_maskload_ps(p, masks[half]));
+        // Lane l loads where half + l < k − whole: the same lanes as avx512_tile's mask.
+        let left = (k - whole) as i32 - half as i32;
+        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        chunk!(whole, p => _mm256_maskload_ps(p, mask));
     }
-    for (i, row) in acc.iter().enumerate() {
-        for (j, [low, high]) in row.iter().enumerate() {
-            *c.add(i * ldc + j) = sum8(_mm256_add_ps(*low, *high));
-        }
-    }
+    acc
 }
 
 /// The sum of 8 lanes by one fixed tree: (l + l+4), then (+ l+2), then (+ l+1).

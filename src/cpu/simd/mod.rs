@@ -1,12 +1,12 @@
 //! The CPU backend's own SIMD kernels for the two layouts of a layer's products, chosen at run
 //! time on x86-64: AVX-512F, else AVX2 with FMA. Neither packs B into panels first, as
-//! matrixmultiply (what `gemm` keeps elsewhere) does for every call.
+//! matrixmultiply (what `gemm` keeps for f64 and on other CPUs) does for every call.
 //!
 //! - [`dot`]: `C = A · Bᵀ` with A and B both stored along k, every output the dot product of
 //!   two rows: the forward product `x · wᵀ`.
 //! - [`outer`]: `C = A · B` with B stored along n, C built from outer products of A's columns
-//!   and B's rows: the weight gradient `dzᵀ · x` and the input gradient `dz · w` (`gemm` takes
-//!   it where A is short, as in the last layer's weight gradient).
+//!   and B's rows: the weight gradient `dzᵀ · x` and the input gradient `dz · w` (a tall A
+//!   copied into panels first).
 //!
 //! Both instruction sets add each output's products in the same order, so a CPU's results do
 //! not depend on which of them it has.
