@@ -181,10 +181,9 @@ product_shapes! { fast_product_matches_the_reference {
 /// Each SIMD kernel this CPU runs (`cpu::simd`) against the plain reference, in f32 with
 /// NaN-poisoned outputs, for the three storages a layer's products use (the forward product
 /// through `dot`, the weight and input gradients through `outer`, A read in place and copied into
-/// panels), over the whole of C and over
-/// column ranges that start and end inside a tile. Tolerance: 1e-5 of the largest output (sums
-/// of up to 785 products of values in [−1, 1)). Where the CPU runs none (no AVX2 with FMA),
-/// `gemm` keeps matrixmultiply and this says so.
+/// panels), over the whole of C and over column ranges that start and end inside a tile.
+/// Tolerance: 1e-5 of the largest output (sums of up to 785 products of values in [−1, 1)). Where
+/// the CPU runs none (no AVX2 with FMA), `gemm` keeps matrixmultiply and this says so.
 #[cfg(target_arch = "x86_64")]
 fn simd_kernels_match_the_reference(m: usize, k: usize, n: usize) {
     use gpu_mlp::cpu::simd::{
