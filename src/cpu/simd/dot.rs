@@ -12,7 +12,7 @@
 use std::arch::x86_64::*;
 use std::ops::Range;
 
-use super::{tile_table, Kernel, Output};
+use super::{tile_table, Kernel, Output, Vector};
 
 /// Floats per chunk of k: one 512-bit register, or two 256-bit ones.
 const LANES: usize = 16;
@@ -82,38 +82,12 @@ const AVX512_TILES: [[TileFn; 4]; 4] = tile_table!(TileFn, avx512_tile:
 const AVX2_TILES: [[TileFn; 3]; 4] =
     tile_table!(TileFn, avx2_tile: [1 1, 1 2, 1 3], [2 1, 2 2, 2 3], [3 1, 3 2, 3 3], [4 1, 4 2, 4 3]);
 
-/// A `R × C` tile in 512-bit registers: lane l of each accumulator sums the products at
-/// k ≡ l (mod 16); a partial last chunk loads zeros past k.
+/// A `R × C` tile in 512-bit registers: lane l of each output's register sums the products at
+/// k ≡ l (mod 16).
 #[target_feature(enable = "avx512f")]
 unsafe fn avx512_tile<const R: usize, const C: usize>(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize) {
-    let mut acc = [[_mm512_setzero_ps(); C]; R];
-    // One chunk of 16 along k at `$offset`, each operand loaded from `$p` by `$load`.
-    macro_rules! chunk {
-        ($offset:expr, $p:ident => $load:expr) => {{
-            let mut bv = [_mm512_setzero_ps(); C];
-            for j in 0..C {
-                let $p = b.add(j * k + $offset);
-                bv[j] = $load;
-            }
-            for i in 0..R {
-                let $p = a.add(i * k + $offset);
-                let av = $load;
-                for j in 0..C {
-                    acc[i][j] = _mm512_fmadd_ps(av, bv[j], acc[i][j]);
-                }
-            }
-        }};
-    }
-    let chunks = k / LANES;
-    for chunk in 0..chunks {
-        chunk!(chunk * LANES, p => _mm512_loadu_ps(p));
-    }
-    let whole = chunks * LANES;
-    if whole < k {
-        let mask: __mmask16 = (1 << (k - whole)) - 1;
-        chunk!(whole, p => _mm512_maskz_loadu_ps(mask, p));
-    }
-    for (i, row) in acc.iter().enumerate() {
+    let sums = lane_sums::<__m512, R, C>(a, b, k, 0);
+    for (i, row) in sums.iter().enumerate() {
         for (j, &sum) in row.iter().enumerate() {
             let low = _mm512_castps512_ps256(sum);
             let high = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(sum)));
@@ -129,8 +103,8 @@ unsafe fn avx512_tile<const R: usize, const C: usize>(a: *const f32, b: *const f
 /// now in L1), so that a 4×3 tile reuses each row it loads 3 or 4 times (BENCHMARKS.md).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2_tile<const R: usize, const C: usize>(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize) {
-    let low = avx2_half::<R, C>(a, b, k, 0);
-    let high = avx2_half::<R, C>(a, b, k, 8);
+    let low = lane_sums::<__m256, R, C>(a, b, k, 0);
+    let high = lane_sums::<__m256, R, C>(a, b, k, 8);
     for i in 0..R {
         for j in 0..C {
             *c.add(i * ldc + j) = sum8(_mm256_add_ps(low[i][j], high[i][j]));
@@ -138,21 +112,22 @@ unsafe fn avx2_tile<const R: usize, const C: usize>(a: *const f32, b: *const f32
     }
 }
 
-/// The lanes `half..half + 8` of every 16-float chunk of k, for [`avx2_tile`]; a partial last
-/// chunk loads zeros past k, as `avx512_tile`'s mask does.
+/// Lanes `offset..offset + W::LANES` of every 16-float chunk of k, each a chain of fused
+/// multiply-adds, in one register per output of a `R × C` tile; a partial last chunk loads zeros
+/// past k. Inlined into the `target_feature` function of its register type.
 #[inline(always)]
-unsafe fn avx2_half<const R: usize, const C: usize>(
+unsafe fn lane_sums<W: Vector, const R: usize, const C: usize>(
     a: *const f32,
     b: *const f32,
     k: usize,
-    half: usize,
-) -> [[__m256; C]; R] {
-    let mut acc = [[_mm256_setzero_ps(); C]; R];
-    // Half of one chunk of 16 along k at `$offset`, each operand loaded from `$p` by `$load`.
+    offset: usize,
+) -> [[W; C]; R] {
+    let mut acc = [[W::zero(); C]; R];
+    // One chunk along k at `$chunk + offset`, each operand loaded from `$p` by `$load`.
     macro_rules! chunk {
-        ($offset:expr, $p:ident => $load:expr) => {{
-            let at = $offset + half;
-            let mut bv = [_mm256_setzero_ps(); C];
+        ($chunk:expr, $p:ident => $load:expr) => {{
+            let at = $chunk + offset;
+            let mut bv = [W::zero(); C];
             for j in 0..C {
                 let $p = b.add(j * k + at);
                 bv[j] = $load;
@@ -161,21 +136,19 @@ unsafe fn avx2_half<const R: usize, const C: usize>(
                 let $p = a.add(i * k + at);
                 let av = $load;
                 for j in 0..C {
-                    acc[i][j] = _mm256_fmadd_ps(av, bv[j], acc[i][j]);
+                    acc[i][j] = W::mul_add(av, bv[j], acc[i][j]);
                 }
             }
         }};
     }
     let chunks = k / LANES;
     for chunk in 0..chunks {
-        chunk!(chunk * LANES, p => _mm256_loadu_ps(p));
+        chunk!(chunk * LANES, p => W::load(p));
     }
     let whole = chunks * LANES;
     if whole < k {
-        // Lane l loads where half + l < k − whole: the same lanes as avx512_tile's mask.
-        let left = (k - whole) as i32 - half as i32;
-        let mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        chunk!(whole, p => _mm256_maskload_ps(p, mask));
+        let mask = W::mask((k - whole).saturating_sub(offset).min(W::LANES));
+        chunk!(whole, p => W::load_masked(p, mask));
     }
     acc
 }

@@ -14,6 +14,8 @@
 pub mod dot;
 pub mod outer;
 
+use std::arch::x86_64::*;
+
 /// The instruction set a kernel runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
@@ -73,3 +75,108 @@ macro_rules! tile_table {
     };
 }
 use tile_table;
+
+/// What a tile needs of a register of floats. Every method is an intrinsic of the register's
+/// instruction set: callable only where the CPU has it.
+trait Vector: Copy {
+    const LANES: usize;
+    type Mask: Copy;
+    /// The first `lanes` lanes (0 to all of them).
+    unsafe fn mask(lanes: usize) -> Self::Mask;
+    unsafe fn zero() -> Self;
+    unsafe fn splat(x: f32) -> Self;
+    unsafe fn load(p: *const f32) -> Self;
+    /// Zeros in the lanes outside `mask`, which are not read.
+    unsafe fn load_masked(p: *const f32, mask: Self::Mask) -> Self;
+    unsafe fn store(self, p: *mut f32);
+    /// Writes only the lanes in `mask`.
+    unsafe fn store_masked(self, p: *mut f32, mask: Self::Mask);
+    /// `a · b + acc`, rounded once.
+    unsafe fn mul_add(a: Self, b: Self, acc: Self) -> Self;
+    unsafe fn add(a: Self, b: Self) -> Self;
+}
+
+impl Vector for __m512 {
+    const LANES: usize = 16;
+    type Mask = __mmask16;
+    #[inline(always)]
+    unsafe fn mask(lanes: usize) -> __mmask16 {
+        ((1u32 << lanes) - 1) as u16
+    }
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        _mm512_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        _mm512_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        _mm512_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, mask: __mmask16) -> Self {
+        _mm512_maskz_loadu_ps(mask, p)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm512_storeu_ps(p, self)
+    }
+    #[inline(always)]
+    unsafe fn store_masked(self, p: *mut f32, mask: __mmask16) {
+        _mm512_mask_storeu_ps(p, mask, self)
+    }
+    #[inline(always)]
+    unsafe fn mul_add(a: Self, b: Self, acc: Self) -> Self {
+        _mm512_fmadd_ps(a, b, acc)
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        _mm512_add_ps(a, b)
+    }
+}
+
+impl Vector for __m256 {
+    const LANES: usize = 8;
+    type Mask = __m256i;
+    #[inline(always)]
+    unsafe fn mask(lanes: usize) -> __m256i {
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(lanes as i32),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        _mm256_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(x: f32) -> Self {
+        _mm256_set1_ps(x)
+    }
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        _mm256_loadu_ps(p)
+    }
+    #[inline(always)]
+    unsafe fn load_masked(p: *const f32, mask: __m256i) -> Self {
+        _mm256_maskload_ps(p, mask)
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut f32) {
+        _mm256_storeu_ps(p, self)
+    }
+    #[inline(always)]
+    unsafe fn store_masked(self, p: *mut f32, mask: __m256i) {
+        _mm256_maskstore_ps(p, mask, self)
+    }
+    #[inline(always)]
+    unsafe fn mul_add(a: Self, b: Self, acc: Self) -> Self {
+        _mm256_fmadd_ps(a, b, acc)
+    }
+    #[inline(always)]
+    unsafe fn add(a: Self, b: Self) -> Self {
+        _mm256_add_ps(a, b)
+    }
+}
