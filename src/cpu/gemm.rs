@@ -1,9 +1,11 @@
 //! The fast product behind the CPU backend: `C = A · B` through matrixmultiply's packed SIMD
-//! kernels, or, in f32 on x86-64 with AVX2 or AVX-512, through [`super::simd`]'s kernels (every
-//! product a layer runs; matrixmultiply keeps the f64 ones and other CPUs'). Large products are
+//! kernels, or, in f32 on x86-64 with AVX2 or AVX-512, through [`super::simd`]'s kernels (the
+//! forward products, and the gradients except those of a tall A with AVX-512). Large products are
 //! split by columns over the thread pool. The plain triple loop it must agree with is
 //! [`super::reference::matmul`] (tested at edge shapes in tests/cpu_reference.rs); the math of
 //! training in `ops` calls this one for speed.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
 
@@ -52,11 +54,8 @@ macro_rules! impl_gemm {
                 (rsb, csb): (isize, isize),
                 c: &mut [Self],
             ) {
-                let (parts, part_cols) = column_split(m, k, n);
                 let c_base = SharedMut(c.as_mut_ptr());
-                let part = |p: usize| {
-                    let col0 = p * part_cols;
-                    let cols = part_cols.min(n - col0);
+                for_each_column_part(m, k, n, |cols| {
                     // The callers build the strides from the slices' own shapes and check the
                     // lengths, so every index the kernel touches is inside `a`, `b` and `c`;
                     // the parts write disjoint column ranges of `c`.
@@ -64,26 +63,21 @@ macro_rules! impl_gemm {
                         matrixmultiply::$gemm(
                             m,
                             k,
-                            cols,
+                            cols.len(),
                             1.0,
                             a.as_ptr(),
                             rsa,
                             csa,
-                            b.as_ptr().offset(col0 as isize * csb),
+                            b.as_ptr().offset(cols.start as isize * csb),
                             rsb,
                             csb,
                             0.0,
-                            c_base.at(col0),
+                            c_base.at(cols.start),
                             n as isize,
                             1,
                         );
                     }
-                };
-                if parts == 1 {
-                    part(0);
-                } else {
-                    (0..parts).into_par_iter().for_each(part);
-                }
+                });
             }
         }
     };
@@ -93,15 +87,17 @@ macro_rules! impl_gemm {
 /// than it saves.
 const PARALLEL_MIN_WORK: usize = 1 << 20;
 
-/// How to split the columns of a product over the thread pool: the number of parts and the
-/// columns in each (a multiple of 16, the GEMM kernels' width).
-fn column_split(m: usize, k: usize, n: usize) -> (usize, usize) {
+/// Runs `part` on the column ranges of an m×k·k×n product, over the thread pool when it is
+/// large: one range a thread, each a multiple of 16 columns wide (the kernels' width).
+fn for_each_column_part(m: usize, k: usize, n: usize, part: impl Fn(Range<usize>) + Sync) {
     let threads = rayon::current_num_threads();
     if threads == 1 || m * k * n < PARALLEL_MIN_WORK {
-        return (1, n);
+        return part(0..n);
     }
     let part_cols = n.div_ceil(threads).next_multiple_of(16);
-    (n.div_ceil(part_cols), part_cols)
+    (0..n.div_ceil(part_cols))
+        .into_par_iter()
+        .for_each(|i| part(i * part_cols..((i + 1) * part_cols).min(n)));
 }
 
 /// The output pointer, shared by the threads that write disjoint parts of it.
@@ -164,22 +160,15 @@ fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
         },
     };
     let c_base = SharedMut(c.as_mut_ptr());
-    let (parts, part_cols) = column_split(m, k, n);
-    let split = |part: &(dyn Fn(std::ops::Range<usize>, Output) + Sync)| {
-        let run = |i: usize| {
-            let cols = i * part_cols..((i + 1) * part_cols).min(n);
+    let split = |part: &(dyn Fn(Range<usize>, Output) + Sync)| {
+        for_each_column_part(m, k, n, |cols| {
             let c = Output {
                 ptr: c_base.at(0),
                 rows: m,
                 stride: n,
             };
             part(cols, c)
-        };
-        if parts == 1 {
-            run(0);
-        } else {
-            (0..parts).into_par_iter().for_each(run);
-        }
+        })
     };
     // The kernel came from detect(); c holds m rows of n (checked by `matmul`), and the parts
     // write disjoint column ranges of it.
