@@ -80,20 +80,20 @@ fn history_without_timings(csv: &str) -> String {
         .collect()
 }
 
-/// The CPU GEMM's kernel on this machine (matrixmultiply picks it at run time; `cpu::dot`'s
-/// AVX-512 and AVX2 kernels add in one order, so either counts as "fma+avx2"): float rounding,
-/// and so bit-identity, holds between machines with the same one.
-fn gemm_kernel() -> &'static str {
+/// The CPU's product kernels on this machine (`cpu::simd`'s widest, else matrixmultiply's, which
+/// it picks at run time): float rounding, and so bit-identity, holds between machines with the
+/// same ones.
+fn gemm_kernel() -> String {
     #[cfg(target_arch = "x86_64")]
     {
-        if is_x86_feature_detected!("fma") && is_x86_feature_detected!("avx2") {
-            return "x86_64 fma+avx2";
+        if let Some(kernel) = gpu_mlp::cpu::simd::Kernel::detect() {
+            return format!("x86_64 {kernel}");
         }
         if is_x86_feature_detected!("avx") {
-            return "x86_64 avx";
+            return "x86_64 avx".into();
         }
     }
-    std::env::consts::ARCH
+    std::env::consts::ARCH.into()
 }
 
 /// What decides float rounding for `device`: the CPU GEMM kernel, and for the GPU the adapter
@@ -106,7 +106,7 @@ fn machine(device: &str) -> Option<String> {
                 .adapter;
             Some(format!("{} / {} / {}", adapter.name, adapter.driver, gemm_kernel()))
         }
-        _ => Some(gemm_kernel().to_string()),
+        _ => Some(gemm_kernel()),
     }
 }
 

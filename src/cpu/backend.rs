@@ -1,6 +1,7 @@
 //! The CPU reference as a full backend: `--device cpu`.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -137,6 +138,36 @@ impl CpuBackend {
     }
 }
 
+/// Runs `work` while the pool's other threads wait for its parallel parts busily, rather than
+/// going to sleep in between: rayon puts an idle thread to sleep within microseconds, and a
+/// step's single-threaded stretches (the small products, the loss) are longer than that, so
+/// every parallel phase of a step would wait for a thread to wake (+1% samples/s measured,
+/// BENCHMARKS.md). The waiting jobs are spawned before any of `work`'s own: they sit below
+/// all of them in this thread's queue, which other threads take from the bottom, so a thread
+/// that takes one of `work`'s jobs has taken a waiting job first, and this thread, which takes
+/// from the top, never runs one while `work` is unfinished.
+fn keep_pool_busy<'scope, R>(scope: &rayon::Scope<'scope>, work: impl FnOnce() -> R) -> R {
+    /// Set when `work` ends, even by a panic, so that the waiting jobs end too.
+    struct Done(Arc<AtomicBool>);
+    impl Drop for Done {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    let done = Done(Arc::new(AtomicBool::new(false)));
+    for _ in 1..rayon::current_num_threads() {
+        let done = Arc::clone(&done.0);
+        scope.spawn(move |_| {
+            while !done.load(Ordering::Acquire) {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::hint::spin_loop();
+                }
+            }
+        });
+    }
+    work()
+}
+
 impl Backend for CpuBackend {
     fn trace_step(&mut self, batch: &[u32], lr: f32) -> Result<StepTrace> {
         check_order(batch, self.data.train.len(), &[lr], self.batch_size)?;
@@ -180,9 +211,9 @@ impl Backend for CpuBackend {
     fn train_steps(&mut self, order: &[u32], lrs: &[f32]) -> Result<Vec<StepMetrics>> {
         check_order(order, self.data.train.len(), lrs, self.batch_size)?;
         // Run the steps on one of the pool's threads: each parallel product is then a fork the
-        // other (still spinning) threads join, instead of a hand-off that puts the caller to sleep
-        // and wakes it again for every product (+5–30% samples/s on two cores).
-        rayon::scope(|_| self.run_steps(order, lrs))
+        // other threads join, instead of a hand-off that puts the caller to sleep and wakes it
+        // again for every product (+5–30% samples/s on two cores).
+        rayon::scope(|scope| keep_pool_busy(scope, || self.run_steps(order, lrs)))
     }
 
     fn held_out_len(&self, split: EvalSplit) -> Result<usize> {

@@ -17,9 +17,13 @@ use super::simd::{
 use super::Real;
 use crate::nn::model::{Product, Stored};
 
+/// What [`matmul_then`] does to each row's part of C once the thread that computed it is done:
+/// the row's columns `cols`, in place (None: nothing).
+pub type Finish<'a, T> = Option<&'a (dyn Fn(&mut [T], Range<usize>) + Sync)>;
+
 /// A float matrixmultiply has a kernel for.
 pub trait Gemm: Sized {
-    /// `c = a · b` for row/column strides as in `matrixmultiply`.
+    /// `c = a · b` for row/column strides as in `matrixmultiply`, then `finish` on each part.
     #[allow(clippy::too_many_arguments)]
     fn gemm(
         m: usize,
@@ -30,11 +34,12 @@ pub trait Gemm: Sized {
         b: &[Self],
         b_strides: (isize, isize),
         c: &mut [Self],
+        finish: Finish<Self>,
     );
 
-    /// `c = a · b` for `p` through [`super::simd`], where a kernel for the type, the storage
-    /// and the CPU exists; false (and `c` untouched) where none does.
-    fn gemm_simd(_p: Product, _a: &[Self], _b: &[Self], _c: &mut [Self]) -> bool {
+    /// `c = a · b` for `p` through [`super::simd`], then `finish` on each part, where a kernel
+    /// for the type, the storage and the CPU exists; false (and `c` untouched) where none does.
+    fn gemm_simd(_p: Product, _a: &[Self], _b: &[Self], _c: &mut [Self], _finish: Finish<Self>) -> bool {
         false
     }
 }
@@ -53,9 +58,10 @@ macro_rules! impl_gemm {
                 b: &[Self],
                 (rsb, csb): (isize, isize),
                 c: &mut [Self],
+                finish: Finish<Self>,
             ) {
                 let c_base = SharedMut(c.as_mut_ptr());
-                for_each_column_part(m, k, n, |cols| {
+                for_each_column_part(m, k, n, c_base, finish, |cols| {
                     // The callers build the strides from the slices' own shapes and check the
                     // lengths, so every index the kernel touches is inside `a`, `b` and `c`;
                     // the parts write disjoint column ranges of `c`.
@@ -87,22 +93,45 @@ macro_rules! impl_gemm {
 /// than it saves.
 const PARALLEL_MIN_WORK: usize = 1 << 20;
 
-/// Runs `part` on the column ranges of an m×k·k×n product, over the thread pool when it is
-/// large: one range a thread, each a multiple of 16 columns wide (the kernels' width).
-fn for_each_column_part(m: usize, k: usize, n: usize, part: impl Fn(Range<usize>) + Sync) {
+/// Runs `part` on the column ranges of an m×k·k×n product `c`, over the thread pool when it is
+/// large: one range a thread, each a multiple of 16 columns wide (the kernels' width). Each
+/// thread then runs `finish` on the rows of its range, while they are in its core's cache.
+fn for_each_column_part<T>(
+    m: usize,
+    k: usize,
+    n: usize,
+    c: SharedMut<T>,
+    finish: Finish<T>,
+    part: impl Fn(Range<usize>) + Sync,
+) {
+    let part_then_finish = |cols: Range<usize>| {
+        part(cols.clone());
+        let Some(finish) = finish else { return };
+        for row in 0..m {
+            // The part's columns of each row: no other thread touches them.
+            let row = unsafe { std::slice::from_raw_parts_mut(c.at(row * n + cols.start), cols.len()) };
+            finish(row, cols.clone());
+        }
+    };
     let threads = rayon::current_num_threads();
     if threads == 1 || m * k * n < PARALLEL_MIN_WORK {
-        return part(0..n);
+        return part_then_finish(0..n);
     }
     let part_cols = n.div_ceil(threads).next_multiple_of(16);
     (0..n.div_ceil(part_cols))
         .into_par_iter()
-        .for_each(|i| part(i * part_cols..((i + 1) * part_cols).min(n)));
+        .for_each(|i| part_then_finish(i * part_cols..((i + 1) * part_cols).min(n)));
 }
 
 /// The output pointer, shared by the threads that write disjoint parts of it.
-#[derive(Clone, Copy)]
 struct SharedMut<T>(*mut T);
+// A pointer is Copy whatever it points at (a derive would ask T: Copy).
+impl<T> Clone for SharedMut<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SharedMut<T> {}
 // Sound because each thread writes its own column range (see `gemm`).
 unsafe impl<T> Send for SharedMut<T> {}
 unsafe impl<T> Sync for SharedMut<T> {}
@@ -119,8 +148,8 @@ impl<T> SharedMut<T> {
 impl_gemm!(
     f32,
     sgemm,
-    fn gemm_simd(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
-        simd_product(p, a, b, c)
+    fn gemm_simd(p: Product, a: &[f32], b: &[f32], c: &mut [f32], finish: Finish<f32>) -> bool {
+        simd_product(p, a, b, c, finish)
     }
 );
 impl_gemm!(f64, dgemm);
@@ -142,7 +171,7 @@ thread_local! {
 /// operands along k: [`Kernel::dot_columns`]; B along n: [`Kernel::outer_columns`]), split by
 /// columns like [`Gemm::gemm`].
 #[cfg(target_arch = "x86_64")]
-fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
+fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32], finish: Finish<f32>) -> bool {
     let Product { m, k, n, .. } = p;
     let Some(kernel) = Kernel::detect() else {
         return false;
@@ -161,7 +190,7 @@ fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
     };
     let c_base = SharedMut(c.as_mut_ptr());
     let split = |part: &(dyn Fn(Range<usize>, Output) + Sync)| {
-        for_each_column_part(m, k, n, |cols| {
+        for_each_column_part(m, k, n, c_base, finish, |cols| {
             let c = Output {
                 ptr: c_base.at(0),
                 rows: m,
@@ -190,7 +219,7 @@ fn simd_product(p: Product, a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn simd_product(_p: Product, _a: &[f32], _b: &[f32], _c: &mut [f32]) -> bool {
+fn simd_product(_p: Product, _a: &[f32], _b: &[f32], _c: &mut [f32], _finish: Finish<f32>) -> bool {
     false
 }
 
@@ -207,6 +236,13 @@ pub fn products_by() -> String {
 /// `C[m×n] = A[m×k] · B[k×n]` for the shapes and storage of `p`, reading A or B through a
 /// transpose without copying it. The GPU's `matmul.wgsl` computes exactly this.
 pub fn matmul<T: Real>(p: Product, a: &[T], b: &[T], c: &mut [T]) {
+    matmul_then(p, a, b, c, None);
+}
+
+/// [`matmul`], then `finish` on each row's columns of C (as `matmul.wgsl`'s epilogue does its
+/// bias and activation): on the thread that computed them, while they are in its core's cache,
+/// rather than in a pass of its own over all of C.
+pub fn matmul_then<T: Real>(p: Product, a: &[T], b: &[T], c: &mut [T], finish: Finish<T>) {
     let Product { m, k, n, .. } = p;
     assert!(
         a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
@@ -219,8 +255,18 @@ pub fn matmul<T: Real>(p: Product, a: &[T], b: &[T], c: &mut [T]) {
         Stored::AsIs => (cols as isize, 1),
         Stored::Transposed => (1, rows as isize),
     };
-    if T::gemm_simd(p, a, b, &mut c[..m * n]) {
+    if T::gemm_simd(p, a, b, &mut c[..m * n], finish) {
         return;
     }
-    T::gemm(m, k, n, a, strides(p.a, k, m), b, strides(p.b, n, k), &mut c[..m * n]);
+    T::gemm(
+        m,
+        k,
+        n,
+        a,
+        strides(p.a, k, m),
+        b,
+        strides(p.b, n, k),
+        &mut c[..m * n],
+        finish,
+    );
 }

@@ -72,10 +72,13 @@ pub fn forward<T: Real>(
     for (l, slots) in layout.layers.iter().enumerate() {
         let (inputs, outputs) = ws.acts.split_at_mut(l + 1);
         let z = &mut outputs[0][..rows * slots.fan_out];
+        // A traced step keeps `z` before its activation: it activates after the copy.
+        let fused = slots.activation.filter(|_| ws.pre_acts.is_none());
         linear_forward(
             &inputs[l],
             &params[slots.weight.clone()],
             &params[slots.bias.clone()],
+            fused,
             rows,
             z,
         );
@@ -83,7 +86,9 @@ pub fn forward<T: Real>(
             pre[l][..z.len()].copy_from_slice(z);
         }
         if let Some(act) = slots.activation {
-            activate(z, act);
+            if fused.is_none() {
+                activate(z, act);
+            }
             if let Some(d) = dropout {
                 dropout_forward(z, d, l as u32);
             }

@@ -7,22 +7,36 @@
 
 use rayon::prelude::*;
 
-use super::gemm::matmul;
+use std::ops::Range;
+
+use super::gemm::{matmul, matmul_then};
 use super::Real;
 use crate::nn::dropout::Dropout;
 use crate::nn::model::{Activation, Loss, Product};
 use crate::nn::optim::UpdateStep;
 use crate::nn::optim::{Optimizer, OptimizerKind};
 
-/// Dense layer forward: `z = x · wᵀ + b` for `x [rows, in]`, `w [out, in]`.
-pub fn linear_forward<T: Real>(x: &[T], w: &[T], b: &[T], rows: usize, z: &mut [T]) {
+/// Dense layer forward: `z = x · wᵀ + b` for `x [rows, in]`, `w [out, in]`, then `act(z)` in
+/// place when given. The bias and activation run on each part of `z` as the thread that
+/// computed it finishes (`matmul.wgsl`'s epilogue), the same arithmetic as a pass of
+/// `z[r][o] += b[o]` and then [`activate`].
+pub fn linear_forward<T: Real>(x: &[T], w: &[T], b: &[T], act: Option<Activation>, rows: usize, z: &mut [T]) {
     let (fan_out, fan_in) = (b.len(), w.len() / b.len());
-    matmul(Product::forward(rows, fan_in, fan_out), x, w, z);
-    for row in z[..rows * fan_out].chunks_exact_mut(fan_out) {
-        for (zi, &bi) in row.iter_mut().zip(b) {
+    let bias_then_activate = |row: &mut [T], outputs: Range<usize>| {
+        for (zi, &bi) in row.iter_mut().zip(&b[outputs]) {
             *zi = *zi + bi;
         }
-    }
+        if let Some(act) = act {
+            activate(row, act);
+        }
+    };
+    matmul_then(
+        Product::forward(rows, fan_in, fan_out),
+        x,
+        w,
+        z,
+        Some(&bias_then_activate),
+    );
 }
 
 /// `a = act(z)` in place.
@@ -247,34 +261,58 @@ const UPDATE_CHUNK: usize = 1 << 14;
 /// statistics: `stats` holds the sums, then the sums of squares, then whether each unit fired
 /// (1 once any of its outputs was non-zero), `width` values each. Each unit's batch is summed
 /// first, in f32 and in row order, then added: the order `unit_stats.wgsl` sums in. The loop
-/// walks the rows as stored, a block of units at a time (their running sums on the stack),
-/// rather than a unit's column at a time, which would stride through memory.
+/// walks the rows as stored, 16 units (one cache line) at a time with their running sums in
+/// registers, rather than a unit's column at a time, which would stride through memory. The
+/// blocks of units are split over the thread pool as the forward product splits its columns,
+/// so each thread mostly reads outputs its own core just wrote.
 pub fn accumulate_unit_stats<T: Real>(a: &[T], rows: usize, width: usize, stats: &mut [f32]) {
-    const BLOCK: usize = 64;
+    const BLOCK: usize = 16;
     let (sums, rest) = stats.split_at_mut(width);
     let (squares, fired) = rest.split_at_mut(width);
-    for first in (0..width).step_by(BLOCK) {
-        let units = first..(first + BLOCK).min(width);
-        let (mut sum, mut square, mut any) = ([0.0f32; BLOCK], [0.0f32; BLOCK], [false; BLOCK]);
-        for row in a[..rows * width].chunks_exact(width) {
-            let block = sum.iter_mut().zip(&mut square).zip(&mut any);
-            for (((sum, square), any), &value) in block.zip(&row[units.clone()]) {
-                let v = value.to_f64() as f32;
-                *sum += v;
-                *square += v * v;
-                *any |= v != 0.0;
-            }
-        }
-        let totals = sums[units.clone()].iter_mut().zip(&mut squares[units.clone()]);
-        for (((total, total_square), fired), ((sum, square), any)) in
-            totals.zip(&mut fired[units]).zip(sum.iter().zip(&square).zip(&any))
-        {
-            *total += sum;
-            *total_square += square;
-            if *any {
+    let blocks = sums
+        .par_chunks_mut(BLOCK)
+        .zip(squares.par_chunks_mut(BLOCK))
+        .zip(fired.par_chunks_mut(BLOCK));
+    blocks.enumerate().for_each(|(b, ((sums, squares), fired))| {
+        let first = b * BLOCK;
+        let units = first..first + sums.len();
+        let block = BatchSums::<BLOCK>::of(a[..rows * width].chunks_exact(width).map(|row| &row[units.clone()]));
+        for (u, ((total, total_square), fired)) in sums.iter_mut().zip(squares).zip(fired).enumerate() {
+            *total += block.sum[u];
+            *total_square += block.square[u];
+            if block.nonzero[u] > 0.0 {
                 *fired = 1.0;
             }
         }
+    });
+}
+
+/// Up to `N` units' sums over a batch's rows, in f32 and in row order.
+struct BatchSums<const N: usize> {
+    sum: [f32; N],
+    square: [f32; N],
+    /// How many of each unit's outputs were non-zero (a count, so that the loop stays
+    /// arithmetic and vectorizes).
+    nonzero: [f32; N],
+}
+
+impl<const N: usize> BatchSums<N> {
+    fn of<'a, T: Real>(rows: impl Iterator<Item = &'a [T]>) -> Self {
+        let mut sums = BatchSums {
+            sum: [0.0; N],
+            square: [0.0; N],
+            nonzero: [0.0; N],
+        };
+        for values in rows {
+            let lanes = sums.sum.iter_mut().zip(&mut sums.square).zip(&mut sums.nonzero);
+            for (((sum, square), nonzero), &value) in lanes.zip(values) {
+                let v = value.to_f64() as f32;
+                *sum += v;
+                *square += v * v;
+                *nonzero += if v != 0.0 { 1.0 } else { 0.0 };
+            }
+        }
+        sums
     }
 }
 

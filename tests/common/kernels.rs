@@ -603,7 +603,7 @@ pub async fn matmul_forward_epilogues(
     let w: Vec<f32> = random_vec(&mut r, fan_out * fan_in).iter().map(|v| v * scale).collect();
     let bias = random_vec(&mut r, fan_out);
     let mut want = vec![0.0; rows * fan_out];
-    ops::linear_forward(&x, &w, &bias, rows, &mut want);
+    ops::linear_forward(&x, &w, &bias, None, rows, &mut want);
     let got = gpu_matmul(
         ctx,
         kernel,
@@ -750,7 +750,7 @@ pub async fn dropout_masks_match_cpu(
     };
     let steps = step_table(ctx, &[StepInfo::default(), info]);
     let mut want = vec![0.0; rows * fan_out];
-    ops::linear_forward(&x, &w, &bias, rows, &mut want);
+    ops::linear_forward(&x, &w, &bias, None, rows, &mut want);
     ops::activate(&mut want, act);
     ops::dropout_forward(&mut want, &dropout, layer);
     let dropped = (0..want.len() as u32).filter(|&i| !dropout.keep(layer, i)).count() as f64 / want.len() as f64;

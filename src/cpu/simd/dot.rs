@@ -2,20 +2,18 @@
 //! dot product of two contiguous rows: each layer's forward product `x · wᵀ`. matrixmultiply
 //! runs this layout by first copying both operands into packed panels one element at a time
 //! (its strided-gather case); here tiles of dot products read both rows straight from memory
-//! in chunks of 16 floats and copy nothing (BENCHMARKS.md has the timings). Tiles: 4×4 outputs
-//! in 512-bit registers; 4×3 with AVX2, each output's 16 lanes in two 256-bit registers, summed
-//! one half at a time.
+//! in chunks of one register and copy nothing (BENCHMARKS.md has the timings). Tiles: 4×4
+//! outputs in 512-bit registers, 4×3 in 256-bit ones.
 //!
-//! Both kernels add each output's products in the same order (16 running lanes along k, each a
-//! chain of fused multiply-adds, then one fixed pairwise tree).
+//! Each output's products are added in running lanes along k, one per float of the register
+//! (16 with AVX-512, 8 with AVX2), each a chain of fused multiply-adds, then by one fixed
+//! pairwise tree. The two instruction sets thus round differently: a CPU's forward products
+//! depend on which of them it has (tests/unchanged.rs keys its goldens by it).
 
 use std::arch::x86_64::*;
 use std::ops::Range;
 
 use super::{tile_table, Kernel, Output, Vector};
-
-/// Floats per chunk of k: one 512-bit register, or two 256-bit ones.
-const LANES: usize = 16;
 
 /// Columns of C (rows of B) swept per block: 64 rows of B stay in the core's L2 cache while
 /// every tile of rows of A passes over them.
@@ -82,11 +80,11 @@ const AVX512_TILES: [[TileFn; 4]; 4] = tile_table!(TileFn, avx512_tile:
 const AVX2_TILES: [[TileFn; 3]; 4] =
     tile_table!(TileFn, avx2_tile: [1 1, 1 2, 1 3], [2 1, 2 2, 2 3], [3 1, 3 2, 3 3], [4 1, 4 2, 4 3]);
 
-/// A `R × C` tile in 512-bit registers: lane l of each output's register sums the products at
-/// k ≡ l (mod 16).
+/// A `R × C` tile in 512-bit registers: 16 running lanes an output, then `(l + l+8)` and
+/// [`sum8`].
 #[target_feature(enable = "avx512f")]
 unsafe fn avx512_tile<const R: usize, const C: usize>(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize) {
-    let sums = lane_sums::<__m512, R, C>(a, b, k, 0);
+    let sums = lane_sums::<__m512, R, C>(a, b, k);
     for (i, row) in sums.iter().enumerate() {
         for (j, &sum) in row.iter().enumerate() {
             let low = _mm512_castps512_ps256(sum);
@@ -96,37 +94,30 @@ unsafe fn avx512_tile<const R: usize, const C: usize>(a: *const f32, b: *const f
     }
 }
 
-/// A `R × C` tile in 256-bit registers: the same sums, in the same order, as [`avx512_tile`].
-/// Each output's 16 lanes are a low half (k ≡ 0..8 mod 16) and a high half (k ≡ 8..16), two
-/// independent chains. Both at once would take 2·R·C registers and leave a 3×2 tile at most;
-/// instead the tile runs all of k for the low halves, then again for the high ones (its rows
-/// now in L1), so that a 4×3 tile reuses each row it loads 3 or 4 times (BENCHMARKS.md).
+/// A `R × C` tile in 256-bit registers: 8 running lanes an output, then [`sum8`]. One register
+/// an output leaves room for a 4×3 tile that reads each 64-byte line of its rows once, in two
+/// consecutive chunks; AVX-512's order (16 lanes: two registers an output, each pass over k
+/// touching every line) ran 12% slower (BENCHMARKS.md).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn avx2_tile<const R: usize, const C: usize>(a: *const f32, b: *const f32, k: usize, c: *mut f32, ldc: usize) {
-    let low = lane_sums::<__m256, R, C>(a, b, k, 0);
-    let high = lane_sums::<__m256, R, C>(a, b, k, 8);
-    for i in 0..R {
-        for j in 0..C {
-            *c.add(i * ldc + j) = sum8(_mm256_add_ps(low[i][j], high[i][j]));
+    let sums = lane_sums::<__m256, R, C>(a, b, k);
+    for (i, row) in sums.iter().enumerate() {
+        for (j, &sum) in row.iter().enumerate() {
+            *c.add(i * ldc + j) = sum8(sum);
         }
     }
 }
 
-/// Lanes `offset..offset + W::LANES` of every 16-float chunk of k, each a chain of fused
-/// multiply-adds, in one register per output of a `R × C` tile; a partial last chunk loads zeros
-/// past k. Inlined into the `target_feature` function of its register type.
+/// Every output of a `R × C` tile in one register: lane l sums the products at k ≡ l (mod
+/// `W::LANES`), a chain of fused multiply-adds along k; a partial last chunk loads zeros past k.
+/// Inlined into the `target_feature` function of its register type.
 #[inline(always)]
-unsafe fn lane_sums<W: Vector, const R: usize, const C: usize>(
-    a: *const f32,
-    b: *const f32,
-    k: usize,
-    offset: usize,
-) -> [[W; C]; R] {
+unsafe fn lane_sums<W: Vector, const R: usize, const C: usize>(a: *const f32, b: *const f32, k: usize) -> [[W; C]; R] {
     let mut acc = [[W::zero(); C]; R];
-    // One chunk along k at `$chunk + offset`, each operand loaded from `$p` by `$load`.
+    // One chunk along k at `$at`, each operand loaded from `$p` by `$load`.
     macro_rules! chunk {
-        ($chunk:expr, $p:ident => $load:expr) => {{
-            let at = $chunk + offset;
+        ($at:expr, $p:ident => $load:expr) => {{
+            let at = $at;
             let mut bv = [W::zero(); C];
             for j in 0..C {
                 let $p = b.add(j * k + at);
@@ -141,13 +132,13 @@ unsafe fn lane_sums<W: Vector, const R: usize, const C: usize>(
             }
         }};
     }
-    let chunks = k / LANES;
+    let chunks = k / W::LANES;
     for chunk in 0..chunks {
-        chunk!(chunk * LANES, p => W::load(p));
+        chunk!(chunk * W::LANES, p => W::load(p));
     }
-    let whole = chunks * LANES;
+    let whole = chunks * W::LANES;
     if whole < k {
-        let mask = W::mask((k - whole).saturating_sub(offset).min(W::LANES));
+        let mask = W::mask(k - whole);
         chunk!(whole, p => W::load_masked(p, mask));
     }
     acc
