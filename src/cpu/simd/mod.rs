@@ -8,8 +8,9 @@
 //!   and B's rows: the weight gradient `dzᵀ · x` and the input gradient `dz · w` (a tall A
 //!   copied into panels first).
 //!
-//! Both instruction sets add each output's products in the same order, so a CPU's results do
-//! not depend on which of them it has.
+//! The outer kernels add each output's products in the same order with either instruction set
+//! (matrixmultiply's); the dot kernels keep one running sum per float of their registers (16
+//! with AVX-512, 8 with AVX2), so the forward product rounds differently on the two.
 
 pub mod dot;
 pub mod outer;
