@@ -3,6 +3,7 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -138,14 +139,20 @@ impl CpuBackend {
     }
 }
 
+/// How long [`keep_pool_busy`]'s threads wait without work before they sleep: ten times a
+/// 784-512-10 step's longest single-threaded stretch (≈ 0.1 ms on two cores).
+const BUSY_WAIT_LIMIT: Duration = Duration::from_millis(1);
+
 /// Runs `work` while the pool's other threads wait for its parallel parts busily, rather than
 /// going to sleep in between: rayon puts an idle thread to sleep within microseconds, and a
 /// step's single-threaded stretches (the small products, the loss) are longer than that, so
 /// every parallel phase of a step would wait for a thread to wake (+1% samples/s measured,
-/// BENCHMARKS.md). The waiting jobs are spawned before any of `work`'s own: they sit below
-/// all of them in this thread's queue, which other threads take from the bottom, so a thread
-/// that takes one of `work`'s jobs has taken a waiting job first, and this thread, which takes
-/// from the top, never runs one while `work` is unfinished.
+/// BENCHMARKS.md). A thread that finds no work for [`BUSY_WAIT_LIMIT`] stops waiting and
+/// sleeps as rayon's do: it spins only while the steps keep handing it work. The waiting jobs
+/// are spawned before any of `work`'s own: they sit below all of them in this thread's queue,
+/// which other threads take from the bottom, so a thread that takes one of `work`'s jobs has
+/// taken a waiting job first, and this thread, which takes from the top, never runs one while
+/// `work` is unfinished.
 fn keep_pool_busy<'scope, R>(scope: &rayon::Scope<'scope>, work: impl FnOnce() -> R) -> R {
     /// Set when `work` ends, even by a panic, so that the waiting jobs end too.
     struct Done(Arc<AtomicBool>);
@@ -158,8 +165,11 @@ fn keep_pool_busy<'scope, R>(scope: &rayon::Scope<'scope>, work: impl FnOnce() -
     for _ in 1..rayon::current_num_threads() {
         let done = Arc::clone(&done.0);
         scope.spawn(move |_| {
-            while !done.load(Ordering::Acquire) {
-                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+            let mut last_work = Instant::now();
+            while !done.load(Ordering::Acquire) && last_work.elapsed() < BUSY_WAIT_LIMIT {
+                if rayon::yield_now() == Some(rayon::Yield::Executed) {
+                    last_work = Instant::now();
+                } else {
                     std::hint::spin_loop();
                 }
             }
