@@ -5,9 +5,9 @@
 //! A layer's products (`model::Product`) run on the fast [`super::gemm`]; the loops a student
 //! writes for them are [`super::reference`], which the fast one is tested against.
 
-use rayon::prelude::*;
-
 use std::ops::Range;
+
+use rayon::prelude::*;
 
 use super::gemm::{matmul, matmul_then};
 use super::Real;

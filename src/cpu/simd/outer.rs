@@ -210,7 +210,6 @@ unsafe fn avx2_tile<const R: usize, const V: usize>(t: &Tile) {
 unsafe fn tile<W: Vector, const R: usize, const V: usize>(t: &Tile) {
     let mask = W::mask(t.last);
     let mut acc = [[W::zero(); V]; R];
-    // One row of B at a time, the last vector loaded from `$p` by `$load_last`.
     // One row of B at a time, the last vector loaded from `$p` by `$load_last`, A's elements
     // `$a_row` apart between rows and `$a_col` between k.
     macro_rules! rows_of_b {
